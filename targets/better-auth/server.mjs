@@ -1,0 +1,183 @@
+// The bundled reference: a real Better Auth server (better-auth + @better-auth/oauth-provider at
+// the versions pinned in package.json) on Node's http module, with a real SQLite database.
+//
+// Started by `ba-harness` (src/reference.rs); runnable by hand too:
+//   PORT=3000 node server.mjs
+//
+// Environment:
+//   PORT                  port to listen on, on 127.0.0.1 (required; 0 picks a free one)
+//   BASE_URL              public base URL (default http://127.0.0.1:$PORT)
+//   DATABASE_PATH         SQLite file (default ./data/reference-<port>.sqlite, recreated at start)
+//   BETTER_AUTH_SECRET    signing secret (default: a fixed development secret, printed nowhere)
+//   RATE_LIMIT_MAX        sign-in/sign-up requests allowed per 10 s per client (default 1000)
+//   READY_FILE            where to write the ready line as JSON (optional; also printed on stdout)
+//
+// NODE_ENV is forced to "production": `NODE_ENV=test` (or a TEST variable) silently turns the
+// origin checks off, which would make the conformance results depend on the caller's shell.
+process.env.NODE_ENV = "production";
+delete process.env.TEST;
+
+import { createServer } from "node:http";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { betterAuth } from "better-auth";
+import { getMigrations } from "better-auth/db/migration";
+import { toNodeHandler } from "better-auth/node";
+import { bearer, jwt } from "better-auth/plugins";
+import { oauthProvider } from "@better-auth/oauth-provider";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const port = Number.parseInt(process.env.PORT ?? "", 10);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error("server.mjs: PORT must be set to a port number (0 picks a free one)");
+  process.exit(2);
+}
+
+// The harness chooses a free port before starting us, so the base URL is known up front.
+const baseURL = process.env.BASE_URL ?? `http://127.0.0.1:${port}`;
+const databasePath = process.env.DATABASE_PATH ?? join(here, "data", `reference-${port}.sqlite`);
+mkdirSync(dirname(databasePath), { recursive: true });
+for (const suffix of ["", "-wal", "-shm"]) rmSync(databasePath + suffix, { force: true });
+const database = new Database(databasePath);
+database.pragma("journal_mode = WAL");
+
+const rateLimitMax = Number.parseInt(process.env.RATE_LIMIT_MAX ?? "1000", 10);
+const clientOrigin = "http://127.0.0.1:4000";
+
+export const authOptions = {
+  appName: "ba-harness reference",
+  baseURL,
+  basePath: "/api/auth",
+  secret:
+    process.env.BETTER_AUTH_SECRET ?? "ba-harness-reference-secret-not-for-production-use-0001",
+  database,
+  telemetry: { enabled: false },
+  emailAndPassword: { enabled: true },
+  session: {
+    cookieCache: { enabled: true, maxAge: 300 },
+  },
+  // On, as in production, but high enough that a normal conformance run never trips it; the
+  // rate-limit scenarios start their own instance with a low RATE_LIMIT_MAX.
+  rateLimit: {
+    enabled: true,
+    window: 10,
+    max: Math.max(rateLimitMax, 100),
+    customRules: {
+      "/sign-in/*": { window: 10, max: rateLimitMax },
+      "/sign-up/*": { window: 10, max: rateLimitMax },
+    },
+  },
+  plugins: [
+    jwt(),
+    bearer(),
+    oauthProvider({
+      loginPage: "/login",
+      consentPage: "/consent",
+      allowDynamicClientRegistration: true,
+      allowUnauthenticatedClientRegistration: true,
+      scopes: ["openid", "profile", "email", "offline_access"],
+      rateLimit: {
+        register: { window: 60, max: rateLimitMax },
+        token: { window: 60, max: rateLimitMax },
+        authorize: { window: 60, max: rateLimitMax },
+        userinfo: { window: 60, max: rateLimitMax },
+      },
+    }),
+  ],
+};
+
+const auth = betterAuth(authOptions);
+
+const startedAt = Date.now();
+const { runMigrations } = await getMigrations(authOptions);
+await runMigrations();
+
+const authHandler = toNodeHandler(auth);
+
+function sendText(res, status, contentType, body) {
+  res.writeHead(status, { "content-type": contentType, "cache-control": "no-store" });
+  res.end(body);
+}
+
+const server = createServer((req, res) => {
+  const path = (req.url ?? "/").split("?")[0];
+  if (path === "/health") {
+    sendText(res, 200, "application/json", JSON.stringify({ status: "ok" }));
+    return;
+  }
+  // loginPage / consentPage stand-ins: the provider only redirects here with a signed query;
+  // the harness posts that query back to /sign-in/email or /oauth2/consent itself.
+  if (path === "/login" || path === "/consent") {
+    sendText(res, 200, "text/html; charset=utf-8", `<!doctype html><title>${path.slice(1)}</title>`);
+    return;
+  }
+  // Everything else, including the RFC 8414 root path
+  // /.well-known/oauth-authorization-server/api/auth, goes to Better Auth.
+  authHandler(req, res);
+});
+
+// Seed the OAuth provider's public PKCE client. `enable_end_session` can only be set through the
+// server API (dynamic registration drops it), and that API wants a signed-in user.
+async function seedOAuthClient() {
+  const email = `seed-admin-${Date.now()}@reference.ba-harness.test`;
+  const password = `seed-${Math.random().toString(36).slice(2)}-${Date.now()}`;
+  const signUp = await auth.api.signUpEmail({
+    body: { email, password, name: "Reference seed admin" },
+    asResponse: true,
+  });
+  if (!signUp.ok) throw new Error(`seed sign-up failed with HTTP ${signUp.status}`);
+  const cookie = signUp.headers
+    .getSetCookie()
+    .map((line) => line.split(";")[0])
+    .join("; ");
+  const redirectUri = `${clientOrigin}/callback`;
+  const postLogoutRedirectUri = `${clientOrigin}/logged-out`;
+  const client = await auth.api.adminCreateOAuthClient({
+    headers: new Headers({ cookie }),
+    body: {
+      client_name: "ba-harness conformance client",
+      redirect_uris: [redirectUri],
+      post_logout_redirect_uris: [postLogoutRedirectUri],
+      token_endpoint_auth_method: "none",
+      application_type: "native",
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      enable_end_session: true,
+    },
+  });
+  return {
+    client_id: client.client_id,
+    redirect_uri: redirectUri,
+    post_logout_redirect_uri: postLogoutRedirectUri,
+  };
+}
+
+server.listen(port, "127.0.0.1", async () => {
+  try {
+    const actualPort = server.address().port;
+    const oauthClient = await seedOAuthClient();
+    const ready = {
+      ready: true,
+      base_url: baseURL,
+      port: actualPort,
+      base_path: "/api/auth",
+      ...oauthClient,
+      startup_ms: Date.now() - startedAt,
+    };
+    if (process.env.READY_FILE) writeFileSync(process.env.READY_FILE, JSON.stringify(ready));
+    console.log(`BA_HARNESS_READY ${JSON.stringify(ready)}`);
+  } catch (error) {
+    console.error("server.mjs: start-up failed:", error);
+    process.exit(1);
+  }
+});
+
+function shutdown() {
+  server.close();
+  database.close();
+  process.exit(0);
+}
+process.on("SIGTERM", shutdown);
+process.on("SIGINT", shutdown);
