@@ -1,1 +1,14 @@
+//! ba-harness: conformance and load testing for Better Auth-compatible servers.
+//!
+//! The binary (`src/main.rs`) only parses the command line and maps results to exit codes;
+//! everything else lives here, pure protocol logic (`protocol`) apart from I/O.
 
+pub mod cli;
+pub mod conform;
+pub mod error;
+pub mod http;
+pub mod protocol;
+pub mod redact;
+pub mod reference;
+pub mod report;
+pub mod target;

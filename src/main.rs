@@ -1,1 +1,3 @@
-fn main(){}
+fn main() {
+    std::process::exit(ba_harness::cli::main(std::env::args_os()));
+}

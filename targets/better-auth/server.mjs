@@ -11,6 +11,7 @@
 //   BETTER_AUTH_SECRET    signing secret (default: a fixed development secret, printed nowhere)
 //   RATE_LIMIT_MAX        sign-in/sign-up requests allowed per 10 s per client (default 1000)
 //   READY_FILE            where to write the ready line as JSON (optional; also printed on stdout)
+//   BA_HARNESS_PARENT_PID exit when this process is gone (set by the harness)
 //
 // NODE_ENV is forced to "production": `NODE_ENV=test` (or a TEST variable) silently turns the
 // origin checks off, which would make the conformance results depend on the caller's shell.
@@ -181,3 +182,16 @@ function shutdown() {
 }
 process.on("SIGTERM", shutdown);
 process.on("SIGINT", shutdown);
+
+// If the harness that started us dies without stopping us (SIGKILL, a crashed CI step), exit
+// rather than linger as an orphan holding a port.
+const parentPid = Number.parseInt(process.env.BA_HARNESS_PARENT_PID ?? "", 10);
+if (Number.isInteger(parentPid) && parentPid > 0) {
+  setInterval(() => {
+    try {
+      process.kill(parentPid, 0);
+    } catch {
+      shutdown();
+    }
+  }, 1000).unref();
+}

@@ -1,0 +1,237 @@
+//! `conform`: run the feature files against a target with cucumber and collect a report.
+
+pub mod steps;
+pub mod world;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cucumber::event::ScenarioFinished;
+use cucumber::gherkin::tagexpr::TagOperation;
+use cucumber::tag::Ext as _;
+use cucumber::{World as _, gherkin};
+use futures::FutureExt as _;
+
+use crate::error::HarnessError;
+use crate::report::{RunReport, ScenarioOutcome, Verdict};
+use crate::target::{Target, capability_for_tag};
+use world::{AuthWorld, RunContext, StepFailure, set_current};
+
+/// How a conform run is shaped (the target aside).
+#[derive(Clone, Debug)]
+pub struct ConformOptions {
+    pub features: PathBuf,
+    pub tags: Option<String>,
+    /// Scenarios in flight at once (every scenario has its own user, so they do not collide).
+    pub concurrency: usize,
+    /// Bound on the whole run; scenarios still running then are reported as failed.
+    pub run_timeout: Duration,
+}
+
+/// The features folder: `$BA_HARNESS_FEATURES_DIR`, else ./features, else the one next to this
+/// crate's sources.
+pub fn default_features_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("BA_HARNESS_FEATURES_DIR") {
+        return PathBuf::from(dir);
+    }
+    let local = PathBuf::from("features");
+    if local.is_dir() {
+        return local;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("features")
+}
+
+fn parse_tags(expr: &str) -> Result<TagOperation, HarnessError> {
+    TagOperation::from_str(expr).map_err(|e| {
+        HarnessError::Usage(format!(
+            "--tags `{expr}` is not a tag expression ({e}); example: --tags '@core and not @slow'"
+        ))
+    })
+}
+
+fn check_features_dir(dir: &Path) -> Result<(), HarnessError> {
+    let has_features = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().extension().is_some_and(|x| x == "feature"))
+        })
+        .unwrap_or(false);
+    if has_features {
+        Ok(())
+    } else {
+        Err(HarnessError::Usage(format!(
+            "no .feature files in `{}`; give the folder with --features DIR",
+            dir.display()
+        )))
+    }
+}
+
+fn location(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> String {
+    let path = feature
+        .path
+        .as_ref()
+        .map(|p| {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            p.strip_prefix(&cwd).unwrap_or(p).display().to_string()
+        })
+        .unwrap_or_else(|| feature.name.clone());
+    format!("{path}:{}", scenario.position.line)
+}
+
+fn all_tags(feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, scenario: &gherkin::Scenario) -> Vec<String> {
+    let mut tags: Vec<String> = feature.tags.clone();
+    if let Some(rule) = rule {
+        tags.extend(rule.tags.iter().cloned());
+    }
+    tags.extend(scenario.tags.iter().cloned());
+    let mut seen = BTreeSet::new();
+    tags.retain(|t| seen.insert(t.clone()));
+    tags
+}
+
+/// Checks the options that need no target (features folder, tag expression), so a typo is
+/// reported before the bundled server is booted.
+pub fn validate(options: &ConformOptions) -> Result<(), HarnessError> {
+    check_features_dir(&options.features)?;
+    options.tags.as_deref().map(parse_tags).transpose()?;
+    Ok(())
+}
+
+/// Runs the features against `target`. Returns the report; whether it passed decides the exit
+/// code. Errors are configuration problems (exit 2) or an unreachable target (exit 3).
+pub async fn run(target: Target, options: &ConformOptions) -> Result<RunReport, HarnessError> {
+    check_features_dir(&options.features)?;
+    let tag_filter = options.tags.as_deref().map(parse_tags).transpose()?;
+    target.check_reachable().await?;
+
+    let started = Instant::now();
+    let description = target.description.clone();
+    let capabilities = target.capabilities.clone();
+    set_current(Some(Arc::new(RunContext { target })));
+
+    let outcomes: Arc<Mutex<Vec<ScenarioOutcome>>> = Arc::default();
+    let in_flight: Arc<Mutex<Vec<(String, String, String)>>> = Arc::default();
+
+    let record = Arc::clone(&outcomes);
+    let flight_done = Arc::clone(&in_flight);
+    let skipped = Arc::clone(&outcomes);
+    let flight_start = Arc::clone(&in_flight);
+
+    let cucumber = AuthWorld::cucumber()
+        .with_default_cli()
+        .max_concurrent_scenarios(options.concurrency.max(1))
+        .fail_on_skipped()
+        .after(move |feature, rule, scenario, finished, world| {
+            let loc = location(feature, scenario);
+            let tags = all_tags(feature, rule, scenario);
+            let verdict = match finished {
+                ScenarioFinished::StepPassed => Verdict::Passed,
+                ScenarioFinished::StepSkipped => Verdict::Failed {
+                    rule: "every step is implemented".into(),
+                    expected: "a step definition for each step".into(),
+                    actual: "a step was skipped".into(),
+                    exchange: None,
+                },
+                ScenarioFinished::StepFailed(_, _, error) => {
+                    let failure = world.and_then(|w| w.failure.take()).unwrap_or_else(|| StepFailure {
+                        rule: "the step runs".into(),
+                        expected: "the step to finish".into(),
+                        actual: crate::redact::scrub_text(&error.to_string()),
+                        exchange: None,
+                    });
+                    let outcome = ScenarioOutcome::failed(&feature.name, &scenario.name, loc.clone(), tags.clone(), failure);
+                    outcome.verdict
+                }
+                ScenarioFinished::BeforeHookFailed(_) => Verdict::Failed {
+                    rule: "the scenario can start".into(),
+                    expected: "the scenario's setup to succeed".into(),
+                    actual: "its before hook failed".into(),
+                    exchange: None,
+                },
+            };
+            flight_done
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|(_, _, l)| *l != loc);
+            record.lock().unwrap_or_else(|e| e.into_inner()).push(ScenarioOutcome {
+                feature: feature.name.clone(),
+                scenario: scenario.name.clone(),
+                location: loc,
+                tags,
+                verdict,
+            });
+            futures::future::ready(()).boxed_local()
+        });
+
+    let filter = move |feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, scenario: &gherkin::Scenario| {
+        let tags = all_tags(feature, rule, scenario);
+        if let Some(op) = &tag_filter
+            && !op.eval(tags.iter())
+        {
+            return false;
+        }
+        for tag in &tags {
+            if let Some((capability, reason)) = capability_for_tag(tag)
+                && !capabilities.contains(capability)
+            {
+                skipped.lock().unwrap_or_else(|e| e.into_inner()).push(ScenarioOutcome {
+                    feature: feature.name.clone(),
+                    scenario: scenario.name.clone(),
+                    location: location(feature, scenario),
+                    tags: tags.clone(),
+                    verdict: Verdict::Skipped {
+                        reason: format!("needs @{capability}: {reason}"),
+                    },
+                });
+                return false;
+            }
+        }
+        flight_start.lock().unwrap_or_else(|e| e.into_inner()).push((
+            feature.name.clone(),
+            scenario.name.clone(),
+            location(feature, scenario),
+        ));
+        true
+    };
+
+    let run = cucumber.filter_run(options.features.clone(), filter);
+    let parsing_errors = match tokio::time::timeout(options.run_timeout, run).await {
+        Ok(writer) => {
+            use cucumber::writer::Stats as _;
+            writer.parsing_errors()
+        }
+        Err(_) => {
+            // Whatever had not finished is a failure with the cause, not a silent gap.
+            let unfinished = std::mem::take(&mut *in_flight.lock().unwrap_or_else(|e| e.into_inner()));
+            let mut all = outcomes.lock().unwrap_or_else(|e| e.into_inner());
+            for (feature, scenario, loc) in unfinished {
+                all.push(ScenarioOutcome::failed(
+                    &feature,
+                    &scenario,
+                    loc,
+                    Vec::new(),
+                    StepFailure {
+                        rule: "the run finishes within --run-timeout".into(),
+                        expected: format!("the scenario to finish within {} s", options.run_timeout.as_secs()),
+                        actual: "it was still running when the run timed out".into(),
+                        exchange: None,
+                    },
+                ));
+            }
+            0
+        }
+    };
+    set_current(None);
+    if parsing_errors > 0 {
+        return Err(HarnessError::Usage(format!(
+            "{parsing_errors} feature file(s) in `{}` could not be parsed (see the errors above)",
+            options.features.display()
+        )));
+    }
+    let outcomes = std::mem::take(&mut *outcomes.lock().unwrap_or_else(|e| e.into_inner()));
+    Ok(RunReport::new(description, started.elapsed().as_millis(), outcomes))
+}

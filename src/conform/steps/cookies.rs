@@ -1,0 +1,356 @@
+//! The session cookie and its attributes, signing, separate Set-Cookie lines, and clearing.
+
+use cucumber::then;
+use time::OffsetDateTime;
+
+use super::json_body;
+use crate::conform::world::{AuthWorld, StepFailure, StepResult};
+use crate::http::{Client, CookieChoice, Exchange, Request};
+use crate::protocol::cookie::{SetCookie, folded_cookie_names, signature_matches, split_signed_value};
+use crate::protocol::session::parse_session_answer;
+use crate::redact::redact_set_cookie;
+
+/// How far the cookie's Max-Age may be from the session's remaining lifetime: covers the time
+/// between sign-in and the get-session that reads expiresAt, and modest clock skew.
+const LIFETIME_TOLERANCE_SECS: i64 = 300;
+
+/// The session cookie in the last response: by its documented name, else (so attribute rules
+/// still report on it when only the name is wrong) any cookie whose name ends in session_token.
+fn session_cookie_in(world: &AuthWorld, exchange: &Exchange) -> Option<SetCookie> {
+    let name = world.session_cookie_name();
+    let cookies = exchange.set_cookies();
+    cookies
+        .iter()
+        .rev()
+        .find(|c| c.name == name && !c.value.is_empty())
+        .or_else(|| {
+            cookies
+                .iter()
+                .rev()
+                .find(|c| c.name.ends_with("session_token") && !c.value.is_empty())
+        })
+        .cloned()
+}
+
+fn require_session_cookie(world: &mut AuthWorld, rule: &str) -> Result<(Exchange, SetCookie), StepFailure> {
+    let exchange = world.last_exchange()?;
+    match session_cookie_in(world, &exchange) {
+        Some(c) => Ok((exchange, c)),
+        None => {
+            let name = world.session_cookie_name();
+            Err(world.fail(
+                rule,
+                format!("a Set-Cookie for `{name}`"),
+                describe_set_cookies(&exchange),
+            ))
+        }
+    }
+}
+
+fn describe_set_cookies(exchange: &Exchange) -> String {
+    let lines = exchange.set_cookie_lines();
+    if lines.is_empty() {
+        "no Set-Cookie header".into()
+    } else {
+        format!(
+            "Set-Cookie: {}",
+            lines
+                .iter()
+                .map(|l| redact_set_cookie(l))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        )
+    }
+}
+
+#[then("the response sets the session cookie")]
+async fn sets_session_cookie(world: &mut AuthWorld) -> StepResult {
+    let rule = "a new session is sent to the browser as the session cookie";
+    let exchange = world.last_exchange()?;
+    let name = world.session_cookie_name();
+    if exchange.set_cookie(&name).is_some_and(|c| !c.value.is_empty()) {
+        return Ok(());
+    }
+    Err(world.fail(rule, format!("a Set-Cookie for `{name}` with a value"), describe_set_cookies(&exchange)))
+}
+
+#[then("the response sets no session cookie")]
+async fn sets_no_session_cookie(world: &mut AuthWorld) -> StepResult {
+    let rule = "a refused request starts no session";
+    let exchange = world.last_exchange()?;
+    if let Some(cookie) = exchange
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.name.ends_with("session_token") && !c.value.is_empty())
+    {
+        return Err(world.fail(rule, "no session cookie with a value", redact_set_cookie(&cookie.raw)));
+    }
+    Ok(())
+}
+
+#[then("the session cookie has the documented name")]
+async fn documented_name(world: &mut AuthWorld) -> StepResult {
+    let name = world.session_cookie_name();
+    let rule = format!(
+        "the session cookie is named `{name}` (`<prefix>.session_token`, with `__Secure-` on https)"
+    );
+    let (exchange, cookie) = require_session_cookie(world, &rule)?;
+    if cookie.name != name {
+        return Err(world.fail(&rule, format!("`{name}`"), format!("`{}`", cookie.name)));
+    }
+    let _ = exchange;
+    Ok(())
+}
+
+#[then("the session cookie is HttpOnly")]
+async fn http_only(world: &mut AuthWorld) -> StepResult {
+    let rule = "the session cookie is HttpOnly (page scripts cannot read it)";
+    let (_, cookie) = require_session_cookie(world, rule)?;
+    if !cookie.http_only {
+        return Err(world.fail(rule, "the HttpOnly attribute", redact_set_cookie(&cookie.raw)));
+    }
+    Ok(())
+}
+
+#[then("the session cookie has SameSite=Lax")]
+async fn same_site_lax(world: &mut AuthWorld) -> StepResult {
+    let rule = "the session cookie is SameSite=Lax";
+    let (_, cookie) = require_session_cookie(world, rule)?;
+    if !cookie.same_site_is("Lax") {
+        let actual = match &cookie.same_site {
+            Some(v) => format!("SameSite={v}"),
+            None => "no SameSite attribute".into(),
+        };
+        return Err(world.fail(rule, "SameSite=Lax", format!("{actual} in {}", redact_set_cookie(&cookie.raw))));
+    }
+    Ok(())
+}
+
+#[then("the session cookie has Path=/")]
+async fn path_root(world: &mut AuthWorld) -> StepResult {
+    let rule = "the session cookie has Path=/ (sent to every route of the app)";
+    let (_, cookie) = require_session_cookie(world, rule)?;
+    if cookie.path.as_deref() != Some("/") {
+        let actual = match &cookie.path {
+            Some(p) => format!("Path={p}"),
+            None => "no Path attribute".into(),
+        };
+        return Err(world.fail(rule, "Path=/", format!("{actual} in {}", redact_set_cookie(&cookie.raw))));
+    }
+    Ok(())
+}
+
+#[then("the session cookie is Secure exactly when the base URL is https")]
+async fn secure_iff_https(world: &mut AuthWorld) -> StepResult {
+    let https = world.target().is_https();
+    let rule = if https {
+        "on an https base URL the session cookie is Secure"
+    } else {
+        "on an http base URL the session cookie is not Secure (a browser would drop it)"
+    };
+    let (_, cookie) = require_session_cookie(world, rule)?;
+    if cookie.secure != https {
+        return Err(world.fail(
+            rule,
+            if https { "the Secure attribute" } else { "no Secure attribute" },
+            redact_set_cookie(&cookie.raw),
+        ));
+    }
+    Ok(())
+}
+
+#[then("the session cookie has a Max-Age equal to the session's lifetime")]
+async fn max_age_matches_lifetime(world: &mut AuthWorld) -> StepResult {
+    let rule = "the session cookie's Max-Age equals the session's lifetime (session.expiresAt)";
+    let (_, cookie) = require_session_cookie(world, rule)?;
+    let Some(max_age) = cookie.max_age else {
+        let actual = match &cookie.max_age_raw {
+            Some(raw) => format!("Max-Age={raw}, which is not a number"),
+            None => "no Max-Age attribute".into(),
+        };
+        return Err(world.fail(rule, "Max-Age=<seconds until session.expiresAt>", format!("{actual}: {}", redact_set_cookie(&cookie.raw))));
+    };
+    // Read the session's expiry through get-session with exactly this cookie.
+    let mut probe = Client::new(world.target().endpoint())
+        .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
+    let exchange = probe
+        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(cookie.name.clone(), cookie.value.clone())])))
+        .await
+        .map_err(|e| world.fail(rule, "an answer from get-session", e.to_string()))?;
+    world.last = Some(exchange.clone());
+    let body = json_body(world, &exchange, rule)?;
+    let session = match parse_session_answer(&body) {
+        Ok(Some(s)) => s,
+        Ok(None) => return Err(world.fail(rule, "get-session with the cookie returns the session", "null")),
+        Err(e) => return Err(world.fail(rule, "get-session returns {session, user}", e)),
+    };
+    let remaining = (session.expires_at - OffsetDateTime::now_utc()).whole_seconds();
+    if (max_age - remaining).abs() > LIFETIME_TOLERANCE_SECS {
+        return Err(world.fail(
+            rule,
+            format!("Max-Age ≈ {remaining} s (session.expiresAt {})", session.expires_at),
+            format!("Max-Age={max_age}"),
+        ));
+    }
+    Ok(())
+}
+
+#[then("the session cookie has neither Max-Age nor Expires")]
+async fn browser_session_cookie(world: &mut AuthWorld) -> StepResult {
+    let rule = "with rememberMe false the session cookie ends with the browser session (no Max-Age, no Expires)";
+    let (_, cookie) = require_session_cookie(world, rule)?;
+    if cookie.max_age_raw.is_some() || cookie.expires.is_some() {
+        return Err(world.fail(rule, "neither Max-Age nor Expires", redact_set_cookie(&cookie.raw)));
+    }
+    Ok(())
+}
+
+#[then("the response sets a signed dont_remember cookie")]
+async fn dont_remember_cookie(world: &mut AuthWorld) -> StepResult {
+    let name = world.cookie_name("dont_remember");
+    let rule = format!("with rememberMe false the server sets a signed `{name}` cookie");
+    let exchange = world.last_exchange()?;
+    let Some(cookie) = exchange.set_cookie(&name).filter(|c| !c.value.is_empty()) else {
+        return Err(world.fail(&rule, format!("a Set-Cookie for `{name}`"), describe_set_cookies(&exchange)));
+    };
+    match split_signed_value(&cookie.decoded_value()) {
+        Ok(signed) if signed.value == "true" => Ok(()),
+        Ok(_) => Err(world.fail(&rule, "the value `true.<signature>`", "another signed value")),
+        Err(e) => Err(world.fail(&rule, "the value `true.<signature>`", e.to_string())),
+    }
+}
+
+#[then("the session cookie value is a token signed with an HMAC-SHA256 signature")]
+async fn value_is_signed(world: &mut AuthWorld) -> StepResult {
+    let rule = "the session cookie value is signed: `<token>.<base64 HMAC-SHA256>`";
+    let (_, cookie) = require_session_cookie(world, rule)?;
+    if let Err(e) = split_signed_value(&cookie.decoded_value()) {
+        return Err(world.fail(rule, "<token>.<44-character base64 signature>", e.to_string()));
+    }
+    Ok(())
+}
+
+#[then("the token in the session cookie is the session token in the response body")]
+async fn cookie_token_matches_body(world: &mut AuthWorld) -> StepResult {
+    let rule = "the session cookie carries the session token the response body names";
+    let (exchange, cookie) = require_session_cookie(world, rule)?;
+    let body = json_body(world, &exchange, rule)?;
+    let Some(token) = body.get("token").and_then(|t| t.as_str()).map(str::to_string) else {
+        return Err(world.fail(rule, "a `token` in the body", "no `token` string"));
+    };
+    match split_signed_value(&cookie.decoded_value()) {
+        Ok(signed) if signed.value == token => Ok(()),
+        Ok(_) => Err(world.fail(rule, "the cookie's token part equal to the body's `token`", "a different token")),
+        Err(e) => Err(world.fail(rule, "<token>.<signature>", e.to_string())),
+    }
+}
+
+#[then("the session cookie's signature verifies with the server secret")]
+async fn signature_verifies(world: &mut AuthWorld) -> StepResult {
+    let rule = "the session cookie's signature is HMAC-SHA256 of the token under the server secret";
+    let (_, cookie) = require_session_cookie(world, rule)?;
+    let Some(secret) = world.target().secret.clone() else {
+        return Err(world.fail(rule, "a known server secret", "none was given (this scenario needs @server-secret)"));
+    };
+    match split_signed_value(&cookie.decoded_value()) {
+        Ok(signed) if signature_matches(&secret, &signed) => Ok(()),
+        Ok(_) => Err(world.fail(rule, "base64(HMAC-SHA256(secret, token))", "a signature that does not match")),
+        Err(e) => Err(world.fail(rule, "<token>.<signature>", e.to_string())),
+    }
+}
+
+#[then(expr = "the response sets at least {int} cookies")]
+async fn at_least_cookies(world: &mut AuthWorld, count: usize) -> StepResult {
+    let rule = format!("this response sets at least {count} cookies");
+    let exchange = world.last_exchange()?;
+    let names: Vec<String> = exchange
+        .set_cookie_lines()
+        .iter()
+        .flat_map(|l| {
+            let mut names: Vec<String> = SetCookie::parse(l).map(|c| vec![c.name]).unwrap_or_default();
+            names.extend(folded_cookie_names(l));
+            names
+        })
+        .collect();
+    if names.len() < count {
+        return Err(world.fail(&rule, format!("{count} or more cookies"), describe_set_cookies(&exchange)));
+    }
+    Ok(())
+}
+
+#[then("every Set-Cookie header line carries exactly one cookie")]
+async fn one_cookie_per_line(world: &mut AuthWorld) -> StepResult {
+    let rule = "every cookie arrives in its own Set-Cookie header line, never comma-folded into one";
+    let exchange = world.last_exchange()?;
+    for line in exchange.set_cookie_lines() {
+        let folded = folded_cookie_names(line);
+        if !folded.is_empty() {
+            return Err(world.fail(
+                rule,
+                "one cookie per Set-Cookie line",
+                format!(
+                    "one line also carries {}: {}",
+                    folded.join(", "),
+                    redact_set_cookie(line)
+                ),
+            ));
+        }
+        if SetCookie::parse(line).is_err() {
+            return Err(world.fail(rule, "a `name=value` pair on each line", redact_set_cookie(line)));
+        }
+    }
+    Ok(())
+}
+
+#[then("the session cookie is cleared")]
+async fn session_cookie_cleared(world: &mut AuthWorld) -> StepResult {
+    let name = world.session_cookie_name();
+    let rule = format!("sign-out clears `{name}` (empty value, Max-Age=0, Path=/)");
+    let exchange = world.last_exchange()?;
+    check_cleared(world, &exchange, &name, &rule)
+}
+
+#[then("every cookie set when the session started is cleared")]
+async fn all_session_cookies_cleared(world: &mut AuthWorld) -> StepResult {
+    let exchange = world.last_exchange()?;
+    let started: Vec<String> = world
+        .session_start
+        .as_ref()
+        .map(|e| {
+            e.set_cookies()
+                .into_iter()
+                .filter(|c| !c.value.is_empty())
+                .map(|c| c.name)
+                .collect()
+        })
+        .unwrap_or_default();
+    if started.is_empty() {
+        return Err(world.fail(
+            "a session was started (precondition)",
+            "cookies set by sign-in",
+            "none",
+        ));
+    }
+    for name in started {
+        let rule = format!("sign-out clears every cookie the sign-in set, including `{name}`");
+        check_cleared(world, &exchange, &name, &rule)?;
+    }
+    Ok(())
+}
+
+fn check_cleared(world: &mut AuthWorld, exchange: &Exchange, name: &str, rule: &str) -> StepResult {
+    let Some(cookie) = exchange.set_cookie(name) else {
+        return Err(world.fail(rule, format!("Set-Cookie: {name}=; Max-Age=0; Path=/"), describe_set_cookies(exchange)));
+    };
+    let expires_in_past = cookie
+        .expires
+        .as_deref()
+        .is_some_and(|e| e.contains("1970"));
+    let expired = cookie.max_age.is_some_and(|m| m <= 0) || (cookie.max_age.is_none() && expires_in_past);
+    // A browser deletes a cookie whose Max-Age is 0 (or Expires is past) and whose Path matches
+    // the one it was set with; the value does not matter, so it is not checked.
+    if !expired || cookie.path.as_deref() != Some("/") {
+        return Err(world.fail(rule, format!("{name}=; Max-Age=0; Path=/"), redact_set_cookie(&cookie.raw)));
+    }
+    Ok(())
+}

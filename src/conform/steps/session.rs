@@ -1,0 +1,144 @@
+//! get-session: who the session belongs to, and replays of old or altered cookies.
+
+use cucumber::{given, then, when};
+use time::OffsetDateTime;
+
+use super::json_body;
+use crate::conform::world::{AuthWorld, StepResult};
+use crate::http::{CookieChoice, Request};
+use crate::protocol::cookie::{SetCookie, split_signed_value, tamper_signature};
+use crate::protocol::session::parse_session_answer;
+
+#[when("the user asks for the session with the cookies they were given")]
+async fn get_session_with_jar(world: &mut AuthWorld) -> StepResult {
+    world.send(Request::get("/get-session")).await?;
+    Ok(())
+}
+
+#[when("a client without cookies asks for the session")]
+async fn get_session_anonymous(world: &mut AuthWorld) -> StepResult {
+    world
+        .send(Request::get("/get-session").cookies(CookieChoice::None))
+        .await?;
+    Ok(())
+}
+
+/// The session cookie as the session-starting answer set it.
+pub(crate) fn started_session_cookie(world: &mut AuthWorld) -> Result<SetCookie, crate::conform::world::StepFailure> {
+    let name = world.session_cookie_name();
+    let found = world
+        .session_start
+        .as_ref()
+        .and_then(|e| e.set_cookie(&name))
+        .filter(|c| !c.value.is_empty());
+    match found {
+        Some(c) => Ok(c),
+        None => Err(world.fail(
+            "a session was started (precondition)",
+            format!("a `{name}` cookie from sign-in or sign-up"),
+            "none was set",
+        )),
+    }
+}
+
+#[when("the user asks for the session with only the session cookie")]
+async fn get_session_token_only(world: &mut AuthWorld) -> StepResult {
+    let cookie = started_session_cookie(world)?;
+    world
+        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(cookie.name, cookie.value)])))
+        .await?;
+    Ok(())
+}
+
+#[when("the user asks for the session with the session cookie's signature altered")]
+async fn get_session_tampered(world: &mut AuthWorld) -> StepResult {
+    let cookie = started_session_cookie(world)?;
+    let signed = split_signed_value(&cookie.decoded_value()).map_err(|e| {
+        world.fail(
+            "the session cookie value is signed (precondition)",
+            "<token>.<signature>",
+            e.to_string(),
+        )
+    })?;
+    let tampered = crate::protocol::cookie::encode_cookie_value(&tamper_signature(&signed));
+    world
+        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(cookie.name, tampered)])))
+        .await?;
+    Ok(())
+}
+
+#[when("the user asks for the session with the session cookie's signature removed")]
+async fn get_session_unsigned(world: &mut AuthWorld) -> StepResult {
+    let cookie = started_session_cookie(world)?;
+    let signed = split_signed_value(&cookie.decoded_value()).map_err(|e| {
+        world.fail(
+            "the session cookie value is signed (precondition)",
+            "<token>.<signature>",
+            e.to_string(),
+        )
+    })?;
+    world
+        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(cookie.name, signed.value)])))
+        .await?;
+    Ok(())
+}
+
+#[given("the user keeps a copy of the session cookie")]
+async fn keep_session_cookie(world: &mut AuthWorld) -> StepResult {
+    world.kept_session_cookie = Some(started_session_cookie(world)?);
+    Ok(())
+}
+
+#[when("the kept session cookie alone is replayed to get-session")]
+async fn replay_kept_cookie(world: &mut AuthWorld) -> StepResult {
+    let Some(cookie) = world.kept_session_cookie.clone() else {
+        return Err(world.fail(
+            "scenario wiring",
+            "an earlier step that keeps the session cookie",
+            "none ran",
+        ));
+    };
+    world
+        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(cookie.name, cookie.value)])))
+        .await?;
+    Ok(())
+}
+
+#[then("the session belongs to the user")]
+async fn session_belongs_to_user(world: &mut AuthWorld) -> StepResult {
+    let rule = "get-session returns the session of the user the cookie was issued to";
+    let exchange = world.last_exchange()?;
+    let user = world.user()?;
+    if exchange.status != 200 {
+        return Err(world.fail(rule, "HTTP 200 with {session, user}", format!("HTTP {}", exchange.status)));
+    }
+    let body = json_body(world, &exchange, rule)?;
+    let answer = match parse_session_answer(&body) {
+        Ok(Some(a)) => a,
+        Ok(None) => return Err(world.fail(rule, format!("the session of {}", user.email), "null (no session)")),
+        Err(e) => return Err(world.fail(rule, "{session: {userId, expiresAt, …}, user: {id, email, name}}", e)),
+    };
+    if !answer.user.email.eq_ignore_ascii_case(&user.email) {
+        return Err(world.fail(rule, format!("user {}", user.email), format!("user {}", answer.user.email)));
+    }
+    if let Some(id) = &user.id
+        && answer.user.id != *id
+    {
+        return Err(world.fail(rule, format!("user id {id}"), format!("user id {}", answer.user.id)));
+    }
+    if answer.session_user_id != answer.user.id {
+        return Err(world.fail(
+            rule,
+            format!("session.userId equal to user.id ({})", answer.user.id),
+            format!("session.userId {}", answer.session_user_id),
+        ));
+    }
+    if answer.expires_at <= OffsetDateTime::now_utc() {
+        return Err(world.fail(
+            rule,
+            "session.expiresAt in the future",
+            format!("session.expiresAt {}", answer.expires_at),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,234 @@
+//! The cucumber World: one per scenario, with its own HTTP client, cookie jar and test user.
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use cucumber::World;
+use rand::Rng;
+use rand::distr::Alphanumeric;
+
+use crate::error::HarnessError;
+use crate::http::{Client, Exchange, HttpError, Request};
+use crate::protocol::cookie::{SetCookie, cookie_name};
+use crate::redact::{SecretRegistry, scrub_text};
+use crate::target::Target;
+
+/// What every scenario of one run shares.
+#[derive(Debug)]
+pub struct RunContext {
+    pub target: Target,
+}
+
+/// The run context of the current `conform` run. cucumber builds Worlds through a function
+/// without arguments, so the context is process-wide; one process runs one conform at a time.
+static CURRENT: RwLock<Option<Arc<RunContext>>> = RwLock::new(None);
+
+pub fn set_current(context: Option<Arc<RunContext>>) {
+    *CURRENT.write().unwrap_or_else(|e| e.into_inner()) = context;
+}
+
+fn current() -> Option<Arc<RunContext>> {
+    CURRENT.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// A conformance failure: which rule, what it expects, what came back, and the exchange.
+#[derive(Clone, Debug)]
+pub struct StepFailure {
+    pub rule: String,
+    pub expected: String,
+    pub actual: String,
+    /// Redacted excerpt of the exchange the rule was checked on.
+    pub exchange: Option<String>,
+}
+
+impl fmt::Display for StepFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "rule: {}", self.rule)?;
+        writeln!(f, "expected: {}", self.expected)?;
+        write!(f, "actual: {}", self.actual)?;
+        if let Some(exchange) = &self.exchange {
+            write!(f, "\nexchange:\n{}", indent(exchange.trim_end(), "  "))?;
+        }
+        Ok(())
+    }
+}
+
+pub fn indent(text: &str, prefix: &str) -> String {
+    text.lines()
+        .map(|l| format!("{prefix}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub type StepResult = Result<(), StepFailure>;
+
+/// A test user made for one scenario.
+#[derive(Clone)]
+pub struct TestUser {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    /// The id the server gave the user at sign-up.
+    pub id: Option<String>,
+}
+
+impl TestUser {
+    /// A fresh random user, so scenarios can run concurrently and reruns never collide. The
+    /// password is registered as a secret before it is ever sent.
+    pub fn random() -> Self {
+        let suffix = random_string(12).to_lowercase();
+        let password = format!("Pw-{}-{}", random_string(20), random_string(4));
+        SecretRegistry::global().register(&password);
+        TestUser {
+            email: format!("conform-{suffix}@ba-harness.test"),
+            password,
+            name: format!("Conform User {suffix}"),
+            id: None,
+        }
+    }
+}
+
+pub fn random_string(len: usize) -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
+#[derive(World)]
+#[world(init = Self::new)]
+pub struct AuthWorld {
+    pub ctx: Arc<RunContext>,
+    pub client: Client,
+    pub user: Option<TestUser>,
+    /// The last exchange; the one `Then` steps check.
+    pub last: Option<Exchange>,
+    /// The answer that started the current session (sign-up or sign-in).
+    pub session_start: Option<Exchange>,
+    /// A copy of the session cookie kept before sign-out, for replay.
+    pub kept_session_cookie: Option<SetCookie>,
+    /// A second password used by a duplicate sign-up, to check it did not take over the account.
+    pub kept_password: Option<String>,
+    /// The failure a step reported, for the run summary.
+    pub failure: Option<StepFailure>,
+}
+
+// Hand-written so that no Debug print (cucumber shows the World on failures at higher verbosity)
+// can carry a password or a cookie value.
+impl fmt::Debug for AuthWorld {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthWorld")
+            .field("target", &self.ctx.target.description)
+            .field("user", &self.user.as_ref().map(|u| u.email.clone()))
+            .field("last", &self.last.as_ref().map(|e| format!("{} {} -> {}", e.method, e.url, e.status)))
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthWorld {
+    async fn new() -> Result<Self, HarnessError> {
+        let ctx = current().ok_or_else(|| {
+            HarnessError::Usage("no conform run is active (AuthWorld built outside conform::run)".into())
+        })?;
+        let client = Client::new(ctx.target.endpoint()).map_err(|e| HarnessError::Usage(e.to_string()))?;
+        Ok(AuthWorld {
+            ctx,
+            client,
+            user: None,
+            last: None,
+            session_start: None,
+            kept_session_cookie: None,
+            kept_password: None,
+            failure: None,
+        })
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.ctx.target
+    }
+
+    /// The session cookie's documented name for this target.
+    pub fn session_cookie_name(&self) -> String {
+        cookie_name(&self.target().cookie_prefix, "session_token", self.target().is_https())
+    }
+
+    pub fn cookie_name(&self, name: &str) -> String {
+        cookie_name(&self.target().cookie_prefix, name, self.target().is_https())
+    }
+
+    /// Sends a request and makes it the exchange later steps check. A transport error is a
+    /// failed step naming the cause (timeout, refused, ...), never a panic.
+    pub async fn send(&mut self, request: Request) -> Result<Exchange, StepFailure> {
+        let what = format!("{} {}", request.method, request.path);
+        match self.client.send(request).await {
+            Ok(exchange) => {
+                self.last = Some(exchange.clone());
+                Ok(exchange)
+            }
+            Err(e) => Err(self.transport_failure(&what, e)),
+        }
+    }
+
+    fn transport_failure(&mut self, what: &str, error: HttpError) -> StepFailure {
+        let failure = StepFailure {
+            rule: format!("the server answers {what}"),
+            expected: "a complete HTTP response".into(),
+            actual: scrub_text(&error.to_string()),
+            exchange: None,
+        };
+        self.failure = Some(failure.clone());
+        failure
+    }
+
+    /// Records and returns a failure of `rule`, quoting the last exchange.
+    pub fn fail(&mut self, rule: &str, expected: impl Into<String>, actual: impl Into<String>) -> StepFailure {
+        let exchange = self.last.as_ref().map(Exchange::excerpt);
+        self.fail_on(rule, expected, actual, exchange)
+    }
+
+    pub fn fail_on(
+        &mut self,
+        rule: &str,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+        exchange: Option<String>,
+    ) -> StepFailure {
+        let failure = StepFailure {
+            rule: rule.to_string(),
+            expected: scrub_text(&expected.into()),
+            actual: scrub_text(&actual.into()),
+            exchange,
+        };
+        self.failure = Some(failure.clone());
+        failure
+    }
+
+    /// The last exchange, or a failure saying a step is missing before this one.
+    pub fn last_exchange(&mut self) -> Result<Exchange, StepFailure> {
+        match &self.last {
+            Some(e) => Ok(e.clone()),
+            None => Err(self.fail(
+                "scenario wiring",
+                "a request before this step",
+                "no request was made yet (the feature file misses a When step)",
+            )),
+        }
+    }
+
+    pub fn user(&mut self) -> Result<TestUser, StepFailure> {
+        match &self.user {
+            Some(u) => Ok(u.clone()),
+            None => Err(self.fail(
+                "scenario wiring",
+                "a test user made by an earlier step",
+                "no user yet (the feature file misses a Given step)",
+            )),
+        }
+    }
+}
+
+fn _assert_send() {
+    fn is_send<T: Send>() {}
+    is_send::<StepFailure>();
+}

@@ -1,0 +1,446 @@
+//! The HTTP client every runner uses: one cookie jar per virtual user, every Set-Cookie line
+//! kept raw, and each request/response recorded as an [`Exchange`].
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::Value;
+use url::Url;
+
+use crate::protocol::cookie::SetCookie;
+use crate::redact::{redact_body, redact_header, scrub_text};
+
+/// Largest response body kept; the rest is drained and dropped so a hostile server cannot make
+/// the harness buffer without limit.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("could not connect to {url}: {detail}")]
+    Connect { url: String, detail: String },
+    #[error("no complete answer from {url} within {seconds} s")]
+    Timeout { url: String, seconds: u64 },
+    #[error("request to {url} failed: {detail}")]
+    Other { url: String, detail: String },
+}
+
+/// A request body as the harness sends it.
+#[derive(Clone, Debug)]
+pub enum Body {
+    Json(Value),
+    Form(Vec<(String, String)>),
+}
+
+/// What cookies to send with one request.
+#[derive(Clone, Debug, Default)]
+pub enum CookieChoice {
+    /// Everything in the jar (the browser's behaviour).
+    #[default]
+    Jar,
+    /// No Cookie header at all.
+    None,
+    /// Exactly these `name=value` pairs, ignoring the jar (replays and tampering).
+    Exactly(Vec<(String, String)>),
+}
+
+/// One request, described relative to the target.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: Method,
+    /// Path under the auth base path (`/sign-in/email`), or an absolute path if `absolute`.
+    pub path: String,
+    pub absolute: bool,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Body>,
+    pub cookies: CookieChoice,
+    /// Send the target's Origin header (the default for POSTs: Better Auth rejects a cookie-carrying
+    /// POST without one). Origin-check scenarios turn it off or override it.
+    pub send_origin: bool,
+}
+
+impl Request {
+    pub fn get(path: &str) -> Self {
+        Self::new(Method::GET, path)
+    }
+
+    pub fn post_json(path: &str, body: Value) -> Self {
+        let mut r = Self::new(Method::POST, path);
+        r.body = Some(Body::Json(body));
+        r
+    }
+
+    pub fn post(path: &str) -> Self {
+        Self::new(Method::POST, path)
+    }
+
+    fn new(method: Method, path: &str) -> Self {
+        let send_origin = method != Method::GET && method != Method::HEAD;
+        Request {
+            method,
+            path: path.to_string(),
+            absolute: false,
+            headers: Vec::new(),
+            body: None,
+            cookies: CookieChoice::Jar,
+            send_origin,
+        }
+    }
+
+    pub fn cookies(mut self, choice: CookieChoice) -> Self {
+        self.cookies = choice;
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+}
+
+/// A recorded request/response pair. Holds raw values; every display path goes through
+/// [`Exchange::excerpt`], which redacts.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    pub method: String,
+    pub url: String,
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: Option<String>,
+    pub status: u16,
+    /// Response headers in arrival order, names lowercased; repeated headers stay separate.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub body_truncated: bool,
+    pub elapsed: Duration,
+}
+
+impl Exchange {
+    /// Every Set-Cookie header line, as sent (a value that is not UTF-8 is shown lossily).
+    pub fn set_cookie_lines(&self) -> Vec<&str> {
+        self.headers_named("set-cookie")
+    }
+
+    pub fn headers_named(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers_named(name).into_iter().next()
+    }
+
+    /// Parsed Set-Cookie lines; unparseable lines are skipped here (the rules that care report
+    /// them from [`Exchange::set_cookie_lines`]).
+    pub fn set_cookies(&self) -> Vec<SetCookie> {
+        self.set_cookie_lines()
+            .into_iter()
+            .filter_map(|l| SetCookie::parse(l).ok())
+            .collect()
+    }
+
+    /// The last Set-Cookie for `name` (the one a browser would keep).
+    pub fn set_cookie(&self, name: &str) -> Option<SetCookie> {
+        self.set_cookies().into_iter().rev().find(|c| c.name == name)
+    }
+
+    pub fn json(&self) -> Result<Value, serde_json::Error> {
+        serde_json::from_str(&self.body)
+    }
+
+    pub fn content_type(&self) -> Option<&str> {
+        self.header("content-type")
+    }
+
+    /// A redacted excerpt for failure reports: request line, response status, headers, and the
+    /// first part of the body.
+    pub fn excerpt(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "> {} {}", self.method, scrub_text(&self.url));
+        for (n, v) in &self.request_headers {
+            let _ = writeln!(out, "> {n}: {}", scrub_text(&redact_header(n, v)));
+        }
+        if let Some(body) = &self.request_body {
+            let _ = writeln!(out, "> {}", shorten(&redact_body(body), 300));
+        }
+        let _ = writeln!(out, "< HTTP {} ({} ms)", self.status, self.elapsed.as_millis());
+        for (n, v) in &self.headers {
+            let _ = writeln!(out, "< {n}: {}", scrub_text(&redact_header(n, v)));
+        }
+        if !self.body.is_empty() {
+            let suffix = if self.body_truncated { " [body truncated]" } else { "" };
+            let _ = writeln!(out, "< {}{suffix}", shorten(&redact_body(&self.body), 600));
+        }
+        out
+    }
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max).collect();
+    format!("{cut}… [+{} chars]", text.chars().count() - max)
+}
+
+/// Where the target lives, as the HTTP layer needs it.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    /// Scheme, host and port (`http://127.0.0.1:3000`); the Origin header we send.
+    pub origin: String,
+    /// The auth base path (`/api/auth`).
+    pub base_path: String,
+    pub timeout: Duration,
+}
+
+impl Endpoint {
+    pub fn new(base_url: &Url, base_path: &str, timeout: Duration) -> Self {
+        Endpoint {
+            origin: base_url.origin().ascii_serialization(),
+            base_path: normalise_base_path(base_path),
+            timeout,
+        }
+    }
+
+    pub fn url_for(&self, path: &str, absolute: bool) -> String {
+        if absolute {
+            format!("{}{path}", self.origin)
+        } else {
+            format!("{}{}{path}", self.origin, self.base_path)
+        }
+    }
+}
+
+/// `api/auth/` → `/api/auth`; `/` → `` (auth mounted at the root).
+pub fn normalise_base_path(path: &str) -> String {
+    let trimmed = path.trim().trim_matches('/');
+    if trimmed.is_empty() {
+        String::new()
+    } else {
+        format!("/{trimmed}")
+    }
+}
+
+/// One virtual user: a reqwest client that follows no redirects (each hop is a protocol step we
+/// check) and a cookie jar we manage ourselves so every Set-Cookie line stays visible.
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    endpoint: Endpoint,
+    jar: BTreeMap<String, String>,
+}
+
+impl Client {
+    pub fn new(endpoint: Endpoint) -> Result<Self, HttpError> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(endpoint.timeout)
+            .connect_timeout(endpoint.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("ba-harness/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| HttpError::Other {
+                url: endpoint.origin.clone(),
+                detail: e.to_string(),
+            })?;
+        Ok(Client {
+            http,
+            endpoint,
+            jar: BTreeMap::new(),
+        })
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The jar's current value for a cookie (raw, as the server sent it).
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.jar.get(name).map(String::as_str)
+    }
+
+    pub fn clear_cookies(&mut self) {
+        self.jar.clear();
+    }
+
+    /// Sends one request, records it, and updates the jar from its Set-Cookie lines.
+    pub async fn send(&mut self, request: Request) -> Result<Exchange, HttpError> {
+        let url = self.endpoint.url_for(&request.path, request.absolute);
+        let mut headers: Vec<(String, String)> = Vec::new();
+        if request.send_origin {
+            headers.push(("origin".into(), self.endpoint.origin.clone()));
+        }
+        let cookie_header = match &request.cookies {
+            CookieChoice::Jar => join_cookies(self.jar.iter()),
+            CookieChoice::None => None,
+            CookieChoice::Exactly(pairs) => join_cookies(pairs.iter().map(|(n, v)| (n, v))),
+        };
+        if let Some(c) = cookie_header {
+            headers.push(("cookie".into(), c));
+        }
+        for (n, v) in &request.headers {
+            headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(n));
+            headers.push((n.to_ascii_lowercase(), v.clone()));
+        }
+
+        let mut builder = self.http.request(request.method.clone(), &url);
+        for (n, v) in &headers {
+            builder = builder.header(n, v);
+        }
+        let request_body = match &request.body {
+            Some(Body::Json(v)) => {
+                let text = v.to_string();
+                builder = builder.header("content-type", "application/json").body(text.clone());
+                headers.push(("content-type".into(), "application/json".into()));
+                Some(text)
+            }
+            Some(Body::Form(pairs)) => {
+                let text = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(pairs)
+                    .finish();
+                builder = builder
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(text.clone());
+                headers.push((
+                    "content-type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                ));
+                Some(text)
+            }
+            None => None,
+        };
+
+        let started = Instant::now();
+        let mut response = builder.send().await.map_err(|e| self.classify(&url, e))?;
+        let status = response.status().as_u16();
+        let response_headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let mut bytes: Vec<u8> = Vec::new();
+        let mut truncated = false;
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(&url, e))? {
+            let room = MAX_BODY_BYTES.saturating_sub(bytes.len());
+            if chunk.len() > room {
+                bytes.extend_from_slice(&chunk[..room]);
+                truncated = true;
+                break;
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let exchange = Exchange {
+            method: request.method.to_string(),
+            url,
+            request_headers: headers,
+            request_body,
+            status,
+            headers: response_headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            body_truncated: truncated,
+            elapsed: started.elapsed(),
+        };
+        self.store_cookies(&exchange);
+        Ok(exchange)
+    }
+
+    fn store_cookies(&mut self, exchange: &Exchange) {
+        for cookie in exchange.set_cookies() {
+            if cookie.is_deletion() || cookie.max_age.is_some_and(|m| m <= 0) {
+                self.jar.remove(&cookie.name);
+            } else {
+                self.jar.insert(cookie.name, cookie.value);
+            }
+        }
+    }
+
+    fn classify(&self, url: &str, error: reqwest::Error) -> HttpError {
+        let detail = error_chain(&error);
+        if error.is_timeout() {
+            HttpError::Timeout {
+                url: url.to_string(),
+                seconds: self.endpoint.timeout.as_secs(),
+            }
+        } else if error.is_connect() {
+            HttpError::Connect {
+                url: url.to_string(),
+                detail,
+            }
+        } else {
+            HttpError::Other {
+                url: url.to_string(),
+                detail,
+            }
+        }
+    }
+}
+
+fn join_cookies<'a>(pairs: impl Iterator<Item = (&'a String, &'a String)>) -> Option<String> {
+    let joined = pairs
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    (!joined.is_empty()).then_some(joined)
+}
+
+/// reqwest's Display hides the cause ("error sending request"); the chain names it.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        let _ = write!(text, ": {s}");
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_paths_normalise() {
+        assert_eq!(normalise_base_path("/api/auth"), "/api/auth");
+        assert_eq!(normalise_base_path("api/auth/"), "/api/auth");
+        assert_eq!(normalise_base_path("/"), "");
+    }
+
+    #[test]
+    fn endpoint_builds_urls_and_origin() {
+        let url = Url::parse("http://127.0.0.1:3000/ignored/path").unwrap();
+        let e = Endpoint::new(&url, "/api/auth", Duration::from_secs(5));
+        assert_eq!(e.origin, "http://127.0.0.1:3000");
+        assert_eq!(e.url_for("/get-session", false), "http://127.0.0.1:3000/api/auth/get-session");
+        assert_eq!(e.url_for("/health", true), "http://127.0.0.1:3000/health");
+    }
+
+    #[test]
+    fn excerpt_redacts_cookies_and_tokens() {
+        let exchange = Exchange {
+            method: "POST".into(),
+            url: "http://127.0.0.1:3000/api/auth/sign-in/email".into(),
+            request_headers: vec![("cookie".into(), "better-auth.session_token=abcdefgh.sig".into())],
+            request_body: Some(r#"{"email":"a@b.test","password":"hunter2hunter2"}"#.into()),
+            status: 200,
+            headers: vec![(
+                "set-cookie".into(),
+                "better-auth.session_token=tok123456.sig%3D; Max-Age=604800; Path=/".into(),
+            )],
+            body: r#"{"token":"tok123456","user":{"id":"u1"}}"#.into(),
+            body_truncated: false,
+            elapsed: Duration::from_millis(3),
+        };
+        let text = exchange.excerpt();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(!text.contains("tok123456"), "{text}");
+        assert!(!text.contains("abcdefgh"), "{text}");
+        assert!(text.contains("Max-Age=604800"));
+    }
+}

@@ -1,0 +1,359 @@
+//! Booting the bundled real Better Auth server from targets/better-auth: install on first use,
+//! start on a free loopback port, wait until it says it is ready, stop it on drop.
+
+use std::fs::{self, File};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant, SystemTime};
+
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use serde::Deserialize;
+use tokio::process::{Child, Command};
+
+use crate::error::HarnessError;
+use crate::redact::SecretRegistry;
+use crate::target::{OAuthClient, Target};
+
+/// How long the server may take from spawn to its ready line (migrations + client seeding take
+/// well under a second here; a cold disk or a loaded CI machine gets generous slack).
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long `npm ci` may take (it compiles better-sqlite3 from source: ~65 s here).
+const INSTALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// The ready line the server writes (targets/better-auth/server.mjs).
+#[derive(Clone, Debug, Deserialize)]
+pub struct ReadyInfo {
+    pub base_url: String,
+    pub base_path: String,
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub post_logout_redirect_uri: Option<String>,
+    pub startup_ms: Option<u64>,
+}
+
+/// A running bundled server; dropping it kills the process.
+pub struct ReferenceServer {
+    child: Child,
+    pub ready: ReadyInfo,
+    pub secret: String,
+    run_dir: PathBuf,
+    pub version: String,
+}
+
+/// The folder that holds the bundled servers: `$BA_HARNESS_TARGETS_DIR`, else ./targets, else
+/// the one next to this crate's sources (so `cargo run` works from any directory).
+pub fn targets_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("BA_HARNESS_TARGETS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let local = PathBuf::from("targets");
+    if local.join("better-auth/server.mjs").is_file() {
+        return local;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("targets")
+}
+
+impl ReferenceServer {
+    /// Installs (if needed) and starts targets/better-auth, returning once it is ready.
+    pub async fn boot(extra_env: &[(&str, &str)]) -> Result<Self, HarnessError> {
+        let dir = targets_dir().join("better-auth");
+        // Absolute, because the server runs in `dir` and resolves the paths we hand it from there.
+        let dir = std::path::absolute(&dir).unwrap_or(dir);
+        if !dir.join("server.mjs").is_file() {
+            return Err(HarnessError::Boot {
+                cause: format!("the bundled reference is missing: {} has no server.mjs", dir.display()),
+                fix: "run from a ba-harness checkout, or set BA_HARNESS_TARGETS_DIR, or give --target URL".into(),
+                log_tail: None,
+            });
+        }
+        check_node().await?;
+        ensure_installed(&dir).await?;
+
+        let port = free_port()?;
+        let secret: String = rand::rng()
+            .sample_iter(&Alphanumeric)
+            .take(48)
+            .map(char::from)
+            .collect();
+        SecretRegistry::global().register(&secret);
+        let run_dir = dir
+            .join("data")
+            .join(format!("run-{}-{port}", std::process::id()));
+        fs::create_dir_all(&run_dir).map_err(|e| boot_io("create the run folder", &run_dir, e))?;
+        let log_path = run_dir.join("server.log");
+        let ready_path = run_dir.join("ready.json");
+        let log = File::create(&log_path).map_err(|e| boot_io("create the server log", &log_path, e))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| boot_io("open the server log", &log_path, e))?;
+
+        let mut command = Command::new("node");
+        command
+            .arg("server.mjs")
+            .current_dir(&dir)
+            .env("PORT", port.to_string())
+            .env("DATABASE_PATH", run_dir.join("reference.sqlite"))
+            .env("READY_FILE", &ready_path)
+            .env("BETTER_AUTH_SECRET", &secret)
+            // The server exits by itself if the harness dies without stopping it (SIGKILL).
+            .env("BA_HARNESS_PARENT_PID", std::process::id().to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(log_err))
+            .kill_on_drop(true);
+        for (k, v) in extra_env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().map_err(|e| HarnessError::Boot {
+            cause: format!("could not start `node server.mjs`: {e}"),
+            fix: "install Node.js 20 or newer and make sure `node` is on PATH".into(),
+            log_tail: None,
+        })?;
+
+        let started = Instant::now();
+        let ready = loop {
+            if let Ok(text) = fs::read_to_string(&ready_path)
+                && let Ok(info) = serde_json::from_str::<ReadyInfo>(&text)
+            {
+                break info;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(HarnessError::Boot {
+                    cause: format!("the bundled Better Auth server exited during start-up ({status})"),
+                    fix: format!(
+                        "read the log below (full log: {}); a broken install is fixed by deleting {}/node_modules",
+                        log_path.display(),
+                        dir.display()
+                    ),
+                    log_tail: Some(tail(&log_path, 20)),
+                });
+            }
+            if started.elapsed() > READY_TIMEOUT {
+                let _ = child.start_kill();
+                return Err(HarnessError::Boot {
+                    cause: format!(
+                        "the bundled Better Auth server was not ready within {} s",
+                        READY_TIMEOUT.as_secs()
+                    ),
+                    fix: format!("read its log: {}", log_path.display()),
+                    log_tail: Some(tail(&log_path, 20)),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        Ok(ReferenceServer {
+            child,
+            ready,
+            secret,
+            run_dir,
+            version: installed_version(&dir),
+        })
+    }
+
+    /// The target this server is, with everything the harness knows about it.
+    pub fn target(&self, timeout: Duration) -> Result<Target, HarnessError> {
+        let mut target = Target::new(&self.ready.base_url, &self.ready.base_path, timeout)?;
+        target.secret = Some(self.secret.clone());
+        target.oauth = OAuthClient {
+            client_id: self.ready.client_id.clone(),
+            redirect_uri: self.ready.redirect_uri.clone(),
+            post_logout_redirect_uri: self.ready.post_logout_redirect_uri.clone(),
+        };
+        target.description = format!(
+            "bundled reference ({}) at {}{}",
+            self.version, self.ready.base_url, self.ready.base_path
+        );
+        Ok(target)
+    }
+
+    /// Stops the server and removes its run folder (database, log).
+    pub async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+        let _ = fs::remove_dir_all(&self.run_dir);
+    }
+}
+
+impl Drop for ReferenceServer {
+    fn drop(&mut self) {
+        // kill_on_drop covers the process; this also covers an early return before `stop`.
+        let _ = self.child.start_kill();
+    }
+}
+
+async fn check_node() -> Result<(), HarnessError> {
+    let output = Command::new("node").arg("--version").output().await;
+    let version = match output {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        _ => {
+            return Err(HarnessError::Boot {
+                cause: "`node` was not found on PATH: the bundled Better Auth server runs on Node.js".into(),
+                fix: "install Node.js 20 or newer (with npm), or point the harness at your own server with --target URL".into(),
+                log_tail: None,
+            });
+        }
+    };
+    let major: u32 = version
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    if major < 20 {
+        return Err(HarnessError::Boot {
+            cause: format!("Node.js {version} is too old for the bundled Better Auth server"),
+            fix: "install Node.js 20 or newer".into(),
+            log_tail: None,
+        });
+    }
+    Ok(())
+}
+
+/// `npm ci` when node_modules is missing or older than the lockfile. A lock folder keeps two
+/// harness processes (parallel tests, say) from installing into the same folder at once.
+async fn ensure_installed(dir: &Path) -> Result<(), HarnessError> {
+    if is_installed(dir) {
+        return Ok(());
+    }
+    let lock = dir.join(".install-lock");
+    let waited = Instant::now();
+    loop {
+        match fs::create_dir(&lock) {
+            Ok(()) => break,
+            Err(_) if is_stale(&lock) => {
+                let _ = fs::remove_dir(&lock);
+            }
+            Err(_) if waited.elapsed() < INSTALL_TIMEOUT => {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                if is_installed(dir) {
+                    return Ok(());
+                }
+            }
+            Err(e) => return Err(boot_io("take the install lock", &lock, e)),
+        }
+    }
+    let result = run_npm_ci(dir).await;
+    let _ = fs::remove_dir(&lock);
+    result
+}
+
+fn is_installed(dir: &Path) -> bool {
+    let marker = dir.join("node_modules/.package-lock.json");
+    let binding = dir.join("node_modules/better-sqlite3/build/Release/better_sqlite3.node");
+    let lock_time = fs::metadata(dir.join("package-lock.json")).and_then(|m| m.modified());
+    let marker_time = fs::metadata(&marker).and_then(|m| m.modified());
+    match (lock_time, marker_time) {
+        (Ok(lock), Ok(installed)) => binding.is_file() && installed >= lock,
+        _ => false,
+    }
+}
+
+fn is_stale(lock: &Path) -> bool {
+    fs::metadata(lock)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .is_some_and(|age| age > INSTALL_TIMEOUT)
+}
+
+async fn run_npm_ci(dir: &Path) -> Result<(), HarnessError> {
+    eprintln!(
+        "ba-harness: installing the bundled Better Auth server (npm ci in {}); the first run compiles better-sqlite3, about 1-2 minutes…",
+        dir.display()
+    );
+    let log_path = dir.join("npm-ci.log");
+    let log = File::create(&log_path).map_err(|e| boot_io("create the install log", &log_path, e))?;
+    let log_err = log
+        .try_clone()
+        .map_err(|e| boot_io("open the install log", &log_path, e))?;
+    let started = Instant::now();
+    let child = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log_err))
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| HarnessError::Boot {
+            cause: format!("could not run `npm ci`: {e}"),
+            fix: "install npm (it ships with Node.js 20+) and make sure it is on PATH".into(),
+            log_tail: None,
+        })?;
+    let status = match tokio::time::timeout(INSTALL_TIMEOUT, child.wait_with_output()).await {
+        Ok(Ok(output)) => output.status,
+        Ok(Err(e)) => return Err(boot_io("wait for npm ci", dir, e)),
+        Err(_) => {
+            return Err(HarnessError::Boot {
+                cause: format!("npm ci did not finish within {} s", INSTALL_TIMEOUT.as_secs()),
+                fix: format!("read {} and retry", log_path.display()),
+                log_tail: Some(tail(&log_path, 20)),
+            });
+        }
+    };
+    if !status.success() {
+        return Err(HarnessError::Boot {
+            cause: format!("npm ci failed in {} ({status})", dir.display()),
+            fix: format!(
+                "read the log below (full log: {}); better-sqlite3 builds from source and needs a C++ compiler, make and python3",
+                log_path.display()
+            ),
+            log_tail: Some(tail(&log_path, 20)),
+        });
+    }
+    eprintln!(
+        "ba-harness: installed the bundled server in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn installed_version(dir: &Path) -> String {
+    let read = |pkg: &str| -> Option<String> {
+        let text = fs::read_to_string(dir.join("node_modules").join(pkg).join("package.json")).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        Some(format!("{pkg} {}", v.get("version")?.as_str()?))
+    };
+    [read("better-auth"), read("@better-auth/oauth-provider")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A free loopback port: bind port 0, read it, release it (the server binds it right after).
+fn free_port() -> Result<u16, HarnessError> {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| HarnessError::Boot {
+        cause: format!("could not find a free port on 127.0.0.1: {e}"),
+        fix: "check that the loopback interface is up".into(),
+        log_tail: None,
+    })?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| boot_io("read the free port", Path::new("127.0.0.1"), e))
+}
+
+fn boot_io(what: &str, path: &Path, e: std::io::Error) -> HarnessError {
+    HarnessError::Boot {
+        cause: format!("could not {what} ({}): {e}", path.display()),
+        fix: "check that the checkout is writable".into(),
+        log_tail: None,
+    }
+}
+
+/// The last `lines` lines of a log, indented, with secrets scrubbed.
+fn tail(path: &Path, lines: usize) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    let start = all.len().saturating_sub(lines);
+    crate::redact::scrub_text(
+        &all[start..]
+            .iter()
+            .map(|l| format!("    {l}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
