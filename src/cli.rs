@@ -67,7 +67,12 @@ pub struct ConformArgs {
 
     /// The target's signing secret (BETTER_AUTH_SECRET), to verify cookie signatures rather
     /// than only their shape. Never printed.
-    #[arg(long, value_name = "SECRET", env = "BA_HARNESS_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "BA_HARNESS_SECRET",
+        hide_env_values = true
+    )]
     pub secret: Option<String>,
 
     /// OAuth client_id of a public PKCE client registered on the target (OAuth scenarios).
@@ -104,7 +109,10 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 
             return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("ba-harness: could not start the async runtime: {e}");
@@ -124,7 +132,10 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("ba-harness: error: {}", crate::redact::scrub_text(&e.to_string()));
+            eprintln!(
+                "ba-harness: error: {}",
+                crate::redact::scrub_text(&e.to_string())
+            );
             e.exit_code()
         }
     }
@@ -138,7 +149,10 @@ async fn dispatch(cli: Cli) -> Result<i32, HarnessError> {
 
 async fn conform_command(args: ConformArgs) -> Result<i32, HarnessError> {
     let timeout = Duration::from_secs(args.timeout);
-    let features = args.features.clone().unwrap_or_else(conform::default_features_dir);
+    let features = args
+        .features
+        .clone()
+        .unwrap_or_else(conform::default_features_dir);
     let options = ConformOptions {
         features,
         tags: args.tags.clone(),
@@ -174,7 +188,11 @@ async fn conform_command(args: ConformArgs) -> Result<i32, HarnessError> {
         report.write_junit(path)?;
         println!("JUnit report: {}", path.display());
     }
-    Ok(if report.passed() { EXIT_OK } else { EXIT_FAILED })
+    Ok(if report.passed() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
 }
 
 fn apply_overrides(target: &mut Target, args: &ConformArgs) {

@@ -144,7 +144,10 @@ impl Exchange {
 
     /// The last Set-Cookie for `name` (the one a browser would keep).
     pub fn set_cookie(&self, name: &str) -> Option<SetCookie> {
-        self.set_cookies().into_iter().rev().find(|c| c.name == name)
+        self.set_cookies()
+            .into_iter()
+            .rev()
+            .find(|c| c.name == name)
     }
 
     pub fn json(&self) -> Result<Value, serde_json::Error> {
@@ -166,12 +169,21 @@ impl Exchange {
         if let Some(body) = &self.request_body {
             let _ = writeln!(out, "> {}", shorten(&redact_body(body), 300));
         }
-        let _ = writeln!(out, "< HTTP {} ({} ms)", self.status, self.elapsed.as_millis());
+        let _ = writeln!(
+            out,
+            "< HTTP {} ({} ms)",
+            self.status,
+            self.elapsed.as_millis()
+        );
         for (n, v) in &self.headers {
             let _ = writeln!(out, "< {n}: {}", scrub_text(&redact_header(n, v)));
         }
         if !self.body.is_empty() {
-            let suffix = if self.body_truncated { " [body truncated]" } else { "" };
+            let suffix = if self.body_truncated {
+                " [body truncated]"
+            } else {
+                ""
+            };
             let _ = writeln!(out, "< {}{suffix}", shorten(&redact_body(&self.body), 600));
         }
         out
@@ -292,7 +304,9 @@ impl Client {
         let request_body = match &request.body {
             Some(Body::Json(v)) => {
                 let text = v.to_string();
-                builder = builder.header("content-type", "application/json").body(text.clone());
+                builder = builder
+                    .header("content-type", "application/json")
+                    .body(text.clone());
                 headers.push(("content-type".into(), "application/json".into()));
                 Some(text)
             }
@@ -417,7 +431,10 @@ mod tests {
         let url = Url::parse("http://127.0.0.1:3000/ignored/path").unwrap();
         let e = Endpoint::new(&url, "/api/auth", Duration::from_secs(5));
         assert_eq!(e.origin, "http://127.0.0.1:3000");
-        assert_eq!(e.url_for("/get-session", false), "http://127.0.0.1:3000/api/auth/get-session");
+        assert_eq!(
+            e.url_for("/get-session", false),
+            "http://127.0.0.1:3000/api/auth/get-session"
+        );
         assert_eq!(e.url_for("/health", true), "http://127.0.0.1:3000/health");
     }
 
@@ -426,7 +443,10 @@ mod tests {
         let exchange = Exchange {
             method: "POST".into(),
             url: "http://127.0.0.1:3000/api/auth/sign-in/email".into(),
-            request_headers: vec![("cookie".into(), "better-auth.session_token=abcdefgh.sig".into())],
+            request_headers: vec![(
+                "cookie".into(),
+                "better-auth.session_token=abcdefgh.sig".into(),
+            )],
             request_body: Some(r#"{"email":"a@b.test","password":"hunter2hunter2"}"#.into()),
             status: 200,
             headers: vec![(

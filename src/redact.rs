@@ -209,7 +209,9 @@ mod tests {
     #[test]
     fn cookie_values_go_attributes_stay() {
         assert_eq!(
-            redact_set_cookie("better-auth.session_token=abc.def%3D; Max-Age=604800; Path=/; HttpOnly"),
+            redact_set_cookie(
+                "better-auth.session_token=abc.def%3D; Max-Age=604800; Path=/; HttpOnly"
+            ),
             "better-auth.session_token=[redacted]; Max-Age=604800; Path=/; HttpOnly"
         );
         assert_eq!(
@@ -224,9 +226,15 @@ mod tests {
 
     #[test]
     fn credential_headers_keep_only_the_scheme() {
-        assert_eq!(redact_header("authorization", "Bearer abc.def"), "Bearer [redacted]");
+        assert_eq!(
+            redact_header("authorization", "Bearer abc.def"),
+            "Bearer [redacted]"
+        );
         assert_eq!(redact_header("set-auth-token", "abc.def"), "[redacted]");
-        assert_eq!(redact_header("content-type", "application/json"), "application/json");
+        assert_eq!(
+            redact_header("content-type", "application/json"),
+            "application/json"
+        );
     }
 
     #[test]
@@ -253,7 +261,10 @@ mod tests {
     #[test]
     fn redirect_codes_are_masked() {
         assert_eq!(
-            redact_header("location", "http://127.0.0.1:4000/callback?code=abc&state=xyz"),
+            redact_header(
+                "location",
+                "http://127.0.0.1:4000/callback?code=abc&state=xyz"
+            ),
             "http://127.0.0.1:4000/callback?code=[redacted]&state=xyz"
         );
     }

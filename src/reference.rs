@@ -84,7 +84,8 @@ impl ReferenceServer {
         fs::create_dir_all(&run_dir).map_err(|e| boot_io("create the run folder", &run_dir, e))?;
         let log_path = run_dir.join("server.log");
         let ready_path = run_dir.join("ready.json");
-        let log = File::create(&log_path).map_err(|e| boot_io("create the server log", &log_path, e))?;
+        let log =
+            File::create(&log_path).map_err(|e| boot_io("create the server log", &log_path, e))?;
         let log_err = log
             .try_clone()
             .map_err(|e| boot_io("open the server log", &log_path, e))?;
@@ -121,7 +122,9 @@ impl ReferenceServer {
             }
             if let Ok(Some(status)) = child.try_wait() {
                 return Err(HarnessError::Boot {
-                    cause: format!("the bundled Better Auth server exited during start-up ({status})"),
+                    cause: format!(
+                        "the bundled Better Auth server exited during start-up ({status})"
+                    ),
                     fix: format!(
                         "read the log below (full log: {}); a broken install is fixed by deleting {}/node_modules",
                         log_path.display(),
@@ -264,7 +267,8 @@ async fn run_npm_ci(dir: &Path) -> Result<(), HarnessError> {
         dir.display()
     );
     let log_path = dir.join("npm-ci.log");
-    let log = File::create(&log_path).map_err(|e| boot_io("create the install log", &log_path, e))?;
+    let log =
+        File::create(&log_path).map_err(|e| boot_io("create the install log", &log_path, e))?;
     let log_err = log
         .try_clone()
         .map_err(|e| boot_io("open the install log", &log_path, e))?;
@@ -287,7 +291,10 @@ async fn run_npm_ci(dir: &Path) -> Result<(), HarnessError> {
         Ok(Err(e)) => return Err(boot_io("wait for npm ci", dir, e)),
         Err(_) => {
             return Err(HarnessError::Boot {
-                cause: format!("npm ci did not finish within {} s", INSTALL_TIMEOUT.as_secs()),
+                cause: format!(
+                    "npm ci did not finish within {} s",
+                    INSTALL_TIMEOUT.as_secs()
+                ),
                 fix: format!("read {} and retry", log_path.display()),
                 log_tail: Some(tail(&log_path, 20)),
             });
@@ -312,7 +319,8 @@ async fn run_npm_ci(dir: &Path) -> Result<(), HarnessError> {
 
 fn installed_version(dir: &Path) -> String {
     let read = |pkg: &str| -> Option<String> {
-        let text = fs::read_to_string(dir.join("node_modules").join(pkg).join("package.json")).ok()?;
+        let text =
+            fs::read_to_string(dir.join("node_modules").join(pkg).join("package.json")).ok()?;
         let v: serde_json::Value = serde_json::from_str(&text).ok()?;
         Some(format!("{pkg} {}", v.get("version")?.as_str()?))
     };

@@ -37,7 +37,13 @@ pub struct ScenarioOutcome {
 }
 
 impl ScenarioOutcome {
-    pub fn failed(feature: &str, scenario: &str, location: String, tags: Vec<String>, failure: StepFailure) -> Self {
+    pub fn failed(
+        feature: &str,
+        scenario: &str,
+        location: String,
+        tags: Vec<String>,
+        failure: StepFailure,
+    ) -> Self {
         ScenarioOutcome {
             feature: feature.into(),
             scenario: scenario.into(),
@@ -103,8 +109,18 @@ impl RunReport {
         if !failures.is_empty() {
             let _ = writeln!(out, "\nFailures ({}):", failures.len());
             for s in failures {
-                if let Verdict::Failed { rule, expected, actual, exchange } = &s.verdict {
-                    let _ = writeln!(out, "\n  ✘ {} › {}  ({})", s.feature, s.scenario, s.location);
+                if let Verdict::Failed {
+                    rule,
+                    expected,
+                    actual,
+                    exchange,
+                } = &s.verdict
+                {
+                    let _ = writeln!(
+                        out,
+                        "\n  ✘ {} › {}  ({})",
+                        s.feature, s.scenario, s.location
+                    );
                     let _ = writeln!(out, "    rule:     {rule}");
                     let _ = writeln!(out, "    expected: {expected}");
                     let _ = writeln!(out, "    actual:   {actual}");
@@ -126,7 +142,11 @@ impl RunReport {
             let _ = writeln!(out, "\nSkipped ({}):", skipped.len());
             for s in skipped {
                 if let Verdict::Skipped { reason } = &s.verdict {
-                    let _ = writeln!(out, "  - {} › {}  ({}): {reason}", s.feature, s.scenario, s.location);
+                    let _ = writeln!(
+                        out,
+                        "  - {} › {}  ({}): {reason}",
+                        s.feature, s.scenario, s.location
+                    );
                 }
             }
         }
@@ -172,9 +192,19 @@ impl RunReport {
             self.duration_ms as f64 / 1000.0
         );
         for feature in features {
-            let cases: Vec<_> = self.scenarios.iter().filter(|s| s.feature == feature).collect();
-            let failed = cases.iter().filter(|s| matches!(s.verdict, Verdict::Failed { .. })).count();
-            let skipped = cases.iter().filter(|s| matches!(s.verdict, Verdict::Skipped { .. })).count();
+            let cases: Vec<_> = self
+                .scenarios
+                .iter()
+                .filter(|s| s.feature == feature)
+                .collect();
+            let failed = cases
+                .iter()
+                .filter(|s| matches!(s.verdict, Verdict::Failed { .. }))
+                .count();
+            let skipped = cases
+                .iter()
+                .filter(|s| matches!(s.verdict, Verdict::Skipped { .. }))
+                .count();
             let _ = writeln!(
                 out,
                 "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" skipped=\"{skipped}\">",
@@ -192,9 +222,18 @@ impl RunReport {
                 match &case.verdict {
                     Verdict::Passed => out.push_str("/>\n"),
                     Verdict::Skipped { reason } => {
-                        let _ = writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", xml(reason));
+                        let _ = writeln!(
+                            out,
+                            ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                            xml(reason)
+                        );
                     }
-                    Verdict::Failed { rule, expected, actual, exchange } => {
+                    Verdict::Failed {
+                        rule,
+                        expected,
+                        actual,
+                        exchange,
+                    } => {
                         let body = format!(
                             "rule: {rule}\nexpected: {expected}\nactual: {actual}\n{}",
                             exchange.as_deref().unwrap_or("")
@@ -279,7 +318,9 @@ mod tests {
                     scenario: "jwks".into(),
                     location: "features/b.feature:3".into(),
                     tags: vec!["jwt".into()],
-                    verdict: Verdict::Skipped { reason: "no jwks endpoint".into() },
+                    verdict: Verdict::Skipped {
+                        reason: "no jwks endpoint".into(),
+                    },
                 },
             ],
         )
@@ -291,7 +332,10 @@ mod tests {
         let text = report.summary();
         assert!(text.contains("rule:     the session cookie is SameSite=Lax"));
         assert!(text.contains("no jwks endpoint"));
-        assert_eq!(text.lines().last(), Some("conform: 1 passed, 1 failed, 1 skipped"));
+        assert_eq!(
+            text.lines().last(),
+            Some("conform: 1 passed, 1 failed, 1 skipped")
+        );
         assert!(!report.passed());
     }
 
@@ -308,6 +352,9 @@ mod tests {
         let value = serde_json::to_value(sample()).unwrap();
         assert_eq!(value["counts"]["failed"], 1);
         assert_eq!(value["scenarios"][1]["status"], "failed");
-        assert_eq!(value["scenarios"][1]["rule"], "the session cookie is SameSite=Lax");
+        assert_eq!(
+            value["scenarios"][1]["rule"],
+            "the session cookie is SameSite=Lax"
+        );
     }
 }

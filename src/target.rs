@@ -85,7 +85,8 @@ impl Target {
     /// Fails fast, with exit code 3, when nothing answers HTTP at the target. Any HTTP answer
     /// counts as reachable: whether it is the right one is for the scenarios to say.
     pub async fn check_reachable(&self) -> Result<(), HarnessError> {
-        let mut client = Client::new(self.endpoint()).map_err(|e| HarnessError::Usage(e.to_string()))?;
+        let mut client =
+            Client::new(self.endpoint()).map_err(|e| HarnessError::Usage(e.to_string()))?;
         match client.send(Request::get("/get-session")).await {
             Ok(_) => Ok(()),
             Err(HttpError::Connect { url, detail }) => Err(HarnessError::Unreachable {
@@ -94,12 +95,15 @@ impl Target {
                     .into(),
             }),
             Err(HttpError::Timeout { url, seconds }) => Err(HarnessError::Unreachable {
-                cause: format!("{url} accepted the connection but sent no complete answer within {seconds} s"),
+                cause: format!(
+                    "{url} accepted the connection but sent no complete answer within {seconds} s"
+                ),
                 fix: "check that the server is healthy, or raise --timeout".into(),
             }),
             Err(HttpError::Other { url, detail }) => Err(HarnessError::Unreachable {
                 cause: format!("the request to {url} failed: {detail}"),
-                fix: "check --target (for https: the certificate must be valid for that host)".into(),
+                fix: "check --target (for https: the certificate must be valid for that host)"
+                    .into(),
             }),
         }
     }
@@ -135,7 +139,12 @@ mod tests {
 
     #[test]
     fn configured_capabilities() {
-        let mut t = Target::new("https://auth.example.test", "api/auth/", Duration::from_secs(1)).unwrap();
+        let mut t = Target::new(
+            "https://auth.example.test",
+            "api/auth/",
+            Duration::from_secs(1),
+        )
+        .unwrap();
         assert_eq!(t.base_path, "/api/auth");
         t.secret = Some("s".into());
         t.declare_configured_capabilities();

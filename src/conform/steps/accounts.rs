@@ -45,8 +45,13 @@ fn register_answer_secrets(exchange: &Exchange) {
 /// without cookies. A failure here is a failed precondition and says so.
 pub(crate) async fn register_user(world: &mut AuthWorld) -> StepResult {
     let mut user = TestUser::random();
-    let mut setup = Client::new(world.target().endpoint())
-        .map_err(|e| world.fail("sign-up works (precondition)", "an HTTP client", e.to_string()))?;
+    let mut setup = Client::new(world.target().endpoint()).map_err(|e| {
+        world.fail(
+            "sign-up works (precondition)",
+            "an HTTP client",
+            e.to_string(),
+        )
+    })?;
     let exchange = match setup.send(sign_up_request(&user)).await {
         Ok(e) => e,
         Err(e) => {
@@ -106,7 +111,11 @@ async fn a_signed_in_user(world: &mut AuthWorld) -> StepResult {
             format!(
                 "HTTP {}{}",
                 exchange.status,
-                if has_cookie { "" } else { " without that cookie" }
+                if has_cookie {
+                    ""
+                } else {
+                    " without that cookie"
+                }
             ),
         ));
     }
@@ -123,7 +132,9 @@ async fn sign_in(world: &mut AuthWorld, right: bool, remember_me: Option<bool>) 
         SecretRegistry::global().register(&wrong);
         wrong
     };
-    let exchange = world.send(sign_in_request(&user.email, &password, remember_me)).await?;
+    let exchange = world
+        .send(sign_in_request(&user.email, &password, remember_me))
+        .await?;
     register_answer_secrets(&exchange);
     if exchange.status == 200 {
         world.session_start = Some(exchange);
@@ -139,7 +150,10 @@ async fn a_new_user_signs_up(world: &mut AuthWorld) -> StepResult {
     world.user = Some(user);
     if exchange.status == 200 {
         world.session_start = Some(exchange.clone());
-        if let Ok(answer) = exchange.json().map_err(|e| e.to_string()).and_then(|b| parse_auth_answer(&b))
+        if let Ok(answer) = exchange
+            .json()
+            .map_err(|e| e.to_string())
+            .and_then(|b| parse_auth_answer(&b))
             && let Some(user) = world.user.as_mut()
         {
             user.id = Some(answer.user.id);
@@ -241,6 +255,8 @@ async fn other_password_refused(world: &mut AuthWorld) -> StepResult {
 async fn signs_out(world: &mut AuthWorld) -> StepResult {
     // better-call's client sends `{}` for a body-less POST; an empty JSON object is what a
     // browser's authClient.signOut() sends too.
-    world.send(Request::post_json("/sign-out", json!({}))).await?;
+    world
+        .send(Request::post_json("/sign-out", json!({})))
+        .await?;
     Ok(())
 }

@@ -6,7 +6,9 @@ use time::OffsetDateTime;
 use super::json_body;
 use crate::conform::world::{AuthWorld, StepFailure, StepResult};
 use crate::http::{Client, CookieChoice, Exchange, Request};
-use crate::protocol::cookie::{SetCookie, folded_cookie_names, signature_matches, split_signed_value};
+use crate::protocol::cookie::{
+    SetCookie, folded_cookie_names, signature_matches, split_signed_value,
+};
 use crate::protocol::session::parse_session_answer;
 use crate::redact::redact_set_cookie;
 
@@ -32,7 +34,10 @@ fn session_cookie_in(world: &AuthWorld, exchange: &Exchange) -> Option<SetCookie
         .cloned()
 }
 
-fn require_session_cookie(world: &mut AuthWorld, rule: &str) -> Result<(Exchange, SetCookie), StepFailure> {
+fn require_session_cookie(
+    world: &mut AuthWorld,
+    rule: &str,
+) -> Result<(Exchange, SetCookie), StepFailure> {
     let exchange = world.last_exchange()?;
     match session_cookie_in(world, &exchange) {
         Some(c) => Ok((exchange, c)),
@@ -68,10 +73,17 @@ async fn sets_session_cookie(world: &mut AuthWorld) -> StepResult {
     let rule = "a new session is sent to the browser as the session cookie";
     let exchange = world.last_exchange()?;
     let name = world.session_cookie_name();
-    if exchange.set_cookie(&name).is_some_and(|c| !c.value.is_empty()) {
+    if exchange
+        .set_cookie(&name)
+        .is_some_and(|c| !c.value.is_empty())
+    {
         return Ok(());
     }
-    Err(world.fail(rule, format!("a Set-Cookie for `{name}` with a value"), describe_set_cookies(&exchange)))
+    Err(world.fail(
+        rule,
+        format!("a Set-Cookie for `{name}` with a value"),
+        describe_set_cookies(&exchange),
+    ))
 }
 
 #[then("the response sets no session cookie")]
@@ -83,7 +95,11 @@ async fn sets_no_session_cookie(world: &mut AuthWorld) -> StepResult {
         .into_iter()
         .find(|c| c.name.ends_with("session_token") && !c.value.is_empty())
     {
-        return Err(world.fail(rule, "no session cookie with a value", redact_set_cookie(&cookie.raw)));
+        return Err(world.fail(
+            rule,
+            "no session cookie with a value",
+            redact_set_cookie(&cookie.raw),
+        ));
     }
     Ok(())
 }
@@ -107,7 +123,11 @@ async fn http_only(world: &mut AuthWorld) -> StepResult {
     let rule = "the session cookie is HttpOnly (page scripts cannot read it)";
     let (_, cookie) = require_session_cookie(world, rule)?;
     if !cookie.http_only {
-        return Err(world.fail(rule, "the HttpOnly attribute", redact_set_cookie(&cookie.raw)));
+        return Err(world.fail(
+            rule,
+            "the HttpOnly attribute",
+            redact_set_cookie(&cookie.raw),
+        ));
     }
     Ok(())
 }
@@ -121,7 +141,11 @@ async fn same_site_lax(world: &mut AuthWorld) -> StepResult {
             Some(v) => format!("SameSite={v}"),
             None => "no SameSite attribute".into(),
         };
-        return Err(world.fail(rule, "SameSite=Lax", format!("{actual} in {}", redact_set_cookie(&cookie.raw))));
+        return Err(world.fail(
+            rule,
+            "SameSite=Lax",
+            format!("{actual} in {}", redact_set_cookie(&cookie.raw)),
+        ));
     }
     Ok(())
 }
@@ -135,7 +159,11 @@ async fn path_root(world: &mut AuthWorld) -> StepResult {
             Some(p) => format!("Path={p}"),
             None => "no Path attribute".into(),
         };
-        return Err(world.fail(rule, "Path=/", format!("{actual} in {}", redact_set_cookie(&cookie.raw))));
+        return Err(world.fail(
+            rule,
+            "Path=/",
+            format!("{actual} in {}", redact_set_cookie(&cookie.raw)),
+        ));
     }
     Ok(())
 }
@@ -152,7 +180,11 @@ async fn secure_iff_https(world: &mut AuthWorld) -> StepResult {
     if cookie.secure != https {
         return Err(world.fail(
             rule,
-            if https { "the Secure attribute" } else { "no Secure attribute" },
+            if https {
+                "the Secure attribute"
+            } else {
+                "no Secure attribute"
+            },
             redact_set_cookie(&cookie.raw),
         ));
     }
@@ -168,27 +200,45 @@ async fn max_age_matches_lifetime(world: &mut AuthWorld) -> StepResult {
             Some(raw) => format!("Max-Age={raw}, which is not a number"),
             None => "no Max-Age attribute".into(),
         };
-        return Err(world.fail(rule, "Max-Age=<seconds until session.expiresAt>", format!("{actual}: {}", redact_set_cookie(&cookie.raw))));
+        return Err(world.fail(
+            rule,
+            "Max-Age=<seconds until session.expiresAt>",
+            format!("{actual}: {}", redact_set_cookie(&cookie.raw)),
+        ));
     };
     // Read the session's expiry through get-session with exactly this cookie.
     let mut probe = Client::new(world.target().endpoint())
         .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
     let exchange = probe
-        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(cookie.name.clone(), cookie.value.clone())])))
+        .send(
+            Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(
+                cookie.name.clone(),
+                cookie.value.clone(),
+            )])),
+        )
         .await
         .map_err(|e| world.fail(rule, "an answer from get-session", e.to_string()))?;
     world.last = Some(exchange.clone());
     let body = json_body(world, &exchange, rule)?;
     let session = match parse_session_answer(&body) {
         Ok(Some(s)) => s,
-        Ok(None) => return Err(world.fail(rule, "get-session with the cookie returns the session", "null")),
+        Ok(None) => {
+            return Err(world.fail(
+                rule,
+                "get-session with the cookie returns the session",
+                "null",
+            ));
+        }
         Err(e) => return Err(world.fail(rule, "get-session returns {session, user}", e)),
     };
     let remaining = (session.expires_at - OffsetDateTime::now_utc()).whole_seconds();
     if (max_age - remaining).abs() > LIFETIME_TOLERANCE_SECS {
         return Err(world.fail(
             rule,
-            format!("Max-Age ≈ {remaining} s (session.expiresAt {})", session.expires_at),
+            format!(
+                "Max-Age ≈ {remaining} s (session.expiresAt {})",
+                session.expires_at
+            ),
             format!("Max-Age={max_age}"),
         ));
     }
@@ -200,7 +250,11 @@ async fn browser_session_cookie(world: &mut AuthWorld) -> StepResult {
     let rule = "with rememberMe false the session cookie ends with the browser session (no Max-Age, no Expires)";
     let (_, cookie) = require_session_cookie(world, rule)?;
     if cookie.max_age_raw.is_some() || cookie.expires.is_some() {
-        return Err(world.fail(rule, "neither Max-Age nor Expires", redact_set_cookie(&cookie.raw)));
+        return Err(world.fail(
+            rule,
+            "neither Max-Age nor Expires",
+            redact_set_cookie(&cookie.raw),
+        ));
     }
     Ok(())
 }
@@ -211,11 +265,19 @@ async fn dont_remember_cookie(world: &mut AuthWorld) -> StepResult {
     let rule = format!("with rememberMe false the server sets a signed `{name}` cookie");
     let exchange = world.last_exchange()?;
     let Some(cookie) = exchange.set_cookie(&name).filter(|c| !c.value.is_empty()) else {
-        return Err(world.fail(&rule, format!("a Set-Cookie for `{name}`"), describe_set_cookies(&exchange)));
+        return Err(world.fail(
+            &rule,
+            format!("a Set-Cookie for `{name}`"),
+            describe_set_cookies(&exchange),
+        ));
     };
     match split_signed_value(&cookie.decoded_value()) {
         Ok(signed) if signed.value == "true" => Ok(()),
-        Ok(_) => Err(world.fail(&rule, "the value `true.<signature>`", "another signed value")),
+        Ok(_) => Err(world.fail(
+            &rule,
+            "the value `true.<signature>`",
+            "another signed value",
+        )),
         Err(e) => Err(world.fail(&rule, "the value `true.<signature>`", e.to_string())),
     }
 }
@@ -225,7 +287,11 @@ async fn value_is_signed(world: &mut AuthWorld) -> StepResult {
     let rule = "the session cookie value is signed: `<token>.<base64 HMAC-SHA256>`";
     let (_, cookie) = require_session_cookie(world, rule)?;
     if let Err(e) = split_signed_value(&cookie.decoded_value()) {
-        return Err(world.fail(rule, "<token>.<44-character base64 signature>", e.to_string()));
+        return Err(world.fail(
+            rule,
+            "<token>.<44-character base64 signature>",
+            e.to_string(),
+        ));
     }
     Ok(())
 }
@@ -235,12 +301,20 @@ async fn cookie_token_matches_body(world: &mut AuthWorld) -> StepResult {
     let rule = "the session cookie carries the session token the response body names";
     let (exchange, cookie) = require_session_cookie(world, rule)?;
     let body = json_body(world, &exchange, rule)?;
-    let Some(token) = body.get("token").and_then(|t| t.as_str()).map(str::to_string) else {
+    let Some(token) = body
+        .get("token")
+        .and_then(|t| t.as_str())
+        .map(str::to_string)
+    else {
         return Err(world.fail(rule, "a `token` in the body", "no `token` string"));
     };
     match split_signed_value(&cookie.decoded_value()) {
         Ok(signed) if signed.value == token => Ok(()),
-        Ok(_) => Err(world.fail(rule, "the cookie's token part equal to the body's `token`", "a different token")),
+        Ok(_) => Err(world.fail(
+            rule,
+            "the cookie's token part equal to the body's `token`",
+            "a different token",
+        )),
         Err(e) => Err(world.fail(rule, "<token>.<signature>", e.to_string())),
     }
 }
@@ -250,11 +324,19 @@ async fn signature_verifies(world: &mut AuthWorld) -> StepResult {
     let rule = "the session cookie's signature is HMAC-SHA256 of the token under the server secret";
     let (_, cookie) = require_session_cookie(world, rule)?;
     let Some(secret) = world.target().secret.clone() else {
-        return Err(world.fail(rule, "a known server secret", "none was given (this scenario needs @server-secret)"));
+        return Err(world.fail(
+            rule,
+            "a known server secret",
+            "none was given (this scenario needs @server-secret)",
+        ));
     };
     match split_signed_value(&cookie.decoded_value()) {
         Ok(signed) if signature_matches(&secret, &signed) => Ok(()),
-        Ok(_) => Err(world.fail(rule, "base64(HMAC-SHA256(secret, token))", "a signature that does not match")),
+        Ok(_) => Err(world.fail(
+            rule,
+            "base64(HMAC-SHA256(secret, token))",
+            "a signature that does not match",
+        )),
         Err(e) => Err(world.fail(rule, "<token>.<signature>", e.to_string())),
     }
 }
@@ -267,20 +349,27 @@ async fn at_least_cookies(world: &mut AuthWorld, count: usize) -> StepResult {
         .set_cookie_lines()
         .iter()
         .flat_map(|l| {
-            let mut names: Vec<String> = SetCookie::parse(l).map(|c| vec![c.name]).unwrap_or_default();
+            let mut names: Vec<String> = SetCookie::parse(l)
+                .map(|c| vec![c.name])
+                .unwrap_or_default();
             names.extend(folded_cookie_names(l));
             names
         })
         .collect();
     if names.len() < count {
-        return Err(world.fail(&rule, format!("{count} or more cookies"), describe_set_cookies(&exchange)));
+        return Err(world.fail(
+            &rule,
+            format!("{count} or more cookies"),
+            describe_set_cookies(&exchange),
+        ));
     }
     Ok(())
 }
 
 #[then("every Set-Cookie header line carries exactly one cookie")]
 async fn one_cookie_per_line(world: &mut AuthWorld) -> StepResult {
-    let rule = "every cookie arrives in its own Set-Cookie header line, never comma-folded into one";
+    let rule =
+        "every cookie arrives in its own Set-Cookie header line, never comma-folded into one";
     let exchange = world.last_exchange()?;
     for line in exchange.set_cookie_lines() {
         let folded = folded_cookie_names(line);
@@ -296,7 +385,11 @@ async fn one_cookie_per_line(world: &mut AuthWorld) -> StepResult {
             ));
         }
         if SetCookie::parse(line).is_err() {
-            return Err(world.fail(rule, "a `name=value` pair on each line", redact_set_cookie(line)));
+            return Err(world.fail(
+                rule,
+                "a `name=value` pair on each line",
+                redact_set_cookie(line),
+            ));
         }
     }
     Ok(())
@@ -340,17 +433,26 @@ async fn all_session_cookies_cleared(world: &mut AuthWorld) -> StepResult {
 
 fn check_cleared(world: &mut AuthWorld, exchange: &Exchange, name: &str, rule: &str) -> StepResult {
     let Some(cookie) = exchange.set_cookie(name) else {
-        return Err(world.fail(rule, format!("Set-Cookie: {name}=; Max-Age=0; Path=/"), describe_set_cookies(exchange)));
+        return Err(world.fail(
+            rule,
+            format!("Set-Cookie: {name}=; Max-Age=0; Path=/"),
+            describe_set_cookies(exchange),
+        ));
     };
     let expires_in_past = cookie
         .expires
         .as_deref()
         .is_some_and(|e| e.contains("1970"));
-    let expired = cookie.max_age.is_some_and(|m| m <= 0) || (cookie.max_age.is_none() && expires_in_past);
+    let expired =
+        cookie.max_age.is_some_and(|m| m <= 0) || (cookie.max_age.is_none() && expires_in_past);
     // A browser deletes a cookie whose Max-Age is 0 (or Expires is past) and whose Path matches
     // the one it was set with; the value does not matter, so it is not checked.
     if !expired || cookie.path.as_deref() != Some("/") {
-        return Err(world.fail(rule, format!("{name}=; Max-Age=0; Path=/"), redact_set_cookie(&cookie.raw)));
+        return Err(world.fail(
+            rule,
+            format!("{name}=; Max-Age=0; Path=/"),
+            redact_set_cookie(&cookie.raw),
+        ));
     }
     Ok(())
 }

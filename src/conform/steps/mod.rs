@@ -14,7 +14,11 @@ use crate::protocol::session::is_json_content_type;
 use super::world::{AuthWorld, StepFailure};
 
 /// Parses the last response as JSON for `rule`, failing with the content type and body excerpt.
-pub(crate) fn json_body(world: &mut AuthWorld, exchange: &Exchange, rule: &str) -> Result<Value, StepFailure> {
+pub(crate) fn json_body(
+    world: &mut AuthWorld,
+    exchange: &Exchange,
+    rule: &str,
+) -> Result<Value, StepFailure> {
     match exchange.json() {
         Ok(v) => Ok(v),
         Err(e) => Err(world.fail(
@@ -40,7 +44,10 @@ pub(crate) fn require_json_content_type(
         Err(world.fail(
             rule,
             "content-type: application/json",
-            format!("content-type: {}", exchange.content_type().unwrap_or("(absent)")),
+            format!(
+                "content-type: {}",
+                exchange.content_type().unwrap_or("(absent)")
+            ),
         ))
     }
 }

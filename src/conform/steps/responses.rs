@@ -11,8 +11,16 @@ use crate::protocol::session::{kind, parse_auth_answer, parse_error_body};
 async fn status_is(world: &mut AuthWorld, expected: u16) -> StepResult {
     let exchange = world.last_exchange()?;
     if exchange.status != expected {
-        let rule = format!("{} {} answers HTTP {expected}", exchange.method, path_of(&exchange.url));
-        return Err(world.fail(&rule, format!("HTTP {expected}"), format!("HTTP {}", exchange.status)));
+        let rule = format!(
+            "{} {} answers HTTP {expected}",
+            exchange.method,
+            path_of(&exchange.url)
+        );
+        return Err(world.fail(
+            &rule,
+            format!("HTTP {expected}"),
+            format!("HTTP {}", exchange.status),
+        ));
     }
     Ok(())
 }
@@ -25,8 +33,16 @@ async fn json_error_with_code(world: &mut AuthWorld, code: String) -> StepResult
     let body = json_body(world, &exchange, &rule)?;
     match parse_error_body(&body) {
         Ok(error) if error.code == code => Ok(()),
-        Ok(error) => Err(world.fail(&rule, format!("code {code}"), format!("code {}", error.code))),
-        Err(e) => Err(world.fail(&rule, format!("{{\"code\":\"{code}\",\"message\":\"…\"}}"), e)),
+        Ok(error) => Err(world.fail(
+            &rule,
+            format!("code {code}"),
+            format!("code {}", error.code),
+        )),
+        Err(e) => Err(world.fail(
+            &rule,
+            format!("{{\"code\":\"{code}\",\"message\":\"…\"}}"),
+            e,
+        )),
     }
 }
 
@@ -39,7 +55,11 @@ async fn body_is_null(world: &mut AuthWorld) -> StepResult {
     let exchange = world.last_exchange()?;
     let body = json_body(world, &exchange, &rule)?;
     if !body.is_null() {
-        let detail = match body.get("user").and_then(|u| u.get("email")).and_then(Value::as_str) {
+        let detail = match body
+            .get("user")
+            .and_then(|u| u.get("email"))
+            .and_then(Value::as_str)
+        {
             Some(email) => format!("a session for {email}"),
             None => kind(&body).to_string(),
         };
@@ -54,7 +74,8 @@ async fn body_carries_user(world: &mut AuthWorld) -> StepResult {
     let exchange = world.last_exchange()?;
     let user = world.user()?;
     let body = json_body(world, &exchange, rule)?;
-    let answer = parse_auth_answer(&body).map_err(|e| world.fail(rule, "{token, user: {id, email, name}}", e))?;
+    let answer = parse_auth_answer(&body)
+        .map_err(|e| world.fail(rule, "{token, user: {id, email, name}}", e))?;
     if !answer.user.email.eq_ignore_ascii_case(&user.email) || answer.user.name != user.name {
         return Err(world.fail(
             rule,
@@ -65,7 +86,11 @@ async fn body_carries_user(world: &mut AuthWorld) -> StepResult {
     if let Some(id) = &user.id
         && *id != answer.user.id
     {
-        return Err(world.fail(rule, format!("user id {id} (from sign-up)"), format!("user id {}", answer.user.id)));
+        return Err(world.fail(
+            rule,
+            format!("user id {id} (from sign-up)"),
+            format!("user id {}", answer.user.id),
+        ));
     }
     if answer.user.id.is_empty() {
         return Err(world.fail(rule, "a non-empty user id", "an empty id"));
@@ -80,7 +105,11 @@ async fn body_carries_token(world: &mut AuthWorld) -> StepResult {
     let body = json_body(world, &exchange, rule)?;
     match body.get("token") {
         Some(Value::String(t)) if !t.is_empty() => Ok(()),
-        Some(other) => Err(world.fail(rule, "`token`: a non-empty string", format!("`token` is {}", kind(other)))),
+        Some(other) => Err(world.fail(
+            rule,
+            "`token`: a non-empty string",
+            format!("`token` is {}", kind(other)),
+        )),
         None => Err(world.fail(rule, "`token`: a non-empty string", "no `token` field")),
     }
 }
@@ -91,7 +120,11 @@ async fn sign_out_succeeded(world: &mut AuthWorld) -> StepResult {
     let exchange = world.last_exchange()?;
     let body = json_body(world, &exchange, rule)?;
     if body.get("success") != Some(&Value::Bool(true)) {
-        return Err(world.fail(rule, "{\"success\": true}", crate::redact::redact_body(&exchange.body)));
+        return Err(world.fail(
+            rule,
+            "{\"success\": true}",
+            crate::redact::redact_body(&exchange.body),
+        ));
     }
     Ok(())
 }

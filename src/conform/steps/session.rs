@@ -24,7 +24,9 @@ async fn get_session_anonymous(world: &mut AuthWorld) -> StepResult {
 }
 
 /// The session cookie as the session-starting answer set it.
-pub(crate) fn started_session_cookie(world: &mut AuthWorld) -> Result<SetCookie, crate::conform::world::StepFailure> {
+pub(crate) fn started_session_cookie(
+    world: &mut AuthWorld,
+) -> Result<SetCookie, crate::conform::world::StepFailure> {
     let name = world.session_cookie_name();
     let found = world
         .session_start
@@ -45,7 +47,10 @@ pub(crate) fn started_session_cookie(world: &mut AuthWorld) -> Result<SetCookie,
 async fn get_session_token_only(world: &mut AuthWorld) -> StepResult {
     let cookie = started_session_cookie(world)?;
     world
-        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(cookie.name, cookie.value)])))
+        .send(
+            Request::get("/get-session")
+                .cookies(CookieChoice::Exactly(vec![(cookie.name, cookie.value)])),
+        )
         .await?;
     Ok(())
 }
@@ -62,7 +67,10 @@ async fn get_session_tampered(world: &mut AuthWorld) -> StepResult {
     })?;
     let tampered = crate::protocol::cookie::encode_cookie_value(&tamper_signature(&signed));
     world
-        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(cookie.name, tampered)])))
+        .send(
+            Request::get("/get-session")
+                .cookies(CookieChoice::Exactly(vec![(cookie.name, tampered)])),
+        )
         .await?;
     Ok(())
 }
@@ -78,7 +86,10 @@ async fn get_session_unsigned(world: &mut AuthWorld) -> StepResult {
         )
     })?;
     world
-        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(cookie.name, signed.value)])))
+        .send(
+            Request::get("/get-session")
+                .cookies(CookieChoice::Exactly(vec![(cookie.name, signed.value)])),
+        )
         .await?;
     Ok(())
 }
@@ -99,7 +110,10 @@ async fn replay_kept_cookie(world: &mut AuthWorld) -> StepResult {
         ));
     };
     world
-        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(cookie.name, cookie.value)])))
+        .send(
+            Request::get("/get-session")
+                .cookies(CookieChoice::Exactly(vec![(cookie.name, cookie.value)])),
+        )
         .await?;
     Ok(())
 }
@@ -110,21 +124,45 @@ async fn session_belongs_to_user(world: &mut AuthWorld) -> StepResult {
     let exchange = world.last_exchange()?;
     let user = world.user()?;
     if exchange.status != 200 {
-        return Err(world.fail(rule, "HTTP 200 with {session, user}", format!("HTTP {}", exchange.status)));
+        return Err(world.fail(
+            rule,
+            "HTTP 200 with {session, user}",
+            format!("HTTP {}", exchange.status),
+        ));
     }
     let body = json_body(world, &exchange, rule)?;
     let answer = match parse_session_answer(&body) {
         Ok(Some(a)) => a,
-        Ok(None) => return Err(world.fail(rule, format!("the session of {}", user.email), "null (no session)")),
-        Err(e) => return Err(world.fail(rule, "{session: {userId, expiresAt, …}, user: {id, email, name}}", e)),
+        Ok(None) => {
+            return Err(world.fail(
+                rule,
+                format!("the session of {}", user.email),
+                "null (no session)",
+            ));
+        }
+        Err(e) => {
+            return Err(world.fail(
+                rule,
+                "{session: {userId, expiresAt, …}, user: {id, email, name}}",
+                e,
+            ));
+        }
     };
     if !answer.user.email.eq_ignore_ascii_case(&user.email) {
-        return Err(world.fail(rule, format!("user {}", user.email), format!("user {}", answer.user.email)));
+        return Err(world.fail(
+            rule,
+            format!("user {}", user.email),
+            format!("user {}", answer.user.email),
+        ));
     }
     if let Some(id) = &user.id
         && answer.user.id != *id
     {
-        return Err(world.fail(rule, format!("user id {id}"), format!("user id {}", answer.user.id)));
+        return Err(world.fail(
+            rule,
+            format!("user id {id}"),
+            format!("user id {}", answer.user.id),
+        ));
     }
     if answer.session_user_id != answer.user.id {
         return Err(world.fail(
