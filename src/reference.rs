@@ -26,6 +26,8 @@ const INSTALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 #[derive(Clone, Debug, Deserialize)]
 pub struct ReadyInfo {
     pub base_url: String,
+    /// The port the server listens on (differs from the base URL's when it sits behind a proxy).
+    pub port: u16,
     pub base_path: String,
     pub client_id: Option<String>,
     pub redirect_uri: Option<String>,

@@ -10,6 +10,9 @@
 //   DATABASE_PATH         SQLite file (default ./data/reference-<port>.sqlite, recreated at start)
 //   BETTER_AUTH_SECRET    signing secret (default: a fixed development secret, printed nowhere)
 //   RATE_LIMIT_MAX        sign-in/sign-up requests allowed per 10 s per client (default 1000)
+//   JWT_ALG               jwt plugin key algorithm: EdDSA (default), ES256, ES512, RS256, PS256
+//   COOKIE_CACHE_MAX_AGE  cookie cache (session_data) lifetime in seconds (default 300)
+//   JWT_EXPIRATION        jwt plugin token lifetime, e.g. "15m" (default) or "5s"
 //   READY_FILE            where to write the ready line as JSON (optional; also printed on stdout)
 //   BA_HARNESS_PARENT_PID exit when this process is gone (set by the harness)
 //
@@ -45,6 +48,13 @@ const database = new Database(databasePath);
 database.pragma("journal_mode = WAL");
 
 const rateLimitMax = Number.parseInt(process.env.RATE_LIMIT_MAX ?? "1000", 10);
+const cookieCacheMaxAge = Number.parseInt(process.env.COOKIE_CACHE_MAX_AGE ?? "300", 10);
+const jwtAlg = process.env.JWT_ALG ?? "EdDSA";
+// RSA keys need a modulus length; the other algorithms take none.
+const keyPairConfig = jwtAlg.startsWith("RS") || jwtAlg.startsWith("PS")
+  ? { alg: jwtAlg, modulusLength: 2048 }
+  : { alg: jwtAlg };
+const jwtExpiration = process.env.JWT_EXPIRATION ?? "15m";
 const clientOrigin = "http://127.0.0.1:4000";
 
 export const authOptions = {
@@ -57,7 +67,7 @@ export const authOptions = {
   telemetry: { enabled: false },
   emailAndPassword: { enabled: true },
   session: {
-    cookieCache: { enabled: true, maxAge: 300 },
+    cookieCache: { enabled: true, maxAge: cookieCacheMaxAge },
   },
   // On, as in production, but high enough that a normal conformance run never trips it; the
   // rate-limit scenarios start their own instance with a low RATE_LIMIT_MAX.
@@ -71,7 +81,10 @@ export const authOptions = {
     },
   },
   plugins: [
-    jwt(),
+    jwt({
+      jwks: { keyPairConfig },
+      jwt: { expirationTime: jwtExpiration },
+    }),
     bearer(),
     oauthProvider({
       loginPage: "/login",
@@ -164,6 +177,9 @@ server.listen(port, "127.0.0.1", async () => {
       base_url: baseURL,
       port: actualPort,
       base_path: "/api/auth",
+      jwt_alg: jwtAlg,
+      cookie_cache_max_age: cookieCacheMaxAge,
+      rate_limit_max: rateLimitMax,
       ...oauthClient,
       startup_ms: Date.now() - startedAt,
     };

@@ -1,0 +1,29 @@
+//! The real reference behind a proxy that breaks one rule: the harness must fail that rule.
+//! (tests/broken_servers.rs does the same with a wiremock fake; this file covers rules where
+//! a real server is easier to bend than to fake.)
+
+mod mutating_proxy;
+
+use mutating_proxy::{BrokenReference, Flaw, run_conform};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_proxy_alone_changes_nothing() {
+    let broken = BrokenReference::start(Flaw::none(), &[]).await;
+    let run = run_conform(broken.target_args()).await;
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    broken.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_cookie_without_httponly_fails_that_rule() {
+    let flaw = Flaw::response(|_, response| {
+        response.map_set_cookies(|line| Some(line.replace("; HttpOnly", "")));
+    });
+    let broken = BrokenReference::start(flaw, &[]).await;
+    let mut args = broken.target_args();
+    args.extend(["--tags".into(), "@session-cookie".into()]);
+    let run = run_conform(args).await;
+    assert_eq!(run.code, Some(1), "{}", run.output);
+    run.assert_failed("The session cookie is HttpOnly", "HttpOnly");
+    broken.server.stop().await;
+}
