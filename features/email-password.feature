@@ -5,6 +5,7 @@ Feature: Email and password accounts
   Wrong credentials are refused with 401 and a JSON {code, message} body that does not
   reveal whether the email exists. Every scenario signs up its own random user.
 
+  @sign-up
   Scenario: Sign-up creates the user and starts a session
     When a new user signs up with email and password
     Then the response status is 200
@@ -42,6 +43,7 @@ Feature: Email and password accounts
     And the response is a JSON error with code "INVALID_EMAIL_OR_PASSWORD"
     And the response sets no session cookie
 
+  @sign-up
   Scenario: A duplicate sign-up is refused and leaves the account as it was
     Given a registered user
     When someone signs up again with the same email and another password

@@ -95,6 +95,26 @@ pub struct ConformArgs {
     #[arg(long, value_name = "SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub run_timeout: u64,
 
+    /// An existing account to sign in with when the target's sign-up is closed.
+    #[arg(long, value_name = "EMAIL", requires = "user_password")]
+    pub user_email: Option<String>,
+
+    /// Password of --user-email. Never printed.
+    #[arg(long, value_name = "PASSWORD", env = "BA_HARNESS_USER_PASSWORD", hide_env_values = true, requires = "user_email")]
+    pub user_password: Option<String>,
+
+    /// The target's sign-in rate limit (requests per window); enables the @rate-limit scenarios.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub rate_limit_max: Option<u32>,
+
+    /// Known-deviation list. Default: ./known-deviations.toml, else the one shipped with ba-harness.
+    #[arg(long, value_name = "FILE")]
+    pub deviations: Option<PathBuf>,
+
+    /// Fail the run on SHOULD-rule failures too (by default they are warnings).
+    #[arg(long)]
+    pub strict: bool,
+
     /// Scenarios run at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub concurrency: u64,
@@ -158,6 +178,11 @@ async fn conform_command(args: ConformArgs) -> Result<i32, HarnessError> {
         tags: args.tags.clone(),
         concurrency: args.concurrency as usize,
         run_timeout: Duration::from_secs(args.run_timeout),
+        strict: args.strict,
+        deviations: args
+            .deviations
+            .clone()
+            .unwrap_or_else(crate::deviations::default_path),
     };
 
     conform::validate(&options)?;
@@ -197,6 +222,16 @@ async fn conform_command(args: ConformArgs) -> Result<i32, HarnessError> {
 
 fn apply_overrides(target: &mut Target, args: &ConformArgs) {
     target.cookie_prefix = args.cookie_prefix.clone();
+    if let (Some(email), Some(password)) = (&args.user_email, &args.user_password) {
+        SecretRegistry::global().register(password);
+        target.account = Some(crate::target::Account {
+            email: email.clone(),
+            password: password.clone(),
+        });
+    }
+    if args.rate_limit_max.is_some() {
+        target.rate_limit_max = args.rate_limit_max;
+    }
     if let Some(secret) = &args.secret {
         SecretRegistry::global().register(secret);
         target.secret = Some(secret.clone());

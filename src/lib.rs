@@ -5,6 +5,8 @@
 
 pub mod cli;
 pub mod conform;
+pub mod deviations;
+pub mod discovery;
 pub mod error;
 pub mod http;
 pub mod protocol;

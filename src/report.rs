@@ -8,6 +8,34 @@ use serde::Serialize;
 use crate::conform::world::StepFailure;
 use crate::error::HarnessError;
 
+/// How binding a rule is (the OpenID conformance suite's FAILURE vs WARNING).
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// A failure fails the run (exit 1).
+    #[serde(rename = "MUST")]
+    Must,
+    /// A failure is a warning (exit 0 unless --strict). Scenarios tagged `@should`.
+    #[serde(rename = "SHOULD")]
+    Should,
+}
+
+impl Severity {
+    pub fn from_tags(tags: &[String]) -> Self {
+        if tags.iter().any(|t| t == "should") {
+            Severity::Should
+        } else {
+            Severity::Must
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Must => "MUST",
+            Severity::Should => "SHOULD",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum Verdict {
@@ -22,6 +50,17 @@ pub enum Verdict {
     Skipped {
         reason: String,
     },
+    /// Failed, in the way a known-deviations.toml entry documents for a real release: shown
+    /// with its evidence, not counted as a failure.
+    Deviation {
+        rule: String,
+        expected: String,
+        actual: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        exchange: Option<String>,
+        release: String,
+        evidence: String,
+    },
 }
 
 /// One scenario's result.
@@ -32,11 +71,36 @@ pub struct ScenarioOutcome {
     /// `features/session-cookie.feature:12`
     pub location: String,
     pub tags: Vec<String>,
+    pub severity: Severity,
+    /// The capabilities this scenario needs (its capability tags).
+    pub capabilities: Vec<String>,
     #[serde(flatten)]
     pub verdict: Verdict,
 }
 
 impl ScenarioOutcome {
+    pub fn new(
+        feature: &str,
+        scenario: &str,
+        location: String,
+        tags: Vec<String>,
+        verdict: Verdict,
+    ) -> Self {
+        ScenarioOutcome {
+            feature: feature.into(),
+            scenario: scenario.into(),
+            location,
+            severity: Severity::from_tags(&tags),
+            capabilities: tags
+                .iter()
+                .filter(|t| crate::target::capability_for_tag(t).is_some())
+                .cloned()
+                .collect(),
+            tags,
+            verdict,
+        }
+    }
+
     pub fn failed(
         feature: &str,
         scenario: &str,
@@ -44,17 +108,22 @@ impl ScenarioOutcome {
         tags: Vec<String>,
         failure: StepFailure,
     ) -> Self {
-        ScenarioOutcome {
-            feature: feature.into(),
-            scenario: scenario.into(),
-            location,
-            tags,
-            verdict: Verdict::Failed {
-                rule: failure.rule,
-                expected: failure.expected,
-                actual: failure.actual,
-                exchange: failure.exchange,
-            },
+        Self::new(feature, scenario, location, tags, failure.into_verdict())
+    }
+
+    /// A failure of a SHOULD rule: reported, but it fails the run only under --strict.
+    pub fn is_warning(&self) -> bool {
+        matches!(self.verdict, Verdict::Failed { .. }) && self.severity == Severity::Should
+    }
+}
+
+impl StepFailure {
+    pub fn into_verdict(self) -> Verdict {
+        Verdict::Failed {
+            rule: self.rule,
+            expected: self.expected,
+            actual: self.actual,
+            exchange: self.exchange,
         }
     }
 }
@@ -62,37 +131,79 @@ impl ScenarioOutcome {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Counts {
     pub passed: usize,
+    /// MUST failures (and SHOULD failures under --strict).
     pub failed: usize,
     pub skipped: usize,
+    /// SHOULD failures (not under --strict).
+    pub warnings: usize,
+    pub deviations: usize,
+}
+
+/// Counts for one feature (area).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AreaCounts {
+    pub area: String,
+    pub must: usize,
+    pub should: usize,
+    #[serde(flatten)]
+    pub counts: Counts,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {
     pub target: String,
     pub duration_ms: u128,
+    pub strict: bool,
     pub counts: Counts,
+    pub areas: Vec<AreaCounts>,
     pub scenarios: Vec<ScenarioOutcome>,
 }
 
+fn tally(counts: &mut Counts, scenario: &ScenarioOutcome, strict: bool) {
+    match scenario.verdict {
+        Verdict::Passed => counts.passed += 1,
+        Verdict::Failed { .. } if scenario.is_warning() && !strict => counts.warnings += 1,
+        Verdict::Failed { .. } => counts.failed += 1,
+        Verdict::Skipped { .. } => counts.skipped += 1,
+        Verdict::Deviation { .. } => counts.deviations += 1,
+    }
+}
+
 impl RunReport {
-    pub fn new(target: String, duration_ms: u128, mut scenarios: Vec<ScenarioOutcome>) -> Self {
+    pub fn new(target: String, duration_ms: u128, strict: bool, mut scenarios: Vec<ScenarioOutcome>) -> Self {
         scenarios.sort_by(|a, b| (&a.location, &a.scenario).cmp(&(&b.location, &b.scenario)));
         let mut counts = Counts::default();
+        let mut areas: Vec<AreaCounts> = Vec::new();
         for s in &scenarios {
-            match s.verdict {
-                Verdict::Passed => counts.passed += 1,
-                Verdict::Failed { .. } => counts.failed += 1,
-                Verdict::Skipped { .. } => counts.skipped += 1,
+            tally(&mut counts, s, strict);
+            let index = match areas.iter().position(|a| a.area == s.feature) {
+                Some(i) => i,
+                None => {
+                    areas.push(AreaCounts {
+                        area: s.feature.clone(),
+                        ..AreaCounts::default()
+                    });
+                    areas.len() - 1
+                }
+            };
+            let area = &mut areas[index];
+            match s.severity {
+                Severity::Must => area.must += 1,
+                Severity::Should => area.should += 1,
             }
+            tally(&mut area.counts, s, strict);
         }
         RunReport {
             target,
             duration_ms,
+            strict,
             counts,
+            areas,
             scenarios,
         }
     }
 
+    /// No MUST failure (and, under --strict, no SHOULD failure either).
     pub fn passed(&self) -> bool {
         self.counts.failed == 0
     }
@@ -101,34 +212,65 @@ impl RunReport {
     /// exchange; every skip with its reason; then the one-line count CI tools read.
     pub fn summary(&self) -> String {
         let mut out = String::new();
-        let failures: Vec<_> = self
-            .scenarios
-            .iter()
-            .filter(|s| matches!(s.verdict, Verdict::Failed { .. }))
-            .collect();
-        if !failures.is_empty() {
-            let _ = writeln!(out, "\nFailures ({}):", failures.len());
-            for s in failures {
-                if let Verdict::Failed {
-                    rule,
-                    expected,
-                    actual,
-                    exchange,
+        let strict = self.strict;
+        let sections: [(&str, &str, &dyn Fn(&ScenarioOutcome) -> bool); 3] = [
+            ("Failures", "✘", &|s| {
+                matches!(s.verdict, Verdict::Failed { .. }) && (strict || !s.is_warning())
+            }),
+            ("Warnings (SHOULD rules; --strict makes them failures)", "⚠", &|s| {
+                !strict && s.is_warning()
+            }),
+            (
+                "Known deviations (listed in known-deviations.toml; not counted as failures)",
+                "≠",
+                &|s| matches!(s.verdict, Verdict::Deviation { .. }),
+            ),
+        ];
+        for (title, mark, keep) in sections {
+            let listed: Vec<_> = self.scenarios.iter().filter(|s| keep(s)).collect();
+            if listed.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "\n{title} ({}):", listed.len());
+            for s in listed {
+                let (rule, expected, actual, exchange) = match &s.verdict {
+                    Verdict::Failed {
+                        rule,
+                        expected,
+                        actual,
+                        exchange,
+                    }
+                    | Verdict::Deviation {
+                        rule,
+                        expected,
+                        actual,
+                        exchange,
+                        ..
+                    } => (rule, expected, actual, exchange),
+                    _ => continue,
+                };
+                let _ = writeln!(
+                    out,
+                    "\n  {mark} [{}] {} › {}  ({})",
+                    s.severity.as_str(),
+                    s.feature,
+                    s.scenario,
+                    s.location
+                );
+                let _ = writeln!(out, "    rule:     {rule}");
+                let _ = writeln!(out, "    expected: {expected}");
+                let _ = writeln!(out, "    actual:   {actual}");
+                if let Verdict::Deviation {
+                    release, evidence, ..
                 } = &s.verdict
                 {
-                    let _ = writeln!(
-                        out,
-                        "\n  ✘ {} › {}  ({})",
-                        s.feature, s.scenario, s.location
-                    );
-                    let _ = writeln!(out, "    rule:     {rule}");
-                    let _ = writeln!(out, "    expected: {expected}");
-                    let _ = writeln!(out, "    actual:   {actual}");
-                    if let Some(exchange) = exchange {
-                        let _ = writeln!(out, "    exchange:");
-                        for line in exchange.lines().take(30) {
-                            let _ = writeln!(out, "      {line}");
-                        }
+                    let _ = writeln!(out, "    release:  {release}");
+                    let _ = writeln!(out, "    evidence: {evidence}");
+                }
+                if let Some(exchange) = exchange {
+                    let _ = writeln!(out, "    exchange:");
+                    for line in exchange.lines().take(30) {
+                        let _ = writeln!(out, "      {line}");
                     }
                 }
             }
@@ -150,12 +292,35 @@ impl RunReport {
                 }
             }
         }
+        let _ = writeln!(out, "\nBy area:");
         let _ = writeln!(
             out,
-            "\nTarget: {}\nScenarios: {} total in {:.1} s",
+            "  {:<40} {:>5} {:>6} {:>6} {:>6} {:>7} {:>8} {:>10}",
+            "area", "MUST", "SHOULD", "passed", "failed", "skipped", "warnings", "deviations"
+        );
+        for a in &self.areas {
+            let _ = writeln!(
+                out,
+                "  {:<40} {:>5} {:>6} {:>6} {:>6} {:>7} {:>8} {:>10}",
+                a.area,
+                a.must,
+                a.should,
+                a.counts.passed,
+                a.counts.failed,
+                a.counts.skipped,
+                a.counts.warnings,
+                a.counts.deviations
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\nTarget: {}\nScenarios: {} in {:.1} s; {} SHOULD warning(s), {} known deviation(s){}",
             self.target,
             self.scenarios.len(),
-            self.duration_ms as f64 / 1000.0
+            self.duration_ms as f64 / 1000.0,
+            self.counts.warnings,
+            self.counts.deviations,
+            if self.strict { " (--strict)" } else { "" }
         );
         // The plain closing line CI reads.
         let _ = writeln!(
@@ -177,11 +342,12 @@ impl RunReport {
     }
 
     pub fn junit_xml(&self) -> String {
-        let mut features: Vec<&str> = self.scenarios.iter().map(|s| s.feature.as_str()).collect();
-        features.dedup();
-        let mut seen = std::collections::BTreeSet::new();
-        features.retain(|f| seen.insert(*f));
-
+        let mut features: Vec<&str> = Vec::new();
+        for s in &self.scenarios {
+            if !features.contains(&s.feature.as_str()) {
+                features.push(&s.feature);
+            }
+        }
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let _ = writeln!(
             out,
@@ -191,42 +357,34 @@ impl RunReport {
             self.counts.skipped,
             self.duration_ms as f64 / 1000.0
         );
-        for feature in features {
-            let cases: Vec<_> = self
-                .scenarios
-                .iter()
-                .filter(|s| s.feature == feature)
-                .collect();
-            let failed = cases
-                .iter()
-                .filter(|s| matches!(s.verdict, Verdict::Failed { .. }))
-                .count();
-            let skipped = cases
-                .iter()
-                .filter(|s| matches!(s.verdict, Verdict::Skipped { .. }))
-                .count();
+        for (feature, area) in features.iter().zip(&self.areas) {
+            let cases: Vec<_> = self.scenarios.iter().filter(|s| s.feature == *feature).collect();
             let _ = writeln!(
                 out,
-                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" skipped=\"{skipped}\">",
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">",
                 xml(feature),
-                cases.len()
+                cases.len(),
+                area.counts.failed,
+                area.counts.skipped
             );
             for case in cases {
-                let _ = write!(
+                let _ = writeln!(
                     out,
-                    "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\"",
+                    "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\">",
                     xml(feature),
                     xml(&case.scenario),
                     xml(&case.location)
                 );
+                let _ = writeln!(
+                    out,
+                    "      <properties><property name=\"severity\" value=\"{}\"/><property name=\"capabilities\" value=\"{}\"/></properties>",
+                    case.severity.as_str(),
+                    xml(&case.capabilities.join(","))
+                );
                 match &case.verdict {
-                    Verdict::Passed => out.push_str("/>\n"),
+                    Verdict::Passed => {}
                     Verdict::Skipped { reason } => {
-                        let _ = writeln!(
-                            out,
-                            ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                            xml(reason)
-                        );
+                        let _ = writeln!(out, "      <skipped message=\"{}\"/>", xml(reason));
                     }
                     Verdict::Failed {
                         rule,
@@ -238,14 +396,41 @@ impl RunReport {
                             "rule: {rule}\nexpected: {expected}\nactual: {actual}\n{}",
                             exchange.as_deref().unwrap_or("")
                         );
+                        if case.is_warning() && !self.strict {
+                            let _ = writeln!(
+                                out,
+                                "      <system-out>WARNING (SHOULD rule failed)\n{}</system-out>",
+                                xml(&body)
+                            );
+                        } else {
+                            let _ = writeln!(
+                                out,
+                                "      <failure message=\"{}\" type=\"{}\">{}</failure>",
+                                xml(rule),
+                                case.severity.as_str(),
+                                xml(&body)
+                            );
+                        }
+                    }
+                    Verdict::Deviation {
+                        rule,
+                        actual,
+                        release,
+                        evidence,
+                        ..
+                    } => {
                         let _ = writeln!(
                             out,
-                            ">\n      <failure message=\"{}\" type=\"conformance\">{}</failure>\n    </testcase>",
+                            "      <system-out>KNOWN DEVIATION of {}: {}\nrule: {}\nactual: {}\nevidence: {}</system-out>",
+                            xml(release),
+                            xml(&case.scenario),
                             xml(rule),
-                            xml(&body)
+                            xml(actual),
+                            xml(evidence)
                         );
                     }
                 }
+                out.push_str("    </testcase>\n");
             }
             out.push_str("  </testsuite>\n");
         }
@@ -293,14 +478,15 @@ mod tests {
         RunReport::new(
             "http://x".into(),
             1500,
+            false,
             vec![
-                ScenarioOutcome {
-                    feature: "Session cookie".into(),
-                    scenario: "HttpOnly".into(),
-                    location: "features/a.feature:3".into(),
-                    tags: vec![],
-                    verdict: Verdict::Passed,
-                },
+                ScenarioOutcome::new(
+                    "Session cookie",
+                    "HttpOnly",
+                    "features/a.feature:3".into(),
+                    vec![],
+                    Verdict::Passed,
+                ),
                 ScenarioOutcome::failed(
                     "Session cookie",
                     "SameSite <Lax>",
@@ -313,17 +499,43 @@ mod tests {
                         exchange: Some("< HTTP 200".into()),
                     },
                 ),
-                ScenarioOutcome {
-                    feature: "JWT".into(),
-                    scenario: "jwks".into(),
-                    location: "features/b.feature:3".into(),
-                    tags: vec!["jwt".into()],
-                    verdict: Verdict::Skipped {
+                ScenarioOutcome::new(
+                    "JWT",
+                    "jwks",
+                    "features/b.feature:3".into(),
+                    vec!["jwt".into()],
+                    Verdict::Skipped {
                         reason: "no jwks endpoint".into(),
                     },
-                },
+                ),
+                ScenarioOutcome::failed(
+                    "JWT",
+                    "recommended header",
+                    "features/b.feature:9".into(),
+                    vec!["jwt".into(), "should".into()],
+                    StepFailure {
+                        rule: "a SHOULD rule".into(),
+                        expected: "x".into(),
+                        actual: "y".into(),
+                        exchange: None,
+                    },
+                ),
             ],
         )
+    }
+
+    #[test]
+    fn should_failures_are_warnings_unless_strict() {
+        let report = sample();
+        assert_eq!(report.counts.warnings, 1);
+        assert_eq!(report.counts.failed, 1);
+        let strict = RunReport::new("x".into(), 1, true, report.scenarios.clone());
+        assert_eq!(strict.counts.failed, 2);
+        assert_eq!(strict.counts.warnings, 0);
+        assert!(report.summary().contains("Warnings (SHOULD rules"));
+        let jwt = report.areas.iter().find(|a| a.area == "JWT").unwrap();
+        assert_eq!((jwt.must, jwt.should, jwt.counts.skipped, jwt.counts.warnings), (1, 1, 1, 1));
+        assert_eq!(report.scenarios[0].capabilities, Vec::<String>::new());
     }
 
     #[test]
@@ -342,9 +554,11 @@ mod tests {
     #[test]
     fn junit_escapes_and_counts() {
         let xml = sample().junit_xml();
-        assert!(xml.contains("tests=\"3\" failures=\"1\" skipped=\"1\""));
+        assert!(xml.contains("tests=\"4\" failures=\"1\" skipped=\"1\""), "{xml}");
+        assert!(xml.contains("WARNING (SHOULD rule failed)"));
         assert!(xml.contains("SameSite &lt;Lax&gt;"));
         assert!(xml.contains("<skipped message=\"no jwks endpoint\"/>"));
+        assert!(xml.contains("<property name=\"severity\" value=\"MUST\"/>"));
     }
 
     #[test]

@@ -33,6 +33,32 @@ pub struct Target {
     pub description: String,
     /// Capabilities the target offers (tags without `@`).
     pub capabilities: BTreeSet<String>,
+    /// An existing account to use when sign-up is closed (`--user-email/--user-password`).
+    pub account: Option<Account>,
+    /// Sign-in requests allowed per window before 429 (`--rate-limit-max`), for @rate-limit.
+    pub rate_limit_max: Option<u32>,
+    /// The cookie cache's lifetime in seconds, read from the session_data cookie's Max-Age.
+    pub cookie_cache_max_age: Option<i64>,
+    /// The OpenID discovery document, when the target serves one.
+    pub openid_configuration: Option<serde_json::Value>,
+    /// What discovery found or could not find, for the report header.
+    pub discovery_notes: Vec<String>,
+}
+
+/// An account that exists on the target.
+#[derive(Clone)]
+pub struct Account {
+    pub email: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("email", &self.email)
+            .field("password", &crate::redact::REDACTED)
+            .finish()
+    }
 }
 
 impl Target {
@@ -56,6 +82,11 @@ impl Target {
             timeout,
             description: base_url.to_string(),
             capabilities: BTreeSet::new(),
+            account: None,
+            rate_limit_max: None,
+            cookie_cache_max_age: None,
+            openid_configuration: None,
+            discovery_notes: Vec::new(),
         })
     }
 
@@ -79,6 +110,15 @@ impl Target {
         }
         if self.is_https() {
             self.capabilities.insert("https".into());
+        }
+        if self.rate_limit_max.is_some() {
+            self.capabilities.insert("rate-limit".into());
+        }
+        if self.oauth.client_id.is_some() && self.oauth.redirect_uri.is_some() {
+            self.capabilities.insert("oauth-client".into());
+            if self.oauth.post_logout_redirect_uri.is_some() {
+                self.capabilities.insert("end-session".into());
+            }
         }
     }
 
@@ -109,16 +149,23 @@ impl Target {
     }
 }
 
+/// Every capability tag: the capability, and why a scenario needing it is skipped without it.
+pub const CAPABILITIES: &[(&str, &str)] = &[
+    ("sign-up", "the target refused the discovery sign-up (sign-up closed?); scenarios that create users cannot run"),
+    ("server-secret", "the server's signing secret is not known (give --secret to verify HMAC signatures)"),
+    ("https", "the target's base URL is not https"),
+    ("bearer", "sign-in sent no set-auth-token header (bearer plugin not enabled)"),
+    ("cookie-cache", "sign-in set no session_data cookie (session.cookieCache not enabled)"),
+    ("jwt", "no JWKS at <base>/jwks (jwt plugin not enabled)"),
+    ("oauth-provider", "no OpenID discovery document at <base>/.well-known/openid-configuration"),
+    ("oauth-client", "no OAuth client: give --client-id and --redirect-uri, or enable dynamic client registration"),
+    ("end-session", "no post-logout redirect URI for a client with end session enabled (give --post-logout-redirect-uri)"),
+    ("rate-limit", "the sign-in rate limit is not known (give --rate-limit-max N)"),
+];
+
 /// What a scenario tag requires of the target, and why it would be skipped without it.
 pub fn capability_for_tag(tag: &str) -> Option<(&'static str, &'static str)> {
-    match tag {
-        "server-secret" => Some((
-            "server-secret",
-            "the server's signing secret is not known (give --secret to verify HMAC signatures)",
-        )),
-        "https" => Some(("https", "the target's base URL is not https")),
-        _ => None,
-    }
+    CAPABILITIES.iter().copied().find(|(name, _)| *name == tag)
 }
 
 #[cfg(test)]

@@ -29,6 +29,10 @@ pub struct ConformOptions {
     pub concurrency: usize,
     /// Bound on the whole run; scenarios still running then are reported as failed.
     pub run_timeout: Duration,
+    /// SHOULD failures fail the run too.
+    pub strict: bool,
+    /// The known-deviation list (known-deviations.toml).
+    pub deviations: PathBuf,
 }
 
 /// The features folder: `$BA_HARNESS_FEATURES_DIR`, else ./features, else the one next to this
@@ -102,15 +106,25 @@ fn all_tags(
 pub fn validate(options: &ConformOptions) -> Result<(), HarnessError> {
     check_features_dir(&options.features)?;
     options.tags.as_deref().map(parse_tags).transpose()?;
+    crate::deviations::load(&options.deviations)?;
     Ok(())
 }
 
 /// Runs the features against `target`. Returns the report; whether it passed decides the exit
 /// code. Errors are configuration problems (exit 2) or an unreachable target (exit 3).
-pub async fn run(target: Target, options: &ConformOptions) -> Result<RunReport, HarnessError> {
+pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunReport, HarnessError> {
     check_features_dir(&options.features)?;
     let tag_filter = options.tags.as_deref().map(parse_tags).transpose()?;
+    let deviations = crate::deviations::load(&options.deviations)?;
     target.check_reachable().await?;
+    crate::discovery::discover(&mut target).await?;
+    println!(
+        "capabilities: {}",
+        target.capabilities.iter().cloned().collect::<Vec<_>>().join(", ")
+    );
+    for note in &target.discovery_notes {
+        println!("  note: {note}");
+    }
 
     let started = Instant::now();
     let description = target.description.clone();
@@ -173,13 +187,13 @@ pub async fn run(target: Target, options: &ConformOptions) -> Result<RunReport, 
             record
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(ScenarioOutcome {
-                    feature: feature.name.clone(),
-                    scenario: scenario.name.clone(),
-                    location: loc,
+                .push(ScenarioOutcome::new(
+                    &feature.name,
+                    &scenario.name,
+                    loc,
                     tags,
                     verdict,
-                });
+                ));
             futures::future::ready(()).boxed_local()
         });
 
@@ -199,15 +213,15 @@ pub async fn run(target: Target, options: &ConformOptions) -> Result<RunReport, 
                 skipped
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .push(ScenarioOutcome {
-                        feature: feature.name.clone(),
-                        scenario: scenario.name.clone(),
-                        location: location(feature, scenario),
-                        tags: tags.clone(),
-                        verdict: Verdict::Skipped {
+                    .push(ScenarioOutcome::new(
+                        &feature.name,
+                        &scenario.name,
+                        location(feature, scenario),
+                        tags.clone(),
+                        Verdict::Skipped {
                             reason: format!("needs @{capability}: {reason}"),
                         },
-                    });
+                    ));
                 return false;
             }
         }
@@ -260,10 +274,14 @@ pub async fn run(target: Target, options: &ConformOptions) -> Result<RunReport, 
             options.features.display()
         )));
     }
-    let outcomes = std::mem::take(&mut *outcomes.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut outcomes = std::mem::take(&mut *outcomes.lock().unwrap_or_else(|e| e.into_inner()));
+    for outcome in &mut outcomes {
+        crate::deviations::apply(outcome, &deviations);
+    }
     Ok(RunReport::new(
         description,
         started.elapsed().as_millis(),
+        options.strict,
         outcomes,
     ))
 }

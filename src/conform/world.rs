@@ -110,6 +110,10 @@ pub struct AuthWorld {
     pub kept_session_cookie: Option<SetCookie>,
     /// A second password used by a duplicate sign-up, to check it did not take over the account.
     pub kept_password: Option<String>,
+    /// JWT plugin scenarios' state (steps/jwt.rs).
+    pub jwt: crate::conform::steps::jwt::JwtState,
+    /// OAuth provider scenarios' state (steps/oauth.rs).
+    pub oauth: crate::conform::steps::oauth::OAuthState,
     /// The failure a step reported, for the run summary.
     pub failure: Option<StepFailure>,
 }
@@ -149,6 +153,8 @@ impl AuthWorld {
             session_start: None,
             kept_session_cookie: None,
             kept_password: None,
+            jwt: Default::default(),
+            oauth: Default::default(),
             failure: None,
         })
     }

@@ -1,4 +1,7 @@
 //! Protocol knowledge as pure functions: no I/O, unit-tested, shared by every runner.
 
 pub mod cookie;
+pub mod jwt;
+pub mod oauth;
+pub mod pkce;
 pub mod session;

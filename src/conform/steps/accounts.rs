@@ -42,25 +42,32 @@ fn register_answer_secrets(exchange: &Exchange) {
 }
 
 /// Signs a fresh random user up through a separate client, so the scenario's own client starts
-/// without cookies. A failure here is a failed precondition and says so.
+/// without cookies; with `--user-email` (sign-up closed) it uses that account instead. A failure
+/// here is a failed precondition and says so.
 pub(crate) async fn register_user(world: &mut AuthWorld) -> StepResult {
-    let mut user = TestUser::random();
-    let mut setup = Client::new(world.target().endpoint()).map_err(|e| {
-        world.fail(
-            "sign-up works (precondition)",
-            "an HTTP client",
-            e.to_string(),
-        )
-    })?;
-    let exchange = match setup.send(sign_up_request(&user)).await {
+    let rule = "sign-up works (precondition)";
+    let (mut user, request) = match world.target().account.clone() {
+        Some(account) => (
+            TestUser {
+                email: account.email.clone(),
+                password: account.password.clone(),
+                name: String::new(),
+                id: None,
+            },
+            sign_in_request(&account.email, &account.password, None).cookies(CookieChoice::None),
+        ),
+        None => {
+            let user = TestUser::random();
+            let request = sign_up_request(&user);
+            (user, request)
+        }
+    };
+    let mut setup = Client::new(world.target().endpoint())
+        .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
+    let exchange = match setup.send(request).await {
         Ok(e) => e,
         Err(e) => {
-            return Err(world.fail_on(
-                "sign-up works (precondition)",
-                "a complete HTTP response to POST /sign-up/email",
-                e.to_string(),
-                None,
-            ));
+            return Err(world.fail_on(rule, "a complete HTTP response", e.to_string(), None));
         }
     };
     register_answer_secrets(&exchange);
@@ -71,17 +78,20 @@ pub(crate) async fn register_user(world: &mut AuthWorld) -> StepResult {
     match answer {
         Ok(answer) if exchange.status == 200 => {
             user.id = Some(answer.user.id);
+            if user.name.is_empty() {
+                user.name = answer.user.name;
+            }
             world.user = Some(user);
             Ok(())
         }
         Ok(_) => Err(world.fail_on(
-            "sign-up works (precondition)",
+            rule,
             "HTTP 200 with {token, user}",
             format!("HTTP {}", exchange.status),
             Some(exchange.excerpt()),
         )),
         Err(e) => Err(world.fail_on(
-            "sign-up works (precondition)",
+            rule,
             "HTTP 200 with {token, user}",
             format!("HTTP {}: {e}", exchange.status),
             Some(exchange.excerpt()),

@@ -3,6 +3,8 @@
 
 pub mod accounts;
 pub mod cookies;
+pub mod jwt;
+pub mod oauth;
 pub mod responses;
 pub mod session;
 
