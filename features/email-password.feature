@@ -35,12 +35,14 @@ Feature: Email and password accounts
     When the user signs in with a wrong password
     Then the response status is 401
     And the response is a JSON error with code "INVALID_EMAIL_OR_PASSWORD"
+    And the error message is "Invalid email or password"
     And the response sets no session cookie
 
   Scenario: An unknown email is refused exactly like a wrong password
     When someone signs in with an email nobody registered
     Then the response status is 401
     And the response is a JSON error with code "INVALID_EMAIL_OR_PASSWORD"
+    And the error message is "Invalid email or password"
     And the response sets no session cookie
 
   @sign-up

@@ -13,8 +13,8 @@ Feature: Sign-out
   Scenario: Sign-out clears every cookie the sign-in set
     Given a signed-in user
     When the user signs out
-    Then every cookie set when the session started is cleared
-    And every Set-Cookie header line carries exactly one cookie
+    Then every Set-Cookie header line carries exactly one cookie
+    And every cookie set when the session started is cleared
 
   Scenario: Sign-out revokes the session on the server
     Given a signed-in user

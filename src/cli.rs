@@ -100,7 +100,13 @@ pub struct ConformArgs {
     pub user_email: Option<String>,
 
     /// Password of --user-email. Never printed.
-    #[arg(long, value_name = "PASSWORD", env = "BA_HARNESS_USER_PASSWORD", hide_env_values = true, requires = "user_email")]
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "BA_HARNESS_USER_PASSWORD",
+        hide_env_values = true,
+        requires = "user_email"
+    )]
     pub user_password: Option<String>,
 
     /// The target's sign-in rate limit (requests per window); enables the @rate-limit scenarios.
@@ -190,7 +196,9 @@ async fn conform_command(args: ConformArgs) -> Result<i32, HarnessError> {
         Some(url) => (Target::new(url, &args.base_path, timeout)?, None),
         None => {
             eprintln!("ba-harness: starting the bundled Better Auth server (targets/better-auth)…");
-            let server = ReferenceServer::boot(&[]).await?;
+            // A short cookie cache lets the run watch the cache's revocation delay end
+            // (cookie-cache.feature); everything else is the reference's production config.
+            let server = ReferenceServer::boot(&[("COOKIE_CACHE_MAX_AGE", "6")]).await?;
             let target = server.target(timeout)?;
             (target, Some(server))
         }

@@ -144,7 +144,10 @@ actual_contains = "invalid_request"
 
     #[test]
     fn rejects_entries_that_would_hide_everything() {
-        let bad = LIST.replace("actual_contains = \"invalid_request\"", "actual_contains = \"\"");
+        let bad = LIST.replace(
+            "actual_contains = \"invalid_request\"",
+            "actual_contains = \"\"",
+        );
         assert!(parse(&bad).is_err());
         assert!(parse("[[deviation]]\nscenario = 1").is_err());
     }

@@ -16,21 +16,32 @@ pub const REGISTERED_REDIRECT_URI: &str = "http://127.0.0.1:4000/callback";
 
 /// Probes the target and records its capabilities (and notes on what is missing).
 pub async fn discover(target: &mut Target) -> Result<(), HarnessError> {
-    let mut client = Client::new(target.endpoint()).map_err(|e| HarnessError::Usage(e.to_string()))?;
+    let mut client =
+        Client::new(target.endpoint()).map_err(|e| HarnessError::Usage(e.to_string()))?;
 
     // jwt plugin: a JWKS with a keys array.
     match client.send(Request::get("/jwks")).await {
-        Ok(e) if e.status == 200 && e.json().ok().and_then(|v| v.get("keys").cloned()).is_some_and(|k| k.is_array()) => {
+        Ok(e)
+            if e.status == 200
+                && e.json()
+                    .ok()
+                    .and_then(|v| v.get("keys").cloned())
+                    .is_some_and(|k| k.is_array()) =>
+        {
             target.capabilities.insert("jwt".into());
         }
-        Ok(e) => target
-            .discovery_notes
-            .push(format!("no JWKS: GET {}/jwks answered HTTP {}", target.base_path, e.status)),
+        Ok(e) => target.discovery_notes.push(format!(
+            "no JWKS: GET {}/jwks answered HTTP {}",
+            target.base_path, e.status
+        )),
         Err(e) => target.discovery_notes.push(format!("no JWKS: {e}")),
     }
 
     // OAuth provider: the OpenID discovery document at the issuer path.
-    match client.send(Request::get("/.well-known/openid-configuration")).await {
+    match client
+        .send(Request::get("/.well-known/openid-configuration"))
+        .await
+    {
         Ok(e) if e.status == 200 => match e.json() {
             Ok(doc) if doc.get("issuer").is_some_and(Value::is_string) => {
                 target.capabilities.insert("oauth-provider".into());
@@ -40,11 +51,12 @@ pub async fn discover(target: &mut Target) -> Result<(), HarnessError> {
                 .discovery_notes
                 .push("the OpenID discovery document is not JSON with an issuer".into()),
         },
-        Ok(e) => target.discovery_notes.push(format!(
-            "no OpenID discovery document: HTTP {}",
-            e.status
-        )),
-        Err(e) => target.discovery_notes.push(format!("no OpenID discovery document: {e}")),
+        Ok(e) => target
+            .discovery_notes
+            .push(format!("no OpenID discovery document: HTTP {}", e.status)),
+        Err(e) => target
+            .discovery_notes
+            .push(format!("no OpenID discovery document: {e}")),
     }
     if target.capabilities.contains("oauth-provider") && target.oauth.client_id.is_none() {
         register_client(target, &mut client).await;
@@ -94,10 +106,16 @@ pub async fn discover(target: &mut Target) -> Result<(), HarnessError> {
         }
         Ok(e) => target.discovery_notes.push(format!(
             "the discovery {} answered HTTP {}: scenarios needing a session may fail",
-            if target.account.is_some() { "sign-in with --user-email" } else { "sign-up" },
+            if target.account.is_some() {
+                "sign-in with --user-email"
+            } else {
+                "sign-up"
+            },
             e.status
         )),
-        Err(e) => target.discovery_notes.push(format!("the discovery sign-up failed: {e}")),
+        Err(e) => target
+            .discovery_notes
+            .push(format!("the discovery sign-up failed: {e}")),
     }
     target.declare_configured_capabilities();
     Ok(())
@@ -137,13 +155,18 @@ async fn register_client(target: &mut Target, client: &mut Client) {
     };
     match client.send(request).await {
         Ok(e) if e.status == 200 || e.status == 201 => {
-            match e.json().ok().and_then(|v| v.get("client_id").and_then(Value::as_str).map(str::to_string)) {
+            match e.json().ok().and_then(|v| {
+                v.get("client_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            }) {
                 Some(id) => {
                     target.oauth.client_id = Some(id);
                     target.oauth.redirect_uri = Some(REGISTERED_REDIRECT_URI.into());
-                    target
-                        .discovery_notes
-                        .push("registered a public OAuth client for this run (dynamic registration)".into());
+                    target.discovery_notes.push(
+                        "registered a public OAuth client for this run (dynamic registration)"
+                            .into(),
+                    );
                 }
                 None => target
                     .discovery_notes

@@ -243,6 +243,21 @@ pub struct Client {
     http: reqwest::Client,
     endpoint: Endpoint,
     jar: BTreeMap<String, String>,
+    /// This virtual user's address, sent as X-Forwarded-For.
+    client_ip: String,
+}
+
+/// A distinct address per virtual user from 198.18.0.0/15 (RFC 2544, benchmarking), sent as
+/// X-Forwarded-For. Better Auth rate-limits per (client IP, path); without it every client of
+/// the run would share one bucket and trip the 3-per-10-s sign-in limit by accident.
+fn next_client_ip() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: std::sync::OnceLock<AtomicU32> = std::sync::OnceLock::new();
+    let n = NEXT
+        .get_or_init(|| AtomicU32::new(rand::random::<u32>() % 0x1_0000))
+        .fetch_add(1, Ordering::Relaxed)
+        % 0x2_0000;
+    format!("198.{}.{}.{}", 18 + (n >> 16), (n >> 8) & 0xff, n & 0xff)
 }
 
 impl Client {
@@ -261,6 +276,7 @@ impl Client {
             http,
             endpoint,
             jar: BTreeMap::new(),
+            client_ip: next_client_ip(),
         })
     }
 
@@ -280,7 +296,8 @@ impl Client {
     /// Sends one request, records it, and updates the jar from its Set-Cookie lines.
     pub async fn send(&mut self, request: Request) -> Result<Exchange, HttpError> {
         let url = self.endpoint.url_for(&request.path, request.absolute);
-        let mut headers: Vec<(String, String)> = Vec::new();
+        let mut headers: Vec<(String, String)> =
+            vec![("x-forwarded-for".into(), self.client_ip.clone())];
         if request.send_origin {
             headers.push(("origin".into(), self.endpoint.origin.clone()));
         }
@@ -418,6 +435,14 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_ips_are_distinct_benchmarking_addresses() {
+        let a = next_client_ip();
+        let b = next_client_ip();
+        assert_ne!(a, b);
+        assert!(a.starts_with("198.18.") || a.starts_with("198.19."), "{a}");
+    }
 
     #[test]
     fn base_paths_normalise() {

@@ -33,6 +33,10 @@ pub struct ReadyInfo {
     pub redirect_uri: Option<String>,
     pub post_logout_redirect_uri: Option<String>,
     pub startup_ms: Option<u64>,
+    /// Sign-in requests allowed per 10 s per client (None: rate limiting off).
+    pub rate_limit_max: Option<u32>,
+    pub cookie_cache_max_age: Option<i64>,
+    pub jwt_alg: Option<String>,
 }
 
 /// A running bundled server; dropping it kills the process.
@@ -166,6 +170,7 @@ impl ReferenceServer {
             redirect_uri: self.ready.redirect_uri.clone(),
             post_logout_redirect_uri: self.ready.post_logout_redirect_uri.clone(),
         };
+        target.rate_limit_max = self.ready.rate_limit_max;
         target.description = format!(
             "bundled reference ({}) at {}{}",
             self.version, self.ready.base_url, self.ready.base_path

@@ -63,6 +63,9 @@ pub enum Verdict {
     },
 }
 
+/// Picks the scenarios one section of the summary lists.
+type Selector<'a> = dyn Fn(&ScenarioOutcome) -> bool + 'a;
+
 /// One scenario's result.
 #[derive(Clone, Debug, Serialize)]
 pub struct ScenarioOutcome {
@@ -170,7 +173,12 @@ fn tally(counts: &mut Counts, scenario: &ScenarioOutcome, strict: bool) {
 }
 
 impl RunReport {
-    pub fn new(target: String, duration_ms: u128, strict: bool, mut scenarios: Vec<ScenarioOutcome>) -> Self {
+    pub fn new(
+        target: String,
+        duration_ms: u128,
+        strict: bool,
+        mut scenarios: Vec<ScenarioOutcome>,
+    ) -> Self {
         scenarios.sort_by(|a, b| (&a.location, &a.scenario).cmp(&(&b.location, &b.scenario)));
         let mut counts = Counts::default();
         let mut areas: Vec<AreaCounts> = Vec::new();
@@ -213,13 +221,15 @@ impl RunReport {
     pub fn summary(&self) -> String {
         let mut out = String::new();
         let strict = self.strict;
-        let sections: [(&str, &str, &dyn Fn(&ScenarioOutcome) -> bool); 3] = [
+        let sections: [(&str, &str, &Selector); 3] = [
             ("Failures", "✘", &|s| {
                 matches!(s.verdict, Verdict::Failed { .. }) && (strict || !s.is_warning())
             }),
-            ("Warnings (SHOULD rules; --strict makes them failures)", "⚠", &|s| {
-                !strict && s.is_warning()
-            }),
+            (
+                "Warnings (SHOULD rules; --strict makes them failures)",
+                "⚠",
+                &|s| !strict && s.is_warning(),
+            ),
             (
                 "Known deviations (listed in known-deviations.toml; not counted as failures)",
                 "≠",
@@ -358,7 +368,11 @@ impl RunReport {
             self.duration_ms as f64 / 1000.0
         );
         for (feature, area) in features.iter().zip(&self.areas) {
-            let cases: Vec<_> = self.scenarios.iter().filter(|s| s.feature == *feature).collect();
+            let cases: Vec<_> = self
+                .scenarios
+                .iter()
+                .filter(|s| s.feature == *feature)
+                .collect();
             let _ = writeln!(
                 out,
                 "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">",
@@ -534,7 +548,15 @@ mod tests {
         assert_eq!(strict.counts.warnings, 0);
         assert!(report.summary().contains("Warnings (SHOULD rules"));
         let jwt = report.areas.iter().find(|a| a.area == "JWT").unwrap();
-        assert_eq!((jwt.must, jwt.should, jwt.counts.skipped, jwt.counts.warnings), (1, 1, 1, 1));
+        assert_eq!(
+            (
+                jwt.must,
+                jwt.should,
+                jwt.counts.skipped,
+                jwt.counts.warnings
+            ),
+            (1, 1, 1, 1)
+        );
         assert_eq!(report.scenarios[0].capabilities, Vec::<String>::new());
     }
 
@@ -554,7 +576,10 @@ mod tests {
     #[test]
     fn junit_escapes_and_counts() {
         let xml = sample().junit_xml();
-        assert!(xml.contains("tests=\"4\" failures=\"1\" skipped=\"1\""), "{xml}");
+        assert!(
+            xml.contains("tests=\"4\" failures=\"1\" skipped=\"1\""),
+            "{xml}"
+        );
         assert!(xml.contains("WARNING (SHOULD rule failed)"));
         assert!(xml.contains("SameSite &lt;Lax&gt;"));
         assert!(xml.contains("<skipped message=\"no jwks endpoint\"/>"));

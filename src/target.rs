@@ -114,6 +114,12 @@ impl Target {
         if self.rate_limit_max.is_some() {
             self.capabilities.insert("rate-limit".into());
         }
+        if self
+            .cookie_cache_max_age
+            .is_some_and(|age| age > 0 && age <= SHORT_COOKIE_CACHE_SECS)
+        {
+            self.capabilities.insert("short-cookie-cache".into());
+        }
         if self.oauth.client_id.is_some() && self.oauth.redirect_uri.is_some() {
             self.capabilities.insert("oauth-client".into());
             if self.oauth.post_logout_redirect_uri.is_some() {
@@ -149,18 +155,49 @@ impl Target {
     }
 }
 
+/// The longest cookie cache lifetime the harness waits out to measure the revocation delay.
+pub const SHORT_COOKIE_CACHE_SECS: i64 = 30;
+
 /// Every capability tag: the capability, and why a scenario needing it is skipped without it.
 pub const CAPABILITIES: &[(&str, &str)] = &[
-    ("sign-up", "the target refused the discovery sign-up (sign-up closed?); scenarios that create users cannot run"),
-    ("server-secret", "the server's signing secret is not known (give --secret to verify HMAC signatures)"),
+    (
+        "sign-up",
+        "the target refused the discovery sign-up (sign-up closed?); scenarios that create users cannot run",
+    ),
+    (
+        "server-secret",
+        "the server's signing secret is not known (give --secret to verify HMAC signatures)",
+    ),
     ("https", "the target's base URL is not https"),
-    ("bearer", "sign-in sent no set-auth-token header (bearer plugin not enabled)"),
-    ("cookie-cache", "sign-in set no session_data cookie (session.cookieCache not enabled)"),
+    (
+        "bearer",
+        "sign-in sent no set-auth-token header (bearer plugin not enabled)",
+    ),
+    (
+        "cookie-cache",
+        "sign-in set no session_data cookie (session.cookieCache not enabled)",
+    ),
     ("jwt", "no JWKS at <base>/jwks (jwt plugin not enabled)"),
-    ("oauth-provider", "no OpenID discovery document at <base>/.well-known/openid-configuration"),
-    ("oauth-client", "no OAuth client: give --client-id and --redirect-uri, or enable dynamic client registration"),
-    ("end-session", "no post-logout redirect URI for a client with end session enabled (give --post-logout-redirect-uri)"),
-    ("rate-limit", "the sign-in rate limit is not known (give --rate-limit-max N)"),
+    (
+        "oauth-provider",
+        "no OpenID discovery document at <base>/.well-known/openid-configuration",
+    ),
+    (
+        "oauth-client",
+        "no OAuth client: give --client-id and --redirect-uri, or enable dynamic client registration",
+    ),
+    (
+        "end-session",
+        "no post-logout redirect URI for a client with end session enabled (give --post-logout-redirect-uri)",
+    ),
+    (
+        "rate-limit",
+        "the sign-in rate limit is not known (give --rate-limit-max N)",
+    ),
+    (
+        "short-cookie-cache",
+        "the cookie cache lifetime (session_data Max-Age) is over 30 s: the harness does not wait that long to see the cache expire",
+    ),
 ];
 
 /// What a scenario tag requires of the target, and why it would be skipped without it.

@@ -15,7 +15,10 @@ fn harness() -> Command {
 }
 
 fn run(args: &[&str]) -> Output {
-    harness().args(args).output().expect("the harness binary runs")
+    harness()
+        .args(args)
+        .output()
+        .expect("the harness binary runs")
 }
 
 fn temp_path(name: &str) -> PathBuf {
@@ -42,20 +45,35 @@ fn bundled_reference_passes_every_scenario() {
         junit.to_str().unwrap(),
     ]);
     let all = text(&output);
-    assert_eq!(output.status.code(), Some(0), "conform against the reference failed:\n{all}");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "conform against the reference failed:\n{all}"
+    );
 
     let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).expect("JSON report written")).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("JSON report written"))
+            .unwrap();
     let scenarios = report["scenarios"].as_array().unwrap();
-    assert!(scenarios.len() >= 22, "expected the whole suite, got {}", scenarios.len());
+    assert!(
+        scenarios.len() >= 22,
+        "expected the whole suite, got {}",
+        scenarios.len()
+    );
     let not_passed: Vec<_> = scenarios
         .iter()
         .filter(|s| s["status"] != "passed")
         .map(|s| format!("{} ({})", s["scenario"], s["status"]))
         .collect();
-    assert!(not_passed.is_empty(), "not passed against the reference: {not_passed:?}");
+    assert!(
+        not_passed.is_empty(),
+        "not passed against the reference: {not_passed:?}"
+    );
     let closing = format!("conform: {} passed, 0 failed, 0 skipped", scenarios.len());
-    assert!(all.lines().any(|l| l == closing), "no closing line `{closing}` in:\n{all}");
+    assert!(
+        all.lines().any(|l| l == closing),
+        "no closing line `{closing}` in:\n{all}"
+    );
 
     let xml = std::fs::read_to_string(&junit).expect("JUnit report written");
     assert!(xml.contains(&format!("tests=\"{}\" failures=\"0\"", scenarios.len())));
@@ -66,7 +84,13 @@ fn bundled_reference_passes_every_scenario() {
 #[test]
 fn an_unreachable_target_exits_3_naming_the_cause() {
     // Port 1 on loopback: nothing listens there, the connection is refused at once.
-    let output = run(&["conform", "--target", "http://127.0.0.1:1", "--timeout", "5"]);
+    let output = run(&[
+        "conform",
+        "--target",
+        "http://127.0.0.1:1",
+        "--timeout",
+        "5",
+    ]);
     assert_eq!(output.status.code(), Some(3), "{}", text(&output));
     let all = text(&output);
     assert!(all.contains("target unreachable"), "{all}");
@@ -78,14 +102,39 @@ fn bad_usage_exits_2_with_the_fix() {
     for (args, needle) in [
         (vec!["conform", "--bogus"], "--bogus"),
         (vec!["conform", "--target", "not a url"], "is not a URL"),
-        (vec!["conform", "--target", "ftp://127.0.0.1:1"], "must be an http"),
-        (vec!["conform", "--target", "http://127.0.0.1:1", "--tags", "@a and ("], "is not a tag expression"),
-        (vec!["conform", "--target", "http://127.0.0.1:1", "--features", "/nonexistent/dir"], "no .feature files"),
+        (
+            vec!["conform", "--target", "ftp://127.0.0.1:1"],
+            "must be an http",
+        ),
+        (
+            vec![
+                "conform",
+                "--target",
+                "http://127.0.0.1:1",
+                "--tags",
+                "@a and (",
+            ],
+            "is not a tag expression",
+        ),
+        (
+            vec![
+                "conform",
+                "--target",
+                "http://127.0.0.1:1",
+                "--features",
+                "/nonexistent/dir",
+            ],
+            "no .feature files",
+        ),
         (vec!["conform", "--timeout", "0"], "--timeout"),
     ] {
         let output = run(&args);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
-        assert!(text(&output).contains(needle), "{args:?}: {}", text(&output));
+        assert!(
+            text(&output).contains(needle),
+            "{args:?}: {}",
+            text(&output)
+        );
     }
 }
 
@@ -134,7 +183,10 @@ fn ctrl_c_stops_the_bundled_server_and_exits_130() {
     assert!(started, "the bundled server never started");
     let server_pids = children_of(pid);
 
-    let status = Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let mut code = None;
     let exited = wait_until(Duration::from_secs(20), || {
@@ -146,9 +198,17 @@ fn ctrl_c_stops_the_bundled_server_and_exits_130() {
     }
     assert!(exited, "the harness did not exit within 20 s of Ctrl-C");
     // 130 when interrupted mid-run; a run that finished first exits 0: both must leave no server.
-    assert!(matches!(code, Some(Some(130)) | Some(Some(0))), "exit {code:?}");
+    assert!(
+        matches!(code, Some(Some(130)) | Some(Some(0))),
+        "exit {code:?}"
+    );
     let gone = wait_until(Duration::from_secs(10), || {
-        server_pids.iter().all(|p| !Path::new(&format!("/proc/{p}")).exists())
+        server_pids
+            .iter()
+            .all(|p| !Path::new(&format!("/proc/{p}")).exists())
     });
-    assert!(gone, "the bundled server outlived the harness: {server_pids:?}");
+    assert!(
+        gone,
+        "the bundled server outlived the harness: {server_pids:?}"
+    );
 }

@@ -20,6 +20,9 @@ use crate::report::{RunReport, ScenarioOutcome, Verdict};
 use crate::target::{Target, capability_for_tag};
 use world::{AuthWorld, RunContext, StepFailure, set_current};
 
+/// A scenario started and not yet finished: feature, scenario, location, tags.
+type InFlight = (String, String, String, Vec<String>);
+
 /// How a conform run is shaped (the target aside).
 #[derive(Clone, Debug)]
 pub struct ConformOptions {
@@ -120,7 +123,12 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     crate::discovery::discover(&mut target).await?;
     println!(
         "capabilities: {}",
-        target.capabilities.iter().cloned().collect::<Vec<_>>().join(", ")
+        target
+            .capabilities
+            .iter()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     for note in &target.discovery_notes {
         println!("  note: {note}");
@@ -132,7 +140,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     set_current(Some(Arc::new(RunContext { target })));
 
     let outcomes: Arc<Mutex<Vec<ScenarioOutcome>>> = Arc::default();
-    let in_flight: Arc<Mutex<Vec<(String, String, String)>>> = Arc::default();
+    let in_flight: Arc<Mutex<Vec<InFlight>>> = Arc::default();
 
     let record = Arc::clone(&outcomes);
     let flight_done = Arc::clone(&in_flight);
@@ -183,7 +191,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
             flight_done
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .retain(|(_, _, l)| *l != loc);
+                .retain(|(_, _, l, _)| *l != loc);
             record
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -232,6 +240,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                 feature.name.clone(),
                 scenario.name.clone(),
                 location(feature, scenario),
+                tags,
             ));
         true
     };
@@ -247,12 +256,12 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
             let unfinished =
                 std::mem::take(&mut *in_flight.lock().unwrap_or_else(|e| e.into_inner()));
             let mut all = outcomes.lock().unwrap_or_else(|e| e.into_inner());
-            for (feature, scenario, loc) in unfinished {
+            for (feature, scenario, loc, tags) in unfinished {
                 all.push(ScenarioOutcome::failed(
                     &feature,
                     &scenario,
                     loc,
-                    Vec::new(),
+                    tags,
                     StepFailure {
                         rule: "the run finishes within --run-timeout".into(),
                         expected: format!(

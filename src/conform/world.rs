@@ -108,6 +108,13 @@ pub struct AuthWorld {
     pub session_start: Option<Exchange>,
     /// A copy of the session cookie kept before sign-out, for replay.
     pub kept_session_cookie: Option<SetCookie>,
+    /// Every cookie of the session kept before sign-out (session_token and session_data), for
+    /// the cookie cache replay.
+    pub kept_cookies: Vec<(String, String)>,
+    /// A second signed-in client of the same user (another device) and its session token.
+    pub second_device: Option<(Client, String)>,
+    /// Exchanges of a burst (rate-limit scenarios), in order.
+    pub burst: Vec<Exchange>,
     /// A second password used by a duplicate sign-up, to check it did not take over the account.
     pub kept_password: Option<String>,
     /// JWT plugin scenarios' state (steps/jwt.rs).
@@ -153,6 +160,9 @@ impl AuthWorld {
             session_start: None,
             kept_session_cookie: None,
             kept_password: None,
+            kept_cookies: Vec::new(),
+            second_device: None,
+            burst: Vec::new(),
             jwt: Default::default(),
             oauth: Default::default(),
             failure: None,

@@ -46,7 +46,13 @@ impl SetCookie {
     /// because the crate silently drops what it cannot parse (a `Max-Age=abc` would look absent),
     /// and a conformance report must show what the server actually sent.
     pub fn parse(line: &str) -> Result<Self, SetCookieError> {
-        let mut parts = line.split(';');
+        // On a comma-folded line, read only the first cookie: the attributes after the fold
+        // belong to the next cookie (folding itself is reported by `folded_cookie_names`).
+        let own = match first_fold(line) {
+            Some(at) => &line[..at],
+            None => line,
+        };
+        let mut parts = own.split(';');
         let pair = parts.next().unwrap_or_default();
         let Some((name, value)) = pair.split_once('=') else {
             return Err(SetCookieError::MissingPair);
@@ -134,19 +140,25 @@ fn parse_max_age(raw: &str) -> Option<i64> {
 /// reliably, so the second cookie is lost. A comma inside `Expires=Wed, 21 Oct ...` is not a
 /// fold: after it comes a date, not a `token=` pair. Returns the folded-in cookie names.
 pub fn folded_cookie_names(line: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    for (index, _) in line.match_indices(',') {
+    fold_points(line)
+        .map(|(_, name)| name.to_string())
+        .collect()
+}
+
+/// Byte offset of the first comma that starts a folded-in cookie.
+fn first_fold(line: &str) -> Option<usize> {
+    fold_points(line).next().map(|(at, _)| at)
+}
+
+/// Commas followed by `token=`: each starts another cookie. After the comma in
+/// `Expires=Wed, 21 Oct 2026` comes a date (`21 Oct`), never `token=`, so it is not a fold.
+fn fold_points(line: &str) -> impl Iterator<Item = (usize, &str)> {
+    line.match_indices(',').filter_map(move |(index, _)| {
         let rest = line[index + 1..].trim_start();
         let token_len = rest.bytes().take_while(|b| is_token_byte(*b)).count();
-        if token_len > 0 && rest.as_bytes().get(token_len) == Some(&b'=') {
-            let name = &rest[..token_len];
-            // `Expires=Wed, 21 Oct` has a digit-led token followed by a space, never `=`; the
-            // attribute names below may appear after a comma only inside a fold as well, so a
-            // known attribute name is still a fold (`a=1, Path=/` is not a valid line either).
-            names.push(name.to_string());
-        }
-    }
-    names
+        (token_len > 0 && rest.as_bytes().get(token_len) == Some(&b'='))
+            .then(|| (index, &rest[..token_len]))
+    })
 }
 
 fn is_token_byte(b: u8) -> bool {
@@ -333,6 +345,17 @@ mod tests {
             folded_cookie_names("a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT,b=2"),
             vec!["b".to_string()]
         );
+    }
+
+    #[test]
+    fn a_folded_line_parses_as_its_first_cookie_only() {
+        let c = SetCookie::parse(
+            "better-auth.session_token=abc; Max-Age=604800; Path=/, better-auth.session_data=xyz; Max-Age=300; Path=/api",
+        )
+        .unwrap();
+        assert_eq!(c.name, "better-auth.session_token");
+        assert_eq!(c.max_age, Some(604800));
+        assert_eq!(c.path.as_deref(), Some("/"));
     }
 
     #[test]

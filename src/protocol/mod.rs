@@ -1,6 +1,7 @@
 //! Protocol knowledge as pure functions: no I/O, unit-tested, shared by every runner.
 
 pub mod cookie;
+pub mod cookie_cache;
 pub mod jwt;
 pub mod oauth;
 pub mod pkce;

@@ -9,7 +9,9 @@
 //   BASE_URL              public base URL (default http://127.0.0.1:$PORT)
 //   DATABASE_PATH         SQLite file (default ./data/reference-<port>.sqlite, recreated at start)
 //   BETTER_AUTH_SECRET    signing secret (default: a fixed development secret, printed nowhere)
-//   RATE_LIMIT_MAX        sign-in/sign-up requests allowed per 10 s per client (default 1000)
+//   RATE_LIMIT_MAX        sign-in/sign-up requests allowed per 10 s per client IP (default:
+//                         Better Auth's own, 3)
+//   RATE_LIMIT            "off" disables rate limiting (load profiles)
 //   JWT_ALG               jwt plugin key algorithm: EdDSA (default), ES256, ES512, RS256, PS256
 //   COOKIE_CACHE_MAX_AGE  cookie cache (session_data) lifetime in seconds (default 300)
 //   JWT_EXPIRATION        jwt plugin token lifetime, e.g. "15m" (default) or "5s"
@@ -47,7 +49,12 @@ for (const suffix of ["", "-wal", "-shm"]) rmSync(databasePath + suffix, { force
 const database = new Database(databasePath);
 database.pragma("journal_mode = WAL");
 
-const rateLimitMax = Number.parseInt(process.env.RATE_LIMIT_MAX ?? "1000", 10);
+const rateLimitOff = process.env.RATE_LIMIT === "off";
+const rateLimitMax = process.env.RATE_LIMIT_MAX
+  ? Number.parseInt(process.env.RATE_LIMIT_MAX, 10)
+  : undefined;
+// Better Auth's built-in sign-in/sign-up rule, reported to the harness for the @rate-limit scenario.
+const signInLimit = rateLimitOff ? null : (rateLimitMax ?? 3);
 const cookieCacheMaxAge = Number.parseInt(process.env.COOKIE_CACHE_MAX_AGE ?? "300", 10);
 const jwtAlg = process.env.JWT_ALG ?? "EdDSA";
 // RSA keys need a modulus length; the other algorithms take none.
@@ -69,17 +76,24 @@ export const authOptions = {
   session: {
     cookieCache: { enabled: true, maxAge: cookieCacheMaxAge },
   },
-  // On, as in production, but high enough that a normal conformance run never trips it; the
-  // rate-limit scenarios start their own instance with a low RATE_LIMIT_MAX.
-  rateLimit: {
-    enabled: true,
-    window: 10,
-    max: Math.max(rateLimitMax, 100),
-    customRules: {
-      "/sign-in/*": { window: 10, max: rateLimitMax },
-      "/sign-up/*": { window: 10, max: rateLimitMax },
-    },
-  },
+  // On, as in production, with Better Auth's own defaults (sign-in/sign-up 3 per 10 s per client
+  // IP, the provider's per-60 s budgets). The harness gives every virtual client its own
+  // X-Forwarded-For address, so a normal run never trips them, and the rate-limit scenario trips
+  // the sign-in limit on purpose. RATE_LIMIT_MAX overrides the sign-in/sign-up limit;
+  // RATE_LIMIT=off turns limiting off (load profiles).
+  rateLimit: rateLimitOff
+    ? { enabled: false }
+    : {
+        enabled: true,
+        ...(rateLimitMax === undefined
+          ? {}
+          : {
+              customRules: {
+                "/sign-in/*": { window: 10, max: rateLimitMax },
+                "/sign-up/*": { window: 10, max: rateLimitMax },
+              },
+            }),
+      },
   plugins: [
     jwt({
       jwks: { keyPairConfig },
@@ -92,12 +106,6 @@ export const authOptions = {
       allowDynamicClientRegistration: true,
       allowUnauthenticatedClientRegistration: true,
       scopes: ["openid", "profile", "email", "offline_access"],
-      rateLimit: {
-        register: { window: 60, max: rateLimitMax },
-        token: { window: 60, max: rateLimitMax },
-        authorize: { window: 60, max: rateLimitMax },
-        userinfo: { window: 60, max: rateLimitMax },
-      },
     }),
   ],
 };
@@ -179,7 +187,7 @@ server.listen(port, "127.0.0.1", async () => {
       base_path: "/api/auth",
       jwt_alg: jwtAlg,
       cookie_cache_max_age: cookieCacheMaxAge,
-      rate_limit_max: rateLimitMax,
+      rate_limit_max: signInLimit,
       ...oauthClient,
       startup_ms: Date.now() - startedAt,
     };

@@ -114,13 +114,16 @@ impl ProxyResponse {
     }
 }
 
+/// Rewrites a request before it goes upstream; Some(response) answers it directly.
+pub type RequestHook = dyn Fn(&mut ProxyRequest) -> Option<ProxyResponse> + Send + Sync;
+/// Rewrites a response (the request as it was sent upstream is given for context).
+pub type ResponseHook = dyn Fn(&ProxyRequest, &mut ProxyResponse) + Send + Sync;
+
 /// What a test does to traffic. Each hook is optional.
 #[derive(Clone, Default)]
 pub struct Flaw {
-    /// Rewrite the request before it goes upstream; return Some(response) to answer directly.
-    pub on_request: Option<Arc<dyn Fn(&mut ProxyRequest) -> Option<ProxyResponse> + Send + Sync>>,
-    /// Rewrite the response (the request as it was sent upstream is given for context).
-    pub on_response: Option<Arc<dyn Fn(&ProxyRequest, &mut ProxyResponse) + Send + Sync>>,
+    pub on_request: Option<Arc<RequestHook>>,
+    pub on_response: Option<Arc<ResponseHook>>,
 }
 
 impl Flaw {
@@ -135,7 +138,9 @@ impl Flaw {
         }
     }
 
-    pub fn request(f: impl Fn(&mut ProxyRequest) -> Option<ProxyResponse> + Send + Sync + 'static) -> Self {
+    pub fn request(
+        f: impl Fn(&mut ProxyRequest) -> Option<ProxyResponse> + Send + Sync + 'static,
+    ) -> Self {
         Flaw {
             on_request: Some(Arc::new(f)),
             on_response: None,
@@ -219,7 +224,11 @@ async fn forward(
     flaw: &Flaw,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes().to_vec())
+        .unwrap_or_default();
     let mut request = ProxyRequest {
         method: parts.method.to_string(),
         path: parts
@@ -231,7 +240,12 @@ async fn forward(
             .headers
             .iter()
             .filter(|(n, _)| !HOP_BY_HOP.contains(&n.as_str()))
-            .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
         body,
     };
@@ -264,7 +278,8 @@ async fn send_upstream(
     upstream: &str,
     request: &ProxyRequest,
 ) -> Result<ProxyResponse, reqwest::Error> {
-    let method = reqwest::Method::from_bytes(request.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    let method =
+        reqwest::Method::from_bytes(request.method.as_bytes()).unwrap_or(reqwest::Method::GET);
     let mut builder = client.request(method, format!("{upstream}{}", request.path));
     for (n, v) in &request.headers {
         builder = builder.header(n, v);
@@ -274,10 +289,19 @@ async fn send_upstream(
     let headers = response
         .headers()
         .iter()
-        .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let body = response.bytes().await?.to_vec();
-    Ok(ProxyResponse { status, headers, body })
+    Ok(ProxyResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// The bundled reference behind a mutating proxy: the proxy's URL is the reference's public
@@ -293,7 +317,9 @@ impl BrokenReference {
         let proxy_url = format!("http://{}", listener.local_addr().unwrap());
         let mut env: Vec<(&str, &str)> = vec![("BASE_URL", proxy_url.as_str())];
         env.extend_from_slice(extra_env);
-        let server = ReferenceServer::boot(&env).await.expect("the reference boots");
+        let server = ReferenceServer::boot(&env)
+            .await
+            .expect("the reference boots");
         let upstream = format!("http://127.0.0.1:{}", server.ready.port);
         let proxy = MutatingProxy::start(listener, upstream, flaw);
         assert_eq!(proxy.url, proxy_url);
@@ -353,7 +379,11 @@ impl ConformRun {
         let s = self
             .scenario(scenario)
             .unwrap_or_else(|| panic!("scenario `{scenario}` not in the report:\n{}", self.output));
-        assert_eq!(s["status"], "failed", "`{scenario}` did not fail:\n{}", self.output);
+        assert_eq!(
+            s["status"], "failed",
+            "`{scenario}` did not fail:\n{}",
+            self.output
+        );
         let rule = s["rule"].as_str().unwrap_or_default();
         assert!(
             rule.contains(rule_fragment),

@@ -8,7 +8,7 @@ use crate::http::{Client, CookieChoice, Exchange, Request};
 use crate::protocol::session::parse_auth_answer;
 use crate::redact::SecretRegistry;
 
-fn sign_up_request(user: &TestUser) -> Request {
+pub(crate) fn sign_up_request(user: &TestUser) -> Request {
     Request::post_json(
         "/sign-up/email",
         json!({"email": user.email, "password": user.password, "name": user.name}),
@@ -16,7 +16,7 @@ fn sign_up_request(user: &TestUser) -> Request {
     .cookies(CookieChoice::None)
 }
 
-fn sign_in_request(email: &str, password: &str, remember_me: Option<bool>) -> Request {
+pub(crate) fn sign_in_request(email: &str, password: &str, remember_me: Option<bool>) -> Request {
     let mut body = json!({"email": email, "password": password});
     if let Some(remember) = remember_me {
         body["rememberMe"] = Value::Bool(remember);
@@ -26,7 +26,7 @@ fn sign_in_request(email: &str, password: &str, remember_me: Option<bool>) -> Re
 
 /// Registers the session token of an auth answer as a secret, so it is redacted wherever it
 /// appears (cookies carry it signed, bodies carry it bare).
-fn register_answer_secrets(exchange: &Exchange) {
+pub(crate) fn register_answer_secrets(exchange: &Exchange) {
     if let Ok(body) = exchange.json()
         && let Some(token) = body.get("token").and_then(Value::as_str)
     {
@@ -267,6 +267,36 @@ async fn signs_out(world: &mut AuthWorld) -> StepResult {
     // browser's authClient.signOut() sends too.
     world
         .send(Request::post_json("/sign-out", json!({})))
+        .await?;
+    Ok(())
+}
+
+#[when(expr = "someone signs up with a {int}-character password")]
+async fn sign_up_short_password(world: &mut AuthWorld, length: usize) -> StepResult {
+    let mut user = TestUser::random();
+    user.password = random_string(length);
+    world.send(sign_up_request(&user)).await?;
+    world.user = Some(user);
+    Ok(())
+}
+
+#[when("someone signs in without a password")]
+async fn sign_in_without_password(world: &mut AuthWorld) -> StepResult {
+    let stranger = TestUser::random();
+    world
+        .send(
+            Request::post_json("/sign-in/email", json!({"email": stranger.email}))
+                .cookies(CookieChoice::None),
+        )
+        .await?;
+    Ok(())
+}
+
+#[when(expr = "someone signs in with the email {string}")]
+async fn sign_in_with_email(world: &mut AuthWorld, email: String) -> StepResult {
+    let stranger = TestUser::random();
+    world
+        .send(sign_in_request(&email, &stranger.password, None).cookies(CookieChoice::None))
         .await?;
     Ok(())
 }

@@ -88,18 +88,27 @@ async fn sets_session_cookie(world: &mut AuthWorld) -> StepResult {
 
 #[then("the response sets no session cookie")]
 async fn sets_no_session_cookie(world: &mut AuthWorld) -> StepResult {
-    let rule = "a refused request starts no session";
+    let rule = "a refused request starts no session (no session cookie, no cookie cache)";
     let exchange = world.last_exchange()?;
-    if let Some(cookie) = exchange
-        .set_cookies()
-        .into_iter()
-        .find(|c| c.name.ends_with("session_token") && !c.value.is_empty())
-    {
-        return Err(world.fail(
-            rule,
-            "no session cookie with a value",
-            redact_set_cookie(&cookie.raw),
-        ));
+    let session_cookie = |name: &str| {
+        ["session_token", "session_data", "dont_remember"]
+            .iter()
+            .any(|suffix| name.ends_with(suffix))
+    };
+    for line in exchange.set_cookie_lines() {
+        let mut names: Vec<String> = SetCookie::parse(line)
+            .ok()
+            .filter(|c| !c.value.is_empty())
+            .map(|c| vec![c.name])
+            .unwrap_or_default();
+        names.extend(folded_cookie_names(line));
+        if names.iter().any(|n| session_cookie(n)) {
+            return Err(world.fail(
+                rule,
+                "no session cookie with a value",
+                redact_set_cookie(line),
+            ));
+        }
     }
     Ok(())
 }
@@ -110,11 +119,10 @@ async fn documented_name(world: &mut AuthWorld) -> StepResult {
     let rule = format!(
         "the session cookie is named `{name}` (`<prefix>.session_token`, with `__Secure-` on https)"
     );
-    let (exchange, cookie) = require_session_cookie(world, &rule)?;
+    let (_, cookie) = require_session_cookie(world, &rule)?;
     if cookie.name != name {
         return Err(world.fail(&rule, format!("`{name}`"), format!("`{}`", cookie.name)));
     }
-    let _ = exchange;
     Ok(())
 }
 
@@ -218,18 +226,21 @@ async fn max_age_matches_lifetime(world: &mut AuthWorld) -> StepResult {
         )
         .await
         .map_err(|e| world.fail(rule, "an answer from get-session", e.to_string()))?;
-    world.last = Some(exchange.clone());
-    let body = json_body(world, &exchange, rule)?;
-    let session = match parse_session_answer(&body) {
+    // Quoted on failure, but not made the "last" exchange: later steps check the sign-in answer.
+    let probe = Some(exchange.excerpt());
+    let answer = exchange
+        .json()
+        .map_err(|e| e.to_string())
+        .and_then(|b| parse_session_answer(&b));
+    let session = match answer {
         Ok(Some(s)) => s,
         Ok(None) => {
-            return Err(world.fail(
-                rule,
-                "get-session with the cookie returns the session",
-                "null",
-            ));
+            let m = "get-session with the cookie returns the session";
+            return Err(world.fail_on(rule, m, "null", probe));
         }
-        Err(e) => return Err(world.fail(rule, "get-session returns {session, user}", e)),
+        Err(e) => {
+            return Err(world.fail_on(rule, "get-session returns {session, user}", e, probe));
+        }
     };
     let remaining = (session.expires_at - OffsetDateTime::now_utc()).whole_seconds();
     if (max_age - remaining).abs() > LIFETIME_TOLERANCE_SECS {
@@ -239,7 +250,7 @@ async fn max_age_matches_lifetime(world: &mut AuthWorld) -> StepResult {
                 "Max-Age ≈ {remaining} s (session.expiresAt {})",
                 session.expires_at
             ),
-            format!("Max-Age={max_age}"),
+            format!("Max-Age={max_age}: {}", redact_set_cookie(&cookie.raw)),
         ));
     }
     Ok(())
@@ -271,8 +282,16 @@ async fn dont_remember_cookie(world: &mut AuthWorld) -> StepResult {
             describe_set_cookies(&exchange),
         ));
     };
+    let secret = world.target().secret.clone();
     match split_signed_value(&cookie.decoded_value()) {
-        Ok(signed) if signed.value == "true" => Ok(()),
+        Ok(signed) if signed.value == "true" => match secret {
+            Some(secret) if !signature_matches(&secret, &signed) => Err(world.fail(
+                &rule,
+                "`true.<HMAC-SHA256 of \"true\" under the server secret>`",
+                "a signature that does not match the server secret",
+            )),
+            _ => Ok(()),
+        },
         Ok(_) => Err(world.fail(
             &rule,
             "the value `true.<signature>`",
@@ -406,17 +425,18 @@ async fn session_cookie_cleared(world: &mut AuthWorld) -> StepResult {
 #[then("every cookie set when the session started is cleared")]
 async fn all_session_cookies_cleared(world: &mut AuthWorld) -> StepResult {
     let exchange = world.last_exchange()?;
-    let started: Vec<String> = world
-        .session_start
-        .as_ref()
-        .map(|e| {
-            e.set_cookies()
-                .into_iter()
-                .filter(|c| !c.value.is_empty())
-                .map(|c| c.name)
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut started: Vec<String> = Vec::new();
+    if let Some(e) = world.session_start.as_ref() {
+        for line in e.set_cookie_lines() {
+            if let Ok(c) = SetCookie::parse(line)
+                && !c.value.is_empty()
+            {
+                started.push(c.name);
+            }
+            started.extend(folded_cookie_names(line));
+        }
+    }
+    started.dedup();
     if started.is_empty() {
         return Err(world.fail(
             "a session was started (precondition)",

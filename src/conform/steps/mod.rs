@@ -2,11 +2,16 @@
 //! `protocol::*`; each `Then` names the rule it checks so a failure report can quote it.
 
 pub mod accounts;
+pub mod bearer;
+pub mod cache;
 pub mod cookies;
 pub mod jwt;
 pub mod oauth;
+pub mod origin;
+pub mod rate_limit;
 pub mod responses;
 pub mod session;
+pub mod sessions;
 
 use serde_json::Value;
 

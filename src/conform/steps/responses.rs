@@ -135,3 +135,16 @@ pub(crate) fn path_of(url: &str) -> String {
         .map(|u| u.path().to_string())
         .unwrap_or_else(|_| url.to_string())
 }
+
+#[then(expr = "the error message is {string}")]
+async fn error_message_is(world: &mut AuthWorld, message: String) -> StepResult {
+    let rule =
+        format!("the error message is \"{message}\" (it must not tell which part was wrong)");
+    let exchange = world.last_exchange()?;
+    let body = json_body(world, &exchange, &rule)?;
+    match body.get("message").and_then(Value::as_str) {
+        Some(m) if m == message => Ok(()),
+        Some(m) => Err(world.fail(&rule, format!("\"{message}\""), format!("\"{m}\""))),
+        None => Err(world.fail(&rule, format!("\"{message}\""), "no `message` string")),
+    }
+}

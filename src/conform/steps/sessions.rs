@@ -1,0 +1,175 @@
+//! Session management: list the user's sessions, revoke one, and session-only routes without a
+//! session.
+
+use cucumber::{given, then, when};
+use serde_json::{Value, json};
+
+use super::accounts::{register_answer_secrets, sign_in_request};
+use crate::conform::world::{AuthWorld, StepResult};
+use crate::http::{Client, CookieChoice, Request};
+use crate::protocol::session::{kind, parse_session_answer};
+
+#[given("the user has also signed in on a second device")]
+async fn second_device(world: &mut AuthWorld) -> StepResult {
+    let rule = "sign-in on a second device starts a second session (precondition)";
+    let user = world.user()?;
+    let mut device = Client::new(world.target().endpoint())
+        .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
+    let exchange = device
+        .send(sign_in_request(&user.email, &user.password, None))
+        .await
+        .map_err(|e| world.fail(rule, "an answer to sign-in", e.to_string()))?;
+    register_answer_secrets(&exchange);
+    let token = exchange
+        .json()
+        .ok()
+        .and_then(|b| b.get("token").and_then(Value::as_str).map(str::to_string));
+    match token {
+        Some(token) if exchange.status == 200 => {
+            world.second_device = Some((device, token));
+            Ok(())
+        }
+        _ => Err(world.fail_on(
+            rule,
+            "HTTP 200 with a token",
+            format!("HTTP {}", exchange.status),
+            Some(exchange.excerpt()),
+        )),
+    }
+}
+
+#[when("the user lists their sessions")]
+async fn list_sessions(world: &mut AuthWorld) -> StepResult {
+    world.send(Request::get("/list-sessions")).await?;
+    Ok(())
+}
+
+#[when("a client without cookies lists sessions")]
+async fn list_sessions_anonymous(world: &mut AuthWorld) -> StepResult {
+    world
+        .send(Request::get("/list-sessions").cookies(CookieChoice::None))
+        .await?;
+    Ok(())
+}
+
+#[then("the list holds both sessions, and only sessions of the user")]
+async fn list_holds_both(world: &mut AuthWorld) -> StepResult {
+    let rule = "list-sessions returns every active session of the user and no one else's";
+    let exchange = world.last_exchange()?;
+    let user = world.user()?;
+    let user_id = user.id.clone().unwrap_or_default();
+    let second_token = world
+        .second_device
+        .as_ref()
+        .map(|(_, t)| t.clone())
+        .unwrap_or_default();
+    let first_token = world
+        .session_start
+        .as_ref()
+        .and_then(|e| e.json().ok())
+        .and_then(|b| b.get("token").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_default();
+    let body = super::json_body(world, &exchange, rule)?;
+    let Some(sessions) = body.as_array() else {
+        return Err(world.fail(rule, "a JSON array of sessions", kind(&body)));
+    };
+    if let Some(other) = sessions
+        .iter()
+        .find(|s| s.get("userId").and_then(Value::as_str) != Some(user_id.as_str()))
+    {
+        let who = other
+            .get("userId")
+            .and_then(Value::as_str)
+            .unwrap_or("(none)")
+            .to_string();
+        return Err(world.fail(
+            rule,
+            format!("only sessions with userId {user_id}"),
+            format!("a session with userId {who}"),
+        ));
+    }
+    for (label, token) in [
+        ("this device's", &first_token),
+        ("the second device's", &second_token),
+    ] {
+        let listed = sessions
+            .iter()
+            .any(|s| s.get("token").and_then(Value::as_str) == Some(token.as_str()));
+        if !listed {
+            return Err(world.fail(
+                rule,
+                format!("{label} session in the list"),
+                format!("{} session(s), without {label}", sessions.len()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[when("the user revokes the second device's session")]
+async fn revoke_second(world: &mut AuthWorld) -> StepResult {
+    let Some((_, token)) = world.second_device.clone() else {
+        return Err(world.fail("scenario wiring", "a second device", "none"));
+    };
+    world
+        .send(Request::post_json(
+            "/revoke-session",
+            json!({"token": token}),
+        ))
+        .await?;
+    Ok(())
+}
+
+#[then("the second device's session is no longer valid")]
+async fn second_device_revoked(world: &mut AuthWorld) -> StepResult {
+    let rule = "revoke-session ends the revoked session on the server";
+    let Some((mut device, _)) = world.second_device.clone() else {
+        return Err(world.fail("scenario wiring", "a second device", "none"));
+    };
+    // The session cookie alone: with the cookie cache on, a kept session_data copy would stay
+    // valid until its maxAge by design (see cookie-cache.feature), which is not this rule.
+    let name = world.session_cookie_name();
+    let Some(token) = device.cookie(&name).map(str::to_string) else {
+        return Err(world.fail(
+            rule,
+            format!("the second device holds `{name}`"),
+            "it does not",
+        ));
+    };
+    let exchange = device
+        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(name, token)])))
+        .await
+        .map_err(|e| world.fail(rule, "an answer to get-session", e.to_string()))?;
+    let alive = exchange
+        .json()
+        .ok()
+        .and_then(|b| parse_session_answer(&b).ok().flatten())
+        .is_some();
+    if alive {
+        return Err(world.fail_on(
+            rule,
+            "null from get-session with the revoked session's cookie",
+            "the session is still valid",
+            Some(exchange.excerpt()),
+        ));
+    }
+    Ok(())
+}
+
+#[then("the response forbids caching")]
+async fn forbids_caching(world: &mut AuthWorld) -> StepResult {
+    let rule = "session answers carry Cache-Control: no-store";
+    let exchange = world.last_exchange()?;
+    let no_store = exchange.headers_named("cache-control").iter().any(|v| {
+        v.split(',')
+            .any(|d| d.trim().eq_ignore_ascii_case("no-store"))
+    });
+    if !no_store {
+        let actual = exchange
+            .header("cache-control")
+            .unwrap_or("(absent)")
+            .to_string();
+        return Err(world.fail(rule, "cache-control: no-store", actual));
+    }
+    Ok(())
+}
