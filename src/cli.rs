@@ -41,6 +41,15 @@ pub struct ConformArgs {
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
 
+    /// Serve the bundled reference over https, with a certificate from a throwaway CA the
+    /// harness makes and trusts (checks the https cookie rules: __Secure- prefix, Secure).
+    #[arg(long, conflicts_with = "target")]
+    pub reference_https: bool,
+
+    /// Trust this CA certificate (PEM) for the target's https certificate.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
     /// Where Better Auth is mounted on the target.
     #[arg(long, value_name = "PATH", default_value = "/api/auth")]
     pub base_path: String,
@@ -192,18 +201,24 @@ async fn conform_command(args: ConformArgs) -> Result<i32, HarnessError> {
     };
 
     conform::validate(&options)?;
+    let ca_pem = args.ca_cert.as_deref().map(read_ca_cert).transpose()?;
     let (mut target, server) = match &args.target {
         Some(url) => (Target::new(url, &args.base_path, timeout)?, None),
         None => {
             eprintln!("ba-harness: starting the bundled Better Auth server (targets/better-auth)…");
             // A short cookie cache lets the run watch the cache's revocation delay end
             // (cookie-cache.feature); everything else is the reference's production config.
-            let server = ReferenceServer::boot(&[("COOKIE_CACHE_MAX_AGE", "6")]).await?;
+            let server =
+                ReferenceServer::boot_with(&[("COOKIE_CACHE_MAX_AGE", "6")], args.reference_https)
+                    .await?;
             let target = server.target(timeout)?;
             (target, Some(server))
         }
     };
     apply_overrides(&mut target, &args);
+    if let Some(pem) = ca_pem {
+        target.ca_pem = Some(std::sync::Arc::new(pem));
+    }
     target.declare_configured_capabilities();
     println!("ba-harness conform: {}", target.description);
 
@@ -226,6 +241,18 @@ async fn conform_command(args: ConformArgs) -> Result<i32, HarnessError> {
     } else {
         EXIT_FAILED
     })
+}
+
+fn read_ca_cert(path: &std::path::Path) -> Result<String, HarnessError> {
+    let pem = std::fs::read_to_string(path)
+        .map_err(|e| HarnessError::Usage(format!("--ca-cert {}: {e}", path.display())))?;
+    reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| {
+        HarnessError::Usage(format!(
+            "--ca-cert {} is not a PEM certificate: {e}",
+            path.display()
+        ))
+    })?;
+    Ok(pem)
 }
 
 fn apply_overrides(target: &mut Target, args: &ConformArgs) {

@@ -206,6 +206,8 @@ pub struct Endpoint {
     /// The auth base path (`/api/auth`).
     pub base_path: String,
     pub timeout: Duration,
+    /// An extra root certificate (PEM) to trust, for targets with a private CA (--ca-cert).
+    pub ca_pem: Option<std::sync::Arc<String>>,
 }
 
 impl Endpoint {
@@ -214,6 +216,7 @@ impl Endpoint {
             origin: base_url.origin().ascii_serialization(),
             base_path: normalise_base_path(base_path),
             timeout,
+            ca_pem: None,
         }
     }
 
@@ -262,7 +265,16 @@ fn next_client_ip() -> String {
 
 impl Client {
     pub fn new(endpoint: Endpoint) -> Result<Self, HttpError> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(pem) = &endpoint.ca_pem {
+            let certificate =
+                reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| HttpError::Other {
+                    url: endpoint.origin.clone(),
+                    detail: format!("the CA certificate is not valid PEM: {e}"),
+                })?;
+            builder = builder.add_root_certificate(certificate);
+        }
+        let http = builder
             .redirect(reqwest::redirect::Policy::none())
             .timeout(endpoint.timeout)
             .connect_timeout(endpoint.timeout.min(Duration::from_secs(10)))

@@ -14,3 +14,4 @@ pub mod redact;
 pub mod reference;
 pub mod report;
 pub mod target;
+pub mod tls;

@@ -46,6 +46,8 @@ pub struct ReferenceServer {
     pub secret: String,
     run_dir: PathBuf,
     pub version: String,
+    /// The throwaway CA the server's certificate chains to, when served over https.
+    pub ca_pem: Option<String>,
 }
 
 /// The folder that holds the bundled servers: `$BA_HARNESS_TARGETS_DIR`, else ./targets, else
@@ -62,8 +64,14 @@ pub fn targets_dir() -> PathBuf {
 }
 
 impl ReferenceServer {
-    /// Installs (if needed) and starts targets/better-auth, returning once it is ready.
+    /// Installs (if needed) and starts targets/better-auth over http, returning once it is ready.
     pub async fn boot(extra_env: &[(&str, &str)]) -> Result<Self, HarnessError> {
+        Self::boot_with(extra_env, false).await
+    }
+
+    /// Like [`ReferenceServer::boot`]; with `https`, the server gets a certificate from a fresh
+    /// throwaway CA, which the harness (and the server itself, for its own JWKS fetches) trusts.
+    pub async fn boot_with(extra_env: &[(&str, &str)], https: bool) -> Result<Self, HarnessError> {
         let dir = targets_dir().join("better-auth");
         // Absolute, because the server runs in `dir` and resolves the paths we hand it from there.
         let dir = std::path::absolute(&dir).unwrap_or(dir);
@@ -96,7 +104,32 @@ impl ReferenceServer {
             .try_clone()
             .map_err(|e| boot_io("open the server log", &log_path, e))?;
 
+        let tls = if https {
+            let tls = crate::tls::generate_loopback_tls().map_err(|e| HarnessError::Boot {
+                cause: format!("could not generate a certificate for the https reference: {e}"),
+                fix: "run without --reference-https".into(),
+                log_tail: None,
+            })?;
+            for (file, pem) in [
+                ("ca.pem", &tls.ca_pem),
+                ("server.pem", &tls.server_cert_pem),
+                ("server-key.pem", &tls.server_key_pem),
+            ] {
+                let path = run_dir.join(file);
+                fs::write(&path, pem).map_err(|e| boot_io("write a TLS file", &path, e))?;
+            }
+            Some(tls)
+        } else {
+            None
+        };
+
         let mut command = Command::new("node");
+        if tls.is_some() {
+            command
+                .env("TLS_CERT_FILE", run_dir.join("server.pem"))
+                .env("TLS_KEY_FILE", run_dir.join("server-key.pem"))
+                .env("NODE_EXTRA_CA_CERTS", run_dir.join("ca.pem"));
+        }
         command
             .arg("server.mjs")
             .current_dir(&dir)
@@ -158,6 +191,7 @@ impl ReferenceServer {
             secret,
             run_dir,
             version: installed_version(&dir),
+            ca_pem: tls.map(|t| t.ca_pem),
         })
     }
 
@@ -171,6 +205,7 @@ impl ReferenceServer {
             post_logout_redirect_uri: self.ready.post_logout_redirect_uri.clone(),
         };
         target.rate_limit_max = self.ready.rate_limit_max;
+        target.ca_pem = self.ca_pem.clone().map(std::sync::Arc::new);
         target.description = format!(
             "bundled reference ({}) at {}{}",
             self.version, self.ready.base_url, self.ready.base_path

@@ -303,15 +303,22 @@ impl RunReport {
             }
         }
         let _ = writeln!(out, "\nBy area:");
+        let width = self
+            .areas
+            .iter()
+            .map(|a| a.area.chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4);
         let _ = writeln!(
             out,
-            "  {:<40} {:>5} {:>6} {:>6} {:>6} {:>7} {:>8} {:>10}",
+            "  {:<width$} {:>5} {:>6} {:>6} {:>6} {:>7} {:>8} {:>10}",
             "area", "MUST", "SHOULD", "passed", "failed", "skipped", "warnings", "deviations"
         );
         for a in &self.areas {
             let _ = writeln!(
                 out,
-                "  {:<40} {:>5} {:>6} {:>6} {:>6} {:>7} {:>8} {:>10}",
+                "  {:<width$} {:>5} {:>6} {:>6} {:>6} {:>7} {:>8} {:>10}",
                 a.area,
                 a.must,
                 a.should,

@@ -43,6 +43,8 @@ pub struct Target {
     pub openid_configuration: Option<serde_json::Value>,
     /// What discovery found or could not find, for the report header.
     pub discovery_notes: Vec<String>,
+    /// A private CA (PEM) the target's certificate chains to (--ca-cert, or the bundled https CA).
+    pub ca_pem: Option<std::sync::Arc<String>>,
 }
 
 /// An account that exists on the target.
@@ -87,6 +89,7 @@ impl Target {
             cookie_cache_max_age: None,
             openid_configuration: None,
             discovery_notes: Vec::new(),
+            ca_pem: None,
         })
     }
 
@@ -96,7 +99,9 @@ impl Target {
     }
 
     pub fn endpoint(&self) -> Endpoint {
-        Endpoint::new(&self.base_url, &self.base_path, self.timeout)
+        let mut endpoint = Endpoint::new(&self.base_url, &self.base_path, self.timeout);
+        endpoint.ca_pem = self.ca_pem.clone();
+        endpoint
     }
 
     pub fn auth_url(&self) -> String {

@@ -17,6 +17,7 @@
 //   JWT_EXPIRATION        jwt plugin token lifetime, e.g. "15m" (default) or "5s"
 //   READY_FILE            where to write the ready line as JSON (optional; also printed on stdout)
 //   BA_HARNESS_PARENT_PID exit when this process is gone (set by the harness)
+//   TLS_CERT_FILE, TLS_KEY_FILE  serve https with this certificate and key (PEM)
 //
 // NODE_ENV is forced to "production": `NODE_ENV=test` (or a TEST variable) silently turns the
 // origin checks off, which would make the conformance results depend on the caller's shell.
@@ -24,7 +25,8 @@ process.env.NODE_ENV = "production";
 delete process.env.TEST;
 
 import { createServer } from "node:http";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpsServer } from "node:https";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
@@ -41,8 +43,13 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+// https when given a certificate (the harness makes one from a throwaway CA for --reference-https;
+// NODE_EXTRA_CA_CERTS lets this server trust it when it fetches its own JWKS).
+const tls = process.env.TLS_CERT_FILE
+  ? { cert: readFileSync(process.env.TLS_CERT_FILE), key: readFileSync(process.env.TLS_KEY_FILE) }
+  : null;
 // The harness chooses a free port before starting us, so the base URL is known up front.
-const baseURL = process.env.BASE_URL ?? `http://127.0.0.1:${port}`;
+const baseURL = process.env.BASE_URL ?? `${tls ? "https" : "http"}://127.0.0.1:${port}`;
 const databasePath = process.env.DATABASE_PATH ?? join(here, "data", `reference-${port}.sqlite`);
 mkdirSync(dirname(databasePath), { recursive: true });
 for (const suffix of ["", "-wal", "-shm"]) rmSync(databasePath + suffix, { force: true });
@@ -123,7 +130,7 @@ function sendText(res, status, contentType, body) {
   res.end(body);
 }
 
-const server = createServer((req, res) => {
+const handleRequest = (req, res) => {
   const path = (req.url ?? "/").split("?")[0];
   if (path === "/health") {
     sendText(res, 200, "application/json", JSON.stringify({ status: "ok" }));
@@ -138,7 +145,8 @@ const server = createServer((req, res) => {
   // Everything else, including the RFC 8414 root path
   // /.well-known/oauth-authorization-server/api/auth, goes to Better Auth.
   authHandler(req, res);
-});
+};
+const server = tls ? createHttpsServer(tls, handleRequest) : createServer(handleRequest);
 
 // Seed the OAuth provider's public PKCE client. `enable_end_session` can only be set through the
 // server API (dynamic registration drops it), and that API wants a signed-in user.

@@ -476,3 +476,23 @@ fn check_cleared(world: &mut AuthWorld, exchange: &Exchange, name: &str, rule: &
     }
     Ok(())
 }
+
+#[then("every cookie the response sets is Secure and __Secure- prefixed")]
+async fn all_cookies_secure(world: &mut AuthWorld) -> StepResult {
+    let rule = "on https every auth cookie is Secure and named with the __Secure- prefix";
+    let exchange = world.last_exchange()?;
+    let cookies = exchange.set_cookies();
+    if cookies.is_empty() {
+        return Err(world.fail(rule, "Set-Cookie lines", "none"));
+    }
+    for cookie in cookies {
+        if !cookie.secure || !cookie.name.starts_with("__Secure-") {
+            return Err(world.fail(
+                rule,
+                "__Secure-<name>=…; …; Secure",
+                redact_set_cookie(&cookie.raw),
+            ));
+        }
+    }
+    Ok(())
+}
