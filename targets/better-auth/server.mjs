@@ -18,6 +18,7 @@
 //   READY_FILE            where to write the ready line as JSON (optional; also printed on stdout)
 //   BA_HARNESS_PARENT_PID exit when this process is gone (set by the harness)
 //   TLS_CERT_FILE, TLS_KEY_FILE  serve https with this certificate and key (PEM)
+//   USE_SECURE_COOKIES    "false" turns Secure cookies off (a deliberately broken profile)
 //
 // NODE_ENV is forced to "production": `NODE_ENV=test` (or a TEST variable) silently turns the
 // origin checks off, which would make the conformance results depend on the caller's shell.
@@ -79,6 +80,10 @@ export const authOptions = {
     process.env.BETTER_AUTH_SECRET ?? "ba-harness-reference-secret-not-for-production-use-0001",
   database,
   telemetry: { enabled: false },
+  // USE_SECURE_COOKIES=false reproduces a real misconfiguration (better-auth #7156): https
+  // without the __Secure- prefix and the Secure attribute. Used by the harness's own tests.
+  advanced:
+    process.env.USE_SECURE_COOKIES === "false" ? { useSecureCookies: false } : {},
   emailAndPassword: { enabled: true },
   session: {
     cookieCache: { enabled: true, maxAge: cookieCacheMaxAge },
