@@ -29,6 +29,7 @@ Feature: Cookie cache
     And the kept session cookie alone is replayed to get-session
     Then the response body is JSON null
 
+  @should
   Scenario: The cookie cache is honoured until it expires, even after sign-out
     Given a signed-in user
     And the user keeps a copy of the session cookies

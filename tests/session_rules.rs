@@ -1,0 +1,1028 @@
+//! Session rules against the real reference behind a proxy that breaks exactly one of them:
+//! bearer tokens, the cookie cache, error answers, the origin check, rate limiting and session
+//! management. Each test bends one rule and the harness must fail the scenario that checks it;
+//! one test per feature shows that the unbent reference passes all of that feature.
+
+mod mutating_proxy;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ba_harness::protocol::cookie::SetCookie;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use mutating_proxy::{BrokenReference, ConformRun, Flaw, ProxyRequest, ProxyResponse, run_conform};
+use serde_json::{Value, json};
+
+const SESSION_TOKEN: &str = "better-auth.session_token";
+const SESSION_DATA: &str = "better-auth.session_data";
+/// The cookie cache lifetime the bundled run uses, short enough for the revocation-delay
+/// scenario (@short-cookie-cache) to run.
+const SHORT_CACHE: &[(&str, &str)] = &[("COOKIE_CACHE_MAX_AGE", "6")];
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// Boots the reference behind the proxy, then installs the flaw `make` builds from the proxy's
+/// URL (the reference's public origin), before any traffic.
+async fn start(env: &[(&str, &str)], make: impl FnOnce(&str) -> Flaw) -> BrokenReference {
+    let broken = BrokenReference::start(Flaw::none(), env).await;
+    let flaw = make(&broken.proxy.url);
+    broken.proxy.set_flaw(flaw);
+    broken
+}
+
+/// Runs the scenarios tagged `tag` (strict, so SHOULD rules fail the run too).
+async fn run_feature(broken: &BrokenReference, tag: &str) -> ConformRun {
+    let mut args = broken.target_args();
+    args.extend([
+        "--tags".to_string(),
+        tag.to_string(),
+        "--strict".to_string(),
+    ]);
+    if let Some(max) = broken.server.ready.rate_limit_max {
+        args.extend(["--rate-limit-max".to_string(), max.to_string()]);
+    }
+    run_conform(args).await
+}
+
+/// Runs `tag`'s scenarios and asserts that `scenario` failed on a rule naming `rule_fragment`;
+/// other scenarios the flaw also broke are printed, not asserted.
+async fn assert_breaks(broken: BrokenReference, tag: &str, scenario: &str, rule_fragment: &str) {
+    let run = run_feature(&broken, tag).await;
+    assert_eq!(run.code, Some(1), "{}", run.output);
+    run.assert_failed(scenario, rule_fragment);
+    let failed = run.scenario(scenario).unwrap();
+    println!(
+        "`{scenario}` failed as it should: rule `{}`; expected {}; actual {}",
+        failed["rule"].as_str().unwrap_or_default(),
+        failed["expected"].as_str().unwrap_or_default(),
+        failed["actual"].as_str().unwrap_or_default()
+    );
+    let others: Vec<String> = run
+        .failed_names()
+        .into_iter()
+        .filter(|n| n != scenario)
+        .collect();
+    if !others.is_empty() {
+        println!("`{scenario}`: the flaw also failed {others:?}");
+    }
+    broken.server.stop().await;
+}
+
+/// Runs `tag`'s scenarios against the unbent reference: all must pass.
+async fn assert_all_pass(env: &[(&str, &str)], tag: &str) {
+    let broken = BrokenReference::start(Flaw::none(), env).await;
+    let run = run_feature(&broken, tag).await;
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    let statuses: Vec<&str> = run.report["scenarios"]
+        .as_array()
+        .map(|all| all.iter().filter_map(|s| s["status"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(!statuses.is_empty(), "no scenario ran:\n{}", run.output);
+    assert!(
+        statuses.iter().all(|s| *s == "passed"),
+        "every {tag} scenario passes (none skipped): {statuses:?}\n{}",
+        run.output
+    );
+    broken.server.stop().await;
+}
+
+fn is(request: &ProxyRequest, method: &str, path_suffix: &str) -> bool {
+    request.method == method && request.path_only().ends_with(path_suffix)
+}
+
+/// A cookie the request carries, by name (raw value, as sent).
+fn request_cookie(request: &ProxyRequest, name: &str) -> Option<String> {
+    request.header("cookie").and_then(|header| {
+        header.split(';').find_map(|pair| {
+            let (n, v) = pair.trim().split_once('=')?;
+            (n == name).then(|| v.to_string())
+        })
+    })
+}
+
+/// The token part of a signed session cookie value (`<token>.<signature>`, percent-encoded).
+fn token_part(value: &str) -> String {
+    value.split('.').next().unwrap_or_default().to_string()
+}
+
+fn request_json(request: &ProxyRequest) -> Option<Value> {
+    serde_json::from_slice(&request.body).ok()
+}
+
+fn set_request_json(request: &mut ProxyRequest, value: &Value) {
+    request.body = serde_json::to_vec(value).unwrap();
+}
+
+fn json_answer(status: u16, body: &Value) -> ProxyResponse {
+    ProxyResponse {
+        status,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: serde_json::to_vec(body).unwrap(),
+    }
+}
+
+/// The JSON inside a compact cookie cache value (base64url JSON with a `signature` field),
+/// read without checking the signature, as a careless server would.
+fn decode_cache(value: &str) -> Option<Value> {
+    let bytes = URL_SAFE_NO_PAD.decode(value.trim_end_matches('=')).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The get-session answer a cookie cache value describes, while its `expiresAt` (ms) lasts.
+fn session_from_cache(value: &str) -> Option<Value> {
+    let cache = decode_cache(value)?;
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    if cache["expiresAt"].as_u64().is_none_or(|exp| exp <= now_ms) {
+        return None;
+    }
+    let inner = &cache["session"];
+    inner["session"]
+        .is_object()
+        .then(|| json!({"session": inner["session"].clone(), "user": inner["user"].clone()}))
+}
+
+fn flaw(
+    on_request: impl Fn(&mut ProxyRequest) -> Option<ProxyResponse> + Send + Sync + 'static,
+    on_response: impl Fn(&ProxyRequest, &mut ProxyResponse) + Send + Sync + 'static,
+) -> Flaw {
+    Flaw {
+        on_request: Some(Arc::new(on_request)),
+        on_response: Some(Arc::new(on_response)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The unbent reference passes every feature of this file.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_passes_every_bearer_scenario() {
+    assert_all_pass(&[], "@bearer").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_passes_every_cookie_cache_scenario() {
+    assert_all_pass(SHORT_CACHE, "@cookie-cache").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_passes_every_errors_scenario() {
+    assert_all_pass(&[], "@errors").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_passes_every_origin_scenario() {
+    assert_all_pass(&[], "@origin").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_passes_the_rate_limit_scenario() {
+    assert_all_pass(&[], "@rate-limit").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_passes_every_sessions_scenario() {
+    assert_all_pass(&[], "@sessions").await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// @bearer
+
+/// set-auth-token carries the bare token, without its signature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsigned_set_auth_token_fails() {
+    let broken = start(&[], |_| {
+        Flaw::response(|request, response| {
+            if is(request, "POST", "/sign-in/email")
+                && let Some(token) = response.header("set-auth-token").map(token_part)
+            {
+                response.set_header("set-auth-token", &token);
+            }
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@bearer",
+        "Sign-in returns the signed session token in set-auth-token",
+        "sign-in returns the signed session token in the set-auth-token header",
+    )
+    .await;
+}
+
+/// CORS does not expose set-auth-token, so browser scripts cannot read it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_set_auth_token_hidden_from_scripts_fails() {
+    let broken = start(&[], |_| {
+        Flaw::response(|_, response| response.remove_header("access-control-expose-headers"))
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@bearer",
+        "set-auth-token is readable by browser scripts",
+        "set-auth-token is listed in Access-Control-Expose-Headers",
+    )
+    .await;
+}
+
+/// get-session ignores the Authorization header (only cookies count).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_get_session_ignoring_the_bearer_fails() {
+    let broken = start(&[], |_| {
+        Flaw::request(|request| {
+            if is(request, "GET", "/get-session") {
+                request.remove_header("authorization");
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@bearer",
+        "A bearer token authenticates get-session",
+        "get-session returns the session of the user",
+    )
+    .await;
+}
+
+/// The bearer's signature is never checked: only its token part counts. (The proxy, not
+/// knowing the secret, restores the good signature it saw for that token at sign-in.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bearer_with_an_unchecked_signature_fails() {
+    let broken = start(&[], |_| {
+        let seen: Arc<Mutex<HashMap<String, String>>> = Arc::default();
+        let learn = Arc::clone(&seen);
+        flaw(
+            move |request| {
+                let bearer = request
+                    .header("authorization")
+                    .and_then(|a| a.strip_prefix("Bearer "))
+                    .map(str::to_string);
+                if is(request, "GET", "/get-session")
+                    && let Some(bearer) = bearer
+                    && let Some(good) = seen.lock().unwrap().get(&token_part(&bearer))
+                {
+                    request.set_header("authorization", &format!("Bearer {good}"));
+                }
+                None
+            },
+            move |_, response| {
+                if let Some(token) = response.header("set-auth-token") {
+                    learn
+                        .lock()
+                        .unwrap()
+                        .insert(token_part(token), token.to_string());
+                }
+            },
+        )
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@bearer",
+        "A bearer token with an altered signature gets no session",
+        "answers JSON null when there is no valid session",
+    )
+    .await;
+}
+
+/// A sign-out with only a bearer token says it succeeded but ends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bearer_sign_out_that_revokes_nothing_fails() {
+    let broken = start(&[], |_| {
+        Flaw::request(|request| {
+            (is(request, "POST", "/sign-out")
+                && request.header("authorization").is_some()
+                && request.header("cookie").is_none())
+            .then(|| json_answer(200, &json!({"success": true})))
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@bearer",
+        "A bearer-only sign-out needs no Origin and revokes the session",
+        "answers JSON null when there is no valid session",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// @cookie-cache
+
+/// Sign-in drops the session_data cookie (a multi-cookie answer that loses one line).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_without_the_cache_cookie_fails() {
+    let broken = start(SHORT_CACHE, |_| {
+        Flaw::response(|request, response| {
+            if is(request, "POST", "/sign-in/email") {
+                let prefix = format!("{SESSION_DATA}=");
+                response
+                    .map_set_cookies(|line| (!line.starts_with(&prefix)).then(|| line.to_string()));
+            }
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@cookie-cache",
+        "Sign-in issues the cookie cache cookie",
+        "with the cookie cache on, sign-in sets `better-auth.session_data`",
+    )
+    .await;
+}
+
+/// get-session trusts session_data alone, without a session token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cache_trusted_alone_fails() {
+    let broken = start(SHORT_CACHE, |_| {
+        Flaw::request(|request| {
+            if !is(request, "GET", "/get-session")
+                || request_cookie(request, SESSION_TOKEN).is_some()
+            {
+                return None;
+            }
+            let cache = request_cookie(request, SESSION_DATA)?;
+            session_from_cache(&cache).map(|session| json_answer(200, &session))
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@cookie-cache",
+        "The cookie cache alone is no session",
+        "answers JSON null when there is no valid session",
+    )
+    .await;
+}
+
+/// get-session believes the cache's content without checking its signature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cache_whose_signature_is_not_checked_fails() {
+    let broken = start(SHORT_CACHE, |_| {
+        Flaw::request(|request| {
+            if !is(request, "GET", "/get-session")
+                || request_cookie(request, SESSION_TOKEN).is_none()
+            {
+                return None;
+            }
+            let cache = request_cookie(request, SESSION_DATA)?;
+            session_from_cache(&cache).map(|session| json_answer(200, &session))
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@cookie-cache",
+        "A cookie cache altered to name someone else is not believed",
+        "a cookie cache whose content was altered is not trusted",
+    )
+    .await;
+}
+
+/// A server-side copy of each session (taken at sign-in, like a secondary store) that sign-out
+/// forgets to delete: get-session with the session token alone falls back to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_server_side_copy_after_sign_out_fails() {
+    let broken = start(SHORT_CACHE, |_| {
+        let store: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
+        Flaw::response(move |request, response| {
+            if is(request, "POST", "/sign-in/email") && response.status == 200 {
+                let cookies: Vec<SetCookie> = response
+                    .headers_named("set-cookie")
+                    .iter()
+                    .filter_map(|l| SetCookie::parse(l).ok())
+                    .collect();
+                let token = cookies.iter().find(|c| c.name == SESSION_TOKEN);
+                let cache = cookies.iter().find(|c| c.name == SESSION_DATA);
+                if let (Some(token), Some(cache)) = (token, cache)
+                    && let Some(session) = session_from_cache(&cache.value)
+                {
+                    store
+                        .lock()
+                        .unwrap()
+                        .insert(token_part(&token.value), session);
+                }
+            }
+            if is(request, "GET", "/get-session")
+                && request_cookie(request, SESSION_DATA).is_none()
+                && response.json() == Some(Value::Null)
+                && let Some(token) = request_cookie(request, SESSION_TOKEN)
+                && let Some(kept) = store.lock().unwrap().get(&token_part(&token))
+            {
+                response.set_json(kept);
+            }
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@cookie-cache",
+        "After sign-out the session token alone gets no session, even with the cache on",
+        "answers JSON null when there is no valid session",
+    )
+    .await;
+}
+
+/// get-session never uses the cookie cache (always asks the database), while still issuing it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cache_that_is_never_used_fails() {
+    let broken = start(SHORT_CACHE, |_| {
+        Flaw::request(|request| {
+            if is(request, "GET", "/get-session") {
+                let sep = if request.path.contains('?') { '&' } else { '?' };
+                request.path = format!("{}{sep}disableCookieCache=true", request.path);
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@cookie-cache",
+        "The cookie cache is honoured until it expires, even after sign-out",
+        "get-session returns the session of the user",
+    )
+    .await;
+}
+
+/// The kept session token and cache keep working forever: the last session answer given for a
+/// token with its cache is replayed once the server says null.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_delay_that_never_ends_fails() {
+    let broken = start(SHORT_CACHE, |_| {
+        let last: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
+        Flaw::response(move |request, response| {
+            if !is(request, "GET", "/get-session")
+                || request_cookie(request, SESSION_DATA).is_none()
+            {
+                return;
+            }
+            let Some(token) = request_cookie(request, SESSION_TOKEN).map(|t| token_part(&t)) else {
+                return;
+            };
+            match response.json() {
+                Some(Value::Null) => {
+                    if let Some(kept) = last.lock().unwrap().get(&token) {
+                        response.set_json(kept);
+                    }
+                }
+                Some(answer) if answer["session"].is_object() => {
+                    last.lock().unwrap().insert(token, answer);
+                }
+                _ => {}
+            }
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@cookie-cache",
+        "The revocation delay of the cookie cache ends after its maxAge",
+        "after sign-out the cookie cache keeps a session alive for at most its maxAge",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// @errors
+
+/// The minimum password length is lower than documented (the proxy pads short passwords to 8
+/// characters, so a 5-character one is accepted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_password_accepted_at_sign_up_fails() {
+    let broken = start(&[], |_| {
+        Flaw::request(|request| {
+            if is(request, "POST", "/sign-up/email")
+                && let Some(mut body) = request_json(request)
+                && let Some(password) = body["password"].as_str().map(str::to_string)
+                && password.len() < 8
+            {
+                body["password"] = json!(format!("{password:x<8}"));
+                set_request_json(request, &body);
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@errors",
+        "A password shorter than the minimum is refused at sign-up",
+        "answers HTTP 400",
+    )
+    .await;
+}
+
+/// A sign-in without a password is treated as wrong credentials (401), not invalid input.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_password_answered_as_wrong_credentials_fails() {
+    let broken = start(&[], |_| {
+        Flaw::request(|request| {
+            if is(request, "POST", "/sign-in/email")
+                && let Some(mut body) = request_json(request)
+                && body.get("password").is_none()
+            {
+                body["password"] = json!("not-the-password-of-anyone");
+                set_request_json(request, &body);
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@errors",
+        "A sign-in without a password is refused as invalid input",
+        "answers HTTP 400",
+    )
+    .await;
+}
+
+/// The INVALID_EMAIL error is sent as text/plain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_sent_as_text_plain_fails() {
+    let broken = start(&[], |_| {
+        Flaw::response(|_, response| {
+            if response
+                .json()
+                .is_some_and(|b| b["code"] == "INVALID_EMAIL")
+            {
+                response.set_header("content-type", "text/plain;charset=UTF-8");
+            }
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@errors",
+        "A malformed email at sign-in is refused",
+        "errors are JSON {code, message} with code INVALID_EMAIL",
+    )
+    .await;
+}
+
+/// list-sessions without a session answers an empty list instead of 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_route_open_to_anonymous_clients_fails() {
+    let broken = start(&[], |_| {
+        Flaw::request(|request| {
+            (is(request, "GET", "/list-sessions")
+                && request.header("cookie").is_none()
+                && request.header("authorization").is_none())
+            .then(|| json_answer(200, &json!([])))
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@errors",
+        "A session-only route refuses a request without a session",
+        "answers HTTP 401",
+    )
+    .await;
+}
+
+/// get-session answers without Cache-Control: no-store (a shared cache could keep them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cacheable_session_answer_fails() {
+    let broken = start(&[], |_| {
+        Flaw::response(|request, response| {
+            if is(request, "GET", "/get-session") {
+                response.remove_header("cache-control");
+            }
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@errors",
+        "Session answers are not cacheable",
+        "session answers carry Cache-Control: no-store",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// @origin
+
+/// The Origin is only checked when the request carries cookies (a cookie-less sign-in from any
+/// Origin passes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_origin_let_through_at_sign_in_fails() {
+    let broken = start(&[], |proxy| {
+        let own = proxy.to_string();
+        Flaw::request(move |request| {
+            if request.method == "POST"
+                && request.header("cookie").is_none()
+                && request.header("origin").is_some_and(|o| o != own)
+            {
+                request.remove_header("origin");
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@origin",
+        "Sign-in from an untrusted Origin is refused",
+        "answers HTTP 403",
+    )
+    .await;
+}
+
+/// The Referer is ignored when there is no Origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_referer_ignored_fails() {
+    let broken = start(&[], |_| {
+        Flaw::request(|request| {
+            if request.method == "POST" && request.header("origin").is_none() {
+                request.remove_header("referer");
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@origin",
+        "Sign-in with an untrusted Referer and no Origin is refused",
+        "answers HTTP 403",
+    )
+    .await;
+}
+
+/// Fetch Metadata (Sec-Fetch-*) is not looked at: a cross-site form navigation signs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_metadata_ignored_fails() {
+    let broken = start(&[], |_| {
+        Flaw::request(|request| {
+            for name in ["sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest"] {
+                request.remove_header(name);
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@origin",
+        "A cross-site form navigation cannot sign in",
+        "answers HTTP 403",
+    )
+    .await;
+}
+
+/// callbackURL is not validated (the proxy drops it before Better Auth can check it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_callback_url_accepted_fails() {
+    let broken = start(&[], |_| {
+        Flaw::request(|request| {
+            if request.method == "POST"
+                && let Some(mut body) = request_json(request)
+                && let Some(map) = body.as_object_mut()
+                && map.remove("callbackURL").is_some()
+            {
+                set_request_json(request, &body);
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@origin",
+        "A callbackURL on another site is refused",
+        "answers HTTP 403",
+    )
+    .await;
+}
+
+/// A cookie-carrying POST from an untrusted Origin is let through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_origin_with_the_cookie_let_through_fails() {
+    let broken = start(&[], |proxy| {
+        let own = proxy.to_string();
+        Flaw::request(move |request| {
+            if request.method == "POST"
+                && request.header("cookie").is_some()
+                && request
+                    .header("origin")
+                    .is_some_and(|o| o != own && o != "null")
+            {
+                request.set_header("origin", &own);
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@origin",
+        "A POST with the session cookie from an untrusted Origin is refused",
+        "answers HTTP 403",
+    )
+    .await;
+}
+
+/// A cookie-carrying POST without an Origin is let through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_origin_with_the_cookie_let_through_fails() {
+    let broken = start(&[], |proxy| {
+        let own = proxy.to_string();
+        Flaw::request(move |request| {
+            if request.method == "POST"
+                && request.header("cookie").is_some()
+                && request.header("origin").is_none()
+            {
+                request.set_header("origin", &own);
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@origin",
+        "A POST with the session cookie and no Origin is refused",
+        "answers HTTP 403",
+    )
+    .await;
+}
+
+/// A cookie-carrying POST with Origin "null" (sandboxed frame, file://) is let through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_null_origin_with_the_cookie_let_through_fails() {
+    let broken = start(&[], |proxy| {
+        let own = proxy.to_string();
+        Flaw::request(move |request| {
+            if request.method == "POST"
+                && request.header("cookie").is_some()
+                && request.header("origin") == Some("null")
+            {
+                request.set_header("origin", &own);
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@origin",
+        r#"A POST with the session cookie and Origin "null" is refused"#,
+        "answers HTTP 403",
+    )
+    .await;
+}
+
+/// The server does not trust its own public origin for sign-out (its trusted origins name an
+/// internal address; the proxy rewrites the Origin to one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_own_origin_refused_at_sign_out_fails() {
+    let broken = start(&[], |proxy| {
+        let own = proxy.to_string();
+        Flaw::request(move |request| {
+            if is(request, "POST", "/sign-out") && request.header("origin") == Some(own.as_str()) {
+                request.set_header("origin", "http://localhost:3000");
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@origin",
+        "A POST with the session cookie from the target's own origin passes",
+        "answers HTTP 200",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// @rate-limit
+
+/// 429 answers lose their retry header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_without_a_retry_header_fails() {
+    let broken = start(&[], |_| {
+        Flaw::response(|_, response| {
+            if response.status == 429 {
+                response.remove_header("x-retry-after");
+                response.remove_header("retry-after");
+            }
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@rate-limit",
+        "A burst of sign-ins beyond the limit gets 429 with a retry header",
+        "says when to retry",
+    )
+    .await;
+}
+
+/// The limiter is off by one: the last request within the limit already gets 429.
+/// (The same scenario as above, its first rule.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_limiter_that_refuses_within_the_limit_fails() {
+    let broken = start(&[], |_| {
+        let counts: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+        Flaw::request(move |request| {
+            if !is(request, "POST", "/sign-in/email") {
+                return None;
+            }
+            let ip = request
+                .header("x-forwarded-for")
+                .unwrap_or_default()
+                .to_string();
+            let mut counts = counts.lock().unwrap();
+            let n = counts.entry(ip).or_default();
+            *n += 1;
+            // Better Auth's default is 3 per 10 s: this limiter allows only 2.
+            (*n == 3).then(|| {
+                let mut answer = json_answer(
+                    429,
+                    &json!({"message": "Too many requests. Please try again later."}),
+                );
+                answer.set_header("x-retry-after", "10");
+                answer
+            })
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@rate-limit",
+        "A burst of sign-ins beyond the limit gets 429 with a retry header",
+        "requests within the rate limit are not refused with 429",
+    )
+    .await;
+}
+
+/// One bucket per client for every path: a client limited at sign-in is limited at
+/// get-session too. (The same scenario, its last rule.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_limit_that_limits_get_session_fails() {
+    let broken = start(&[], |_| {
+        let limited: Arc<Mutex<Vec<String>>> = Arc::default();
+        let record = Arc::clone(&limited);
+        flaw(
+            move |request| {
+                let ip = request.header("x-forwarded-for").unwrap_or_default();
+                (is(request, "GET", "/get-session")
+                    && limited.lock().unwrap().iter().any(|l| l == ip))
+                .then(|| {
+                    let mut answer = json_answer(
+                        429,
+                        &json!({"message": "Too many requests. Please try again later."}),
+                    );
+                    answer.set_header("x-retry-after", "10");
+                    answer
+                })
+            },
+            move |request, response| {
+                if is(request, "POST", "/sign-in/email")
+                    && response.status == 429
+                    && let Some(ip) = request.header("x-forwarded-for")
+                {
+                    record.lock().unwrap().push(ip.to_string());
+                }
+            },
+        )
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@rate-limit",
+        "A burst of sign-ins beyond the limit gets 429 with a retry header",
+        "the sign-in rate limit does not limit other paths",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// @sessions
+
+/// list-sessions lists only one session of the user's two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_list_missing_a_session_fails() {
+    let broken = start(&[], |_| {
+        Flaw::response(|request, response| {
+            if is(request, "GET", "/list-sessions")
+                && let Some(Value::Array(mut sessions)) = response.json()
+            {
+                sessions.truncate(1);
+                response.set_json(&Value::Array(sessions));
+            }
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@sessions",
+        "list-sessions shows every session of the user and no one else's",
+        "list-sessions returns every active session of the user",
+    )
+    .await;
+}
+
+/// revoke-session says it worked and revokes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoke_session_that_revokes_nothing_fails() {
+    let broken = start(&[], |_| {
+        Flaw::request(|request| {
+            is(request, "POST", "/revoke-session")
+                .then(|| json_answer(200, &json!({"status": true})))
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@sessions",
+        "revoke-session ends that session and leaves the others",
+        "revoke-session ends the revoked session on the server",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions ended behind the client's back. "the user's session is still valid" must ask the
+// server with the session cookie alone: the cookie cache would vouch for a deleted session.
+
+/// The Origin check answers 403 INVALID_ORIGIN, but only after the sign-out already ran: the
+/// session is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_origin_refusal_that_signs_out_anyway_fails() {
+    let broken = start(&[], |proxy| {
+        let own = proxy.to_string();
+        flaw(
+            move |request| {
+                if is(request, "POST", "/sign-out")
+                    && request.header("cookie").is_some()
+                    && request
+                        .header("origin")
+                        .is_some_and(|o| o != own && o != "null")
+                {
+                    request.set_header("origin", &own);
+                    request.set_header("x-ba-harness-refuse-after", "1");
+                }
+                None
+            },
+            |request, response| {
+                if request.header("x-ba-harness-refuse-after").is_some() {
+                    response.status = 403;
+                    response.remove_header("set-cookie");
+                    response
+                        .set_json(&json!({"code": "INVALID_ORIGIN", "message": "Invalid origin"}));
+                }
+            },
+        )
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@origin",
+        "A POST with the session cookie from an untrusted Origin is refused",
+        "the user's session stays valid on the server",
+    )
+    .await;
+}
+
+/// revoke-session deletes every session of the user (as revoke-sessions does) but leaves the
+/// caller's cookies alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoke_session_that_revokes_every_session_fails() {
+    let broken = start(&[], |_| {
+        flaw(
+            |request| {
+                if is(request, "POST", "/revoke-session") {
+                    request.path = request.path.replace("/revoke-session", "/revoke-sessions");
+                    request.body = b"{}".to_vec();
+                }
+                None
+            },
+            |request, response| {
+                if is(request, "POST", "/revoke-sessions") {
+                    response.remove_header("set-cookie");
+                }
+            },
+        )
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@sessions",
+        "revoke-session ends that session and leaves the others",
+        "the user's session stays valid on the server",
+    )
+    .await;
+}
