@@ -32,6 +32,9 @@ pub enum Command {
     /// Without --target, installs (first run) and starts the bundled real Better Auth server
     /// from targets/better-auth and checks that.
     Conform(ConformArgs),
+    /// Load-test the hot paths (get-session, JWT issue and verification) with every response
+    /// checked; bounded in time or iterations, and only against loopback targets.
+    Load(crate::load::LoadArgs),
 }
 
 #[derive(Debug, Args)]
@@ -179,6 +182,7 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 
 async fn dispatch(cli: Cli) -> Result<i32, HarnessError> {
     match cli.command {
         Command::Conform(args) => conform_command(args).await,
+        Command::Load(args) => crate::load::run(args).await,
     }
 }
 

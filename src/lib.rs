@@ -9,6 +9,7 @@ pub mod deviations;
 pub mod discovery;
 pub mod error;
 pub mod http;
+pub mod load;
 pub mod protocol;
 pub mod redact;
 pub mod reference;

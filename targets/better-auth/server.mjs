@@ -14,6 +14,7 @@
 //   RATE_LIMIT            "off" disables rate limiting (load profiles)
 //   JWT_ALG               jwt plugin key algorithm: EdDSA (default), ES256, ES512, RS256, PS256
 //   COOKIE_CACHE_MAX_AGE  cookie cache (session_data) lifetime in seconds (default 300)
+//   COOKIE_CACHE          "off" disables the cookie cache
 //   JWT_EXPIRATION        jwt plugin token lifetime, e.g. "15m" (default) or "5s"
 //   READY_FILE            where to write the ready line as JSON (optional; also printed on stdout)
 //   BA_HARNESS_PARENT_PID exit when this process is gone (set by the harness)
@@ -86,7 +87,7 @@ export const authOptions = {
     process.env.USE_SECURE_COOKIES === "false" ? { useSecureCookies: false } : {},
   emailAndPassword: { enabled: true },
   session: {
-    cookieCache: { enabled: true, maxAge: cookieCacheMaxAge },
+    cookieCache: { enabled: process.env.COOKIE_CACHE !== "off", maxAge: cookieCacheMaxAge },
   },
   // On, as in production, with Better Auth's own defaults (sign-in/sign-up 3 per 10 s per client
   // IP, the provider's per-60 s budgets). The harness gives every virtual client its own
