@@ -1,0 +1,40 @@
+@oauth-provider
+Feature: OAuth 2.1 / OIDC provider: RP-initiated logout (end session)
+  GET <end_session_endpoint>?id_token_hint=…&post_logout_redirect_uri=…&state=… ends the
+  session the ID token names: the answer redirects to the registered post_logout_redirect_uri
+  with the same state, clears the session cookies, and the old session cookie is no session
+  afterwards. A post_logout_redirect_uri that is not registered is never redirected to.
+  Needs a client with end session enabled and its registered post_logout_redirect_uri
+  (--post-logout-redirect-uri; the bundled reference seeds one).
+
+  @oauth-client @end-session @oauth-end-session
+  Scenario: End session redirects to the registered post_logout_redirect_uri with the same state
+    Given a signed-in user
+    And the user has authorized the OAuth client
+    And the OAuth client has exchanged the code for tokens
+    When end session is requested with the ID token, the registered post_logout_redirect_uri and a state
+    Then end session redirects to the post_logout_redirect_uri with the same state
+
+  @oauth-client @end-session @oauth-end-session
+  Scenario: End session clears the session cookies
+    Given a signed-in user
+    And the user has authorized the OAuth client
+    And the OAuth client has exchanged the code for tokens
+    When end session is requested with the ID token, the registered post_logout_redirect_uri and a state
+    Then end session clears the session cookies
+
+  @oauth-client @end-session @oauth-end-session
+  Scenario: End session ends the session on the server
+    Given a signed-in user
+    And the user has authorized the OAuth client
+    And the OAuth client has exchanged the code for tokens
+    When end session is requested with the ID token, the registered post_logout_redirect_uri and a state
+    Then end session leaves no session behind the old session cookie
+
+  @oauth-client @end-session @oauth-end-session
+  Scenario: End session never redirects to an unregistered post_logout_redirect_uri
+    Given a signed-in user
+    And the user has authorized the OAuth client
+    And the OAuth client has exchanged the code for tokens
+    When end session is requested with an unregistered post_logout_redirect_uri
+    Then end session does not redirect to the unregistered post_logout_redirect_uri

@@ -1,0 +1,91 @@
+@oauth-provider
+Feature: OAuth 2.1 / OIDC provider: discovery and authorization
+  The provider plugin (@better-auth/oauth-provider) publishes OpenID discovery at the issuer
+  path, <auth base URL>/.well-known/openid-configuration, and its issuer is the auth base URL
+  (<origin>/api/auth). Authorization is the code flow with PKCE S256, which public clients
+  must use: with a session, authorize redirects to the consent page with a signed copy of the
+  request; without one, to the login page, whose sign-in carries that signed query onward.
+  Consent sends the user back to the registered redirect_uri with a code, the state exactly as
+  sent, and iss (RFC 9207). Errors never go to a redirect_uri that is not registered.
+  Every scenario signs up its own user and uses the target's public PKCE client (--client-id,
+  --redirect-uri; the bundled reference seeds one that needs consent).
+
+  @oauth-discovery
+  Scenario: The discovery document names the auth base URL as its issuer
+    When the OAuth client fetches the discovery document
+    Then the discovery document names the auth base URL as its issuer
+
+  @oauth-discovery
+  Scenario: The discovery document lists the authorization, token, userinfo and JWKS endpoints
+    When the OAuth client fetches the discovery document
+    Then the discovery document lists the authorization, token, userinfo and JWKS endpoints
+
+  @oauth-discovery
+  Scenario: The discovery document offers PKCE S256 and not plain
+    When the OAuth client fetches the discovery document
+    Then the discovery document offers PKCE S256 and not plain
+
+  @oauth-discovery
+  Scenario: The discovery document offers the authorization code response type
+    When the OAuth client fetches the discovery document
+    Then the discovery document lists the code response type
+
+  @should @oauth-discovery
+  Scenario: The discovery document advertises the iss authorization response parameter
+    When the OAuth client fetches the discovery document
+    Then the discovery document advertises the iss authorization response parameter
+
+  @oauth-client @oauth-authorize
+  Scenario: Authorize with a session asks for consent with a signed query
+    Given a signed-in user
+    When the OAuth client sends the user to the authorization endpoint with PKCE S256
+    Then the authorization server asks for consent with a signed query
+
+  @oauth-client @oauth-authorize
+  Scenario: Consent returns the user to the redirect URI with a code
+    Given a signed-in user
+    When the OAuth client sends the user to the authorization endpoint with PKCE S256
+    And the user grants consent on the consent page
+    Then the authorization server redirects to the redirect URI with a code
+
+  @oauth-client @oauth-authorize
+  Scenario: The authorization response returns the state exactly as sent
+    Given a signed-in user
+    When the OAuth client sends the user to the authorization endpoint with a state of reserved characters
+    And the user grants consent on the consent page
+    Then the authorization response carries the state unchanged
+
+  @oauth-client @oauth-authorize
+  Scenario: The authorization response names the issuer
+    Given a signed-in user
+    When the OAuth client sends the user to the authorization endpoint with PKCE S256
+    And the user grants consent on the consent page
+    Then the authorization response names the issuer
+
+  @oauth-client @oauth-authorize
+  Scenario: Authorize without a session goes through the login page and on to a code
+    Given a registered user
+    When the OAuth client sends the user to the authorization endpoint with PKCE S256
+    Then the authorization server sends the user to the login page with a signed query
+    When the user signs in on the login page with the signed query
+    Then the authorization server continues the authorization after sign-in
+    When the user grants consent on the consent page
+    Then the authorization server redirects to the redirect URI with a code
+
+  @oauth-client @oauth-authorize
+  Scenario: Authorize without a code_challenge is refused for a public client
+    Given a signed-in user
+    When the OAuth client asks to authorize the user without a code_challenge
+    Then the authorization server refuses the authorization request without PKCE
+
+  @oauth-client @oauth-authorize
+  Scenario: Authorize with code_challenge_method plain is refused
+    Given a signed-in user
+    When the OAuth client asks to authorize the user with code_challenge_method plain
+    Then the authorization server refuses the plain code_challenge_method
+
+  @oauth-client @oauth-authorize
+  Scenario: Authorize never redirects to an unregistered redirect_uri
+    Given a signed-in user
+    When the OAuth client asks to authorize the user with an unregistered redirect_uri
+    Then the authorization server never redirects to the unregistered redirect_uri

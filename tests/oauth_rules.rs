@@ -1,0 +1,1137 @@
+//! Every OAuth scenario can fail: the real reference behind a proxy that breaks exactly that
+//! scenario's rule, and the harness must report the scenario failed on that rule. Plus: the
+//! proxy alone changes nothing (every OAuth scenario passes, or is a listed known deviation),
+//! and re-signing ID tokens with the proxy's own key changes nothing either, which is what lets
+//! the ID-token claim flaws alter one claim and keep a valid signature.
+//!
+//! Each flaw test boots its own reference and runs only its own scenario (cut from the shipped
+//! feature file into a temporary features folder), so the file stays near a minute on two cores.
+
+mod mutating_proxy;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use mutating_proxy::{BrokenReference, ConformRun, Flaw, ProxyRequest, ProxyResponse, run_conform};
+use serde_json::{Map, Value, json};
+
+// ---------------------------------------------------------------------------------------------
+// Running
+
+/// Runs the OAuth scenarios matching `tags` from the shipped features (or from `features`).
+async fn run_oauth(broken: &BrokenReference, features: Option<&Path>, tags: &str) -> ConformRun {
+    let mut args = broken.target_args();
+    if let Some(dir) = features {
+        args.extend(["--features".into(), dir.display().to_string()]);
+    }
+    args.extend(["--tags".into(), tags.into()]);
+    run_conform(args).await
+}
+
+/// A features folder holding only `scenario` (with its feature's header and tags), cut from
+/// the shipped features/oauth-*.feature: each flaw test runs its one scenario, not its area.
+struct OneScenario {
+    dir: PathBuf,
+}
+
+impl OneScenario {
+    fn new(scenario: &str) -> Self {
+        let features = Path::new(env!("CARGO_MANIFEST_DIR")).join("features");
+        let wanted = format!("Scenario: {scenario}");
+        for entry in std::fs::read_dir(&features).unwrap().flatten() {
+            let path = entry.path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if !(name.starts_with("oauth-") && name.ends_with(".feature")) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            let Some(at) = lines.iter().position(|l| l.trim() == wanted) else {
+                continue;
+            };
+            let opens_block = |l: &str| {
+                let t = l.trim();
+                t.starts_with('@') || t.starts_with("Scenario:")
+            };
+            let feature = lines
+                .iter()
+                .position(|l| l.trim_start().starts_with("Feature:"))
+                .unwrap();
+            let header_end = (feature + 1..lines.len())
+                .find(|&i| opens_block(lines[i]))
+                .unwrap();
+            let mut start = at;
+            while start > 0 && lines[start - 1].trim().starts_with('@') {
+                start -= 1;
+            }
+            let end = (at + 1..lines.len())
+                .find(|&i| opens_block(lines[i]))
+                .unwrap_or(lines.len());
+            let mut cut: Vec<&str> = lines[..header_end].to_vec();
+            cut.extend_from_slice(&lines[start..end]);
+            let dir = std::env::temp_dir().join(format!(
+                "ba-harness-oauth-{}-{}",
+                std::process::id(),
+                rand::random::<u64>()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(name), cut.join("\n") + "\n").unwrap();
+            return OneScenario { dir };
+        }
+        panic!("no features/oauth-*.feature has `{wanted}`");
+    }
+}
+
+impl Drop for OneScenario {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs `scenario` alone against `broken` and requires it to fail on a rule naming
+/// `rule_fragment`.
+async fn assert_breaks(
+    broken: &BrokenReference,
+    scenario: &str,
+    rule_fragment: &str,
+) -> ConformRun {
+    let one = OneScenario::new(scenario);
+    let run = run_oauth(broken, Some(&one.dir), "@oauth-provider").await;
+    run.assert_failed(scenario, rule_fragment);
+    if std::env::var("BA_HARNESS_SHOW_RUNS").is_ok() {
+        eprintln!("{}", run.output);
+    }
+    run
+}
+
+/// The flaw must make `scenario` fail on a rule naming `rule_fragment`.
+async fn breaks(flaw: Flaw, scenario: &str, rule_fragment: &str) {
+    let broken = BrokenReference::start(flaw, &[]).await;
+    assert_breaks(&broken, scenario, rule_fragment).await;
+    broken.server.stop().await;
+}
+
+/// Like [`breaks`], for flaws that need the reference's own values (its redirect URI).
+async fn breaks_with(
+    make: impl FnOnce(&BrokenReference) -> Flaw,
+    scenario: &str,
+    rule_fragment: &str,
+) {
+    let broken = BrokenReference::start(Flaw::none(), &[]).await;
+    broken.proxy.set_flaw(make(&broken));
+    assert_breaks(&broken, scenario, rule_fragment).await;
+    broken.server.stop().await;
+}
+
+/// (scenario, actual_contains) of every entry in known-deviations.toml.
+fn known_deviations() -> Vec<(String, String)> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("known-deviations.toml");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let doc: toml::Table = toml::from_str(&text).expect("known-deviations.toml parses");
+    doc.get("deviation")
+        .and_then(|d| d.as_array())
+        .map(|all| {
+            all.iter()
+                .map(|d| {
+                    (
+                        d["scenario"].as_str().unwrap_or_default().to_string(),
+                        d["actual_contains"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every OAuth scenario ran, and each passed or is a listed known deviation.
+fn assert_all_pass_or_known(run: &ConformRun) {
+    let known = known_deviations();
+    let scenarios = run.report["scenarios"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        scenarios.len() >= 39,
+        "only {} OAuth scenarios ran:\n{}",
+        scenarios.len(),
+        run.output
+    );
+    for s in &scenarios {
+        let name = s["scenario"].as_str().unwrap_or_default();
+        let actual = s["actual"].as_str().unwrap_or_default();
+        let ok = match s["status"].as_str() {
+            Some("passed") | Some("deviation") => true,
+            // Before the deviation list is applied, a listed deviation shows as a failure.
+            Some("failed") => known
+                .iter()
+                .any(|(n, a)| n == name && actual.contains(a.as_str())),
+            _ => false,
+        };
+        assert!(
+            ok,
+            "`{name}` is {} ({actual}):\n{}",
+            s["status"], run.output
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for flaws
+
+fn is(req: &ProxyRequest, suffix: &str) -> bool {
+    req.path_only().ends_with(suffix)
+}
+
+fn form(req: &ProxyRequest) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(&req.body)
+        .into_owned()
+        .collect()
+}
+
+fn form_value(req: &ProxyRequest, name: &str) -> Option<String> {
+    form(req)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+}
+
+fn set_form(req: &mut ProxyRequest, pairs: &[(String, String)]) {
+    req.body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+        .into_bytes();
+}
+
+fn query(req: &ProxyRequest) -> Vec<(String, String)> {
+    match req.path.split_once('?') {
+        Some((_, q)) => url::form_urlencoded::parse(q.as_bytes())
+            .into_owned()
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+fn query_value(req: &ProxyRequest, name: &str) -> Option<String> {
+    query(req)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+}
+
+/// Rewrites the query of a (possibly relative) URL.
+fn edit_query(url: &str, f: impl FnOnce(&mut Vec<(String, String)>)) -> String {
+    let (head, q) = url.split_once('?').unwrap_or((url, ""));
+    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(q.as_bytes())
+        .into_owned()
+        .collect();
+    f(&mut pairs);
+    let q = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&pairs)
+        .finish();
+    if q.is_empty() {
+        head.to_string()
+    } else {
+        format!("{head}?{q}")
+    }
+}
+
+fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
+    let q = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("{base}?{q}")
+}
+
+fn set_location(resp: &mut ProxyResponse, f: impl FnOnce(&str) -> String) {
+    if let Some(location) = resp.header("location").map(str::to_string) {
+        resp.set_header("location", &f(&location));
+    }
+}
+
+fn edit_json(resp: &mut ProxyResponse, f: impl FnOnce(&mut Value)) {
+    if let Some(mut body) = resp.json() {
+        f(&mut body);
+        resp.set_json(&body);
+    }
+}
+
+/// Rewrites the `url` of a JSON `{redirect: true, url}` answer.
+fn edit_json_url(resp: &mut ProxyResponse, f: impl FnOnce(&str) -> String) {
+    edit_json(resp, |body| {
+        if let Some(url) = body.get("url").and_then(Value::as_str).map(str::to_string) {
+            body["url"] = Value::String(f(&url));
+        }
+    });
+}
+
+fn json_response(status: u16, body: Value) -> ProxyResponse {
+    ProxyResponse {
+        status,
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("cache-control".into(), "no-store".into()),
+        ],
+        body: serde_json::to_vec(&body).unwrap(),
+    }
+}
+
+fn invalid_grant() -> ProxyResponse {
+    json_response(
+        400,
+        json!({"error": "invalid_grant", "error_description": "refused by the proxy"}),
+    )
+}
+
+fn redirect_response(location: &str, cookies: &[&str]) -> ProxyResponse {
+    let mut headers = vec![("location".to_string(), location.to_string())];
+    headers.extend(
+        cookies
+            .iter()
+            .map(|c| ("set-cookie".to_string(), c.to_string())),
+    );
+    ProxyResponse {
+        status: 302,
+        headers,
+        body: Vec::new(),
+    }
+}
+
+/// A flaw on token-endpoint answers with status 200.
+fn on_tokens(f: impl Fn(&ProxyRequest, &mut ProxyResponse) + Send + Sync + 'static) -> Flaw {
+    Flaw::response(move |req, resp| {
+        if is(req, "/oauth2/token") && resp.status == 200 {
+            f(req, resp);
+        }
+    })
+}
+
+fn on_discovery(f: impl Fn(&mut Value) + Send + Sync + 'static) -> Flaw {
+    Flaw::response(move |req, resp| {
+        if is(req, "/.well-known/openid-configuration") && resp.status == 200 {
+            edit_json(resp, &f);
+        }
+    })
+}
+
+fn on_consent_url(f: impl Fn(&str) -> String + Send + Sync + 'static) -> Flaw {
+    Flaw::response(move |req, resp| {
+        if is(req, "/oauth2/consent") {
+            edit_json_url(resp, &f);
+        }
+    })
+}
+
+fn drop_param(name: &'static str) -> impl Fn(&str) -> String {
+    move |url| edit_query(url, |q| q.retain(|(n, _)| n != name))
+}
+
+// --- re-signing ID tokens with the proxy's own key -----------------------------------------
+
+/// An Ed25519 key the proxy signs with (generated for these tests; it protects nothing).
+const PROXY_KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEILGIVCRdPNn9NTbulYleUAkADIdEhMUlWETcD9pe0l+w
+-----END PRIVATE KEY-----
+";
+const PROXY_KEY_X: &str = "61EdOHbu8pnr_hYkB4ZCDoqy63ejfXz1q0Z40alJpww";
+const PROXY_KID: &str = "ba-harness-proxy-key";
+
+fn resign(id_token: &str, mutate: &dyn Fn(&mut Map<String, Value>)) -> String {
+    let payload = id_token.split('.').nth(1).expect("a JWS");
+    let bytes = URL_SAFE_NO_PAD.decode(payload).expect("base64url payload");
+    let mut claims: Map<String, Value> = serde_json::from_slice(&bytes).expect("JSON claims");
+    mutate(&mut claims);
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    header.kid = Some(PROXY_KID.into());
+    header.typ = None;
+    let key =
+        jsonwebtoken::EncodingKey::from_ed_pem(PROXY_KEY_PEM.as_bytes()).expect("the proxy key");
+    jsonwebtoken::encode(&header, &claims, &key).expect("signing")
+}
+
+/// Publishes the proxy's key in the JWKS (the server's own key stays) and re-signs every
+/// issued ID token with it after `mutate` changed its claims. The server verifies
+/// id_token_hint against its JWKS fetched through its public URL, i.e. through this proxy, so
+/// end session keeps accepting the re-signed tokens.
+fn resign_id_tokens(mutate: impl Fn(&mut Map<String, Value>) + Send + Sync + 'static) -> Flaw {
+    Flaw::response(move |req, resp| {
+        if is(req, "/jwks") && resp.status == 200 {
+            edit_json(resp, |jwks| {
+                if let Some(keys) = jwks.get_mut("keys").and_then(Value::as_array_mut) {
+                    keys.push(json!({
+                        "kty": "OKP", "crv": "Ed25519", "x": PROXY_KEY_X,
+                        "kid": PROXY_KID, "alg": "EdDSA", "use": "sig"
+                    }));
+                }
+            });
+        }
+        if is(req, "/oauth2/token") && resp.status == 200 {
+            edit_json(resp, |body| {
+                if let Some(id_token) = body
+                    .get("id_token")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                {
+                    body["id_token"] = Value::String(resign(&id_token, &mutate));
+                }
+            });
+        }
+    })
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+// ---------------------------------------------------------------------------------------------
+// The proxy alone, and the neutral re-signing
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_flaw_every_oauth_scenario_passes_or_is_a_known_deviation() {
+    let broken = BrokenReference::start(Flaw::none(), &[]).await;
+    let run = run_oauth(&broken, None, "@oauth-provider").await;
+    assert_all_pass_or_known(&run);
+    broken.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn re_signing_id_tokens_with_a_published_key_changes_nothing() {
+    let broken = BrokenReference::start(resign_id_tokens(|_| {}), &[]).await;
+    let run = run_oauth(&broken, None, "@oauth-provider").await;
+    assert_all_pass_or_known(&run);
+    broken.server.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discovery
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_issuer_without_the_base_path() {
+    // Known regression #21 (#5496): iss = baseURL root while mounted at /api/auth.
+    let flaw = on_discovery(|doc| {
+        let issuer = doc["issuer"]
+            .as_str()
+            .unwrap()
+            .trim_end_matches("/api/auth")
+            .to_string();
+        doc["issuer"] = Value::String(issuer);
+    });
+    breaks(
+        flaw,
+        "The discovery document names the auth base URL as its issuer",
+        "names the auth base URL as its issuer",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_without_userinfo_endpoint() {
+    let flaw = on_discovery(|doc| {
+        doc.as_object_mut().unwrap().remove("userinfo_endpoint");
+    });
+    breaks(
+        flaw,
+        "The discovery document lists the authorization, token, userinfo and JWKS endpoints",
+        "userinfo_endpoint and jwks_uri",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_offering_plain_pkce() {
+    let flaw =
+        on_discovery(|doc| doc["code_challenge_methods_supported"] = json!(["S256", "plain"]));
+    breaks(
+        flaw,
+        "The discovery document offers PKCE S256 and not plain",
+        "never plain",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_without_the_code_response_type() {
+    let flaw =
+        on_discovery(|doc| doc["response_types_supported"] = json!(["code id_token", "token"]));
+    breaks(
+        flaw,
+        "The discovery document offers the authorization code response type",
+        "response_types_supported",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_without_the_iss_parameter_flag() {
+    let flaw = on_discovery(|doc| {
+        doc.as_object_mut()
+            .unwrap()
+            .remove("authorization_response_iss_parameter_supported");
+    });
+    breaks(
+        flaw,
+        "The discovery document advertises the iss authorization response parameter",
+        "authorization_response_iss_parameter_supported",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authorization
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_redirect_without_its_signature() {
+    let flaw = Flaw::response(|req, resp| {
+        if is(req, "/oauth2/authorize") {
+            set_location(resp, drop_param("sig"));
+        }
+    });
+    breaks(
+        flaw,
+        "Authorize with a session asks for consent with a signed query",
+        "redirects to the consent page with a signed copy",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_answer_without_the_code() {
+    breaks(
+        on_consent_url(drop_param("code")),
+        "Consent returns the user to the redirect URI with a code",
+        "redirected to the registered redirect_uri with an authorization code",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_answer_without_the_state() {
+    breaks(
+        on_consent_url(drop_param("state")),
+        "The authorization response returns the state exactly as sent",
+        "returns the client's state exactly as sent",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_answer_with_another_issuer() {
+    let flaw = on_consent_url(|url| {
+        edit_query(url, |q| {
+            for (n, v) in q.iter_mut() {
+                if n == "iss" {
+                    *v = "http://evil.example/api/auth".into();
+                }
+            }
+        })
+    });
+    breaks(
+        flaw,
+        "The authorization response names the issuer",
+        "carries iss equal to the discovery issuer",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_that_drops_the_oauth_query() {
+    let flaw = Flaw::request(|req| {
+        if is(req, "/sign-in/email")
+            && let Ok(mut body) = serde_json::from_slice::<Value>(&req.body)
+            && body.get("oauth_query").is_some()
+        {
+            body.as_object_mut().unwrap().remove("oauth_query");
+            req.body = serde_json::to_vec(&body).unwrap();
+        }
+        None
+    });
+    breaks(
+        flaw,
+        "Authorize without a session goes through the login page and on to a code",
+        "continues the authorization",
+    )
+    .await;
+}
+
+/// A valid S256 challenge (RFC 7636 appendix B).
+const SOME_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+fn set_query(req: &mut ProxyRequest, pairs: &[(String, String)]) {
+    let path = req.path_only().to_string();
+    let q = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    req.path = format!("{path}?{q}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_lets_a_public_client_skip_pkce() {
+    // Known regression #18 (#10637): PKCE not enforced for public clients.
+    let flaw = Flaw::request(|req| {
+        if is(req, "/oauth2/authorize") && query_value(req, "code_challenge").is_none() {
+            let mut q = query(req);
+            q.push(("code_challenge".into(), SOME_CHALLENGE.into()));
+            q.push(("code_challenge_method".into(), "S256".into()));
+            set_query(req, &q);
+        }
+        None
+    });
+    breaks(
+        flaw,
+        "Authorize without a code_challenge is refused for a public client",
+        "without code_challenge is refused",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_accepts_plain_pkce() {
+    let flaw = Flaw::request(|req| {
+        if is(req, "/oauth2/authorize")
+            && query_value(req, "code_challenge_method").as_deref() == Some("plain")
+        {
+            let mut q = query(req);
+            for (n, v) in q.iter_mut() {
+                match n.as_str() {
+                    "code_challenge" => *v = SOME_CHALLENGE.into(),
+                    "code_challenge_method" => *v = "S256".into(),
+                    _ => {}
+                }
+            }
+            set_query(req, &q);
+        }
+        None
+    });
+    breaks(
+        flaw,
+        "Authorize with code_challenge_method plain is refused",
+        "code_challenge_method=plain is refused",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_sends_errors_to_an_unregistered_redirect_uri() {
+    let flaw = Flaw::response(|req, resp| {
+        if is(req, "/oauth2/authorize")
+            && resp
+                .header("location")
+                .is_some_and(|l| l.contains("error=invalid_redirect"))
+        {
+            let target = query_value(req, "redirect_uri").unwrap_or_default();
+            let state = query_value(req, "state").unwrap_or_default();
+            resp.set_header(
+                "location",
+                &with_query(&target, &[("error", "invalid_request"), ("state", &state)]),
+            );
+        }
+    });
+    breaks(
+        flaw,
+        "Authorize never redirects to an unregistered redirect_uri",
+        "never redirected to that URI",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token endpoint
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_answer_with_another_token_type() {
+    let flaw = on_tokens(|_, resp| edit_json(resp, |b| b["token_type"] = json!("mac")));
+    breaks(
+        flaw,
+        "The code exchange returns a Bearer access token and an ID token",
+        "token_type Bearer",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_answer_without_expires_in() {
+    let flaw = on_tokens(|_, resp| {
+        edit_json(resp, |b| {
+            b.as_object_mut().unwrap().remove("expires_in");
+        })
+    });
+    breaks(
+        flaw,
+        "The token response says when the access token expires",
+        "positive expires_in",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_exchange_without_the_refresh_token() {
+    let flaw = on_tokens(|req, resp| {
+        if form_value(req, "grant_type").as_deref() == Some("authorization_code") {
+            edit_json(resp, |b| {
+                b.as_object_mut().unwrap().remove("refresh_token");
+            });
+        }
+    });
+    breaks(
+        flaw,
+        "The code exchange returns a refresh token for offline_access",
+        "returns a refresh_token",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_answer_that_may_be_cached() {
+    let flaw = on_tokens(|_, resp| {
+        resp.remove_header("cache-control");
+        resp.remove_header("pragma");
+    });
+    breaks(
+        flaw,
+        "Token responses are not cached",
+        "Cache-Control: no-store",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoint_that_ignores_the_code_verifier() {
+    // With the right code the server would refuse the wrong verifier (401, the known
+    // deviation); the proxy turns that into success, which is a failure, not the deviation.
+    let flaw = Flaw::response(|req, resp| {
+        if is(req, "/oauth2/token") && resp.text().contains("code verification failed") {
+            *resp = json_response(
+                200,
+                json!({"access_token": "proxyAccessTokenForTheWrongVerifier", "token_type": "Bearer", "expires_in": 3600}),
+            );
+        }
+    });
+    let broken = BrokenReference::start(flaw, &[]).await;
+    let scenario = "A wrong code_verifier is refused";
+    let run = assert_breaks(&broken, scenario, "does not match the code_challenge").await;
+    let actual = run.scenario(scenario).unwrap()["actual"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(actual.contains("HTTP 200 with tokens"), "{actual}");
+    broken.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoint_that_replays_the_first_answer_for_a_reused_code() {
+    let cache: Arc<Mutex<HashMap<String, ProxyResponse>>> = Arc::default();
+    let lookup = Arc::clone(&cache);
+    let flaw = Flaw {
+        on_request: Some(Arc::new(move |req| {
+            if !is(req, "/oauth2/token") {
+                return None;
+            }
+            let code = form_value(req, "code")?;
+            lookup.lock().unwrap().get(&code).cloned()
+        })),
+        on_response: Some(Arc::new(move |req, resp| {
+            if is(req, "/oauth2/token")
+                && resp.status == 200
+                && let Some(code) = form_value(req, "code")
+            {
+                cache
+                    .lock()
+                    .unwrap()
+                    .entry(code)
+                    .or_insert_with(|| resp.clone());
+            }
+        })),
+    };
+    breaks(
+        flaw,
+        "An authorization code can be exchanged only once",
+        "single-use",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoint_that_refuses_a_reused_code_without_revoking() {
+    // The proxy refuses the replay itself, so the server never learns of it.
+    let seen: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let check = Arc::clone(&seen);
+    let flaw = Flaw {
+        on_request: Some(Arc::new(move |req| {
+            let code = form_value(req, "code").filter(|_| is(req, "/oauth2/token"))?;
+            check.lock().unwrap().contains(&code).then(invalid_grant)
+        })),
+        on_response: Some(Arc::new(move |req, resp| {
+            if is(req, "/oauth2/token")
+                && resp.status == 200
+                && let Some(code) = form_value(req, "code")
+            {
+                seen.lock().unwrap().insert(code);
+            }
+        })),
+    };
+    breaks(
+        flaw,
+        "Replaying an authorization code revokes the tokens issued from it",
+        "revokes the access token issued from it",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoint_that_ignores_the_redirect_uri() {
+    breaks_with(
+        |broken| {
+            let registered = broken
+                .server
+                .ready
+                .redirect_uri
+                .clone()
+                .expect("the reference's redirect URI");
+            Flaw::request(move |req| {
+                if is(req, "/oauth2/token")
+                    && form_value(req, "grant_type").as_deref() == Some("authorization_code")
+                {
+                    let mut pairs = form(req);
+                    for (n, v) in pairs.iter_mut() {
+                        if n == "redirect_uri" {
+                            *v = registered.clone();
+                        }
+                    }
+                    set_form(req, &pairs);
+                }
+                None
+            })
+        },
+        "The token endpoint refuses a redirect_uri that differs from the authorization request",
+        "redirect_uri differs",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refresh tokens
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_that_hands_back_the_same_refresh_token() {
+    let flaw = on_tokens(|req, resp| {
+        if let Some(presented) = form_value(req, "refresh_token") {
+            edit_json(resp, |b| b["refresh_token"] = Value::String(presented));
+        }
+    });
+    breaks(
+        flaw,
+        "A refresh rotates the refresh token",
+        "rotates the refresh token",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_that_replays_the_answer_to_a_rotated_token() {
+    let cache: Arc<Mutex<HashMap<String, ProxyResponse>>> = Arc::default();
+    let lookup = Arc::clone(&cache);
+    let flaw = Flaw {
+        on_request: Some(Arc::new(move |req| {
+            let token = form_value(req, "refresh_token").filter(|_| is(req, "/oauth2/token"))?;
+            lookup.lock().unwrap().get(&token).cloned()
+        })),
+        on_response: Some(Arc::new(move |req, resp| {
+            if is(req, "/oauth2/token")
+                && resp.status == 200
+                && let Some(token) = form_value(req, "refresh_token")
+            {
+                cache
+                    .lock()
+                    .unwrap()
+                    .entry(token)
+                    .or_insert_with(|| resp.clone());
+            }
+        })),
+    };
+    breaks(
+        flaw,
+        "A rotated refresh token is refused",
+        "already rotated is refused",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_that_refuses_a_replay_without_revoking_the_family() {
+    let seen: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let check = Arc::clone(&seen);
+    let flaw = Flaw {
+        on_request: Some(Arc::new(move |req| {
+            let token = form_value(req, "refresh_token").filter(|_| is(req, "/oauth2/token"))?;
+            check.lock().unwrap().contains(&token).then(invalid_grant)
+        })),
+        on_response: Some(Arc::new(move |req, resp| {
+            if is(req, "/oauth2/token")
+                && resp.status == 200
+                && let Some(token) = form_value(req, "refresh_token")
+            {
+                seen.lock().unwrap().insert(token);
+            }
+        })),
+    };
+    breaks(
+        flaw,
+        "Replaying a rotated refresh token revokes the whole family",
+        "revokes its family",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ID token (claims changed and re-signed with a published key: only the claim is wrong)
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn id_token_with_a_broken_signature() {
+    let flaw = on_tokens(|_, resp| {
+        edit_json(resp, |b| {
+            if let Some(token) = b.get("id_token").and_then(Value::as_str) {
+                let (signed, signature) = token.rsplit_once('.').unwrap();
+                let first = if signature.starts_with('A') { 'B' } else { 'A' };
+                b["id_token"] = Value::String(format!("{signed}.{first}{}", &signature[1..]));
+            }
+        })
+    });
+    breaks(
+        flaw,
+        "The ID token is signed by a key from the discovery jwks_uri",
+        "signature verifies with a key from the discovery jwks_uri",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn id_token_with_another_issuer() {
+    let flaw = resign_id_tokens(|c| {
+        let root = c["iss"]
+            .as_str()
+            .unwrap()
+            .trim_end_matches("/api/auth")
+            .to_string();
+        c.insert("iss".into(), Value::String(root));
+    });
+    breaks(
+        flaw,
+        "The ID token's iss is the discovery issuer",
+        "iss equals the discovery issuer",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn id_token_for_another_audience() {
+    let flaw = resign_id_tokens(|c| {
+        c.insert("aud".into(), json!("another-client"));
+    });
+    breaks(
+        flaw,
+        "The ID token's aud is the client_id",
+        "aud contains the client_id",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn id_token_already_expired() {
+    let flaw = resign_id_tokens(|c| {
+        c.insert("iat".into(), json!(now() - 7200));
+        c.insert("exp".into(), json!(now() - 3600));
+    });
+    breaks(flaw, "The ID token has not expired", "exp in the future").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn id_token_with_another_nonce() {
+    let flaw = resign_id_tokens(|c| {
+        c.insert("nonce".into(), json!("not-the-nonce-that-was-sent"));
+    });
+    breaks(flaw, "The ID token echoes the nonce", "echoes the nonce").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn id_token_with_a_wrong_at_hash() {
+    let flaw = resign_id_tokens(|c| {
+        c.insert("at_hash".into(), json!("AAAAAAAAAAAAAAAAAAAAAA"));
+    });
+    breaks(
+        flaw,
+        "The ID token's at_hash matches the access token",
+        "at_hash",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn id_token_with_a_new_sub_each_time() {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let flaw = resign_id_tokens(|c| {
+        c.insert(
+            "sub".into(),
+            json!(format!("subject-{}", NEXT.fetch_add(1, Ordering::Relaxed))),
+        );
+    });
+    breaks(
+        flaw,
+        "The ID token's sub is stable for the same user",
+        "sub is stable",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// userinfo
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn userinfo_answering_with_another_email() {
+    let flaw = Flaw::response(|req, resp| {
+        if is(req, "/oauth2/userinfo") && resp.status == 200 {
+            edit_json(resp, |b| b["email"] = json!("someone-else@ba-harness.test"));
+        }
+    });
+    breaks(
+        flaw,
+        "userinfo returns the ID token's subject and the user's email",
+        "returns the ID token's sub and the user's email",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn userinfo_answering_without_a_token() {
+    let flaw = Flaw::response(|req, resp| {
+        if is(req, "/oauth2/userinfo") && req.header("authorization").is_none() {
+            *resp = json_response(200, json!({"sub": "anonymous"}));
+        }
+    });
+    breaks(
+        flaw,
+        "userinfo without an access token is refused with 401",
+        "without an access token is refused with 401",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn userinfo_challenging_with_another_scheme() {
+    // The reference sends no challenge at all (the known deviation); a Basic challenge is a
+    // different failure, reported as one.
+    let flaw = Flaw::response(|req, resp| {
+        if is(req, "/oauth2/userinfo") && req.header("authorization").is_none() {
+            resp.set_header("www-authenticate", "Basic realm=\"userinfo\"");
+        }
+    });
+    breaks(
+        flaw,
+        "userinfo without an access token answers with a Bearer challenge",
+        "WWW-Authenticate: Bearer challenge",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn userinfo_refusing_an_unknown_token_without_a_challenge() {
+    let flaw = Flaw::response(|req, resp| {
+        if is(req, "/oauth2/userinfo")
+            && req.header("authorization").is_some()
+            && resp.status == 401
+        {
+            resp.remove_header("www-authenticate");
+        }
+    });
+    breaks(
+        flaw,
+        "userinfo refuses an unknown access token with invalid_token",
+        "error=\"invalid_token\"",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// End session
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_session_redirect_without_the_state() {
+    let flaw = Flaw::response(|req, resp| {
+        if is(req, "/oauth2/end-session") {
+            set_location(resp, drop_param("state"));
+        }
+    });
+    breaks(
+        flaw,
+        "End session redirects to the registered post_logout_redirect_uri with the same state",
+        "with the same state",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_session_that_leaves_the_cookies() {
+    let flaw = Flaw::response(|req, resp| {
+        if is(req, "/oauth2/end-session") {
+            resp.remove_header("set-cookie");
+        }
+    });
+    breaks(
+        flaw,
+        "End session clears the session cookies",
+        "clears every cookie of the session",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_session_that_only_pretends() {
+    // The proxy answers like the server would (redirect with state, cookies cleared) without
+    // asking it: the session lives on.
+    let flaw = Flaw::request(|req| {
+        if !is(req, "/oauth2/end-session") {
+            return None;
+        }
+        let target = query_value(req, "post_logout_redirect_uri").unwrap_or_default();
+        let state = query_value(req, "state").unwrap_or_default();
+        Some(redirect_response(
+            &with_query(&target, &[("state", &state)]),
+            &[
+                "better-auth.session_token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
+                "better-auth.session_data=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
+                "better-auth.dont_remember=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
+            ],
+        ))
+    });
+    breaks(
+        flaw,
+        "End session ends the session on the server",
+        "get-session with the old session cookie answers null",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_session_that_redirects_anywhere() {
+    let flaw = Flaw::request(|req| {
+        let target = query_value(req, "post_logout_redirect_uri")
+            .filter(|_| is(req, "/oauth2/end-session"))?;
+        target
+            .contains("unregistered")
+            .then(|| redirect_response(&target, &[]))
+    });
+    breaks(
+        flaw,
+        "End session never redirects to an unregistered post_logout_redirect_uri",
+        "never redirects to a post_logout_redirect_uri that is not registered",
+    )
+    .await;
+}
