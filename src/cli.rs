@@ -125,6 +125,10 @@ pub struct ConformArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub rate_limit_max: Option<u32>,
 
+    /// The target's session.updateAge in seconds (10 or less enables @session-refresh).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub session_update_age: Option<u64>,
+
     /// Known-deviation list. Default: ./known-deviations.toml, else the one shipped with ba-harness.
     #[arg(long, value_name = "FILE")]
     pub deviations: Option<PathBuf>,
@@ -210,11 +214,14 @@ async fn conform_command(args: ConformArgs) -> Result<i32, HarnessError> {
         Some(url) => (Target::new(url, &args.base_path, timeout)?, None),
         None => {
             eprintln!("ba-harness: starting the bundled Better Auth server (targets/better-auth)…");
-            // A short cookie cache lets the run watch the cache's revocation delay end
-            // (cookie-cache.feature); everything else is the reference's production config.
-            let server =
-                ReferenceServer::boot_with(&[("COOKIE_CACHE_MAX_AGE", "6")], args.reference_https)
-                    .await?;
+            // A short cookie cache and updateAge let the run watch the cache's revocation delay
+            // end and a session slide (cookie-cache, session-refresh features); everything else
+            // is the reference's production config.
+            let server = ReferenceServer::boot_with(
+                &[("COOKIE_CACHE_MAX_AGE", "6"), ("SESSION_UPDATE_AGE", "3")],
+                args.reference_https,
+            )
+            .await?;
             let target = server.target(timeout)?;
             (target, Some(server))
         }
@@ -270,6 +277,9 @@ fn apply_overrides(target: &mut Target, args: &ConformArgs) {
     }
     if args.rate_limit_max.is_some() {
         target.rate_limit_max = args.rate_limit_max;
+    }
+    if args.session_update_age.is_some() {
+        target.session_update_age = args.session_update_age;
     }
     if let Some(secret) = &args.secret {
         SecretRegistry::global().register(secret);

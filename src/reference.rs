@@ -37,6 +37,8 @@ pub struct ReadyInfo {
     pub rate_limit_max: Option<u32>,
     pub cookie_cache_max_age: Option<i64>,
     pub jwt_alg: Option<String>,
+    /// session.updateAge in seconds: get-session extends a session older than this.
+    pub session_update_age: Option<u64>,
 }
 
 /// A running bundled server; dropping it kills the process.
@@ -205,6 +207,7 @@ impl ReferenceServer {
             post_logout_redirect_uri: self.ready.post_logout_redirect_uri.clone(),
         };
         target.rate_limit_max = self.ready.rate_limit_max;
+        target.session_update_age = self.ready.session_update_age;
         target.ca_pem = self.ca_pem.clone().map(std::sync::Arc::new);
         target.description = format!(
             "bundled reference ({}) at {}{}",

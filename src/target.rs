@@ -39,6 +39,8 @@ pub struct Target {
     pub rate_limit_max: Option<u32>,
     /// The cookie cache's lifetime in seconds, read from the session_data cookie's Max-Age.
     pub cookie_cache_max_age: Option<i64>,
+    /// session.updateAge in seconds (`--session-update-age`), for @session-refresh.
+    pub session_update_age: Option<u64>,
     /// The OpenID discovery document, when the target serves one.
     pub openid_configuration: Option<serde_json::Value>,
     /// What discovery found or could not find, for the report header.
@@ -87,6 +89,7 @@ impl Target {
             account: None,
             rate_limit_max: None,
             cookie_cache_max_age: None,
+            session_update_age: None,
             openid_configuration: None,
             discovery_notes: Vec::new(),
             ca_pem: None,
@@ -118,6 +121,12 @@ impl Target {
         }
         if self.rate_limit_max.is_some() {
             self.capabilities.insert("rate-limit".into());
+        }
+        if self
+            .session_update_age
+            .is_some_and(|age| age <= SHORT_UPDATE_AGE_SECS)
+        {
+            self.capabilities.insert("session-refresh".into());
         }
         if self
             .cookie_cache_max_age
@@ -159,6 +168,9 @@ impl Target {
         }
     }
 }
+
+/// The longest session.updateAge the harness waits out to see get-session extend a session.
+pub const SHORT_UPDATE_AGE_SECS: u64 = 10;
 
 /// The longest cookie cache lifetime the harness waits out to measure the revocation delay.
 pub const SHORT_COOKIE_CACHE_SECS: i64 = 30;

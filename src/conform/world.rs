@@ -113,6 +113,8 @@ pub struct AuthWorld {
     pub kept_cookies: Vec<(String, String)>,
     /// A second signed-in client of the same user (another device) and its session token.
     pub second_device: Option<(Client, String)>,
+    /// A session expiry read earlier (session-refresh scenarios).
+    pub kept_expiry: Option<time::OffsetDateTime>,
     /// Exchanges of a burst (rate-limit scenarios), in order.
     pub burst: Vec<Exchange>,
     /// A second password used by a duplicate sign-up, to check it did not take over the account.
@@ -162,6 +164,7 @@ impl AuthWorld {
             kept_password: None,
             kept_cookies: Vec::new(),
             second_device: None,
+            kept_expiry: None,
             burst: Vec::new(),
             jwt: Default::default(),
             oauth: Default::default(),

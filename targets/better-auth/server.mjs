@@ -15,6 +15,7 @@
 //   JWT_ALG               jwt plugin key algorithm: EdDSA (default), ES256, ES512, RS256, PS256
 //   COOKIE_CACHE_MAX_AGE  cookie cache (session_data) lifetime in seconds (default 300)
 //   COOKIE_CACHE          "off" disables the cookie cache
+//   SESSION_UPDATE_AGE    seconds after which get-session extends a session (default 86400)
 //   JWT_EXPIRATION        jwt plugin token lifetime, e.g. "15m" (default) or "5s"
 //   READY_FILE            where to write the ready line as JSON (optional; also printed on stdout)
 //   BA_HARNESS_PARENT_PID exit when this process is gone (set by the harness)
@@ -66,6 +67,9 @@ const rateLimitMax = process.env.RATE_LIMIT_MAX
 const signInLimit = rateLimitOff ? null : (rateLimitMax ?? 3);
 const cookieCacheMaxAge = Number.parseInt(process.env.COOKIE_CACHE_MAX_AGE ?? "300", 10);
 const jwtAlg = process.env.JWT_ALG ?? "EdDSA";
+const sessionUpdateAge = process.env.SESSION_UPDATE_AGE
+  ? Number.parseInt(process.env.SESSION_UPDATE_AGE, 10)
+  : undefined;
 // RSA keys need a modulus length; the other algorithms take none.
 const keyPairConfig = jwtAlg.startsWith("RS") || jwtAlg.startsWith("PS")
   ? { alg: jwtAlg, modulusLength: 2048 }
@@ -88,6 +92,8 @@ export const authOptions = {
   emailAndPassword: { enabled: true },
   session: {
     cookieCache: { enabled: process.env.COOKIE_CACHE !== "off", maxAge: cookieCacheMaxAge },
+    // Default 1 day; a few seconds lets the harness watch the sliding expiry happen.
+    ...(sessionUpdateAge === undefined ? {} : { updateAge: sessionUpdateAge }),
   },
   // On, as in production, with Better Auth's own defaults (sign-in/sign-up 3 per 10 s per client
   // IP, the provider's per-60 s budgets). The harness gives every virtual client its own
@@ -201,6 +207,7 @@ server.listen(port, "127.0.0.1", async () => {
       base_path: "/api/auth",
       jwt_alg: jwtAlg,
       cookie_cache_max_age: cookieCacheMaxAge,
+      session_update_age: sessionUpdateAge ?? 86400,
       rate_limit_max: signInLimit,
       ...oauthClient,
       startup_ms: Date.now() - startedAt,

@@ -180,3 +180,83 @@ async fn session_belongs_to_user(world: &mut AuthWorld) -> StepResult {
     }
     Ok(())
 }
+
+/// get-session with the session cookie alone (no cookie cache, which would answer without
+/// touching the stored session), parsed.
+async fn session_by_token(
+    world: &mut AuthWorld,
+    rule: &str,
+) -> Result<
+    (
+        crate::http::Exchange,
+        crate::protocol::session::SessionAnswer,
+    ),
+    crate::conform::world::StepFailure,
+> {
+    let cookie = started_session_cookie(world)?;
+    let exchange = world
+        .send(
+            Request::get("/get-session")
+                .cookies(CookieChoice::Exactly(vec![(cookie.name, cookie.value)])),
+        )
+        .await?;
+    let body = json_body(world, &exchange, rule)?;
+    match parse_session_answer(&body) {
+        Ok(Some(answer)) => Ok((exchange, answer)),
+        Ok(None) => Err(world.fail(rule, "the session", "null (no session)")),
+        Err(e) => Err(world.fail(rule, "{session, user}", e)),
+    }
+}
+
+#[when("the user reads the session's expiry")]
+async fn read_expiry(world: &mut AuthWorld) -> StepResult {
+    let (_, answer) =
+        session_by_token(world, "get-session returns the session (precondition)").await?;
+    world.kept_expiry = Some(answer.expires_at);
+    Ok(())
+}
+
+#[when("the session becomes older than the server's updateAge")]
+async fn wait_update_age(world: &mut AuthWorld) -> StepResult {
+    let Some(age) = world.target().session_update_age else {
+        return Err(world.fail(
+            "scenario wiring",
+            "a known session.updateAge (--session-update-age)",
+            "none (this scenario needs @session-refresh)",
+        ));
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(age * 1000 + 1200)).await;
+    Ok(())
+}
+
+#[then("get-session extends the session and sends the session cookie again with the new lifetime")]
+async fn session_extended(world: &mut AuthWorld) -> StepResult {
+    let rule = "get-session extends a session older than updateAge (sliding expiry) and re-issues its cookie";
+    let Some(before) = world.kept_expiry else {
+        return Err(world.fail("scenario wiring", "an expiry read earlier", "none"));
+    };
+    let (exchange, answer) = session_by_token(world, rule).await?;
+    if answer.expires_at <= before + time::Duration::seconds(1) {
+        return Err(world.fail(
+            rule,
+            format!("session.expiresAt later than {before}"),
+            format!("session.expiresAt {}", answer.expires_at),
+        ));
+    }
+    let name = world.session_cookie_name();
+    let Some(cookie) = exchange.set_cookie(&name).filter(|c| !c.value.is_empty()) else {
+        return Err(world.fail(rule, format!("a fresh Set-Cookie for `{name}`"), "none"));
+    };
+    let remaining = (answer.expires_at - OffsetDateTime::now_utc()).whole_seconds();
+    match cookie.max_age {
+        Some(max_age) if (max_age - remaining).abs() <= 300 => Ok(()),
+        other => Err(world.fail(
+            rule,
+            format!("Max-Age ≈ {remaining} s (the extended session.expiresAt)"),
+            format!(
+                "Max-Age {other:?}: {}",
+                crate::redact::redact_set_cookie(&cookie.raw)
+            ),
+        )),
+    }
+}
