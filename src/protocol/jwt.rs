@@ -7,6 +7,7 @@
 //! must agree with the key (its `alg`, `kty` and `crv`); `none`, the HMAC family and any other
 //! algorithm are verification errors that name it, never a silent pass.
 
+use super::session::kind;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -182,18 +183,6 @@ fn b64(text: &str) -> Result<Vec<u8>, String> {
 
 fn b64_encode(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// What kind of JSON value this is, for messages.
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// One key of a JWKS, as published. Only the members the harness reads are pulled out; the

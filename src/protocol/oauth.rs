@@ -5,6 +5,7 @@
 //! Each `check_*` returns `Err(actual)` describing what was found instead, worded for a
 //! failure report (`expected` is the step's business).
 
+use super::session::kind;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
@@ -738,17 +739,6 @@ pub fn end_session_url(
         .append_pair("post_logout_redirect_uri", post_logout_redirect_uri)
         .append_pair("state", state);
     Ok(url)
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 fn field_names(v: &Value) -> Option<String> {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use cucumber::{given, then, when};
 
-use super::session::started_session_cookie;
+use super::session::{started_cookie, started_session_cookie};
 use crate::conform::world::{AuthWorld, StepFailure, StepResult};
 use crate::http::{CookieChoice, Request};
 use crate::protocol::cookie::SetCookie;
@@ -15,20 +15,7 @@ use crate::redact::redact_set_cookie;
 
 /// The cookie cache cookie the session-starting answer set.
 fn started_cache_cookie(world: &mut AuthWorld) -> Result<SetCookie, StepFailure> {
-    let name = world.cookie_name("session_data");
-    let found = world
-        .session_start
-        .as_ref()
-        .and_then(|e| e.set_cookie(&name))
-        .filter(|c| !c.value.is_empty());
-    match found {
-        Some(c) => Ok(c),
-        None => Err(world.fail(
-            "sign-in issues the cookie cache cookie (precondition)",
-            format!("a `{name}` cookie"),
-            "none was set",
-        )),
-    }
+    started_cookie(world, "session_data")
 }
 
 #[then("the response sets the cookie cache cookie with the session cookie's attributes")]

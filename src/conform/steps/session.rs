@@ -23,11 +23,12 @@ async fn get_session_anonymous(world: &mut AuthWorld) -> StepResult {
     Ok(())
 }
 
-/// The session cookie as the session-starting answer set it.
-pub(crate) fn started_session_cookie(
+/// A cookie (`session_token`, `session_data`, ...) as the session-starting answer set it.
+pub(crate) fn started_cookie(
     world: &mut AuthWorld,
+    cookie: &str,
 ) -> Result<SetCookie, crate::conform::world::StepFailure> {
-    let name = world.session_cookie_name();
+    let name = world.cookie_name(cookie);
     let found = world
         .session_start
         .as_ref()
@@ -41,6 +42,13 @@ pub(crate) fn started_session_cookie(
             "none was set",
         )),
     }
+}
+
+/// The session cookie as the session-starting answer set it.
+pub(crate) fn started_session_cookie(
+    world: &mut AuthWorld,
+) -> Result<SetCookie, crate::conform::world::StepFailure> {
+    started_cookie(world, "session_token")
 }
 
 #[when("the user asks for the session with only the session cookie")]
