@@ -25,6 +25,15 @@ Feature: Email and password accounts
     When the user asks for the session with the cookies they were given
     Then the session belongs to the user
 
+  @sign-up
+  Scenario: Emails are case-insensitive
+    When a new user signs up with a mixed-case email
+    Then the response status is 200
+    And the response body carries the email in lower case
+    When the user signs in with the email in lower case
+    Then the response status is 200
+    And the response body carries the user with the email and name given at sign-up
+
   Scenario: get-session without credentials answers null
     When a client without cookies asks for the session
     Then the response status is 200

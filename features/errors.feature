@@ -10,6 +10,20 @@ Feature: Error answers
     And the response is a JSON error with code "PASSWORD_TOO_SHORT"
     And the response sets no session cookie
 
+  @sign-up
+  Scenario: A password longer than the maximum is refused at sign-up
+    When someone signs up with a 129-character password
+    Then the response status is 400
+    And the response is a JSON error with code "PASSWORD_TOO_LONG"
+    And the response sets no session cookie
+
+  @sign-up
+  Scenario: A malformed email at sign-up is refused
+    When someone signs up with the email "not-an-email"
+    Then the response status is 400
+    And the response is a JSON error
+    And the response sets no session cookie
+
   Scenario: A sign-in without a password is refused as invalid input
     When someone signs in without a password
     Then the response status is 400

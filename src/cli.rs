@@ -121,8 +121,9 @@ pub struct ConformArgs {
     )]
     pub user_password: Option<String>,
 
-    /// The target's sign-in rate limit (requests per window); enables the @rate-limit scenarios.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// The target's sign-in rate limit (requests per 10 s window per client) for @rate-limit.
+    /// Default: Better Auth's production limit, 3; 0 declares rate limiting off (skips @rate-limit).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub rate_limit_max: Option<u32>,
 
     /// The target's session.updateAge in seconds (10 or less enables @session-refresh).
@@ -141,6 +142,9 @@ pub struct ConformArgs {
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub concurrency: u64,
 }
+
+/// Better Auth's built-in limit for /sign-in and /sign-up in production: 3 requests per 10 s.
+const DOCUMENTED_SIGN_IN_LIMIT: u32 = 3;
 
 /// Runs the program with `args` and returns its exit code.
 pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
@@ -275,8 +279,24 @@ fn apply_overrides(target: &mut Target, args: &ConformArgs) {
             password: password.clone(),
         });
     }
-    if args.rate_limit_max.is_some() {
-        target.rate_limit_max = args.rate_limit_max;
+    match args.rate_limit_max {
+        Some(0) => {
+            target.rate_limit_max = None;
+            target
+                .discovery_notes
+                .push("rate limiting declared off (--rate-limit-max 0)".into());
+        }
+        Some(max) => target.rate_limit_max = Some(max),
+        // The bundled reference reports its limit; for another server, Better Auth's documented
+        // production default applies unless the user says otherwise.
+        None if target.rate_limit_max.is_none() && args.target.is_some() => {
+            target.rate_limit_max = Some(DOCUMENTED_SIGN_IN_LIMIT);
+            target.discovery_notes.push(format!(
+                "assuming Better Auth's production sign-in rate limit, {DOCUMENTED_SIGN_IN_LIMIT} per 10 s per client \
+                 (--rate-limit-max N to change, --rate-limit-max 0 if rate limiting is off)"
+            ));
+        }
+        None => {}
     }
     if args.session_update_age.is_some() {
         target.session_update_age = args.session_update_age;

@@ -521,6 +521,89 @@ async fn a_short_password_accepted_at_sign_up_fails() {
     .await;
 }
 
+/// The maximum password length is higher than documented (the proxy cuts long passwords to 128
+/// characters, so a 129-character one is accepted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_password_accepted_at_sign_up_fails() {
+    let broken = start(&[], |_| {
+        Flaw::request(|request| {
+            if is(request, "POST", "/sign-up/email")
+                && let Some(mut body) = request_json(request)
+                && let Some(password) = body["password"].as_str().map(str::to_string)
+                && password.len() > 128
+            {
+                body["password"] = json!(password[..128].to_string());
+                set_request_json(request, &body);
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@errors",
+        "A password longer than the maximum is refused at sign-up",
+        "answers HTTP 400",
+    )
+    .await;
+}
+
+/// Sign-up does not validate the email's format (the proxy makes it valid before the server
+/// sees it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_email_accepted_at_sign_up_fails() {
+    let broken = start(&[], |_| {
+        Flaw::request(|request| {
+            if is(request, "POST", "/sign-up/email")
+                && let Some(mut body) = request_json(request)
+                && body["email"] == "not-an-email"
+            {
+                body["email"] = json!(format!(
+                    "not-an-email-{}@ba-harness.test",
+                    rand::random::<u32>()
+                ));
+                set_request_json(request, &body);
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@errors",
+        "A malformed email at sign-up is refused",
+        "answers HTTP 400",
+    )
+    .await;
+}
+
+/// Emails kept as typed: the sign-up answer carries the mixed-case address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emails_kept_in_mixed_case_fail() {
+    let broken = start(&[], |_| {
+        flaw(
+            |_| None,
+            |request, response| {
+                if is(request, "POST", "/sign-up/email")
+                    && let (Some(sent), Some(mut body)) = (request_json(request), response.json())
+                    && body["user"]["email"].is_string()
+                {
+                    body["user"]["email"] = sent["email"].clone();
+                    response.set_json(&body);
+                }
+            },
+        )
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@email-password",
+        "Emails are case-insensitive",
+        "lower case",
+    )
+    .await;
+}
+
 /// A sign-in without a password is treated as wrong credentials (401), not invalid input.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_password_answered_as_wrong_credentials_fails() {

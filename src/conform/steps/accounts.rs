@@ -73,7 +73,7 @@ pub(crate) async fn register_user(world: &mut AuthWorld) -> StepResult {
     register_answer_secrets(&exchange);
     let answer = exchange
         .json()
-        .map_err(|e| e.to_string())
+        .map_err(|e| exchange.describe_json_error(&e))
         .and_then(|body| parse_auth_answer(&body));
     match answer {
         Ok(answer) if exchange.status == 200 => {
@@ -304,5 +304,66 @@ async fn sign_in_with_email(world: &mut AuthWorld, email: String) -> StepResult 
     world
         .send(sign_in_request(&email, &stranger.password, None).cookies(CookieChoice::None))
         .await?;
+    Ok(())
+}
+
+#[when(expr = "someone signs up with the email {string}")]
+async fn sign_up_with_email(world: &mut AuthWorld, email: String) -> StepResult {
+    let mut user = TestUser::random();
+    user.email = email;
+    world.send(sign_up_request(&user)).await?;
+    world.user = Some(user);
+    Ok(())
+}
+
+#[when("a new user signs up with a mixed-case email")]
+async fn sign_up_mixed_case(world: &mut AuthWorld) -> StepResult {
+    let mut user = TestUser::random();
+    // conform-abc@ba-harness.test -> Conform-ABC@BA-Harness.TEST
+    user.email = user
+        .email
+        .replacen("conform-", "Conform-", 1)
+        .replace("@ba-harness.test", "@BA-Harness.TEST");
+    let exchange = world.send(sign_up_request(&user)).await?;
+    register_answer_secrets(&exchange);
+    if let Ok(answer) = exchange
+        .json()
+        .map_err(|e| e.to_string())
+        .and_then(|b| parse_auth_answer(&b))
+    {
+        user.id = Some(answer.user.id);
+    }
+    world.user = Some(user);
+    Ok(())
+}
+
+#[then("the response body carries the email in lower case")]
+async fn email_lower_case(world: &mut AuthWorld) -> StepResult {
+    let rule = "emails are stored in lower case";
+    let exchange = world.last_exchange()?;
+    let user = world.user()?;
+    let body = super::json_body(world, &exchange, rule)?;
+    let answer = parse_auth_answer(&body).map_err(|e| world.fail(rule, "{token, user}", e))?;
+    let expected = user.email.to_lowercase();
+    if answer.user.email != expected {
+        return Err(world.fail(
+            rule,
+            format!("user.email {expected}"),
+            format!("user.email {}", answer.user.email),
+        ));
+    }
+    Ok(())
+}
+
+#[when("the user signs in with the email in lower case")]
+async fn sign_in_lower_case(world: &mut AuthWorld) -> StepResult {
+    let user = world.user()?;
+    let exchange = world
+        .send(
+            sign_in_request(&user.email.to_lowercase(), &user.password, None)
+                .cookies(CookieChoice::None),
+        )
+        .await?;
+    register_answer_secrets(&exchange);
     Ok(())
 }

@@ -148,3 +148,14 @@ async fn error_message_is(world: &mut AuthWorld, message: String) -> StepResult 
         None => Err(world.fail(&rule, format!("\"{message}\""), "no `message` string")),
     }
 }
+
+#[then("the response is a JSON error")]
+async fn json_error_any_code(world: &mut AuthWorld) -> StepResult {
+    let rule = "errors are JSON {code, message}";
+    let exchange = world.last_exchange()?;
+    require_json_content_type(world, &exchange, rule)?;
+    let body = json_body(world, &exchange, rule)?;
+    parse_error_body(&body)
+        .map(|_| ())
+        .map_err(|e| world.fail(rule, "{\"code\":\"…\",\"message\":\"…\"}", e))
+}
