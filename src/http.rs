@@ -20,10 +20,39 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 pub enum HttpError {
     #[error("could not connect to {url}: {detail}")]
     Connect { url: String, detail: String },
-    #[error("no complete answer from {url} within {seconds} s")]
+    /// The TLS handshake failed (an untrusted or mismatched certificate, or no TLS at all).
+    #[error("the TLS handshake with {url} failed: {detail}")]
+    Tls { url: String, detail: String },
+    /// Nothing came back (not even a status line) within the timeout.
+    #[error("no answer from {url} within {seconds} s")]
     Timeout { url: String, seconds: u64 },
+    /// The status line and headers arrived, the body did not: it stalled past the timeout, or
+    /// the connection broke before it was complete (a truncated chunked or Content-Length body).
+    #[error(
+        "HTTP {status} from {url}: the headers arrived but the body {} ({received} bytes of it arrived)",
+        match timed_out_after { Some(s) => format!("was not complete within {s} s"), None => format!("was cut short: {detail}") }
+    )]
+    Body {
+        url: String,
+        status: u16,
+        received: usize,
+        /// Some(timeout in seconds) when the body stalled; None when the connection broke.
+        timed_out_after: Option<u64>,
+        detail: String,
+    },
+    /// The request could not be sent as built: a value the server handed out (a cookie, a
+    /// token) holds characters a header cannot carry.
+    #[error("could not send the request to {url}: {detail}")]
+    Unsendable { url: String, detail: String },
     #[error("request to {url} failed: {detail}")]
     Other { url: String, detail: String },
+}
+
+impl HttpError {
+    /// Whether the server answered HTTP at all (a status line arrived).
+    pub fn server_answered(&self) -> bool {
+        matches!(self, HttpError::Body { .. } | HttpError::Unsendable { .. })
+    }
 }
 
 /// A request body as the harness sends it.
@@ -152,6 +181,19 @@ impl Exchange {
 
     pub fn json(&self) -> Result<Value, serde_json::Error> {
         serde_json::from_str(&self.body)
+    }
+
+    /// What a JSON parse error of this body means, for a failure report: a body cut at
+    /// [`MAX_BODY_BYTES`] is named as such, not as a JSON syntax error.
+    pub fn describe_json_error(&self, error: &serde_json::Error) -> String {
+        if self.body_truncated {
+            format!(
+                "a body over the {} MiB the harness reads (cut there, so not complete JSON: {error})",
+                MAX_BODY_BYTES / (1024 * 1024)
+            )
+        } else {
+            format!("a body that is not JSON ({error})")
+        }
     }
 
     pub fn content_type(&self) -> Option<&str> {
@@ -326,6 +368,9 @@ impl Client {
             headers.push((n.to_ascii_lowercase(), v.clone()));
         }
 
+        if let Some(detail) = unsendable_header(&headers, &request.cookies, &self.jar) {
+            return Err(HttpError::Unsendable { url, detail });
+        }
         let mut builder = self.http.request(request.method.clone(), &url);
         for (n, v) in &headers {
             builder = builder.header(n, v);
@@ -370,7 +415,20 @@ impl Client {
             .collect();
         let mut bytes: Vec<u8> = Vec::new();
         let mut truncated = false;
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(&url, e))? {
+        loop {
+            let chunk = match response.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(HttpError::Body {
+                        url,
+                        status,
+                        received: bytes.len(),
+                        timed_out_after: e.is_timeout().then_some(self.endpoint.timeout.as_secs()),
+                        detail: error_chain(&e),
+                    });
+                }
+            };
             let room = MAX_BODY_BYTES.saturating_sub(bytes.len());
             if chunk.len() > room {
                 bytes.extend_from_slice(&chunk[..room]);
@@ -411,6 +469,11 @@ impl Client {
                 url: url.to_string(),
                 seconds: self.endpoint.timeout.as_secs(),
             }
+        } else if error.is_connect() && is_tls_failure(url, &detail) {
+            HttpError::Tls {
+                url: url.to_string(),
+                detail,
+            }
         } else if error.is_connect() {
             HttpError::Connect {
                 url: url.to_string(),
@@ -423,6 +486,53 @@ impl Client {
             }
         }
     }
+}
+
+/// Whether a connect error is the TLS handshake's (rustls words: "invalid peer certificate",
+/// "received fatal alert", "received corrupt message" for plain HTTP on an https URL).
+fn is_tls_failure(url: &str, detail: &str) -> bool {
+    let lower = detail.to_ascii_lowercase();
+    url.starts_with("https:")
+        && ["certificate", "tls", "handshake", "alert", "corrupt message", "peer is"]
+            .iter()
+            .any(|w| lower.contains(w))
+}
+
+/// Why a request cannot be sent as built, naming the header or cookie (never its value): a
+/// header value must not hold control characters. Values the harness copies from a response
+/// body into a Cookie or Authorization header could (a token with a newline in it).
+fn unsendable_header(
+    headers: &[(String, String)],
+    choice: &CookieChoice,
+    jar: &BTreeMap<String, String>,
+) -> Option<String> {
+    let sendable = |v: &str| reqwest::header::HeaderValue::from_str(v).is_ok();
+    let (name, _) = headers.iter().find(|(_, v)| !sendable(v))?;
+    if name != "cookie" {
+        return Some(format!(
+            "the {name} header would hold control characters (from a value the server sent)"
+        ));
+    }
+    let bad = |pairs: &mut dyn Iterator<Item = (&String, &String)>| -> Vec<String> {
+        pairs
+            .filter(|(n, v)| !sendable(n) || !sendable(v))
+            .map(|(n, _)| format!("`{n}`"))
+            .collect()
+    };
+    let names = match choice {
+        CookieChoice::Jar => bad(&mut jar.iter()),
+        CookieChoice::Exactly(pairs) => bad(&mut pairs.iter().map(|(n, v)| (n, v))),
+        CookieChoice::None => Vec::new(),
+    };
+    Some(format!(
+        "cookie {} holds control characters, which a Cookie header cannot carry (RFC 6265 \
+         cookie values are visible ASCII)",
+        if names.is_empty() {
+            "(unknown)".to_string()
+        } else {
+            names.join(", ")
+        }
+    ))
 }
 
 fn join_cookies<'a>(pairs: impl Iterator<Item = (&'a String, &'a String)>) -> Option<String> {

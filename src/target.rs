@@ -149,6 +149,9 @@ impl Target {
             Client::new(self.endpoint()).map_err(|e| HarnessError::Usage(e.to_string()))?;
         match client.send(Request::get("/get-session")).await {
             Ok(_) => Ok(()),
+            // A status line arrived: the server answers HTTP, however badly. The scenarios say
+            // what is wrong with the answers (a stalled or truncated body, ...).
+            Err(e) if e.server_answered() => Ok(()),
             Err(HttpError::Connect { url, detail }) => Err(HarnessError::Unreachable {
                 cause: format!("nothing accepted a connection at {url} ({detail})"),
                 fix: "start the server, or check --target (scheme, host and port) and --base-path"
@@ -156,11 +159,23 @@ impl Target {
             }),
             Err(HttpError::Timeout { url, seconds }) => Err(HarnessError::Unreachable {
                 cause: format!(
-                    "{url} accepted the connection but sent no complete answer within {seconds} s"
+                    "{url} accepted the connection but sent no answer within {seconds} s"
                 ),
                 fix: "check that the server is healthy, or raise --timeout".into(),
             }),
-            Err(HttpError::Other { url, detail }) => Err(HarnessError::Unreachable {
+            Err(HttpError::Tls { url, detail }) => Err(HarnessError::Unreachable {
+                cause: format!("the TLS handshake with {url} failed ({detail})"),
+                fix: if detail.to_ascii_lowercase().contains("certificate") {
+                    "the server's certificate is not trusted or not valid for that host: for a \
+                     private CA give its certificate with --ca-cert FILE (PEM); otherwise fix the \
+                     certificate (it must chain to a trusted root and name the host in --target)"
+                        .into()
+                } else {
+                    "check that the target serves https on that port (or use http://)".into()
+                },
+            }),
+            Err(HttpError::Body { url, detail, .. } | HttpError::Unsendable { url, detail })
+            | Err(HttpError::Other { url, detail }) => Err(HarnessError::Unreachable {
                 cause: format!("the request to {url} failed: {detail}"),
                 fix: "check --target (for https: the certificate must be valid for that host)"
                     .into(),

@@ -119,8 +119,48 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     check_features_dir(&options.features)?;
     let tag_filter = options.tags.as_deref().map(parse_tags).transpose()?;
     let deviations = crate::deviations::load(&options.deviations)?;
-    target.check_reachable().await?;
-    crate::discovery::discover(&mut target).await?;
+    // --run-timeout bounds everything that talks to the target: the reachability probe and
+    // discovery (several requests, each up to --timeout) as well as the scenarios.
+    let deadline = tokio::time::Instant::now() + options.run_timeout;
+    let started = Instant::now();
+    let run_secs = options.run_timeout.as_secs();
+    match tokio::time::timeout_at(deadline, target.check_reachable()).await {
+        Ok(reachable) => reachable?,
+        Err(_) => {
+            return Err(HarnessError::Unreachable {
+                cause: format!(
+                    "{} sent no answer within --run-timeout ({run_secs} s)",
+                    target.auth_url()
+                ),
+                fix: "check that the server is healthy, or raise --run-timeout".into(),
+            });
+        }
+    }
+    if tokio::time::timeout_at(deadline, crate::discovery::discover(&mut target))
+        .await
+        .is_err()
+    {
+        let failure = StepFailure {
+            rule: "the run finishes within --run-timeout".into(),
+            expected: format!("capability discovery to finish within {run_secs} s"),
+            actual: "discovery was still waiting for the target when the run timed out \
+                     (each request may take up to --timeout); no scenario was run"
+                .into(),
+            exchange: None,
+        };
+        return Ok(RunReport::new(
+            target.description.clone(),
+            started.elapsed().as_millis(),
+            options.strict,
+            vec![ScenarioOutcome::failed(
+                "Capability discovery",
+                "The target's capabilities are discovered",
+                "(discovery)".into(),
+                Vec::new(),
+                failure,
+            )],
+        ));
+    }
     println!(
         "capabilities: {}",
         target
@@ -134,7 +174,6 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
         println!("  note: {note}");
     }
 
-    let started = Instant::now();
     let description = target.description.clone();
     let capabilities = target.capabilities.clone();
     set_current(Some(Arc::new(RunContext { target })));
@@ -246,7 +285,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     };
 
     let run = cucumber.filter_run(options.features.clone(), filter);
-    let parsing_errors = match tokio::time::timeout(options.run_timeout, run).await {
+    let parsing_errors = match tokio::time::timeout_at(deadline, run).await {
         Ok(writer) => {
             use cucumber::writer::Stats as _;
             writer.parsing_errors()
@@ -269,6 +308,22 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                             options.run_timeout.as_secs()
                         ),
                         actual: "it was still running when the run timed out".into(),
+                        exchange: None,
+                    },
+                ));
+            }
+            // A run that timed out before any scenario was even listed still fails: a timed-out
+            // run must never read as "nothing failed".
+            if all.iter().all(|o| matches!(o.verdict, Verdict::Skipped { .. })) {
+                all.push(ScenarioOutcome::failed(
+                    "Scenario run",
+                    "The scenarios run",
+                    "(run)".into(),
+                    Vec::new(),
+                    StepFailure {
+                        rule: "the run finishes within --run-timeout".into(),
+                        expected: format!("the scenarios to run within {run_secs} s"),
+                        actual: "the run timed out before any scenario finished".into(),
                         exchange: None,
                     },
                 ));

@@ -203,8 +203,16 @@ impl AuthWorld {
     }
 
     fn transport_failure(&mut self, what: &str, error: HttpError) -> StepFailure {
+        let rule = match &error {
+            HttpError::Body { .. } => format!("the server answers {what} with a complete body"),
+            HttpError::Unsendable { .. } => format!(
+                "{what} can be sent: what the server hands out fits in a header (no control characters)"
+            ),
+            HttpError::Tls { .. } => format!("the TLS handshake for {what} succeeds"),
+            _ => format!("the server answers {what}"),
+        };
         let failure = StepFailure {
-            rule: format!("the server answers {what}"),
+            rule,
             expected: "a complete HTTP response".into(),
             actual: scrub_text(&error.to_string()),
             exchange: None,

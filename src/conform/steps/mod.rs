@@ -32,7 +32,8 @@ pub(crate) fn json_body(
             rule,
             "a JSON body",
             format!(
-                "a body that is not JSON ({e}); content-type {}",
+                "{}; content-type {}",
+                exchange.describe_json_error(&e),
                 exchange.content_type().unwrap_or("absent")
             ),
         )),
