@@ -53,6 +53,11 @@ pub struct ConformArgs {
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
 
+    /// A Next.js app that mounts the target's Better Auth (nextCookies, server actions, proxy.ts):
+    /// runs the @next-app scenarios against it.
+    #[arg(long, value_name = "URL")]
+    pub next_app: Option<String>,
+
     /// Where Better Auth is mounted on the target.
     #[arg(long, value_name = "PATH", default_value = "/api/auth")]
     pub base_path: String,
@@ -231,6 +236,11 @@ async fn conform_command(args: ConformArgs) -> Result<i32, HarnessError> {
         }
     };
     apply_overrides(&mut target, &args);
+    if let Some(app) = &args.next_app {
+        target.next_app = Some(url::Url::parse(app).map_err(|e| {
+            HarnessError::Usage(format!("--next-app `{app}` is not a URL ({e})"))
+        })?);
+    }
     if let Some(pem) = ca_pem {
         target.ca_pem = Some(std::sync::Arc::new(pem));
     }

@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod error;
 pub mod http;
 pub mod load;
+pub mod next;
 pub mod protocol;
 pub mod redact;
 pub mod reference;

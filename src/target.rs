@@ -45,6 +45,8 @@ pub struct Target {
     pub openid_configuration: Option<serde_json::Value>,
     /// What discovery found or could not find, for the report header.
     pub discovery_notes: Vec<String>,
+    /// The Next.js app that mounts this Better Auth (`--next-app`, or the bundled one), for @next-app.
+    pub next_app: Option<Url>,
     /// A private CA (PEM) the target's certificate chains to (--ca-cert, or the bundled https CA).
     pub ca_pem: Option<std::sync::Arc<String>>,
 }
@@ -93,6 +95,7 @@ impl Target {
             openid_configuration: None,
             discovery_notes: Vec::new(),
             ca_pem: None,
+            next_app: None,
         })
     }
 
@@ -121,6 +124,9 @@ impl Target {
         }
         if self.rate_limit_max.is_some() {
             self.capabilities.insert("rate-limit".into());
+        }
+        if self.next_app.is_some() {
+            self.capabilities.insert("next-app".into());
         }
         if self
             .session_update_age

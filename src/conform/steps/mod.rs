@@ -6,6 +6,7 @@ pub mod bearer;
 pub mod cache;
 pub mod cookies;
 pub mod jwt;
+pub mod nextjs;
 pub mod oauth;
 pub mod origin;
 pub mod rate_limit;
