@@ -3,7 +3,12 @@ Feature: OAuth 2.1 / OIDC provider: RP-initiated logout (end session)
   GET <end_session_endpoint>?id_token_hint=…&post_logout_redirect_uri=…&state=… ends the
   session the ID token names: the answer redirects to the registered post_logout_redirect_uri
   with the same state, clears the session cookies, and the old session cookie is no session
-  afterwards. A post_logout_redirect_uri that is not registered is never redirected to.
+  afterwards. A post_logout_redirect_uri that is not registered is never redirected to. A
+  request whose ID token does not belong to the session of the user-agent (here: it carries
+  no session at all) must not log the user out before the End-User confirms (OIDC
+  RP-Initiated Logout 1.0 §2).
+  Known deviation of Better Auth 1.7.25 / oauth-provider 1.7.5 (known-deviations.toml): the
+  id_token_hint alone, with no session cookie, ends the hinted session without asking.
   Needs a client with end session enabled and its registered post_logout_redirect_uri
   (--post-logout-redirect-uri; the bundled reference seeds one).
 
@@ -38,3 +43,11 @@ Feature: OAuth 2.1 / OIDC provider: RP-initiated logout (end session)
     And the OAuth client has exchanged the code for tokens
     When end session is requested with an unregistered post_logout_redirect_uri
     Then end session does not redirect to the unregistered post_logout_redirect_uri
+
+  @oauth-client @end-session @oauth-end-session
+  Scenario: End session without the user's session asks the End-User before logging out
+    Given a signed-in user
+    And the user has authorized the OAuth client
+    And the OAuth client has exchanged the code for tokens
+    When end session is requested with the ID token but without the user's session cookie
+    Then the user's session survives until the End-User confirms the logout

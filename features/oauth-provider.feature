@@ -6,7 +6,9 @@ Feature: OAuth 2.1 / OIDC provider: discovery and authorization
   must use: with a session, authorize redirects to the consent page with a signed copy of the
   request; without one, to the login page, whose sign-in carries that signed query onward.
   Consent sends the user back to the registered redirect_uri with a code, the state exactly as
-  sent, and iss (RFC 9207). Errors never go to a redirect_uri that is not registered.
+  sent, and iss (RFC 9207); a denied consent sends it back with error=access_denied and no code.
+  prompt=none never shows a page: without a session the answer is error=login_required at the
+  redirect_uri. Errors never go to a redirect_uri that is not registered.
   Every scenario signs up its own user and uses the target's public PKCE client (--client-id,
   --redirect-uri; the bundled reference seeds one that needs consent).
 
@@ -89,3 +91,15 @@ Feature: OAuth 2.1 / OIDC provider: discovery and authorization
     Given a signed-in user
     When the OAuth client asks to authorize the user with an unregistered redirect_uri
     Then the authorization server never redirects to the unregistered redirect_uri
+
+  @oauth-client @oauth-authorize
+  Scenario: Authorize with prompt=none and no session answers login_required to the client
+    When the OAuth client sends a user without a session to the authorization endpoint with prompt=none
+    Then the authorization server answers login_required at the redirect URI with the state
+
+  @oauth-client @oauth-authorize
+  Scenario: Denied consent answers access_denied to the client without a code
+    Given a signed-in user
+    When the OAuth client sends the user to the authorization endpoint with PKCE S256
+    And the user denies consent on the consent page
+    Then the authorization server answers access_denied at the redirect URI with the state and no code

@@ -158,7 +158,7 @@ fn assert_all_pass_or_known(run: &ConformRun) {
         .cloned()
         .unwrap_or_default();
     assert!(
-        scenarios.len() >= 39,
+        scenarios.len() >= 45,
         "only {} OAuth scenarios ran:\n{}",
         scenarios.len(),
         run.output
@@ -643,6 +643,48 @@ async fn authorize_that_sends_errors_to_an_unregistered_redirect_uri() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_shows_the_login_page_for_prompt_none() {
+    // The proxy drops prompt=none: the server sends the session-less user to its login page.
+    let flaw = Flaw::request(|req| {
+        if is(req, "/oauth2/authorize") && query_value(req, "prompt").as_deref() == Some("none") {
+            let mut q = query(req);
+            q.retain(|(n, _)| n != "prompt");
+            set_query(req, &q);
+        }
+        None
+    });
+    let broken = BrokenReference::start(flaw, &[]).await;
+    let scenario = "Authorize with prompt=none and no session answers login_required to the client";
+    let run = assert_breaks(&broken, scenario, "prompt=none and no session").await;
+    let actual = run.scenario(scenario).unwrap()["actual"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(actual.contains("/login"), "{actual}");
+    broken.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_that_grants_what_the_user_denied() {
+    let flaw = Flaw::request(|req| {
+        if is(req, "/oauth2/consent")
+            && let Ok(mut body) = serde_json::from_slice::<Value>(&req.body)
+            && body.get("accept") == Some(&Value::Bool(false))
+        {
+            body["accept"] = Value::Bool(true);
+            req.body = serde_json::to_vec(&body).unwrap();
+        }
+        None
+    });
+    breaks(
+        flaw,
+        "Denied consent answers access_denied to the client without a code",
+        "the user denies consent",
+    )
+    .await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Token endpoint
 
@@ -813,6 +855,78 @@ async fn token_endpoint_that_ignores_the_redirect_uri() {
         },
         "The token endpoint refuses a redirect_uri that differs from the authorization request",
         "redirect_uri differs",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoint_that_lets_another_client_redeem_a_code() {
+    // The proxy hands the server the client the code was issued to, whoever presents it.
+    breaks_with(
+        |broken| {
+            let issued_to = broken
+                .server
+                .ready
+                .client_id
+                .clone()
+                .expect("the reference's client_id");
+            Flaw::request(move |req| {
+                if is(req, "/oauth2/token")
+                    && form_value(req, "grant_type").as_deref() == Some("authorization_code")
+                {
+                    let mut pairs = form(req);
+                    for (n, v) in pairs.iter_mut() {
+                        if n == "client_id" {
+                            *v = issued_to.clone();
+                        }
+                    }
+                    set_form(req, &pairs);
+                }
+                None
+            })
+        },
+        "An authorization code is bound to the client it was issued to",
+        "bound to the client it was issued to",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revocation and introspection
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_that_only_pretends() {
+    // The proxy answers the revocation like the server would (200, empty body) without asking it.
+    let flaw = Flaw::request(|req| {
+        is(req, "/oauth2/revoke").then(|| ProxyResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Vec::new(),
+        })
+    });
+    breaks(
+        flaw,
+        "A revoked refresh token is refused",
+        "revoking a refresh token answers 200 and invalidates it",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn introspection_for_a_client_without_credentials() {
+    let flaw = Flaw::response(|req, resp| {
+        if is(req, "/oauth2/introspect") && resp.status == 401 {
+            let client_id = form_value(req, "client_id").unwrap_or_default();
+            *resp = json_response(
+                200,
+                json!({"active": true, "client_id": client_id, "scope": "openid", "token_type": "Bearer"}),
+            );
+        }
+    });
+    breaks(
+        flaw,
+        "Introspection refuses a client without credentials",
+        "introspection requires client authentication",
     )
     .await;
 }
@@ -1134,4 +1248,72 @@ async fn end_session_that_redirects_anywhere() {
         "never redirects to a post_logout_redirect_uri that is not registered",
     )
     .await;
+}
+
+/// A logout confirmation page, as the reference serves it when no id_token_hint is given (E31).
+fn confirmation_page() -> ProxyResponse {
+    ProxyResponse {
+        status: 200,
+        headers: vec![
+            ("content-type".into(), "text/html; charset=utf-8".into()),
+            ("cache-control".into(), "no-store".into()),
+        ],
+        body: b"<!doctype html><title>Confirm logout</title><form method=\"post\" action=\"/api/auth/oauth2/end-session/confirm\"><button name=\"action\" value=\"confirm\">Confirm logout</button></form>".to_vec(),
+    }
+}
+
+fn end_session_without_cookie(req: &ProxyRequest) -> bool {
+    is(req, "/oauth2/end-session") && req.header("cookie").is_none()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_session_that_asks_only_after_logging_out() {
+    let scenario = "End session without the user's session asks the End-User before logging out";
+    let broken = BrokenReference::start(Flaw::none(), &[]).await;
+
+    // The reference logs out without asking: the listed known deviation, not a failure.
+    let one = OneScenario::new(scenario);
+    let run = run_oauth(&broken, Some(&one.dir), "@oauth-provider").await;
+    assert_eq!(
+        run.scenario(scenario).unwrap()["status"],
+        "deviation",
+        "{}",
+        run.output
+    );
+
+    // A conforming OP: the request without the user's session gets a confirmation page and
+    // ends nothing, and the scenario passes.
+    broken.proxy.set_flaw(Flaw::request(|req| {
+        end_session_without_cookie(req).then(confirmation_page)
+    }));
+    let run = run_oauth(&broken, Some(&one.dir), "@oauth-provider").await;
+    assert_eq!(
+        run.scenario(scenario).unwrap()["status"],
+        "passed",
+        "{}",
+        run.output
+    );
+
+    // The flaw: the same confirmation page, but the server has already ended the session. That
+    // is a failure, not the listed deviation.
+    broken.proxy.set_flaw(Flaw::response(|req, resp| {
+        if end_session_without_cookie(req) {
+            *resp = confirmation_page();
+        }
+    }));
+    let run = assert_breaks(
+        &broken,
+        scenario,
+        "asks the End-User to confirm before logging out",
+    )
+    .await;
+    let actual = run.scenario(scenario).unwrap()["actual"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        actual.contains("although end session answered HTTP 200"),
+        "{actual}"
+    );
+    broken.server.stop().await;
 }

@@ -42,6 +42,12 @@ pub struct Discovery {
     pub userinfo_endpoint: Option<String>,
     pub jwks_uri: Option<String>,
     pub end_session_endpoint: Option<String>,
+    /// RFC 7591 §3 (present when dynamic client registration is open).
+    pub registration_endpoint: Option<String>,
+    /// RFC 7662 §2 (RFC 8414 §2).
+    pub introspection_endpoint: Option<String>,
+    /// RFC 7009 §2 (RFC 8414 §2).
+    pub revocation_endpoint: Option<String>,
     pub code_challenge_methods_supported: Option<Vec<String>>,
     pub response_types_supported: Option<Vec<String>>,
     pub id_token_signing_alg_values_supported: Option<Vec<String>>,
@@ -85,6 +91,9 @@ pub fn parse_discovery(doc: &Value) -> Result<Discovery, String> {
         userinfo_endpoint: string_field(doc, "userinfo_endpoint")?,
         jwks_uri: string_field(doc, "jwks_uri")?,
         end_session_endpoint: string_field(doc, "end_session_endpoint")?,
+        registration_endpoint: string_field(doc, "registration_endpoint")?,
+        introspection_endpoint: string_field(doc, "introspection_endpoint")?,
+        revocation_endpoint: string_field(doc, "revocation_endpoint")?,
         code_challenge_methods_supported: string_list(doc, "code_challenge_methods_supported")?,
         response_types_supported: string_list(doc, "response_types_supported")?,
         id_token_signing_alg_values_supported: string_list(
@@ -421,6 +430,99 @@ pub fn refresh_form(refresh_token: &str, client_id: &str) -> Vec<(String, String
         ("refresh_token".into(), refresh_token.into()),
         ("client_id".into(), client_id.into()),
     ]
+}
+
+/// The form of a token revocation by a public client (RFC 7009 §2.1): the token, its
+/// `token_type_hint`, and the client_id a public client identifies itself with.
+pub fn revocation_form(
+    token: &str,
+    token_type_hint: &str,
+    client_id: &str,
+) -> Vec<(String, String)> {
+    vec![
+        ("token".into(), token.into()),
+        ("token_type_hint".into(), token_type_hint.into()),
+        ("client_id".into(), client_id.into()),
+    ]
+}
+
+/// The form of an introspection request from a client that names itself by client_id and
+/// presents no credentials (RFC 7662 §2.1).
+pub fn introspection_form(token: &str, client_id: &str) -> Vec<(String, String)> {
+    vec![
+        ("token".into(), token.into()),
+        ("token_type_hint".into(), "access_token".into()),
+        ("client_id".into(), client_id.into()),
+    ]
+}
+
+/// The registration metadata of a public PKCE client (RFC 7591 §2): no secret, the code flow,
+/// and `application_type: native`, which lets a loopback http redirect_uri through (OIDC
+/// Registration §2; Better Auth refuses http for `web` clients).
+pub fn public_client_registration(client_name: &str, redirect_uri: &str) -> Value {
+    serde_json::json!({
+        "client_name": client_name,
+        "redirect_uris": [redirect_uri],
+        "token_endpoint_auth_method": "none",
+        "application_type": "native",
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+    })
+}
+
+/// An authorization error response at the client (RFC 6749 §4.1.2.1): `error` is `expected`,
+/// the `state` that was sent comes back exactly once, and no `code` is issued.
+pub fn check_error_response(
+    params: &RedirectParams,
+    expected: &str,
+    sent_state: Option<&str>,
+) -> Result<(), String> {
+    if params.code().is_some() {
+        return Err(format!("a code was issued: {}", params.describe()));
+    }
+    match params.error() {
+        None => return Err(format!("no `error` parameter: {}", params.describe())),
+        Some(e) if e != expected => {
+            return Err(match params.error_description() {
+                Some(d) => format!("error={e} ({d:?})"),
+                None => format!("error={e}"),
+            });
+        }
+        Some(_) => {}
+    }
+    if let Some(sent) = sent_state {
+        match params.all("state").as_slice() {
+            [one] if *one == sent => {}
+            [] => return Err(format!("error={expected} without the state")),
+            found => return Err(format!("error={expected} with state {found:?}")),
+        }
+    }
+    Ok(())
+}
+
+/// The token endpoint's answer to a code presented by a client it was not issued to (RFC 6749
+/// §4.1.3, §5.2): 400 invalid_grant, or invalid_client (400 or 401). Never tokens.
+pub fn check_foreign_code_refused(status: u16, body: &Value) -> Result<(), String> {
+    match parse_oauth_error(body) {
+        Ok(e) if status == 400 && e.error == "invalid_grant" => Ok(()),
+        Ok(e) if matches!(status, 400 | 401) && e.error == "invalid_client" => Ok(()),
+        _ => Err(describe_token_answer(status, body)),
+    }
+}
+
+/// The introspection endpoint's answer to a client without credentials (RFC 7662 §2.1: the
+/// endpoint requires authorization; §2.3: invalid client credentials get 401 as in RFC 6749
+/// §5.2): 401 invalid_client, and nothing about the token.
+pub fn check_introspection_refused(status: u16, body: &Value) -> Result<(), String> {
+    if let Some(active) = body.get("active") {
+        return Err(format!(
+            "HTTP {status} with active: {active}: the token was introspected for a client without credentials"
+        ));
+    }
+    match parse_oauth_error(body) {
+        Ok(e) if status == 401 && e.error == "invalid_client" => Ok(()),
+        _ => Err(describe_token_answer(status, body)),
+    }
 }
 
 /// A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
@@ -769,6 +871,104 @@ mod tests {
             "authorization_response_iss_parameter_supported": true,
             "id_token_signing_alg_values_supported": ["EdDSA"]
         })
+    }
+
+    #[test]
+    fn optional_endpoints_are_read() {
+        let mut doc = reference_discovery();
+        doc["revocation_endpoint"] = json!("http://127.0.0.1:3000/api/auth/oauth2/revoke");
+        doc["introspection_endpoint"] = json!("http://127.0.0.1:3000/api/auth/oauth2/introspect");
+        let d = parse_discovery(&doc).unwrap();
+        assert_eq!(
+            d.revocation_endpoint.as_deref(),
+            Some("http://127.0.0.1:3000/api/auth/oauth2/revoke")
+        );
+        assert!(d.introspection_endpoint.is_some());
+        assert_eq!(d.registration_endpoint, None);
+        doc["registration_endpoint"] = json!(1);
+        assert!(
+            parse_discovery(&doc)
+                .unwrap_err()
+                .contains("registration_endpoint")
+        );
+    }
+
+    #[test]
+    fn error_responses_at_the_client() {
+        let base = "http://127.0.0.1:3000/api/auth/oauth2/authorize";
+        // Reference transcript O60 (prompt=none without a session).
+        let ok = RedirectParams::parse(
+            "http://127.0.0.1:4000/callback?error=login_required&error_description=authentication+required&state=st-1&iss=http%3A%2F%2F127.0.0.1%3A3000%2Fapi%2Fauth",
+            base,
+        )
+        .unwrap();
+        check_error_response(&ok, "login_required", Some("st-1")).unwrap();
+        let e = check_error_response(&ok, "access_denied", Some("st-1")).unwrap_err();
+        assert!(e.contains("error=login_required"), "{e}");
+        let e = check_error_response(&ok, "login_required", Some("other")).unwrap_err();
+        assert!(e.contains("state [\"st-1\"]"), "{e}");
+        let no_state =
+            RedirectParams::parse("http://127.0.0.1:4000/callback?error=access_denied", base)
+                .unwrap();
+        let e = check_error_response(&no_state, "access_denied", Some("st-1")).unwrap_err();
+        assert!(e.contains("without the state"), "{e}");
+        let code = RedirectParams::parse(
+            "http://127.0.0.1:4000/callback?code=abc&error=access_denied&state=st-1",
+            base,
+        )
+        .unwrap();
+        let e = check_error_response(&code, "access_denied", Some("st-1")).unwrap_err();
+        assert!(e.contains("a code was issued") && !e.contains("abc"), "{e}");
+        let nothing =
+            RedirectParams::parse("http://127.0.0.1:4000/callback?state=st-1", base).unwrap();
+        assert!(
+            check_error_response(&nothing, "access_denied", Some("st-1"))
+                .unwrap_err()
+                .contains("no `error`")
+        );
+    }
+
+    #[test]
+    fn a_code_of_another_client_must_be_refused() {
+        // Reference: {"error_description":"invalid client_id","error":"invalid_grant"}.
+        let grant = json!({"error": "invalid_grant", "error_description": "invalid client_id"});
+        check_foreign_code_refused(400, &grant).unwrap();
+        check_foreign_code_refused(401, &json!({"error": "invalid_client"})).unwrap();
+        check_foreign_code_refused(400, &json!({"error": "invalid_client"})).unwrap();
+        assert!(check_foreign_code_refused(401, &grant).is_err());
+        assert!(check_foreign_code_refused(400, &json!({"error": "invalid_request"})).is_err());
+        let e = check_foreign_code_refused(
+            200,
+            &json!({"access_token": "a", "token_type": "Bearer", "id_token": "x"}),
+        )
+        .unwrap_err();
+        assert!(e.contains("HTTP 200 with tokens"), "{e}");
+    }
+
+    #[test]
+    fn introspection_without_credentials_must_be_refused() {
+        // Reference transcript O45.
+        let refused =
+            json!({"error_description": "missing required credentials", "error": "invalid_client"});
+        check_introspection_refused(401, &refused).unwrap();
+        assert!(check_introspection_refused(400, &refused).is_err());
+        let e = check_introspection_refused(200, &json!({"active": true, "sub": "u"})).unwrap_err();
+        assert!(e.contains("active: true"), "{e}");
+        let e = check_introspection_refused(200, &json!({"active": false})).unwrap_err();
+        assert!(e.contains("active: false"), "{e}");
+    }
+
+    #[test]
+    fn revocation_and_introspection_forms() {
+        let form = revocation_form("rt", "refresh_token", "cid");
+        assert!(form.contains(&("token".into(), "rt".into())));
+        assert!(form.contains(&("token_type_hint".into(), "refresh_token".into())));
+        assert!(form.contains(&("client_id".into(), "cid".into())));
+        let form = introspection_form("at", "cid");
+        assert!(!form.iter().any(|(n, _)| n == "client_secret"));
+        let body = public_client_registration("x", "http://127.0.0.1:4000/callback");
+        assert_eq!(body["token_endpoint_auth_method"], "none");
+        assert_eq!(body["redirect_uris"][0], "http://127.0.0.1:4000/callback");
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! Steps for the OAuth 2.1 / OIDC provider: discovery, authorize + PKCE, consent, tokens, the
-//! ID token, userinfo, refresh rotation, end session.
+//! ID token, userinfo, refresh rotation, revocation, introspection, end session.
+//!
+//! The client-binding scenario needs a second client: it is registered once per run through
+//! the discovery registration_endpoint (RFC 7591), never per scenario.
 //!
 //! Endpoints come from the discovery document (never hard-coded), except Better Auth's consent
 //! endpoint (`/oauth2/consent`), which discovery does not name. The client is the public PKCE
@@ -16,12 +19,13 @@ use crate::http::{Body, Client, CookieChoice, Exchange, Request};
 use crate::protocol::cookie::SetCookie;
 use crate::protocol::oauth::{
     AuthorizeHop, AuthorizeRequest, Discovery, IdTokenClaims, RedirectParams, TokenResponse,
-    cache_control_has_no_store, check_at_hash, check_endpoints, check_id_token_aud,
-    check_id_token_iss, check_id_token_nonce, check_id_token_times, check_issuer,
-    check_pkce_methods, check_response_types, classify_hop, code_exchange_form,
-    describe_token_answer, end_session_url, expected_issuer, parse_discovery,
-    parse_id_token_claims, parse_json_redirect, parse_oauth_error, parse_token_response,
-    parse_www_authenticate, path_on_origin, refresh_form,
+    cache_control_has_no_store, check_at_hash, check_endpoints, check_error_response,
+    check_foreign_code_refused, check_id_token_aud, check_id_token_iss, check_id_token_nonce,
+    check_id_token_times, check_introspection_refused, check_issuer, check_pkce_methods,
+    check_response_types, classify_hop, code_exchange_form, describe_token_answer, end_session_url,
+    expected_issuer, introspection_form, parse_discovery, parse_id_token_claims,
+    parse_json_redirect, parse_oauth_error, parse_token_response, parse_www_authenticate,
+    path_on_origin, public_client_registration, refresh_form, revocation_form,
 };
 use crate::protocol::pkce::PkcePair;
 use crate::redact::{SecretRegistry, redact_set_cookie};
@@ -83,6 +87,14 @@ const RULE_END_SESSION_COOKIES: &str = "end session clears every cookie of the s
 const RULE_END_SESSION_ENDS: &str =
     "after end session, get-session with the old session cookie answers null";
 const RULE_END_SESSION_UNREGISTERED: &str = "end session never redirects to a post_logout_redirect_uri that is not registered (OIDC RP-Initiated Logout §3)";
+const RULE_PROMPT_NONE: &str = "an authorization request with prompt=none and no session is answered at the redirect_uri with error=login_required and the state, never with a login page (OIDC Core §3.1.2.1, §3.1.2.6; RFC 6749 §4.1.2.1)";
+const RULE_CONSENT_DENIED: &str = "when the user denies consent, the authorization server redirects to the redirect_uri with error=access_denied and the state, and issues no code (RFC 6749 §4.1.2.1)";
+const RULE_REVOKED_REFRESH: &str = "revoking a refresh token answers 200 and invalidates it at once: a refresh with it is then refused with 400 invalid_grant (RFC 7009 §2.1-2.2)";
+const RULE_INTROSPECTION_AUTH: &str = "introspection requires client authentication: a client that sends only its client_id is refused with 401 invalid_client and learns nothing about the token (RFC 7662 §2.1, §2.3)";
+const RULE_CODE_BOUND_TO_CLIENT: &str = "an authorization code is bound to the client it was issued to: an exchange by another client is refused with invalid_grant or invalid_client (RFC 6749 §4.1.3, §5.2)";
+const RULE_END_SESSION_CONFIRM: &str = "end session with an id_token_hint from a request that carries no session of the user asks the End-User to confirm before logging out: the session survives the request (OIDC RP-Initiated Logout 1.0 §2)";
+/// Fragment of the failure's `actual` when the OP logs out without asking (known-deviations.toml).
+const ENDED_WITHOUT_ASKING: &str = "the session was ended without asking the End-User";
 
 /// One hop of an authorization: the exchange and where it led (None: it led nowhere).
 #[derive(Clone)]
@@ -114,6 +126,9 @@ pub struct OAuthState {
     unregistered_redirect_uri: Option<String>,
     /// The state sent with end session.
     logout_state: Option<String>,
+    /// The refresh token the client revoked, and the revocation endpoint's answer.
+    revoked_refresh_token: Option<String>,
+    revocation: Option<Exchange>,
 }
 
 impl std::fmt::Debug for OAuthState {
@@ -449,6 +464,11 @@ fn has_session_cookie(world: &AuthWorld) -> bool {
 /// Posts the consent page's signed query back with accept:true (the session cookie and
 /// Origin go along).
 async fn grant_consent(world: &mut AuthWorld) -> StepResult {
+    answer_consent(world, true).await
+}
+
+/// Posts the consent page's signed query back with the user's answer.
+async fn answer_consent(world: &mut AuthWorld, accept: bool) -> StepResult {
     let Some(Hop {
         hop: Some(AuthorizeHop::Interaction(page)),
         ..
@@ -468,7 +488,7 @@ async fn grant_consent(world: &mut AuthWorld) -> StepResult {
         world,
         Request::post_json(
             CONSENT_PATH,
-            json!({"accept": true, "oauth_query": page.raw_query()}),
+            json!({"accept": accept, "oauth_query": page.raw_query()}),
         ),
     )
     .await?;
@@ -1118,6 +1138,74 @@ async fn never_redirects_unregistered(world: &mut AuthWorld) -> StepResult {
     Ok(())
 }
 
+#[when(
+    "the OAuth client sends a user without a session to the authorization endpoint with prompt=none"
+)]
+async fn authorize_prompt_none(world: &mut AuthWorld) -> StepResult {
+    let client = client_config(world)?;
+    let pkce = PkcePair::generate();
+    let mut request = standard_request(&client, Some(&pkce));
+    request.extra.push(("prompt".into(), "none".into()));
+    // A user-agent with no session: nothing in the jar, nothing sent.
+    world.client.clear_cookies();
+    start_authorization(world, request, Some(pkce)).await
+}
+
+#[when("the user denies consent on the consent page")]
+async fn deny_consent(world: &mut AuthWorld) -> StepResult {
+    answer_consent(world, false).await
+}
+
+/// The authorization ended at the client with `error` and the state that was sent, and no hop
+/// issued a code.
+fn check_error_at_client(world: &mut AuthWorld, rule: &str, error: &str) -> StepResult {
+    let hops = world.oauth.hops.clone();
+    let Some(last) = hops.last() else {
+        return Err(world.fail(rule, "an authorization request before this step", "none"));
+    };
+    let redirect_uri = redirect_uri_sent(world);
+    let sent_state = world.oauth.request.as_ref().and_then(|r| r.state.clone());
+    let expected = format!(
+        "a redirect to {redirect_uri}?error={error}&state={}, and no code",
+        sent_state.as_deref().unwrap_or_default()
+    );
+    for hop in &hops {
+        if let Some(AuthorizeHop::Client(p)) = &hop.hop
+            && p.code().is_some()
+        {
+            world.last = Some(hop.exchange.clone());
+            return Err(world.fail(
+                rule,
+                expected,
+                format!("a code was issued: {}", describe_hop(hop)),
+            ));
+        }
+    }
+    world.last = Some(last.exchange.clone());
+    let Some(AuthorizeHop::Client(params)) = &last.hop else {
+        return Err(world.fail(rule, expected, describe_hop(last)));
+    };
+    check_error_response(params, error, sent_state.as_deref()).map_err(|e| {
+        world.fail(
+            rule,
+            expected,
+            format!("HTTP {} to the client with {e}", last.exchange.status),
+        )
+    })
+}
+
+#[then("the authorization server answers login_required at the redirect URI with the state")]
+async fn answers_login_required(world: &mut AuthWorld) -> StepResult {
+    check_error_at_client(world, RULE_PROMPT_NONE, "login_required")
+}
+
+#[then(
+    "the authorization server answers access_denied at the redirect URI with the state and no code"
+)]
+async fn answers_access_denied(world: &mut AuthWorld) -> StepResult {
+    check_error_at_client(world, RULE_CONSENT_DENIED, "access_denied")
+}
+
 // ---------------------------------------------------------------------------------------------
 // Token endpoint
 
@@ -1331,6 +1419,232 @@ async fn refuses_rotated(world: &mut AuthWorld) -> StepResult {
 #[then("the token endpoint refuses the newest refresh token of the replayed family")]
 async fn refuses_newest(world: &mut AuthWorld) -> StepResult {
     expect_invalid_grant(world, RULE_FAMILY_REVOKED)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revocation and introspection
+
+/// Posts a form to the discovery endpoint `name` as a client-to-server call.
+async fn client_form_call(
+    world: &mut AuthWorld,
+    name: &str,
+    pick: fn(&Discovery) -> Option<String>,
+    form: Vec<(String, String)>,
+) -> Result<Exchange, StepFailure> {
+    let base = endpoint_request(world, name, pick).await?;
+    send(world, form_post(base, form)).await
+}
+
+#[when("the OAuth client revokes the refresh token")]
+async fn revokes_refresh(world: &mut AuthWorld) -> StepResult {
+    let client = client_config(world)?;
+    let (tokens, exchange) = current_tokens(world)?;
+    let Some(refresh) = tokens.refresh_token.clone() else {
+        return Err(world.fail_on(
+            &precondition("the code exchange issued a refresh token (offline_access)"),
+            "a refresh_token",
+            "none",
+            Some(exchange.excerpt()),
+        ));
+    };
+    register_with_form_encoding(&refresh);
+    let answer = client_form_call(
+        world,
+        "revocation_endpoint",
+        |d| d.revocation_endpoint.clone(),
+        revocation_form(&refresh, "refresh_token", &client.client_id),
+    )
+    .await?;
+    world.oauth.revoked_refresh_token = Some(refresh);
+    world.oauth.revocation = Some(answer);
+    Ok(())
+}
+
+#[when("the OAuth client refreshes with the revoked refresh token")]
+async fn refreshes_with_revoked(world: &mut AuthWorld) -> StepResult {
+    let client = client_config(world)?;
+    let Some(revoked) = world.oauth.revoked_refresh_token.clone() else {
+        return Err(world.fail(
+            &precondition("the client revoked its refresh token"),
+            "a revoked refresh token",
+            "none",
+        ));
+    };
+    // Judged by the Then step; a 200 here must not become the current token set.
+    token_call(world, refresh_form(&revoked, &client.client_id))
+        .await
+        .map(|_| ())
+}
+
+#[then("the token endpoint refuses the revoked refresh token with invalid_grant")]
+async fn refuses_revoked(world: &mut AuthWorld) -> StepResult {
+    let rule = RULE_REVOKED_REFRESH;
+    let Some(revocation) = world.oauth.revocation.clone() else {
+        return Err(world.fail(rule, "a revocation request before this step", "none"));
+    };
+    if revocation.status != 200 {
+        let body = revocation.json().unwrap_or(Value::Null);
+        return Err(world.fail_on(
+            rule,
+            "HTTP 200 from the revocation endpoint",
+            format!(
+                "the revocation answered {}",
+                describe_token_answer(revocation.status, &body)
+            ),
+            Some(revocation.excerpt()),
+        ));
+    }
+    expect_invalid_grant(world, rule)
+}
+
+#[when("the OAuth client introspects the access token with only its client_id")]
+async fn introspects_without_credentials(world: &mut AuthWorld) -> StepResult {
+    let client = client_config(world)?;
+    let (tokens, _) = current_tokens(world)?;
+    register_with_form_encoding(&tokens.access_token);
+    client_form_call(
+        world,
+        "introspection_endpoint",
+        |d| d.introspection_endpoint.clone(),
+        introspection_form(&tokens.access_token, &client.client_id),
+    )
+    .await
+    .map(|_| ())
+}
+
+#[then("the introspection endpoint refuses the client without credentials with 401 invalid_client")]
+async fn introspection_refused(world: &mut AuthWorld) -> StepResult {
+    let exchange = world.last_exchange()?;
+    let body = exchange.json().unwrap_or(Value::Null);
+    check_introspection_refused(exchange.status, &body).map_err(|e| {
+        world.fail(
+            RULE_INTROSPECTION_AUTH,
+            "HTTP 401 with error invalid_client, and no token information",
+            e,
+        )
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// A second client
+
+/// Second clients registered in this process, by target and first client: registration is
+/// rate-limited and leaves a client behind, so it happens once per run, not per scenario.
+static SECOND_CLIENTS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, SecondClient>>,
+> = std::sync::LazyLock::new(Default::default);
+
+type SecondClient = std::sync::Arc<tokio::sync::OnceCell<String>>;
+
+/// Why a registration did not give a client: (expected, actual, exchange excerpt).
+type Refusal = (String, String, Option<String>);
+
+/// Registers a public client with the same redirect_uri as the first one (RFC 7591 §3).
+async fn register_public_client(
+    endpoint: crate::http::Endpoint,
+    request: Request,
+) -> Result<String, Refusal> {
+    let mut client = Client::new(endpoint)
+        .map_err(|e| ("an HTTP client".to_string(), e.to_string(), None::<String>))?;
+    let exchange = client.send(request).await.map_err(|e| {
+        (
+            "an answer from the registration_endpoint".to_string(),
+            e.to_string(),
+            None,
+        )
+    })?;
+    register_exchange_secrets(&exchange);
+    let body = exchange.json().unwrap_or(Value::Null);
+    if let Some(secret) = body.get("client_secret").and_then(Value::as_str) {
+        register_with_form_encoding(secret);
+    }
+    let client_id = body.get("client_id").and_then(Value::as_str);
+    match client_id {
+        Some(id) if matches!(exchange.status, 200 | 201) && !id.is_empty() => Ok(id.to_string()),
+        _ => Err((
+            "HTTP 201 with a client_id (dynamic client registration open)".into(),
+            describe_token_answer(exchange.status, &body),
+            Some(exchange.excerpt()),
+        )),
+    }
+}
+
+/// The client_id of a second public client with the first one's redirect_uri.
+async fn second_client_id(world: &mut AuthWorld) -> Result<String, StepFailure> {
+    let rule =
+        precondition("a second OAuth client can be registered (dynamic client registration)");
+    let first = client_config(world)?;
+    let d = discovery(world).await?;
+    let Some(endpoint) = d.registration_endpoint.clone() else {
+        return Err(world.fail_on(
+            &rule,
+            "`registration_endpoint` in the discovery document (RFC 7591)",
+            "absent: the target does not offer dynamic client registration",
+            None,
+        ));
+    };
+    let mut request = request_to(world, &endpoint, &rule)?;
+    request.method = reqwest::Method::POST;
+    request.body = Some(Body::Json(public_client_registration(
+        "ba-harness second client",
+        &first.redirect_uri,
+    )));
+    request.cookies = CookieChoice::None;
+    request.send_origin = true;
+    let key = format!("{} {}", world.target().auth_url(), first.client_id);
+    let cell = SECOND_CLIENTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(key)
+        .or_default()
+        .clone();
+    let target = world.target().endpoint();
+    let registered = cell
+        .get_or_try_init(|| register_public_client(target, request))
+        .await;
+    match registered {
+        Ok(id) => Ok(id.clone()),
+        Err((expected, actual, exchange)) => Err(world.fail_on(&rule, expected, actual, exchange)),
+    }
+}
+
+#[when("another OAuth client exchanges the code")]
+async fn other_client_exchanges(world: &mut AuthWorld) -> StepResult {
+    let other = second_client_id(world).await?;
+    let Some(code) = world.oauth.code.clone() else {
+        return Err(world.fail(
+            &precondition("an authorization code was issued"),
+            "a code from an earlier step",
+            "none",
+        ));
+    };
+    let verifier = world
+        .oauth
+        .pkce
+        .as_ref()
+        .map(|p| p.verifier.clone())
+        .unwrap_or_default();
+    let redirect_uri = redirect_uri_sent(world);
+    // Everything right but the client: a 200 here must not become the current token set.
+    token_call(
+        world,
+        code_exchange_form(&code, &redirect_uri, &other, &verifier),
+    )
+    .await
+    .map(|_| ())
+}
+
+#[then("the token endpoint refuses the code presented by the other client")]
+async fn refuses_other_client(world: &mut AuthWorld) -> StepResult {
+    let exchange = world.last_exchange()?;
+    let body = exchange.json().unwrap_or(Value::Null);
+    check_foreign_code_refused(exchange.status, &body).map_err(|e| {
+        world.fail(
+            RULE_CODE_BOUND_TO_CLIENT,
+            "HTTP 400 with error invalid_grant (or invalid_client)",
+            e,
+        )
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1631,7 +1945,11 @@ async fn userinfo_refuses_revoked(world: &mut AuthWorld) -> StepResult {
 // ---------------------------------------------------------------------------------------------
 // End session
 
-async fn end_session_call(world: &mut AuthWorld, post_logout_redirect_uri: &str) -> StepResult {
+async fn end_session_call(
+    world: &mut AuthWorld,
+    post_logout_redirect_uri: &str,
+    cookies: CookieChoice,
+) -> StepResult {
     let (tokens, exchange) = current_tokens(world)?;
     let Some(id_token) = tokens.id_token.clone() else {
         return Err(world.fail_on(
@@ -1650,7 +1968,7 @@ async fn end_session_call(world: &mut AuthWorld, post_logout_redirect_uri: &str)
     )
     .await?;
     world.oauth.logout_state = Some(state);
-    send(world, request).await.map(|_| ())
+    send(world, request.cookies(cookies)).await.map(|_| ())
 }
 
 fn post_logout_uri(world: &mut AuthWorld) -> Result<String, StepFailure> {
@@ -1671,7 +1989,13 @@ fn post_logout_uri(world: &mut AuthWorld) -> Result<String, StepFailure> {
 )]
 async fn end_session_registered(world: &mut AuthWorld) -> StepResult {
     let uri = post_logout_uri(world)?;
-    end_session_call(world, &uri).await
+    end_session_call(world, &uri, CookieChoice::Jar).await
+}
+
+#[when("end session is requested with the ID token but without the user's session cookie")]
+async fn end_session_without_cookie(world: &mut AuthWorld) -> StepResult {
+    let uri = post_logout_uri(world)?;
+    end_session_call(world, &uri, CookieChoice::None).await
 }
 
 #[when("end session is requested with an unregistered post_logout_redirect_uri")]
@@ -1679,7 +2003,7 @@ async fn end_session_unregistered(world: &mut AuthWorld) -> StepResult {
     let registered = post_logout_uri(world)?;
     let unregistered = unregistered_variant(&registered, "/ba-harness-unregistered-logout");
     world.oauth.unregistered_logout_uri = Some(unregistered.clone());
-    end_session_call(world, &unregistered).await
+    end_session_call(world, &unregistered, CookieChoice::Jar).await
 }
 
 #[then("end session redirects to the post_logout_redirect_uri with the same state")]
@@ -1776,9 +2100,13 @@ async fn end_session_clears(world: &mut AuthWorld) -> StepResult {
     Ok(())
 }
 
-#[then("end session leaves no session behind the old session cookie")]
-async fn end_session_ends(world: &mut AuthWorld) -> StepResult {
-    let rule = RULE_END_SESSION_ENDS;
+/// Asks get-session with only the session cookie sign-in set (not the cookie cache, which
+/// would answer from the cookie itself), from a fresh client; the answer becomes the last
+/// exchange.
+async fn probe_started_session(
+    world: &mut AuthWorld,
+    rule: &str,
+) -> Result<(Exchange, Value), StepFailure> {
     let cookie = super::session::started_session_cookie(world)?;
     let mut probe = Client::new(world.target().endpoint())
         .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
@@ -1792,6 +2120,13 @@ async fn end_session_ends(world: &mut AuthWorld) -> StepResult {
     register_exchange_secrets(&exchange);
     world.last = Some(exchange.clone());
     let body = json_body(world, &exchange, rule)?;
+    Ok((exchange, body))
+}
+
+#[then("end session leaves no session behind the old session cookie")]
+async fn end_session_ends(world: &mut AuthWorld) -> StepResult {
+    let rule = RULE_END_SESSION_ENDS;
+    let (_, body) = probe_started_session(world, rule).await?;
     if body.is_null() {
         return Ok(());
     }
@@ -1806,6 +2141,40 @@ async fn end_session_ends(world: &mut AuthWorld) -> StepResult {
             Some(email) => format!("the session of {email} is still valid"),
             None => "a non-null answer".into(),
         },
+    ))
+}
+
+#[then("the user's session survives until the End-User confirms the logout")]
+async fn session_survives_unconfirmed_logout(world: &mut AuthWorld) -> StepResult {
+    let rule = RULE_END_SESSION_CONFIRM;
+    let answer = world.last_exchange()?;
+    let uri = post_logout_uri(world)?;
+    let (probe, body) = probe_started_session(world, rule).await?;
+    if !body.is_null() {
+        return Ok(());
+    }
+    let how = match redirect_of(&answer) {
+        Some(Ok(target)) if target.is_at(&uri) => format!(
+            "{ENDED_WITHOUT_ASKING}: end session answered HTTP {} to the post_logout_redirect_uri ({})",
+            answer.status,
+            target.describe()
+        ),
+        Some(Ok(target)) => format!(
+            "the session was ended: end session answered HTTP {} to {}",
+            answer.status,
+            target.describe()
+        ),
+        _ => format!(
+            "the session was ended although end session answered HTTP {} ({})",
+            answer.status,
+            answer.content_type().unwrap_or("no content-type")
+        ),
+    };
+    Err(world.fail_on(
+        rule,
+        "the session still valid after the request: the OP asks the End-User first (a confirmation page) or declines",
+        format!("{how}; get-session with the user's session cookie then answers null"),
+        Some(format!("{}\n{}", answer.excerpt(), probe.excerpt())),
     ))
 }
 
@@ -1860,6 +2229,24 @@ mod tests {
         assert_eq!(
             SecretRegistry::global().scrub(&body),
             "code_verifier=[redacted]"
+        );
+    }
+
+    #[test]
+    fn the_listed_end_session_deviation_matches_the_reported_text() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("known-deviations.toml");
+        let list = crate::deviations::load(&path).unwrap();
+        let entry = list
+            .iter()
+            .find(|d| {
+                d.scenario
+                    == "End session without the user's session asks the End-User before logging out"
+            })
+            .expect("the end-session deviation is listed");
+        assert!(
+            entry.actual_contains.starts_with(ENDED_WITHOUT_ASKING),
+            "{}",
+            entry.actual_contains
         );
     }
 
