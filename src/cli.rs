@@ -35,7 +35,43 @@ pub enum Command {
     /// Load-test the hot paths (get-session, JWT issue and verification) with every response
     /// checked; bounded in time or iterations, and only against loopback targets.
     Load(crate::load::LoadArgs),
+    /// Record the conformance flows' exchanges, normalised, as insta .snap files (one per
+    /// exchange) for diffing two releases of a server. Runs scenarios one at a time.
+    Snapshot(SnapshotArgs),
+    /// Compare two snapshot folders: a coloured unified diff per changed exchange and a summary.
+    /// Exit 1 when anything differs, 0 when identical.
+    Diff(DiffArgs),
 }
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Folder for the .snap files (its old .snap files are replaced).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    #[command(flatten)]
+    pub conform: ConformArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The snapshot folder of the old release.
+    pub before: PathBuf,
+    /// The snapshot folder of the new release.
+    pub after: PathBuf,
+    /// Lines matching this regular expression are accepted differences (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    pub ignore: Vec<String>,
+    /// Colour the diff: auto (when stdout is a terminal), always, never.
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub color: String,
+}
+
+/// Scenarios left out of snapshots: they poll until something expires, so how many exchanges
+/// they make depends on timing, not on the protocol.
+/// The Next.js scenarios post multipart forms outside the recorded client, so they are left out too.
+const SNAPSHOT_EXCLUDED_TAGS: &str =
+    "not @short-cookie-cache and not @session-refresh and not @rate-limit and not @next-app";
 
 #[derive(Debug, Args)]
 pub struct ConformArgs {
@@ -48,6 +84,11 @@ pub struct ConformArgs {
     /// harness makes and trusts (checks the https cookie rules: __Secure- prefix, Secure).
     #[arg(long, conflicts_with = "target")]
     pub reference_https: bool,
+
+    /// Run another Better Auth release as the bundled reference (installed on first use into
+    /// targets/better-auth/releases/VERSION), e.g. to snapshot two releases and diff them.
+    #[arg(long, value_name = "VERSION", conflicts_with = "target")]
+    pub better_auth: Option<String>,
 
     /// Trust this CA certificate (PEM) for the target's https certificate.
     #[arg(long, value_name = "FILE")]
@@ -146,6 +187,12 @@ pub struct ConformArgs {
     /// Scenarios run at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub concurrency: u64,
+
+    /// Print and write passwords, session tokens, cookie values, JWTs, authorization codes,
+    /// PKCE verifiers and refresh tokens as they are, unredacted, in the terminal output and the
+    /// reports. For debugging against a throwaway server: never in logs that are kept.
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 /// Better Auth's built-in limit for /sign-in and /sign-up in production: 3 requests per 10 s.
@@ -194,12 +241,77 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 
 
 async fn dispatch(cli: Cli) -> Result<i32, HarnessError> {
     match cli.command {
-        Command::Conform(args) => conform_command(args).await,
+        Command::Conform(args) => conform_command(args, None).await,
         Command::Load(args) => crate::load::run(args).await,
+        Command::Snapshot(args) => snapshot_command(args).await,
+        Command::Diff(args) => diff_command(args),
     }
 }
 
-async fn conform_command(args: ConformArgs) -> Result<i32, HarnessError> {
+async fn snapshot_command(args: SnapshotArgs) -> Result<i32, HarnessError> {
+    conform_command(args.conform, Some(args.out)).await
+}
+
+fn diff_command(args: DiffArgs) -> Result<i32, HarnessError> {
+    use std::io::IsTerminal as _;
+    let ignore = args
+        .ignore
+        .iter()
+        .map(|p| {
+            regex::Regex::new(p).map_err(|e| {
+                HarnessError::Usage(format!("--ignore `{p}` is not a regular expression: {e}"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let read = |dir: &std::path::Path| {
+        crate::snapshot::read_snapshots(dir).map_err(|e| {
+            HarnessError::Usage(format!(
+                "cannot read snapshots in {}: {e} (make them with `ba-harness snapshot --out DIR`)",
+                dir.display()
+            ))
+        })
+    };
+    let (before, after) = (read(&args.before)?, read(&args.after)?);
+    let color = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => std::io::stdout().is_terminal(),
+    };
+    let diff = crate::snapshot::diff_snapshots(&before, &after, &ignore, color);
+    for (name, text) in &diff.changed {
+        println!("changed: {name}\n{text}");
+    }
+    for name in &diff.added {
+        println!("added: {name}");
+    }
+    for name in &diff.removed {
+        println!("removed: {name}");
+    }
+    println!(
+        "diff: {} changed, {} added, {} removed, {} unchanged",
+        diff.changed.len(),
+        diff.added.len(),
+        diff.removed.len(),
+        before.len() - diff.changed.len() - diff.removed.len()
+    );
+    Ok(if diff.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
+}
+
+async fn conform_command(
+    args: ConformArgs,
+    snapshot_out: Option<PathBuf>,
+) -> Result<i32, HarnessError> {
+    if args.show_secrets {
+        crate::redact::set_show_secrets(true);
+        eprintln!(
+            "ba-harness: --show-secrets: passwords, tokens and cookie values are printed and \
+             written unredacted"
+        );
+    }
     let timeout = Duration::from_secs(args.timeout);
     let features = args
         .features
@@ -215,31 +327,78 @@ async fn conform_command(args: ConformArgs) -> Result<i32, HarnessError> {
             .deviations
             .clone()
             .unwrap_or_else(crate::deviations::default_path),
+        record: false,
     };
+    let mut options = options;
+    if snapshot_out.is_some() {
+        options.record = true;
+        options.concurrency = 1;
+        options.tags = Some(match &options.tags {
+            Some(tags) => format!("({tags}) and {SNAPSHOT_EXCLUDED_TAGS}"),
+            None => SNAPSHOT_EXCLUDED_TAGS.to_string(),
+        });
+        crate::snapshot::start_recording("discovery");
+    }
 
     conform::validate(&options)?;
     let ca_pem = args.ca_cert.as_deref().map(read_ca_cert).transpose()?;
-    let (mut target, server) = match &args.target {
-        Some(url) => (Target::new(url, &args.base_path, timeout)?, None),
+    let (mut target, server, next_app) = match &args.target {
+        Some(url) => (Target::new(url, &args.base_path, timeout)?, None, None),
         None => {
-            eprintln!("ba-harness: starting the bundled Better Auth server (targets/better-auth)…");
+            // The bundled Next.js app (targets/nextjs) runs the @next-app scenarios; it is booted
+            // with the reference, in parallel, whenever the tag filter selects them (by default;
+            // `--tags 'not @next-app'` leaves it out) and no --next-app URL is given.
+            let with_next_app = args.next_app.is_none()
+                && options.tags.as_deref().is_none_or(|expr| {
+                    use cucumber::tag::Ext as _;
+                    use std::str::FromStr as _;
+                    cucumber::gherkin::tagexpr::TagOperation::from_str(expr)
+                        .is_ok_and(|op| op.eval(["next-app".to_string()].iter()))
+                });
+            eprintln!(
+                "ba-harness: starting the bundled Better Auth server (targets/better-auth){}…",
+                if with_next_app {
+                    " and the bundled Next.js app (targets/nextjs)"
+                } else {
+                    ""
+                }
+            );
             // A short cookie cache and updateAge let the run watch the cache's revocation delay
             // end and a session slide (cookie-cache, session-refresh features); everything else
             // is the reference's production config.
-            let server = ReferenceServer::boot_with(
-                &[("COOKIE_CACHE_MAX_AGE", "6"), ("SESSION_UPDATE_AGE", "3")],
-                args.reference_https,
-            )
-            .await?;
-            let target = server.target(timeout)?;
-            (target, Some(server))
+            let (server, next_app) = tokio::join!(
+                ReferenceServer::boot_release(
+                    args.better_auth.as_deref(),
+                    &[("COOKIE_CACHE_MAX_AGE", "6"), ("SESSION_UPDATE_AGE", "3")],
+                    args.reference_https,
+                ),
+                async {
+                    if with_next_app {
+                        crate::next_app::NextApp::boot().await.map(Some)
+                    } else {
+                        Ok(None)
+                    }
+                }
+            );
+            // Whichever failed, the other is stopped by its drop.
+            let (server, next_app) = (server?, next_app?);
+            let mut target = server.target(timeout)?;
+            if let Some(app) = &next_app {
+                target.next_app = Some(app.app_url());
+                target.description = format!(
+                    "{}; bundled Next.js app ({}) at {}",
+                    target.description, app.version, app.url
+                );
+            }
+            (target, Some(server), next_app)
         }
     };
     apply_overrides(&mut target, &args);
     if let Some(app) = &args.next_app {
-        target.next_app = Some(url::Url::parse(app).map_err(|e| {
-            HarnessError::Usage(format!("--next-app `{app}` is not a URL ({e})"))
-        })?);
+        target.next_app =
+            Some(url::Url::parse(app).map_err(|e| {
+                HarnessError::Usage(format!("--next-app `{app}` is not a URL ({e})"))
+            })?);
     }
     if let Some(pem) = ca_pem {
         target.ca_pem = Some(std::sync::Arc::new(pem));
@@ -251,8 +410,14 @@ async fn conform_command(args: ConformArgs) -> Result<i32, HarnessError> {
     if let Some(server) = server {
         server.stop().await;
     }
+    if let Some(app) = next_app {
+        app.stop().await;
+    }
     let report = result?;
     println!("{}", report.summary());
+    if let Some(dir) = &snapshot_out {
+        return write_snapshot_dir(dir);
+    }
     if let Some(path) = &args.json {
         report.write_json(path)?;
         println!("JSON report: {}", path.display());
@@ -266,6 +431,30 @@ async fn conform_command(args: ConformArgs) -> Result<i32, HarnessError> {
     } else {
         EXIT_FAILED
     })
+}
+
+/// Replaces the .snap files in `dir` with this run's.
+fn write_snapshot_dir(dir: &std::path::Path) -> Result<i32, HarnessError> {
+    let files = crate::snapshot::finish_recording();
+    let output_error = |source: std::io::Error| HarnessError::Output {
+        path: dir.display().to_string(),
+        source,
+    };
+    if dir.exists() {
+        for old in crate::snapshot::read_snapshots(dir)
+            .map_err(output_error)?
+            .keys()
+        {
+            std::fs::remove_file(dir.join(old)).map_err(output_error)?;
+        }
+    }
+    let written = crate::snapshot::write_snapshots(dir, &files).map_err(output_error)?;
+    println!(
+        "snapshot: {} exchanges written to {}",
+        written.len(),
+        dir.display()
+    );
+    Ok(EXIT_OK)
 }
 
 fn read_ca_cert(path: &std::path::Path) -> Result<String, HarnessError> {

@@ -425,7 +425,9 @@ impl Client {
                         status,
                         received: bytes.len(),
                         timed_out_after: e.is_timeout().then_some(self.endpoint.timeout.as_secs()),
-                        detail: error_chain(&e),
+                        // The innermost cause says it ("end of file before message length
+                        // reached"); the layers above it only repeat "error decoding body".
+                        detail: root_cause(&e),
                     });
                 }
             };
@@ -449,6 +451,7 @@ impl Client {
             elapsed: started.elapsed(),
         };
         self.store_cookies(&exchange);
+        crate::snapshot::record(&exchange);
         Ok(exchange)
     }
 
@@ -493,9 +496,16 @@ impl Client {
 fn is_tls_failure(url: &str, detail: &str) -> bool {
     let lower = detail.to_ascii_lowercase();
     url.starts_with("https:")
-        && ["certificate", "tls", "handshake", "alert", "corrupt message", "peer is"]
-            .iter()
-            .any(|w| lower.contains(w))
+        && [
+            "certificate",
+            "tls",
+            "handshake",
+            "alert",
+            "corrupt message",
+            "peer is",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
 }
 
 /// Why a request cannot be sent as built, naming the header or cookie (never its value): a
@@ -541,6 +551,15 @@ fn join_cookies<'a>(pairs: impl Iterator<Item = (&'a String, &'a String)>) -> Op
         .collect::<Vec<_>>()
         .join("; ");
     (!joined.is_empty()).then_some(joined)
+}
+
+/// The innermost error of a chain.
+fn root_cause(error: &dyn std::error::Error) -> String {
+    let mut cause = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
 }
 
 /// reqwest's Display hides the cause ("error sending request"); the chain names it.

@@ -6,11 +6,25 @@
 //! token) wherever they turn up, e.g. echoed inside an error message.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use serde_json::Value;
 
 pub const REDACTED: &str = "[redacted]";
+
+/// `--show-secrets`: every function here returns its input unchanged. Off unless asked for.
+static SHOW_SECRETS: AtomicBool = AtomicBool::new(false);
+
+/// Turns redaction off (`--show-secrets`) or back on, process-wide.
+pub fn set_show_secrets(show: bool) {
+    SHOW_SECRETS.store(show, Ordering::Relaxed);
+}
+
+/// Whether redaction is off (`--show-secrets`).
+pub fn showing_secrets() -> bool {
+    SHOW_SECRETS.load(Ordering::Relaxed)
+}
 
 /// Headers whose whole value is a credential.
 const SECRET_HEADERS: &[&str] = &[
@@ -68,6 +82,9 @@ impl SecretRegistry {
     /// Replaces every registered secret in `text`, longest first so that a secret containing
     /// another is replaced whole.
     pub fn scrub(&self, text: &str) -> String {
+        if showing_secrets() {
+            return text.to_string();
+        }
         let set = self.secrets.lock().unwrap_or_else(|e| e.into_inner());
         let mut secrets: Vec<&String> = set.iter().collect();
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
@@ -84,6 +101,9 @@ impl SecretRegistry {
 /// Redacts one header for display. Cookie values go, their names and attributes stay: the
 /// attributes are what a conformance report is about.
 pub fn redact_header(name: &str, value: &str) -> String {
+    if showing_secrets() {
+        return value.to_string();
+    }
     let lower = name.to_ascii_lowercase();
     if SECRET_HEADERS.contains(&lower.as_str()) {
         return match value.split_once(' ') {
@@ -109,6 +129,9 @@ pub fn redact_header(name: &str, value: &str) -> String {
 
 /// `name=value; attrs` → `name=[redacted]; attrs` (an empty value, i.e. a deletion, is kept).
 pub fn redact_set_cookie(line: &str) -> String {
+    if showing_secrets() {
+        return line.to_string();
+    }
     let (pair, attributes) = match line.split_once(';') {
         Some((p, a)) => (p, Some(a)),
         None => (line, None),
@@ -142,6 +165,9 @@ fn redact_url_query(url: &str) -> String {
 /// Redacts a body for display: JSON credential fields and JWT-shaped strings, then registered
 /// secrets. Non-JSON bodies get the registry pass and JWT masking only.
 pub fn redact_body(body: &str) -> String {
+    if showing_secrets() {
+        return body.to_string();
+    }
     let structural = match serde_json::from_str::<Value>(body) {
         Ok(mut value) => {
             redact_json(&mut value);
@@ -199,6 +225,9 @@ pub fn mask_jwts(text: &str) -> String {
 
 /// The last line of defence for free text (failure messages, logs): registered secrets and JWTs.
 pub fn scrub_text(text: &str) -> String {
+    if showing_secrets() {
+        return text.to_string();
+    }
     SecretRegistry::global().scrub(&mask_jwts(text))
 }
 

@@ -74,18 +74,35 @@ impl ReferenceServer {
     /// Like [`ReferenceServer::boot`]; with `https`, the server gets a certificate from a fresh
     /// throwaway CA, which the harness (and the server itself, for its own JWKS fetches) trusts.
     pub async fn boot_with(extra_env: &[(&str, &str)], https: bool) -> Result<Self, HarnessError> {
-        let dir = targets_dir().join("better-auth");
+        Self::boot_release(None, extra_env, https).await
+    }
+
+    /// Like [`ReferenceServer::boot_with`], for another Better Auth release: installed (first use)
+    /// into targets/better-auth/releases/<version> with the newest @better-auth/oauth-provider of
+    /// the same minor version that is not newer, or without the provider when there is none.
+    pub async fn boot_release(
+        release: Option<&str>,
+        extra_env: &[(&str, &str)],
+        https: bool,
+    ) -> Result<Self, HarnessError> {
+        let base = targets_dir().join("better-auth");
         // Absolute, because the server runs in `dir` and resolves the paths we hand it from there.
-        let dir = std::path::absolute(&dir).unwrap_or(dir);
-        if !dir.join("server.mjs").is_file() {
+        let base = std::path::absolute(&base).unwrap_or(base);
+        if !base.join("server.mjs").is_file() {
             return Err(HarnessError::Boot {
-                cause: format!("the bundled reference is missing: {} has no server.mjs", dir.display()),
+                cause: format!("the bundled reference is missing: {} has no server.mjs", base.display()),
                 fix: "run from a ba-harness checkout, or set BA_HARNESS_TARGETS_DIR, or give --target URL".into(),
                 log_tail: None,
             });
         }
         check_node().await?;
-        ensure_installed(&dir).await?;
+        let dir = match release {
+            None => {
+                ensure_installed(&base).await?;
+                base
+            }
+            Some(version) => crate::reference_release::prepare(&base, version).await?,
+        };
 
         let port = free_port()?;
         let secret: String = rand::rng()
@@ -307,8 +324,14 @@ fn is_stale(lock: &Path) -> bool {
 }
 
 async fn run_npm_ci(dir: &Path) -> Result<(), HarnessError> {
+    run_npm(dir, &["ci", "--no-audit", "--no-fund"]).await
+}
+
+/// Runs npm in `dir` with a progress line and a bounded wait; its output goes to npm-ci.log.
+pub(crate) async fn run_npm(dir: &Path, args: &[&str]) -> Result<(), HarnessError> {
     eprintln!(
-        "ba-harness: installing the bundled Better Auth server (npm ci in {}); the first run compiles better-sqlite3, about 1-2 minutes…",
+        "ba-harness: installing a Better Auth server (npm {} in {}); the first run compiles better-sqlite3, about 1-2 minutes…",
+        args.first().unwrap_or(&""),
         dir.display()
     );
     let log_path = dir.join("npm-ci.log");
@@ -319,7 +342,7 @@ async fn run_npm_ci(dir: &Path) -> Result<(), HarnessError> {
         .map_err(|e| boot_io("open the install log", &log_path, e))?;
     let started = Instant::now();
     let child = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
+        .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::from(log))
@@ -389,7 +412,7 @@ fn free_port() -> Result<u16, HarnessError> {
         .map_err(|e| boot_io("read the free port", Path::new("127.0.0.1"), e))
 }
 
-fn boot_io(what: &str, path: &Path, e: std::io::Error) -> HarnessError {
+pub(crate) fn boot_io(what: &str, path: &Path, e: std::io::Error) -> HarnessError {
     HarnessError::Boot {
         cause: format!("could not {what} ({}): {e}", path.display()),
         fix: "check that the checkout is writable".into(),
@@ -398,7 +421,7 @@ fn boot_io(what: &str, path: &Path, e: std::io::Error) -> HarnessError {
 }
 
 /// The last `lines` lines of a log, indented, with secrets scrubbed.
-fn tail(path: &Path, lines: usize) -> String {
+pub(crate) fn tail(path: &Path, lines: usize) -> String {
     let text = fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     let start = all.len().saturating_sub(lines);

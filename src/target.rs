@@ -217,6 +217,10 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     ),
     ("jwt", "no JWKS at <base>/jwks (jwt plugin not enabled)"),
     (
+        "next-app",
+        "no Next.js app given (--next-app URL, or run without --target to use the bundled one)",
+    ),
+    (
         "oauth-provider",
         "no OpenID discovery document at <base>/.well-known/openid-configuration",
     ),

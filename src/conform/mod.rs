@@ -36,6 +36,8 @@ pub struct ConformOptions {
     pub strict: bool,
     /// The known-deviation list (known-deviations.toml).
     pub deviations: PathBuf,
+    /// Label recorded exchanges with their scenario (snapshot runs; needs concurrency 1).
+    pub record: bool,
 }
 
 /// The features folder: `$BA_HARNESS_FEATURES_DIR`, else ./features, else the one next to this
@@ -186,10 +188,17 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     let skipped = Arc::clone(&outcomes);
     let flight_start = Arc::clone(&in_flight);
 
+    let record_exchanges = options.record;
     let cucumber = AuthWorld::cucumber()
         .with_default_cli()
         .max_concurrent_scenarios(options.concurrency.max(1))
         .fail_on_skipped()
+        .before(move |_, _, scenario, _| {
+            if record_exchanges {
+                crate::snapshot::set_scenario(&scenario.name);
+            }
+            futures::future::ready(()).boxed_local()
+        })
         .after(move |feature, rule, scenario, finished, world| {
             let loc = location(feature, scenario);
             let tags = all_tags(feature, rule, scenario);
@@ -314,7 +323,10 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
             }
             // A run that timed out before any scenario was even listed still fails: a timed-out
             // run must never read as "nothing failed".
-            if all.iter().all(|o| matches!(o.verdict, Verdict::Skipped { .. })) {
+            if all
+                .iter()
+                .all(|o| matches!(o.verdict, Verdict::Skipped { .. }))
+            {
                 all.push(ScenarioOutcome::failed(
                     "Scenario run",
                     "The scenarios run",

@@ -89,11 +89,15 @@ impl TestUser {
 }
 
 pub fn random_string(len: usize) -> String {
-    rand::rng()
+    let value: String = rand::rng()
         .sample_iter(&Alphanumeric)
         .take(len)
         .map(char::from)
-        .collect()
+        .collect();
+    // Snapshots replace made-up values with placeholders (no-op unless recording).
+    crate::snapshot::note_made_up(&value);
+    crate::snapshot::note_made_up(&value.to_lowercase());
+    value
 }
 
 #[derive(World)]

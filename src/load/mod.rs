@@ -1,15 +1,818 @@
 //! `load`: goose scenarios on the hot paths (get-session, JWT issue + verification), every
 //! response checked, with reports.
+//!
+//! The run: resolve the settings (flags over `--profile` over defaults), refuse any target that
+//! is not loopback, boot the bundled reference in a load profile when no `--target` is given,
+//! sign every virtual user up and in before the measured part starts, then hand goose a
+//! configuration built here (never goose's own argv parsing), and judge the metrics it returns
+//! against the thresholds (goose's `execute()` is Ok even when every request failed).
 
-use clap::Args;
+pub mod get_session;
+pub mod jwt_verification;
+pub mod profile;
+pub mod report;
+pub mod threshold;
+pub mod user;
 
-use crate::error::HarnessError;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use goose::config::GooseConfiguration;
+use goose::prelude::*;
+use url::Url;
+
+use crate::error::{EXIT_FAILED, EXIT_OK, HarnessError};
+use crate::reference::ReferenceServer;
+use crate::target::Target;
+
+use profile::Profile;
+use threshold::Thresholds;
+use user::{RunContext, SetupLog};
+
+/// Virtual users when neither a flag nor a profile says.
+pub const DEFAULT_USERS: u64 = 8;
+/// Run time when neither a flag nor a profile bounds the run.
+pub const DEFAULT_RUN_TIME_SECS: u64 = 30;
+/// The longest run time accepted (a soak is hours, not days).
+pub const MAX_RUN_TIME_SECS: u64 = 24 * 3600;
+/// A run bounded by `--iterations` is also stopped after this long, whatever is left.
+pub const ITERATIONS_TIME_CAP: Duration = Duration::from_secs(30 * 60);
+/// Sign-ups in flight at once while the virtual users are prepared.
+const SETUP_PARALLELISM: usize = 8;
+
+/// The hot path a run loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScenarioKind {
+    /// Loop GET <base>/get-session with the user's cookie; check 200 and the user's own id.
+    GetSession,
+    /// Loop GET <base>/token and verify every JWT against the JWKS (signature, iss, aud, exp,
+    /// sub).
+    JwtVerification,
+}
+
+impl ScenarioKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ScenarioKind::GetSession => "get-session",
+            ScenarioKind::JwtVerification => "jwt-verification",
+        }
+    }
+}
+
+/// goose's coordinated-omission mitigation modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CoMode {
+    /// Latencies as measured: a stalled server is under-counted.
+    Disabled,
+    /// Backfill the requests a stalled user would have sent, at its average cadence.
+    Average,
+    /// ... at its slowest cadence.
+    Maximum,
+    /// ... at its fastest cadence (the most backfill).
+    Minimum,
+}
+
+impl CoMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            CoMode::Disabled => "disabled",
+            CoMode::Average => "average",
+            CoMode::Maximum => "maximum",
+            CoMode::Minimum => "minimum",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, String> {
+        CoMode::from_str(text, true).map_err(|_| {
+            format!("co_mitigation {text:?}: give disabled, average, maximum or minimum")
+        })
+    }
+
+    fn goose(self) -> GooseCoordinatedOmissionMitigation {
+        match self {
+            CoMode::Disabled => GooseCoordinatedOmissionMitigation::Disabled,
+            CoMode::Average => GooseCoordinatedOmissionMitigation::Average,
+            CoMode::Maximum => GooseCoordinatedOmissionMitigation::Maximum,
+            CoMode::Minimum => GooseCoordinatedOmissionMitigation::Minimum,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
 
 /// Arguments of `ba-harness load`.
 #[derive(Debug, Args)]
-pub struct LoadArgs {}
+pub struct LoadArgs {
+    /// The hot path to load.
+    #[arg(long, value_enum)]
+    pub scenario: ScenarioKind,
+
+    /// A named profile from scenarios/<scenario>.toml (e.g. smoke, soak); flags given here win
+    /// over its values.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Folder of the profile files. Default: ./scenarios, else the one shipped with ba-harness.
+    #[arg(long, value_name = "DIR")]
+    pub profiles_dir: Option<PathBuf>,
+
+    /// Server to load: scheme, host and port, on loopback only (127.0.0.0/8, ::1, localhost).
+    /// Default: the bundled reference, started in a load profile (rate limits off).
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+
+    /// Where Better Auth is mounted on the target.
+    #[arg(long, value_name = "PATH", default_value = "/api/auth")]
+    pub base_path: String,
+
+    /// Virtual users [default: 8].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub users: Option<u64>,
+
+    /// Virtual users started per second [default: all within the first second].
+    #[arg(long, value_name = "R")]
+    pub hatch_rate: Option<f64>,
+
+    /// How long to hold all users once started: 30, 30s, 10m, 1h [default: 30s].
+    #[arg(long, value_name = "TIME", conflicts_with = "iterations")]
+    pub run_time: Option<String>,
+
+    /// Requests per virtual user instead of a run time (the run is also stopped after 30 min).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub iterations: Option<u64>,
+
+    /// Write a report here; the extension picks the kind: .html (goose's, with charts), .json
+    /// (goose's JSON plus the harness's verdict and raw latency histograms), .md (summary for CI
+    /// step summaries). Repeatable. Default: all three under reports/.
+    #[arg(long, value_name = "FILE")]
+    pub report: Vec<PathBuf>,
+
+    /// Fail (exit 1) when the 95th percentile of the measured request is over this, in ms.
+    #[arg(long, value_name = "MS")]
+    pub max_p95_ms: Option<f64>,
+
+    /// Fail (exit 1) when failed requests over all requests exceed this: a fraction (0.01) or
+    /// a percentage (1%) [default: 0, any failed check fails the run].
+    #[arg(long, value_name = "RATE")]
+    pub max_error_rate: Option<String>,
+
+    /// Coordinated-omission mitigation (goose): disabled, average, maximum, minimum
+    /// [default: disabled]. The reports say which mode ran.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub co_mitigation: Option<CoMode>,
+
+    /// The bundled reference's cookie cache (session_data cookie): on or off [default: on].
+    #[arg(long, value_enum, value_name = "ON|OFF", conflicts_with = "target")]
+    pub cookie_cache: Option<OnOff>,
+
+    /// The bundled reference's JWT algorithm: EdDSA, ES256, ES512, RS256, PS256
+    /// [default: EdDSA].
+    #[arg(long, value_name = "ALG", conflicts_with = "target")]
+    pub jwt_alg: Option<String>,
+
+    /// jwt-verification: also send each JWT as `Authorization: Bearer` to this backend URL
+    /// (loopback only) and require 200.
+    #[arg(long, value_name = "URL")]
+    pub resource: Option<String>,
+
+    /// Per-request timeout in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+}
+
+/// How a run is bounded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bound {
+    /// Hold all users for this many seconds once started.
+    RunTime(u64),
+    /// Each user runs the scenario this many times.
+    Iterations(u64),
+}
+
+impl Bound {
+    pub fn describe(self) -> String {
+        match self {
+            Bound::RunTime(s) => format!("run time {s} s"),
+            Bound::Iterations(n) => format!("{n} iterations per user"),
+        }
+    }
+}
+
+/// Everything a run needs, resolved: flags over profile over defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub scenario: ScenarioKind,
+    pub profile: Option<String>,
+    pub profile_description: Option<String>,
+    pub users: u64,
+    pub hatch_rate: f64,
+    pub bound: Bound,
+    pub thresholds: Thresholds,
+    pub co: CoMode,
+    pub cookie_cache: bool,
+    pub jwt_alg: Option<String>,
+    pub resource: Option<Url>,
+    pub timeout: Duration,
+    pub base_path: String,
+}
+
+/// JWT algorithms the bundled reference can be started with (targets/better-auth JWT_ALG).
+const REFERENCE_JWT_ALGS: &[&str] = &["EdDSA", "ES256", "ES512", "RS256", "PS256"];
+
+/// Resolves the settings. Pure: no file or network access, so it is unit-tested.
+pub fn resolve(args: &LoadArgs, profile: Option<&Profile>) -> Result<Settings, HarnessError> {
+    let usage = HarnessError::Usage;
+    let p = profile.cloned().unwrap_or_default();
+    let users = args.users.or(p.users).unwrap_or(DEFAULT_USERS);
+    if !(1..=10_000).contains(&users) {
+        return Err(usage(format!("users {users}: between 1 and 10000")));
+    }
+    let hatch_rate = args.hatch_rate.or(p.hatch_rate).unwrap_or(users as f64);
+    if !(hatch_rate.is_finite() && hatch_rate > 0.0 && hatch_rate <= 10_000.0) {
+        return Err(usage(format!(
+            "--hatch-rate {hatch_rate}: users started per second, above 0 and at most 10000"
+        )));
+    }
+    // A bound given on the command line replaces the profile's, whichever kind it is.
+    let bound = match (&args.run_time, args.iterations) {
+        (Some(t), _) => Bound::RunTime(profile::parse_run_time(t).map_err(usage)?),
+        (None, Some(n)) => Bound::Iterations(n),
+        (None, None) => match (&p.run_time, p.iterations) {
+            (Some(_), Some(_)) => {
+                return Err(usage(
+                    "the profile gives both run_time and iterations: give one".into(),
+                ));
+            }
+            (Some(t), None) => Bound::RunTime(profile::parse_run_time(t).map_err(usage)?),
+            (None, Some(0)) => return Err(usage("the profile's iterations is 0".into())),
+            (None, Some(n)) => Bound::Iterations(n),
+            (None, None) => Bound::RunTime(DEFAULT_RUN_TIME_SECS),
+        },
+    };
+    if let Bound::RunTime(secs) = bound
+        && secs > MAX_RUN_TIME_SECS
+    {
+        return Err(usage(format!(
+            "run time {secs} s is over the {MAX_RUN_TIME_SECS} s a load run may take"
+        )));
+    }
+    let max_error_rate = match (&args.max_error_rate, &p.max_error_rate) {
+        (Some(text), _) => profile::parse_rate(text).map_err(usage)?,
+        (None, Some(value)) => value.to_fraction().map_err(usage)?,
+        (None, None) => 0.0,
+    };
+    let max_p95_ms = args.max_p95_ms.or(p.max_p95_ms);
+    if let Some(ms) = max_p95_ms
+        && !(ms.is_finite() && ms > 0.0)
+    {
+        return Err(usage(format!(
+            "--max-p95-ms {ms}: a positive number of milliseconds"
+        )));
+    }
+    let co = match (args.co_mitigation, &p.co_mitigation) {
+        (Some(mode), _) => mode,
+        (None, Some(text)) => CoMode::parse(text).map_err(usage)?,
+        (None, None) => CoMode::Disabled,
+    };
+    let cookie_cache = match (args.cookie_cache, &p.cookie_cache) {
+        (Some(v), _) => v == OnOff::On,
+        (None, Some(text)) => match text.to_ascii_lowercase().as_str() {
+            "on" => true,
+            "off" => false,
+            _ => {
+                return Err(usage(format!(
+                    "cookie_cache {text:?}: give \"on\" or \"off\""
+                )));
+            }
+        },
+        (None, None) => true,
+    };
+    let jwt_alg = args.jwt_alg.clone().or(p.jwt_alg.clone());
+    if let Some(alg) = &jwt_alg
+        && !REFERENCE_JWT_ALGS.contains(&alg.as_str())
+    {
+        return Err(usage(format!(
+            "jwt alg {alg:?}: the bundled reference signs with one of {}",
+            REFERENCE_JWT_ALGS.join(", ")
+        )));
+    }
+    let resource = match &args.resource {
+        Some(url) => {
+            if args.scenario != ScenarioKind::JwtVerification {
+                return Err(usage(
+                    "--resource goes with --scenario jwt-verification (it receives the JWTs)"
+                        .into(),
+                ));
+            }
+            Some(check_loopback(url, "--resource")?)
+        }
+        None => None,
+    };
+    Ok(Settings {
+        scenario: args.scenario,
+        profile: args.profile.clone(),
+        profile_description: p.description.clone(),
+        users,
+        hatch_rate,
+        bound,
+        thresholds: Thresholds {
+            max_p95_ms,
+            max_error_rate: Some(max_error_rate),
+        },
+        co,
+        cookie_cache,
+        jwt_alg,
+        resource,
+        timeout: Duration::from_secs(args.timeout),
+        base_path: args.base_path.clone(),
+    })
+}
+
+/// Parses `url` and refuses (usage error, exit 2) any host that is not loopback: 127.0.0.0/8,
+/// ::1 or `localhost`. Load traffic never leaves the machine.
+pub fn check_loopback(url: &str, flag: &str) -> Result<Url, HarnessError> {
+    let parsed = Url::parse(url).map_err(|e| {
+        HarnessError::Usage(format!(
+            "{flag} `{url}` is not a URL ({e}); give scheme, host and port, e.g. http://127.0.0.1:3000"
+        ))
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(HarnessError::Usage(format!(
+            "{flag} `{url}` must be an http:// or https:// URL"
+        )));
+    }
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    if !loopback {
+        return Err(HarnessError::Usage(format!(
+            "{flag} `{url}`: load runs only against this machine's loopback (127.0.0.0/8, [::1] or localhost); {} is not",
+            parsed.host_str().unwrap_or("(no host)")
+        )));
+    }
+    Ok(parsed)
+}
 
 /// Runs a load test and returns the exit code.
-pub async fn run(_args: LoadArgs) -> Result<i32, HarnessError> {
-    Err(HarnessError::Usage("load is not implemented yet".into()))
+pub async fn run(args: LoadArgs) -> Result<i32, HarnessError> {
+    let profile = match &args.profile {
+        Some(name) => {
+            let dir = args
+                .profiles_dir
+                .clone()
+                .unwrap_or_else(profile::default_profiles_dir);
+            Some(profile::load_profile(&dir, args.scenario.name(), name)?)
+        }
+        None => None,
+    };
+    let settings = resolve(&args, profile.as_ref())?;
+    let reports = report::ReportPaths::resolve(&args.report, settings.scenario)?;
+
+    let (target, server) = match &args.target {
+        Some(url) => {
+            check_loopback(url, "--target")?;
+            let target = Target::new(url, &settings.base_path, settings.timeout)?;
+            (target, None)
+        }
+        None => {
+            let mut env: Vec<(&str, &str)> = vec![("RATE_LIMIT", "off")];
+            if !settings.cookie_cache {
+                env.push(("COOKIE_CACHE", "off"));
+            }
+            if let Some(alg) = &settings.jwt_alg {
+                env.push(("JWT_ALG", alg.as_str()));
+            }
+            eprintln!(
+                "ba-harness: starting the bundled Better Auth server (targets/better-auth) in a load profile: rate limits off, cookie cache {}{}…",
+                if settings.cookie_cache { "on" } else { "off" },
+                settings
+                    .jwt_alg
+                    .as_deref()
+                    .map(|a| format!(", JWT {a}"))
+                    .unwrap_or_default()
+            );
+            let server = ReferenceServer::boot(&env).await?;
+            match server.target(settings.timeout) {
+                Ok(target) => (target, Some(server)),
+                Err(e) => {
+                    server.stop().await;
+                    return Err(e);
+                }
+            }
+        }
+    };
+    let result = run_against(&settings, &target, &reports).await;
+    // Stopped on every way out; a drop (Ctrl-C) kills it too.
+    if let Some(server) = server {
+        server.stop().await;
+    }
+    result
+}
+
+/// Runs the scenario against `target`, writes the reports and returns the exit code.
+async fn run_against(
+    settings: &Settings,
+    target: &Target,
+    reports: &report::ReportPaths,
+) -> Result<i32, HarnessError> {
+    target.check_reachable().await?;
+    let endpoint = target.endpoint();
+    let auth = |path: &str| format!("{}{path}", endpoint.base_path);
+    let url = |path: &str| {
+        Url::parse(&endpoint.url_for(path, false))
+            .map_err(|e| HarnessError::Usage(format!("--base-path {path}: {e}")))
+    };
+    let builder_client = reqwest::Client::builder()
+        .tls_certs_only([])
+        .build()
+        .map_err(|e| HarnessError::Usage(format!("an HTTP client: {e}")))?;
+    let ctx = Arc::new(RunContext {
+        scenario: settings.scenario,
+        origin: endpoint.origin.clone(),
+        get_session_path: auth("/get-session"),
+        token_path: auth("/token"),
+        jwks_path: auth("/jwks"),
+        get_session_url: url("/get-session")?,
+        token_url: url("/token")?,
+        jwks_url: url("/jwks")?,
+        resource: settings.resource.clone(),
+        builder_client,
+        timeout: settings.timeout,
+        endpoint,
+        setup: SetupLog::default(),
+        pool: Mutex::new(Vec::new()),
+    });
+
+    println!(
+        "ba-harness load: {} against {}",
+        settings.scenario.name(),
+        target.description
+    );
+    if let (Some(name), Some(description)) = (&settings.profile, &settings.profile_description) {
+        println!("  profile {name}: {description}");
+    }
+    println!(
+        "  {} users (started at {}/s), {}, coordinated-omission mitigation {}",
+        settings.users,
+        settings.hatch_rate,
+        settings.bound.describe(),
+        settings.co.name()
+    );
+    println!(
+        "  signing up and in {} virtual users (not measured)…",
+        settings.users
+    );
+    let prepared = user::prepare_users(&ctx, settings.users as usize, SETUP_PARALLELISM).await;
+    let setup = ctx.setup.snapshot();
+    if !setup.failures.is_empty() {
+        let total: usize = setup.failures.values().sum();
+        let reasons = setup
+            .failures
+            .iter()
+            .map(|(reason, n)| format!("\n  {n}× {reason}"))
+            .collect::<String>();
+        let cause = format!(
+            "{total} of {} virtual users could not sign up and sign in:{reasons}",
+            settings.users
+        );
+        if setup.unreachable {
+            return Err(HarnessError::Unreachable {
+                cause,
+                fix: "check that the target is up and answering, or raise --timeout".into(),
+            });
+        }
+        println!("load: setup failed: {cause}");
+        println!("load: failed (nothing was measured)");
+        return Ok(EXIT_FAILED);
+    }
+    *ctx.pool.lock().unwrap_or_else(|e| e.into_inner()) = prepared;
+
+    let temp = report::TempDir::new()?;
+    let configuration = goose_configuration(settings, &ctx.origin, reports, &temp, target);
+    let attack = build_attack(
+        configuration,
+        settings.scenario,
+        ctx.clone(),
+        settings.timeout,
+    )
+    .map_err(|e| HarnessError::Usage(format!("goose refused the configuration: {e}")))?;
+
+    // Keep a SIGINT listener of tokio's installed for the run: goose's Ctrl-C handler
+    // (ctrlc::set_handler) then finds a handler in place and stands down, so Ctrl-C stays
+    // with the harness (stop the bundled server, exit 130) instead of goose exiting the
+    // process on a second Ctrl-C.
+    #[cfg(unix)]
+    let _sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    let cap = matches!(settings.bound, Bound::Iterations(_)).then(|| {
+        tokio::spawn(async {
+            tokio::time::sleep(ITERATIONS_TIME_CAP).await;
+            goose::trigger_killswitch("the iterations run reached its time cap");
+        })
+    });
+    let executed = attack.execute().await;
+    if let Some(cap) = cap {
+        cap.abort();
+    }
+    let metrics = executed.map_err(|e| {
+        HarnessError::Usage(crate::redact::scrub_text(&format!(
+            "the goose run failed: {e}"
+        )))
+    })?;
+
+    let measured_path = match settings.scenario {
+        ScenarioKind::GetSession => &ctx.get_session_path,
+        ScenarioKind::JwtVerification => &ctx.token_path,
+    };
+    let summary = report::Summary::build(
+        settings,
+        target,
+        &metrics,
+        &ctx.setup.snapshot(),
+        measured_path,
+    );
+    summary.print();
+    summary.write(reports, &temp)?;
+    Ok(if summary.passed { EXIT_OK } else { EXIT_FAILED })
+}
+
+/// goose's configuration, built in code from the settings (goose never sees the argv).
+fn goose_configuration(
+    settings: &Settings,
+    origin: &str,
+    reports: &report::ReportPaths,
+    temp: &report::TempDir,
+    target: &Target,
+) -> GooseConfiguration {
+    let mut c = GooseConfiguration::default();
+    c.host = Some(origin.to_string());
+    c.users = Some(settings.users as usize);
+    c.increase_rate = Some(settings.hatch_rate.to_string());
+    match settings.bound {
+        Bound::RunTime(secs) => c.run_time = Some(secs.to_string()),
+        Bound::Iterations(n) => c.iterations = Some(n as usize),
+    }
+    c.co_mitigation = Some(settings.co.goose());
+    c.timeout = Some(settings.timeout.as_secs().to_string());
+    // No controllers: no telnet on 127.0.0.1:5116, no WebSocket; nothing else listens.
+    c.no_telnet = true;
+    c.websocket = false;
+    // Goose's own console output: warnings only, and no metrics table (the harness prints its
+    // summary; the reports carry goose's tables).
+    c.quiet = 1;
+    c.no_print_metrics = true;
+    c.report_file = reports.goose_files(temp);
+    c.notes = Some(report::notes(settings, target));
+    c
+}
+
+fn build_attack(
+    configuration: GooseConfiguration,
+    scenario: ScenarioKind,
+    ctx: Arc<RunContext>,
+    timeout: Duration,
+) -> Result<GooseAttack, GooseError> {
+    let start_ctx = ctx.clone();
+    let on_start: TransactionFunction = Arc::new(move |user| {
+        let ctx = start_ctx.clone();
+        Box::pin(async move { user::on_start(user, &ctx).await })
+    });
+    let loop_ctx = ctx;
+    let (scenario_name, transaction_name, work): (&str, &str, TransactionFunction) = match scenario
+    {
+        ScenarioKind::GetSession => (
+            "get-session",
+            "get-session (checked)",
+            Arc::new(move |user| {
+                let ctx = loop_ctx.clone();
+                Box::pin(async move { get_session::get_session(user, &ctx).await })
+            }),
+        ),
+        ScenarioKind::JwtVerification => (
+            "jwt-verification",
+            "token + verify (checked)",
+            Arc::new(move |user| {
+                let ctx = loop_ctx.clone();
+                Box::pin(async move { jwt_verification::get_token_and_verify(user, &ctx).await })
+            }),
+        ),
+    };
+    let scenario = Scenario::new(scenario_name)
+        .register_transaction(
+            Transaction::new(on_start)
+                .set_name("sign-in (prepared before the run)")
+                .set_on_start(),
+        )
+        .register_transaction(Transaction::new(work).set_name(transaction_name));
+    GooseAttack::initialize_with_config(configuration)?
+        .set_client_builder_without_cookies(
+            goose::client::GooseClientBuilder::new()
+                .without_cookies()
+                .timeout(timeout)
+                .user_agent(concat!("ba-harness-load/", env!("CARGO_PKG_VERSION"))),
+        )
+        .map(|attack| attack.register_scenario(scenario))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        load: LoadArgs,
+    }
+
+    fn args(line: &[&str]) -> LoadArgs {
+        let mut argv = vec!["load"];
+        argv.extend_from_slice(line);
+        Cli::try_parse_from(argv).unwrap().load
+    }
+
+    fn usage_message(result: Result<Settings, HarnessError>) -> String {
+        match result {
+            Err(HarnessError::Usage(m)) => m,
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn loopback_targets_only() {
+        for ok in [
+            "http://127.0.0.1:3000",
+            "http://127.8.9.10",
+            "https://localhost:8443/x",
+            "http://LOCALHOST:1",
+            "http://[::1]:3000",
+        ] {
+            assert!(check_loopback(ok, "--target").is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.1:3000",
+            "http://192.168.1.2",
+            "http://example.com",
+            "http://localhost.example.com",
+            "http://[::ffff:127.0.0.1]",
+            "http://0.0.0.0:3000",
+            "ftp://127.0.0.1",
+            "127.0.0.1:3000",
+        ] {
+            let e = check_loopback(bad, "--target").unwrap_err();
+            assert!(matches!(e, HarnessError::Usage(_)), "{bad}");
+            assert_eq!(e.exit_code(), crate::error::EXIT_USAGE);
+        }
+        let e = check_loopback("http://10.1.2.3:80", "--target").unwrap_err();
+        assert!(e.to_string().contains("loopback"), "{e}");
+    }
+
+    #[test]
+    fn defaults_bound_the_run_and_fail_on_any_error() {
+        let s = resolve(&args(&["--scenario", "get-session"]), None).unwrap();
+        assert_eq!(s.users, DEFAULT_USERS);
+        assert_eq!(s.hatch_rate, DEFAULT_USERS as f64);
+        assert_eq!(s.bound, Bound::RunTime(DEFAULT_RUN_TIME_SECS));
+        assert_eq!(s.thresholds.max_error_rate, Some(0.0));
+        assert_eq!(s.thresholds.max_p95_ms, None);
+        assert_eq!(s.co, CoMode::Disabled);
+        assert!(s.cookie_cache);
+    }
+
+    #[test]
+    fn flags_win_over_the_profile() {
+        let profile = Profile {
+            users: Some(4),
+            hatch_rate: Some(2.0),
+            run_time: Some("5m".into()),
+            max_p95_ms: Some(100.0),
+            max_error_rate: Some(profile::RateValue::Text("1%".into())),
+            co_mitigation: Some("average".into()),
+            cookie_cache: Some("off".into()),
+            ..Profile::default()
+        };
+        let s = resolve(&args(&["--scenario", "get-session"]), Some(&profile)).unwrap();
+        assert_eq!(
+            (s.users, s.hatch_rate, s.bound),
+            (4, 2.0, Bound::RunTime(300))
+        );
+        assert_eq!(s.thresholds.max_error_rate, Some(0.01));
+        assert_eq!(s.co, CoMode::Average);
+        assert!(!s.cookie_cache);
+
+        let s = resolve(
+            &args(&[
+                "--scenario",
+                "get-session",
+                "--users",
+                "2",
+                "--iterations",
+                "7",
+                "--max-error-rate",
+                "0",
+                "--max-p95-ms",
+                "5",
+                "--co-mitigation",
+                "minimum",
+                "--cookie-cache",
+                "on",
+            ]),
+            Some(&profile),
+        )
+        .unwrap();
+        assert_eq!((s.users, s.bound), (2, Bound::Iterations(7)));
+        assert_eq!(s.thresholds.max_error_rate, Some(0.0));
+        assert_eq!(s.thresholds.max_p95_ms, Some(5.0));
+        assert_eq!(s.co, CoMode::Minimum);
+        assert!(s.cookie_cache);
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        let m = usage_message(resolve(
+            &args(&["--scenario", "get-session", "--run-time", "0s"]),
+            None,
+        ));
+        assert!(m.contains("zero"), "{m}");
+        let m = usage_message(resolve(
+            &args(&["--scenario", "get-session", "--run-time", "25h"]),
+            None,
+        ));
+        assert!(m.contains("over"), "{m}");
+        let m = usage_message(resolve(
+            &args(&["--scenario", "get-session", "--hatch-rate", "0"]),
+            None,
+        ));
+        assert!(m.contains("hatch-rate"), "{m}");
+        let m = usage_message(resolve(
+            &args(&["--scenario", "get-session", "--max-error-rate", "2"]),
+            None,
+        ));
+        assert!(m.contains("out of range"), "{m}");
+        let m = usage_message(resolve(
+            &args(&[
+                "--scenario",
+                "get-session",
+                "--resource",
+                "http://127.0.0.1:9/",
+            ]),
+            None,
+        ));
+        assert!(m.contains("jwt-verification"), "{m}");
+        let m = usage_message(resolve(
+            &args(&[
+                "--scenario",
+                "jwt-verification",
+                "--resource",
+                "http://10.0.0.1/",
+            ]),
+            None,
+        ));
+        assert!(m.contains("loopback"), "{m}");
+        let m = usage_message(resolve(
+            &args(&["--scenario", "jwt-verification", "--jwt-alg", "HS256"]),
+            None,
+        ));
+        assert!(m.contains("HS256"), "{m}");
+        let both = Profile {
+            run_time: Some("5s".into()),
+            iterations: Some(3),
+            ..Profile::default()
+        };
+        let m = usage_message(resolve(&args(&["--scenario", "get-session"]), Some(&both)));
+        assert!(m.contains("both"), "{m}");
+    }
+
+    #[test]
+    fn run_time_and_iterations_conflict_on_the_command_line() {
+        let argv = [
+            "load",
+            "--scenario",
+            "get-session",
+            "--run-time",
+            "5s",
+            "--iterations",
+            "3",
+        ];
+        assert!(Cli::try_parse_from(argv).is_err());
+        let argv = [
+            "load",
+            "--scenario",
+            "get-session",
+            "--target",
+            "http://127.0.0.1:1",
+            "--cookie-cache",
+            "off",
+        ];
+        assert!(Cli::try_parse_from(argv).is_err());
+    }
 }

@@ -124,6 +124,38 @@ impl SetCookie {
     }
 }
 
+/// The characters of a cookie value that RFC 6265 §4.1.1 does not allow (cookie-octets are
+/// visible ASCII less `"` `,` `;` `\\`; the whole value may sit in one pair of double quotes),
+/// each once, in order of appearance. Better Auth's values (encodeURIComponent, base64url) never
+/// have any. A byte that was not UTF-8 shows here as U+FFFD, since headers are read lossily.
+pub fn invalid_value_chars(value: &str) -> Vec<char> {
+    let inner = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(value);
+    let mut bad: Vec<char> = Vec::new();
+    for c in inner.chars() {
+        let octet = matches!(c, '\x21' | '\x23'..='\x2B' | '\x2D'..='\x3A' | '\x3C'..='\x5B' | '\x5D'..='\x7E');
+        if !octet && !bad.contains(&c) {
+            bad.push(c);
+        }
+    }
+    bad
+}
+
+/// Names characters for a report without quoting the value they sit in.
+pub fn describe_chars(chars: &[char]) -> String {
+    chars
+        .iter()
+        .map(|c| match c {
+            '\u{FFFD}' => "U+FFFD (bytes that are not UTF-8)".to_string(),
+            c if c.is_ascii_graphic() => format!("`{c}`"),
+            c => format!("U+{:04X}", *c as u32),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// RFC 6265 §5.2.2: Max-Age is an optional `-` followed by digits; anything else is ignored.
 fn parse_max_age(raw: &str) -> Option<i64> {
     let digits = raw.strip_prefix('-').unwrap_or(raw);
@@ -245,7 +277,9 @@ pub fn signature_matches(secret: &str, signed: &SignedValue) -> bool {
 pub fn tamper_signature(signed: &SignedValue) -> String {
     let mut bytes = STANDARD
         .decode(&signed.signature)
-        .unwrap_or_else(|_| vec![0; 32]);
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| vec![0; 32]);
     bytes[0] ^= 0x01;
     format!("{}.{}", signed.value, STANDARD.encode(bytes))
 }
@@ -407,6 +441,19 @@ mod tests {
         assert_eq!(
             split_signed_value(&format!(".{}", sign_value("k", ""))),
             Err(SignedValueError::EmptyValue)
+        );
+    }
+
+    #[test]
+    fn cookie_octets_are_checked() {
+        let c = SetCookie::parse(REFERENCE_LINE).unwrap();
+        assert!(invalid_value_chars(&c.value).is_empty());
+        assert!(invalid_value_chars("\"quoted\"").is_empty());
+        let bad = invalid_value_chars("tok-\u{FFFD}\u{FFFD} x,y\u{FFFD}");
+        assert_eq!(bad, vec!['\u{FFFD}', ' ', ',']);
+        assert_eq!(
+            describe_chars(&bad),
+            "U+FFFD (bytes that are not UTF-8), U+0020, `,`"
         );
     }
 

@@ -85,7 +85,10 @@ pub fn forge_cached_email(value: &str, email: &str) -> Option<String> {
             } else {
                 "A"
             };
-            ciphertext.replace_range(0..1, flipped);
+            // The first character, whatever its width (the value comes from the server: it may
+            // be empty or not ASCII).
+            let first = ciphertext.chars().next().map_or(0, char::len_utf8);
+            ciphertext.replace_range(0..first, flipped);
             Some(parts.join("."))
         }
         CacheEncoding::Unknown => None,

@@ -37,7 +37,14 @@ import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { toNodeHandler } from "better-auth/node";
 import { bearer, jwt } from "better-auth/plugins";
-import { oauthProvider } from "@better-auth/oauth-provider";
+// The provider plugin is optional so that older Better Auth releases without a matching
+// @better-auth/oauth-provider can run too (`ba-harness snapshot --better-auth VERSION`).
+let oauthProvider = null;
+try {
+  ({ oauthProvider } = await import("@better-auth/oauth-provider"));
+} catch {
+  oauthProvider = null;
+}
 
 const here = dirname(fileURLToPath(import.meta.url));
 const port = Number.parseInt(process.env.PORT ?? "", 10);
@@ -119,13 +126,13 @@ export const authOptions = {
       jwt: { expirationTime: jwtExpiration },
     }),
     bearer(),
-    oauthProvider({
+    ...(oauthProvider ? [oauthProvider({
       loginPage: "/login",
       consentPage: "/consent",
       allowDynamicClientRegistration: true,
       allowUnauthenticatedClientRegistration: true,
       scopes: ["openid", "profile", "email", "offline_access"],
-    }),
+    })] : []),
   ],
 };
 
@@ -199,7 +206,7 @@ async function seedOAuthClient() {
 server.listen(port, "127.0.0.1", async () => {
   try {
     const actualPort = server.address().port;
-    const oauthClient = await seedOAuthClient();
+    const oauthClient = oauthProvider ? await seedOAuthClient() : {};
     const ready = {
       ready: true,
       base_url: baseURL,

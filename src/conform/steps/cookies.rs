@@ -7,7 +7,8 @@ use super::json_body;
 use crate::conform::world::{AuthWorld, StepFailure, StepResult};
 use crate::http::{Client, CookieChoice, Exchange, Request};
 use crate::protocol::cookie::{
-    SetCookie, folded_cookie_names, signature_matches, split_signed_value,
+    SetCookie, describe_chars, folded_cookie_names, invalid_value_chars, signature_matches,
+    split_signed_value,
 };
 use crate::protocol::session::parse_session_answer;
 use crate::redact::redact_set_cookie;
@@ -73,11 +74,16 @@ async fn sets_session_cookie(world: &mut AuthWorld) -> StepResult {
     let rule = "a new session is sent to the browser as the session cookie";
     let exchange = world.last_exchange()?;
     let name = world.session_cookie_name();
-    if exchange
-        .set_cookie(&name)
-        .is_some_and(|c| !c.value.is_empty())
-    {
-        return Ok(());
+    if let Some(cookie) = exchange.set_cookie(&name).filter(|c| !c.value.is_empty()) {
+        let bad = invalid_value_chars(&cookie.value);
+        if bad.is_empty() {
+            return Ok(());
+        }
+        return Err(world.fail(
+            "the session cookie's value is RFC 6265 cookie-octets (visible ASCII, as encodeURIComponent makes it)",
+            format!("a `{name}` value of ASCII cookie-octets"),
+            format!("the value of `{name}` holds {}", describe_chars(&bad)),
+        ));
     }
     Err(world.fail(
         rule,

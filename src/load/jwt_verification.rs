@@ -1,0 +1,354 @@
+//! The JWT hot path: each virtual user loops `GET <base>/token` with its session cookie and
+//! verifies every JWT it gets against the JWKS it fetched at start (cached by kid; a JWT whose
+//! kid is not in the cache makes it refetch the JWKS once): signature, `iss` and `aud` (the
+//! target's origin, the jwt plugin's defaults), `exp` in the future, and `sub` = this user.
+//! A JWT that fails any of it is a failed request. The verification itself is timed and shows
+//! as its own row, "JWT verify", in every report. With `--resource URL` the JWT is also sent
+//! as a bearer token to a backend that must answer 200.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use goose::prelude::*;
+use reqwest::header::{AUTHORIZATION, COOKIE};
+use serde_json::Value;
+
+use crate::protocol::jwt::{self, JwksCache, JwtError, Verified};
+use crate::redact::scrub_text;
+
+use super::get_session::read_body;
+use super::user::{RunContext, VirtualUser, no_session};
+
+/// The custom row goose reports verification under: method "JWT", name "verify".
+pub const VERIFY_METHOD: &str = "JWT";
+pub const VERIFY_NAME: &str = "verify";
+
+/// Takes the JWT out of a /token answer. `Err` is a stable failure reason.
+pub fn token_from_answer(status: u16, body: &[u8]) -> Result<String, String> {
+    if status != 200 {
+        return Err(format!("/token answered {status}, not 200"));
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|_| "/token answered 200 with a body that is not JSON".to_string())?;
+    match value.get("token") {
+        Some(Value::String(token)) if !token.is_empty() => Ok(token.clone()),
+        _ => Err("/token answered 200 without a `token` string".into()),
+    }
+}
+
+/// The claim checks after the signature verified: iss and aud are the origin, exp is in the
+/// future, sub is this user. `Err` is a stable reason (no per-request values).
+pub fn check_claims(
+    verified: &Verified,
+    origin: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<(), String> {
+    let claims = &verified.jwt.claims;
+    jwt::check_issuer(claims, origin)
+        .map_err(|_| format!("the JWT's iss is not the target's origin {origin}"))?;
+    jwt::check_audience(claims, origin)
+        .map_err(|_| format!("the JWT's aud is not the target's origin {origin}"))?;
+    jwt::check_not_expired(claims, now).map_err(|e| {
+        if e.starts_with("exp ") {
+            "the JWT has expired (exp is not in the future)".to_string()
+        } else {
+            format!("the JWT's exp: {e}")
+        }
+    })?;
+    jwt::check_subject(claims, user_id)
+        .map_err(|_| "the JWT's sub is not this virtual user".to_string())
+}
+
+/// A reason for a JWT that did not verify, stable across requests.
+pub fn verify_reason(error: &JwtError) -> String {
+    match error {
+        // The token itself never goes into a reason; these variants name only the defect.
+        JwtError::UnknownKid { .. } => {
+            "the JWT's kid is not in the JWKS, even after refetching it".into()
+        }
+        other => scrub_text(&format!("the JWT does not verify: {other}")),
+    }
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// Verifies `token` for `user_id`: the harness's one verifier (`protocol::jwt::verify`), then
+/// the claims. Returns the verdict and the time it took.
+pub fn verify_for_user(
+    token: &str,
+    keys: &JwksCache,
+    origin: &str,
+    user_id: &str,
+) -> (Result<(), Verdict>, Duration) {
+    let started = Instant::now();
+    let verdict = match jwt::verify(token, keys) {
+        Ok(verified) => {
+            check_claims(&verified, origin, user_id, now_secs()).map_err(Verdict::Claims)
+        }
+        Err(e @ JwtError::UnknownKid { .. }) => Err(Verdict::UnknownKid(e)),
+        Err(e) => Err(Verdict::Signature(e)),
+    };
+    (verdict, started.elapsed())
+}
+
+/// Why a JWT was refused.
+#[derive(Debug)]
+pub enum Verdict {
+    UnknownKid(JwtError),
+    Signature(JwtError),
+    Claims(String),
+}
+
+impl Verdict {
+    fn reason(&self) -> String {
+        match self {
+            Verdict::UnknownKid(e) | Verdict::Signature(e) => verify_reason(e),
+            Verdict::Claims(reason) => reason.clone(),
+        }
+    }
+}
+
+/// The measured transaction.
+pub async fn get_token_and_verify(user: &mut GooseUser, ctx: &RunContext) -> TransactionResult {
+    let Some(state) = user.get_session_data::<VirtualUser>() else {
+        return no_session().await;
+    };
+    let cookie = state.cookie_header.clone();
+    let user_id = state.user_id.clone();
+    let Some(mut keys) = state.jwks.clone() else {
+        return no_session().await;
+    };
+
+    let builder = super::user::get(ctx, &ctx.token_url).header(COOKIE, cookie);
+    let request = GooseRequest::builder()
+        .set_request_builder(builder)
+        .name(ctx.token_path.as_str())
+        .build();
+    let mut goose = user.request(request).await?;
+    let response = match goose.response {
+        Ok(response) => response,
+        Err(_) => return Ok(()),
+    };
+    let status = response.status().as_u16();
+    let token = match read_body(response).await {
+        Ok(body) => token_from_answer(status, &body),
+        Err(reason) => Err(reason),
+    };
+    let token = match token {
+        Ok(token) => token,
+        Err(_) if !goose.request.success => return Ok(()),
+        Err(reason) => return user.set_failure(&reason, &mut goose.request, None, None),
+    };
+
+    let (mut verdict, mut spent) = verify_for_user(&token, &keys, &ctx.origin, &user_id);
+    if matches!(verdict, Err(Verdict::UnknownKid(_))) {
+        // Key rotation: refetch the JWKS once (a request of its own in the reports), retry.
+        if let Some(fresh) = refetch_jwks(user, ctx).await {
+            keys = Arc::new(fresh);
+            if let Some(state) = user.get_session_data_mut::<VirtualUser>() {
+                state.jwks = Some(keys.clone());
+            }
+            let (again, took) = verify_for_user(&token, &keys, &ctx.origin, &user_id);
+            verdict = again;
+            spent += took;
+        }
+    }
+    let reason = verdict.as_ref().err().map(Verdict::reason);
+    user.record_custom_request_duration(
+        VERIFY_METHOD,
+        VERIFY_NAME,
+        spent,
+        reason.is_none(),
+        None,
+        reason.as_deref(),
+    )
+    .await?;
+    if let Some(reason) = reason {
+        return user.set_failure(&reason, &mut goose.request, None, None);
+    }
+
+    if let Some(resource) = &ctx.resource {
+        return call_resource(user, ctx, resource, &token).await;
+    }
+    Ok(())
+}
+
+/// GET the JWKS again (measured, under its own name). None when it cannot be had; the JWT
+/// then fails as "kid not in the JWKS".
+async fn refetch_jwks(user: &mut GooseUser, ctx: &RunContext) -> Option<JwksCache> {
+    let name = format!("{} (refetch: unknown kid)", ctx.jwks_path);
+    let builder = super::user::get(ctx, &ctx.jwks_url);
+    let request = GooseRequest::builder()
+        .set_request_builder(builder)
+        .name(name.as_str())
+        .build();
+    let mut goose = user.request(request).await.ok()?;
+    let response = goose.response.ok()?;
+    let status = response.status().as_u16();
+    let parsed = read_body(response).await.and_then(|body| {
+        if status != 200 {
+            return Err(format!("the JWKS refetch answered {status}, not 200"));
+        }
+        let value: Value = serde_json::from_slice(&body)
+            .map_err(|_| "the JWKS refetch answered a body that is not JSON".to_string())?;
+        jwt::parse_jwks(&value).map_err(|e| format!("the JWKS refetch answered no JWKS: {e}"))
+    });
+    match parsed {
+        Ok(jwks) => Some(JwksCache::new(&jwks)),
+        Err(reason) => {
+            if goose.request.success {
+                let _ = user.set_failure(&reason, &mut goose.request, None, None);
+            }
+            None
+        }
+    }
+}
+
+/// `--resource`: the backend must accept the JWT as a bearer token with 200.
+async fn call_resource(
+    user: &mut GooseUser,
+    ctx: &RunContext,
+    resource: &url::Url,
+    token: &str,
+) -> TransactionResult {
+    let mut bearer =
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            Box::new(TransactionError::Custom(
+                "the JWT is not a header value".into(),
+            ))
+        })?;
+    bearer.set_sensitive(true);
+    let builder = super::user::get(ctx, resource).header(AUTHORIZATION, bearer);
+    let request = GooseRequest::builder()
+        .set_request_builder(builder)
+        .name("resource (Bearer JWT)")
+        .build();
+    let mut goose = user.request(request).await?;
+    if let Ok(response) = &goose.response {
+        let status = response.status().as_u16();
+        if status != 200 && goose.request.success {
+            let reason = format!("the resource answered {status} to the JWT, not 200");
+            return user.set_failure(&reason, &mut goose.request, None, None);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_is_taken_from_a_200_answer_only() {
+        assert_eq!(
+            token_from_answer(200, br#"{"token":"a.b.c"}"#),
+            Ok("a.b.c".to_string())
+        );
+        assert!(token_from_answer(401, b"").unwrap_err().contains("401"));
+        assert!(
+            token_from_answer(200, b"x")
+                .unwrap_err()
+                .contains("not JSON")
+        );
+        assert!(token_from_answer(200, br#"{"token":5}"#).is_err());
+        assert!(token_from_answer(200, br#"{"token":""}"#).is_err());
+    }
+
+    #[test]
+    fn unverifiable_tokens_get_a_reason_without_the_token() {
+        let cache = JwksCache::default();
+        let token = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJl";
+        let (verdict, _) = verify_for_user(token, &cache, "http://127.0.0.1:1", "u1");
+        let reason = verdict.unwrap_err().reason();
+        assert!(reason.contains("does not verify"), "{reason}");
+        assert!(!reason.contains("eyJ"), "{reason}");
+        let (verdict, _) = verify_for_user("not-a-jwt", &cache, "http://127.0.0.1:1", "u1");
+        assert!(verdict.unwrap_err().reason().contains("not a compact JWT"));
+    }
+}
+
+#[cfg(test)]
+mod signed_tests {
+    use super::*;
+    use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use serde_json::json;
+
+    const ORIGIN: &str = "http://127.0.0.1:3000";
+
+    fn b64(bytes: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn key_and_cache() -> (Ed25519KeyPair, JwksCache) {
+        let pair = Ed25519KeyPair::generate().unwrap();
+        let jwks = json!({"keys": [{
+            "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "kid": "k1",
+            "x": b64(pair.public_key().as_ref()),
+        }]});
+        (pair, JwksCache::new(&jwt::parse_jwks(&jwks).unwrap()))
+    }
+
+    fn sign(pair: &Ed25519KeyPair, kid: &str, claims: Value) -> String {
+        let header = json!({"alg": "EdDSA", "kid": kid});
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        format!("{input}.{}", b64(pair.sign(input.as_bytes()).as_ref()))
+    }
+
+    fn claims(sub: &str, iss: &str, exp_in: i64) -> Value {
+        let now = now_secs();
+        json!({"sub": sub, "iss": iss, "aud": iss, "iat": now, "exp": now + exp_in})
+    }
+
+    fn reason(token: &str, cache: &JwksCache) -> Option<String> {
+        verify_for_user(token, cache, ORIGIN, "u1")
+            .0
+            .err()
+            .map(|v| v.reason())
+    }
+
+    #[test]
+    fn a_good_jwt_passes_and_each_claim_is_checked() {
+        let (pair, cache) = key_and_cache();
+        assert_eq!(
+            reason(&sign(&pair, "k1", claims("u1", ORIGIN, 900)), &cache),
+            None
+        );
+        let r = reason(&sign(&pair, "k1", claims("u2", ORIGIN, 900)), &cache).unwrap();
+        assert!(r.contains("sub"), "{r}");
+        let r = reason(&sign(&pair, "k1", claims("u1", ORIGIN, -5)), &cache).unwrap();
+        assert!(r.contains("expired"), "{r}");
+        let r = reason(
+            &sign(&pair, "k1", claims("u1", "http://127.0.0.1:9", 900)),
+            &cache,
+        )
+        .unwrap();
+        assert!(r.contains("iss"), "{r}");
+    }
+
+    #[test]
+    fn another_keys_signature_and_an_unknown_kid_fail() {
+        let (_, cache) = key_and_cache();
+        let (other, _) = key_and_cache();
+        let r = reason(&sign(&other, "k1", claims("u1", ORIGIN, 900)), &cache).unwrap();
+        assert!(r.contains("signature does not verify"), "{r}");
+        let (verdict, _) = verify_for_user(
+            &sign(&other, "k2", claims("u1", ORIGIN, 900)),
+            &cache,
+            ORIGIN,
+            "u1",
+        );
+        assert!(matches!(verdict, Err(Verdict::UnknownKid(_))));
+    }
+}

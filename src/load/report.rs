@@ -1,0 +1,669 @@
+//! What a load run leaves behind: the console summary, and the reports. goose writes its HTML
+//! (charts), JSON and Markdown reports; the harness adds its verdict (thresholds, the figure
+//! that missed, the coordinated-omission mode) to each, and to the JSON the raw latency
+//! histograms of every request, so that several runs can be merged later.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use goose::metrics::{GooseMetrics, GooseRequestMetricTimingData};
+use goose::test_plan::TestPlanStepAction;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::HarnessError;
+use crate::redact::scrub_text;
+use crate::target::Target;
+
+use super::jwt_verification::{VERIFY_METHOD, VERIFY_NAME};
+use super::threshold::{self, Check, Observed};
+use super::user::SetupCounts;
+use super::{Bound, ScenarioKind, Settings};
+
+/// The default report folder.
+pub const DEFAULT_DIR: &str = "reports";
+
+/// Where this run's reports go.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReportPaths {
+    pub html: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+    pub md: Option<PathBuf>,
+}
+
+impl ReportPaths {
+    /// `--report` files by extension, or all three under reports/ named after the scenario and
+    /// the time (UTC).
+    pub fn resolve(files: &[PathBuf], scenario: ScenarioKind) -> Result<Self, HarnessError> {
+        let paths = if files.is_empty() {
+            let now = time::OffsetDateTime::now_utc();
+            let stamp = format!(
+                "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+                now.year(),
+                u8::from(now.month()),
+                now.day(),
+                now.hour(),
+                now.minute(),
+                now.second()
+            );
+            let base = Path::new(DEFAULT_DIR).join(format!("load-{}-{stamp}", scenario.name()));
+            ReportPaths {
+                html: Some(base.with_extension("html")),
+                json: Some(base.with_extension("json")),
+                md: Some(base.with_extension("md")),
+            }
+        } else {
+            Self::from_files(files)?
+        };
+        for path in [&paths.html, &paths.json, &paths.md].into_iter().flatten() {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| HarnessError::Output {
+                    path: parent.display().to_string(),
+                    source: e,
+                })?;
+            }
+        }
+        Ok(paths)
+    }
+
+    /// Sorts `--report` files by kind. Pure.
+    pub fn from_files(files: &[PathBuf]) -> Result<Self, HarnessError> {
+        let mut paths = ReportPaths::default();
+        for file in files {
+            let ext = file
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+                .unwrap_or_default();
+            let slot = match ext.as_str() {
+                "html" | "htm" => &mut paths.html,
+                "json" => &mut paths.json,
+                "md" | "markdown" => &mut paths.md,
+                _ => {
+                    return Err(HarnessError::Usage(format!(
+                        "--report {}: the extension picks the kind, .html, .json or .md",
+                        file.display()
+                    )));
+                }
+            };
+            if slot.is_some() {
+                return Err(HarnessError::Usage(format!(
+                    "--report {}: a .{ext} report is already asked for",
+                    file.display()
+                )));
+            }
+            *slot = Some(file.clone());
+        }
+        Ok(paths)
+    }
+
+    /// What goose is asked to write: the HTML straight to its place; JSON and Markdown to the
+    /// temporary folder, to be completed by the harness.
+    pub fn goose_files(&self, temp: &TempDir) -> Vec<String> {
+        let mut files = Vec::new();
+        if let Some(html) = &self.html {
+            files.push(html.display().to_string());
+        }
+        files.push(temp.goose_json().display().to_string());
+        files.push(temp.goose_md().display().to_string());
+        files
+    }
+}
+
+/// A private temporary folder, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new() -> Result<Self, HarnessError> {
+        let dir = std::env::temp_dir().join(format!(
+            "ba-harness-load-{}-{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| HarnessError::Output {
+            path: dir.display().to_string(),
+            source: e,
+        })?;
+        Ok(TempDir(dir))
+    }
+
+    fn goose_json(&self) -> PathBuf {
+        self.0.join("goose-report.json")
+    }
+
+    fn goose_md(&self) -> PathBuf {
+        self.0.join("goose-report.md")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The paragraph goose puts at the top of its reports: what ran, and in which
+/// coordinated-omission mode.
+pub fn notes(settings: &Settings, target: &Target) -> String {
+    let mut notes = format!(
+        "ba-harness load, scenario {} against {}. Coordinated-omission mitigation: {}. Every response is checked ({}); a response that fails its check is a failed request.",
+        settings.scenario.name(),
+        target.description,
+        settings.co.name(),
+        match settings.scenario {
+            ScenarioKind::GetSession =>
+                "200, JSON, a live session carrying the virtual user's own id",
+            ScenarioKind::JwtVerification =>
+                "200 with a JWT that verifies against the JWKS: signature, iss and aud = the origin, exp in the future, sub = the virtual user",
+        }
+    );
+    if let Some(profile) = &settings.profile {
+        let _ = write!(notes, " Profile: {profile}.");
+    }
+    scrub_text(&notes)
+}
+
+/// One row of the measured figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    /// As goose names it: `GET /api/auth/get-session`, `JWT verify`.
+    pub request: String,
+    pub requests: u64,
+    pub failures: u64,
+    pub per_second: f64,
+    pub avg_ms: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    /// p95 with coordinated-omission backfill, when mitigation ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p95_ms_co_mitigated: Option<f64>,
+    #[serde(skip)]
+    http: bool,
+}
+
+/// A failure reason and how often it happened (goose's error table).
+#[derive(Clone, Debug, Serialize)]
+pub struct ErrorRow {
+    pub request: String,
+    pub error: String,
+    pub occurrences: usize,
+}
+
+/// The harness's verdict on a run, and what it is made from.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub version: &'static str,
+    pub scenario: &'static str,
+    pub profile: Option<String>,
+    pub target: String,
+    pub users: u64,
+    pub hatch_rate: f64,
+    pub run_time_secs: Option<u64>,
+    pub iterations: Option<u64>,
+    pub co_mitigation: &'static str,
+    /// Synthetic (backfilled) requests coordinated-omission mitigation added, when it ran.
+    pub co_synthetic_requests: Option<u64>,
+    pub cookie_cache: Option<bool>,
+    pub setup_users_ready: usize,
+    /// Seconds of the measured part of the run (all users running), as the rates use.
+    pub measured_secs: f64,
+    /// The request the p95 threshold judges.
+    pub measured_request: String,
+    pub observed: Observed,
+    pub rows: Vec<Row>,
+    pub errors: Vec<ErrorRow>,
+    pub checks: Vec<Check>,
+    pub passed: bool,
+    /// Raw latency histograms per request (microsecond buckets, as goose keeps them): merge
+    /// the buckets of several runs to get their combined percentiles.
+    pub histograms: BTreeMap<String, Histograms>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Histograms {
+    pub raw: GooseRequestMetricTimingData,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub co_mitigated: Option<GooseRequestMetricTimingData>,
+}
+
+fn ms(us: u64) -> f64 {
+    us as f64 / 1000.0
+}
+
+/// Seconds the measured part lasted: from the step in which all users ran (goose resets its
+/// metrics there) to the next step; for a run without one, first step to last.
+pub fn measured_secs(metrics: &GooseMetrics) -> f64 {
+    let history = &metrics.history;
+    let span = |from: usize, to: usize| {
+        (history[to].timestamp - history[from].timestamp)
+            .num_microseconds()
+            .map(|us| us as f64 / 1e6)
+    };
+    let maintaining = history
+        .iter()
+        .position(|s| matches!(s.action, TestPlanStepAction::Maintaining));
+    let secs = match maintaining {
+        Some(i) if i + 1 < history.len() => span(i, i + 1),
+        _ if history.len() >= 2 => span(0, history.len() - 1),
+        _ => None,
+    };
+    secs.filter(|s| *s > 0.0)
+        .unwrap_or(metrics.duration.max(1) as f64)
+}
+
+impl Summary {
+    pub fn build(
+        settings: &Settings,
+        target: &Target,
+        metrics: &GooseMetrics,
+        setup: &SetupCounts,
+        measured_path: &str,
+    ) -> Summary {
+        let secs = measured_secs(metrics);
+        let mut rows = Vec::new();
+        let mut histograms = BTreeMap::new();
+        let mut main_p95 = None;
+        let mut keys: Vec<&String> = metrics.requests.keys().collect();
+        keys.sort();
+        for key in keys {
+            let agg = &metrics.requests[key];
+            let http = agg.custom_method.is_empty();
+            let name = format!("{} {}", agg.method_label(), agg.path);
+            let data = &agg.raw_data;
+            // HTTP rows count requests made (goose's per-request counters); a custom row's
+            // counts include coordinated-omission backfill, so its measured times count it.
+            let requests = if http {
+                (agg.success_count + agg.fail_count) as u64
+            } else {
+                data.counter as u64
+            };
+            // Backfill is about a stalled server: it means nothing for the harness's own
+            // verification time.
+            let co_p95 = agg
+                .coordinated_omission_data
+                .as_ref()
+                .filter(|d| http && d.counter > data.counter)
+                .map(|d| ms(d.percentile_us(0.95)));
+            let row = Row {
+                request: name.clone(),
+                requests,
+                failures: agg.fail_count as u64,
+                per_second: requests as f64 / secs,
+                avg_ms: if data.counter == 0 {
+                    0.0
+                } else {
+                    data.average_ms()
+                },
+                p50_ms: ms(data.percentile_us(0.50)),
+                p95_ms: ms(data.percentile_us(0.95)),
+                p99_ms: ms(data.percentile_us(0.99)),
+                max_ms: ms(data.maximum_time_us),
+                p95_ms_co_mitigated: co_p95,
+                http,
+            };
+            if http && agg.path == measured_path {
+                // With mitigation on, the threshold judges the backfilled distribution: the
+                // latency a user would have seen had the server not stalled the senders.
+                main_p95 = Some(co_p95.unwrap_or(row.p95_ms));
+            }
+            histograms.insert(
+                name,
+                Histograms {
+                    raw: data.clone(),
+                    co_mitigated: agg.coordinated_omission_data.clone(),
+                },
+            );
+            rows.push(row);
+        }
+        let http_rows = rows.iter().filter(|r| r.http);
+        let observed = Observed {
+            requests: http_rows.clone().map(|r| r.requests).sum(),
+            failures: http_rows.map(|r| r.failures).sum(),
+            p95_ms: main_p95.unwrap_or(0.0),
+        };
+        let measured_request = format!("GET {measured_path}");
+        let mut checks = threshold::evaluate(&settings.thresholds, &observed, &measured_request);
+        if main_p95.is_none() && observed.requests > 0 {
+            checks.push(Check {
+                metric: "requests",
+                limit: format!("{measured_request} measured"),
+                observed: "absent".into(),
+                passed: false,
+                message: format!("no {measured_request} request was measured"),
+            });
+        }
+        let mut errors: Vec<ErrorRow> = metrics
+            .errors
+            .values()
+            .map(|e| ErrorRow {
+                request: format!(
+                    "{} {}",
+                    if e.custom_method.is_empty() {
+                        e.method.to_string()
+                    } else {
+                        e.custom_method.clone()
+                    },
+                    e.name
+                ),
+                error: scrub_text(&e.error),
+                occurrences: e.occurrences,
+            })
+            .collect();
+        errors.sort_by_key(|e| std::cmp::Reverse(e.occurrences));
+        let passed = threshold::passed(&checks);
+        Summary {
+            version: env!("CARGO_PKG_VERSION"),
+            scenario: settings.scenario.name(),
+            profile: settings.profile.clone(),
+            target: scrub_text(&target.description),
+            users: settings.users,
+            hatch_rate: settings.hatch_rate,
+            run_time_secs: match settings.bound {
+                Bound::RunTime(s) => Some(s),
+                Bound::Iterations(_) => None,
+            },
+            iterations: match settings.bound {
+                Bound::Iterations(n) => Some(n),
+                Bound::RunTime(_) => None,
+            },
+            co_mitigation: settings.co.name(),
+            co_synthetic_requests: metrics
+                .coordinated_omission_metrics
+                .as_ref()
+                .map(|m| m.synthetic_requests),
+            cookie_cache: target
+                .description
+                .starts_with("bundled reference")
+                .then_some(settings.cookie_cache),
+            setup_users_ready: setup.ready,
+            measured_secs: secs,
+            measured_request,
+            observed,
+            rows,
+            errors,
+            checks,
+            passed,
+            histograms,
+        }
+    }
+
+    /// The verdict in one line.
+    pub fn verdict(&self) -> String {
+        if self.passed {
+            format!(
+                "load: passed ({} requests, {} failed, every response checked)",
+                self.observed.requests, self.observed.failures
+            )
+        } else {
+            let missed: Vec<&str> = self
+                .checks
+                .iter()
+                .filter(|c| !c.passed)
+                .map(|c| c.message.as_str())
+                .collect();
+            format!("load: failed: {}", missed.join("; "))
+        }
+    }
+
+    /// The console summary.
+    pub fn print(&self) {
+        print!("{}", self.console());
+    }
+
+    pub fn console(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "measured {:.1} s with {} users (coordinated-omission mitigation {}{}):",
+            self.measured_secs,
+            self.users,
+            self.co_mitigation,
+            self.co_synthetic_requests
+                .map(|n| format!(", {n} synthetic requests"))
+                .unwrap_or_default()
+        );
+        for r in &self.rows {
+            let _ = writeln!(
+                out,
+                "  {:<44} {:>9} req {:>7} failed {:>10.1}/s  avg {:.3} ms  p50 {:.3}  p95 {:.3}  p99 {:.3}  max {:.3} ms{}",
+                r.request,
+                r.requests,
+                r.failures,
+                r.per_second,
+                r.avg_ms,
+                r.p50_ms,
+                r.p95_ms,
+                r.p99_ms,
+                r.max_ms,
+                r.p95_ms_co_mitigated
+                    .map(|p| format!("  (p95 with CO backfill {p:.3} ms)"))
+                    .unwrap_or_default()
+            );
+        }
+        if !self.errors.is_empty() {
+            let _ = writeln!(out, "failed requests, by reason:");
+            for e in self.errors.iter().take(10) {
+                let _ = writeln!(out, "  {:>9}× {}: {}", e.occurrences, e.request, e.error);
+            }
+            if self.errors.len() > 10 {
+                let _ = writeln!(
+                    out,
+                    "  … {} more reasons in the reports",
+                    self.errors.len() - 10
+                );
+            }
+        }
+        for c in &self.checks {
+            let _ = writeln!(
+                out,
+                "  threshold {}: {}",
+                if c.passed { "ok    " } else { "MISSED" },
+                c.message
+            );
+        }
+        let _ = writeln!(out, "{}", self.verdict());
+        out
+    }
+
+    /// The Markdown summary the harness puts above goose's Markdown report.
+    pub fn markdown(&self) -> String {
+        let mut md = String::new();
+        let _ = writeln!(md, "# ba-harness load: {}\n", self.scenario);
+        let _ = writeln!(
+            md,
+            "**{}**\n",
+            if self.passed { "PASSED" } else { "FAILED" }
+        );
+        let _ = writeln!(md, "| | |\n| --- | --- |");
+        let _ = writeln!(md, "| target | {} |", self.target);
+        if let Some(p) = &self.profile {
+            let _ = writeln!(md, "| profile | {p} |");
+        }
+        let _ = writeln!(
+            md,
+            "| users | {} (started at {}/s), signed in before the run |",
+            self.users, self.hatch_rate
+        );
+        match (self.run_time_secs, self.iterations) {
+            (Some(s), _) => {
+                let _ = writeln!(md, "| bound | run time {s} s |");
+            }
+            (_, Some(n)) => {
+                let _ = writeln!(md, "| bound | {n} iterations per user |");
+            }
+            _ => {}
+        }
+        let _ = writeln!(
+            md,
+            "| coordinated-omission mitigation | **{}**{} |",
+            self.co_mitigation,
+            self.co_synthetic_requests
+                .map(|n| format!(" ({n} synthetic requests)"))
+                .unwrap_or_default()
+        );
+        if let Some(cache) = self.cookie_cache {
+            let _ = writeln!(
+                md,
+                "| cookie cache (reference) | {} |",
+                if cache { "on" } else { "off" }
+            );
+        }
+        let _ = writeln!(md, "| measured | {:.1} s |", self.measured_secs);
+        let _ = writeln!(md, "\n## Thresholds\n");
+        let _ = writeln!(
+            md,
+            "| check | limit | observed | result |\n| --- | --- | --- | --- |"
+        );
+        for c in &self.checks {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                c.metric,
+                c.limit,
+                c.observed,
+                if c.passed { "ok" } else { "**missed**" }
+            );
+        }
+        let _ = writeln!(md, "\n## Requests (every response checked)\n");
+        let _ = writeln!(
+            md,
+            "| request | requests | failed | req/s | avg ms | p50 ms | p95 ms | p99 ms | max ms |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        );
+        for r in &self.rows {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {:.1} | {:.3} | {:.3} | {:.3}{} | {:.3} | {:.3} |",
+                r.request,
+                r.requests,
+                r.failures,
+                r.per_second,
+                r.avg_ms,
+                r.p50_ms,
+                r.p95_ms,
+                r.p95_ms_co_mitigated
+                    .map(|p| format!(" (CO {p:.3})"))
+                    .unwrap_or_default(),
+                r.p99_ms,
+                r.max_ms
+            );
+        }
+        if !self.errors.is_empty() {
+            let _ = writeln!(md, "\n## Failed requests, by reason\n");
+            let _ = writeln!(md, "| request | reason | count |\n| --- | --- | ---: |");
+            for e in &self.errors {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} |",
+                    e.request,
+                    e.error.replace('|', "\\|"),
+                    e.occurrences
+                );
+            }
+        }
+        let _ = writeln!(
+            md,
+            "\nThe error rate counts HTTP requests; `{VERIFY_METHOD} {VERIFY_NAME}` is the harness's own verification of each JWT, timed separately."
+        );
+        md
+    }
+
+    /// Writes the reports and prints where they are.
+    pub fn write(&self, paths: &ReportPaths, temp: &TempDir) -> Result<(), HarnessError> {
+        let output = |path: &Path, e: std::io::Error| HarnessError::Output {
+            path: path.display().to_string(),
+            source: e,
+        };
+        if let Some(html) = &paths.html {
+            let text = std::fs::read_to_string(html).map_err(|e| output(html, e))?;
+            std::fs::write(html, self.html_with_verdict(&text)).map_err(|e| output(html, e))?;
+            println!("HTML report: {}", html.display());
+        }
+        if let Some(json) = &paths.json {
+            let goose: Value = std::fs::read_to_string(temp.goose_json())
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or(Value::Null);
+            let mut doc = match goose {
+                Value::Object(map) => map,
+                other => {
+                    let mut map = serde_json::Map::new();
+                    map.insert("goose".into(), other);
+                    map
+                }
+            };
+            doc.insert(
+                "ba_harness".into(),
+                serde_json::to_value(self).unwrap_or(Value::Null),
+            );
+            let text = serde_json::to_string_pretty(&Value::Object(doc)).unwrap_or_default();
+            std::fs::write(json, scrub_text(&text)).map_err(|e| output(json, e))?;
+            println!("JSON report: {}", json.display());
+        }
+        if let Some(md) = &paths.md {
+            let goose = std::fs::read_to_string(temp.goose_md()).unwrap_or_default();
+            let text = format!("{}\n---\n\n{}", self.markdown(), scrub_text(&goose));
+            std::fs::write(md, text).map_err(|e| output(md, e))?;
+            println!("Markdown report: {}", md.display());
+        }
+        Ok(())
+    }
+
+    /// goose's HTML with the harness's verdict as the first notes paragraph.
+    pub fn html_with_verdict(&self, html: &str) -> String {
+        let mut paragraph = format!(
+            "ba-harness verdict: {}. Coordinated-omission mitigation: {}.",
+            self.verdict(),
+            self.co_mitigation
+        );
+        for c in &self.checks {
+            let _ = write!(
+                paragraph,
+                " Threshold {}: {}.",
+                if c.passed { "ok" } else { "MISSED" },
+                c.message
+            );
+        }
+        let escaped = paragraph
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        let marker = "<p class=\"notes\">";
+        let insert = format!("{marker}<strong>{escaped}</strong></p>");
+        match html.find(marker) {
+            Some(at) => format!("{}{insert}{}", &html[..at], &html[at..]),
+            None => match html.find("<body>") {
+                Some(at) => format!("{}{insert}{}", &html[..at + 6], &html[at + 6..]),
+                None => html.to_string(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_files_are_sorted_by_extension() {
+        let paths = ReportPaths::from_files(&[
+            PathBuf::from("a/run.HTML"),
+            PathBuf::from("b.json"),
+            PathBuf::from("c.md"),
+        ])
+        .unwrap();
+        assert_eq!(paths.html, Some(PathBuf::from("a/run.HTML")));
+        assert_eq!(paths.json, Some(PathBuf::from("b.json")));
+        assert_eq!(paths.md, Some(PathBuf::from("c.md")));
+        assert!(matches!(
+            ReportPaths::from_files(&[PathBuf::from("x.pdf")]),
+            Err(HarnessError::Usage(_))
+        ));
+        assert!(matches!(
+            ReportPaths::from_files(&[PathBuf::from("x.md"), PathBuf::from("y.md")]),
+            Err(HarnessError::Usage(_))
+        ));
+    }
+}

@@ -1,0 +1,672 @@
+//! Booting the bundled Next.js app from targets/nextjs: install on first use (`npm ci`), build
+//! once per variant and cache the build (rebuilt only when its sources or the lockfile change),
+//! `next start` on a free loopback port, wait until it answers, stop it on drop.
+//!
+//! The app is a real Next.js 16 App Router app that mounts Better Auth as Better Auth's Next.js
+//! guide does (route handler, server actions with `nextCookies()`, proxy.ts, a dashboard server
+//! component). [`Variant::WithoutNextCookies`] is the same app built without `nextCookies()`,
+//! the documented pitfall, into its own build folder; the harness's tests show the server-action
+//! sign-in scenario failing against it.
+//!
+//! Every Node process of a build or a server gets `exit-with-parent.mjs` preloaded: it exits when
+//! the harness (BA_HARNESS_PARENT_PID) is gone or when it was orphaned, so nothing outlives a
+//! harness killed with SIGKILL. `npm ci` and `next build` also run in their own process group,
+//! which is killed as a whole when the harness gives up on them.
+
+use std::fs::{self, File};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant, SystemTime};
+
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use sha2::{Digest, Sha256};
+use tokio::process::{Child, Command};
+use url::Url;
+
+use crate::error::HarnessError;
+use crate::redact::SecretRegistry;
+use crate::reference::targets_dir;
+
+/// From spawn to the first 200 from `/api/auth/ok` (Next is ready in ~0.3 s here; migrations run
+/// in instrumentation.ts before the first request is served).
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// `npm ci`: next, react, better-auth, and better-sqlite3 compiled from source (~2 min here).
+const INSTALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+/// `next build` with type checking (~25 s here; a minute on a cold disk).
+const BUILD_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// The app's own sources: what a build depends on (besides node_modules, which follow the
+/// lockfile). Folders are read recursively.
+const BUILD_INPUTS: &[&str] = &[
+    "app",
+    "lib",
+    "public",
+    "proxy.ts",
+    "instrumentation.ts",
+    "next.config.ts",
+    "tsconfig.json",
+    "package.json",
+    "package-lock.json",
+];
+
+/// Written into the build folder after a successful build: the fingerprint of its inputs.
+const STAMP_FILE: &str = "ba-harness-build-stamp";
+
+/// Which build of the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// As Better Auth's guide says: `nextCookies()` last in the plugin list.
+    WithNextCookies,
+    /// Without `nextCookies()`: server actions that call `auth.api` set no cookie.
+    WithoutNextCookies,
+}
+
+impl Variant {
+    /// The `NEXT_COOKIES` switch next.config.ts inlines at build time.
+    fn switch(self) -> &'static str {
+        match self {
+            Variant::WithNextCookies => "on",
+            Variant::WithoutNextCookies => "off",
+        }
+    }
+
+    /// The build folder next.config.ts picks for this variant.
+    pub fn dist_dir(self) -> &'static str {
+        match self {
+            Variant::WithNextCookies => ".next",
+            Variant::WithoutNextCookies => ".next-without-next-cookies",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Variant::WithNextCookies => "with nextCookies",
+            Variant::WithoutNextCookies => "without nextCookies (the broken variant)",
+        }
+    }
+}
+
+/// How to boot the app.
+#[derive(Clone, Debug)]
+pub struct NextAppOptions {
+    pub variant: Variant,
+    /// The app's public URL (BETTER_AUTH_URL), when it sits behind a proxy; default its own
+    /// `http://127.0.0.1:<port>`.
+    pub public_url: Option<String>,
+}
+
+impl Default for NextAppOptions {
+    fn default() -> Self {
+        NextAppOptions {
+            variant: Variant::WithNextCookies,
+            public_url: None,
+        }
+    }
+}
+
+/// A running bundled Next.js app; dropping it kills the server.
+pub struct NextApp {
+    child: Child,
+    /// Where the app is reached: its public URL (the proxy's, when given one).
+    pub url: String,
+    /// The port `next start` listens on, on 127.0.0.1.
+    pub port: u16,
+    /// The app's BETTER_AUTH_SECRET (random per boot, registered for redaction).
+    pub secret: String,
+    pub variant: Variant,
+    /// `next <v>, better-auth <v>` as installed.
+    pub version: String,
+    /// Milliseconds from spawn to the first answer.
+    pub startup_ms: u128,
+    run_dir: PathBuf,
+}
+
+/// The app's folder: targets/nextjs next to the bundled reference.
+pub fn app_dir() -> PathBuf {
+    let dir = targets_dir().join("nextjs");
+    std::path::absolute(&dir).unwrap_or(dir)
+}
+
+impl NextApp {
+    /// Installs (first use), builds (when needed) and starts the app with nextCookies.
+    pub async fn boot() -> Result<Self, HarnessError> {
+        Self::boot_with(&NextAppOptions::default()).await
+    }
+
+    pub async fn boot_with(options: &NextAppOptions) -> Result<Self, HarnessError> {
+        let dir = app_dir();
+        if !dir.join("package.json").is_file() || !dir.join("next.config.ts").is_file() {
+            return Err(HarnessError::Boot {
+                cause: format!(
+                    "the bundled Next.js app is missing: {} has no package.json or next.config.ts",
+                    dir.display()
+                ),
+                fix: "run from a ba-harness checkout, or set BA_HARNESS_TARGETS_DIR, or give --next-app URL".into(),
+                log_tail: None,
+            });
+        }
+        check_node().await?;
+        ensure_installed(&dir).await?;
+        ensure_built(&dir, options.variant).await?;
+
+        let port = free_port()?;
+        let url = options
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
+        let secret: String = rand::rng()
+            .sample_iter(&Alphanumeric)
+            .take(48)
+            .map(char::from)
+            .collect();
+        SecretRegistry::global().register(&secret);
+        let run_dir = dir
+            .join("data")
+            .join(format!("run-{}-{port}", std::process::id()));
+        fs::create_dir_all(&run_dir).map_err(|e| boot_io("create the run folder", &run_dir, e))?;
+        let log_path = run_dir.join("next.log");
+        let log = File::create(&log_path).map_err(|e| boot_io("create the log", &log_path, e))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| boot_io("open the log", &log_path, e))?;
+
+        let mut command = node_command(&dir, options.variant);
+        command
+            .args([
+                "start",
+                "--port",
+                &port.to_string(),
+                "--hostname",
+                "127.0.0.1",
+            ])
+            .env("BETTER_AUTH_URL", &url)
+            .env("BETTER_AUTH_SECRET", &secret)
+            .env("DATABASE_PATH", run_dir.join("app.sqlite"))
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(log_err))
+            .kill_on_drop(true);
+        let started = Instant::now();
+        let mut child = command.spawn().map_err(|e| HarnessError::Boot {
+            cause: format!("could not start `next start`: {e}"),
+            fix: "install Node.js 20.9 or newer and make sure `node` is on PATH".into(),
+            log_tail: None,
+        })?;
+
+        let probe = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| HarnessError::Boot {
+                cause: format!("could not build an HTTP client: {e}"),
+                fix: "report this as a harness bug".into(),
+                log_tail: None,
+            })?;
+        let ok_url = format!("http://127.0.0.1:{port}/api/auth/ok");
+        loop {
+            if let Ok(response) = probe.get(&ok_url).send().await
+                && response.status().is_success()
+            {
+                break;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(HarnessError::Boot {
+                    cause: format!("the bundled Next.js app exited during start-up ({status})"),
+                    fix: format!(
+                        "read the log below (full log: {}); a broken build is fixed by deleting {}",
+                        log_path.display(),
+                        dir.join(options.variant.dist_dir()).display()
+                    ),
+                    log_tail: Some(tail(&log_path, 20)),
+                });
+            }
+            if started.elapsed() > READY_TIMEOUT {
+                let _ = child.start_kill();
+                return Err(HarnessError::Boot {
+                    cause: format!(
+                        "the bundled Next.js app did not answer {ok_url} within {} s",
+                        READY_TIMEOUT.as_secs()
+                    ),
+                    fix: format!("read its log: {}", log_path.display()),
+                    log_tail: Some(tail(&log_path, 20)),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(NextApp {
+            child,
+            url,
+            port,
+            secret,
+            variant: options.variant,
+            version: installed_version(&dir),
+            startup_ms: started.elapsed().as_millis(),
+            run_dir,
+        })
+    }
+
+    /// The app's public URL, parsed.
+    pub fn app_url(&self) -> Url {
+        Url::parse(&self.url).expect("the app URL is built from a port or given as a URL")
+    }
+
+    /// Stops the server and removes its run folder (database, log).
+    pub async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+        let _ = fs::remove_dir_all(&self.run_dir);
+    }
+}
+
+impl Drop for NextApp {
+    fn drop(&mut self) {
+        // kill_on_drop covers the process; this also covers an early return before `stop`.
+        let _ = self.child.start_kill();
+    }
+}
+
+/// `node node_modules/next/dist/bin/next …` in the app folder, with the environment every Next
+/// process of the harness gets: production mode, no telemetry, the variant switch, the
+/// exit-with-parent preload, and nothing inherited that would change what is checked.
+fn node_command(dir: &Path, variant: Variant) -> Command {
+    let mut command = Command::new("node");
+    command
+        .arg("node_modules/next/dist/bin/next")
+        .current_dir(dir)
+        .env("NODE_ENV", "production")
+        .env("NEXT_TELEMETRY_DISABLED", "1")
+        .env("NEXT_COOKIES", variant.switch())
+        .env("BA_HARNESS_PARENT_PID", std::process::id().to_string())
+        .env("NODE_OPTIONS", node_options(dir))
+        // `TEST` (like NODE_ENV=test) silently turns Better Auth's origin checks off.
+        .env_remove("TEST")
+        .env_remove("NEXT_DIST_DIR")
+        .env_remove("BETTER_AUTH_URL")
+        .env_remove("BETTER_AUTH_SECRET")
+        .env_remove("DATABASE_PATH")
+        .stdin(Stdio::null());
+    command
+}
+
+/// The caller's NODE_OPTIONS plus the exit-with-parent preload (a file URL: no quoting needed).
+fn node_options(dir: &Path) -> String {
+    let preload = Url::from_file_path(dir.join("exit-with-parent.mjs"))
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| dir.join("exit-with-parent.mjs").display().to_string());
+    let own = format!("--import={preload}");
+    match std::env::var("NODE_OPTIONS") {
+        Ok(existing) if !existing.trim().is_empty() => format!("{existing} {own}"),
+        _ => own,
+    }
+}
+
+async fn check_node() -> Result<(), HarnessError> {
+    let output = Command::new("node").arg("--version").output().await;
+    let version = match output {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        _ => {
+            return Err(HarnessError::Boot {
+                cause: "`node` was not found on PATH: the bundled Next.js app runs on Node.js"
+                    .into(),
+                fix: "install Node.js 20.9 or newer (with npm), or give --next-app URL".into(),
+                log_tail: None,
+            });
+        }
+    };
+    let numbers: Vec<u32> = version
+        .trim_start_matches('v')
+        .split('.')
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    if numbers.len() < 2 || (numbers[0], numbers[1]) < (20, 9) {
+        return Err(HarnessError::Boot {
+            cause: format!("Node.js {version} is too old for Next.js 16 (it needs 20.9 or newer)"),
+            fix: "install Node.js 20.9 or newer".into(),
+            log_tail: None,
+        });
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Install
+
+async fn ensure_installed(dir: &Path) -> Result<(), HarnessError> {
+    if is_installed(dir) {
+        return Ok(());
+    }
+    let _lock = DirLock::take(dir.join(".install-lock"), INSTALL_TIMEOUT, || {
+        is_installed(dir)
+    })
+    .await?;
+    if is_installed(dir) {
+        return Ok(());
+    }
+    eprintln!(
+        "ba-harness: installing the bundled Next.js app (npm ci in {}); the first run compiles better-sqlite3, about 2 minutes…",
+        dir.display()
+    );
+    let started = Instant::now();
+    run_logged(
+        Command::new("npm").args(["ci", "--include=dev", "--no-audit", "--no-fund"]),
+        dir,
+        &dir.join("npm-ci.log"),
+        INSTALL_TIMEOUT,
+        "npm ci",
+        "better-sqlite3 builds from source and needs a C++ compiler, make and python3; the first install needs the npm registry",
+    )
+    .await?;
+    eprintln!(
+        "ba-harness: installed the bundled Next.js app in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn is_installed(dir: &Path) -> bool {
+    let marker = dir.join("node_modules/.package-lock.json");
+    let required = [
+        "node_modules/better-sqlite3/build/Release/better_sqlite3.node",
+        "node_modules/next/dist/bin/next",
+        "node_modules/typescript/package.json",
+    ];
+    let lock_time = fs::metadata(dir.join("package-lock.json")).and_then(|m| m.modified());
+    let marker_time = fs::metadata(&marker).and_then(|m| m.modified());
+    match (lock_time, marker_time) {
+        (Ok(lock), Ok(installed)) => {
+            installed >= lock && required.iter().all(|p| dir.join(p).is_file())
+        }
+        _ => false,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Build
+
+async fn ensure_built(dir: &Path, variant: Variant) -> Result<(), HarnessError> {
+    let fingerprint = build_fingerprint(dir, variant)?;
+    if is_built(dir, variant, &fingerprint) {
+        return Ok(());
+    }
+    let lock_path = dir.join(format!(".build-lock{}", variant.dist_dir()));
+    let _lock = DirLock::take(lock_path, BUILD_TIMEOUT, || {
+        is_built(dir, variant, &fingerprint)
+    })
+    .await?;
+    if is_built(dir, variant, &fingerprint) {
+        return Ok(());
+    }
+    eprintln!(
+        "ba-harness: building the bundled Next.js app {} (next build into {}; cached for later runs)…",
+        variant.describe(),
+        variant.dist_dir()
+    );
+    let started = Instant::now();
+    let log = dir.join(format!("build{}.log", variant.dist_dir()));
+    let mut command = node_command(dir, variant);
+    command.arg("build");
+    run_logged(
+        &mut command,
+        dir,
+        &log,
+        BUILD_TIMEOUT,
+        "next build",
+        "read the build log; a broken install is fixed by deleting node_modules",
+    )
+    .await?;
+    let stamp = dir.join(variant.dist_dir()).join(STAMP_FILE);
+    fs::write(&stamp, &fingerprint).map_err(|e| boot_io("write the build stamp", &stamp, e))?;
+    eprintln!(
+        "ba-harness: built the bundled Next.js app in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn is_built(dir: &Path, variant: Variant, fingerprint: &str) -> bool {
+    let dist = dir.join(variant.dist_dir());
+    dist.join("BUILD_ID").is_file()
+        && fs::read_to_string(dist.join(STAMP_FILE)).is_ok_and(|s| s.trim() == fingerprint)
+}
+
+/// SHA-256 over the variant and every build input (relative path and content, in path order).
+pub fn build_fingerprint(dir: &Path, variant: Variant) -> Result<String, HarnessError> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for input in BUILD_INPUTS {
+        collect_files(&dir.join(input), &mut files);
+    }
+    files.sort();
+    let mut hash = Sha256::new();
+    hash.update(variant.switch().as_bytes());
+    for file in files {
+        let relative = file.strip_prefix(dir).unwrap_or(&file);
+        let content = fs::read(&file).map_err(|e| boot_io("read a source file", &file, e))?;
+        hash.update(relative.to_string_lossy().as_bytes());
+        hash.update([0]);
+        hash.update((content.len() as u64).to_le_bytes());
+        hash.update(&content);
+    }
+    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn collect_files(path: &Path, out: &mut Vec<PathBuf>) {
+    if path.is_file() {
+        out.push(path.to_path_buf());
+    } else if let Ok(entries) = fs::read_dir(path) {
+        for entry in entries.flatten() {
+            collect_files(&entry.path(), out);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes, locks, logs
+
+/// Runs `command` in `dir` in its own process group, output to `log`, bounded by `limit`; the
+/// whole group is killed if it overruns or the harness stops waiting (drop).
+async fn run_logged(
+    command: &mut Command,
+    dir: &Path,
+    log_path: &Path,
+    limit: Duration,
+    what: &str,
+    fix: &str,
+) -> Result<(), HarnessError> {
+    let log = File::create(log_path).map_err(|e| boot_io("create a log", log_path, e))?;
+    let log_err = log
+        .try_clone()
+        .map_err(|e| boot_io("open a log", log_path, e))?;
+    command
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log_err))
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    command.process_group(0);
+    let mut child = command.spawn().map_err(|e| HarnessError::Boot {
+        cause: format!("could not run `{what}`: {e}"),
+        fix: "install Node.js 20.9 or newer with npm, and make sure both are on PATH".into(),
+        log_tail: None,
+    })?;
+    let mut group = GroupGuard(child.id());
+    let status = match tokio::time::timeout(limit, child.wait()).await {
+        Ok(Ok(status)) => status,
+        Ok(Err(e)) => return Err(boot_io(&format!("wait for {what}"), dir, e)),
+        Err(_) => {
+            return Err(HarnessError::Boot {
+                cause: format!("{what} did not finish within {} s", limit.as_secs()),
+                fix: format!("read {} and retry", log_path.display()),
+                log_tail: Some(tail(log_path, 20)),
+            });
+        }
+    };
+    // Finished: the group is gone (or its stragglers exit by themselves); do not signal a
+    // process group id the system may reuse.
+    group.0 = None;
+    if !status.success() {
+        return Err(HarnessError::Boot {
+            cause: format!("{what} failed in {} ({status})", dir.display()),
+            fix: format!("{fix} (full log: {})", log_path.display()),
+            log_tail: Some(tail(log_path, 20)),
+        });
+    }
+    Ok(())
+}
+
+/// Kills a process group on drop (npm's compilers, Next's build workers).
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(pgid) = self.0 {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pgid}")])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// A folder used as a lock between harness processes (parallel tests): created to take it,
+/// removed on drop. A lock older than `limit` is taken as left behind by a dead process.
+struct DirLock(PathBuf);
+
+impl DirLock {
+    async fn take(
+        path: PathBuf,
+        limit: Duration,
+        done: impl Fn() -> bool,
+    ) -> Result<Option<Self>, HarnessError> {
+        let waited = Instant::now();
+        loop {
+            match fs::create_dir(&path) {
+                Ok(()) => return Ok(Some(DirLock(path))),
+                Err(_) if is_stale(&path, limit) => {
+                    let _ = fs::remove_dir(&path);
+                }
+                Err(_) if waited.elapsed() < limit => {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    if done() {
+                        return Ok(None);
+                    }
+                }
+                Err(e) => return Err(boot_io("take a lock", &path, e)),
+            }
+        }
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir(&self.0);
+    }
+}
+
+fn is_stale(lock: &Path, limit: Duration) -> bool {
+    fs::metadata(lock)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .is_some_and(|age| age > limit)
+}
+
+fn installed_version(dir: &Path) -> String {
+    let read = |pkg: &str| -> Option<String> {
+        let text =
+            fs::read_to_string(dir.join("node_modules").join(pkg).join("package.json")).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        Some(format!("{pkg} {}", v.get("version")?.as_str()?))
+    };
+    [read("next"), read("better-auth")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn free_port() -> Result<u16, HarnessError> {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| HarnessError::Boot {
+        cause: format!("could not find a free port on 127.0.0.1: {e}"),
+        fix: "check that the loopback interface is up".into(),
+        log_tail: None,
+    })?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| boot_io("read the free port", Path::new("127.0.0.1"), e))
+}
+
+fn boot_io(what: &str, path: &Path, e: std::io::Error) -> HarnessError {
+    HarnessError::Boot {
+        cause: format!("could not {what} ({}): {e}", path.display()),
+        fix: "check that the checkout is writable".into(),
+        log_tail: None,
+    }
+}
+
+/// The last `lines` lines of a log, indented, with secrets scrubbed.
+fn tail(path: &Path, lines: usize) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    let start = all.len().saturating_sub(lines);
+    crate::redact::scrub_text(
+        &all[start..]
+            .iter()
+            .map(|l| format!("    {l}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fingerprint_follows_sources_and_variant() {
+        let dir = std::env::temp_dir().join(format!(
+            "ba-harness-next-fingerprint-{}-{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        fs::create_dir_all(dir.join("app")).unwrap();
+        fs::write(dir.join("app/page.tsx"), "a").unwrap();
+        fs::write(dir.join("package-lock.json"), "{}").unwrap();
+        let first = build_fingerprint(&dir, Variant::WithNextCookies).unwrap();
+        assert_eq!(
+            first,
+            build_fingerprint(&dir, Variant::WithNextCookies).unwrap()
+        );
+        assert_ne!(
+            first,
+            build_fingerprint(&dir, Variant::WithoutNextCookies).unwrap()
+        );
+        // Build output and other folders do not count; a source change does.
+        fs::create_dir_all(dir.join(".next")).unwrap();
+        fs::write(dir.join(".next/BUILD_ID"), "x").unwrap();
+        assert_eq!(
+            first,
+            build_fingerprint(&dir, Variant::WithNextCookies).unwrap()
+        );
+        fs::write(dir.join("app/page.tsx"), "b").unwrap();
+        assert_ne!(
+            first,
+            build_fingerprint(&dir, Variant::WithNextCookies).unwrap()
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn node_options_keep_the_callers_and_add_the_preload() {
+        let options = node_options(Path::new("/srv/a b/nextjs"));
+        assert!(
+            options.ends_with("--import=file:///srv/a%20b/nextjs/exit-with-parent.mjs"),
+            "{options}"
+        );
+    }
+}

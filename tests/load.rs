@@ -1,0 +1,435 @@
+//! `ba-harness load` end to end, running the real binary: against wiremock fakes that answer
+//! wrongly (another user's session, a JWT that does not verify), whose requests must be
+//! reported as failed with exit 1, and a short smoke run against the bundled reference that
+//! must pass and write its reports. Every run here is bounded to a few seconds.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+fn harness() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ba-harness"));
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null());
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    harness()
+        .args(args)
+        .output()
+        .expect("the harness binary runs")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn temp_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ba-harness-load-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// How the fake answers the measured requests.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// As Better Auth does: the caller's own session, JWTs that verify.
+    Correct,
+    /// get-session answers 200 with another user's session.
+    OtherUsersSession,
+    /// /token answers 200 with a JWT signed by a key the JWKS does not hold (same kid).
+    ForeignSignature,
+    /// /token answers a JWT for another user (sub), correctly signed.
+    OtherUsersJwt,
+}
+
+/// A minimal fake of Better Auth's email/password sign-up and sign-in, get-session, /token and
+/// /jwks: users live in memory, the session cookie names the user.
+struct Fake {
+    mode: Mode,
+    origin: String,
+    users: Mutex<HashMap<String, String>>,
+    key: Ed25519KeyPair,
+    foreign: Ed25519KeyPair,
+}
+
+impl Fake {
+    fn user_json(id: &str) -> Value {
+        json!({"id": id, "email": format!("{id}@fake.test"), "name": "Fake", "emailVerified": false})
+    }
+
+    fn session_of(request: &Request) -> Option<String> {
+        let cookie = request.headers.get("cookie")?.to_str().ok()?;
+        cookie.split(';').find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == "better-auth.session_token")
+                .then(|| value.trim_start_matches("sess-").to_string())
+        })
+    }
+
+    fn auth_answer(id: &str) -> ResponseTemplate {
+        ResponseTemplate::new(200)
+            .insert_header("content-type", "application/json")
+            .append_header(
+                "set-cookie",
+                format!("better-auth.session_token=sess-{id}; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax"),
+            )
+            .set_body_json(json!({"redirect": false, "token": format!("tok-{id}-0123456789"), "user": Fake::user_json(id)}))
+    }
+
+    fn jwt(&self, key: &Ed25519KeyPair, sub: &str) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let header = json!({"alg": "EdDSA", "kid": "k1"});
+        let claims = json!({"sub": sub, "iss": self.origin, "aud": self.origin, "iat": now, "exp": now + 900});
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        format!("{input}.{}", b64(key.sign(input.as_bytes()).as_ref()))
+    }
+}
+
+impl Respond for Fake {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        match request.url.path() {
+            "/api/auth/sign-up/email" => {
+                let email = body["email"].as_str().unwrap_or_default().to_string();
+                let id = format!("user{}", rand::random::<u32>());
+                self.users.lock().unwrap().insert(email, id.clone());
+                Fake::auth_answer(&id)
+            }
+            "/api/auth/sign-in/email" => {
+                let email = body["email"].as_str().unwrap_or_default();
+                match self.users.lock().unwrap().get(email) {
+                    Some(id) => Fake::auth_answer(id),
+                    None => ResponseTemplate::new(401)
+                        .set_body_json(json!({"code": "INVALID_EMAIL_OR_PASSWORD", "message": "Invalid email or password"})),
+                }
+            }
+            "/api/auth/get-session" => match Fake::session_of(request) {
+                None => ResponseTemplate::new(200).set_body_string("null"),
+                Some(id) => {
+                    let shown = if self.mode == Mode::OtherUsersSession {
+                        "someone-else".to_string()
+                    } else {
+                        id
+                    };
+                    ResponseTemplate::new(200).set_body_json(json!({
+                        "session": {"id": "s1", "userId": shown, "token": "opaque-session-token-1", "expiresAt": "2099-01-01T00:00:00.000Z"},
+                        "user": Fake::user_json(&shown),
+                    }))
+                }
+            },
+            "/api/auth/jwks" => ResponseTemplate::new(200).set_body_json(json!({"keys": [{
+                "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "kid": "k1",
+                "x": b64(self.key.public_key().as_ref()),
+            }]})),
+            "/api/auth/token" => match Fake::session_of(request) {
+                None => ResponseTemplate::new(401),
+                Some(id) => {
+                    let token = match self.mode {
+                        Mode::ForeignSignature => self.jwt(&self.foreign, &id),
+                        Mode::OtherUsersJwt => self.jwt(&self.key, "someone-else"),
+                        _ => self.jwt(&self.key, &id),
+                    };
+                    ResponseTemplate::new(200).set_body_json(json!({"token": token}))
+                }
+            },
+            _ => ResponseTemplate::new(404),
+        }
+    }
+}
+
+/// Starts a fake in `mode` (request recording off: a load run would keep every request).
+async fn fake(mode: Mode) -> MockServer {
+    let server = MockServer::builder()
+        .disable_request_recording()
+        .start()
+        .await;
+    let fake = Fake {
+        mode,
+        origin: server.uri(),
+        users: Mutex::new(HashMap::new()),
+        key: Ed25519KeyPair::generate().unwrap(),
+        foreign: Ed25519KeyPair::generate().unwrap(),
+    };
+    let fake = Arc::new(fake);
+    for p in [
+        "/api/auth/sign-up/email",
+        "/api/auth/sign-in/email",
+        "/api/auth/get-session",
+        "/api/auth/jwks",
+        "/api/auth/token",
+    ] {
+        let m = if p.contains("sign-") { "POST" } else { "GET" };
+        Mock::given(method(m))
+            .and(path(p))
+            .respond_with(SharedFake(fake.clone()))
+            .mount(&server)
+            .await;
+    }
+    server
+}
+
+struct SharedFake(Arc<Fake>);
+
+impl Respond for SharedFake {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        self.0.respond(request)
+    }
+}
+
+/// Runs `load` against `target` for a couple of seconds with JSON and Markdown reports.
+async fn load_against(target: &str, scenario: &str, name: &str) -> (Output, Value, String) {
+    let json = temp_path(&format!("{name}.json"));
+    let md = temp_path(&format!("{name}.md"));
+    let args: Vec<String> = [
+        "load",
+        "--scenario",
+        scenario,
+        "--target",
+        target,
+        "--users",
+        "2",
+        "--run-time",
+        "2s",
+        "--max-error-rate",
+        "0",
+        "--report",
+        json.to_str().unwrap(),
+        "--report",
+        md.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let output = tokio::task::spawn_blocking(move || harness().args(&args).output().unwrap())
+        .await
+        .unwrap();
+    let report = std::fs::read_to_string(&json)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null);
+    let markdown = std::fs::read_to_string(&md).unwrap_or_default();
+    (output, report, markdown)
+}
+
+/// Asserts the run failed every measured request with `reason`, in the console, the JSON
+/// (goose's error table and the harness's verdict) and the Markdown report.
+fn assert_every_request_failed(output: &Output, report: &Value, markdown: &str, reason: &str) {
+    let all = text(output);
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    let verdict = &report["ba_harness"];
+    let requests = verdict["observed"]["requests"].as_u64().unwrap();
+    assert!(requests > 0, "{all}");
+    assert_eq!(
+        verdict["observed"]["failures"].as_u64(),
+        Some(requests),
+        "every request must fail: {all}"
+    );
+    assert_eq!(verdict["passed"], false);
+    let errors = verdict["errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["error"].as_str().unwrap().contains(reason)),
+        "{errors:?}"
+    );
+    // goose's own error table carries the reason too.
+    assert!(
+        report["errors"].to_string().contains(reason),
+        "{}",
+        report["errors"]
+    );
+    assert!(markdown.contains(reason), "{markdown}");
+    assert!(markdown.contains("FAILED"), "{markdown}");
+    assert!(all.contains("MISSED"), "{all}");
+    assert!(all.contains(reason), "{all}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_correct_fake_passes() {
+    // The control: without it, the failures below could be the fake's own defects.
+    let server = fake(Mode::Correct).await;
+    for scenario in ["get-session", "jwt-verification"] {
+        let (output, report, _) =
+            load_against(&server.uri(), scenario, &format!("ok-{scenario}")).await;
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{scenario}: {}",
+            text(&output)
+        );
+        assert_eq!(report["ba_harness"]["observed"]["failures"], 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_users_session_fails_every_request() {
+    let server = fake(Mode::OtherUsersSession).await;
+    let (output, report, markdown) =
+        load_against(&server.uri(), "get-session", "other-session").await;
+    assert_every_request_failed(&output, &report, &markdown, "another user's session");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_jwt_that_does_not_verify_fails_every_request() {
+    let server = fake(Mode::ForeignSignature).await;
+    let (output, report, markdown) =
+        load_against(&server.uri(), "jwt-verification", "foreign-jwt").await;
+    assert_every_request_failed(&output, &report, &markdown, "signature does not verify");
+    // The harness's own verification row is there, failed too.
+    let rows = report["ba_harness"]["rows"].as_array().unwrap();
+    let verify = rows.iter().find(|r| r["request"] == "JWT verify").unwrap();
+    assert_eq!(verify["failures"], verify["requests"]);
+    // No JWT or session cookie leaks into the reports.
+    let all = format!("{report}{markdown}{}", text(&output));
+    assert!(!all.contains("eyJ"), "a JWT leaked");
+    assert!(!all.contains("sess-user"), "a session cookie leaked");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_jwt_for_another_user_fails_every_request() {
+    let server = fake(Mode::OtherUsersJwt).await;
+    let (output, report, markdown) =
+        load_against(&server.uri(), "jwt-verification", "other-jwt").await;
+    assert_every_request_failed(&output, &report, &markdown, "sub is not this virtual user");
+}
+
+#[test]
+fn non_loopback_targets_are_refused_with_exit_2() {
+    for target in ["http://10.0.0.1:3000", "http://example.com"] {
+        let output = run(&[
+            "load",
+            "--scenario",
+            "get-session",
+            "--target",
+            target,
+            "--run-time",
+            "1s",
+        ]);
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+        assert!(text(&output).contains("loopback"), "{}", text(&output));
+    }
+}
+
+#[test]
+fn nothing_listening_is_exit_3() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = run(&[
+        "load",
+        "--scenario",
+        "get-session",
+        "--target",
+        &format!("http://127.0.0.1:{port}"),
+        "--run-time",
+        "1s",
+    ]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+}
+
+#[test]
+fn smoke_against_the_bundled_reference_passes_and_writes_reports() {
+    let html = temp_path("smoke.html");
+    let json = temp_path("smoke.json");
+    let md = temp_path("smoke.md");
+    let output = run(&[
+        "load",
+        "--scenario",
+        "get-session",
+        "--profile",
+        "smoke",
+        "--run-time",
+        "3s",
+        "--max-p95-ms",
+        "2000",
+        "--report",
+        html.to_str().unwrap(),
+        "--report",
+        json.to_str().unwrap(),
+        "--report",
+        md.to_str().unwrap(),
+    ]);
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{all}");
+    assert!(all.contains("load: passed"), "{all}");
+
+    let html = std::fs::read_to_string(&html).expect("HTML report written");
+    assert!(
+        html.contains("echarts"),
+        "the HTML report has goose's charts"
+    );
+    assert!(
+        html.contains("ba-harness verdict"),
+        "the verdict is in the HTML"
+    );
+    assert!(html.contains("Coordinated-omission mitigation: disabled"));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let verdict = &report["ba_harness"];
+    assert_eq!(verdict["passed"], true);
+    assert_eq!(verdict["profile"], "smoke");
+    assert_eq!(verdict["co_mitigation"], "disabled");
+    assert!(verdict["observed"]["requests"].as_u64().unwrap() > 0);
+    let histogram = &verdict["histograms"]["GET /api/auth/get-session"]["raw"];
+    assert!(
+        histogram["times_us"]
+            .as_object()
+            .is_some_and(|b| !b.is_empty())
+    );
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(md.contains("PASSED") && md.contains("coordinated-omission mitigation"));
+    assert!(
+        md.contains("# Goose Attack Report"),
+        "goose's Markdown follows"
+    );
+}
+
+#[test]
+fn jwt_smoke_against_the_bundled_reference_passes() {
+    let md = temp_path("jwt-smoke.md");
+    let output = run(&[
+        "load",
+        "--scenario",
+        "jwt-verification",
+        "--users",
+        "2",
+        "--iterations",
+        "40",
+        "--co-mitigation",
+        "average",
+        "--report",
+        md.to_str().unwrap(),
+    ]);
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{all}");
+    assert!(all.contains("JWT verify"), "{all}");
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(md.contains("**average**"), "{md}");
+}
