@@ -237,6 +237,10 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
         "the sign-in rate limit is not known (give --rate-limit-max N)",
     ),
     (
+        "session-refresh",
+        "session.updateAge is not known or over 10 s (give --session-update-age SECS for a deployment with a short one)",
+    ),
+    (
         "short-cookie-cache",
         "the cookie cache lifetime (session_data Max-Age) is over 30 s: the harness does not wait that long to see the cache expire",
     ),
@@ -261,6 +265,26 @@ mod tests {
             Target::new("not a url", "/api/auth", Duration::from_secs(1)),
             Err(HarnessError::Usage(_))
         ));
+    }
+
+    #[test]
+    fn every_capability_a_target_can_declare_has_a_skip_reason() {
+        let mut t = Target::new("https://a.test", "/api/auth", Duration::from_secs(1)).unwrap();
+        t.secret = Some("s".into());
+        t.rate_limit_max = Some(3);
+        t.session_update_age = Some(3);
+        t.cookie_cache_max_age = Some(5);
+        t.next_app = Some(Url::parse("http://127.0.0.1:1").unwrap());
+        t.oauth.client_id = Some("c".into());
+        t.oauth.redirect_uri = Some("r".into());
+        t.oauth.post_logout_redirect_uri = Some("p".into());
+        t.declare_configured_capabilities();
+        for capability in &t.capabilities {
+            assert!(
+                capability_for_tag(capability).is_some(),
+                "{capability} has no CAPABILITIES entry"
+            );
+        }
     }
 
     #[test]
