@@ -4,7 +4,7 @@
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [PROPTEST_CASES]      defaults: 300 and 100000
 #
-# 1. tests/properties.rs with PROPTEST_CASES cases per property (release build).
+# 1. tests/properties.rs with PROPTEST_CASES cases per property.
 # 2. If cargo-fuzz is installed (`cargo install cargo-fuzz`), each libFuzzer target in fuzz/
 #    for SECONDS_PER_TARGET seconds, seeded from fuzz/seeds/<target>, growing fuzz/corpus.
 #    It runs with `-s none` (coverage instrumentation, no sanitizer), which works on the stable
@@ -23,7 +23,7 @@ cases="${2:-100000}"
 
 echo "== proptest: $cases cases per property"
 started=$(date +%s)
-PROPTEST_CASES="$cases" cargo test --release --quiet --test properties
+PROPTEST_CASES="$cases" cargo test --quiet --test properties
 echo "== proptest done in $(( $(date +%s) - started )) s"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -32,7 +32,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 toolchain="${FUZZ_TOOLCHAIN:-}"
 read -r -a extra <<<"${FUZZ_ARGS:--s none}"
-for target in set_cookie jwt redact; do
+for target in set_cookie jwt redact next_forms snapshot; do
   mkdir -p "fuzz/corpus/$target"
   echo "== cargo fuzz: $target for $seconds s"
   # shellcheck disable=SC2086 # $toolchain is empty or one `+name` word

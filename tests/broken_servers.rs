@@ -391,6 +391,10 @@ flaw_tests! {
         "Sign-out revokes the session on the server", "answers JSON null";
 }
 
+/// Scenarios of the fake's features added later and broken through the real reference behind
+/// the proxy instead (tests/session_rules.rs); tests/coverage.rs checks every scenario globally.
+const COVERED_BY_THE_PROXY: &[&str] = &["Emails are case-insensitive"];
+
 /// Every scenario in features/ is made to fail by at least one flaw, and every flaw names a
 /// scenario that exists.
 #[test]
@@ -404,7 +408,7 @@ fn every_scenario_has_a_flaw_that_fails_it() {
     let covered: BTreeSet<&str> = CASES.iter().map(|(_, s, _)| *s).collect();
     let uncovered: Vec<&String> = scenarios
         .iter()
-        .filter(|s| !covered.contains(s.as_str()))
+        .filter(|s| !covered.contains(s.as_str()) && !COVERED_BY_THE_PROXY.contains(&s.as_str()))
         .collect();
     assert!(
         uncovered.is_empty(),

@@ -506,3 +506,76 @@ proptest! {
         let _ = is_json_content_type(content_type.as_deref());
     }
 }
+
+// ------------------------------------------------------------------------------------------
+// Next.js server-action forms and the snapshot normaliser
+// ------------------------------------------------------------------------------------------
+
+/// Page-ish HTML: form, input and button tags with the attributes the extractor reads, entities,
+/// text, and broken pieces of all of them.
+fn html_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("<form action=\"\" encType=\"multipart/form-data\" method=\"POST\">".to_string()),
+        Just("</form>".to_string()),
+        "<input type=\"(hidden|text|email|password)\" name=\"(\\$ACTION_ID_[0-9a-f]{0,8}|\\$ACTION_REF_[0-9]|\\$ACTION_[0-9]:[0-9]|\\$ACTION_KEY|email|password)\"( value=\"[^\"]{0,20}\")?/?>",
+        "<(form|input|button|div)[ a-zA-Z=\"'$_:0-9/-]{0,40}>?",
+        "&(amp|lt|gt|quot|#[0-9]{0,8}|#x[0-9a-fA-F]{0,8}|[a-z]{0,6});?",
+        "<div role=\"alert\">[^<]{0,20}</div>",
+        ".{0,12}",
+    ];
+    prop::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
+}
+
+proptest! {
+    #[test]
+    fn server_action_form_extraction_never_panics(html in html_text()) {
+        let page = url::Url::parse("http://127.0.0.1:3000/sign-in").unwrap();
+        let forms = ba_harness::next::find_action_forms(&html);
+        for form in &forms {
+            let _ = form.action_id();
+            let _ = form.input_names();
+            let _ = form.describe();
+            let _ = form.has_field("email");
+            let _ = form.fill(&[("email", "a@b.test"), ("password", "x")]);
+            let _ = ba_harness::next::action_url(&page, form);
+        }
+        let _ = ba_harness::next::select_form(&forms, &["email", "password"]);
+        let _ = ba_harness::next::alert_text(&html);
+        let _ = ba_harness::next::decode_entities(&html);
+        let _ = ba_harness::next::parse_http_date(&html);
+    }
+
+    #[test]
+    fn the_snapshot_normaliser_never_panics(
+        text in header_text(),
+        url in "http://127\\.0\\.0\\.1:[0-9]{1,5}/[a-z/]{0,12}(\\?[a-z_]{1,8}=[a-zA-Z0-9%]{0,40}(&[a-z_]{1,8}=[a-zA-Z0-9%.]{0,40}){0,3})?",
+        body in json_value(),
+        token in jws_like(),
+        headers in prop::collection::vec((prop::sample::select(vec![
+            "set-cookie", "location", "content-type", "date", "set-auth-token", "set-auth-jwt", "x-other",
+        ]), header_text()), 0..6),
+        status in 100u16..600,
+    ) {
+        let _ = ba_harness::snapshot::normalise_text(&text);
+        let _ = ba_harness::snapshot::normalise_text(&url);
+        let _ = ba_harness::snapshot::normalise_text(&token);
+        let mut value = body.clone();
+        ba_harness::snapshot::normalise_json(&mut value);
+        let mut with_jwt = json!({"token": token, "body": body});
+        ba_harness::snapshot::normalise_json(&mut with_jwt);
+        let exchange = ba_harness::http::Exchange {
+            method: "POST".into(),
+            url: url.clone(),
+            request_headers: headers.iter().map(|(n, v)| (n.to_string(), v.clone())).collect(),
+            request_body: Some(with_jwt.to_string()),
+            status,
+            headers: headers.iter().map(|(n, v)| (n.to_string(), v.clone())).collect(),
+            body: text.clone(),
+            body_truncated: false,
+            elapsed: std::time::Duration::from_millis(1),
+        };
+        let _ = ba_harness::snapshot::normalise_exchange(&exchange);
+        let _ = ba_harness::snapshot::snapshot_name("a scenario", 0, &exchange);
+        let _ = ba_harness::snapshot::slug(&text);
+    }
+}

@@ -387,14 +387,16 @@ async fn a_cache_whose_signature_is_not_checked_fails() {
     .await;
 }
 
-/// A server-side copy of each session (taken at sign-in, like a secondary store) that sign-out
-/// forgets to delete: get-session with the session token alone falls back to it.
+/// A server-side copy of each session (taken when it starts, like a secondary store) that
+/// sign-out forgets to delete: get-session with the session token alone falls back to it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_server_side_copy_after_sign_out_fails() {
     let broken = start(SHORT_CACHE, |_| {
         let store: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
         Flaw::response(move |request, response| {
-            if is(request, "POST", "/sign-in/email") && response.status == 200 {
+            let starts_session =
+                is(request, "POST", "/sign-in/email") || is(request, "POST", "/sign-up/email");
+            if starts_session && response.status == 200 {
                 let cookies: Vec<SetCookie> = response
                     .headers_named("set-cookie")
                     .iter()
