@@ -4,7 +4,10 @@
 #
 # A minimal fast server (examples/canned_server.rs, one thread) answers get-session with a canned
 # body; it is pinned to one core and each client to another (taskset), one client at a time,
-# with the same number of connections. Each client's requests/s is reported as a ratio to wrk's.
+# with the same number of connections. Each client's requests/s is reported as a ratio to wrk's,
+# and so is its CPU time per request. A fourth row, examples/reqwest_loop.rs, is the harness's
+# get-session loop without goose (same reqwest client settings, same check): it shows how much of
+# the cost is goose's and how much the HTTP client's.
 # Then: peak RSS of ba-harness for a 100k- and a 1M-request run against the same server (memory
 # must stay flat), and the JWT verification microbenchmark (examples/jwt_verify_bench.rs).
 #
@@ -40,7 +43,8 @@ need taskset || { echo "taskset is missing (util-linux)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }
 
 echo "building (release)…" >&2
-cargo build --release --quiet --bin ba-harness --example canned_server --example jwt_verify_bench
+cargo build --release --quiet --bin ba-harness --example canned_server --example jwt_verify_bench \
+  --example reqwest_loop
 BIN=target/release/ba-harness
 
 taskset -c "$SERVER_CPU" target/release/examples/canned_server "$PORT" >"$OUT/server.log" 2>&1 &
@@ -70,6 +74,12 @@ taskset -c "$CLIENT_CPU" /usr/bin/time -f "%U %S %e" -o "$OUT/oha.time" \
   oha -z "${DURATION}s" -c "$CONNS" --no-tui --output-format json "$URL" >"$OUT/oha.json"
 read -r OHA OHA_N < <(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; print(s["requestsPerSec"], round(s["requestsPerSec"]*s["total"]))' "$OUT/oha.json")
 
+# The same loop without goose (examples/reqwest_loop.rs): reqwest, same client settings, same
+# check. What separates it from ba-harness is goose's per-request scheduling and metrics.
+taskset -c "$CLIENT_CPU" /usr/bin/time -f "%U %S %e" -o "$OUT/reqwest-loop.time" \
+  target/release/examples/reqwest_loop "http://127.0.0.1:${PORT}" "$CONNS" "$DURATION" >"$OUT/reqwest-loop.json"
+read -r RL RL_N < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["failures"]==0, "reqwest loop saw failures"; print(r["per_second"], r["requests"])' "$OUT/reqwest-loop.json")
+
 # ba-harness: CONNS virtual users, every answer parsed and checked (200, JSON, the user's id).
 taskset -c "$CLIENT_CPU" /usr/bin/time -f "%U %S %e" -o "$OUT/ba-harness.time" \
   "$BIN" load --scenario get-session --target "http://127.0.0.1:${PORT}" \
@@ -83,10 +93,12 @@ read -r BA BA_N < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))[
   echo "| client | requests/s | ratio to wrk | CPU µs per request | CPU ratio (wrk / client) |"
   echo "| --- | ---: | ---: | ---: | ---: |"
   python3 - "$WRK" "$WRK_N" "$(cpu_of "$OUT/wrk.time")" "$OHA" "$OHA_N" "$(cpu_of "$OUT/oha.time")" \
+    "$RL" "$RL_N" "$(cpu_of "$OUT/reqwest-loop.time")" \
     "$BA" "$BA_N" "$(cpu_of "$OUT/ba-harness.time")" <<'EOF'
 import sys
 v = [float(x) for x in sys.argv[1:]]
-rows = [("wrk (1 thread)", *v[0:3]), ("oha", *v[3:6]), ("ba-harness load (checks on)", *v[6:9])]
+rows = [("wrk (1 thread)", *v[0:3]), ("oha", *v[3:6]),
+        ("reqwest loop, same check, no goose", *v[6:9]), ("ba-harness load (checks on)", *v[9:12])]
 wrk_rps, wrk_us = rows[0][1], rows[0][3] / rows[0][2] * 1e6
 for name, rps, n, cpu in rows:
     us = cpu / n * 1e6
@@ -118,7 +130,7 @@ fi
 
 if [ -z "${SKIP_JWT:-}" ]; then
   echo | tee -a "$OUT/summary.txt"
-  taskset -c "$CLIENT_CPU" target/release/examples/jwt_verify_bench 2 | tee -a "$OUT/summary.txt"
+  taskset -c "$CLIENT_CPU" target/release/examples/jwt_verify_bench 3 | tee -a "$OUT/summary.txt"
 fi
 echo >&2
 echo "raw outputs and summary.txt in $OUT/" >&2

@@ -42,7 +42,10 @@ async fn answer(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Inf
                 .insert("set-cookie", COOKIE.parse().unwrap());
             response
         }
-        _ => json(StatusCode::NOT_FOUND, r#"{"code":"NOT_FOUND","message":"Not Found"}"#),
+        _ => json(
+            StatusCode::NOT_FOUND,
+            r#"{"code":"NOT_FOUND","message":"Not Found"}"#,
+        ),
     })
 }
 

@@ -47,9 +47,15 @@ impl Case {
     fn new(alg: &'static str) -> Case {
         let key = match alg {
             "EdDSA" => Key::Ed(lc::Ed25519KeyPair::generate().unwrap()),
-            "ES256" => Key::Ec(lc::EcdsaKeyPair::generate(&lc::ECDSA_P256_SHA256_FIXED_SIGNING).unwrap()),
-            "ES384" => Key::Ec(lc::EcdsaKeyPair::generate(&lc::ECDSA_P384_SHA384_FIXED_SIGNING).unwrap()),
-            "ES512" => Key::Ec(lc::EcdsaKeyPair::generate(&lc::ECDSA_P521_SHA512_FIXED_SIGNING).unwrap()),
+            "ES256" => {
+                Key::Ec(lc::EcdsaKeyPair::generate(&lc::ECDSA_P256_SHA256_FIXED_SIGNING).unwrap())
+            }
+            "ES384" => {
+                Key::Ec(lc::EcdsaKeyPair::generate(&lc::ECDSA_P384_SHA384_FIXED_SIGNING).unwrap())
+            }
+            "ES512" => {
+                Key::Ec(lc::EcdsaKeyPair::generate(&lc::ECDSA_P521_SHA512_FIXED_SIGNING).unwrap())
+            }
             _ => Key::Rsa(lc::RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap()),
         };
         Case { alg, key }
@@ -79,11 +85,18 @@ impl Case {
 
     /// A token like Better Auth's jwt plugin issues.
     fn token(&self) -> String {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         let header = json!({"alg": self.alg, "kid": "k1"});
         let claims = json!({"iat": now, "exp": now + 900, "id": SUB, "email": "bench@ba-harness.test",
             "name": "Bench User", "emailVerified": false, "sub": SUB, "iss": ORIGIN, "aud": ORIGIN});
-        let input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
         let rng = SystemRandom::new();
         let signature = match &self.key {
             Key::Ed(pair) => pair.sign(input.as_bytes()).as_ref().to_vec(),
@@ -95,7 +108,8 @@ impl Case {
                     _ => unreachable!(),
                 };
                 let mut signature = vec![0; pair.public_modulus_len()];
-                pair.sign(encoding, &rng, input.as_bytes(), &mut signature).unwrap();
+                pair.sign(encoding, &rng, input.as_bytes(), &mut signature)
+                    .unwrap();
                 signature
             }
         };
@@ -133,10 +147,13 @@ fn main() {
     for alg in ["EdDSA", "ES256", "ES384", "ES512", "RS256", "PS256"] {
         let case = Case::new(alg);
         let jwk_value = case.jwk();
-        let cache = JwksCache::new(&jwt::parse_jwks(&json!({"keys": [jwk_value.clone()]})).unwrap());
+        let cache =
+            JwksCache::new(&jwt::parse_jwks(&json!({"keys": [jwk_value.clone()]})).unwrap());
         let token = case.token();
         // The harness path must accept the token, or the figure means nothing.
-        verify_for_user(&token, &cache, ORIGIN, SUB).0.expect("the harness verifies it");
+        verify_for_user(&token, &cache, ORIGIN, SUB)
+            .0
+            .expect("the harness verifies it");
 
         let (input, signature_b64) = token.rsplit_once('.').unwrap();
         let raw: Box<dyn FnMut()> = if alg == "ES512" {
@@ -158,13 +175,18 @@ fn main() {
             let algorithm: jsonwebtoken::Algorithm = alg.parse().unwrap();
             Box::new(move || {
                 assert!(black_box(
-                    jsonwebtoken::crypto::verify(signature_b64, input.as_bytes(), &key, algorithm).unwrap()
+                    jsonwebtoken::crypto::verify(signature_b64, input.as_bytes(), &key, algorithm)
+                        .unwrap()
                 ));
             })
         };
         let raw_rate = rate(budget, raw);
         let harness_rate = rate(budget, || {
-            assert!(black_box(verify_for_user(&token, &cache, ORIGIN, SUB)).0.is_ok());
+            assert!(
+                black_box(verify_for_user(&token, &cache, ORIGIN, SUB))
+                    .0
+                    .is_ok()
+            );
         });
         // Where the difference goes.
         let decode_rate = rate(budget / 4, || {
@@ -181,7 +203,10 @@ fn main() {
             })
         };
         let verified = jwt::verify(&token, &cache).unwrap();
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
         let claims_rate = rate(budget / 4, || {
             let c = &verified.jwt.claims;
             black_box(jwt::check_issuer(c, ORIGIN).is_ok());

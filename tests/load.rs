@@ -204,9 +204,18 @@ impl Respond for SharedFake {
 
 /// Runs `load` against `target` for a couple of seconds with JSON and Markdown reports.
 async fn load_against(target: &str, scenario: &str, name: &str) -> (Output, Value, String) {
+    load_with(target, scenario, name, &[]).await
+}
+
+async fn load_with(
+    target: &str,
+    scenario: &str,
+    name: &str,
+    extra: &[&str],
+) -> (Output, Value, String) {
     let json = temp_path(&format!("{name}.json"));
     let md = temp_path(&format!("{name}.md"));
-    let args: Vec<String> = [
+    let mut args: Vec<String> = [
         "load",
         "--scenario",
         scenario,
@@ -226,6 +235,7 @@ async fn load_against(target: &str, scenario: &str, name: &str) -> (Output, Valu
     .iter()
     .map(|s| s.to_string())
     .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
     let output = tokio::task::spawn_blocking(move || harness().args(&args).output().unwrap())
         .await
         .unwrap();
@@ -317,6 +327,60 @@ async fn a_jwt_for_another_user_fails_every_request() {
     let (output, report, markdown) =
         load_against(&server.uri(), "jwt-verification", "other-jwt").await;
     assert_every_request_failed(&output, &report, &markdown, "sub is not this virtual user");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resource_that_refuses_the_jwt_fails_every_request() {
+    let server = fake(Mode::Correct).await;
+    Mock::given(method("GET"))
+        .and(path("/resource"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let resource = format!("{}/resource", server.uri());
+    let (output, report, markdown) = load_with(
+        &server.uri(),
+        "jwt-verification",
+        "resource-401",
+        &["--resource", &resource],
+    )
+    .await;
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    // A non-2xx status is failed by goose itself, with the status as its reason.
+    assert!(
+        markdown.contains("| GET resource (Bearer JWT) | 401 Unauthorized"),
+        "{markdown}"
+    );
+    let rows = report["ba_harness"]["rows"].as_array().unwrap();
+    let resource_row = rows
+        .iter()
+        .find(|r| r["request"] == "GET resource (Bearer JWT)")
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    assert_eq!(resource_row["failures"], resource_row["requests"]);
+    // The /token requests themselves were fine.
+    let token = rows
+        .iter()
+        .find(|r| r["request"] == "GET /api/auth/token")
+        .unwrap();
+    assert_eq!(token["failures"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_target_whose_sign_up_fails_exits_1_naming_it() {
+    // Nothing mounted: every request gets 404, sign-up included (reachable, but no Better Auth).
+    let server = MockServer::builder()
+        .disable_request_recording()
+        .start()
+        .await;
+    let (output, _, _) = load_against(&server.uri(), "get-session", "no-sign-up").await;
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    assert!(all.contains("could not sign up and sign in"), "{all}");
+    assert!(
+        all.contains("POST /sign-up/email answered HTTP 404"),
+        "{all}"
+    );
 }
 
 #[test]
@@ -432,4 +496,71 @@ fn jwt_smoke_against_the_bundled_reference_passes() {
     assert!(all.contains("JWT verify"), "{all}");
     let md = std::fs::read_to_string(&md).unwrap();
     assert!(md.contains("**average**"), "{md}");
+}
+
+/// goose installs a Ctrl-C handler of its own; the harness must keep Ctrl-C: the run stops,
+/// its reports say so, the bundled server is stopped and the exit code is 130.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_the_run_and_the_bundled_server_with_exit_130() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+
+    let md = temp_path("interrupted.md");
+    let mut child = harness()
+        .args([
+            "load",
+            "--scenario",
+            "get-session",
+            "--users",
+            "2",
+            "--run-time",
+            "60s",
+            "--report",
+            md.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("signing up and in") {
+            break;
+        }
+    }
+    // The bundled server is a child of the harness.
+    let server = Command::new("pgrep")
+        .args(["-P", &pid])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    assert!(!server.is_empty(), "no bundled server child: {seen}");
+    // Let the measured part start (setup of 2 users takes well under a second).
+    std::thread::sleep(Duration::from_secs(3));
+    let status = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let code = child.wait().unwrap().code();
+    let all = format!("{seen}{}", rest.join("\n"));
+    assert!(started.elapsed() < Duration::from_secs(15), "{all}");
+    assert_eq!(code, Some(130), "{all}");
+    assert!(all.contains("load: interrupted"), "{all}");
+    if all.contains("figures cover the part that ran") {
+        let md = std::fs::read_to_string(&md).unwrap();
+        assert!(md.contains("INTERRUPTED"), "{md}");
+    }
+    let alive = Command::new("ps")
+        .args(["-p", &server])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(!alive, "the bundled server {server} outlived the harness");
 }

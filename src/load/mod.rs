@@ -8,6 +8,7 @@
 //! against the thresholds (goose's `execute()` is Ok even when every request failed).
 
 pub mod get_session;
+pub mod interrupt;
 pub mod jwt_verification;
 pub mod profile;
 pub mod report;
@@ -24,7 +25,7 @@ use goose::config::GooseConfiguration;
 use goose::prelude::*;
 use url::Url;
 
-use crate::error::{EXIT_FAILED, EXIT_OK, HarnessError};
+use crate::error::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, HarnessError};
 use crate::reference::ReferenceServer;
 use crate::target::Target;
 
@@ -365,6 +366,8 @@ pub fn check_loopback(url: &str, flag: &str) -> Result<Url, HarnessError> {
 
 /// Runs a load test and returns the exit code.
 pub async fn run(args: LoadArgs) -> Result<i32, HarnessError> {
+    // Before anything else: Ctrl-C stays the harness's (see interrupt.rs).
+    interrupt::install();
     let profile = match &args.profile {
         Some(name) => {
             let dir = args
@@ -401,7 +404,11 @@ pub async fn run(args: LoadArgs) -> Result<i32, HarnessError> {
                     .map(|a| format!(", JWT {a}"))
                     .unwrap_or_default()
             );
-            let server = ReferenceServer::boot(&env).await?;
+            let server = tokio::select! {
+                server = ReferenceServer::boot(&env) => server?,
+                // Dropping the boot kills the half-started server.
+                _ = interrupt::wait() => return Ok(interrupted_before("the reference's start")),
+            };
             match server.target(settings.timeout) {
                 Ok(target) => (target, Some(server)),
                 Err(e) => {
@@ -411,7 +418,7 @@ pub async fn run(args: LoadArgs) -> Result<i32, HarnessError> {
             }
         }
     };
-    let result = run_against(&settings, &target, &reports).await;
+    let result = run_against(&settings, &target, &reports, server.is_some()).await;
     // Stopped on every way out; a drop (Ctrl-C) kills it too.
     if let Some(server) = server {
         server.stop().await;
@@ -424,8 +431,12 @@ async fn run_against(
     settings: &Settings,
     target: &Target,
     reports: &report::ReportPaths,
+    bundled_reference: bool,
 ) -> Result<i32, HarnessError> {
-    target.check_reachable().await?;
+    tokio::select! {
+        reachable = target.check_reachable() => reachable?,
+        _ = interrupt::wait() => return Ok(interrupted_before("the reachability check")),
+    }
     let endpoint = target.endpoint();
     let auth = |path: &str| format!("{}{path}", endpoint.base_path);
     let url = |path: &str| {
@@ -472,7 +483,10 @@ async fn run_against(
         "  signing up and in {} virtual users (not measured)…",
         settings.users
     );
-    let prepared = user::prepare_users(&ctx, settings.users as usize, SETUP_PARALLELISM).await;
+    let prepared = tokio::select! {
+        prepared = user::prepare_users(&ctx, settings.users as usize, SETUP_PARALLELISM) => prepared,
+        _ = interrupt::wait() => return Ok(interrupted_before("sign-up and sign-in")),
+    };
     let setup = ctx.setup.snapshot();
     if !setup.failures.is_empty() {
         let total: usize = setup.failures.values().sum();
@@ -507,19 +521,23 @@ async fn run_against(
     )
     .map_err(|e| HarnessError::Usage(format!("goose refused the configuration: {e}")))?;
 
-    // Keep a SIGINT listener of tokio's installed for the run: goose's Ctrl-C handler
-    // (ctrlc::set_handler) then finds a handler in place and stands down, so Ctrl-C stays
-    // with the harness (stop the bundled server, exit 130) instead of goose exiting the
-    // process on a second Ctrl-C.
-    #[cfg(unix)]
-    let _sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
     let cap = matches!(settings.bound, Bound::Iterations(_)).then(|| {
         tokio::spawn(async {
             tokio::time::sleep(ITERATIONS_TIME_CAP).await;
             goose::trigger_killswitch("the iterations run reached its time cap");
         })
     });
+    // goose clears its killswitch as the run starts: a Ctrl-C pressed just before would be
+    // lost, so keep pulling it once interrupted.
+    let stopper = tokio::spawn(async {
+        interrupt::wait().await;
+        loop {
+            goose::trigger_killswitch("interrupted (Ctrl-C)");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
     let executed = attack.execute().await;
+    stopper.abort();
     if let Some(cap) = cap {
         cap.abort();
     }
@@ -539,10 +557,27 @@ async fn run_against(
         &metrics,
         &ctx.setup.snapshot(),
         measured_path,
+        bundled_reference,
     );
+    let mut summary = summary;
+    if interrupt::interrupted() {
+        summary.mark_interrupted();
+    }
     summary.print();
     summary.write(reports, &temp)?;
-    Ok(if summary.passed { EXIT_OK } else { EXIT_FAILED })
+    Ok(if summary.interrupted {
+        EXIT_INTERRUPTED
+    } else if summary.passed {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
+}
+
+/// Ctrl-C before goose started: nothing was measured, no report is written.
+fn interrupted_before(phase: &str) -> i32 {
+    println!("load: interrupted (Ctrl-C) during {phase}; nothing was measured");
+    EXIT_INTERRUPTED
 }
 
 /// goose's configuration, built in code from the settings (goose never sees the argv).

@@ -217,6 +217,8 @@ pub struct Summary {
     pub errors: Vec<ErrorRow>,
     pub checks: Vec<Check>,
     pub passed: bool,
+    /// Ctrl-C stopped the run early: the figures cover the part that ran.
+    pub interrupted: bool,
     /// Raw latency histograms per request (microsecond buckets, as goose keeps them): merge
     /// the buckets of several runs to get their combined percentiles.
     pub histograms: BTreeMap<String, Histograms>,
@@ -261,6 +263,7 @@ impl Summary {
         metrics: &GooseMetrics,
         setup: &SetupCounts,
         measured_path: &str,
+        bundled_reference: bool,
     ) -> Summary {
         let secs = measured_secs(metrics);
         let mut rows = Vec::new();
@@ -374,10 +377,7 @@ impl Summary {
                 .coordinated_omission_metrics
                 .as_ref()
                 .map(|m| m.synthetic_requests),
-            cookie_cache: target
-                .description
-                .starts_with("bundled reference")
-                .then_some(settings.cookie_cache),
+            cookie_cache: bundled_reference.then_some(settings.cookie_cache),
             setup_users_ready: setup.ready,
             measured_secs: secs,
             measured_request,
@@ -386,13 +386,25 @@ impl Summary {
             errors,
             checks,
             passed,
+            interrupted: false,
             histograms,
         }
     }
 
+    /// Ctrl-C stopped the run: it neither passed nor failed its thresholds (exit 130).
+    pub fn mark_interrupted(&mut self) {
+        self.interrupted = true;
+        self.passed = false;
+    }
+
     /// The verdict in one line.
     pub fn verdict(&self) -> String {
-        if self.passed {
+        if self.interrupted {
+            format!(
+                "load: interrupted (Ctrl-C) after {:.1} s measured; the figures cover the part that ran",
+                self.measured_secs
+            )
+        } else if self.passed {
             format!(
                 "load: passed ({} requests, {} failed, every response checked)",
                 self.observed.requests, self.observed.failures
@@ -475,7 +487,13 @@ impl Summary {
         let _ = writeln!(
             md,
             "**{}**\n",
-            if self.passed { "PASSED" } else { "FAILED" }
+            if self.interrupted {
+                "INTERRUPTED"
+            } else if self.passed {
+                "PASSED"
+            } else {
+                "FAILED"
+            }
         );
         let _ = writeln!(md, "| | |\n| --- | --- |");
         let _ = writeln!(md, "| target | {} |", self.target);
@@ -578,7 +596,8 @@ impl Summary {
         };
         if let Some(html) = &paths.html {
             let text = std::fs::read_to_string(html).map_err(|e| output(html, e))?;
-            std::fs::write(html, self.html_with_verdict(&text)).map_err(|e| output(html, e))?;
+            let text = scrub_text(&self.html_with_verdict(&text));
+            std::fs::write(html, text).map_err(|e| output(html, e))?;
             println!("HTML report: {}", html.display());
         }
         if let Some(json) = &paths.json {
