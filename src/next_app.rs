@@ -13,8 +13,8 @@
 //! harness killed with SIGKILL. `npm ci` and `next build` also run in their own process group,
 //! which is killed as a whole when the harness gives up on them.
 
+use crate::reference::{boot_io, free_port, tail};
 use std::fs::{self, File};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
@@ -587,40 +587,6 @@ fn installed_version(dir: &Path) -> String {
         .flatten()
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn free_port() -> Result<u16, HarnessError> {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| HarnessError::Boot {
-        cause: format!("could not find a free port on 127.0.0.1: {e}"),
-        fix: "check that the loopback interface is up".into(),
-        log_tail: None,
-    })?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| boot_io("read the free port", Path::new("127.0.0.1"), e))
-}
-
-fn boot_io(what: &str, path: &Path, e: std::io::Error) -> HarnessError {
-    HarnessError::Boot {
-        cause: format!("could not {what} ({}): {e}", path.display()),
-        fix: "check that the checkout is writable".into(),
-        log_tail: None,
-    }
-}
-
-/// The last `lines` lines of a log, indented, with secrets scrubbed.
-fn tail(path: &Path, lines: usize) -> String {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    let start = all.len().saturating_sub(lines);
-    crate::redact::scrub_text(
-        &all[start..]
-            .iter()
-            .map(|l| format!("    {l}"))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
 }
 
 #[cfg(test)]

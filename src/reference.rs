@@ -400,7 +400,7 @@ fn installed_version(dir: &Path) -> String {
 }
 
 /// A free loopback port: bind port 0, read it, release it (the server binds it right after).
-fn free_port() -> Result<u16, HarnessError> {
+pub(crate) fn free_port() -> Result<u16, HarnessError> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| HarnessError::Boot {
         cause: format!("could not find a free port on 127.0.0.1: {e}"),
         fix: "check that the loopback interface is up".into(),
