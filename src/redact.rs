@@ -182,7 +182,8 @@ fn redact_json(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
-                if SECRET_FIELDS.contains(&key.as_str()) && v.is_string() {
+                if SECRET_FIELDS.contains(&key.as_str()) && v.is_string() && !is_error_code(key, v)
+                {
                     *v = Value::String(REDACTED.to_string());
                 } else {
                     redact_json(v);
@@ -198,6 +199,16 @@ fn redact_json(value: &mut Value) {
         }
         _ => {}
     }
+}
+
+/// `code` is an OAuth authorization code in token requests but an error code such as
+/// `INVALID_EMAIL_OR_PASSWORD` in Better Auth's error bodies: the latter is what a failure report
+/// is about, and is never a secret.
+fn is_error_code(key: &str, value: &Value) -> bool {
+    key == "code"
+        && value.as_str().is_some_and(|c| {
+            !c.is_empty() && c.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+        })
 }
 
 /// Masks anything shaped like a compact JWS/JWE (`eyJ…` base64url segments joined by dots).
@@ -285,6 +296,16 @@ mod tests {
             registry.scrub(text),
             "echo [redacted] and [redacted] but short stays"
         );
+    }
+
+    #[test]
+    fn error_codes_stay_authorization_codes_go() {
+        let out = redact_body(
+            r#"{"code":"INVALID_EMAIL_OR_PASSWORD","message":"Invalid email or password"}"#,
+        );
+        assert!(out.contains("INVALID_EMAIL_OR_PASSWORD"), "{out}");
+        let out = redact_body(r#"{"code":"q3Xy9ZabcDEF0123456789abcdefghij"}"#);
+        assert!(!out.contains("q3Xy9Z"), "{out}");
     }
 
     #[test]
