@@ -43,6 +43,12 @@ Feature: The session cookie
     And the session cookie has neither Max-Age nor Expires
     And the response sets a signed dont_remember cookie
 
+  Scenario: With rememberMe false the server keeps the session for one day
+    Given a registered user
+    When the user signs in with the right password and rememberMe false
+    Then the response status is 200
+    And the server keeps the session for about one day
+
   Scenario: The session cookie value is the session token, signed
     Given a registered user
     When the user signs in with the right password

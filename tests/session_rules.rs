@@ -579,6 +579,39 @@ async fn a_malformed_email_accepted_at_sign_up_fails() {
     .await;
 }
 
+/// rememberMe false ignored on the server: the session lives the full 7 days (the proxy moves
+/// session.expiresAt in get-session answers for sessions that carry dont_remember).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_not_remembered_session_kept_for_a_week_fails() {
+    let broken = start(&[], |_| {
+        flaw(
+            |_| None,
+            |request, response| {
+                if is(request, "GET", "/get-session")
+                    && request_cookie(request, "better-auth.dont_remember").is_some()
+                    && let Some(mut body) = response.json()
+                    && body["session"]["expiresAt"].is_string()
+                {
+                    let week = time::OffsetDateTime::now_utc() + time::Duration::days(7);
+                    body["session"]["expiresAt"] = json!(
+                        week.format(&time::format_description::well_known::Rfc3339)
+                            .unwrap()
+                    );
+                    response.set_json(&body);
+                }
+            },
+        )
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@session-cookie",
+        "With rememberMe false the server keeps the session for one day",
+        "lasts one day",
+    )
+    .await;
+}
+
 /// Emails kept as typed: the sign-up answer carries the mixed-case address.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emails_kept_in_mixed_case_fail() {

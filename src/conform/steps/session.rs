@@ -268,3 +268,40 @@ async fn session_extended(world: &mut AuthWorld) -> StepResult {
         )),
     }
 }
+
+#[then("the server keeps the session for about one day")]
+async fn session_lasts_one_day(world: &mut AuthWorld) -> StepResult {
+    let rule =
+        "with rememberMe false the server-side session lasts one day, not the full expiresIn";
+    // As the browser sends it: the session cookie with dont_remember (which also stops
+    // get-session from extending the session), without the cookie cache.
+    let token = started_session_cookie(world)?;
+    let dont_remember = started_cookie(world, "dont_remember")?;
+    let exchange = world
+        .send(
+            Request::get("/get-session").cookies(CookieChoice::Exactly(vec![
+                (token.name, token.value),
+                (dont_remember.name, dont_remember.value),
+            ])),
+        )
+        .await?;
+    let body = json_body(world, &exchange, rule)?;
+    let answer = match parse_session_answer(&body) {
+        Ok(Some(answer)) => answer,
+        Ok(None) => return Err(world.fail(rule, "the session", "null (no session)")),
+        Err(e) => return Err(world.fail(rule, "{session, user}", e)),
+    };
+    let remaining = (answer.expires_at - OffsetDateTime::now_utc()).whole_seconds();
+    // One day, with slack for the time since sign-in and modest clock skew.
+    if (remaining - 86_400).abs() > 600 {
+        return Err(world.fail(
+            rule,
+            "session.expiresAt about 86400 s from now",
+            format!(
+                "session.expiresAt {} ({remaining} s from now)",
+                answer.expires_at
+            ),
+        ));
+    }
+    Ok(())
+}
