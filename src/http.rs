@@ -401,44 +401,12 @@ impl Client {
         };
 
         let started = Instant::now();
-        let mut response = builder.send().await.map_err(|e| self.classify(&url, e))?;
-        let status = response.status().as_u16();
-        let response_headers: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_ascii_lowercase(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let mut bytes: Vec<u8> = Vec::new();
-        let mut truncated = false;
-        loop {
-            let chunk = match response.chunk().await {
-                Ok(Some(chunk)) => chunk,
-                Ok(None) => break,
-                Err(e) => {
-                    return Err(HttpError::Body {
-                        url,
-                        status,
-                        received: bytes.len(),
-                        timed_out_after: e.is_timeout().then_some(self.endpoint.timeout.as_secs()),
-                        // The innermost cause says it ("end of file before message length
-                        // reached"); the layers above it only repeat "error decoding body".
-                        detail: root_cause(&e),
-                    });
-                }
-            };
-            let room = MAX_BODY_BYTES.saturating_sub(bytes.len());
-            if chunk.len() > room {
-                bytes.extend_from_slice(&chunk[..room]);
-                truncated = true;
-                break;
-            }
-            bytes.extend_from_slice(&chunk);
-        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| classify(&url, self.endpoint.timeout, e))?;
+        let (status, response_headers, bytes, truncated) =
+            read_response(response, &url, self.endpoint.timeout).await?;
         let exchange = Exchange {
             method: request.method.to_string(),
             url,
@@ -464,29 +432,77 @@ impl Client {
             }
         }
     }
+}
 
-    fn classify(&self, url: &str, error: reqwest::Error) -> HttpError {
-        let detail = error_chain(&error);
-        if error.is_timeout() {
-            HttpError::Timeout {
-                url: url.to_string(),
-                seconds: self.endpoint.timeout.as_secs(),
+/// Status, headers (names lowercased, repeats kept apart) and a body read up to
+/// [`MAX_BODY_BYTES`]; a body that stalls or is cut short is an error naming the cause.
+pub(crate) async fn read_response(
+    mut response: reqwest::Response,
+    url: &str,
+    timeout: Duration,
+) -> Result<(u16, Vec<(String, String)>, Vec<u8>, bool), HttpError> {
+    let status = response.status().as_u16();
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut truncated = false;
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(HttpError::Body {
+                    url: url.to_string(),
+                    status,
+                    received: bytes.len(),
+                    timed_out_after: e.is_timeout().then_some(timeout.as_secs()),
+                    // The innermost cause says it ("end of file before message length
+                    // reached"); the layers above it only repeat "error decoding body".
+                    detail: root_cause(&e),
+                });
             }
-        } else if error.is_connect() && is_tls_failure(url, &detail) {
-            HttpError::Tls {
-                url: url.to_string(),
-                detail,
-            }
-        } else if error.is_connect() {
-            HttpError::Connect {
-                url: url.to_string(),
-                detail,
-            }
-        } else {
-            HttpError::Other {
-                url: url.to_string(),
-                detail,
-            }
+        };
+        let room = MAX_BODY_BYTES.saturating_sub(bytes.len());
+        if chunk.len() > room {
+            bytes.extend_from_slice(&chunk[..room]);
+            truncated = true;
+            break;
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok((status, headers, bytes, truncated))
+}
+
+/// What kind of failure a reqwest error is: timeout, TLS handshake, refused connection, other.
+pub(crate) fn classify(url: &str, timeout: Duration, error: reqwest::Error) -> HttpError {
+    let detail = error_chain(&error);
+    if error.is_timeout() {
+        HttpError::Timeout {
+            url: url.to_string(),
+            seconds: timeout.as_secs(),
+        }
+    } else if error.is_connect() && is_tls_failure(url, &detail) {
+        HttpError::Tls {
+            url: url.to_string(),
+            detail,
+        }
+    } else if error.is_connect() {
+        HttpError::Connect {
+            url: url.to_string(),
+            detail,
+        }
+    } else {
+        HttpError::Other {
+            url: url.to_string(),
+            detail,
         }
     }
 }

@@ -14,13 +14,12 @@
 //! The parsing and the cookie comparison are pure and unit-tested on HTML captured from the
 //! bundled app (targets/nextjs); [`submit`] and [`http_client`] do the I/O.
 
-use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 use url::Url;
 
-use crate::http::{Exchange, HttpError, MAX_BODY_BYTES};
+use crate::http::{Exchange, HttpError};
 use crate::protocol::cookie::SetCookie;
 
 /// How a server-action form names its action.
@@ -252,47 +251,13 @@ pub async fn submit(
     }
     headers.push(("content-type".into(), content_type));
     let started = Instant::now();
-    let mut response = builder
+    let response = builder
         .multipart(form)
         .send()
         .await
-        .map_err(|e| classify(&target, timeout.as_secs(), e))?;
-    let status = response.status().as_u16();
-    let response_headers: Vec<(String, String)> = response
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_ascii_lowercase(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let mut bytes: Vec<u8> = Vec::new();
-    let mut truncated = false;
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                let room = MAX_BODY_BYTES.saturating_sub(bytes.len());
-                if chunk.len() > room {
-                    bytes.extend_from_slice(&chunk[..room]);
-                    truncated = true;
-                    break;
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(e) => {
-                return Err(HttpError::Body {
-                    url: target,
-                    status,
-                    received: bytes.len(),
-                    timed_out_after: e.is_timeout().then_some(timeout.as_secs()),
-                    detail: e.to_string(),
-                });
-            }
-        }
-    }
+        .map_err(|e| crate::http::classify(&target, timeout, e))?;
+    let (status, response_headers, bytes, truncated) =
+        crate::http::read_response(response, &target, timeout).await?;
     Ok(Exchange {
         method: "POST".into(),
         url: target,
@@ -304,31 +269,6 @@ pub async fn submit(
         body_truncated: truncated,
         elapsed: started.elapsed(),
     })
-}
-
-fn classify(url: &str, seconds: u64, error: reqwest::Error) -> HttpError {
-    let mut detail = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(s) = source {
-        let _ = write!(detail, ": {s}");
-        source = s.source();
-    }
-    if error.is_timeout() {
-        HttpError::Timeout {
-            url: url.to_string(),
-            seconds,
-        }
-    } else if error.is_connect() {
-        HttpError::Connect {
-            url: url.to_string(),
-            detail,
-        }
-    } else {
-        HttpError::Other {
-            url: url.to_string(),
-            detail,
-        }
-    }
 }
 
 /// Applies a response's Set-Cookie lines to a browser jar (`name=value` pairs, raw values): a
