@@ -53,7 +53,8 @@ fn require_session_cookie(
     }
 }
 
-fn describe_set_cookies(exchange: &Exchange) -> String {
+/// Every Set-Cookie line of an answer, values redacted, for failure messages.
+pub(crate) fn describe_set_cookies(exchange: &Exchange) -> String {
     let lines = exchange.set_cookie_lines();
     if lines.is_empty() {
         "no Set-Cookie header".into()

@@ -10,6 +10,7 @@
 //! the session through a server action; `world.kept_session_cookie` the session cookie the
 //! route handler set, for comparison.
 
+use super::cookies::describe_set_cookies;
 use cucumber::{given, then, when};
 use url::Url;
 
@@ -234,22 +235,6 @@ fn describe_answer(exchange: &Exchange) -> String {
         text.push_str(&format!(", the page says: {}", alerts.join(" / ")));
     }
     text
-}
-
-fn describe_set_cookies(exchange: &Exchange) -> String {
-    let lines = exchange.set_cookie_lines();
-    if lines.is_empty() {
-        "no Set-Cookie header at all".into()
-    } else {
-        format!(
-            "Set-Cookie: {}",
-            lines
-                .iter()
-                .map(|l| redact_set_cookie(l))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        )
-    }
 }
 
 fn started_exchange(world: &mut AuthWorld) -> Result<Exchange, StepFailure> {
