@@ -18,6 +18,15 @@
 //   SESSION_UPDATE_AGE    seconds after which get-session extends a session (default 86400)
 //   JWT_EXPIRATION        jwt plugin token lifetime, e.g. "15m" (default) or "5s"
 //   READY_FILE            where to write the ready line as JSON (optional; also printed on stdout)
+//   JWKS_ROTATION_INTERVAL  jwt plugin jwks.rotationInterval in seconds: a key older than this is
+//                         replaced by a new one at the next signing (the old one stays in the
+//                         JWKS for the grace period, 30 days by default)
+//   JWT_TEST_PROFILES     "on" also serves three Better Auth instances on the same database, secret
+//                         and JWKS keys, each with one jwt option changed, at
+//                         /profiles/<name>/api/auth: wrong-issuer (jwt.issuer), wrong-audience
+//                         (jwt.audience), expired (iat back-dated one hour through
+//                         jwt.definePayload, so its 15-minute JWTs expired 45 minutes ago). A
+//                         session from the main instance opens them (same cookie, same database).
 //   BA_HARNESS_PARENT_PID exit when this process is gone (set by the harness)
 //   TLS_CERT_FILE, TLS_KEY_FILE  serve https with this certificate and key (PEM)
 //   USE_SECURE_COOKIES    "false" turns Secure cookies off (a deliberately broken profile)
@@ -82,6 +91,17 @@ const keyPairConfig = jwtAlg.startsWith("RS") || jwtAlg.startsWith("PS")
   ? { alg: jwtAlg, modulusLength: 2048 }
   : { alg: jwtAlg };
 const jwtExpiration = process.env.JWT_EXPIRATION ?? "15m";
+const jwksRotationInterval = process.env.JWKS_ROTATION_INTERVAL
+  ? Number.parseInt(process.env.JWKS_ROTATION_INTERVAL, 10)
+  : undefined;
+// The jwt plugin's options, with `jwt` overrides for the JWT_TEST_PROFILES instances.
+const jwtPluginOptions = (jwtOverrides = {}) => ({
+  jwks: {
+    keyPairConfig,
+    ...(jwksRotationInterval ? { rotationInterval: jwksRotationInterval } : {}),
+  },
+  jwt: { expirationTime: jwtExpiration, ...jwtOverrides },
+});
 const clientOrigin = "http://127.0.0.1:4000";
 
 export const authOptions = {
@@ -121,10 +141,7 @@ export const authOptions = {
             }),
       },
   plugins: [
-    jwt({
-      jwks: { keyPairConfig },
-      jwt: { expirationTime: jwtExpiration },
-    }),
+    jwt(jwtPluginOptions()),
     bearer(),
     ...(oauthProvider ? [oauthProvider({
       loginPage: "/login",
@@ -144,6 +161,29 @@ await runMigrations();
 
 const authHandler = toNodeHandler(auth);
 
+// JWT_TEST_PROFILES: the same Better Auth (database, secret, keys) with one jwt option changed,
+// so that a resource server can be shown JWTs that are really signed by a key in the JWKS but
+// carry the wrong issuer, the wrong audience, or an exp in the past.
+const jwtTestProfiles =
+  process.env.JWT_TEST_PROFILES === "on"
+    ? {
+        "wrong-issuer": { issuer: "https://wrong-issuer.ba-harness.test" },
+        "wrong-audience": { audience: "https://wrong-audience.ba-harness.test" },
+        expired: {
+          definePayload: ({ user }) => ({ ...user, iat: Math.floor(Date.now() / 1000) - 3600 }),
+        },
+      }
+    : {};
+const profileHandlers = Object.entries(jwtTestProfiles).map(([name, overrides]) => {
+  const prefix = `/profiles/${name}/`;
+  const profileAuth = betterAuth({
+    ...authOptions,
+    basePath: `${prefix}api/auth`,
+    plugins: [jwt(jwtPluginOptions(overrides)), bearer()],
+  });
+  return [prefix, toNodeHandler(profileAuth)];
+});
+
 function sendText(res, status, contentType, body) {
   res.writeHead(status, { "content-type": contentType, "cache-control": "no-store" });
   res.end(body);
@@ -160,6 +200,12 @@ const handleRequest = (req, res) => {
   if (path === "/login" || path === "/consent") {
     sendText(res, 200, "text/html; charset=utf-8", `<!doctype html><title>${path.slice(1)}</title>`);
     return;
+  }
+  for (const [prefix, handler] of profileHandlers) {
+    if (path.startsWith(prefix)) {
+      handler(req, res);
+      return;
+    }
   }
   // Everything else, including the RFC 8414 root path
   // /.well-known/oauth-authorization-server/api/auth, goes to Better Auth.
@@ -216,6 +262,8 @@ server.listen(port, "127.0.0.1", async () => {
       cookie_cache_max_age: cookieCacheMaxAge,
       session_update_age: sessionUpdateAge ?? 86400,
       rate_limit_max: signInLimit,
+      jwks_rotation_interval: jwksRotationInterval ?? null,
+      jwt_test_profiles: Object.keys(jwtTestProfiles),
       ...oauthClient,
       startup_ms: Date.now() - startedAt,
     };
