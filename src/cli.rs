@@ -70,8 +70,8 @@ pub struct DiffArgs {
 /// Scenarios left out of snapshots: they poll until something expires, so how many exchanges
 /// they make depends on timing, not on the protocol.
 /// The Next.js scenarios post multipart forms outside the recorded client, so they are left out too.
-const SNAPSHOT_EXCLUDED_TAGS: &str =
-    "not @short-cookie-cache and not @session-refresh and not @rate-limit and not @next-app";
+/// The resource-server scenarios talk to a backend on a random port outside the recorded target.
+const SNAPSHOT_EXCLUDED_TAGS: &str = "not @short-cookie-cache and not @session-refresh and not @rate-limit and not @next-app and not @resource-server";
 
 #[derive(Debug, Args)]
 pub struct ConformArgs {
@@ -98,6 +98,22 @@ pub struct ConformArgs {
     /// runs the @next-app scenarios against it.
     #[arg(long, value_name = "URL")]
     pub next_app: Option<String>,
+
+    /// A resource server (backend) that verifies the target's JWTs: the URL where it answers
+    /// `Authorization: Bearer <JWT>` with JSON naming the user (`sub`), e.g.
+    /// http://127.0.0.1:8000/api/me. Runs the @resource-server scenarios. Without --target the
+    /// bundled FastAPI backend (targets/fastapi-resource) runs them, with an issuer of its own.
+    #[arg(long, value_name = "URL")]
+    pub resource: Option<String>,
+
+    /// The issuer (--target) serves the bundled reference's JWT test profiles: it is
+    /// targets/better-auth run with JWT_TEST_PROFILES=on. Enables @issuer-profiles.
+    #[arg(long, requires = "resource")]
+    pub issuer_profiles: bool,
+
+    /// The issuer's jwks.rotationInterval in seconds (10 or less enables @key-rotation).
+    #[arg(long, value_name = "SECS", requires = "resource", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub jwks_rotation_interval: Option<u64>,
 
     /// Where Better Auth is mounted on the target.
     #[arg(long, value_name = "PATH", default_value = "/api/auth")]
@@ -342,6 +358,8 @@ async fn conform_command(
 
     conform::validate(&options)?;
     let ca_pem = args.ca_cert.as_deref().map(read_ca_cert).transpose()?;
+    // The bundled resource server (targets/fastapi-resource) and its issuer, for @resource-server.
+    let mut bundled_resource = None;
     let (mut target, server, next_app) = match &args.target {
         Some(url) => (Target::new(url, &args.base_path, timeout)?, None, None),
         None => {
@@ -355,10 +373,19 @@ async fn conform_command(
                     cucumber::gherkin::tagexpr::TagOperation::from_str(expr)
                         .is_ok_and(|op| op.eval(["next-app".to_string()].iter()))
                 });
+            // Likewise the bundled FastAPI resource server and an issuer of its own, unless a
+            // --resource is given or the tags select no @resource-server scenario.
+            let with_resource = args.resource.is_none()
+                && crate::resource_server::tags_select_resource_scenarios(options.tags.as_deref());
             eprintln!(
-                "ba-harness: starting the bundled Better Auth server (targets/better-auth){}…",
+                "ba-harness: starting the bundled Better Auth server (targets/better-auth){}{}…",
                 if with_next_app {
                     " and the bundled Next.js app (targets/nextjs)"
+                } else {
+                    ""
+                },
+                if with_resource {
+                    " and the bundled resource server (targets/fastapi-resource) with its issuer"
                 } else {
                     ""
                 }
@@ -366,7 +393,7 @@ async fn conform_command(
             // A short cookie cache and updateAge let the run watch the cache's revocation delay
             // end and a session slide (cookie-cache, session-refresh features); everything else
             // is the reference's production config.
-            let (server, next_app) = tokio::join!(
+            let (server, next_app, resource) = tokio::join!(
                 ReferenceServer::boot_release(
                     args.better_auth.as_deref(),
                     &[("COOKIE_CACHE_MAX_AGE", "6"), ("SESSION_UPDATE_AGE", "3")],
@@ -378,10 +405,20 @@ async fn conform_command(
                     } else {
                         Ok(None)
                     }
+                },
+                async {
+                    if with_resource {
+                        crate::resource_server::BundledResource::boot()
+                            .await
+                            .map(Some)
+                    } else {
+                        Ok(None)
+                    }
                 }
             );
             // Whichever failed, the other is stopped by its drop.
-            let (server, next_app) = (server?, next_app?);
+            let (server, next_app, resource) = (server?, next_app?, resource?);
+            bundled_resource = resource;
             let mut target = server.target(timeout)?;
             if let Some(app) = &next_app {
                 target.next_app = Some(app.app_url());
@@ -403,6 +440,15 @@ async fn conform_command(
     if let Some(pem) = ca_pem {
         target.ca_pem = Some(std::sync::Arc::new(pem));
     }
+    if let Some(resource) = &bundled_resource {
+        resource.configure(&mut target);
+    }
+    crate::resource_server::apply_resource_args(
+        &mut target,
+        args.resource.as_deref(),
+        args.issuer_profiles,
+        args.jwks_rotation_interval,
+    )?;
     target.declare_configured_capabilities();
     println!("ba-harness conform: {}", target.description);
 
@@ -412,6 +458,9 @@ async fn conform_command(
     }
     if let Some(app) = next_app {
         app.stop().await;
+    }
+    if let Some(resource) = bundled_resource {
+        resource.stop().await;
     }
     let report = result?;
     println!("{}", report.summary());

@@ -17,6 +17,7 @@ pub mod redact;
 pub mod reference;
 pub mod reference_release;
 pub mod report;
+pub mod resource_server;
 pub mod snapshot;
 pub mod target;
 pub mod tls;

@@ -49,6 +49,12 @@ pub struct Target {
     pub next_app: Option<Url>,
     /// A private CA (PEM) the target's certificate chains to (--ca-cert, or the bundled https CA).
     pub ca_pem: Option<std::sync::Arc<String>>,
+    /// A resource server that verifies the target's JWTs (`--resource`, or the bundled FastAPI
+    /// backend): the URL it answers `Authorization: Bearer <JWT>` at, for @resource-server.
+    pub resource_server: Option<Url>,
+    /// Who issues the JWTs the resource server verifies, when not plainly the target (the
+    /// bundled issuer, or `--issuer-profiles` / `--jwks-rotation-interval`).
+    pub resource_issuer: Option<crate::resource_server::ResourceIssuer>,
 }
 
 /// An account that exists on the target.
@@ -96,6 +102,8 @@ impl Target {
             discovery_notes: Vec::new(),
             ca_pem: None,
             next_app: None,
+            resource_server: None,
+            resource_issuer: None,
         })
     }
 
@@ -114,6 +122,19 @@ impl Target {
         self.endpoint().url_for("", false)
     }
 
+    /// The issuer of the JWTs the resource server verifies: the one configured, else the target
+    /// (no test profiles, rotation interval unknown).
+    pub fn resource_issuer(&self) -> crate::resource_server::ResourceIssuer {
+        self.resource_issuer
+            .clone()
+            .unwrap_or_else(|| crate::resource_server::ResourceIssuer {
+                base_url: self.base_url.clone(),
+                base_path: self.base_path.clone(),
+                profiles: false,
+                rotation_interval_secs: None,
+            })
+    }
+
     /// Capabilities that follow from the configuration alone.
     pub fn declare_configured_capabilities(&mut self) {
         if self.secret.is_some() {
@@ -127,6 +148,18 @@ impl Target {
         }
         if self.next_app.is_some() {
             self.capabilities.insert("next-app".into());
+        }
+        if self.resource_server.is_some() {
+            self.capabilities.insert("resource-server".into());
+            let issuer = self.resource_issuer();
+            if issuer.profiles {
+                self.capabilities.insert("issuer-profiles".into());
+            }
+            if issuer.rotation_interval_secs.is_some_and(|secs| {
+                secs > 0 && secs <= crate::resource_server::LONGEST_ROTATION_WAIT_SECS
+            }) {
+                self.capabilities.insert("key-rotation".into());
+            }
         }
         if self
             .session_update_age
@@ -221,6 +254,18 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
         "no Next.js app given (--next-app URL, or run without --target to use the bundled one)",
     ),
     (
+        "resource-server",
+        "no resource server given (--resource URL, or run without --target to use the bundled FastAPI backend)",
+    ),
+    (
+        "issuer-profiles",
+        "the issuer does not serve the bundled reference's JWT test profiles (wrong issuer, wrong audience, expired); give --issuer-profiles for a targets/better-auth server run with JWT_TEST_PROFILES=on",
+    ),
+    (
+        "key-rotation",
+        "the issuer's key rotation interval is not known or over 10 s (give --jwks-rotation-interval SECS for an issuer with jwks.rotationInterval that short)",
+    ),
+    (
         "oauth-provider",
         "no OpenID discovery document at <base>/.well-known/openid-configuration",
     ),
@@ -275,6 +320,13 @@ mod tests {
         t.session_update_age = Some(3);
         t.cookie_cache_max_age = Some(5);
         t.next_app = Some(Url::parse("http://127.0.0.1:1").unwrap());
+        t.resource_server = Some(Url::parse("http://127.0.0.1:2/api/me").unwrap());
+        t.resource_issuer = Some(crate::resource_server::ResourceIssuer {
+            base_url: t.base_url.clone(),
+            base_path: t.base_path.clone(),
+            profiles: true,
+            rotation_interval_secs: Some(4),
+        });
         t.oauth.client_id = Some("c".into());
         t.oauth.redirect_uri = Some("r".into());
         t.oauth.post_logout_redirect_uri = Some("p".into());

@@ -127,6 +127,8 @@ pub struct AuthWorld {
     pub jwt: crate::conform::steps::jwt::JwtState,
     /// OAuth provider scenarios' state (steps/oauth.rs).
     pub oauth: crate::conform::steps::oauth::OAuthState,
+    /// Resource server scenarios' state (steps/resource.rs).
+    pub resource: crate::conform::steps::resource::ResourceState,
     /// The failure a step reported, for the run summary.
     pub failure: Option<StepFailure>,
 }
@@ -172,6 +174,7 @@ impl AuthWorld {
             burst: Vec::new(),
             jwt: Default::default(),
             oauth: Default::default(),
+            resource: Default::default(),
             failure: None,
         })
     }

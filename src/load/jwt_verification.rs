@@ -174,7 +174,7 @@ pub async fn get_token_and_verify(user: &mut GooseUser, ctx: &RunContext) -> Tra
     }
 
     if let Some(resource) = &ctx.resource {
-        return call_resource(user, ctx, resource, &token).await;
+        return call_resource(user, ctx, resource, &token, &user_id).await;
     }
     Ok(())
 }
@@ -210,12 +210,14 @@ async fn refetch_jwks(user: &mut GooseUser, ctx: &RunContext) -> Option<JwksCach
     }
 }
 
-/// `--resource`: the backend must accept the JWT as a bearer token with 200.
+/// `--resource`: the backend must accept the JWT as a bearer token with 200 and JSON naming this
+/// virtual user (`sub`), as `resource_server::check_accepted` judges it.
 async fn call_resource(
     user: &mut GooseUser,
     ctx: &RunContext,
     resource: &url::Url,
     token: &str,
+    user_id: &str,
 ) -> TransactionResult {
     let mut bearer =
         reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
@@ -230,14 +232,36 @@ async fn call_resource(
         .name("resource (Bearer JWT)")
         .build();
     let mut goose = user.request(request).await?;
-    if let Ok(response) = &goose.response {
-        let status = response.status().as_u16();
-        if status != 200 && goose.request.success {
-            let reason = format!("the resource answered {status} to the JWT, not 200");
-            return user.set_failure(&reason, &mut goose.request, None, None);
+    let response = match goose.response {
+        Ok(response) => response,
+        Err(_) => return Ok(()),
+    };
+    let status = response.status().as_u16();
+    let verdict = match read_body(response).await {
+        Ok(body) => resource_verdict(status, &body, user_id),
+        Err(reason) => Err(reason),
+    };
+    match verdict {
+        Err(reason) if goose.request.success || status == 200 => {
+            user.set_failure(&reason, &mut goose.request, None, None)
         }
+        _ => Ok(()),
     }
-    Ok(())
+}
+
+/// A stable failure reason for the resource server's answer, or Ok when it named the user.
+pub fn resource_verdict(status: u16, body: &[u8], user_id: &str) -> Result<(), String> {
+    if status != 200 {
+        return Err(format!(
+            "the resource answered {status} to the JWT, not 200"
+        ));
+    }
+    let expected = crate::resource_server::ExpectedUser {
+        id: user_id,
+        email: None,
+    };
+    crate::resource_server::check_accepted(status, body, &expected)
+        .map_err(|e| format!("the resource answered {e}"))
 }
 
 #[cfg(test)]
@@ -258,6 +282,15 @@ mod tests {
         );
         assert!(token_from_answer(200, br#"{"token":5}"#).is_err());
         assert!(token_from_answer(200, br#"{"token":""}"#).is_err());
+    }
+
+    #[test]
+    fn the_resource_must_name_the_virtual_user() {
+        assert_eq!(resource_verdict(200, br#"{"sub":"u1"}"#, "u1"), Ok(()));
+        let r = resource_verdict(200, br#"{"sub":"u2"}"#, "u1").unwrap_err();
+        assert!(r.contains("another subject"), "{r}");
+        let r = resource_verdict(401, b"{}", "u1").unwrap_err();
+        assert_eq!(r, "the resource answered 401 to the JWT, not 200");
     }
 
     #[test]

@@ -183,6 +183,12 @@ pub struct LoadArgs {
     #[arg(long, value_name = "URL")]
     pub resource: Option<String>,
 
+    /// jwt-verification: start the bundled FastAPI resource server (targets/fastapi-resource)
+    /// verifying the target's JWTs against its JWKS, and send it every JWT as with --resource
+    /// (200 naming the virtual user required).
+    #[arg(long, conflicts_with = "resource")]
+    pub resource_server: bool,
+
     /// Per-request timeout in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
@@ -378,7 +384,12 @@ pub async fn run(args: LoadArgs) -> Result<i32, HarnessError> {
         }
         None => None,
     };
-    let settings = resolve(&args, profile.as_ref())?;
+    let mut settings = resolve(&args, profile.as_ref())?;
+    if args.resource_server && settings.scenario != ScenarioKind::JwtVerification {
+        return Err(HarnessError::Usage(
+            "--resource-server goes with --scenario jwt-verification (it receives the JWTs)".into(),
+        ));
+    }
     let reports = report::ReportPaths::resolve(&args.report, settings.scenario)?;
 
     let (target, server) = match &args.target {
@@ -418,7 +429,49 @@ pub async fn run(args: LoadArgs) -> Result<i32, HarnessError> {
             }
         }
     };
+    // --resource-server: the bundled backend, verifying this target's JWTs.
+    let backend = if args.resource_server {
+        eprintln!(
+            "ba-harness: starting the bundled resource server (targets/fastapi-resource) for the JWTs of {}…",
+            target.description
+        );
+        let options = crate::resource_server::ResourceServerOptions {
+            jwks_url: target.endpoint().url_for("/jwks", false),
+            issuer: target.endpoint().origin.clone(),
+            ..Default::default()
+        };
+        let booted = tokio::select! {
+            booted = crate::resource_server::ResourceServer::boot(&options) => booted,
+            _ = interrupt::wait() => {
+                if let Some(server) = server {
+                    server.stop().await;
+                }
+                return Ok(interrupted_before("the resource server's start"));
+            }
+        };
+        match booted {
+            Ok(backend) => {
+                println!(
+                    "  resource server: bundled ({}) at {}, started in {} ms",
+                    backend.version, backend.url, backend.startup_ms
+                );
+                settings.resource = Some(backend.me_url());
+                Some(backend)
+            }
+            Err(e) => {
+                if let Some(server) = server {
+                    server.stop().await;
+                }
+                return Err(e);
+            }
+        }
+    } else {
+        None
+    };
     let result = run_against(&settings, &target, &reports, server.is_some()).await;
+    if let Some(backend) = backend {
+        backend.stop().await;
+    }
     // Stopped on every way out; a drop (Ctrl-C) kills it too.
     if let Some(server) = server {
         server.stop().await;

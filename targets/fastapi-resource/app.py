@@ -21,7 +21,8 @@ Environment:
     PORT            port on 127.0.0.1 (required; run.py passes it to uvicorn)
     BROKEN          disables one rule, for the harness's own tests (never in production):
                     skip-signature, accept-alg-none, trust-header-jwk, skip-iss, skip-aud,
-                    skip-exp, no-jwks-refetch, newest-key-only, first-subject
+                    skip-exp, no-jwks-refetch, newest-key-only, first-subject,
+                    allow-anonymous
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ BROKEN_RULES = {
     "no-jwks-refetch",
     "newest-key-only",
     "first-subject",
+    "allow-anonymous",
 }
 
 JWKS_URL = os.environ.get("JWKS_URL", "")
@@ -187,6 +189,9 @@ def me(request: Request) -> JSONResponse:
     authorization = request.headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
+        if BROKEN == "allow-anonymous":
+            # Broken: no token means a guest, answered with 200.
+            return JSONResponse({"sub": None, "guest": True})
         return refuse("unauthorized", "an Authorization: Bearer <JWT> header is required")
     try:
         claims = verify(token.strip())

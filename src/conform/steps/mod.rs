@@ -10,6 +10,7 @@ pub mod nextjs;
 pub mod oauth;
 pub mod origin;
 pub mod rate_limit;
+pub mod resource;
 pub mod responses;
 pub mod session;
 pub mod sessions;

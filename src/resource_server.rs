@@ -1,0 +1,859 @@
+//! The JWT-verifying backend: a resource server that takes `Authorization: Bearer <JWT>` from
+//! Better Auth's jwt plugin, verifies it against the issuer's JWKS and answers the subject.
+//!
+//! Two halves:
+//! - booting the bundled one, targets/fastapi-resource (FastAPI + PyJWT on uvicorn): a venv made
+//!   with `python3 -m venv` and `pip install -r requirements.txt` on first use (again when the
+//!   requirements change), started on a free loopback port, ready when `/health` answers, stopped
+//!   on drop; it exits by itself when the harness is gone (BA_HARNESS_PARENT_PID);
+//! - what the harness knows about a resource server and its issuer ([`ResourceIssuer`]), and the
+//!   pure checks of its answers ([`check_accepted`], [`check_refused`]), unit-tested here.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio::process::{Child, Command};
+use url::Url;
+
+use crate::error::HarnessError;
+use crate::protocol::jwt;
+use crate::reference::{ReferenceServer, boot_io, free_port, tail, targets_dir};
+use crate::target::Target;
+
+/// From spawn to the first 200 from /health (uvicorn is up in about a second here).
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// `python3 -m venv` plus `pip install` of fastapi, uvicorn, PyJWT[crypto] (~20 s here).
+const INSTALL_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// Written into the venv after a successful install: the SHA-256 of requirements.txt.
+const STAMP_FILE: &str = "ba-harness-requirements.sha256";
+/// The path the bundled backend serves the signed-in user at.
+pub const ME_PATH: &str = "/api/me";
+/// The JWT_TEST_PROFILES the bundled reference serves (targets/better-auth/server.mjs), each at
+/// `/profiles/<name>` + the base path.
+pub const ISSUER_PROFILES: &[&str] = &["wrong-issuer", "wrong-audience", "expired"];
+/// The issuer's key rotation interval the bundled conform run uses (jwks.rotationInterval).
+pub const BUNDLED_ROTATION_INTERVAL_SECS: u64 = 4;
+/// The longest rotation interval the harness waits out to see a key rotate.
+pub const LONGEST_ROTATION_WAIT_SECS: u64 = 10;
+
+/// What the harness knows about the issuer of the JWTs a resource server verifies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceIssuer {
+    /// Scheme, host and port of the issuing Better Auth.
+    pub base_url: Url,
+    /// Where Better Auth is mounted on it (`/api/auth`).
+    pub base_path: String,
+    /// It serves the bundled reference's JWT_TEST_PROFILES (wrong issuer, wrong audience,
+    /// expired), each at `/profiles/<name>` + `base_path`, on the same keys and sessions.
+    pub profiles: bool,
+    /// Its `jwks.rotationInterval` in seconds, when known.
+    pub rotation_interval_secs: Option<u64>,
+}
+
+impl ResourceIssuer {
+    /// The base path of one of the JWT_TEST_PROFILES instances.
+    pub fn profile_base_path(&self, profile: &str) -> String {
+        format!("/profiles/{profile}{}", self.base_path)
+    }
+
+    /// The issuer's JWKS URL (what a resource server is configured with).
+    pub fn jwks_url(&self) -> String {
+        format!(
+            "{}{}/jwks",
+            self.base_url.origin().ascii_serialization(),
+            self.base_path
+        )
+    }
+
+    /// The jwt plugin's default `iss` and `aud`: the base URL's origin.
+    pub fn origin(&self) -> String {
+        self.base_url.origin().ascii_serialization()
+    }
+}
+
+/// Whether a `--tags` expression selects any @resource-server scenario (every one carries that
+/// tag; some also @issuer-profiles or @key-rotation). No expression selects them all.
+pub fn tags_select_resource_scenarios(tags: Option<&str>) -> bool {
+    use cucumber::tag::Ext as _;
+    use std::str::FromStr as _;
+    let Some(expr) = tags else {
+        return true;
+    };
+    let Ok(op) = cucumber::gherkin::tagexpr::TagOperation::from_str(expr) else {
+        return false;
+    };
+    [
+        vec!["resource-server"],
+        vec!["resource-server", "issuer-profiles"],
+        vec!["resource-server", "key-rotation"],
+    ]
+    .iter()
+    .any(|tags| {
+        let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+        op.eval(tags.iter())
+    })
+}
+
+/// `--resource URL` (with `--issuer-profiles` and `--jwks-rotation-interval`, which describe the
+/// target as the issuer) onto the target.
+pub fn apply_resource_args(
+    target: &mut Target,
+    resource: Option<&str>,
+    issuer_profiles: bool,
+    rotation_interval_secs: Option<u64>,
+) -> Result<(), HarnessError> {
+    let Some(url) = resource else {
+        return Ok(());
+    };
+    let parsed = Url::parse(url).map_err(|e| {
+        HarnessError::Usage(format!(
+            "--resource `{url}` is not a URL ({e}); give the URL the backend answers the user at, e.g. http://127.0.0.1:8000/api/me"
+        ))
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(HarnessError::Usage(format!(
+            "--resource `{url}` must be an http:// or https:// URL with a host"
+        )));
+    }
+    target.resource_server = Some(parsed);
+    if issuer_profiles || rotation_interval_secs.is_some() {
+        target.resource_issuer = Some(ResourceIssuer {
+            base_url: target.base_url.clone(),
+            base_path: target.base_path.clone(),
+            profiles: issuer_profiles,
+            rotation_interval_secs,
+        });
+    }
+    target.description = format!("{}; resource server at {url}", target.description);
+    Ok(())
+}
+
+/// The bundled setup for @resource-server: an issuer of its own (the bundled reference with
+/// JWT_TEST_PROFILES and key rotation every [`BUNDLED_ROTATION_INTERVAL_SECS`] s, so that its
+/// keys and profiles never disturb the main reference's scenarios) and the FastAPI backend
+/// configured with that issuer's JWKS URL, issuer and audience.
+pub struct BundledResource {
+    pub issuer: ReferenceServer,
+    pub backend: ResourceServer,
+}
+
+impl BundledResource {
+    pub async fn boot() -> Result<Self, HarnessError> {
+        let interval = BUNDLED_ROTATION_INTERVAL_SECS.to_string();
+        let issuer = ReferenceServer::boot(&[
+            ("JWT_TEST_PROFILES", "on"),
+            ("JWKS_ROTATION_INTERVAL", interval.as_str()),
+            ("RATE_LIMIT", "off"),
+        ])
+        .await?;
+        let info = issuer_of(&issuer, true, Some(BUNDLED_ROTATION_INTERVAL_SECS))?;
+        // On failure the issuer is dropped, which kills it.
+        let backend = ResourceServer::boot(&ResourceServerOptions {
+            jwks_url: info.jwks_url(),
+            issuer: info.origin(),
+            ..ResourceServerOptions::default()
+        })
+        .await?;
+        Ok(BundledResource { issuer, backend })
+    }
+
+    /// What the harness knows about the bundled issuer.
+    pub fn issuer_info(&self) -> ResourceIssuer {
+        issuer_of(&self.issuer, true, Some(BUNDLED_ROTATION_INTERVAL_SECS))
+            .expect("the issuer's base URL parsed at boot")
+    }
+
+    /// Points the target's @resource-server scenarios at this backend and issuer.
+    pub fn configure(&self, target: &mut Target) {
+        target.resource_server = Some(self.backend.me_url());
+        target.resource_issuer = Some(self.issuer_info());
+        target.description = format!(
+            "{}; bundled resource server ({}) at {} verifying JWTs of its own issuer at {} (key rotation every {} s, JWT test profiles)",
+            target.description,
+            self.backend.version,
+            self.backend.url,
+            self.issuer.ready.base_url,
+            BUNDLED_ROTATION_INTERVAL_SECS
+        );
+    }
+
+    pub async fn stop(self) {
+        self.backend.stop().await;
+        self.issuer.stop().await;
+    }
+}
+
+/// The issuer a bundled reference is.
+pub fn issuer_of(
+    server: &ReferenceServer,
+    profiles: bool,
+    rotation_interval_secs: Option<u64>,
+) -> Result<ResourceIssuer, HarnessError> {
+    let base_url = Url::parse(&server.ready.base_url).map_err(|e| HarnessError::Boot {
+        cause: format!("the reference reported a base URL that is not a URL ({e})"),
+        fix: "report this as a harness bug".into(),
+        log_tail: None,
+    })?;
+    Ok(ResourceIssuer {
+        base_url,
+        base_path: server.ready.base_path.clone(),
+        profiles,
+        rotation_interval_secs,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checking the backend's answers (pure)
+
+/// The user a JWT was issued to, as the backend must name it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpectedUser<'a> {
+    pub id: &'a str,
+    pub email: Option<&'a str>,
+}
+
+/// A 200 answer that names `user`: JSON with `sub` = the user id (and `email`, when the backend
+/// sends one, = the user's email). `Err` says what came back instead, without any token.
+pub fn check_accepted(status: u16, body: &[u8], user: &ExpectedUser<'_>) -> Result<(), String> {
+    if status != 200 {
+        return Err(format!(
+            "HTTP {status}{}",
+            describe_error_body(body)
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        ));
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|_| "HTTP 200 with a body that is not JSON".to_string())?;
+    match value.get("sub") {
+        Some(Value::String(sub)) if sub == user.id => {}
+        Some(Value::String(_)) => {
+            return Err("HTTP 200 naming another subject (`sub` is not this user's id)".into());
+        }
+        Some(other) => {
+            return Err(format!(
+                "HTTP 200 with `sub` {}",
+                crate::protocol::session::kind(other)
+            ));
+        }
+        None => return Err("HTTP 200 without a `sub`".into()),
+    }
+    if let (Some(expected), Some(Value::String(email))) = (user.email, value.get("email"))
+        && !email.eq_ignore_ascii_case(expected)
+    {
+        return Err("HTTP 200 naming the user's id with another user's email".into());
+    }
+    Ok(())
+}
+
+/// A refusal: 401 (RFC 6750 §3.1 `invalid_token`) with a JSON body. `Err` says what came back.
+pub fn check_refused(status: u16, body: &[u8]) -> Result<(), String> {
+    if status == 401 {
+        if serde_json::from_slice::<Value>(body).is_ok_and(|v| v.is_object()) {
+            return Ok(());
+        }
+        return Err("HTTP 401 without a JSON error body".into());
+    }
+    if status == 200 {
+        let named = serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|v| v.get("sub").and_then(Value::as_str).map(str::to_string))
+            .is_some();
+        return Err(format!(
+            "HTTP 200: the backend accepted it{}",
+            if named { " and answered a subject" } else { "" }
+        ));
+    }
+    Err(format!("HTTP {status}, not 401"))
+}
+
+/// `error` and `error_description` of a JSON error body, for failure messages.
+fn describe_error_body(body: &[u8]) -> Option<String> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let field = |name: &str| value.get(name).and_then(Value::as_str);
+    match (
+        field("error"),
+        field("error_description").or(field("detail")),
+    ) {
+        (Some(e), Some(d)) => Some(format!("{e}: {d}")),
+        (Some(e), None) => Some(e.to_string()),
+        (None, Some(d)) => Some(d.to_string()),
+        (None, None) => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The JWTs a resource server must refuse, made from a real one (pure)
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The JWT with one bit of its signature flipped: header and claims exactly as issued.
+pub fn with_signature_altered(token: &str) -> Result<String, String> {
+    use base64::Engine as _;
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err("not a compact JWS (three dot-separated parts)".into());
+    };
+    let mut bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|e| format!("the signature is not base64url ({e})"))?;
+    let Some(first) = bytes.first_mut() else {
+        return Err("the JWT has an empty signature".into());
+    };
+    *first ^= 0x01;
+    Ok(format!("{header}.{payload}.{}", b64(&bytes)))
+}
+
+/// The JWT with its `sub` changed after signing (header and signature kept): what an attacker
+/// who wants to be someone else would send.
+pub fn with_subject_altered(token: &str) -> Result<String, String> {
+    let decoded = jwt::decode(token).map_err(|e| e.to_string())?;
+    Ok(jwt::with_claims_kept_signature(
+        &decoded,
+        &jwt::altered_claims(&decoded.claims),
+    ))
+}
+
+/// An unsigned JWT (`alg: none`, empty signature) with the real JWT's kid and claims.
+pub fn unsigned_copy(token: &str) -> Result<String, String> {
+    let decoded = jwt::decode(token).map_err(|e| e.to_string())?;
+    Ok(jwt::unsecured_copy(&decoded, &decoded.claims))
+}
+
+/// The real JWT's claims signed (EdDSA) with a key the harness makes now, which no JWKS lists:
+/// a kid of its own, and the public key embedded as the header's `jwk` (RFC 7515 §4.1.3), the
+/// way an attacker offers a verifier the key to check their signature with.
+pub fn signed_by_own_key(token: &str) -> Result<String, String> {
+    use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
+    let decoded = jwt::decode(token).map_err(|e| e.to_string())?;
+    let pair = Ed25519KeyPair::generate().map_err(|e| format!("no Ed25519 key ({e})"))?;
+    let x = b64(pair.public_key().as_ref());
+    let kid = format!("ba-harness-foreign-{}", &x[..12]);
+    let header = serde_json::json!({
+        "alg": "EdDSA",
+        "kid": kid,
+        "jwk": {"kty": "OKP", "crv": "Ed25519", "x": x},
+    });
+    let claims = Value::Object(decoded.claims.clone());
+    let input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
+    let signature = pair.sign(input.as_bytes());
+    Ok(format!("{input}.{}", b64(signature.as_ref())))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bundled backend
+
+/// How to start the bundled backend.
+#[derive(Clone, Debug, Default)]
+pub struct ResourceServerOptions {
+    /// The issuer's JWKS URL.
+    pub jwks_url: String,
+    /// The expected `iss` (and `aud`, unless `audience` is given).
+    pub issuer: String,
+    pub audience: Option<String>,
+    /// One rule switched off (the app's BROKEN switch), for the harness's own tests.
+    pub broken: Option<String>,
+}
+
+/// A running bundled backend; dropping it kills the process.
+pub struct ResourceServer {
+    child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    pub port: u16,
+    /// Milliseconds from spawn to the first answer from /health.
+    pub startup_ms: u128,
+    /// `fastapi <v>, PyJWT <v>, uvicorn <v>` as pinned.
+    pub version: String,
+    run_dir: PathBuf,
+}
+
+/// targets/fastapi-resource, next to the bundled reference.
+pub fn app_dir() -> PathBuf {
+    let dir = targets_dir().join("fastapi-resource");
+    std::path::absolute(&dir).unwrap_or(dir)
+}
+
+impl ResourceServer {
+    /// Installs (first use) and starts the bundled backend, verifying JWTs of `options.issuer`.
+    pub async fn boot(options: &ResourceServerOptions) -> Result<Self, HarnessError> {
+        let dir = app_dir();
+        if !dir.join("app.py").is_file() || !dir.join("requirements.txt").is_file() {
+            return Err(HarnessError::Boot {
+                cause: format!(
+                    "the bundled resource server is missing: {} has no app.py or requirements.txt",
+                    dir.display()
+                ),
+                fix: "run from a ba-harness checkout, or set BA_HARNESS_TARGETS_DIR, or give --resource URL".into(),
+                log_tail: None,
+            });
+        }
+        ensure_installed(&dir).await?;
+
+        let port = free_port()?;
+        let run_dir = dir
+            .join("data")
+            .join(format!("run-{}-{port}", std::process::id()));
+        fs::create_dir_all(&run_dir).map_err(|e| boot_io("create the run folder", &run_dir, e))?;
+        let log_path = run_dir.join("server.log");
+        let log = File::create(&log_path).map_err(|e| boot_io("create the log", &log_path, e))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| boot_io("open the log", &log_path, e))?;
+        let mut command = Command::new(venv_python(&dir));
+        command
+            .arg("run.py")
+            .current_dir(&dir)
+            .env("PORT", port.to_string())
+            .env("JWKS_URL", &options.jwks_url)
+            .env("JWT_ISSUER", &options.issuer)
+            .env("JWT_AUDIENCE", options.audience.as_deref().unwrap_or(""))
+            .env("BROKEN", options.broken.as_deref().unwrap_or(""))
+            .env("BA_HARNESS_PARENT_PID", std::process::id().to_string())
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("PYTHONUNBUFFERED", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(log_err))
+            .kill_on_drop(true);
+        let started = Instant::now();
+        let mut child = command.spawn().map_err(|e| HarnessError::Boot {
+            cause: format!("could not start the resource server (.venv/bin/python run.py): {e}"),
+            fix: format!(
+                "delete {} to have it reinstalled",
+                dir.join(".venv").display()
+            ),
+            log_tail: None,
+        })?;
+        let probe = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| HarnessError::Boot {
+                cause: format!("could not build an HTTP client: {e}"),
+                fix: "report this as a harness bug".into(),
+                log_tail: None,
+            })?;
+        let url = format!("http://127.0.0.1:{port}");
+        let health = format!("{url}/health");
+        loop {
+            if let Ok(response) = probe.get(&health).send().await
+                && response.status().is_success()
+            {
+                break;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(HarnessError::Boot {
+                    cause: format!("the bundled resource server exited during start-up ({status})"),
+                    fix: format!("read the log below (full log: {})", log_path.display()),
+                    log_tail: Some(tail(&log_path, 20)),
+                });
+            }
+            if started.elapsed() > READY_TIMEOUT {
+                let _ = child.start_kill();
+                return Err(HarnessError::Boot {
+                    cause: format!(
+                        "the bundled resource server did not answer {health} within {} s",
+                        READY_TIMEOUT.as_secs()
+                    ),
+                    fix: format!("read its log: {}", log_path.display()),
+                    log_tail: Some(tail(&log_path, 20)),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(ResourceServer {
+            child,
+            url,
+            port,
+            startup_ms: started.elapsed().as_millis(),
+            version: pinned_versions(&dir),
+            run_dir,
+        })
+    }
+
+    /// The endpoint that answers the signed-in user: `<url>/api/me`.
+    pub fn me_url(&self) -> Url {
+        Url::parse(&format!("{}{ME_PATH}", self.url)).expect("built from a loopback port")
+    }
+
+    /// Stops the server and removes its run folder (its log).
+    pub async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+        let _ = fs::remove_dir_all(&self.run_dir);
+    }
+}
+
+impl Drop for ResourceServer {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+fn venv_python(dir: &Path) -> PathBuf {
+    if cfg!(windows) {
+        dir.join(".venv").join("Scripts").join("python.exe")
+    } else {
+        dir.join(".venv").join("bin").join("python")
+    }
+}
+
+/// The interpreter that makes the venv: `$BA_HARNESS_PYTHON`, else `python3`.
+fn base_python() -> String {
+    std::env::var("BA_HARNESS_PYTHON")
+        .ok()
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| "python3".into())
+}
+
+fn requirements_hash(dir: &Path) -> Result<String, HarnessError> {
+    let path = dir.join("requirements.txt");
+    let text = fs::read(&path).map_err(|e| boot_io("read requirements.txt", &path, e))?;
+    Ok(Sha256::digest(&text)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+fn is_installed(dir: &Path, hash: &str) -> bool {
+    venv_python(dir).is_file()
+        && fs::read_to_string(dir.join(".venv").join(STAMP_FILE)).is_ok_and(|s| s.trim() == hash)
+}
+
+/// Makes the venv and installs the pinned requirements, unless the venv already holds exactly
+/// them. A lock folder keeps parallel harness processes (tests) from installing at once.
+async fn ensure_installed(dir: &Path) -> Result<(), HarnessError> {
+    let hash = requirements_hash(dir)?;
+    if is_installed(dir, &hash) {
+        return Ok(());
+    }
+    let lock = dir.join(".install-lock");
+    let waited = Instant::now();
+    loop {
+        match fs::create_dir(&lock) {
+            Ok(()) => break,
+            Err(_) if lock_is_stale(&lock) => {
+                let _ = fs::remove_dir(&lock);
+            }
+            Err(_) if waited.elapsed() < INSTALL_TIMEOUT => {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                if is_installed(dir, &hash) {
+                    return Ok(());
+                }
+            }
+            Err(e) => return Err(boot_io("take the install lock", &lock, e)),
+        }
+    }
+    let result = install(dir, &hash).await;
+    let _ = fs::remove_dir(&lock);
+    result
+}
+
+fn lock_is_stale(lock: &Path) -> bool {
+    fs::metadata(lock)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .is_some_and(|age| age > INSTALL_TIMEOUT)
+}
+
+async fn install(dir: &Path, hash: &str) -> Result<(), HarnessError> {
+    eprintln!(
+        "ba-harness: installing the bundled resource server (python3 -m venv and pip install -r requirements.txt in {}); first run only, about 20-40 s…",
+        dir.display()
+    );
+    let started = Instant::now();
+    let log_path = dir.join("pip-install.log");
+    let venv = dir.join(".venv");
+    let python = base_python();
+    run_logged(
+        Command::new(&python).args(["-m", "venv", "--clear"]).arg(&venv),
+        dir,
+        &log_path,
+        &format!("{python} -m venv"),
+        "install Python 3.9 or newer with its venv module (Debian: apt-get install python3-venv), or set BA_HARNESS_PYTHON",
+    )
+    .await?;
+    run_logged(
+        Command::new(venv_python(dir)).args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "-r",
+            "requirements.txt",
+        ]),
+        dir,
+        &log_path,
+        "pip install -r requirements.txt",
+        "the first install needs the Python package index (PyPI)",
+    )
+    .await?;
+    let stamp = venv.join(STAMP_FILE);
+    fs::write(&stamp, hash).map_err(|e| boot_io("write the install stamp", &stamp, e))?;
+    eprintln!(
+        "ba-harness: installed the bundled resource server in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Runs an install step in `dir`, appending its output to `log_path`, bounded in time.
+async fn run_logged(
+    command: &mut Command,
+    dir: &Path,
+    log_path: &Path,
+    what: &str,
+    fix: &str,
+) -> Result<(), HarnessError> {
+    let log = File::options()
+        .create(true)
+        .append(true)
+        .open(log_path)
+        .map_err(|e| boot_io("open the install log", log_path, e))?;
+    let log_err = log
+        .try_clone()
+        .map_err(|e| boot_io("open the install log", log_path, e))?;
+    let child = command
+        .current_dir(dir)
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log_err))
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| HarnessError::Boot {
+            cause: format!("could not run `{what}`: {e}"),
+            fix: fix.into(),
+            log_tail: None,
+        })?;
+    let status = match tokio::time::timeout(INSTALL_TIMEOUT, child.wait_with_output()).await {
+        Ok(Ok(output)) => output.status,
+        Ok(Err(e)) => return Err(boot_io(&format!("wait for {what}"), dir, e)),
+        Err(_) => {
+            return Err(HarnessError::Boot {
+                cause: format!(
+                    "`{what}` did not finish within {} s",
+                    INSTALL_TIMEOUT.as_secs()
+                ),
+                fix: format!("read {} and retry", log_path.display()),
+                log_tail: Some(tail(log_path, 20)),
+            });
+        }
+    };
+    if !status.success() {
+        return Err(HarnessError::Boot {
+            cause: format!("`{what}` failed in {} ({status})", dir.display()),
+            fix: format!("{fix} (full log: {})", log_path.display()),
+            log_tail: Some(tail(log_path, 20)),
+        });
+    }
+    Ok(())
+}
+
+/// The pinned versions of the packages that matter, read from requirements.txt.
+fn pinned_versions(dir: &Path) -> String {
+    let text = fs::read_to_string(dir.join("requirements.txt")).unwrap_or_default();
+    pinned_from(&text, &["fastapi", "PyJWT", "uvicorn"])
+}
+
+fn pinned_from(requirements: &str, wanted: &[&str]) -> String {
+    wanted
+        .iter()
+        .filter_map(|name| {
+            requirements.lines().find_map(|line| {
+                let (spec, version) = line.split_once("==")?;
+                let package = spec.split('[').next()?.trim();
+                package
+                    .eq_ignore_ascii_case(name)
+                    .then(|| format!("{name} {}", version.trim()))
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USER: ExpectedUser<'static> = ExpectedUser {
+        id: "u1",
+        email: Some("a@b.test"),
+    };
+
+    #[test]
+    fn an_acceptance_must_name_the_user() {
+        assert_eq!(
+            check_accepted(200, br#"{"sub":"u1","email":"A@b.test"}"#, &USER),
+            Ok(())
+        );
+        assert_eq!(check_accepted(200, br#"{"sub":"u1"}"#, &USER), Ok(()));
+        let e = check_accepted(200, br#"{"sub":"u2","email":"a@b.test"}"#, &USER).unwrap_err();
+        assert!(e.contains("another subject"), "{e}");
+        let e = check_accepted(200, br#"{"sub":"u1","email":"x@b.test"}"#, &USER).unwrap_err();
+        assert!(e.contains("another user's email"), "{e}");
+        assert!(
+            check_accepted(200, b"{}", &USER)
+                .unwrap_err()
+                .contains("without")
+        );
+        assert!(
+            check_accepted(200, b"<html>", &USER)
+                .unwrap_err()
+                .contains("not JSON")
+        );
+        assert!(
+            check_accepted(200, br#"{"sub":5}"#, &USER)
+                .unwrap_err()
+                .contains("number")
+        );
+        let e = check_accepted(
+            401,
+            br#"{"error":"invalid_token","error_description":"kid unknown"}"#,
+            &USER,
+        )
+        .unwrap_err();
+        assert_eq!(e, "HTTP 401 (invalid_token: kid unknown)");
+        assert_eq!(check_accepted(500, b"", &USER).unwrap_err(), "HTTP 500");
+    }
+
+    #[test]
+    fn a_refusal_is_a_401_with_a_json_error() {
+        assert_eq!(check_refused(401, br#"{"error":"invalid_token"}"#), Ok(()));
+        assert!(check_refused(401, b"nope").unwrap_err().contains("JSON"));
+        let e = check_refused(200, br#"{"sub":"u1"}"#).unwrap_err();
+        assert!(e.contains("accepted it and answered a subject"), "{e}");
+        assert_eq!(check_refused(403, b"{}").unwrap_err(), "HTTP 403, not 401");
+    }
+
+    /// A JWT signed with a fresh key, and the cache that verifies it.
+    fn real_jwt() -> (String, jwt::JwksCache) {
+        use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
+        let pair = Ed25519KeyPair::generate().unwrap();
+        let jwks = serde_json::json!({"keys": [{
+            "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "kid": "k1",
+            "x": b64(pair.public_key().as_ref()),
+        }]});
+        let header = serde_json::json!({"alg": "EdDSA", "kid": "k1"});
+        let claims = serde_json::json!({"sub": "u1", "iss": "http://i", "aud": "http://i", "exp": 4_000_000_000u64});
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        let token = format!("{input}.{}", b64(pair.sign(input.as_bytes()).as_ref()));
+        (token, jwt::JwksCache::new(&jwt::parse_jwks(&jwks).unwrap()))
+    }
+
+    #[test]
+    fn every_forgery_fails_verification_for_its_own_reason() {
+        let (token, keys) = real_jwt();
+        assert!(jwt::verify(&token, &keys).is_ok());
+
+        let altered = with_signature_altered(&token).unwrap();
+        assert_ne!(altered, token);
+        assert_eq!(
+            altered.rsplit_once('.').unwrap().0,
+            token.rsplit_once('.').unwrap().0
+        );
+        assert!(matches!(
+            jwt::verify(&altered, &keys),
+            Err(jwt::JwtError::BadSignature { .. })
+        ));
+
+        let other_subject = with_subject_altered(&token).unwrap();
+        let decoded = jwt::decode(&other_subject).unwrap();
+        assert_eq!(decoded.claim_str("sub"), Some("u1-altered"));
+        assert_eq!(
+            other_subject.rsplit_once('.').unwrap().1,
+            token.rsplit_once('.').unwrap().1
+        );
+        assert!(matches!(
+            jwt::verify(&other_subject, &keys),
+            Err(jwt::JwtError::BadSignature { .. })
+        ));
+
+        let unsigned = unsigned_copy(&token).unwrap();
+        assert!(unsigned.ends_with('.'));
+        assert_eq!(jwt::decode(&unsigned).unwrap().alg(), Some("none"));
+        assert_eq!(
+            jwt::verify(&unsigned, &keys).unwrap_err(),
+            jwt::JwtError::AlgNone
+        );
+
+        let foreign = signed_by_own_key(&token).unwrap();
+        let decoded = jwt::decode(&foreign).unwrap();
+        assert_eq!(decoded.claims, jwt::decode(&token).unwrap().claims);
+        assert!(decoded.kid().unwrap().starts_with("ba-harness-foreign-"));
+        assert!(matches!(
+            jwt::verify(&foreign, &keys),
+            Err(jwt::JwtError::UnknownKid { .. })
+        ));
+        // It is a good signature, by the key in its own header: only the JWKS makes it foreign.
+        let own = jwt::parse_jwks(&serde_json::json!({"keys": [{
+            "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA",
+            "kid": decoded.kid().unwrap(), "x": decoded.header["jwk"]["x"],
+        }]}))
+        .unwrap();
+        assert!(jwt::verify(&foreign, &jwt::JwksCache::new(&own)).is_ok());
+
+        assert!(with_signature_altered("a.b").is_err());
+        assert!(signed_by_own_key("x").is_err());
+    }
+
+    #[test]
+    fn the_tag_filter_decides_whether_the_backend_boots() {
+        assert!(tags_select_resource_scenarios(None));
+        assert!(tags_select_resource_scenarios(Some("@resource-server")));
+        assert!(tags_select_resource_scenarios(Some("@key-rotation")));
+        assert!(tags_select_resource_scenarios(Some(
+            "@issuer-profiles or @jwt"
+        )));
+        assert!(tags_select_resource_scenarios(Some("not @next-app")));
+        assert!(!tags_select_resource_scenarios(Some(
+            "not @resource-server"
+        )));
+        assert!(!tags_select_resource_scenarios(Some("@jwt")));
+        assert!(!tags_select_resource_scenarios(Some("((")));
+    }
+
+    #[test]
+    fn issuer_urls() {
+        let issuer = ResourceIssuer {
+            base_url: Url::parse("http://127.0.0.1:3000/x").unwrap(),
+            base_path: "/api/auth".into(),
+            profiles: true,
+            rotation_interval_secs: Some(4),
+        };
+        assert_eq!(issuer.jwks_url(), "http://127.0.0.1:3000/api/auth/jwks");
+        assert_eq!(issuer.origin(), "http://127.0.0.1:3000");
+        assert_eq!(
+            issuer.profile_base_path("expired"),
+            "/profiles/expired/api/auth"
+        );
+    }
+
+    #[test]
+    fn pinned_versions_come_from_the_requirements() {
+        let text = "# c\nfastapi==0.1.0\nPyJWT[crypto]==2.0.0\nuvicorn == 0.3\nother==1\n";
+        assert_eq!(
+            pinned_from(text, &["fastapi", "PyJWT", "uvicorn"]),
+            "fastapi 0.1.0, PyJWT 2.0.0, uvicorn 0.3"
+        );
+    }
+}

@@ -1,0 +1,342 @@
+//! The @resource-server rules against the real bundled FastAPI backend (targets/fastapi-resource)
+//! and a real issuer (the bundled reference with JWT_TEST_PROFILES=on and key rotation every
+//! 4 s): the backend as shipped passes every scenario; the same backend with one rule switched
+//! off (its BROKEN=<rule> environment switch, or a wrong audience in its configuration) fails
+//! the scenario of that rule, naming it, while the scenarios of the rules it keeps still pass.
+//! And `load --resource-server` drives the backend with fresh JWTs, every answer checked.
+
+mod mutating_proxy;
+
+use ba_harness::reference::ReferenceServer;
+use ba_harness::resource_server::{
+    BUNDLED_ROTATION_INTERVAL_SECS, ResourceServer, ResourceServerOptions, issuer_of,
+};
+use mutating_proxy::{ConformRun, run_conform};
+
+const ACCEPTED: &str = "A fresh JWT from the issuer is accepted and names the signed-in user";
+const OWN_SUBJECT: &str = "Two users calling in turn each get their own subject";
+const NO_TOKEN: &str = "A request without a bearer token is refused";
+const ALTERED_SIGNATURE: &str = "A JWT whose signature was altered is refused";
+const ALTERED_SUBJECT: &str = "A JWT whose subject was changed after signing is refused";
+const ALG_NONE: &str = "An unsigned JWT (alg none) is refused";
+const FOREIGN_KEY: &str = "A JWT signed by a key that is not in the issuer's JWKS is refused";
+const WRONG_ISSUER: &str = "A JWT from another issuer is refused";
+const WRONG_AUDIENCE: &str = "A JWT for another audience is refused";
+const EXPIRED: &str = "An expired JWT is refused";
+const ROTATION: &str =
+    "After the issuer rotates its key, JWTs signed with the new key are accepted";
+
+/// Every refusal scenario: a backend that keeps its checks passes them all.
+const REFUSALS: &[&str] = &[
+    NO_TOKEN,
+    ALTERED_SIGNATURE,
+    ALTERED_SUBJECT,
+    ALG_NONE,
+    FOREIGN_KEY,
+    WRONG_ISSUER,
+    WRONG_AUDIENCE,
+    EXPIRED,
+];
+
+/// The issuer and the backend verifying its JWTs.
+struct Setup {
+    issuer: ReferenceServer,
+    backend: ResourceServer,
+}
+
+impl Setup {
+    /// A fresh issuer, and the backend with `broken` switched off (None: as shipped) and, when
+    /// given, a configured audience.
+    async fn start(broken: Option<&str>, audience: Option<&str>) -> Self {
+        let interval = BUNDLED_ROTATION_INTERVAL_SECS.to_string();
+        let issuer = ReferenceServer::boot(&[
+            ("JWT_TEST_PROFILES", "on"),
+            ("JWKS_ROTATION_INTERVAL", interval.as_str()),
+            ("RATE_LIMIT", "off"),
+        ])
+        .await
+        .expect("the issuer boots");
+        let info = issuer_of(&issuer, true, Some(BUNDLED_ROTATION_INTERVAL_SECS)).unwrap();
+        let backend = ResourceServer::boot(&ResourceServerOptions {
+            jwks_url: info.jwks_url(),
+            issuer: info.origin(),
+            audience: audience.map(str::to_string),
+            broken: broken.map(str::to_string),
+        })
+        .await
+        .expect("the resource server boots");
+        Setup { issuer, backend }
+    }
+
+    /// Runs the @resource-server scenarios selected by `tags` with the issuer as the target.
+    async fn run(&self, tags: &str) -> ConformRun {
+        run_conform(vec![
+            "--target".into(),
+            self.issuer.ready.base_url.clone(),
+            "--resource".into(),
+            self.backend.me_url().to_string(),
+            "--issuer-profiles".into(),
+            "--jwks-rotation-interval".into(),
+            BUNDLED_ROTATION_INTERVAL_SECS.to_string(),
+            "--tags".into(),
+            tags.into(),
+            "--strict".into(),
+        ])
+        .await
+    }
+
+    async fn stop(self) {
+        self.backend.stop().await;
+        self.issuer.stop().await;
+    }
+}
+
+fn status(run: &ConformRun, scenario: &str) -> String {
+    run.scenario(scenario)
+        .and_then(|s| s["status"].as_str())
+        .unwrap_or("missing")
+        .to_string()
+}
+
+/// Boots a backend with `broken`, runs `tags`, and asserts that `failing` failed, each on a rule
+/// naming its fragment, that nothing else failed but `may_fail`, and that every scenario in
+/// `passing` passed.
+async fn breaks_allowing(
+    broken: Option<&str>,
+    audience: Option<&str>,
+    tags: &str,
+    failing: &[(&str, &str)],
+    may_fail: &[&str],
+    passing: &[&str],
+) {
+    let setup = Setup::start(broken, audience).await;
+    let run = setup.run(tags).await;
+    assert_eq!(run.code, Some(1), "{}", run.output);
+    for (scenario, rule) in failing {
+        run.assert_failed(scenario, rule);
+        let failed = run.scenario(scenario).unwrap();
+        println!(
+            "`{scenario}` failed against BROKEN={broken:?}: rule `{}`; expected {}; actual {}",
+            failed["rule"].as_str().unwrap_or_default(),
+            failed["expected"].as_str().unwrap_or_default(),
+            failed["actual"].as_str().unwrap_or_default()
+        );
+    }
+    let mut failed: Vec<String> = run
+        .failed_names()
+        .into_iter()
+        .filter(|name| !may_fail.contains(&name.as_str()))
+        .collect();
+    failed.sort();
+    let mut expected: Vec<String> = failing.iter().map(|(s, _)| s.to_string()).collect();
+    expected.sort();
+    assert_eq!(failed, expected, "exactly these fail:\n{}", run.output);
+    for scenario in passing {
+        assert_eq!(
+            status(&run, scenario),
+            "passed",
+            "{scenario} passes against BROKEN={broken:?}:\n{}",
+            run.output
+        );
+    }
+    // No JWT reaches the output: every one the run made or received is redacted.
+    assert!(!run.output.contains("eyJ"), "a JWT leaked:\n{}", run.output);
+    setup.stop().await;
+}
+
+/// [`breaks_allowing`] with nothing else allowed to fail.
+async fn breaks(
+    broken: Option<&str>,
+    audience: Option<&str>,
+    tags: &str,
+    failing: &[(&str, &str)],
+    passing: &[&str],
+) {
+    breaks_allowing(broken, audience, tags, failing, &[], passing).await;
+}
+
+const WITHOUT_ROTATION: &str = "@resource-server and not @key-rotation";
+
+// ---------------------------------------------------------------------------------------------
+// The backend as shipped passes every scenario.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_backend_passes_every_resource_server_scenario() {
+    let setup = Setup::start(None, None).await;
+    let run = setup.run("@resource-server").await;
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    let scenarios = run.report["scenarios"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(scenarios.len(), 11, "{}", run.output);
+    for scenario in scenarios {
+        assert_eq!(scenario["status"], "passed", "{scenario}\n{}", run.output);
+    }
+    assert!(!run.output.contains("eyJ"), "a JWT leaked:\n{}", run.output);
+    setup.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One rule off at a time.
+
+/// A backend configured with another audience than the issuer's refuses every real JWT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_expecting_another_audience_fails_acceptance() {
+    breaks(
+        None,
+        Some("https://another-api.ba-harness.test"),
+        WITHOUT_ROTATION,
+        &[
+            (ACCEPTED, "accepts a fresh JWT from the issuer"),
+            (OWN_SUBJECT, "own subject"),
+        ],
+        REFUSALS,
+    )
+    .await;
+}
+
+/// A process-wide user cache without a key: everyone is the first user it served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_answers_the_first_user_to_everyone_fails() {
+    // The two-user scenario fails whatever ran first: its two users cannot both be the first
+    // user served. The one-user scenario passes only if its call happened to be the first 200.
+    breaks_allowing(
+        Some("first-subject"),
+        None,
+        WITHOUT_ROTATION,
+        &[(OWN_SUBJECT, "that JWT's own subject")],
+        &[ACCEPTED],
+        &[NO_TOKEN, ALTERED_SIGNATURE, ALG_NONE, FOREIGN_KEY],
+    )
+    .await;
+}
+
+/// No token at all is treated as a guest and answered 200.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_lets_anonymous_requests_through_fails() {
+    breaks(
+        Some("allow-anonymous"),
+        None,
+        WITHOUT_ROTATION,
+        &[(NO_TOKEN, "refuses no Authorization header with 401")],
+        &[
+            ACCEPTED,
+            OWN_SUBJECT,
+            ALTERED_SIGNATURE,
+            ALG_NONE,
+            FOREIGN_KEY,
+        ],
+    )
+    .await;
+}
+
+/// Signature verification off (iss, aud and exp still checked).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_skips_the_signature_fails_both_tampering_scenarios() {
+    breaks(
+        Some("skip-signature"),
+        None,
+        WITHOUT_ROTATION,
+        &[
+            (ALTERED_SIGNATURE, "whose signature was altered with 401"),
+            (
+                ALTERED_SUBJECT,
+                "whose sub was changed after signing with 401",
+            ),
+        ],
+        &[ACCEPTED, ALG_NONE, FOREIGN_KEY, WRONG_ISSUER, EXPIRED],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_accepts_alg_none_fails() {
+    breaks(
+        Some("accept-alg-none"),
+        None,
+        WITHOUT_ROTATION,
+        &[(ALG_NONE, "an unsigned JWT (alg none) with 401")],
+        &[ACCEPTED, ALTERED_SIGNATURE, ALTERED_SUBJECT, FOREIGN_KEY],
+    )
+    .await;
+}
+
+/// The key the token offers in its own header is trusted (RFC 7515 `jwk`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_trusts_the_jwk_header_fails() {
+    breaks(
+        Some("trust-header-jwk"),
+        None,
+        WITHOUT_ROTATION,
+        &[(
+            FOREIGN_KEY,
+            "signed by a key the issuer's JWKS does not list with 401",
+        )],
+        &[ACCEPTED, ALTERED_SIGNATURE, ALG_NONE],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_skips_the_issuer_check_fails() {
+    breaks(
+        Some("skip-iss"),
+        None,
+        WITHOUT_ROTATION,
+        &[(WRONG_ISSUER, "wrong-issuer profile with 401")],
+        &[ACCEPTED, WRONG_AUDIENCE, EXPIRED, ALTERED_SIGNATURE],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_skips_the_audience_check_fails() {
+    breaks(
+        Some("skip-aud"),
+        None,
+        WITHOUT_ROTATION,
+        &[(WRONG_AUDIENCE, "wrong-audience profile with 401")],
+        &[ACCEPTED, WRONG_ISSUER, EXPIRED, ALTERED_SIGNATURE],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_skips_the_expiry_check_fails() {
+    breaks(
+        Some("skip-exp"),
+        None,
+        WITHOUT_ROTATION,
+        &[(EXPIRED, "expired profile with 401")],
+        &[ACCEPTED, WRONG_ISSUER, WRONG_AUDIENCE, ALTERED_SIGNATURE],
+    )
+    .await;
+}
+
+/// The JWKS is fetched once and never again: the rotated-in key stays unknown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_never_refetches_the_jwks_fails_the_rotation() {
+    breaks(
+        Some("no-jwks-refetch"),
+        None,
+        "@key-rotation",
+        &[(ROTATION, "accepts JWTs signed with the new key")],
+        &[],
+    )
+    .await;
+}
+
+/// Only the newest key of the JWKS is kept: JWTs of the previous key, still listed during the
+/// grace period and not expired, are refused after the rotation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_keeps_only_the_newest_key_fails_the_rotation() {
+    breaks(
+        Some("newest-key-only"),
+        None,
+        "@key-rotation",
+        &[(ROTATION, "signed with the previous key")],
+        &[],
+    )
+    .await;
+}
