@@ -209,6 +209,12 @@ pub struct ConformArgs {
     /// reports. For debugging against a throwaway server: never in logs that are kept.
     #[arg(long)]
     pub show_secrets: bool,
+
+    /// Leave the accounts the run creates on the target. By default the harness deletes them at
+    /// the end (POST /delete-user, where the target enables it) so repeated runs against a
+    /// staging server do not pile up accounts.
+    #[arg(long)]
+    pub keep_users: bool,
 }
 
 /// Better Auth's built-in limit for /sign-in and /sign-up in production: 3 requests per 10 s.
@@ -344,6 +350,7 @@ async fn conform_command(
             .clone()
             .unwrap_or_else(crate::deviations::default_path),
         record: false,
+        keep_users: args.keep_users,
     };
     let mut options = options;
     if snapshot_out.is_some() {

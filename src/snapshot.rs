@@ -776,6 +776,21 @@ pub fn start_recording(scenario: &str) {
     });
 }
 
+/// A paused recording, to be given back to [`resume_recording`].
+pub struct SuspendedRecording(Option<Recording>);
+
+/// Pauses recording (for traffic that belongs to no scenario, such as cleanup).
+pub fn suspend_recording() -> SuspendedRecording {
+    SuspendedRecording(recording().take())
+}
+
+/// Resumes a recording paused by [`suspend_recording`].
+pub fn resume_recording(suspended: SuspendedRecording) {
+    if suspended.0.is_some() {
+        *recording() = suspended.0;
+    }
+}
+
 /// Labels the exchanges that follow (no-op when not recording).
 pub fn set_scenario(scenario: &str) {
     if let Some(r) = recording().as_mut() {

@@ -38,6 +38,9 @@ pub struct ConformOptions {
     pub deviations: PathBuf,
     /// Label recorded exchanges with their scenario (snapshot runs; needs concurrency 1).
     pub record: bool,
+    /// Leave the accounts the run creates on the target (`--keep-users`); by default they are
+    /// deleted at the end where the target allows it (crate::cleanup).
+    pub keep_users: bool,
 }
 
 /// The features folder: `$BA_HARNESS_FEATURES_DIR`, else ./features, else the one next to this
@@ -178,6 +181,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
 
     let description = target.description.clone();
     let capabilities = target.capabilities.clone();
+    let endpoint = target.endpoint();
     set_current(Some(Arc::new(RunContext { target })));
 
     let outcomes: Arc<Mutex<Vec<ScenarioOutcome>>> = Arc::default();
@@ -344,6 +348,23 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
         }
     };
     set_current(None);
+    let created = crate::cleanup::take_accounts(&endpoint);
+    if options.keep_users {
+        if !created.is_empty() {
+            println!(
+                "cleanup: --keep-users: left the {} accounts this run created",
+                created.len()
+            );
+        }
+    } else {
+        // Cleanup gets what is left of --run-timeout, but at least 15 s and at most 60 s.
+        let bound = deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+            .clamp(Duration::from_secs(15), Duration::from_secs(60));
+        let summary =
+            crate::cleanup::delete_accounts(&endpoint, created, options.concurrency, bound).await;
+        println!("{summary}");
+    }
     if parsing_errors > 0 {
         return Err(HarnessError::Usage(format!(
             "{parsing_errors} feature file(s) in `{}` could not be parsed (see the errors above)",

@@ -117,6 +117,10 @@ export const authOptions = {
   advanced:
     process.env.USE_SECURE_COOKIES === "false" ? { useSecureCookies: false } : {},
   emailAndPassword: { enabled: true },
+  // POST /delete-user on (off by default in Better Auth): the harness deletes the accounts a run
+  // creates at its end, replaying each sign-up's (fresh) session, so no password is re-hashed.
+  // DELETE_USER=off turns it off, as on a deployment that does not offer it.
+  user: { deleteUser: { enabled: process.env.DELETE_USER !== "off" } },
   session: {
     cookieCache: { enabled: process.env.COOKIE_CACHE !== "off", maxAge: cookieCacheMaxAge },
     // Default 1 day; a few seconds lets the harness watch the sliding expiry happen.
