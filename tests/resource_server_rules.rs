@@ -340,3 +340,99 @@ async fn a_backend_that_keeps_only_the_newest_key_fails_the_rotation() {
     )
     .await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The load path: every JWT of the loop goes to the backend, and every answer is checked.
+
+/// Runs `ba-harness load --scenario jwt-verification` for 3 s with 2 users and `extra`; returns
+/// the exit code, the output and the JSON report.
+async fn load(extra: &[&str]) -> (Option<i32>, String, serde_json::Value) {
+    let json = std::env::temp_dir().join(format!(
+        "ba-harness-resource-load-{}-{}.json",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    let mut args: Vec<String> = [
+        "load",
+        "--scenario",
+        "jwt-verification",
+        "--users",
+        "2",
+        "--run-time",
+        "3s",
+        "--report",
+        json.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_ba-harness"))
+        .args(&args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .await
+        .expect("the harness runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = std::fs::read_to_string(&json)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null);
+    let _ = std::fs::remove_file(&json);
+    (output.status.code(), text, report)
+}
+
+fn resource_row(report: &serde_json::Value) -> serde_json::Value {
+    report["ba_harness"]["rows"]
+        .as_array()
+        .and_then(|rows| {
+            rows.iter()
+                .find(|r| r["request"] == "GET resource (Bearer JWT)")
+                .cloned()
+        })
+        .unwrap_or_else(|| panic!("no resource row in {report}"))
+}
+
+/// `load --resource-server`: the bundled reference issues, the bundled backend verifies; every
+/// JWT of the loop is accepted and answered with its own virtual user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_drives_the_bundled_backend_with_fresh_jwts() {
+    let (code, output, report) = load(&["--resource-server"]).await;
+    assert_eq!(code, Some(0), "{output}");
+    let row = resource_row(&report);
+    assert!(row["requests"].as_u64().unwrap_or(0) > 0, "{row}");
+    assert_eq!(row["failures"], 0, "{row}");
+    assert!(!output.contains("eyJ"), "a JWT leaked:\n{output}");
+}
+
+/// A backend that answers 200 with the wrong user fails every resource request after its
+/// first, under load as in conform.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_fails_a_backend_that_answers_another_user() {
+    let issuer = ReferenceServer::boot(&[("RATE_LIMIT", "off")])
+        .await
+        .expect("the issuer boots");
+    let info = issuer_of(&issuer, false, None).unwrap();
+    let backend = ResourceServer::boot(&ResourceServerOptions {
+        jwks_url: info.jwks_url(),
+        issuer: info.origin(),
+        broken: Some("first-subject".into()),
+        ..ResourceServerOptions::default()
+    })
+    .await
+    .expect("the resource server boots");
+    let me = backend.me_url().to_string();
+    let (code, output, report) =
+        load(&["--target", &issuer.ready.base_url, "--resource", &me]).await;
+    assert_eq!(code, Some(1), "{output}");
+    let row = resource_row(&report);
+    let failures = row["failures"].as_u64().unwrap_or(0);
+    assert!(failures > 0, "{row}");
+    assert!(output.contains("another subject"), "{output}");
+    backend.stop().await;
+    issuer.stop().await;
+}
