@@ -42,8 +42,9 @@ mkdir -p reports
 json=${PORT_JSON:-reports/port-$name.json}
 ready_timeout=${PORT_READY_TIMEOUT:-60}
 # The same tag filter for every implementation, so the matrix compares like with like: the
-# @next-app scenarios check the bundled Next.js app, which no port has.
-default_tags='not @next-app'
+# @next-app and @resource-server scenarios check the bundled Next.js app and FastAPI backend
+# (an application around the auth server), which a port run does not start.
+default_tags='not @next-app and not @resource-server'
 
 log() { printf 'port.sh: %s\n' "$*" >&2; }
 
@@ -67,6 +68,8 @@ cleanup() {
     done
     kill -KILL "$server_pid" 2>/dev/null || true
   fi
+  # The server's log outlives the run (reports/ is not committed): failures often need it.
+  [[ -f $work/server.log ]] && cp "$work/server.log" "${json%.json}.server.log"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -175,5 +178,5 @@ if ! kill -0 "$server_pid" 2>/dev/null; then
   log "the $name port was no longer running at the end of the run; its log:"
   tail -n 40 "$work/server.log" >&2
 fi
-log "$name port: conform exit code $code, report $json"
+log "$name port: conform exit code $code, report $json, server log ${json%.json}.server.log"
 exit $code

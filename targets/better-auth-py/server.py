@@ -52,6 +52,7 @@ from better_auth.integrations.fastapi import BetterAuthFastAPI  # noqa: E402
 from better_auth.plugins_ext import BearerPlugin, JWTPlugin, OAuthProviderPlugin  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from fastapi.responses import HTMLResponse, JSONResponse  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -84,7 +85,19 @@ async def main() -> None:
     session_update_age = env_int("SESSION_UPDATE_AGE")
     jwt_alg = os.environ.get("JWT_ALG", "EdDSA")
 
-    engine = create_async_engine(f"sqlite+aiosqlite:///{database_path}")
+    # As the reference's better-sqlite3 database: WAL, and writers wait for each other instead
+    # of failing with "database is locked" when the harness runs scenarios concurrently.
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///{database_path}", connect_args={"timeout": 30}
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _sqlite_pragmas(connection, _record) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
     adapter = SQLAlchemyAdapter(engine)
     oauth_provider = OAuthProviderPlugin(
         login_page="/login",

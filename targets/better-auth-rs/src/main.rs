@@ -67,13 +67,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .base_path("/api/auth")
         .session_cookie_cache(CookieCacheConfig {
             enabled: Some(!cookie_cache_off),
-            max_age: Some(Duration::from_secs(cookie_cache_max_age)),
+            max_age: Some(chrono::Duration::seconds(cookie_cache_max_age as i64)),
             // Better Auth's default cookie cache encoding.
             strategy: Some(CookieCacheStrategy::Compact),
             ..CookieCacheConfig::default()
         });
     if let Some(age) = session_update_age {
-        config = config.session_update_age(Duration::from_secs(age));
+        config = config.session_update_age(chrono::Duration::seconds(age as i64));
     }
     // The bearer plugin of the TypeScript original is session configuration here.
     config.session.bearer = Some(BearerConfig::default());
