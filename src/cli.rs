@@ -210,6 +210,18 @@ pub struct ConformArgs {
     #[arg(long)]
     pub show_secrets: bool,
 
+    /// What kind of app mounts Better Auth at --target: express, nestjs, tanstack-start, nextjs
+    /// or node (plain Better Auth, no app-level features). Runs that framework's app-level
+    /// scenarios (@express, @nestjs, @tanstack-start, @next-app) against the target itself.
+    #[arg(long, value_name = "KIND", value_enum, requires = "target")]
+    pub target_kind: Option<crate::framework_app::TargetKind>,
+
+    /// Also boot these bundled framework apps (comma-separated: express, nestjs,
+    /// tanstack-start) and run the suite against each one after the reference, then print the
+    /// framework matrix. Installed and built on first use.
+    #[arg(long, value_name = "APPS", value_enum, value_delimiter = ',', conflicts_with = "target")]
+    pub apps: Vec<crate::framework_app::Framework>,
+
     /// Leave the accounts the run creates on the target. By default the harness deletes them at
     /// the end (POST /delete-user, where the target enables it) so repeated runs against a
     /// staging server do not pile up accounts.
@@ -438,6 +450,7 @@ async fn conform_command(
         }
     };
     apply_overrides(&mut target, &args);
+    crate::framework_app::apply_target_kind(&mut target, args.target_kind);
     if let Some(app) = &args.next_app {
         target.next_app =
             Some(url::Url::parse(app).map_err(|e| {
@@ -482,7 +495,15 @@ async fn conform_command(
         report.write_junit(path)?;
         println!("JUnit report: {}", path.display());
     }
-    Ok(if report.passed() {
+    let apps_passed = crate::framework_app::run_apps(
+        &args.apps,
+        &options,
+        timeout,
+        &report,
+        args.json.as_deref(),
+    )
+    .await?;
+    Ok(if report.passed() && apps_passed {
         EXIT_OK
     } else {
         EXIT_FAILED

@@ -60,6 +60,8 @@ impl HttpError {
 pub enum Body {
     Json(Value),
     Form(Vec<(String, String)>),
+    /// Bytes sent as they are, with this content type (malformed bodies on purpose).
+    Raw { content_type: String, text: String },
 }
 
 /// What cookies to send with one request.
@@ -396,6 +398,13 @@ impl Client {
                     "application/x-www-form-urlencoded".into(),
                 ));
                 Some(text)
+            }
+            Some(Body::Raw { content_type, text }) => {
+                builder = builder
+                    .header("content-type", content_type.as_str())
+                    .body(text.clone());
+                headers.push(("content-type".into(), content_type.clone()));
+                Some(text.clone())
             }
             None => None,
         };

@@ -9,6 +9,7 @@ pub mod conform;
 pub mod deviations;
 pub mod discovery;
 pub mod error;
+pub mod framework_app;
 pub mod http;
 pub mod load;
 pub mod next;

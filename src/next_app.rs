@@ -290,7 +290,7 @@ fn node_command(dir: &Path, variant: Variant) -> Command {
 }
 
 /// The caller's NODE_OPTIONS plus the exit-with-parent preload (a file URL: no quoting needed).
-fn node_options(dir: &Path) -> String {
+pub(crate) fn node_options(dir: &Path) -> String {
     let preload = Url::from_file_path(dir.join("exit-with-parent.mjs"))
         .map(|u| u.to_string())
         .unwrap_or_else(|_| dir.join("exit-with-parent.mjs").display().to_string());
@@ -450,7 +450,7 @@ pub fn build_fingerprint(dir: &Path, variant: Variant) -> Result<String, Harness
     Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-fn collect_files(path: &Path, out: &mut Vec<PathBuf>) {
+pub(crate) fn collect_files(path: &Path, out: &mut Vec<PathBuf>) {
     if path.is_file() {
         out.push(path.to_path_buf());
     } else if let Ok(entries) = fs::read_dir(path) {
@@ -465,7 +465,7 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) {
 
 /// Runs `command` in `dir` in its own process group, output to `log`, bounded by `limit`; the
 /// whole group is killed if it overruns or the harness stops waiting (drop).
-async fn run_logged(
+pub(crate) async fn run_logged(
     command: &mut Command,
     dir: &Path,
     log_path: &Path,
@@ -534,10 +534,10 @@ impl Drop for GroupGuard {
 
 /// A folder used as a lock between harness processes (parallel tests): created to take it,
 /// removed on drop. A lock older than `limit` is taken as left behind by a dead process.
-struct DirLock(PathBuf);
+pub(crate) struct DirLock(PathBuf);
 
 impl DirLock {
-    async fn take(
+    pub(crate) async fn take(
         path: PathBuf,
         limit: Duration,
         done: impl Fn() -> bool,

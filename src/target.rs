@@ -49,6 +49,9 @@ pub struct Target {
     pub next_app: Option<Url>,
     /// A private CA (PEM) the target's certificate chains to (--ca-cert, or the bundled https CA).
     pub ca_pem: Option<std::sync::Arc<String>>,
+    /// The app that mounts Better Auth at the target (`--target-kind`, or a bundled framework
+    /// app): its app-level scenarios (@express, @nestjs, @tanstack-start, @next-app) apply.
+    pub kind: Option<crate::framework_app::TargetKind>,
     /// A resource server that verifies the target's JWTs (`--resource`, or the bundled FastAPI
     /// backend): the URL it answers `Authorization: Bearer <JWT>` at, for @resource-server.
     pub resource_server: Option<Url>,
@@ -102,6 +105,7 @@ impl Target {
             discovery_notes: Vec::new(),
             ca_pem: None,
             next_app: None,
+            kind: None,
             resource_server: None,
             resource_issuer: None,
         })
@@ -148,6 +152,9 @@ impl Target {
         }
         if self.next_app.is_some() {
             self.capabilities.insert("next-app".into());
+        }
+        if let Some(capability) = self.kind.and_then(|kind| kind.capability()) {
+            self.capabilities.insert(capability.into());
         }
         if self.resource_server.is_some() {
             self.capabilities.insert("resource-server".into());
@@ -266,6 +273,18 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
         "the issuer's key rotation interval is not known or over 10 s (give --jwks-rotation-interval SECS for an issuer with jwks.rotationInterval that short)",
     ),
     (
+        "express",
+        "the target is not an Express app (give --target-kind express, or --apps express for the bundled one)",
+    ),
+    (
+        "nestjs",
+        "the target is not a NestJS app (give --target-kind nestjs, or --apps nestjs for the bundled one)",
+    ),
+    (
+        "tanstack-start",
+        "the target is not a TanStack Start app (give --target-kind tanstack-start, or --apps tanstack-start for the bundled one)",
+    ),
+    (
         "oauth-provider",
         "no OpenID discovery document at <base>/.well-known/openid-configuration",
     ),
@@ -320,6 +339,14 @@ mod tests {
         t.session_update_age = Some(3);
         t.cookie_cache_max_age = Some(5);
         t.next_app = Some(Url::parse("http://127.0.0.1:1").unwrap());
+        for kind in [
+            crate::framework_app::TargetKind::Express,
+            crate::framework_app::TargetKind::Nestjs,
+            crate::framework_app::TargetKind::TanstackStart,
+        ] {
+            t.kind = Some(kind);
+            t.declare_configured_capabilities();
+        }
         t.resource_server = Some(Url::parse("http://127.0.0.1:2/api/me").unwrap());
         t.resource_issuer = Some(crate::resource_server::ResourceIssuer {
             base_url: t.base_url.clone(),

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod bearer;
 pub mod cache;
 pub mod cookies;
+pub mod framework;
 pub mod jwt;
 pub mod nextjs;
 pub mod oauth;

@@ -1,0 +1,718 @@
+//! Booting the bundled framework apps (targets/express, targets/nestjs, targets/tanstack-start):
+//! one module for all of them. Each is a real app of its framework that mounts Better Auth at
+//! `/api/auth` as Better Auth's integration guide for that framework says, pinned by its
+//! package-lock.json. The harness installs it on first use (`npm ci`), builds it when the
+//! framework needs a build (cached by a fingerprint of its sources), starts it on a free loopback
+//! port, waits until `/api/auth/ok` answers, and stops it on drop.
+//!
+//! Every app has one switch that reproduces its framework's documented pitfall
+//! ([`FrameworkAppOptions::pitfall`]); the harness's own tests (tests/framework_rules.rs) show
+//! which scenarios fail against it.
+//!
+//! The process plumbing (logged, bounded, process-group installs and builds; the
+//! exit-with-parent preload; folder locks) is shared with the Next.js app (`next_app`).
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use sha2::{Digest, Sha256};
+use tokio::process::{Child, Command};
+
+use crate::conform::ConformOptions;
+use crate::error::HarnessError;
+use crate::next_app::{DirLock, collect_files, node_options, run_logged};
+use crate::redact::SecretRegistry;
+use crate::reference::{boot_io, free_port, tail, targets_dir};
+use crate::report::RunReport;
+use crate::target::Target;
+
+/// From spawn to the first 200 from `/api/auth/ok` (migrations run before the app listens).
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// `npm ci`, better-sqlite3 compiled from source (about 1-2 minutes here).
+const INSTALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+/// The framework's build (tsc, vite).
+const BUILD_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// Written into the build folder after a successful build: the fingerprint of its inputs.
+const STAMP_FILE: &str = "ba-harness-build-stamp";
+
+/// What kind of app mounts Better Auth at a target (`--target-kind`): it decides which app-level
+/// scenarios apply. `node` is Better Auth on its own (no app-level features).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetKind {
+    Express,
+    Nestjs,
+    TanstackStart,
+    Nextjs,
+    Node,
+}
+
+impl TargetKind {
+    /// The capability tag the kind's app-level scenarios carry (`@express`, ...).
+    pub fn capability(self) -> Option<&'static str> {
+        match self {
+            TargetKind::Express => Some("express"),
+            TargetKind::Nestjs => Some("nestjs"),
+            TargetKind::TanstackStart => Some("tanstack-start"),
+            TargetKind::Nextjs => Some("next-app"),
+            TargetKind::Node => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TargetKind::Express => "express",
+            TargetKind::Nestjs => "nestjs",
+            TargetKind::TanstackStart => "tanstack-start",
+            TargetKind::Nextjs => "nextjs",
+            TargetKind::Node => "node",
+        }
+    }
+}
+
+/// A bundled framework app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Framework {
+    Express,
+    Nestjs,
+    TanstackStart,
+}
+
+/// How one framework app is installed, built and started.
+struct Spec {
+    /// Folder under targets/.
+    dir: &'static str,
+    /// Human name for progress lines and errors.
+    title: &'static str,
+    /// Files that exist once `npm ci` has run (besides node_modules/.package-lock.json).
+    installed: &'static [&'static str],
+    /// The build command (node + args, run in the app folder) and its inputs, when the app
+    /// needs one; its output goes to `build_dir`.
+    build: Option<Build>,
+    /// `node` arguments that start the server (PORT and the rest come from the environment).
+    start: &'static [&'static str],
+    /// The environment switch and value that reproduce the framework's documented pitfall.
+    pitfall: (&'static str, &'static str),
+    /// What the pitfall is, for progress lines.
+    pitfall_title: &'static str,
+    /// Packages whose installed versions describe the app.
+    versions: &'static [&'static str],
+}
+
+struct Build {
+    args: &'static [&'static str],
+    inputs: &'static [&'static str],
+    out_dir: &'static str,
+}
+
+impl Framework {
+    pub const ALL: [Framework; 3] = [
+        Framework::Express,
+        Framework::Nestjs,
+        Framework::TanstackStart,
+    ];
+
+    pub fn kind(self) -> TargetKind {
+        match self {
+            Framework::Express => TargetKind::Express,
+            Framework::Nestjs => TargetKind::Nestjs,
+            Framework::TanstackStart => TargetKind::TanstackStart,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.kind().name()
+    }
+
+    fn spec(self) -> Spec {
+        match self {
+            Framework::Express => Spec {
+                dir: "express",
+                title: "Express app",
+                installed: &[
+                    "node_modules/better-sqlite3/build/Release/better_sqlite3.node",
+                    "node_modules/express/package.json",
+                ],
+                build: None,
+                start: &["server.mjs"],
+                pitfall: ("EXPRESS_JSON", "before-handler"),
+                pitfall_title: "with express.json() mounted before the auth handler",
+                versions: &["express", "better-auth"],
+            },
+            Framework::Nestjs => Spec {
+                dir: "nestjs",
+                title: "NestJS app",
+                installed: &[
+                    "node_modules/better-sqlite3/build/Release/better_sqlite3.node",
+                    "node_modules/@nestjs/core/package.json",
+                    "node_modules/typescript/bin/tsc",
+                ],
+                build: Some(Build {
+                    args: &["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"],
+                    inputs: &["src", "tsconfig.json", "package.json", "package-lock.json"],
+                    out_dir: "dist",
+                }),
+                start: &["dist/main.js"],
+                pitfall: ("NEST_BODY_PARSER", "on"),
+                pitfall_title: "with Nest's own body parser left on",
+                versions: &[
+                    "@nestjs/core",
+                    "@thallesp/nestjs-better-auth",
+                    "better-auth",
+                ],
+            },
+            Framework::TanstackStart => Spec {
+                dir: "tanstack-start",
+                title: "TanStack Start app",
+                installed: &[
+                    "node_modules/better-sqlite3/build/Release/better_sqlite3.node",
+                    "node_modules/vite/bin/vite.js",
+                ],
+                build: Some(Build {
+                    args: &["node_modules/vite/bin/vite.js", "build"],
+                    inputs: &[
+                        "src",
+                        "vite.config.ts",
+                        "tsconfig.json",
+                        "package.json",
+                        "package-lock.json",
+                    ],
+                    out_dir: ".output",
+                }),
+                start: &["server.mjs"],
+                pitfall: ("TANSTACK_COOKIES", "off"),
+                pitfall_title: "without tanstackStartCookies()",
+                versions: &["@tanstack/react-start", "better-auth"],
+            },
+        }
+    }
+
+    /// The app's folder under targets/.
+    pub fn dir(self) -> PathBuf {
+        let dir = targets_dir().join(self.spec().dir);
+        std::path::absolute(&dir).unwrap_or(dir)
+    }
+}
+
+/// How to boot a framework app.
+#[derive(Clone, Debug)]
+pub struct FrameworkAppOptions {
+    pub framework: Framework,
+    /// Start it with its framework's documented pitfall switched on (the broken variant).
+    pub pitfall: bool,
+    /// The app's public URL (BETTER_AUTH_URL), when it sits behind a proxy.
+    pub public_url: Option<String>,
+    /// More environment (COOKIE_CACHE_MAX_AGE, SESSION_UPDATE_AGE).
+    pub env: Vec<(String, String)>,
+}
+
+impl FrameworkAppOptions {
+    pub fn new(framework: Framework) -> Self {
+        FrameworkAppOptions {
+            framework,
+            pitfall: false,
+            public_url: None,
+            env: Vec::new(),
+        }
+    }
+}
+
+/// A running bundled framework app; dropping it kills the server.
+pub struct FrameworkApp {
+    child: Child,
+    pub framework: Framework,
+    /// Where the app is reached (its public URL, the proxy's when given one).
+    pub url: String,
+    /// The port it listens on, on 127.0.0.1.
+    pub port: u16,
+    /// BETTER_AUTH_SECRET (random per boot, registered for redaction).
+    pub secret: String,
+    pub pitfall: bool,
+    /// `express 5.3.0, better-auth 1.7.25`, as installed.
+    pub version: String,
+    /// session.updateAge given to the app, in seconds.
+    pub session_update_age: Option<u64>,
+    /// Milliseconds from spawn to the first answer.
+    pub startup_ms: u128,
+    run_dir: PathBuf,
+}
+
+impl FrameworkApp {
+    /// Installs (first use), builds (when needed) and starts the app as its guide sets it up.
+    pub async fn boot(framework: Framework) -> Result<Self, HarnessError> {
+        Self::boot_with(&FrameworkAppOptions::new(framework)).await
+    }
+
+    pub async fn boot_with(options: &FrameworkAppOptions) -> Result<Self, HarnessError> {
+        let framework = options.framework;
+        let spec = framework.spec();
+        let dir = framework.dir();
+        if !dir.join("package.json").is_file() || !dir.join("package-lock.json").is_file() {
+            return Err(HarnessError::Boot {
+                cause: format!(
+                    "the bundled {} is missing: {} has no package.json or package-lock.json",
+                    spec.title,
+                    dir.display()
+                ),
+                fix: "run from a ba-harness checkout, or set BA_HARNESS_TARGETS_DIR".into(),
+                log_tail: None,
+            });
+        }
+        ensure_installed(&dir, &spec).await?;
+        if let Some(build) = &spec.build {
+            ensure_built(&dir, &spec, build).await?;
+        }
+
+        let port = free_port()?;
+        let url = options
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
+        let secret: String = rand::rng()
+            .sample_iter(&Alphanumeric)
+            .take(48)
+            .map(char::from)
+            .collect();
+        SecretRegistry::global().register(&secret);
+        let run_dir = dir
+            .join("data")
+            .join(format!("run-{}-{port}", std::process::id()));
+        fs::create_dir_all(&run_dir).map_err(|e| boot_io("create the run folder", &run_dir, e))?;
+        let log_path = run_dir.join("server.log");
+        let log = File::create(&log_path).map_err(|e| boot_io("create the log", &log_path, e))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| boot_io("open the log", &log_path, e))?;
+
+        let mut command = node_command(&dir);
+        command
+            .args(spec.start)
+            .env("PORT", port.to_string())
+            .env("HOST", "127.0.0.1")
+            .env("BETTER_AUTH_URL", &url)
+            .env("BETTER_AUTH_SECRET", &secret)
+            .env("DATABASE_PATH", run_dir.join("app.sqlite"));
+        for (name, value) in &options.env {
+            command.env(name, value);
+        }
+        if options.pitfall {
+            command.env(spec.pitfall.0, spec.pitfall.1);
+        }
+        command
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(log_err))
+            .kill_on_drop(true);
+        let started = Instant::now();
+        let mut child = command.spawn().map_err(|e| HarnessError::Boot {
+            cause: format!("could not start the bundled {}: {e}", spec.title),
+            fix: "install Node.js 20 or newer and make sure `node` is on PATH".into(),
+            log_tail: None,
+        })?;
+
+        let probe = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| HarnessError::Boot {
+                cause: format!("could not build an HTTP client: {e}"),
+                fix: "report this as a harness bug".into(),
+                log_tail: None,
+            })?;
+        let ok_url = format!("http://127.0.0.1:{port}/api/auth/ok");
+        loop {
+            if let Ok(response) = probe.get(&ok_url).send().await
+                && response.status().is_success()
+            {
+                break;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(HarnessError::Boot {
+                    cause: format!(
+                        "the bundled {} exited during start-up ({status})",
+                        spec.title
+                    ),
+                    fix: format!("read the log below (full log: {})", log_path.display()),
+                    log_tail: Some(tail(&log_path, 20)),
+                });
+            }
+            if started.elapsed() > READY_TIMEOUT {
+                let _ = child.start_kill();
+                return Err(HarnessError::Boot {
+                    cause: format!(
+                        "the bundled {} did not answer {ok_url} within {} s",
+                        spec.title,
+                        READY_TIMEOUT.as_secs()
+                    ),
+                    fix: format!("read its log: {}", log_path.display()),
+                    log_tail: Some(tail(&log_path, 20)),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let session_update_age = options
+            .env
+            .iter()
+            .find(|(name, _)| name == "SESSION_UPDATE_AGE")
+            .and_then(|(_, value)| value.parse().ok());
+        Ok(FrameworkApp {
+            child,
+            framework,
+            url,
+            port,
+            secret,
+            pitfall: options.pitfall,
+            version: installed_versions(&dir, spec.versions),
+            session_update_age,
+            startup_ms: started.elapsed().as_millis(),
+            run_dir,
+        })
+    }
+
+    /// The app as a conformance target: its Better Auth at /api/auth, its kind's app-level
+    /// scenarios on, its secret known, Better Auth's default sign-in rate limit (3 per 10 s).
+    pub fn target(&self, timeout: Duration) -> Result<Target, HarnessError> {
+        let mut target = Target::new(&self.url, "/api/auth", timeout)?;
+        target.secret = Some(self.secret.clone());
+        target.kind = Some(self.framework.kind());
+        target.rate_limit_max = Some(3);
+        target.session_update_age = self.session_update_age;
+        target.description = format!(
+            "bundled {} ({}) at {}/api/auth{}",
+            self.framework.spec().title,
+            self.version,
+            self.url,
+            if self.pitfall {
+                format!(" {}", self.framework.spec().pitfall_title)
+            } else {
+                String::new()
+            }
+        );
+        Ok(target)
+    }
+
+    /// Stops the server and removes its run folder (database, log).
+    pub async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+        let _ = fs::remove_dir_all(&self.run_dir);
+    }
+}
+
+impl Drop for FrameworkApp {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+/// `node …` in the app folder: production mode, the exit-with-parent preload (the one file in
+/// targets/nextjs), and nothing inherited that would change what is checked.
+fn node_command(dir: &Path) -> Command {
+    let mut command = Command::new("node");
+    command
+        .current_dir(dir)
+        .env("NODE_ENV", "production")
+        .env("BA_HARNESS_PARENT_PID", std::process::id().to_string())
+        .env("NODE_OPTIONS", node_options(&preload_dir()))
+        // `TEST` (like NODE_ENV=test) silently turns Better Auth's origin checks off.
+        .env_remove("TEST")
+        .env_remove("BETTER_AUTH_URL")
+        .env_remove("BETTER_AUTH_SECRET")
+        .env_remove("DATABASE_PATH")
+        .env_remove("EXPRESS_JSON")
+        .env_remove("NEST_BODY_PARSER")
+        .env_remove("TANSTACK_COOKIES")
+        .env_remove("COOKIE_CACHE_MAX_AGE")
+        .env_remove("SESSION_UPDATE_AGE")
+        .stdin(Stdio::null());
+    command
+}
+
+/// The folder of exit-with-parent.mjs (targets/nextjs), absolute: NODE_OPTIONS needs a file URL.
+fn preload_dir() -> PathBuf {
+    let dir = targets_dir().join("nextjs");
+    std::path::absolute(&dir).unwrap_or(dir)
+}
+
+async fn ensure_installed(dir: &Path, spec: &Spec) -> Result<(), HarnessError> {
+    if is_installed(dir, spec) {
+        return Ok(());
+    }
+    let _lock = DirLock::take(dir.join(".install-lock"), INSTALL_TIMEOUT, || {
+        is_installed(dir, spec)
+    })
+    .await?;
+    if is_installed(dir, spec) {
+        return Ok(());
+    }
+    eprintln!(
+        "ba-harness: installing the bundled {} (npm ci in {}); the first run compiles better-sqlite3, about 1-2 minutes…",
+        spec.title,
+        dir.display()
+    );
+    let started = Instant::now();
+    run_logged(
+        Command::new("npm").args(["ci", "--include=dev", "--no-audit", "--no-fund"]),
+        dir,
+        &dir.join("npm-ci.log"),
+        INSTALL_TIMEOUT,
+        "npm ci",
+        "better-sqlite3 builds from source and needs a C++ compiler, make and python3; the first install needs the npm registry",
+    )
+    .await?;
+    eprintln!(
+        "ba-harness: installed the bundled {} in {:.0} s",
+        spec.title,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn is_installed(dir: &Path, spec: &Spec) -> bool {
+    let lock_time = fs::metadata(dir.join("package-lock.json")).and_then(|m| m.modified());
+    let marker_time =
+        fs::metadata(dir.join("node_modules/.package-lock.json")).and_then(|m| m.modified());
+    match (lock_time, marker_time) {
+        (Ok(lock), Ok(installed)) => {
+            installed >= lock && spec.installed.iter().all(|p| dir.join(p).is_file())
+        }
+        _ => false,
+    }
+}
+
+async fn ensure_built(dir: &Path, spec: &Spec, build: &Build) -> Result<(), HarnessError> {
+    let fingerprint = build_fingerprint(dir, build.inputs)?;
+    let stamp = dir.join(build.out_dir).join(STAMP_FILE);
+    let is_built = || fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == fingerprint);
+    if is_built() {
+        return Ok(());
+    }
+    let _lock = DirLock::take(dir.join(".build-lock"), BUILD_TIMEOUT, is_built).await?;
+    if is_built() {
+        return Ok(());
+    }
+    eprintln!(
+        "ba-harness: building the bundled {} (into {}; cached for later runs)…",
+        spec.title, build.out_dir
+    );
+    let started = Instant::now();
+    let mut command = node_command(dir);
+    command.args(build.args);
+    run_logged(
+        &mut command,
+        dir,
+        &dir.join("build.log"),
+        BUILD_TIMEOUT,
+        "the build",
+        "read the build log; a broken install is fixed by deleting node_modules",
+    )
+    .await?;
+    fs::write(&stamp, &fingerprint).map_err(|e| boot_io("write the build stamp", &stamp, e))?;
+    eprintln!(
+        "ba-harness: built the bundled {} in {:.0} s",
+        spec.title,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// SHA-256 over every build input (relative path and content, in path order).
+fn build_fingerprint(dir: &Path, inputs: &[&str]) -> Result<String, HarnessError> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for input in inputs {
+        collect_files(&dir.join(input), &mut files);
+    }
+    files.sort();
+    let mut hash = Sha256::new();
+    for file in files {
+        let relative = file.strip_prefix(dir).unwrap_or(&file);
+        let content = fs::read(&file).map_err(|e| boot_io("read a source file", &file, e))?;
+        hash.update(relative.to_string_lossy().as_bytes());
+        hash.update([0]);
+        hash.update((content.len() as u64).to_le_bytes());
+        hash.update(&content);
+    }
+    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn installed_versions(dir: &Path, packages: &[&str]) -> String {
+    let read = |pkg: &str| -> Option<String> {
+        let text =
+            fs::read_to_string(dir.join("node_modules").join(pkg).join("package.json")).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        Some(format!("{pkg} {}", v.get("version")?.as_str()?))
+    };
+    packages
+        .iter()
+        .filter_map(|p| read(p))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Sets what kind of app the target is (`--target-kind`): its app-level scenarios apply; a
+/// Next.js target is its own Next.js app for @next-app.
+pub fn apply_target_kind(target: &mut Target, kind: Option<TargetKind>) {
+    let Some(kind) = kind else { return };
+    target.kind = Some(kind);
+    if kind == TargetKind::Nextjs && target.next_app.is_none() {
+        target.next_app = Some(target.base_url.clone());
+    }
+}
+
+/// The environment the bundled apps get in a matrix run: the same short cookie cache and
+/// updateAge as the bundled reference, so the cookie-cache and session-refresh features run.
+const MATRIX_ENV: &[(&str, &str)] = &[("COOKIE_CACHE_MAX_AGE", "6"), ("SESSION_UPDATE_AGE", "3")];
+
+/// `conform --apps …`: boots the listed bundled apps (in parallel), runs the whole suite against
+/// each as its own target, one after the other, prints each summary and then the matrix of
+/// feature areas (rows) by target (columns), the bundled reference's run first. With `json`,
+/// each app's report goes next to it as `<stem>-<app>.json`. True when every app's run passed.
+pub async fn run_apps(
+    apps: &[Framework],
+    options: &ConformOptions,
+    timeout: Duration,
+    reference: &RunReport,
+    json: Option<&Path>,
+) -> Result<bool, HarnessError> {
+    let mut unique: Vec<Framework> = Vec::new();
+    for app in apps {
+        if !unique.contains(app) {
+            unique.push(*app);
+        }
+    }
+    if unique.is_empty() {
+        return Ok(true);
+    }
+    eprintln!(
+        "ba-harness: starting the bundled framework apps: {}…",
+        unique
+            .iter()
+            .map(|f| format!("{} (targets/{})", f.name(), f.spec().dir))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let booted = futures::future::join_all(unique.iter().map(|framework| {
+        let mut options = FrameworkAppOptions::new(*framework);
+        options.env = MATRIX_ENV
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        async move { FrameworkApp::boot_with(&options).await }
+    }))
+    .await;
+    // Any failure stops them all (the booted ones by their drop).
+    let booted = booted.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut reports: Vec<(String, RunReport)> = Vec::new();
+    for app in booted {
+        let mut target = app.target(timeout)?;
+        target.declare_configured_capabilities();
+        println!(
+            "\nba-harness conform: {} (started in {} ms)",
+            target.description, app.startup_ms
+        );
+        let result = crate::conform::run(target, options).await;
+        let name = app.framework.name().to_string();
+        app.stop().await;
+        let report = result?;
+        println!("{}", report.summary());
+        if let Some(path) = json {
+            let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+            let app_path = path.with_file_name(format!("{stem}-{name}.json"));
+            report.write_json(&app_path)?;
+            println!("JSON report: {}", app_path.display());
+        }
+        reports.push((name, report));
+    }
+    let mut columns: Vec<(&str, &RunReport)> = vec![("reference", reference)];
+    columns.extend(reports.iter().map(|(n, r)| (n.as_str(), r)));
+    println!(
+        "\nFramework matrix (passed/checked per feature area; skipped = capability absent):\n"
+    );
+    println!("{}", matrix(&columns));
+    Ok(reports.iter().all(|(_, r)| r.passed()))
+}
+
+/// A Markdown table: one row per feature area, one column per run; a cell is `passed/checked`
+/// with `FAIL` when a MUST failed, or `skipped` when nothing in the area ran.
+pub fn matrix(columns: &[(&str, &RunReport)]) -> String {
+    let mut areas: Vec<String> = Vec::new();
+    for (_, report) in columns {
+        for area in &report.areas {
+            if !areas.contains(&area.area) {
+                areas.push(area.area.clone());
+            }
+        }
+    }
+    let mut out = format!(
+        "| feature area | {} |\n| --- |{}\n",
+        columns
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(" | "),
+        " --- |".repeat(columns.len())
+    );
+    for area in &areas {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|(_, report)| {
+                let Some(counts) = report.areas.iter().find(|a| &a.area == area) else {
+                    return "–".to_string();
+                };
+                let c = &counts.counts;
+                let checked = c.passed + c.failed + c.warnings + c.deviations;
+                if checked == 0 {
+                    "skipped".to_string()
+                } else if c.failed > 0 {
+                    format!("FAIL {}/{checked}", c.passed)
+                } else if c.warnings > 0 {
+                    format!(
+                        "pass {}/{checked}, {} SHOULD warning(s)",
+                        c.passed + c.deviations,
+                        c.warnings
+                    )
+                } else {
+                    format!("pass {}/{checked}", c.passed + c.deviations)
+                }
+            })
+            .collect();
+        out.push_str(&format!("| {area} | {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_framework_has_its_app_and_its_capability() {
+        for framework in Framework::ALL {
+            let capability = framework.kind().capability().unwrap();
+            assert!(
+                crate::target::capability_for_tag(capability).is_some(),
+                "{capability}"
+            );
+            assert_eq!(framework.spec().pitfall.0.is_empty(), false);
+        }
+        assert_eq!(TargetKind::Node.capability(), None);
+    }
+
+    #[test]
+    fn the_fingerprint_follows_the_sources() {
+        let dir = std::env::temp_dir().join(format!(
+            "ba-harness-framework-fingerprint-{}-{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        fs::create_dir_all(dir.join("src")).unwrap();
+        fs::write(dir.join("src/main.ts"), "a").unwrap();
+        let first = build_fingerprint(&dir, &["src", "missing.json"]).unwrap();
+        assert_eq!(first, build_fingerprint(&dir, &["src"]).unwrap());
+        fs::write(dir.join("src/main.ts"), "b").unwrap();
+        assert_ne!(first, build_fingerprint(&dir, &["src"]).unwrap());
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
