@@ -220,6 +220,12 @@ pub enum SignedValueError {
     NoSeparator,
     #[error("the token part before the signature is empty")]
     EmptyValue,
+    /// Seen on a header (set-auth-token) that carries the cookie's value still percent-encoded.
+    #[error(
+        "the value is percent-encoded (`%` in the signature, e.g. `%3D` for `=`); Better Auth \
+         sends it decoded, the signature as 44 characters of padded base64"
+    )]
+    PercentEncoded,
     #[error(
         "the signature part is {length} characters long; an HMAC-SHA256 in padded base64 is 44 \
          characters ending in `=`"
@@ -237,6 +243,9 @@ pub fn split_signed_value(decoded: &str) -> Result<SignedValue, SignedValueError
         .ok_or(SignedValueError::NoSeparator)?;
     if value.is_empty() {
         return Err(SignedValueError::EmptyValue);
+    }
+    if signature.contains('%') {
+        return Err(SignedValueError::PercentEncoded);
     }
     if signature.len() != 44 || !signature.ends_with('=') {
         return Err(SignedValueError::BadSignatureLength {
@@ -304,6 +313,21 @@ pub fn encode_cookie_value(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_percent_encoded_signed_value_is_named_as_such() {
+        // The Python port's set-auth-token: the Set-Cookie value, not decoded.
+        let encoded =
+            "Bvz8nzQzcc16OW3e8ibvV46AYndBnaun.SCREMJXqJ7efMPgEmuftXVFPQd%2FP1NIOX3zjw6nJ6a4%3D";
+        let error = split_signed_value(encoded).unwrap_err();
+        assert_eq!(error, SignedValueError::PercentEncoded);
+        assert!(error.to_string().contains("percent-encoded"));
+        // Decoded, the same value is well formed.
+        let decoded = percent_encoding::percent_decode_str(encoded)
+            .decode_utf8()
+            .unwrap();
+        assert!(split_signed_value(&decoded).is_ok());
+    }
 
     const REFERENCE_LINE: &str = "better-auth.session_token=A85VDla4uHMK1BVDSJ1aSsv4800Ed1Zi.vhN7xHOVWloBOFod5FuR90ZqhOm6AwdUxDAcDaSr6tg%3D; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax";
 
