@@ -3,10 +3,12 @@
 //! repeated CI runs against a staging server do not pile up accounts.
 //!
 //! Every successful `POST /sign-up/email` any harness client makes is noted in a process-wide
-//! ledger, with the session cookies its answer set. At the end the harness replays those cookies
-//! to `POST /delete-user` with an empty body: a session younger than `session.freshAge` (a day by
+//! ledger, with the session cookies its answer set; later successful sign-ins to that account
+//! add theirs. At the end the harness replays those cookies, newest session first, to
+//! `POST /delete-user` with an empty body: a session younger than `session.freshAge` (a day by
 //! default) deletes its user without a password check, so cleanup costs no password hash. Only
-//! when that session is gone (the scenario signed out or revoked it) does it sign in again first.
+//! when every session is gone (the scenario signed out or revoked them) does it sign in again,
+//! which costs the server one hash.
 
 use std::fmt;
 use std::sync::Mutex;
@@ -25,8 +27,9 @@ pub struct CreatedAccount {
     pub auth_url: String,
     pub email: String,
     pub password: String,
-    /// `name=value` of every cookie the sign-up answer set (the session it started).
-    pub cookies: Vec<(String, String)>,
+    /// Sessions the harness saw start for this account (sign-up, then sign-ins), oldest first:
+    /// `name=value` of every cookie each answer set.
+    pub sessions: Vec<Vec<(String, String)>>,
 }
 
 // Never print the password or the cookies.
@@ -45,42 +48,74 @@ fn ledger() -> std::sync::MutexGuard<'static, Vec<CreatedAccount>> {
     LEDGER.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The account a request/answer pair created, if it was a successful email sign-up.
-pub fn account_created_by(
+/// What a request/answer pair tells the ledger.
+#[derive(Debug)]
+pub enum AccountEvent {
+    /// A successful email sign-up created this account.
+    Created(CreatedAccount),
+    /// A successful email sign-in started a session for this email (`name=value` cookies).
+    SignedIn {
+        email: String,
+        cookies: Vec<(String, String)>,
+    },
+}
+
+/// The ledger event of a request/answer pair: a successful email sign-up or sign-in.
+pub fn account_event(
     endpoint: &Endpoint,
     request: &Request,
     exchange: &Exchange,
-) -> Option<CreatedAccount> {
-    if request.method != Method::POST
-        || request.absolute
-        || request.path != "/sign-up/email"
-        || exchange.status != 200
-    {
+) -> Option<AccountEvent> {
+    if request.method != Method::POST || request.absolute || exchange.status != 200 {
         return None;
     }
+    let sign_up = match request.path.as_str() {
+        "/sign-up/email" => true,
+        "/sign-in/email" => false,
+        _ => return None,
+    };
     let Some(Body::Json(body)) = &request.body else {
         return None;
     };
     let email = body.get("email")?.as_str()?.to_string();
-    let password = body.get("password")?.as_str()?.to_string();
-    let cookies = exchange
+    let cookies: Vec<(String, String)> = exchange
         .set_cookies()
         .into_iter()
         .filter(|c| !c.is_deletion() && !c.value.is_empty())
         .map(|c| (c.name, c.value))
         .collect();
-    Some(CreatedAccount {
+    if !sign_up {
+        return (!cookies.is_empty()).then_some(AccountEvent::SignedIn { email, cookies });
+    }
+    let password = body.get("password")?.as_str()?.to_string();
+    Some(AccountEvent::Created(CreatedAccount {
         auth_url: endpoint.url_for("", false),
         email,
         password,
-        cookies,
-    })
+        sessions: if cookies.is_empty() {
+            Vec::new()
+        } else {
+            vec![cookies]
+        },
+    }))
 }
 
 /// Called by [`Client::send`] for every exchange.
 pub fn note_exchange(endpoint: &Endpoint, request: &Request, exchange: &Exchange) {
-    if let Some(account) = account_created_by(endpoint, request, exchange) {
-        ledger().push(account);
+    match account_event(endpoint, request, exchange) {
+        Some(AccountEvent::Created(account)) => ledger().push(account),
+        Some(AccountEvent::SignedIn { email, cookies }) => {
+            let auth_url = endpoint.url_for("", false);
+            // Emails are case-insensitive in Better Auth (stored lower-cased).
+            if let Some(account) = ledger()
+                .iter_mut()
+                .rev()
+                .find(|a| a.auth_url == auth_url && a.email.eq_ignore_ascii_case(&email))
+            {
+                account.sessions.push(cookies);
+            }
+        }
+        None => {}
     }
 }
 
@@ -200,16 +235,12 @@ async fn delete_account(endpoint: &Endpoint, account: &CreatedAccount) -> Delete
         Ok(c) => c,
         Err(e) => return DeleteAnswer::Refused(e.to_string()),
     };
-    let first = if account.cookies.is_empty() {
-        DeleteAnswer::SessionGone
-    } else {
-        match post_delete(&mut client, CookieChoice::Exactly(account.cookies.clone())).await {
-            Ok(answer) => answer,
+    for cookies in account.sessions.iter().rev() {
+        match post_delete(&mut client, CookieChoice::Exactly(cookies.clone())).await {
+            Ok(DeleteAnswer::SessionGone) => continue,
+            Ok(answer) => return answer,
             Err(e) => return DeleteAnswer::Refused(e),
         }
-    };
-    if first != DeleteAnswer::SessionGone {
-        return first;
     }
     let sign_in = client
         .send(
@@ -324,7 +355,7 @@ mod tests {
 
     #[test]
     fn a_successful_sign_up_is_noted_with_its_session_cookies() {
-        let account = account_created_by(
+        let Some(AccountEvent::Created(account)) = account_event(
             &endpoint(),
             &sign_up(),
             &exchange(
@@ -334,32 +365,61 @@ mod tests {
                     "better-auth.dont_remember=; Max-Age=0",
                 ],
             ),
-        )
-        .unwrap();
+        ) else {
+            panic!("not a created account");
+        };
         assert_eq!(account.email, "conform-a@ba-harness.test");
         assert_eq!(account.password, "pw-1234567890");
         assert_eq!(account.auth_url, "http://127.0.0.1:3000/api/auth");
         assert_eq!(
-            account.cookies,
-            vec![(
+            account.sessions,
+            vec![vec![(
                 "better-auth.session_token".to_string(),
                 "abc.sig".to_string()
-            )]
+            )]]
         );
         assert!(!format!("{account:?}").contains("pw-1234567890"));
     }
 
     #[test]
     fn refused_sign_ups_and_other_requests_are_not_noted() {
-        assert!(account_created_by(&endpoint(), &sign_up(), &exchange(422, &[])).is_none());
-        let sign_in = Request::post_json(
-            "/sign-in/email",
-            json!({"email": "conform-a@ba-harness.test", "password": "pw"}),
-        );
-        assert!(account_created_by(&endpoint(), &sign_in, &exchange(200, &[])).is_none());
+        assert!(account_event(&endpoint(), &sign_up(), &exchange(422, &[])).is_none());
+        let session = Request::get("/get-session");
+        assert!(account_event(&endpoint(), &session, &exchange(200, &[])).is_none());
         let mut absolute = sign_up();
         absolute.absolute = true;
-        assert!(account_created_by(&endpoint(), &absolute, &exchange(200, &[])).is_none());
+        assert!(account_event(&endpoint(), &absolute, &exchange(200, &[])).is_none());
+    }
+
+    #[test]
+    fn a_later_sign_in_adds_its_session_to_the_account() {
+        let here = Endpoint::new(
+            &Url::parse("http://127.0.0.1:3777").unwrap(),
+            "/api/auth",
+            Duration::from_secs(5),
+        );
+        note_exchange(
+            &here,
+            &sign_up(),
+            &exchange(200, &["better-auth.session_token=one.s"]),
+        );
+        let sign_in = Request::post_json(
+            "/sign-in/email",
+            json!({"email": "Conform-A@BA-Harness.test", "password": "pw-1234567890"}),
+        );
+        note_exchange(
+            &here,
+            &sign_in,
+            &exchange(200, &["better-auth.session_token=two.s"]),
+        );
+        let accounts = take_accounts(&here);
+        assert_eq!(accounts.len(), 1);
+        let values: Vec<&str> = accounts[0]
+            .sessions
+            .iter()
+            .map(|s| s[0].1.as_str())
+            .collect();
+        assert_eq!(values, ["one.s", "two.s"]);
     }
 
     #[test]

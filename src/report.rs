@@ -79,6 +79,9 @@ pub struct ScenarioOutcome {
     pub capabilities: Vec<String>,
     #[serde(flatten)]
     pub verdict: Verdict,
+    /// Wall time from the scenario's start to its end (absent for scenarios that did not run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u128>,
 }
 
 impl ScenarioOutcome {
@@ -101,6 +104,7 @@ impl ScenarioOutcome {
                 .collect(),
             tags,
             verdict,
+            duration_ms: None,
         }
     }
 
@@ -391,10 +395,13 @@ impl RunReport {
             for case in cases {
                 let _ = writeln!(
                     out,
-                    "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\">",
+                    "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\"{}>",
                     xml(feature),
                     xml(&case.scenario),
-                    xml(&case.location)
+                    xml(&case.location),
+                    case.duration_ms
+                        .map(|ms| format!(" time=\"{:.3}\"", ms as f64 / 1000.0))
+                        .unwrap_or_default()
                 );
                 let _ = writeln!(
                     out,

@@ -10,13 +10,19 @@
 //! proxy break rules on the answers that carry most secrets, so failure excerpts (request and
 //! response, headers and bodies) are printed and written: that is where leaks happen.
 //!
-//! `load` is not covered here yet (its runner is being written separately).
+//! A `load` smoke (jwt-verification, which handles session cookies and JWTs) through the same
+//! recording proxy writes JSON, Markdown and HTML reports; none of them, nor its stdout and
+//! stderr, may contain a recorded secret either.
+//!
+//! The full run also checks the run's hygiene (issue 7): every account it signed up is deleted
+//! at its end (the proxy counts the 200 answers to sign-up and to delete-user).
 
 mod mutating_proxy;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -366,13 +372,68 @@ fn assert_recorded_every_kind(recorded: &Recorded) {
     }
 }
 
+/// Counts of accounts created and deleted through the proxy.
+#[derive(Clone, Default)]
+struct AccountCounts {
+    signed_up: Arc<AtomicUsize>,
+    deleted: Arc<AtomicUsize>,
+}
+
+impl AccountCounts {
+    fn count(&self, request: &ProxyRequest, response: &ProxyResponse) {
+        if request.method != "POST" || response.status != 200 {
+            return;
+        }
+        let path = request.path_only();
+        if path.ends_with("/sign-up/email") {
+            self.signed_up.fetch_add(1, Ordering::SeqCst);
+        } else if path.ends_with("/delete-user")
+            && response
+                .json()
+                .is_some_and(|b| b["message"] == "User deleted")
+        {
+            self.deleted.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn get(&self) -> (usize, usize) {
+        (
+            self.signed_up.load(Ordering::SeqCst),
+            self.deleted.load(Ordering::SeqCst),
+        )
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_issued_during_a_full_run_is_printed_or_written() {
     let recorded = Recorded::default();
-    let broken = BrokenReference::start(recording(&recorded, |_, _| {}), &[]).await;
+    let accounts = AccountCounts::default();
+    let counter = accounts.clone();
+    let broken = BrokenReference::start(
+        recording(&recorded, move |request, response| {
+            counter.count(request, response)
+        }),
+        &[],
+    )
+    .await;
     recorded.add("server secret", &broken.server.secret);
     let outputs = run_conform(&broken, &[]).await;
     broken.server.stop().await;
+    // Hygiene: every account the run signed up was deleted at its end, and the run says so.
+    let (signed_up, deleted) = accounts.get();
+    assert!(signed_up >= 50, "only {signed_up} sign-ups: not a full run");
+    assert_eq!(
+        deleted,
+        signed_up,
+        "the run deleted {deleted} of the {signed_up} accounts it created\n{}",
+        outputs.context()
+    );
+    let cleanup_line = format!("cleanup: deleted {signed_up} of {signed_up} accounts");
+    assert!(
+        outputs.text("stdout").contains(&cleanup_line),
+        "stdout lacks `{cleanup_line}`\n{}",
+        outputs.context()
+    );
     // The run went through the whole suite. (Its verdict is the business of tests/cli.rs: a
     // scenario being written elsewhere may fail here without making this test meaningless.)
     assert!(matches!(outputs.code, Some(0 | 1)), "{}", outputs.context());
@@ -388,6 +449,78 @@ async fn no_secret_issued_during_a_full_run_is_printed_or_written() {
     );
     assert_recorded_every_kind(&recorded);
     assert_no_leaks(&outputs, &recorded);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_from_a_load_smoke_is_printed_or_written() {
+    let recorded = Recorded::default();
+    let accounts = AccountCounts::default();
+    let counter = accounts.clone();
+    // Rate limits off, as the load profiles of the bundled reference have them.
+    let broken = BrokenReference::start(
+        recording(&recorded, move |request, response| {
+            counter.count(request, response)
+        }),
+        &[("RATE_LIMIT", "off")],
+    )
+    .await;
+    recorded.add("server secret", &broken.server.secret);
+    let reports: Vec<(&'static str, PathBuf)> = vec![
+        ("the load JSON report", temp_path("load.json")),
+        ("the load Markdown report", temp_path("load.md")),
+        ("the load HTML report", temp_path("load.html")),
+    ];
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ba-harness"));
+    command
+        .args(["load", "--scenario", "jwt-verification", "--target"])
+        .arg(&broken.proxy.url)
+        .args(["--users", "3", "--run-time", "3s"]);
+    for (_, path) in &reports {
+        command.arg("--report").arg(path);
+    }
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(RUN_BOUND, command.output())
+        .await
+        .expect("the load smoke finishes within the bound")
+        .expect("the harness runs");
+    broken.server.stop().await;
+    let mut files = vec![
+        (
+            "stdout",
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        ),
+        (
+            "stderr",
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ),
+    ];
+    for (name, path) in &reports {
+        files.push((*name, std::fs::read_to_string(path).unwrap_or_default()));
+        let _ = std::fs::remove_file(path);
+    }
+    let outputs = Outputs {
+        code: output.status.code(),
+        files,
+    };
+    assert_eq!(outputs.code, Some(0), "{}", outputs.context());
+    let kinds = recorded.kinds();
+    for kind in ["password", "cookie value", "JWT"] {
+        assert!(
+            kinds.contains(kind),
+            "the proxy recorded no {kind} during the load smoke: {kinds:?}"
+        );
+    }
+    assert_no_leaks(&outputs, &recorded);
+    // A load run against a --target deletes the accounts it signed up, too.
+    let (signed_up, deleted) = accounts.get();
+    assert!(
+        signed_up >= 3,
+        "only {signed_up} sign-ups in the load smoke"
+    );
+    assert_eq!(deleted, signed_up, "{}", outputs.context());
 }
 
 /// Answers that carry secrets come back 203 instead of 200.

@@ -192,12 +192,20 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     let skipped = Arc::clone(&outcomes);
     let flight_start = Arc::clone(&in_flight);
 
+    // When each scenario started (by location), for its duration in the reports.
+    let started_at: Arc<Mutex<std::collections::HashMap<String, Instant>>> = Arc::default();
+    let start_clock = Arc::clone(&started_at);
+    let end_clock = Arc::clone(&started_at);
     let record_exchanges = options.record;
     let cucumber = AuthWorld::cucumber()
         .with_default_cli()
         .max_concurrent_scenarios(options.concurrency.max(1))
         .fail_on_skipped()
-        .before(move |_, _, scenario, _| {
+        .before(move |feature, _, scenario, _| {
+            start_clock
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(location(feature, scenario), Instant::now());
             if record_exchanges {
                 crate::snapshot::set_scenario(&scenario.name);
             }
@@ -244,16 +252,18 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .retain(|(_, _, l, _)| *l != loc);
+            let duration_ms = end_clock
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&loc)
+                .map(|start| start.elapsed().as_millis());
+            let mut outcome =
+                ScenarioOutcome::new(&feature.name, &scenario.name, loc, tags, verdict);
+            outcome.duration_ms = duration_ms;
             record
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(ScenarioOutcome::new(
-                    &feature.name,
-                    &scenario.name,
-                    loc,
-                    tags,
-                    verdict,
-                ));
+                .push(outcome);
             futures::future::ready(()).boxed_local()
         });
 

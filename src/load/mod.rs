@@ -189,6 +189,12 @@ pub struct LoadArgs {
     #[arg(long, conflicts_with = "resource")]
     pub resource_server: bool,
 
+    /// Leave the accounts the run signs up on a --target. By default they are deleted at the end
+    /// (POST /delete-user, where the target enables it); the bundled reference's database is
+    /// thrown away with it anyway.
+    #[arg(long)]
+    pub keep_users: bool,
+
     /// Per-request timeout in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
@@ -469,6 +475,24 @@ pub async fn run(args: LoadArgs) -> Result<i32, HarnessError> {
         None
     };
     let result = run_against(&settings, &target, &reports, server.is_some()).await;
+    let created = crate::cleanup::take_accounts(&target.endpoint());
+    if server.is_none() && !created.is_empty() {
+        if args.keep_users {
+            println!(
+                "cleanup: --keep-users: left the {} accounts this run created",
+                created.len()
+            );
+        } else {
+            let summary = crate::cleanup::delete_accounts(
+                &target.endpoint(),
+                created,
+                8,
+                Duration::from_secs(60),
+            )
+            .await;
+            println!("{summary}");
+        }
+    }
     if let Some(backend) = backend {
         backend.stop().await;
     }
