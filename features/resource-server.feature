@@ -61,6 +61,15 @@ Feature: A resource server that verifies Better Auth JWTs
     When the user calls the resource server with their JWT's claims signed by a key of the harness's own, offered in the header
     Then the resource server refuses it with 401
 
+  # RFC 6750 §3 makes the challenge a MUST for OAuth bearer tokens; Better Auth documents no
+  # contract for the backend that takes its JWTs the same way, hence SHOULD.
+  @should
+  Scenario: A refused JWT is challenged with WWW-Authenticate: Bearer error="invalid_token"
+    Given a user signed in at the issuer
+    When the user calls the resource server with their JWT with one bit of the signature flipped
+    Then the resource server refuses it with 401
+    And the refusal carries WWW-Authenticate: Bearer with error="invalid_token"
+
   @issuer-profiles
   Scenario: A JWT from another issuer is refused
     Given a user signed in at the issuer

@@ -271,6 +271,33 @@ pub fn check_refused(status: u16, body: &[u8]) -> Result<(), String> {
     Err(format!("HTTP {status}, not 401"))
 }
 
+/// RFC 6750 §3: a 401 to a request that carried a bearer token it refused has
+/// `WWW-Authenticate: Bearer` with `error="invalid_token"` (§3.1). `Err` says what came instead.
+pub fn check_bearer_challenge(headers: &[&str]) -> Result<(), String> {
+    let Some(challenge) = headers.iter().find(|h| {
+        h.trim_start()
+            .get(..6)
+            .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
+    }) else {
+        return Err(match headers.first() {
+            None => "no WWW-Authenticate header".into(),
+            Some(other) => format!("WWW-Authenticate: {other} (no Bearer challenge)"),
+        });
+    };
+    let params = challenge.trim_start()[6..].to_ascii_lowercase();
+    let error = params.split(',').find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        (name.trim() == "error").then(|| value.trim().trim_matches('"').to_string())
+    });
+    match error.as_deref() {
+        Some("invalid_token") => Ok(()),
+        Some(other) => Err(format!("WWW-Authenticate: {challenge} (error=\"{other}\")")),
+        None => Err(format!(
+            "WWW-Authenticate: {challenge} (no error parameter)"
+        )),
+    }
+}
+
 /// `error` and `error_description` of a JSON error body, for failure messages.
 fn describe_error_body(body: &[u8]) -> Option<String> {
     let value: Value = serde_json::from_slice(body).ok()?;
@@ -830,6 +857,40 @@ mod tests {
         )));
         assert!(!tags_select_resource_scenarios(Some("@jwt")));
         assert!(!tags_select_resource_scenarios(Some("((")));
+    }
+
+    #[test]
+    fn a_refused_token_gets_a_bearer_invalid_token_challenge() {
+        assert_eq!(
+            check_bearer_challenge(&[r#"Bearer error="invalid_token""#]),
+            Ok(())
+        );
+        assert_eq!(
+            check_bearer_challenge(&[
+                "Basic realm=\"x\"",
+                r#"bearer realm="api", error="invalid_token", error_description="x""#
+            ]),
+            Ok(())
+        );
+        assert_eq!(
+            check_bearer_challenge(&[]).unwrap_err(),
+            "no WWW-Authenticate header"
+        );
+        assert!(
+            check_bearer_challenge(&["Basic"])
+                .unwrap_err()
+                .contains("no Bearer")
+        );
+        assert!(
+            check_bearer_challenge(&["Bearer"])
+                .unwrap_err()
+                .contains("no error")
+        );
+        assert!(
+            check_bearer_challenge(&[r#"Bearer error="invalid_request""#])
+                .unwrap_err()
+                .contains("invalid_request")
+        );
     }
 
     #[test]

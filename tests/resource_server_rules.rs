@@ -20,6 +20,8 @@ const ALTERED_SIGNATURE: &str = "A JWT whose signature was altered is refused";
 const ALTERED_SUBJECT: &str = "A JWT whose subject was changed after signing is refused";
 const ALG_NONE: &str = "An unsigned JWT (alg none) is refused";
 const FOREIGN_KEY: &str = "A JWT signed by a key that is not in the issuer's JWKS is refused";
+const CHALLENGE: &str =
+    r#"A refused JWT is challenged with WWW-Authenticate: Bearer error="invalid_token""#;
 const WRONG_ISSUER: &str = "A JWT from another issuer is refused";
 const WRONG_AUDIENCE: &str = "A JWT for another audience is refused";
 const EXPIRED: &str = "An expired JWT is refused";
@@ -169,7 +171,7 @@ async fn the_real_backend_passes_every_resource_server_scenario() {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(scenarios.len(), 11, "{}", run.output);
+    assert_eq!(scenarios.len(), 12, "{}", run.output);
     for scenario in scenarios {
         assert_eq!(scenario["status"], "passed", "{scenario}\n{}", run.output);
     }
@@ -233,7 +235,7 @@ async fn a_backend_that_lets_anonymous_requests_through_fails() {
 
 /// Signature verification off (iss, aud and exp still checked).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backend_that_skips_the_signature_fails_both_tampering_scenarios() {
+async fn a_backend_that_skips_the_signature_fails_the_tampering_scenarios() {
     breaks(
         Some("skip-signature"),
         None,
@@ -244,6 +246,8 @@ async fn a_backend_that_skips_the_signature_fails_both_tampering_scenarios() {
                 ALTERED_SUBJECT,
                 "whose sub was changed after signing with 401",
             ),
+            // Its refusal never comes, so there is no challenge to check.
+            (CHALLENGE, "whose signature was altered with 401"),
         ],
         &[ACCEPTED, ALG_NONE, FOREIGN_KEY, WRONG_ISSUER, EXPIRED],
     )
@@ -310,6 +314,26 @@ async fn a_backend_that_skips_the_expiry_check_fails() {
         WITHOUT_ROTATION,
         &[(EXPIRED, "expired profile with 401")],
         &[ACCEPTED, WRONG_ISSUER, WRONG_AUDIENCE, ALTERED_SIGNATURE],
+    )
+    .await;
+}
+
+/// Refusals without a challenge, as a bare `HTTPException(401)` sends them: a SHOULD rule, so
+/// the run fails only with --strict (which these runs use).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_refuses_without_a_challenge_fails() {
+    breaks(
+        Some("no-challenge"),
+        None,
+        WITHOUT_ROTATION,
+        &[(CHALLENGE, "WWW-Authenticate: Bearer")],
+        &[
+            ACCEPTED,
+            ALTERED_SIGNATURE,
+            ALG_NONE,
+            FOREIGN_KEY,
+            WRONG_ISSUER,
+        ],
     )
     .await;
 }

@@ -22,7 +22,7 @@ Environment:
     BROKEN          disables one rule, for the harness's own tests (never in production):
                     skip-signature, accept-alg-none, trust-header-jwk, skip-iss, skip-aud,
                     skip-exp, no-jwks-refetch, newest-key-only, first-subject,
-                    allow-anonymous
+                    allow-anonymous, no-challenge
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ BROKEN_RULES = {
     "newest-key-only",
     "first-subject",
     "allow-anonymous",
+    "no-challenge",
 }
 
 JWKS_URL = os.environ.get("JWKS_URL", "")
@@ -173,13 +174,16 @@ app = FastAPI(title="ba-harness resource server", docs_url=None, redoc_url=None,
 
 
 def refuse(error: str, description: str) -> JSONResponse:
+    """401 with RFC 6750 §3's challenge: `Bearer` alone when no token came, with
+    error="invalid_token" when one came and was refused."""
+    headers = {"cache-control": "no-store"}
+    if BROKEN != "no-challenge":
+        # (Broken: no WWW-Authenticate, as a bare HTTPException(401) sends.)
+        headers["www-authenticate"] = f'Bearer error="{error}"' if error != "unauthorized" else "Bearer"
     return JSONResponse(
         status_code=401,
         content={"error": error, "error_description": description},
-        headers={
-            "www-authenticate": f'Bearer error="{error}"' if error != "unauthorized" else "Bearer",
-            "cache-control": "no-store",
-        },
+        headers=headers,
     )
 
 

@@ -546,6 +546,22 @@ async fn refuses(world: &mut AuthWorld) -> StepResult {
     )
 }
 
+#[then(r#"the refusal carries WWW-Authenticate: Bearer with error="invalid_token""#)]
+async fn refusal_challenges(world: &mut AuthWorld) -> StepResult {
+    let call = last_call(world)?;
+    let rule = "a refused bearer JWT is answered with WWW-Authenticate: Bearer error=\"invalid_token\" (RFC 6750 §3, §3.1)";
+    let headers: Vec<&str> = call.exchange.headers_named("www-authenticate");
+    resource_server::check_bearer_challenge(&headers).map_err(|actual| {
+        fail_with(
+            world,
+            rule,
+            "WWW-Authenticate: Bearer error=\"invalid_token\"",
+            actual,
+            Some(&call.exchange),
+        )
+    })
+}
+
 #[then("the JWT from before the rotation is still accepted")]
 async fn old_key_still_accepted(world: &mut AuthWorld) -> StepResult {
     let Some(token) = world.resource.before_rotation.clone() else {
