@@ -293,3 +293,123 @@ async fn a_protected_route_that_trusts_any_session_cookie_fails() {
     )
     .await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// NestJS
+
+const NEST_ME_OK: &str = "NestJS: the guarded route answers 200 with the signed-in user";
+const NEST_ME_401: &str = "NestJS: AuthGuard refuses a visitor without a session";
+const NEST_ME_FORGED: &str = "NestJS: AuthGuard refuses a forged session cookie";
+const NEST_NO_HANG: &str = "NestJS: sign-in through the mounted handler does not hang";
+const NEST_MALFORMED: &str =
+    "NestJS: a malformed JSON body reaches Better Auth, not Nest's body parser";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nestjs_app_passes_every_nestjs_scenario() {
+    if !runs(Framework::Nestjs) {
+        return;
+    }
+    let app = App::direct(Framework::Nestjs, false).await;
+    let run = app.run(&[]).await;
+    assert_all_pass(&run, 5);
+    app.stop().await;
+}
+
+/// Nest's body parser left on (the documented pitfall): sign-in still works with better-auth
+/// 1.7.25, but Nest answers the malformed body with its own error shape, without Better Auth's
+/// `code`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nest_body_parser_on_fails_the_malformed_body_scenario() {
+    if !runs(Framework::Nestjs) {
+        return;
+    }
+    let app = App::direct(Framework::Nestjs, true).await;
+    let run = app.run(&[]).await;
+    assert_fails_exactly(&run, &[NEST_MALFORMED], "bodyParser: false");
+    for passing in [NEST_NO_HANG, NEST_ME_OK, NEST_ME_401] {
+        assert_eq!(
+            run.scenario(passing).unwrap()["status"],
+            "passed",
+            "{passing}: {}",
+            run.output
+        );
+    }
+    app.stop().await;
+}
+
+/// disableGlobalAuthGuard: /api/me answers anyone (200, empty body), so both refusal scenarios
+/// fail. The signed-in user gets an empty 200 too: @Session() reads what AuthGuard attached to
+/// the request, so without the guard it is undefined even with a valid cookie (the README does
+/// not say so).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nest_without_the_global_auth_guard_fails_the_guarded_route_scenarios() {
+    if !runs(Framework::Nestjs) {
+        return;
+    }
+    let mut options = FrameworkAppOptions::new(Framework::Nestjs);
+    options.env = vec![("NEST_AUTH_GUARD".into(), "off".into())];
+    let app = App {
+        app: FrameworkApp::boot_with(&options)
+            .await
+            .expect("the NestJS app boots"),
+        proxy: None,
+    };
+    let run = app.run(&[]).await;
+    assert_eq!(run.code, Some(1), "{}", run.output);
+    let expected: BTreeSet<String> = [NEST_ME_401, NEST_ME_FORGED, NEST_ME_OK]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(failed(&run), expected, "{}", run.output);
+    for refused in [NEST_ME_401, NEST_ME_FORGED] {
+        run.assert_failed(
+            refused,
+            "refuses a request without a valid session with 401",
+        );
+        let actual = run.scenario(refused).unwrap()["actual"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            actual.contains("HTTP 200") && actual.contains("AuthGuard"),
+            "{actual}"
+        );
+    }
+    run.assert_failed(NEST_ME_OK, "answers 200 with the signed-in user");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nest_sign_in_that_hangs_fails_naming_the_body_parser() {
+    breaks_with(
+        Framework::Nestjs,
+        Flaw::request(|request| {
+            if is(request, "POST", "/api/auth/sign-in/email")
+                && serde_json::from_slice::<serde_json::Value>(&request.body).is_ok()
+            {
+                tokio::task::block_in_place(|| std::thread::sleep(Duration::from_secs(5)));
+            }
+            None
+        }),
+        &["--timeout", "3"],
+        NEST_NO_HANG,
+        "no request hangs",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nest_route_that_never_sees_the_cookie_fails() {
+    breaks(
+        Framework::Nestjs,
+        Flaw::request(|request| {
+            if is(request, "GET", "/api/me") {
+                request.remove_header("cookie");
+            }
+            None
+        }),
+        NEST_ME_OK,
+        "answers 200 with the signed-in user",
+    )
+    .await;
+}

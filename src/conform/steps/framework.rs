@@ -40,7 +40,7 @@ fn pitfall(world: &AuthWorld, what: Pitfall) -> &'static str {
             "a body parser in front of the Better Auth handler reads the request body first"
         }
         (Pitfall::Guard, Some(TargetKind::Nestjs)) => {
-            "the route is not behind AuthGuard (global guard disabled, or the route marked @AllowAnonymous)"
+            "the route is not behind AuthGuard (disableGlobalAuthGuard set, or the route marked @AllowAnonymous())"
         }
         (Pitfall::Guard, Some(TargetKind::TanstackStart)) => {
             "the server route or server function does not check auth.api.getSession({ headers: getRequestHeaders() })"

@@ -1,0 +1,33 @@
+@nestjs
+Feature: Better Auth inside a NestJS app
+  The @thallesp/nestjs-better-auth package (the integration Better Auth's NestJS guide points to) mounts the
+  handler with AuthModule.forRoot({ auth }) and registers AuthGuard globally: every route needs a
+  session unless marked @AllowAnonymous(); @Session() hands it to the controller. Nest's own body
+  parser must be off (NestFactory.create(AppModule, { bodyParser: false })): the module parses
+  bodies itself for every route but Better Auth's. With it left on, better-auth 1.7 still signs
+  users in (it re-serialises the parsed body), but Nest answers malformed bodies itself, with its
+  own error shape. The app is the target (--target-kind nestjs); its protected route is
+  GET /api/me (the bundled app's; for another path, copy this file and give --features).
+
+  Scenario: NestJS: the guarded route answers 200 with the signed-in user
+    Given a signed-in user
+    When the user requests "/api/me" from the app
+    Then the app answers 200 with the signed-in user
+
+  Scenario: NestJS: AuthGuard refuses a visitor without a session
+    When a visitor requests "/api/me" from the app without cookies
+    Then the app refuses the request with 401
+
+  Scenario: NestJS: AuthGuard refuses a forged session cookie
+    When a visitor requests "/api/me" from the app with a forged session cookie
+    Then the app refuses the request with 401
+
+  Scenario: NestJS: sign-in through the mounted handler does not hang
+    Given a registered user
+    When the user signs in through the app's auth handler
+    Then the response status is 200
+    And the response sets the session cookie
+
+  Scenario: NestJS: a malformed JSON body reaches Better Auth, not Nest's body parser
+    When someone posts a truncated JSON body to sign-in
+    Then Better Auth itself refuses the malformed body with a JSON error
