@@ -27,3 +27,25 @@ async fn a_session_cookie_without_httponly_fails_that_rule() {
     run.assert_failed("The session cookie is HttpOnly", "HttpOnly");
     broken.server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_without_delete_user_leaves_the_accounts_and_says_why() {
+    // user.deleteUser.enabled off, as on many deployments: cleanup cannot delete, the verdict is
+    // untouched, and the run names how many accounts it left and the setting that would fix it.
+    let broken = BrokenReference::start(Flaw::none(), &[("DELETE_USER", "off")]).await;
+    let mut args = broken.target_args();
+    args.extend(["--tags".into(), "@email-password".into()]);
+    let run = run_conform(args).await;
+    broken.server.stop().await;
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    let line = run
+        .output
+        .lines()
+        .find(|l| l.starts_with("cleanup:"))
+        .unwrap_or_else(|| panic!("no cleanup line:\n{}", run.output));
+    assert!(
+        line.contains("deleted 0 of") && line.contains("left behind"),
+        "{line}"
+    );
+    assert!(line.contains("user.deleteUser.enabled"), "{line}");
+}
