@@ -104,7 +104,9 @@ def render(reports: list[tuple[str, dict]]) -> str:
         if not failures:
             continue
         out.append("")
-        out.append(f"| area | rule (scenario) | {ref_name} | what the port does (the check's actual) |")
+        out.append(
+            f"| area | scenario: the rule that failed | {ref_name} | what the port does (the check's actual) |"
+        )
         out.append("| --- | --- | --- | --- |")
         for s in failures:
             r = ref_by.get(s["scenario"])
@@ -118,7 +120,8 @@ def render(reports: list[tuple[str, dict]]) -> str:
                 ref_text = r["status"]
             severity = "" if not is_warning(s) else " (SHOULD)"
             out.append(
-                f"| {s['feature']} | {one_line(s['scenario'], 120)}{severity} | {ref_text} | "
+                f"| {s['feature']} | {one_line(s['scenario'], 120)}{severity}: "
+                f"{one_line(s.get('rule', ''), 200)} | {ref_text} | "
                 f"expected {one_line(s.get('expected', ''), 160)}; got {one_line(s.get('actual', ''))} |"
             )
     for name, report in reports[1:]:

@@ -17,7 +17,11 @@
 #
 # Flags given after the port name go to conform and come after the script's own, so they win
 # (e.g. --tags '@jwt'). PORT_JSON=FILE changes the report path; PORT_DEVIATIONS=FILE the
-# known-deviation list (default: none, see below).
+# known-deviation list (default: none, see below). PORT_SUBCOMMAND=snapshot records the
+# exchanges instead, for `ba-harness diff` against the reference:
+#   PORT_SUBCOMMAND=snapshot scripts/port.sh typescript --out snapshots/typescript
+#   PORT_SUBCOMMAND=snapshot scripts/port.sh python --out snapshots/python
+#   cargo run --release -- diff snapshots/typescript snapshots/python
 #
 # The ports are judged without known-deviations.toml: its entries are findings about the
 # TypeScript release and must not excuse another implementation (scripts/matrix.py marks a port
@@ -41,6 +45,8 @@ cd "$root"
 mkdir -p reports
 json=${PORT_JSON:-reports/port-$name.json}
 ready_timeout=${PORT_READY_TIMEOUT:-60}
+subcommand=${PORT_SUBCOMMAND:-conform}
+case "$subcommand" in conform | snapshot) ;; *) usage ;; esac
 # The same tag filter for every implementation, so the matrix compares like with like: the
 # @next-app and @resource-server scenarios check the bundled Next.js app and FastAPI backend
 # (an application around the auth server), which a port run does not start.
@@ -51,7 +57,7 @@ log() { printf 'port.sh: %s\n' "$*" >&2; }
 if [[ $name == typescript ]]; then
   # No server to manage: conform boots the bundled reference itself (secret, client, limits).
   set +e
-  cargo run --release --quiet -- conform --tags "$default_tags" --json "$json" "$@"
+  cargo run --release --quiet -- "$subcommand" --tags "$default_tags" --json "$json" "$@"
   code=$?
   log "TypeScript reference: conform exit code $code, report $json"
   exit $code
@@ -69,7 +75,7 @@ cleanup() {
     kill -KILL "$server_pid" 2>/dev/null || true
   fi
   # The server's log outlives the run (reports/ is not committed): failures often need it.
-  [[ -f $work/server.log ]] && cp "$work/server.log" "${json%.json}.server.log"
+  [[ -f $work/server.log ]] && cp "$work/server.log" "reports/port-$name.server.log"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -171,12 +177,12 @@ deviations=${PORT_DEVIATIONS:-$work/no-deviations.toml}
 args+=(--deviations "$deviations" --json "$json")
 
 set +e
-BA_HARNESS_SECRET=$secret cargo run --release --quiet -- conform "${args[@]}" "$@"
+BA_HARNESS_SECRET=$secret cargo run --release --quiet -- "$subcommand" "${args[@]}" "$@"
 code=$?
 set -e
 if ! kill -0 "$server_pid" 2>/dev/null; then
   log "the $name port was no longer running at the end of the run; its log:"
   tail -n 40 "$work/server.log" >&2
 fi
-log "$name port: conform exit code $code, report $json, server log ${json%.json}.server.log"
+log "$name port: conform exit code $code, report $json, server log reports/port-$name.server.log"
 exit $code
