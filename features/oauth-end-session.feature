@@ -7,6 +7,9 @@ Feature: OAuth 2.1 / OIDC provider: RP-initiated logout (end session)
   request whose ID token does not belong to the session of the user-agent (here: it carries
   no session at all) must not log the user out before the End-User confirms (OIDC
   RP-Initiated Logout 1.0 §2).
+  The id_token_hint counts only when its signature verifies against the OP's keys: an unsigned
+  copy (alg none) or one whose signature was altered must end no session and redirect nowhere
+  (RP-Initiated Logout §2; oauth-provider PR #10812 rejects alg=none hints).
   Known deviation of Better Auth 1.7.25 / oauth-provider 1.7.5 (known-deviations.toml): the
   id_token_hint alone, with no session cookie, ends the hinted session without asking.
   Needs a client with end session enabled and its registered post_logout_redirect_uri
@@ -51,3 +54,19 @@ Feature: OAuth 2.1 / OIDC provider: RP-initiated logout (end session)
     And the OAuth client has exchanged the code for tokens
     When end session is requested with the ID token but without the user's session cookie
     Then the user's session survives until the End-User confirms the logout
+
+  @oauth-client @end-session @oauth-end-session
+  Scenario: End session refuses an unsigned id_token_hint
+    Given a signed-in user
+    And the user has authorized the OAuth client
+    And the OAuth client has exchanged the code for tokens
+    When end session is requested with an unsigned copy of the ID token (alg none), the registered post_logout_redirect_uri and a state
+    Then end session neither redirects to the post_logout_redirect_uri nor ends the user's session
+
+  @oauth-client @end-session @oauth-end-session
+  Scenario: End session refuses an id_token_hint whose signature was altered
+    Given a signed-in user
+    And the user has authorized the OAuth client
+    And the OAuth client has exchanged the code for tokens
+    When end session is requested with the ID token's signature altered, the registered post_logout_redirect_uri and a state
+    Then end session neither redirects to the post_logout_redirect_uri nor ends the user's session

@@ -1317,3 +1317,75 @@ async fn end_session_that_asks_only_after_logging_out() {
     );
     broken.server.stop().await;
 }
+
+/// A provider that does not verify the id_token_hint's signature: the proxy remembers every ID
+/// token the token endpoint issues and, when end session gets a hint with the same claims but
+/// another header or signature (forged), hands the provider the real token instead.
+fn end_session_without_hint_verification() -> Flaw {
+    // (claims, the real token): a forged hint carries the same claims, maybe re-encoded.
+    let issued: Arc<Mutex<Vec<(Value, String)>>> = Arc::default();
+    let remember = Arc::clone(&issued);
+    let claims_of = |token: &str| -> Option<Value> {
+        let segment = token.split('.').nth(1)?;
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).ok()?).ok()
+    };
+    Flaw {
+        on_response: Some(Arc::new(move |req, resp| {
+            if !is(req, "/oauth2/token") {
+                return;
+            }
+            if let Some(token) = resp
+                .json()
+                .and_then(|b| b["id_token"].as_str().map(str::to_string))
+                && let Some(claims) = claims_of(&token)
+            {
+                remember.lock().unwrap().push((claims, token));
+            }
+        })),
+        on_request: Some(Arc::new(move |req| {
+            if !is(req, "/oauth2/end-session") {
+                return None;
+            }
+            let hint = query_value(req, "id_token_hint")?;
+            let claims = claims_of(&hint)?;
+            let real = issued
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(c, _)| *c == claims)
+                .map(|(_, t)| t.clone())?;
+            let pairs: Vec<(String, String)> = query(req)
+                .into_iter()
+                .map(|(n, v)| {
+                    if n == "id_token_hint" {
+                        (n, real.clone())
+                    } else {
+                        (n, v)
+                    }
+                })
+                .collect();
+            set_query(req, &pairs);
+            None
+        })),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_session_that_accepts_an_unsigned_hint() {
+    breaks(
+        end_session_without_hint_verification(),
+        "End session refuses an unsigned id_token_hint",
+        "acts only on an id_token_hint whose signature verifies",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_session_that_accepts_an_altered_signature() {
+    breaks(
+        end_session_without_hint_verification(),
+        "End session refuses an id_token_hint whose signature was altered",
+        "acts only on an id_token_hint whose signature verifies",
+    )
+    .await;
+}

@@ -86,6 +86,7 @@ const RULE_END_SESSION_REDIRECT: &str = "end session with a valid id_token_hint 
 const RULE_END_SESSION_COOKIES: &str = "end session clears every cookie of the session (Max-Age=0)";
 const RULE_END_SESSION_ENDS: &str =
     "after end session, get-session with the old session cookie answers null";
+const RULE_END_SESSION_FORGED_HINT: &str = "end session acts only on an id_token_hint whose signature verifies with the OP's keys: a forged hint (alg none, or an altered signature) neither ends the session nor redirects (OIDC RP-Initiated Logout §2)";
 const RULE_END_SESSION_UNREGISTERED: &str = "end session never redirects to a post_logout_redirect_uri that is not registered (OIDC RP-Initiated Logout §3)";
 const RULE_PROMPT_NONE: &str = "an authorization request with prompt=none and no session is answered at the redirect_uri with error=login_required and the state, never with a login page (OIDC Core §3.1.2.1, §3.1.2.6; RFC 6749 §4.1.2.1)";
 const RULE_CONSENT_DENIED: &str = "when the user denies consent, the authorization server redirects to the redirect_uri with error=access_denied and the state, and issues no code (RFC 6749 §4.1.2.1)";
@@ -1950,8 +1951,21 @@ async fn end_session_call(
     post_logout_redirect_uri: &str,
     cookies: CookieChoice,
 ) -> StepResult {
+    end_session_with_hint(world, post_logout_redirect_uri, cookies, |t| {
+        Ok(t.to_string())
+    })
+    .await
+}
+
+/// End session with the ID token turned into the hint by `hint` (kept, or forged).
+async fn end_session_with_hint(
+    world: &mut AuthWorld,
+    post_logout_redirect_uri: &str,
+    cookies: CookieChoice,
+    hint: fn(&str) -> Result<String, String>,
+) -> StepResult {
     let (tokens, exchange) = current_tokens(world)?;
-    let Some(id_token) = tokens.id_token.clone() else {
+    let Some(real_id_token) = tokens.id_token.clone() else {
         return Err(world.fail_on(
             &precondition("the code exchange issued an ID token"),
             "an id_token",
@@ -1959,6 +1973,18 @@ async fn end_session_call(
             Some(exchange.excerpt()),
         ));
     };
+    let id_token = match hint(&real_id_token) {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(world.fail_on(
+                &precondition("the ID token is a compact JWS the harness can forge a hint from"),
+                "a JWT",
+                e,
+                Some(exchange.excerpt()),
+            ));
+        }
+    };
+    crate::redact::SecretRegistry::global().register(&id_token);
     let state = format!("ls-{}", random_string(16));
     let request = endpoint_get(
         world,
@@ -2004,6 +2030,67 @@ async fn end_session_unregistered(world: &mut AuthWorld) -> StepResult {
     let unregistered = unregistered_variant(&registered, "/ba-harness-unregistered-logout");
     world.oauth.unregistered_logout_uri = Some(unregistered.clone());
     end_session_call(world, &unregistered, CookieChoice::Jar).await
+}
+
+#[when(
+    "end session is requested with an unsigned copy of the ID token (alg none), the registered post_logout_redirect_uri and a state"
+)]
+async fn end_session_unsigned_hint(world: &mut AuthWorld) -> StepResult {
+    let uri = post_logout_uri(world)?;
+    end_session_with_hint(
+        world,
+        &uri,
+        CookieChoice::Jar,
+        crate::resource_server::unsigned_copy,
+    )
+    .await
+}
+
+#[when(
+    "end session is requested with the ID token's signature altered, the registered post_logout_redirect_uri and a state"
+)]
+async fn end_session_altered_hint(world: &mut AuthWorld) -> StepResult {
+    let uri = post_logout_uri(world)?;
+    end_session_with_hint(
+        world,
+        &uri,
+        CookieChoice::Jar,
+        crate::resource_server::with_signature_altered,
+    )
+    .await
+}
+
+#[then("end session neither redirects to the post_logout_redirect_uri nor ends the user's session")]
+async fn end_session_forged_hint_refused(world: &mut AuthWorld) -> StepResult {
+    let rule = RULE_END_SESSION_FORGED_HINT;
+    let answer = world.last_exchange()?;
+    let uri = post_logout_uri(world)?;
+    if let Some(Ok(target)) = redirect_of(&answer)
+        && target.is_at(&uri)
+    {
+        return Err(world.fail(
+            rule,
+            "no redirect to the post_logout_redirect_uri (an error, or a confirmation page)",
+            format!(
+                "HTTP {} to the post_logout_redirect_uri ({}): the forged hint was accepted",
+                answer.status,
+                target.describe()
+            ),
+        ));
+    }
+    let (probe, body) = probe_started_session(world, rule).await?;
+    if !body.is_null() {
+        return Ok(());
+    }
+    Err(world.fail_on(
+        rule,
+        "the user's session still valid after the request",
+        format!(
+            "end session answered HTTP {} and get-session with the user's session cookie then answers null: the forged hint ended the session",
+            answer.status
+        ),
+        Some(format!("{}\n{}", answer.excerpt(), probe.excerpt())),
+    ))
 }
 
 #[then("end session redirects to the post_logout_redirect_uri with the same state")]
