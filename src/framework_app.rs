@@ -180,7 +180,7 @@ impl Framework {
                         "package.json",
                         "package-lock.json",
                     ],
-                    out_dir: ".output",
+                    out_dir: "dist",
                 }),
                 start: &["server.mjs"],
                 pitfall: ("TANSTACK_COOKIES", "off"),

@@ -413,3 +413,89 @@ async fn a_nest_route_that_never_sees_the_cookie_fails() {
     )
     .await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// TanStack Start
+
+const TSS_ME_OK: &str =
+    "TanStack Start: the protected server route answers 200 with the signed-in user";
+const TSS_ME_401: &str =
+    "TanStack Start: the protected server route refuses a visitor without a session";
+const TSS_SERVER_FN_COOKIE: &str =
+    "TanStack Start: signing in through a server function sets the session cookie";
+const TSS_SERVER_FN_PAGE: &str =
+    "TanStack Start: the server function's session cookie opens the protected page";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tanstack_start_app_passes_every_tanstack_start_scenario() {
+    if !runs(Framework::TanstackStart) {
+        return;
+    }
+    let app = App::direct(Framework::TanstackStart, false).await;
+    let run = app.run(&[]).await;
+    assert_all_pass(&run, 4);
+    app.stop().await;
+}
+
+/// Without tanstackStartCookies(): the server function signs the user in on the server and
+/// redirects, but its answer has no Set-Cookie, so the protected page sends the user back to
+/// sign-in. The handler route and /api/me do not depend on the plugin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tanstack_start_without_the_cookie_plugin_fails_the_server_function_scenarios() {
+    if !runs(Framework::TanstackStart) {
+        return;
+    }
+    let app = App::direct(Framework::TanstackStart, true).await;
+    let run = app.run(&[]).await;
+    assert_eq!(run.code, Some(1), "{}", run.output);
+    let expected: BTreeSet<String> = [TSS_SERVER_FN_COOKIE, TSS_SERVER_FN_PAGE]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(failed(&run), expected, "{}", run.output);
+    run.assert_failed(TSS_SERVER_FN_COOKIE, "tanstackStartCookies()");
+    let actual = run.scenario(TSS_SERVER_FN_COOKIE).unwrap()["actual"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // The redirect itself happened: only the cookie never reached the browser.
+    assert!(
+        actual.contains("HTTP 307")
+            && actual.contains(&format!("no Set-Cookie for `{SESSION_TOKEN}`")),
+        "{actual}"
+    );
+    run.assert_failed(
+        TSS_SERVER_FN_PAGE,
+        "the session cookie opens the protected page",
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tanstack_route_that_never_sees_the_cookie_fails() {
+    breaks(
+        Framework::TanstackStart,
+        Flaw::request(|request| {
+            if is(request, "GET", "/api/me") {
+                request.remove_header("cookie");
+            }
+            None
+        }),
+        TSS_ME_OK,
+        "answers 200 with the signed-in user",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tanstack_route_open_to_visitors_fails() {
+    breaks(
+        Framework::TanstackStart,
+        Flaw::request(|request| {
+            (is(request, "GET", "/api/me") && request.header("cookie").is_none()).then(open_route)
+        }),
+        TSS_ME_401,
+        "refuses a request without a valid session with 401",
+    )
+    .await;
+}

@@ -245,3 +245,149 @@ async fn better_auth_refuses_malformed(world: &mut AuthWorld) -> StepResult {
         ),
     ))
 }
+
+// ---------------------------------------------------------------------------------------------
+// Server functions (TanStack Start): a sign-in form posted to a server function, as a browser
+// without JavaScript posts it (multipart/form-data, the app's Origin). `world.kept_cookies` is
+// the visitor's cookie jar in these steps.
+
+const RULE_SERVER_FN_FORM: &str = "the page renders a form that posts to a server function (action=\"/_serverFn/…\", works without JavaScript)";
+const RULE_SERVER_FN_REDIRECT: &str = "a server function that signs in and redirects answers the form post with a redirect to the protected page";
+const RULE_SERVER_FN_COOKIE: &str = "a server function that signs in through auth.api sends the session cookie: tanstackStartCookies(), last in the plugin list, copies Better Auth's Set-Cookie into TanStack Start's response";
+
+/// The `action` of the first `<form>` on the page that posts to a server function.
+pub fn server_fn_form_action(html: &str) -> Option<String> {
+    let mut rest = html;
+    while let Some(start) = rest.find("<form") {
+        let tag_end = rest[start..].find('>').map(|i| start + i)?;
+        let tag = &rest[start..tag_end];
+        if let Some(i) = tag.find("action=\"") {
+            let value = &tag[i + 8..];
+            if let Some(end) = value.find('"') {
+                let action = crate::next::decode_entities(&value[..end]);
+                if action.contains("_serverFn") {
+                    return Some(action);
+                }
+            }
+        }
+        rest = &rest[tag_end..];
+    }
+    None
+}
+
+#[when(expr = "the user signs in through the server-function form on {string}")]
+async fn signs_in_through_server_fn(world: &mut AuthWorld, page: String) -> StepResult {
+    let user = world.user()?;
+    world.kept_cookies.clear();
+    let mut request = Request::get(&page).cookies(CookieChoice::None);
+    request.absolute = true;
+    let page_exchange = world.send(request).await?;
+    if page_exchange.status != 200 {
+        return Err(world.fail(
+            RULE_SERVER_FN_FORM,
+            format!("HTTP 200 with the page {page}"),
+            format!("HTTP {}", page_exchange.status),
+        ));
+    }
+    let Some(action) = server_fn_form_action(&page_exchange.body) else {
+        return Err(world.fail(
+            RULE_SERVER_FN_FORM,
+            format!("a <form action=\"/_serverFn/…\"> on {page}"),
+            "no form posting to a server function",
+        ));
+    };
+    let target = world.target().clone();
+    let url = match target.base_url.join(&action) {
+        Ok(url) => url,
+        Err(e) => {
+            return Err(world.fail(
+                RULE_SERVER_FN_FORM,
+                "a form action that is a URL",
+                format!("{action}: {e}"),
+            ));
+        }
+    };
+    let http = crate::next::http_client(
+        target.timeout,
+        target.ca_pem.as_deref().map(String::as_str),
+        target.base_url.as_str(),
+    )
+    .map_err(|e| world.fail(RULE_SERVER_FN_FORM, "an HTTP client", e.to_string()))?;
+    let fields = vec![
+        ("email".to_string(), user.email.clone()),
+        ("password".to_string(), user.password.clone()),
+    ];
+    let forwarded = vec![(
+        "x-forwarded-for".to_string(),
+        format!("198.19.{}.{}", rand::random::<u8>(), rand::random::<u8>()),
+    )];
+    match crate::next::submit(&http, target.timeout, &url, &fields, &[], &forwarded).await {
+        Ok(exchange) => {
+            register_answer_secrets(&exchange);
+            crate::next::apply_set_cookies(&mut world.kept_cookies, &exchange);
+            world.last = Some(exchange);
+            Ok(())
+        }
+        Err(e) => Err(world.fail_on(
+            &format!("the server answers POST {action}"),
+            "a complete HTTP response",
+            e.to_string(),
+            None,
+        )),
+    }
+}
+
+#[then(expr = "the server function redirects to {string}")]
+async fn server_fn_redirects(world: &mut AuthWorld, path: String) -> StepResult {
+    let exchange = world.last_exchange()?;
+    let location = exchange.header("location").map(str::to_string);
+    let lands = location.as_deref().is_some_and(|l| {
+        world
+            .target()
+            .base_url
+            .join(l)
+            .is_ok_and(|u| u.path() == path)
+    });
+    if (300..400).contains(&exchange.status) && lands {
+        return Ok(());
+    }
+    Err(world.fail(
+        RULE_SERVER_FN_REDIRECT,
+        format!("HTTP 3xx with Location {path}"),
+        format!(
+            "HTTP {}{}",
+            exchange.status,
+            location.map(|l| format!(" to {l}")).unwrap_or_default()
+        ),
+    ))
+}
+
+#[then("the server function sets the session cookie")]
+async fn server_fn_sets_cookie(world: &mut AuthWorld) -> StepResult {
+    let exchange = world.last_exchange()?;
+    let name = world.session_cookie_name();
+    if exchange
+        .set_cookie(&name)
+        .is_some_and(|c| !c.value.is_empty())
+    {
+        return Ok(());
+    }
+    Err(world.fail(
+        RULE_SERVER_FN_COOKIE,
+        format!("Set-Cookie: {name}=… on the server function's answer"),
+        format!(
+            "HTTP {} with no Set-Cookie for `{name}` ({}): the sign-in happened on the server, the browser never got its cookie",
+            exchange.status,
+            super::cookies::describe_set_cookies(&exchange)
+        ),
+    ))
+}
+
+#[when(expr = "the user opens {string} with the cookies the server function set")]
+async fn opens_with_server_fn_cookies(world: &mut AuthWorld, path: String) -> StepResult {
+    let jar = world.kept_cookies.clone();
+    let mut request = Request::get(&path).cookies(CookieChoice::Exactly(jar));
+    request.absolute = true;
+    world.send(request).await?;
+    Ok(())
+}
