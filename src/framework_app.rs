@@ -695,7 +695,20 @@ mod tests {
                 crate::target::capability_for_tag(capability).is_some(),
                 "{capability}"
             );
-            assert_eq!(framework.spec().pitfall.0.is_empty(), false);
+            // The app is bundled, pinned, and its pitfall switch is never inherited from the
+            // caller's environment.
+            let dir = framework.dir();
+            assert!(dir.join("package.json").is_file(), "{}", dir.display());
+            assert!(dir.join("package-lock.json").is_file(), "{}", dir.display());
+            let switch = framework.spec().pitfall.0;
+            let command = node_command(&dir);
+            assert!(
+                command
+                    .as_std()
+                    .get_envs()
+                    .any(|(name, value)| name == switch && value.is_none()),
+                "{switch} is removed from the inherited environment"
+            );
         }
         assert_eq!(TargetKind::Node.capability(), None);
     }
