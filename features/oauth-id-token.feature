@@ -5,7 +5,10 @@ Feature: OAuth 2.1 / OIDC provider: the ID token and userinfo
   has not expired, it echoes the nonce of the authorization request, its at_hash (when
   present) is the hash of the access token, and its sub is stable for the user. userinfo
   answers the access token's bearer with the same sub and the user's email, and refuses a
-  request without a valid access token with 401 and a Bearer challenge (RFC 6750 §3).
+  request without a valid access token with 401 and a Bearer challenge (RFC 6750 §3). A
+  JWT-shaped access token that does not verify (forged signature, or a key the server does not
+  publish) is an invalid token like any other: 401 invalid_token, never a 500 (known regression
+  #9654: jose's JWKSNoMatchingKey escaping as a server error).
   Claims are read without trusting the signature, so each rule is judged on its own; the
   signature has its own scenario.
 
@@ -81,4 +84,14 @@ Feature: OAuth 2.1 / OIDC provider: the ID token and userinfo
   @oauth-userinfo
   Scenario: userinfo refuses an unknown access token with invalid_token
     When userinfo is asked with an unknown access token
+    Then userinfo refuses the unknown token with 401 invalid_token
+
+  @oauth-userinfo
+  Scenario: userinfo refuses a JWT access token with a forged signature with invalid_token
+    When userinfo is asked with a JWT access token that names a published key but carries a forged signature
+    Then userinfo refuses the unknown token with 401 invalid_token
+
+  @oauth-userinfo
+  Scenario: userinfo refuses a JWT access token signed by an unpublished key with invalid_token
+    When userinfo is asked with a JWT access token signed by a key the authorization server does not publish
     Then userinfo refuses the unknown token with 401 invalid_token

@@ -1389,3 +1389,78 @@ async fn end_session_that_accepts_an_altered_signature() {
     )
     .await;
 }
+
+/// userinfo's answer to a JWT-shaped access token that does not verify: the reference's 500
+/// (the listed deviation), a conforming 401 invalid_token (passes), and a 200 with claims (the
+/// forged token believed: a failure, not the deviation).
+async fn userinfo_forged_jwt_three_ways(scenario: &str) {
+    let is_forged = |req: &ProxyRequest| {
+        is(req, "/oauth2/userinfo")
+            && req
+                .header("authorization")
+                .is_some_and(|a| a.matches('.').count() == 2)
+    };
+    let broken = BrokenReference::start(Flaw::none(), &[]).await;
+    let one = OneScenario::new(scenario);
+    let run = run_oauth(&broken, Some(&one.dir), "@oauth-provider").await;
+    assert_eq!(
+        run.scenario(scenario).unwrap()["status"],
+        "deviation",
+        "{}",
+        run.output
+    );
+
+    broken.proxy.set_flaw(Flaw::request(move |req| {
+        is_forged(req).then(|| ProxyResponse {
+            status: 401,
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                (
+                    "www-authenticate".into(),
+                    "Bearer error=\"invalid_token\", error_description=\"Invalid access token\""
+                        .into(),
+                ),
+            ],
+            body: br#"{"error":"invalid_token","error_description":"Invalid access token"}"#
+                .to_vec(),
+        })
+    }));
+    let run = run_oauth(&broken, Some(&one.dir), "@oauth-provider").await;
+    assert_eq!(
+        run.scenario(scenario).unwrap()["status"],
+        "passed",
+        "{}",
+        run.output
+    );
+
+    broken.proxy.set_flaw(Flaw::request(move |req| {
+        is_forged(req).then(|| ProxyResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: br#"{"sub":"ba-harness-forged-subject","email":"someone@example.test"}"#.to_vec(),
+        })
+    }));
+    assert_breaks(
+        &broken,
+        scenario,
+        "unknown access token is refused with 401",
+    )
+    .await;
+    broken.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn userinfo_and_a_jwt_with_a_forged_signature() {
+    userinfo_forged_jwt_three_ways(
+        "userinfo refuses a JWT access token with a forged signature with invalid_token",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn userinfo_and_a_jwt_signed_by_an_unpublished_key() {
+    userinfo_forged_jwt_three_ways(
+        "userinfo refuses a JWT access token signed by an unpublished key with invalid_token",
+    )
+    .await;
+}

@@ -865,6 +865,35 @@ fn encode_segment(map: &Map<String, Value>) -> String {
     )
 }
 
+/// A compact JWS that names a published key (`kid`, `alg`) over `claims`, with a signature of
+/// `signature_len` random bytes: what anyone who read the JWKS can make, and no verifier may
+/// accept.
+pub fn with_forged_signature(
+    alg: &str,
+    kid: &str,
+    claims: &Map<String, Value>,
+    signature_len: usize,
+) -> String {
+    let mut header = Map::new();
+    header.insert("alg".into(), json!(alg));
+    header.insert("kid".into(), json!(kid));
+    header.insert("typ".into(), json!("JWT"));
+    let signature: Vec<u8> = (0..signature_len).map(|_| rand::random::<u8>()).collect();
+    format!(
+        "{}.{}.{}",
+        encode_segment(&header),
+        encode_segment(claims),
+        b64_encode(&signature)
+    )
+}
+
+/// An unsigned JWS (`alg: none`, no kid, empty signature) carrying `claims`.
+pub fn unsecured(claims: &Map<String, Value>) -> String {
+    let mut header = Map::new();
+    header.insert("alg".into(), json!("none"));
+    format!("{}.{}.", encode_segment(&header), encode_segment(claims))
+}
+
 /// The JWT with `claims` as its payload, its header and signature kept as they were.
 pub fn with_claims_kept_signature(jwt: &DecodedJwt, claims: &Map<String, Value>) -> String {
     let header = jwt.signing_input.split('.').next().unwrap_or_default();
@@ -1185,6 +1214,20 @@ mod tests {
             verify(&token, &cache),
             Err(JwtError::BadSignature { .. })
         ));
+    }
+
+    #[test]
+    fn a_forged_signature_names_the_key_and_never_verifies() {
+        let mut claims = Map::new();
+        claims.insert("sub".into(), json!("ba-harness-forged"));
+        let token = with_forged_signature("EdDSA", "key-1", &claims, 64);
+        let decoded = decode(&token).unwrap();
+        assert_eq!(decoded.alg(), Some("EdDSA"));
+        assert_eq!(decoded.kid(), Some("key-1"));
+        assert_eq!(decoded.claims, claims);
+        let unsigned = unsecured(&claims);
+        assert!(unsigned.ends_with('.'));
+        assert_eq!(decode(&unsigned).unwrap().alg(), Some("none"));
     }
 
     #[test]

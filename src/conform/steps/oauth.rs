@@ -1824,6 +1824,82 @@ async fn userinfo_unknown_token(world: &mut AuthWorld) -> StepResult {
     userinfo_call(world, Some(&token)).await.map(|_| ())
 }
 
+/// Claims of an access token as a JWT-issuing provider would mint one for userinfo (iss, the
+/// userinfo audience, a subject, a live exp), for the forged-token scenarios.
+async fn forged_access_token_claims(
+    world: &mut AuthWorld,
+) -> Result<serde_json::Map<String, Value>, StepFailure> {
+    let discovery = discovery(world).await?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut claims = serde_json::Map::new();
+    claims.insert("iss".into(), Value::String(discovery.issuer.clone()));
+    claims.insert(
+        "sub".into(),
+        Value::String("ba-harness-forged-subject".into()),
+    );
+    claims.insert(
+        "aud".into(),
+        Value::String(
+            discovery
+                .userinfo_endpoint
+                .clone()
+                .unwrap_or(discovery.issuer),
+        ),
+    );
+    claims.insert("scope".into(), Value::String("openid email".into()));
+    claims.insert("iat".into(), Value::from(now));
+    claims.insert("exp".into(), Value::from(now + 600));
+    Ok(claims)
+}
+
+#[when(
+    "userinfo is asked with a JWT access token that names a published key but carries a forged signature"
+)]
+async fn userinfo_forged_signature(world: &mut AuthWorld) -> StepResult {
+    let rule = RULE_USERINFO_BAD_TOKEN;
+    let claims = forged_access_token_claims(world).await?;
+    let jwks_request = endpoint_request(world, "jwks_uri", |d| d.jwks_uri.clone()).await?;
+    let jwks_exchange = send(world, jwks_request.cookies(CookieChoice::None)).await?;
+    let jwks = json_body(world, &jwks_exchange, rule)?;
+    let key = crate::protocol::jwt::parse_jwks(&jwks)
+        .ok()
+        .and_then(|jwks| jwks.keys.into_iter().find(|k| k.kid.is_some()));
+    let Some(key) = key else {
+        return Err(world.fail_on(
+            &precondition("the JWKS at jwks_uri lists a key with a kid"),
+            "a key with a kid",
+            "none",
+            Some(jwks_exchange.excerpt()),
+        ));
+    };
+    let token = crate::protocol::jwt::with_forged_signature(
+        key.alg.as_deref().unwrap_or("EdDSA"),
+        key.kid.as_deref().unwrap_or_default(),
+        &claims,
+        64,
+    );
+    userinfo_call(world, Some(&token)).await.map(|_| ())
+}
+
+#[when(
+    "userinfo is asked with a JWT access token signed by a key the authorization server does not publish"
+)]
+async fn userinfo_foreign_key(world: &mut AuthWorld) -> StepResult {
+    let claims = forged_access_token_claims(world).await?;
+    let unsigned = crate::protocol::jwt::unsecured(&claims);
+    let token = match crate::resource_server::signed_by_own_key(&unsigned) {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(world.fail(
+                &precondition("the harness can sign with a key of its own"),
+                "an Ed25519 key",
+                e,
+            ));
+        }
+    };
+    userinfo_call(world, Some(&token)).await.map(|_| ())
+}
+
 #[then("userinfo returns the ID token's sub and the user's email")]
 async fn userinfo_claims(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_USERINFO;
