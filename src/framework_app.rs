@@ -714,6 +714,85 @@ mod tests {
     }
 
     #[test]
+    fn the_target_kind_turns_its_scenarios_on() {
+        let timeout = Duration::from_secs(1);
+        let mut node = Target::new("http://127.0.0.1:1", "/api/auth", timeout).unwrap();
+        apply_target_kind(&mut node, Some(TargetKind::Node));
+        node.declare_configured_capabilities();
+        assert!(node.capabilities.is_empty(), "{:?}", node.capabilities);
+
+        let mut express = Target::new("http://127.0.0.1:1", "/api/auth", timeout).unwrap();
+        apply_target_kind(&mut express, Some(TargetKind::Express));
+        express.declare_configured_capabilities();
+        assert_eq!(
+            express.capabilities.iter().collect::<Vec<_>>(),
+            vec!["express"]
+        );
+
+        // A Next.js target is its own Next.js app.
+        let mut next = Target::new("http://127.0.0.1:3000", "/api/auth", timeout).unwrap();
+        apply_target_kind(&mut next, Some(TargetKind::Nextjs));
+        next.declare_configured_capabilities();
+        assert!(next.capabilities.contains("next-app"));
+        assert_eq!(
+            next.next_app.as_ref().map(|u| u.as_str()),
+            Some("http://127.0.0.1:3000/")
+        );
+    }
+
+    #[test]
+    fn the_matrix_has_a_row_per_area_and_a_column_per_run() {
+        use crate::report::{ScenarioOutcome, Verdict};
+        let outcome = |feature: &str, verdict: Verdict| {
+            ScenarioOutcome::new(feature, "s", format!("{feature}:1"), Vec::new(), verdict)
+        };
+        let reference = RunReport::new(
+            "r".into(),
+            0,
+            false,
+            vec![
+                outcome("Sign-out", Verdict::Passed),
+                outcome("Bearer tokens", Verdict::Passed),
+            ],
+        );
+        let app = RunReport::new(
+            "a".into(),
+            0,
+            false,
+            vec![
+                outcome(
+                    "Sign-out",
+                    Verdict::Failed {
+                        rule: "r".into(),
+                        expected: "e".into(),
+                        actual: "a".into(),
+                        exchange: None,
+                    },
+                ),
+                outcome(
+                    "Bearer tokens",
+                    Verdict::Skipped {
+                        reason: "no".into(),
+                    },
+                ),
+            ],
+        );
+        let table = matrix(&[("reference", &reference), ("express", &app)]);
+        assert!(
+            table.starts_with("| feature area | reference | express |\n| --- | --- | --- |\n"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| Sign-out | pass 1/1 | FAIL 0/1 |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| Bearer tokens | pass 1/1 | skipped |"),
+            "{table}"
+        );
+    }
+
+    #[test]
     fn the_fingerprint_follows_the_sources() {
         let dir = std::env::temp_dir().join(format!(
             "ba-harness-framework-fingerprint-{}-{:08x}",
