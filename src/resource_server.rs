@@ -606,12 +606,13 @@ async fn install(dir: &Path, hash: &str) -> Result<(), HarnessError> {
     let log_path = dir.join("pip-install.log");
     let venv = dir.join(".venv");
     let python = base_python();
+    check_python(&python).await?;
     run_logged(
         Command::new(&python).args(["-m", "venv", "--clear"]).arg(&venv),
         dir,
         &log_path,
         &format!("{python} -m venv"),
-        "install Python 3.9 or newer with its venv module (Debian: apt-get install python3-venv), or set BA_HARNESS_PYTHON",
+        "install Python 3.11 or newer with its venv module (Debian: apt-get install python3-venv), or set BA_HARNESS_PYTHON",
     )
     .await?;
     run_logged(
@@ -637,6 +638,48 @@ async fn install(dir: &Path, hash: &str) -> Result<(), HarnessError> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The pinned FastAPI (and Starlette) need Python 3.11 or newer.
+const MIN_PYTHON: (u32, u32) = (3, 11);
+
+async fn check_python(python: &str) -> Result<(), HarnessError> {
+    let output = Command::new(python)
+        .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+        .stdin(Stdio::null())
+        .output()
+        .await;
+    let version = match output {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        _ => {
+            return Err(HarnessError::Boot {
+                cause: format!(
+                    "`{python}` was not found: the bundled resource server runs on Python"
+                ),
+                fix: "install Python 3.11 or newer (or set BA_HARNESS_PYTHON), give --resource URL, or leave the resource server out with --tags 'not @resource-server'".into(),
+                log_tail: None,
+            });
+        }
+    };
+    if !python_is_recent_enough(&version) {
+        return Err(HarnessError::Boot {
+            cause: format!(
+                "`{python}` is Python {version}; the bundled resource server's pinned FastAPI needs {}.{} or newer",
+                MIN_PYTHON.0, MIN_PYTHON.1
+            ),
+            fix: "install a newer Python and point BA_HARNESS_PYTHON at it, or leave the resource server out with --tags 'not @resource-server'".into(),
+            log_tail: None,
+        });
+    }
+    Ok(())
+}
+
+fn python_is_recent_enough(version: &str) -> bool {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(major), Some(minor)) => (major, minor) >= MIN_PYTHON,
+        _ => false,
+    }
 }
 
 /// Runs an install step in `dir`, appending its output to `log_path`, bounded in time.
@@ -891,6 +934,16 @@ mod tests {
                 .unwrap_err()
                 .contains("invalid_request")
         );
+    }
+
+    #[test]
+    fn python_versions() {
+        assert!(python_is_recent_enough("3.11"));
+        assert!(python_is_recent_enough("3.13"));
+        assert!(python_is_recent_enough("4.0"));
+        assert!(!python_is_recent_enough("3.10"));
+        assert!(!python_is_recent_enough("3.9"));
+        assert!(!python_is_recent_enough("x"));
     }
 
     #[test]
