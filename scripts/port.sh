@@ -47,10 +47,10 @@ json=${PORT_JSON:-reports/port-$name.json}
 ready_timeout=${PORT_READY_TIMEOUT:-60}
 subcommand=${PORT_SUBCOMMAND:-conform}
 case "$subcommand" in conform | snapshot) ;; *) usage ;; esac
-# The same tag filter for every implementation, so the matrix compares like with like: the
-# @next-app and @resource-server scenarios check the bundled Next.js app and FastAPI backend
-# (an application around the auth server), which a port run does not start.
-default_tags='not @next-app and not @resource-server'
+# The same tag filter for every implementation, so the matrix compares like with like: these
+# scenarios check an application around the auth server (the bundled Next.js, Express, NestJS,
+# TanStack Start apps, the FastAPI resource server), which a port run does not start.
+default_tags='not @next-app and not @resource-server and not @express and not @nestjs and not @tanstack-start'
 
 log() { printf 'port.sh: %s\n' "$*" >&2; }
 
