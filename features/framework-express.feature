@@ -6,8 +6,9 @@ Feature: Better Auth inside an Express app
   better-auth 1.7 (better-call 1.4) re-serialises req.body instead, so the pitfall now shows as
   express.json() answering malformed bodies itself, with an HTML error page. The app's own routes
   read the session with auth.api.getSession({ headers: fromNodeHeaders(req.headers) }). The app
-  is the target (--target-kind express); its protected route is GET /api/me (the bundled app's;
-  for another path, copy this file and give the folder with --features).
+  is the target (--target-kind express); its protected route is GET /api/me and its front end,
+  allowed by cors({ origin, credentials: true }) and trustedOrigins, is http://127.0.0.1:5173
+  (the bundled app's; for others, copy this file and give the folder with --features).
 
   Scenario: Express: the protected route answers 200 with the signed-in user
     Given a signed-in user
@@ -31,3 +32,11 @@ Feature: Better Auth inside an Express app
   Scenario: Express: a malformed JSON body reaches Better Auth, not express.json()
     When someone posts a truncated JSON body to sign-in
     Then Better Auth itself refuses the malformed body with a JSON error
+
+  Scenario: Express: the trusted front end may call Better Auth with credentials
+    When the front end at "http://127.0.0.1:5173" sends a CORS preflight for "/api/auth/sign-in/email"
+    Then the preflight allows "http://127.0.0.1:5173" with credentials
+
+  Scenario: Express: an untrusted origin may not call Better Auth with credentials
+    When the front end at "https://untrusted.ba-harness.test" sends a CORS preflight for "/api/auth/sign-in/email"
+    Then the preflight does not allow "https://untrusted.ba-harness.test"

@@ -6,8 +6,9 @@ Feature: Better Auth inside a NestJS app
   parser must be off (NestFactory.create(AppModule, { bodyParser: false })): the module parses
   bodies itself for every route but Better Auth's. With it left on, better-auth 1.7 still signs
   users in (it re-serialises the parsed body), but Nest answers malformed bodies itself, with its
-  own error shape. The app is the target (--target-kind nestjs); its protected route is
-  GET /api/me (the bundled app's; for another path, copy this file and give --features).
+  own error shape. The module applies CORS with credentials for trustedOrigins. The app is the
+  target (--target-kind nestjs); its protected route is GET /api/me and its trusted front end
+  http://127.0.0.1:5173 (the bundled app's; for others, copy this file and give --features).
 
   Scenario: NestJS: the guarded route answers 200 with the signed-in user
     Given a signed-in user
@@ -31,3 +32,11 @@ Feature: Better Auth inside a NestJS app
   Scenario: NestJS: a malformed JSON body reaches Better Auth, not Nest's body parser
     When someone posts a truncated JSON body to sign-in
     Then Better Auth itself refuses the malformed body with a JSON error
+
+  Scenario: NestJS: the trusted front end may call Better Auth with credentials
+    When the front end at "http://127.0.0.1:5173" sends a CORS preflight for "/api/auth/sign-in/email"
+    Then the preflight allows "http://127.0.0.1:5173" with credentials
+
+  Scenario: NestJS: an untrusted origin may not call Better Auth with credentials
+    When the front end at "https://untrusted.ba-harness.test" sends a CORS preflight for "/api/auth/sign-in/email"
+    Then the preflight does not allow "https://untrusted.ba-harness.test"

@@ -190,6 +190,10 @@ const EXPRESS_ME_OK: &str = "Express: the protected route answers 200 with the s
 const EXPRESS_ME_401: &str = "Express: the protected route refuses a visitor without a session";
 const EXPRESS_ME_FORGED: &str = "Express: the protected route refuses a forged session cookie";
 const EXPRESS_NO_HANG: &str = "Express: sign-in through the mounted handler does not hang";
+const EXPRESS_CORS_TRUSTED: &str =
+    "Express: the trusted front end may call Better Auth with credentials";
+const EXPRESS_CORS_UNTRUSTED: &str =
+    "Express: an untrusted origin may not call Better Auth with credentials";
 const EXPRESS_MALFORMED: &str =
     "Express: a malformed JSON body reaches Better Auth, not express.json()";
 
@@ -197,7 +201,7 @@ const EXPRESS_MALFORMED: &str =
 async fn the_express_app_passes_every_express_scenario() {
     let app = App::direct(Framework::Express, false).await;
     let run = app.run(&[]).await;
-    assert_all_pass(&run, 5);
+    assert_all_pass(&run, 7);
     app.stop().await;
 }
 
@@ -301,6 +305,10 @@ const NEST_ME_OK: &str = "NestJS: the guarded route answers 200 with the signed-
 const NEST_ME_401: &str = "NestJS: AuthGuard refuses a visitor without a session";
 const NEST_ME_FORGED: &str = "NestJS: AuthGuard refuses a forged session cookie";
 const NEST_NO_HANG: &str = "NestJS: sign-in through the mounted handler does not hang";
+const NEST_CORS_TRUSTED: &str =
+    "NestJS: the trusted front end may call Better Auth with credentials";
+const NEST_CORS_UNTRUSTED: &str =
+    "NestJS: an untrusted origin may not call Better Auth with credentials";
 const NEST_MALFORMED: &str =
     "NestJS: a malformed JSON body reaches Better Auth, not Nest's body parser";
 
@@ -311,7 +319,7 @@ async fn the_nestjs_app_passes_every_nestjs_scenario() {
     }
     let app = App::direct(Framework::Nestjs, false).await;
     let run = app.run(&[]).await;
-    assert_all_pass(&run, 5);
+    assert_all_pass(&run, 7);
     app.stop().await;
 }
 
@@ -496,6 +504,74 @@ async fn a_tanstack_route_open_to_visitors_fails() {
         }),
         TSS_ME_401,
         "refuses a request without a valid session with 401",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CORS (Express and NestJS): the preflight loses Allow-Credentials (the front end's cookies are
+// dropped by the browser), or any origin is echoed back (any site may call with cookies).
+
+fn without_allow_credentials() -> Flaw {
+    Flaw::response(|request, response| {
+        if request.method == "OPTIONS" {
+            response.remove_header("access-control-allow-credentials");
+        }
+    })
+}
+
+fn echoing_any_origin() -> Flaw {
+    Flaw::response(|request, response| {
+        if request.method == "OPTIONS"
+            && let Some(origin) = request.header("origin")
+        {
+            let origin = origin.to_string();
+            response.set_header("access-control-allow-origin", &origin);
+            response.set_header("access-control-allow-credentials", "true");
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_express_preflight_without_credentials_fails() {
+    breaks(
+        Framework::Express,
+        without_allow_credentials(),
+        EXPRESS_CORS_TRUSTED,
+        "trusted front end",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_express_preflight_that_echoes_any_origin_fails() {
+    breaks(
+        Framework::Express,
+        echoing_any_origin(),
+        EXPRESS_CORS_UNTRUSTED,
+        "untrusted origin",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nest_preflight_without_credentials_fails() {
+    breaks(
+        Framework::Nestjs,
+        without_allow_credentials(),
+        NEST_CORS_TRUSTED,
+        "trusted front end",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nest_preflight_that_echoes_any_origin_fails() {
+    breaks(
+        Framework::Nestjs,
+        echoing_any_origin(),
+        NEST_CORS_UNTRUSTED,
+        "untrusted origin",
     )
     .await;
 }

@@ -391,3 +391,69 @@ async fn opens_with_server_fn_cookies(world: &mut AuthWorld, path: String) -> St
     world.send(request).await?;
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// CORS for a front end on another origin (the Express guide's cors({ origin, credentials: true });
+// @thallesp/nestjs-better-auth applies it for trustedOrigins).
+
+const RULE_CORS_TRUSTED: &str = "the app lets its trusted front end call Better Auth across origins with cookies: the preflight answers 2xx with Access-Control-Allow-Origin naming that origin and Access-Control-Allow-Credentials: true";
+const RULE_CORS_UNTRUSTED: &str = "the app does not let an untrusted origin call Better Auth with cookies: no Access-Control-Allow-Origin naming it (nor `*`)";
+
+#[when(expr = "the front end at {string} sends a CORS preflight for {string}")]
+async fn cors_preflight(world: &mut AuthWorld, origin: String, path: String) -> StepResult {
+    let mut request = Request::get(&path)
+        .cookies(CookieChoice::None)
+        .header("origin", &origin)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type");
+    request.method = reqwest::Method::OPTIONS;
+    request.absolute = true;
+    world.send(request).await?;
+    Ok(())
+}
+
+#[then(expr = "the preflight allows {string} with credentials")]
+async fn preflight_allows(world: &mut AuthWorld, origin: String) -> StepResult {
+    let exchange = world.last_exchange()?;
+    let allow_origin = exchange.header("access-control-allow-origin");
+    let credentials = exchange.header("access-control-allow-credentials");
+    if (200..300).contains(&exchange.status)
+        && allow_origin == Some(origin.as_str())
+        && credentials == Some("true")
+    {
+        return Ok(());
+    }
+    Err(world.fail(
+        RULE_CORS_TRUSTED,
+        format!(
+            "HTTP 2xx, Access-Control-Allow-Origin: {origin}, Access-Control-Allow-Credentials: true"
+        ),
+        format!(
+            "HTTP {}, Access-Control-Allow-Origin: {}, Access-Control-Allow-Credentials: {}",
+            exchange.status,
+            allow_origin.unwrap_or("(absent)"),
+            credentials.unwrap_or("(absent)")
+        ),
+    ))
+}
+
+#[then(expr = "the preflight does not allow {string}")]
+async fn preflight_refuses(world: &mut AuthWorld, origin: String) -> StepResult {
+    let exchange = world.last_exchange()?;
+    let allow_origin = exchange.header("access-control-allow-origin");
+    if allow_origin.is_none_or(|allowed| allowed != origin && allowed != "*") {
+        return Ok(());
+    }
+    Err(world.fail(
+        RULE_CORS_UNTRUSTED,
+        format!("no Access-Control-Allow-Origin for {origin}"),
+        format!(
+            "Access-Control-Allow-Origin: {}{}",
+            allow_origin.unwrap_or_default(),
+            exchange
+                .header("access-control-allow-credentials")
+                .map(|c| format!(", Access-Control-Allow-Credentials: {c}"))
+                .unwrap_or_default()
+        ),
+    ))
+}
