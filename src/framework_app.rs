@@ -291,7 +291,6 @@ impl FrameworkApp {
         command
             .args(spec.start)
             .env("PORT", port.to_string())
-            .env("HOST", "127.0.0.1")
             .env("BETTER_AUTH_URL", &url)
             .env("BETTER_AUTH_SECRET", &secret)
             .env("DATABASE_PATH", run_dir.join("app.sqlite"));
