@@ -6,7 +6,7 @@
 #   scripts/port.sh typescript [conform flags...]  # the bundled reference, same flags (matrix)
 #
 # First use builds the Rust server (targets/better-auth-rs, its own Cargo project and target
-# dir; a few minutes on 2 cores) or creates targets/better-auth-py/.venv and installs the pinned
+# dir; needs libicu-dev and pkg-config; a cold build took about 27 min on 2 busy cores) or creates targets/better-auth-py/.venv and installs the pinned
 # requirements. Then the server is started on a free 127.0.0.1 port with the configuration the
 # bundled reference runs with (cookie cache 6 s, updateAge 3 s, a fresh random secret that the
 # harness is given to verify signatures), the script waits for its ready line (at most
@@ -15,8 +15,9 @@
 # and stops the server on exit, whatever happens. The exit code is conform's (0 passed,
 # 1 a conformance failure, ...); 3 when the port could not be built, installed or started.
 #
-# Flags given after the port name go to conform and come after the script's own, so they win
-# (e.g. --tags '@jwt'). PORT_JSON=FILE changes the report path; PORT_DEVIATIONS=FILE the
+# Flags given after the port name go to conform; one the script would set itself (--tags,
+# --json, --deviations, --rate-limit-max, --session-update-age, --client-id, ...) replaces the
+# script's value (e.g. --tags '@jwt'). PORT_JSON=FILE changes the report path; PORT_DEVIATIONS=FILE the
 # known-deviation list (default: none, see below). PORT_SUBCOMMAND=snapshot records the
 # exchanges instead, for `ba-harness diff` against the reference:
 #   PORT_SUBCOMMAND=snapshot scripts/port.sh typescript --out snapshots/typescript
@@ -54,10 +55,29 @@ default_tags='not @next-app and not @resource-server and not @express and not @n
 
 log() { printf 'port.sh: %s\n' "$*" >&2; }
 
+# Whether the caller gave this conform flag (conform refuses a flag given twice).
+given() {
+  local flag
+  for flag in "${user_args[@]}"; do
+    [[ $flag == "$1" || $flag == "$1="* ]] && return 0
+  done
+  return 1
+}
+user_args=("$@")
+# Appends `FLAG VALUE...` to the named array unless the caller gave FLAG.
+add() {
+  local -n into=$1
+  shift
+  given "$1" || into+=("$@")
+}
+
 if [[ $name == typescript ]]; then
   # No server to manage: conform boots the bundled reference itself (secret, client, limits).
   set +e
-  cargo run --release --quiet -- "$subcommand" --tags "$default_tags" --json "$json" "$@"
+  ts_args=()
+  add ts_args --tags "$default_tags"
+  add ts_args --json "$json"
+  cargo run --release --quiet -- "$subcommand" "${ts_args[@]}" "$@"
   code=$?
   log "TypeScript reference: conform exit code $code, report $json"
   exit $code
@@ -164,17 +184,21 @@ field() {
   python3 -c 'import json, sys; v = json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else v)' \
     "$ready_file" "$1"
 }
-args=(--target "http://127.0.0.1:$port" --session-update-age 3 --tags "$default_tags")
+args=(--target "http://127.0.0.1:$port")
+add args --session-update-age 3
+add args --tags "$default_tags"
 rate_limit_max=$(field rate_limit_max)
-args+=(--rate-limit-max "${rate_limit_max:-0}")
+add args --rate-limit-max "${rate_limit_max:-0}"
 client_id=$(field client_id)
 if [[ -n $client_id ]]; then
-  args+=(--client-id "$client_id" --redirect-uri "$(field redirect_uri)"
-    --post-logout-redirect-uri "$(field post_logout_redirect_uri)")
+  add args --client-id "$client_id"
+  add args --redirect-uri "$(field redirect_uri)"
+  add args --post-logout-redirect-uri "$(field post_logout_redirect_uri)"
 fi
 deviations=${PORT_DEVIATIONS:-$work/no-deviations.toml}
 [[ -n ${PORT_DEVIATIONS:-} ]] || : >"$deviations"
-args+=(--deviations "$deviations" --json "$json")
+add args --deviations "$deviations"
+add args --json "$json"
 
 set +e
 BA_HARNESS_SECRET=$secret cargo run --release --quiet -- "$subcommand" "${args[@]}" "$@"
