@@ -429,6 +429,7 @@ impl Client {
         };
         self.store_cookies(&exchange);
         crate::snapshot::record(&exchange);
+        crate::cleanup::note_exchange(&self.endpoint, &request, &exchange);
         Ok(exchange)
     }
 
@@ -438,7 +439,6 @@ impl Client {
                 self.jar.remove(&cookie.name);
             } else {
                 self.jar.insert(cookie.name, cookie.value);
-        crate::cleanup::note_exchange(&self.endpoint, &request, &exchange);
             }
         }
     }
