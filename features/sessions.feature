@@ -1,7 +1,8 @@
 @core @sessions
 Feature: Session management
   A signed-in user can list their active sessions and revoke one: the revoked session stops
-  working at once, the others keep working.
+  working at once, the others keep working. revoke-other-sessions ends every session but the
+  caller's; revoke-sessions ends all of them, the caller's included.
 
   Scenario: list-sessions shows every session of the user and no one else's
     Given a signed-in user
@@ -17,3 +18,19 @@ Feature: Session management
     Then the response status is 200
     And the second device's session is no longer valid
     And the user's session is still valid
+
+  Scenario: revoke-other-sessions ends every other session and keeps the current one
+    Given a signed-in user
+    And the user has also signed in on a second device
+    When the user revokes their other sessions
+    Then the response status is 200
+    And the second device's session is no longer valid
+    And the user's session is still valid
+
+  Scenario: revoke-sessions ends every session of the user, the current one too
+    Given a signed-in user
+    And the user has also signed in on a second device
+    When the user revokes all their sessions
+    Then the response status is 200
+    And the second device's session is no longer valid
+    And the user's own session is no longer valid

@@ -1144,3 +1144,75 @@ async fn a_revoke_session_that_revokes_every_session_fails() {
     )
     .await;
 }
+
+/// revoke-other-sessions says it worked and revokes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoke_other_sessions_that_revokes_nothing_fails() {
+    let broken = start(&[], |_| {
+        Flaw::request(|request| {
+            is(request, "POST", "/revoke-other-sessions")
+                .then(|| json_answer(200, &json!({"status": true})))
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@sessions",
+        "revoke-other-sessions ends every other session and keeps the current one",
+        "revoke-session ends the revoked session on the server",
+    )
+    .await;
+}
+
+/// revoke-other-sessions ends the caller's session too (it runs revoke-sessions).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoke_other_sessions_that_ends_the_current_one_fails() {
+    let broken = start(&[], |_| {
+        flaw(
+            |request| {
+                if is(request, "POST", "/revoke-other-sessions") {
+                    request.path = request
+                        .path
+                        .replace("/revoke-other-sessions", "/revoke-sessions");
+                }
+                None
+            },
+            |request, response| {
+                if is(request, "POST", "/revoke-sessions") {
+                    response.remove_header("set-cookie");
+                }
+            },
+        )
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@sessions",
+        "revoke-other-sessions ends every other session and keeps the current one",
+        "the user's session stays valid on the server",
+    )
+    .await;
+}
+
+/// revoke-sessions spares the caller's session (it runs revoke-other-sessions).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoke_sessions_that_spares_the_current_one_fails() {
+    let broken = start(&[], |_| {
+        Flaw::request(|request| {
+            if is(request, "POST", "/revoke-sessions") {
+                request.path = request
+                    .path
+                    .replace("/revoke-sessions", "/revoke-other-sessions");
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@sessions",
+        "revoke-sessions ends every session of the user, the current one too",
+        "revoke-sessions ends every session of the user on the server, the caller's too",
+    )
+    .await;
+}

@@ -120,6 +120,53 @@ async fn revoke_second(world: &mut AuthWorld) -> StepResult {
     Ok(())
 }
 
+#[when("the user revokes their other sessions")]
+async fn revoke_others(world: &mut AuthWorld) -> StepResult {
+    world
+        .send(Request::post_json("/revoke-other-sessions", json!({})))
+        .await?;
+    Ok(())
+}
+
+#[when("the user revokes all their sessions")]
+async fn revoke_all(world: &mut AuthWorld) -> StepResult {
+    world
+        .send(Request::post_json("/revoke-sessions", json!({})))
+        .await?;
+    Ok(())
+}
+
+#[then("the user's own session is no longer valid")]
+async fn own_session_revoked(world: &mut AuthWorld) -> StepResult {
+    let rule = "revoke-sessions ends every session of the user on the server, the caller's too";
+    // The session cookie alone, from a fresh client: the cookie cache would vouch for the
+    // deleted session until its maxAge (cookie-cache.feature), which is not this rule.
+    let cookie = super::session::started_session_cookie(world)?;
+    let mut probe = Client::new(world.target().endpoint())
+        .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
+    let exchange = probe
+        .send(
+            Request::get("/get-session")
+                .cookies(CookieChoice::Exactly(vec![(cookie.name, cookie.value)])),
+        )
+        .await
+        .map_err(|e| world.fail(rule, "an answer to get-session", e.to_string()))?;
+    let alive = exchange
+        .json()
+        .ok()
+        .and_then(|b| parse_session_answer(&b).ok().flatten())
+        .is_some();
+    if alive {
+        return Err(world.fail_on(
+            rule,
+            "null from get-session with the caller's own session cookie",
+            "the caller's session is still valid",
+            Some(exchange.excerpt()),
+        ));
+    }
+    Ok(())
+}
+
 #[then("the second device's session is no longer valid")]
 async fn second_device_revoked(world: &mut AuthWorld) -> StepResult {
     let rule = "revoke-session ends the revoked session on the server";
