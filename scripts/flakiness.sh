@@ -3,7 +3,7 @@
 # (default 20) with the default concurrency, and reports every scenario whose verdict changed
 # from one run to another. 0 changes is the expected result; the script exits 1 otherwise.
 #
-#   scripts/flakiness.sh [RUNS] [extra conform arguments...]
+#   [BA_HARNESS_BIN=path] scripts/flakiness.sh [RUNS] [extra conform arguments...]
 #   e.g. scripts/flakiness.sh 20
 #        scripts/flakiness.sh 5 --tags @email-password
 #
@@ -19,8 +19,14 @@ if ! [[ "$runs" =~ ^[0-9]+$ ]] || [ "$runs" -lt 2 ]; then
   exit 2
 fi
 
-cargo build --release --quiet
-bin=target/release/ba-harness
+# BA_HARNESS_BIN runs a given binary instead of building this tree's (e.g. a frozen copy while
+# the tree is being edited; pair it with BA_HARNESS_FEATURES_DIR and --deviations).
+if [ -n "${BA_HARNESS_BIN:-}" ]; then
+  bin="$BA_HARNESS_BIN"
+else
+  cargo build --release --quiet
+  bin=target/release/ba-harness
+fi
 out="target/flakiness/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 
