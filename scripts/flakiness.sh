@@ -30,7 +30,9 @@ fi
 out="target/flakiness/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 
-echo "flakiness: $runs conform runs against the bundled reference; reports in $out"
+against="the bundled reference"
+for arg in "$@"; do [ "$arg" = "--target" ] && against="the --target server"; done
+echo "flakiness: $runs conform runs against $against; reports in $out"
 started=$(date +%s)
 for i in $(seq 1 "$runs"); do
   run_started=$(date +%s)
