@@ -219,7 +219,13 @@ pub struct ConformArgs {
     /// Also boot these bundled framework apps (comma-separated: express, nestjs,
     /// tanstack-start) and run the suite against each one after the reference, then print the
     /// framework matrix. Installed and built on first use.
-    #[arg(long, value_name = "APPS", value_enum, value_delimiter = ',', conflicts_with = "target")]
+    #[arg(
+        long,
+        value_name = "APPS",
+        value_enum,
+        value_delimiter = ',',
+        conflicts_with = "target"
+    )]
     pub apps: Vec<crate::framework_app::Framework>,
 
     /// Leave the accounts the run creates on the target. By default the harness deletes them at

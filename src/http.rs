@@ -61,7 +61,10 @@ pub enum Body {
     Json(Value),
     Form(Vec<(String, String)>),
     /// Bytes sent as they are, with this content type (malformed bodies on purpose).
-    Raw { content_type: String, text: String },
+    Raw {
+        content_type: String,
+        text: String,
+    },
 }
 
 /// What cookies to send with one request.
