@@ -2,6 +2,7 @@
 
 pub mod cookie;
 pub mod cookie_cache;
+pub mod forge;
 pub mod jwt;
 pub mod oauth;
 pub mod pkce;

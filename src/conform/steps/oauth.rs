@@ -1887,7 +1887,7 @@ async fn userinfo_forged_signature(world: &mut AuthWorld) -> StepResult {
 async fn userinfo_foreign_key(world: &mut AuthWorld) -> StepResult {
     let claims = forged_access_token_claims(world).await?;
     let unsigned = crate::protocol::jwt::unsecured(&claims);
-    let token = match crate::resource_server::signed_by_own_key(&unsigned) {
+    let token = match crate::protocol::forge::signed_by_own_key(&unsigned) {
         Ok(t) => t,
         Err(e) => {
             return Err(world.fail(
@@ -2117,7 +2117,7 @@ async fn end_session_unsigned_hint(world: &mut AuthWorld) -> StepResult {
         world,
         &uri,
         CookieChoice::Jar,
-        crate::resource_server::unsigned_copy,
+        crate::protocol::forge::unsigned_copy,
     )
     .await
 }
@@ -2131,7 +2131,7 @@ async fn end_session_altered_hint(world: &mut AuthWorld) -> StepResult {
         world,
         &uri,
         CookieChoice::Jar,
-        crate::resource_server::with_signature_altered,
+        crate::protocol::forge::with_signature_altered,
     )
     .await
 }

@@ -298,7 +298,7 @@ async fn call_with_altered_signature(world: &mut AuthWorld) -> StepResult {
     call_with_forged(
         world,
         "a JWT whose signature was altered",
-        resource_server::with_signature_altered,
+        crate::protocol::forge::with_signature_altered,
     )
     .await
 }
@@ -308,7 +308,7 @@ async fn call_with_altered_subject(world: &mut AuthWorld) -> StepResult {
     call_with_forged(
         world,
         "a JWT whose sub was changed after signing",
-        resource_server::with_subject_altered,
+        crate::protocol::forge::with_subject_altered,
     )
     .await
 }
@@ -318,7 +318,7 @@ async fn call_with_unsigned(world: &mut AuthWorld) -> StepResult {
     call_with_forged(
         world,
         "an unsigned JWT (alg none)",
-        resource_server::unsigned_copy,
+        crate::protocol::forge::unsigned_copy,
     )
     .await
 }
@@ -330,7 +330,7 @@ async fn call_with_foreign_key(world: &mut AuthWorld) -> StepResult {
     call_with_forged(
         world,
         "a JWT signed by a key the issuer's JWKS does not list",
-        resource_server::signed_by_own_key,
+        crate::protocol::forge::signed_by_own_key,
     )
     .await
 }
