@@ -213,7 +213,7 @@ fn register_with_form_encoding(secret: &str) {
 
 /// Registers every credential an answer can carry: codes in redirects, tokens in JSON bodies,
 /// cookie values and the bearer plugin's header.
-fn register_exchange_secrets(exchange: &Exchange) {
+pub(crate) fn register_exchange_secrets(exchange: &Exchange) {
     if let Some(location) = exchange.header("location") {
         register_codes_in(location);
     }
@@ -2154,7 +2154,7 @@ async fn end_session_forged_hint_refused(world: &mut AuthWorld) -> StepResult {
             ),
         ));
     }
-    let (probe, body) = probe_started_session(world, rule).await?;
+    let (probe, body) = super::session::probe_started_session(world, rule).await?;
     if !body.is_null() {
         return Ok(());
     }
@@ -2263,33 +2263,10 @@ async fn end_session_clears(world: &mut AuthWorld) -> StepResult {
     Ok(())
 }
 
-/// Asks get-session with only the session cookie sign-in set (not the cookie cache, which
-/// would answer from the cookie itself), from a fresh client; the answer becomes the last
-/// exchange.
-async fn probe_started_session(
-    world: &mut AuthWorld,
-    rule: &str,
-) -> Result<(Exchange, Value), StepFailure> {
-    let cookie = super::session::started_session_cookie(world)?;
-    let mut probe = Client::new(world.target().endpoint())
-        .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
-    let exchange = probe
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::Exactly(vec![(cookie.name, cookie.value)])),
-        )
-        .await
-        .map_err(|e| world.fail(rule, "an answer from get-session", e.to_string()))?;
-    register_exchange_secrets(&exchange);
-    world.last = Some(exchange.clone());
-    let body = json_body(world, &exchange, rule)?;
-    Ok((exchange, body))
-}
-
 #[then("end session leaves no session behind the old session cookie")]
 async fn end_session_ends(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_END_SESSION_ENDS;
-    let (_, body) = probe_started_session(world, rule).await?;
+    let (_, body) = super::session::probe_started_session(world, rule).await?;
     if body.is_null() {
         return Ok(());
     }
@@ -2312,7 +2289,7 @@ async fn session_survives_unconfirmed_logout(world: &mut AuthWorld) -> StepResul
     let rule = RULE_END_SESSION_CONFIRM;
     let answer = world.last_exchange()?;
     let uri = post_logout_uri(world)?;
-    let (probe, body) = probe_started_session(world, rule).await?;
+    let (probe, body) = super::session::probe_started_session(world, rule).await?;
     if !body.is_null() {
         return Ok(());
     }

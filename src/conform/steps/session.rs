@@ -4,8 +4,8 @@ use cucumber::{given, then, when};
 use time::OffsetDateTime;
 
 use super::json_body;
-use crate::conform::world::{AuthWorld, StepResult};
-use crate::http::{CookieChoice, Request};
+use crate::conform::world::{AuthWorld, StepFailure, StepResult};
+use crate::http::{Client, CookieChoice, Exchange, Request};
 use crate::protocol::cookie::{SetCookie, split_signed_value, tamper_signature};
 use crate::protocol::session::parse_session_answer;
 
@@ -49,6 +49,29 @@ pub(crate) fn started_session_cookie(
     world: &mut AuthWorld,
 ) -> Result<SetCookie, crate::conform::world::StepFailure> {
     started_cookie(world, "session_token")
+}
+
+/// Asks get-session with only the session cookie sign-in set (not the cookie cache, which
+/// would answer from the cookie itself), from a fresh client; the answer becomes the last
+/// exchange.
+pub(crate) async fn probe_started_session(
+    world: &mut AuthWorld,
+    rule: &str,
+) -> Result<(Exchange, serde_json::Value), StepFailure> {
+    let cookie = started_session_cookie(world)?;
+    let mut probe = Client::new(world.target().endpoint())
+        .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
+    let exchange = probe
+        .send(
+            Request::get("/get-session")
+                .cookies(CookieChoice::Exactly(vec![(cookie.name, cookie.value)])),
+        )
+        .await
+        .map_err(|e| world.fail(rule, "an answer from get-session", e.to_string()))?;
+    super::oauth::register_exchange_secrets(&exchange);
+    world.last = Some(exchange.clone());
+    let body = json_body(world, &exchange, rule)?;
+    Ok((exchange, body))
 }
 
 #[when("the user asks for the session with only the session cookie")]

@@ -141,22 +141,8 @@ async fn own_session_revoked(world: &mut AuthWorld) -> StepResult {
     let rule = "revoke-sessions ends every session of the user on the server, the caller's too";
     // The session cookie alone, from a fresh client: the cookie cache would vouch for the
     // deleted session until its maxAge (cookie-cache.feature), which is not this rule.
-    let cookie = super::session::started_session_cookie(world)?;
-    let mut probe = Client::new(world.target().endpoint())
-        .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
-    let exchange = probe
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::Exactly(vec![(cookie.name, cookie.value)])),
-        )
-        .await
-        .map_err(|e| world.fail(rule, "an answer to get-session", e.to_string()))?;
-    let alive = exchange
-        .json()
-        .ok()
-        .and_then(|b| parse_session_answer(&b).ok().flatten())
-        .is_some();
-    if alive {
+    let (exchange, body) = super::session::probe_started_session(world, rule).await?;
+    if parse_session_answer(&body).ok().flatten().is_some() {
         return Err(world.fail_on(
             rule,
             "null from get-session with the caller's own session cookie",
