@@ -26,12 +26,10 @@ use crate::conform::ConformOptions;
 use crate::error::HarnessError;
 use crate::next_app::{DirLock, collect_files, node_options, run_logged};
 use crate::redact::SecretRegistry;
-use crate::reference::{boot_io, free_port, tail, targets_dir};
+use crate::reference::{BootWatch, answers_ok, boot_io, free_port, targets_dir, wait_until_ready};
 use crate::report::RunReport;
 use crate::target::Target;
 
-/// From spawn to the first 200 from `/api/auth/ok` (migrations run before the app listens).
-const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// `npm ci`, better-sqlite3 compiled from source (about 1-2 minutes here).
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// The framework's build (tsc, vite).
@@ -321,36 +319,19 @@ impl FrameworkApp {
                 log_tail: None,
             })?;
         let ok_url = format!("http://127.0.0.1:{port}/api/auth/ok");
-        loop {
-            if let Ok(response) = probe.get(&ok_url).send().await
-                && response.status().is_success()
-            {
-                break;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                return Err(HarnessError::Boot {
-                    cause: format!(
-                        "the bundled {} exited during start-up ({status})",
-                        spec.title
-                    ),
-                    fix: format!("read the log below (full log: {})", log_path.display()),
-                    log_tail: Some(tail(&log_path, 20)),
-                });
-            }
-            if started.elapsed() > READY_TIMEOUT {
-                let _ = child.start_kill();
-                return Err(HarnessError::Boot {
-                    cause: format!(
-                        "the bundled {} did not answer {ok_url} within {} s",
-                        spec.title,
-                        READY_TIMEOUT.as_secs()
-                    ),
-                    fix: format!("read its log: {}", log_path.display()),
-                    log_tail: Some(tail(&log_path, 20)),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let (probe_ref, url_ref) = (&probe, ok_url.as_str());
+        wait_until_ready(
+            &mut child,
+            started,
+            BootWatch {
+                what: format!("the bundled {}", spec.title),
+                waiting_for: format!("did not answer {ok_url}"),
+                log_path: &log_path,
+                exited_fix: format!("read the log below (full log: {})", log_path.display()),
+            },
+            move || answers_ok(probe_ref, url_ref),
+        )
+        .await?;
         let session_update_age = options
             .env
             .iter()

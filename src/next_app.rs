@@ -13,7 +13,7 @@
 //! harness killed with SIGKILL. `npm ci` and `next build` also run in their own process group,
 //! which is killed as a whole when the harness gives up on them.
 
-use crate::reference::{boot_io, free_port, tail};
+use crate::reference::{BootWatch, answers_ok, boot_io, free_port, tail, wait_until_ready};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -29,9 +29,6 @@ use crate::error::HarnessError;
 use crate::redact::SecretRegistry;
 use crate::reference::targets_dir;
 
-/// From spawn to the first 200 from `/api/auth/ok` (Next is ready in ~0.3 s here; migrations run
-/// in instrumentation.ts before the first request is served).
-const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// `npm ci`: next, react, better-auth, and better-sqlite3 compiled from source (~2 min here).
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// `next build` with type checking (~25 s here; a minute on a cold disk).
@@ -204,36 +201,23 @@ impl NextApp {
                 log_tail: None,
             })?;
         let ok_url = format!("http://127.0.0.1:{port}/api/auth/ok");
-        loop {
-            if let Ok(response) = probe.get(&ok_url).send().await
-                && response.status().is_success()
-            {
-                break;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                return Err(HarnessError::Boot {
-                    cause: format!("the bundled Next.js app exited during start-up ({status})"),
-                    fix: format!(
-                        "read the log below (full log: {}); a broken build is fixed by deleting {}",
-                        log_path.display(),
-                        dir.join(options.variant.dist_dir()).display()
-                    ),
-                    log_tail: Some(tail(&log_path, 20)),
-                });
-            }
-            if started.elapsed() > READY_TIMEOUT {
-                let _ = child.start_kill();
-                return Err(HarnessError::Boot {
-                    cause: format!(
-                        "the bundled Next.js app did not answer {ok_url} within {} s",
-                        READY_TIMEOUT.as_secs()
-                    ),
-                    fix: format!("read its log: {}", log_path.display()),
-                    log_tail: Some(tail(&log_path, 20)),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let (probe_ref, url_ref) = (&probe, ok_url.as_str());
+        wait_until_ready(
+            &mut child,
+            started,
+            BootWatch {
+                what: "the bundled Next.js app".into(),
+                waiting_for: format!("did not answer {ok_url}"),
+                log_path: &log_path,
+                exited_fix: format!(
+                    "read the log below (full log: {}); a broken build is fixed by deleting {}",
+                    log_path.display(),
+                    dir.join(options.variant.dist_dir()).display()
+                ),
+            },
+            move || answers_ok(probe_ref, url_ref),
+        )
+        .await?;
         Ok(NextApp {
             child,
             url,

@@ -16,8 +16,9 @@ use crate::error::HarnessError;
 use crate::redact::SecretRegistry;
 use crate::target::{OAuthClient, Target};
 
-/// How long the server may take from spawn to its ready line (migrations + client seeding take
-/// well under a second here; a cold disk or a loaded CI machine gets generous slack).
+/// How long a bundled server (reference, Next.js app, framework app, resource server) may take
+/// from spawn to ready: well under a few seconds here; a cold disk or a loaded CI machine gets
+/// generous slack.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long `npm ci` may take (it compiles better-sqlite3 from source: ~65 s here).
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -172,38 +173,27 @@ impl ReferenceServer {
         })?;
 
         let started = Instant::now();
-        let ready = loop {
-            if let Ok(text) = fs::read_to_string(&ready_path)
-                && let Ok(info) = serde_json::from_str::<ReadyInfo>(&text)
-            {
-                break info;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                return Err(HarnessError::Boot {
-                    cause: format!(
-                        "the bundled Better Auth server exited during start-up ({status})"
-                    ),
-                    fix: format!(
+        let ready = wait_until_ready(
+            &mut child,
+            started,
+            BootWatch {
+                what: "the bundled Better Auth server".into(),
+                waiting_for: "was not ready".into(),
+                log_path: &log_path,
+                exited_fix: format!(
                         "read the log below (full log: {}); a broken install is fixed by deleting {}/node_modules",
                         log_path.display(),
                         dir.display()
                     ),
-                    log_tail: Some(tail(&log_path, 20)),
-                });
-            }
-            if started.elapsed() > READY_TIMEOUT {
-                let _ = child.start_kill();
-                return Err(HarnessError::Boot {
-                    cause: format!(
-                        "the bundled Better Auth server was not ready within {} s",
-                        READY_TIMEOUT.as_secs()
-                    ),
-                    fix: format!("read its log: {}", log_path.display()),
-                    log_tail: Some(tail(&log_path, 20)),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
+            },
+            || {
+                let info = fs::read_to_string(&ready_path)
+                    .ok()
+                    .and_then(|text| serde_json::from_str::<ReadyInfo>(&text).ok());
+                std::future::ready(info)
+            },
+        )
+        .await?;
         Ok(ReferenceServer {
             child,
             ready,
@@ -421,6 +411,65 @@ pub(crate) fn boot_io(what: &str, path: &Path, e: std::io::Error) -> HarnessErro
 }
 
 /// The last `lines` lines of a log, indented, with secrets scrubbed.
+/// How a bundled server names itself in its boot errors.
+pub(crate) struct BootWatch<'a> {
+    /// `the bundled Better Auth server`
+    pub what: String,
+    /// What did not happen in time: `was not ready`, `did not answer <url>`.
+    pub waiting_for: String,
+    pub log_path: &'a Path,
+    /// The fix to print when it exits during start-up.
+    pub exited_fix: String,
+}
+
+/// Polls `ready` every 100 ms until it yields a value. A child that exits first, or is still
+/// not ready after READY_TIMEOUT (then it is killed), is a boot error with its log's tail.
+pub(crate) async fn wait_until_ready<T, F, Fut>(
+    child: &mut Child,
+    started: Instant,
+    watch: BootWatch<'_>,
+    mut ready: F,
+) -> Result<T, HarnessError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    loop {
+        if let Some(value) = ready().await {
+            return Ok(value);
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(HarnessError::Boot {
+                cause: format!("{} exited during start-up ({status})", watch.what),
+                fix: watch.exited_fix,
+                log_tail: Some(tail(watch.log_path, 20)),
+            });
+        }
+        if started.elapsed() > READY_TIMEOUT {
+            let _ = child.start_kill();
+            return Err(HarnessError::Boot {
+                cause: format!(
+                    "{} {} within {} s",
+                    watch.what,
+                    watch.waiting_for,
+                    READY_TIMEOUT.as_secs()
+                ),
+                fix: format!("read its log: {}", watch.log_path.display()),
+                log_tail: Some(tail(watch.log_path, 20)),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A ready check for [`wait_until_ready`]: `url` answers with a 2xx status.
+pub(crate) async fn answers_ok(probe: &reqwest::Client, url: &str) -> Option<()> {
+    match probe.get(url).send().await {
+        Ok(response) if response.status().is_success() => Some(()),
+        _ => None,
+    }
+}
+
 pub(crate) fn tail(path: &Path, lines: usize) -> String {
     let text = fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
@@ -432,4 +481,63 @@ pub(crate) fn tail(path: &Path, lines: usize) -> String {
             .collect::<Vec<_>>()
             .join("\n"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn watch(log_path: &Path) -> BootWatch<'_> {
+        BootWatch {
+            what: "the test server".into(),
+            waiting_for: "was not ready".into(),
+            log_path,
+            exited_fix: "read the log".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_server_that_exits_during_start_up_is_a_boot_error_with_its_log() {
+        let dir = std::env::temp_dir().join(format!("ba-harness-boot-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let log_path = dir.join("exits.log");
+        fs::write(&log_path, "listening...\nError: port in use\n").unwrap();
+        let mut child = Command::new("sh").args(["-c", "exit 3"]).spawn().unwrap();
+        let result: Result<(), _> =
+            wait_until_ready(&mut child, Instant::now(), watch(&log_path), || {
+                std::future::ready(None)
+            })
+            .await;
+        match result {
+            Err(HarnessError::Boot {
+                cause, log_tail, ..
+            }) => {
+                assert!(
+                    cause.starts_with("the test server exited during start-up"),
+                    "{cause}"
+                );
+                assert!(log_tail.unwrap_or_default().contains("port in use"));
+            }
+            other => panic!("expected a boot error, got {other:?}"),
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_ready_server_is_ready_at_the_first_poll() {
+        let mut child = Command::new("sleep")
+            .arg("5")
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let value = wait_until_ready(
+            &mut child,
+            Instant::now(),
+            watch(Path::new("/nonexistent")),
+            || std::future::ready(Some(42)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(value, 42);
+    }
 }

@@ -20,11 +20,11 @@ use tokio::process::{Child, Command};
 use url::Url;
 
 use crate::error::HarnessError;
-use crate::reference::{ReferenceServer, boot_io, free_port, tail, targets_dir};
+use crate::reference::{
+    BootWatch, ReferenceServer, answers_ok, boot_io, free_port, tail, targets_dir, wait_until_ready,
+};
 use crate::target::Target;
 
-/// From spawn to the first 200 from /health (uvicorn is up in about a second here).
-const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// `python3 -m venv` plus `pip install` of fastapi, uvicorn, PyJWT[crypto] (~20 s here).
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// Written into the venv after a successful install: the SHA-256 of requirements.txt.
@@ -407,32 +407,19 @@ impl ResourceServer {
             })?;
         let url = format!("http://127.0.0.1:{port}");
         let health = format!("{url}/health");
-        loop {
-            if let Ok(response) = probe.get(&health).send().await
-                && response.status().is_success()
-            {
-                break;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                return Err(HarnessError::Boot {
-                    cause: format!("the bundled resource server exited during start-up ({status})"),
-                    fix: format!("read the log below (full log: {})", log_path.display()),
-                    log_tail: Some(tail(&log_path, 20)),
-                });
-            }
-            if started.elapsed() > READY_TIMEOUT {
-                let _ = child.start_kill();
-                return Err(HarnessError::Boot {
-                    cause: format!(
-                        "the bundled resource server did not answer {health} within {} s",
-                        READY_TIMEOUT.as_secs()
-                    ),
-                    fix: format!("read its log: {}", log_path.display()),
-                    log_tail: Some(tail(&log_path, 20)),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let (probe_ref, url_ref) = (&probe, health.as_str());
+        wait_until_ready(
+            &mut child,
+            started,
+            BootWatch {
+                what: "the bundled resource server".into(),
+                waiting_for: format!("did not answer {health}"),
+                log_path: &log_path,
+                exited_fix: format!("read the log below (full log: {})", log_path.display()),
+            },
+            move || answers_ok(probe_ref, url_ref),
+        )
+        .await?;
         Ok(ResourceServer {
             child,
             url,
