@@ -41,12 +41,11 @@ pub(crate) fn register_answer_secrets(exchange: &Exchange) {
     }
 }
 
-/// Signs a fresh random user up through a separate client, so the scenario's own client starts
-/// without cookies; with `--user-email` (sign-up closed) it uses that account instead. A failure
-/// here is a failed precondition and says so.
-pub(crate) async fn register_user(world: &mut AuthWorld) -> StepResult {
-    let rule = "sign-up works (precondition)";
-    let (mut user, request) = match world.target().account.clone() {
+/// The user a scenario starts with and the request that starts its session: the existing
+/// account (`--user-email`, for targets with sign-up closed) signed in, or a fresh random user
+/// signed up. Either request goes without cookies.
+pub(crate) fn starting_user(account: Option<&crate::target::Account>) -> (TestUser, Request) {
+    match account {
         Some(account) => (
             TestUser {
                 email: account.email.clone(),
@@ -61,7 +60,15 @@ pub(crate) async fn register_user(world: &mut AuthWorld) -> StepResult {
             let request = sign_up_request(&user);
             (user, request)
         }
-    };
+    }
+}
+
+/// Signs a fresh random user up through a separate client, so the scenario's own client starts
+/// without cookies; with `--user-email` (sign-up closed) it uses that account instead. A failure
+/// here is a failed precondition and says so.
+pub(crate) async fn register_user(world: &mut AuthWorld) -> StepResult {
+    let rule = "sign-up works (precondition)";
+    let (mut user, request) = starting_user(world.target().account.as_ref());
     let mut setup = Client::new(world.target().endpoint())
         .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
     let exchange = match setup.send(request).await {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use cucumber::{given, then, when};
 
-use crate::conform::steps::accounts::{register_answer_secrets, sign_in_request, sign_up_request};
+use crate::conform::steps::accounts::{register_answer_secrets, starting_user};
 use crate::conform::world::{AuthWorld, StepFailure, StepResult, TestUser};
 use crate::http::{Client, CookieChoice, Endpoint, Exchange, Request};
 use crate::protocol::jwt;
@@ -81,22 +81,13 @@ async fn sign_in_at_issuer(world: &mut AuthWorld) -> Result<IssuerUser, StepFail
     }
     let mut client = Client::new(endpoint)
         .map_err(|e| world.fail_on(ISSUER_PRECONDITION, "an HTTP client", e.to_string(), None))?;
-    let (mut user, request) = match world.target().account.clone() {
-        Some(account) if issuer.base_url == world.target().base_url => (
-            TestUser {
-                email: account.email.clone(),
-                password: account.password.clone(),
-                name: String::new(),
-                id: None,
-            },
-            sign_in_request(&account.email, &account.password, None).cookies(CookieChoice::None),
-        ),
-        _ => {
-            let user = TestUser::random();
-            let request = sign_up_request(&user);
-            (user, request)
-        }
-    };
+    // The --user-email account lives on the target; a separate issuer gets a fresh user.
+    let account = world
+        .target()
+        .account
+        .as_ref()
+        .filter(|_| issuer.base_url == world.target().base_url);
+    let (mut user, request) = starting_user(account);
     let exchange = client.send(request).await.map_err(|e| {
         world.fail_on(
             ISSUER_PRECONDITION,
