@@ -24,9 +24,11 @@ use tokio::process::{Child, Command};
 
 use crate::conform::ConformOptions;
 use crate::error::HarnessError;
-use crate::next_app::{DirLock, collect_files, node_options, run_logged};
+use crate::next_app::{collect_files, node_options, run_logged};
 use crate::redact::SecretRegistry;
-use crate::reference::{BootWatch, answers_ok, boot_io, free_port, targets_dir, wait_until_ready};
+use crate::reference::{
+    BootWatch, DirLock, answers_ok, boot_io, free_port, targets_dir, wait_until_ready,
+};
 use crate::report::RunReport;
 use crate::target::Target;
 

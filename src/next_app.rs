@@ -13,11 +13,13 @@
 //! harness killed with SIGKILL. `npm ci` and `next build` also run in their own process group,
 //! which is killed as a whole when the harness gives up on them.
 
-use crate::reference::{BootWatch, answers_ok, boot_io, free_port, tail, wait_until_ready};
+use crate::reference::{
+    BootWatch, DirLock, answers_ok, boot_io, free_port, tail, wait_until_ready,
+};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -514,49 +516,6 @@ impl Drop for GroupGuard {
                 .status();
         }
     }
-}
-
-/// A folder used as a lock between harness processes (parallel tests): created to take it,
-/// removed on drop. A lock older than `limit` is taken as left behind by a dead process.
-pub(crate) struct DirLock(PathBuf);
-
-impl DirLock {
-    pub(crate) async fn take(
-        path: PathBuf,
-        limit: Duration,
-        done: impl Fn() -> bool,
-    ) -> Result<Option<Self>, HarnessError> {
-        let waited = Instant::now();
-        loop {
-            match fs::create_dir(&path) {
-                Ok(()) => return Ok(Some(DirLock(path))),
-                Err(_) if is_stale(&path, limit) => {
-                    let _ = fs::remove_dir(&path);
-                }
-                Err(_) if waited.elapsed() < limit => {
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    if done() {
-                        return Ok(None);
-                    }
-                }
-                Err(e) => return Err(boot_io("take a lock", &path, e)),
-            }
-        }
-    }
-}
-
-impl Drop for DirLock {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir(&self.0);
-    }
-}
-
-fn is_stale(lock: &Path, limit: Duration) -> bool {
-    fs::metadata(lock)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
-        .is_some_and(|age| age > limit)
 }
 
 fn installed_version(dir: &Path) -> String {

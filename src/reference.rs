@@ -272,26 +272,15 @@ async fn ensure_installed(dir: &Path) -> Result<(), HarnessError> {
     if is_installed(dir) {
         return Ok(());
     }
-    let lock = dir.join(".install-lock");
-    let waited = Instant::now();
-    loop {
-        match fs::create_dir(&lock) {
-            Ok(()) => break,
-            Err(_) if is_stale(&lock) => {
-                let _ = fs::remove_dir(&lock);
-            }
-            Err(_) if waited.elapsed() < INSTALL_TIMEOUT => {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                if is_installed(dir) {
-                    return Ok(());
-                }
-            }
-            Err(e) => return Err(boot_io("take the install lock", &lock, e)),
-        }
-    }
-    let result = run_npm_ci(dir).await;
-    let _ = fs::remove_dir(&lock);
-    result
+    let Some(_lock) = DirLock::take(dir.join(".install-lock"), INSTALL_TIMEOUT, || {
+        is_installed(dir)
+    })
+    .await?
+    else {
+        // Another harness process installed it while this one waited.
+        return Ok(());
+    };
+    run_npm_ci(dir).await
 }
 
 fn is_installed(dir: &Path) -> bool {
@@ -305,12 +294,47 @@ fn is_installed(dir: &Path) -> bool {
     }
 }
 
-fn is_stale(lock: &Path) -> bool {
+/// A folder used as a lock between harness processes (parallel tests): created to take it,
+/// removed on drop. A lock older than `limit` is taken as left behind by a dead process.
+pub(crate) struct DirLock(PathBuf);
+
+impl DirLock {
+    pub(crate) async fn take(
+        path: PathBuf,
+        limit: Duration,
+        done: impl Fn() -> bool,
+    ) -> Result<Option<Self>, HarnessError> {
+        let waited = Instant::now();
+        loop {
+            match fs::create_dir(&path) {
+                Ok(()) => return Ok(Some(DirLock(path))),
+                Err(_) if lock_is_stale(&path, limit) => {
+                    let _ = fs::remove_dir(&path);
+                }
+                Err(_) if waited.elapsed() < limit => {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    if done() {
+                        return Ok(None);
+                    }
+                }
+                Err(e) => return Err(boot_io("take a lock", &path, e)),
+            }
+        }
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir(&self.0);
+    }
+}
+
+fn lock_is_stale(lock: &Path, limit: Duration) -> bool {
     fs::metadata(lock)
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| SystemTime::now().duration_since(t).ok())
-        .is_some_and(|age| age > INSTALL_TIMEOUT)
+        .is_some_and(|age| age > limit)
 }
 
 async fn run_npm_ci(dir: &Path) -> Result<(), HarnessError> {

@@ -12,7 +12,7 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -21,7 +21,8 @@ use url::Url;
 
 use crate::error::HarnessError;
 use crate::reference::{
-    BootWatch, ReferenceServer, answers_ok, boot_io, free_port, tail, targets_dir, wait_until_ready,
+    BootWatch, DirLock, ReferenceServer, answers_ok, boot_io, free_port, tail, targets_dir,
+    wait_until_ready,
 };
 use crate::target::Target;
 
@@ -486,34 +487,15 @@ async fn ensure_installed(dir: &Path) -> Result<(), HarnessError> {
     if is_installed(dir, &hash) {
         return Ok(());
     }
-    let lock = dir.join(".install-lock");
-    let waited = Instant::now();
-    loop {
-        match fs::create_dir(&lock) {
-            Ok(()) => break,
-            Err(_) if lock_is_stale(&lock) => {
-                let _ = fs::remove_dir(&lock);
-            }
-            Err(_) if waited.elapsed() < INSTALL_TIMEOUT => {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                if is_installed(dir, &hash) {
-                    return Ok(());
-                }
-            }
-            Err(e) => return Err(boot_io("take the install lock", &lock, e)),
-        }
-    }
-    let result = install(dir, &hash).await;
-    let _ = fs::remove_dir(&lock);
-    result
-}
-
-fn lock_is_stale(lock: &Path) -> bool {
-    fs::metadata(lock)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
-        .is_some_and(|age| age > INSTALL_TIMEOUT)
+    let Some(_lock) = DirLock::take(dir.join(".install-lock"), INSTALL_TIMEOUT, || {
+        is_installed(dir, &hash)
+    })
+    .await?
+    else {
+        // Another harness process installed it while this one waited.
+        return Ok(());
+    };
+    install(dir, &hash).await
 }
 
 async fn install(dir: &Path, hash: &str) -> Result<(), HarnessError> {
