@@ -14,21 +14,19 @@
 //! which is killed as a whole when the harness gives up on them.
 
 use crate::reference::{
-    BootWatch, DirLock, answers_ok, boot_io, free_port, tail, wait_until_ready,
+    BootWatch, DirLock, RunFolder, answers_ok, boot_io, free_port, new_secret, tail,
+    wait_until_ready,
 };
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use rand::Rng;
-use rand::distr::Alphanumeric;
 use sha2::{Digest, Sha256};
 use tokio::process::{Child, Command};
 use url::Url;
 
 use crate::error::HarnessError;
-use crate::redact::SecretRegistry;
 use crate::reference::targets_dir;
 
 /// `npm ci`: next, react, better-auth, and better-sqlite3 compiled from source (~2 min here).
@@ -155,21 +153,13 @@ impl NextApp {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
-        let secret: String = rand::rng()
-            .sample_iter(&Alphanumeric)
-            .take(48)
-            .map(char::from)
-            .collect();
-        SecretRegistry::global().register(&secret);
-        let run_dir = dir
-            .join("data")
-            .join(format!("run-{}-{port}", std::process::id()));
-        fs::create_dir_all(&run_dir).map_err(|e| boot_io("create the run folder", &run_dir, e))?;
-        let log_path = run_dir.join("next.log");
-        let log = File::create(&log_path).map_err(|e| boot_io("create the log", &log_path, e))?;
-        let log_err = log
-            .try_clone()
-            .map_err(|e| boot_io("open the log", &log_path, e))?;
+        let secret = new_secret();
+        let RunFolder {
+            dir: run_dir,
+            log_path,
+            stdout: log,
+            stderr: log_err,
+        } = RunFolder::create(&dir, port, "next.log")?;
 
         let mut command = node_command(&dir, options.variant);
         command

@@ -106,23 +106,14 @@ impl ReferenceServer {
         };
 
         let port = free_port()?;
-        let secret: String = rand::rng()
-            .sample_iter(&Alphanumeric)
-            .take(48)
-            .map(char::from)
-            .collect();
-        SecretRegistry::global().register(&secret);
-        let run_dir = dir
-            .join("data")
-            .join(format!("run-{}-{port}", std::process::id()));
-        fs::create_dir_all(&run_dir).map_err(|e| boot_io("create the run folder", &run_dir, e))?;
-        let log_path = run_dir.join("server.log");
+        let secret = new_secret();
+        let RunFolder {
+            dir: run_dir,
+            log_path,
+            stdout: log,
+            stderr: log_err,
+        } = RunFolder::create(&dir, port, "server.log")?;
         let ready_path = run_dir.join("ready.json");
-        let log =
-            File::create(&log_path).map_err(|e| boot_io("create the server log", &log_path, e))?;
-        let log_err = log
-            .try_clone()
-            .map_err(|e| boot_io("open the server log", &log_path, e))?;
 
         let tls = if https {
             let tls = crate::tls::generate_loopback_tls().map_err(|e| HarnessError::Boot {
@@ -435,6 +426,47 @@ pub(crate) fn boot_io(what: &str, path: &Path, e: std::io::Error) -> HarnessErro
 }
 
 /// The last `lines` lines of a log, indented, with secrets scrubbed.
+/// A fresh random signing secret for a bundled server, registered for redaction.
+pub(crate) fn new_secret() -> String {
+    let secret: String = rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(48)
+        .map(char::from)
+        .collect();
+    SecretRegistry::global().register(&secret);
+    secret
+}
+
+/// A bundled server's run folder (`<dir>/data/run-<pid>-<port>`) and its log, opened for the
+/// child's stdout and stderr.
+pub(crate) struct RunFolder {
+    pub dir: PathBuf,
+    pub log_path: PathBuf,
+    pub stdout: File,
+    pub stderr: File,
+}
+
+impl RunFolder {
+    pub(crate) fn create(app_dir: &Path, port: u16, log_name: &str) -> Result<Self, HarnessError> {
+        let dir = app_dir
+            .join("data")
+            .join(format!("run-{}-{port}", std::process::id()));
+        fs::create_dir_all(&dir).map_err(|e| boot_io("create the run folder", &dir, e))?;
+        let log_path = dir.join(log_name);
+        let stdout =
+            File::create(&log_path).map_err(|e| boot_io("create the log", &log_path, e))?;
+        let stderr = stdout
+            .try_clone()
+            .map_err(|e| boot_io("open the log", &log_path, e))?;
+        Ok(RunFolder {
+            dir,
+            log_path,
+            stdout,
+            stderr,
+        })
+    }
+}
+
 /// How a bundled server names itself in its boot errors.
 pub(crate) struct BootWatch<'a> {
     /// `the bundled Better Auth server`

@@ -21,8 +21,8 @@ use url::Url;
 
 use crate::error::HarnessError;
 use crate::reference::{
-    BootWatch, DirLock, ReferenceServer, answers_ok, boot_io, free_port, tail, targets_dir,
-    wait_until_ready,
+    BootWatch, DirLock, ReferenceServer, RunFolder, answers_ok, boot_io, free_port, tail,
+    targets_dir, wait_until_ready,
 };
 use crate::target::Target;
 
@@ -364,15 +364,12 @@ impl ResourceServer {
         ensure_installed(&dir).await?;
 
         let port = free_port()?;
-        let run_dir = dir
-            .join("data")
-            .join(format!("run-{}-{port}", std::process::id()));
-        fs::create_dir_all(&run_dir).map_err(|e| boot_io("create the run folder", &run_dir, e))?;
-        let log_path = run_dir.join("server.log");
-        let log = File::create(&log_path).map_err(|e| boot_io("create the log", &log_path, e))?;
-        let log_err = log
-            .try_clone()
-            .map_err(|e| boot_io("open the log", &log_path, e))?;
+        let RunFolder {
+            dir: run_dir,
+            log_path,
+            stdout: log,
+            stderr: log_err,
+        } = RunFolder::create(&dir, port, "server.log")?;
         let mut command = Command::new(venv_python(&dir));
         command
             .arg("run.py")
