@@ -2,8 +2,8 @@
 //! allows it (Better Auth's `POST /delete-user`, on when `user.deleteUser.enabled` is set), so
 //! repeated CI runs against a staging server do not pile up accounts.
 //!
-//! Every successful `POST /sign-up/email` any harness client makes is noted in a process-wide
-//! ledger, with the session cookies its answer set; later successful sign-ins to that account
+//! Every successful `POST /sign-up/email` a client of the run makes is noted in the run's
+//! [`Ledger`] (an exchange observer the run owns), with the session cookies its answer set; later successful sign-ins to that account
 //! add theirs. At the end the harness replays those cookies, newest session first, to
 //! `POST /delete-user` with an empty body: a session younger than `session.freshAge` (a day by
 //! default) deletes its user without a password check, so cleanup costs no password hash. Only
@@ -18,7 +18,7 @@ use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::http::{Body, Client, CookieChoice, Endpoint, Exchange, Request};
+use crate::http::{Body, Client, CookieChoice, Endpoint, Exchange, ExchangeObserver, Request};
 
 /// One account a harness client created on a target.
 #[derive(Clone)]
@@ -42,10 +42,49 @@ impl fmt::Debug for CreatedAccount {
     }
 }
 
-static LEDGER: Mutex<Vec<CreatedAccount>> = Mutex::new(Vec::new());
+/// The accounts one run created: an exchange observer on every client of the run.
+#[derive(Debug, Default)]
+pub struct Ledger(Mutex<Vec<CreatedAccount>>);
 
-fn ledger() -> std::sync::MutexGuard<'static, Vec<CreatedAccount>> {
-    LEDGER.lock().unwrap_or_else(|e| e.into_inner())
+impl Ledger {
+    fn accounts(&self) -> std::sync::MutexGuard<'_, Vec<CreatedAccount>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Notes one exchange: a successful sign-up adds its account, a sign-in adds its session.
+    pub fn note_exchange(&self, endpoint: &Endpoint, request: &Request, exchange: &Exchange) {
+        match account_event(endpoint, request, exchange) {
+            Some(AccountEvent::Created(account)) => self.accounts().push(account),
+            Some(AccountEvent::SignedIn { email, cookies }) => {
+                let auth_url = endpoint.url_for("", false);
+                // Emails are case-insensitive in Better Auth (stored lower-cased).
+                if let Some(account) = self
+                    .accounts()
+                    .iter_mut()
+                    .rev()
+                    .find(|a| a.auth_url == auth_url && a.email.eq_ignore_ascii_case(&email))
+                {
+                    account.sessions.push(cookies);
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// Takes the accounts created on this target (others stay for their own cleanup).
+    pub fn take_accounts(&self, endpoint: &Endpoint) -> Vec<CreatedAccount> {
+        let auth_url = endpoint.url_for("", false);
+        let mut all = self.accounts();
+        let (mine, others): (Vec<_>, Vec<_>) = all.drain(..).partition(|a| a.auth_url == auth_url);
+        *all = others;
+        mine
+    }
+}
+
+impl ExchangeObserver for Ledger {
+    fn observe(&self, endpoint: &Endpoint, request: &Request, exchange: &Exchange) {
+        self.note_exchange(endpoint, request, exchange);
+    }
 }
 
 /// What a request/answer pair tells the ledger.
@@ -98,34 +137,6 @@ pub fn account_event(
             vec![cookies]
         },
     }))
-}
-
-/// Called by [`Client::send`] for every exchange.
-pub fn note_exchange(endpoint: &Endpoint, request: &Request, exchange: &Exchange) {
-    match account_event(endpoint, request, exchange) {
-        Some(AccountEvent::Created(account)) => ledger().push(account),
-        Some(AccountEvent::SignedIn { email, cookies }) => {
-            let auth_url = endpoint.url_for("", false);
-            // Emails are case-insensitive in Better Auth (stored lower-cased).
-            if let Some(account) = ledger()
-                .iter_mut()
-                .rev()
-                .find(|a| a.auth_url == auth_url && a.email.eq_ignore_ascii_case(&email))
-            {
-                account.sessions.push(cookies);
-            }
-        }
-        None => {}
-    }
-}
-
-/// Takes the ledger's accounts created on this target (others stay for their own run).
-pub fn take_accounts(endpoint: &Endpoint) -> Vec<CreatedAccount> {
-    let auth_url = endpoint.url_for("", false);
-    let mut all = ledger();
-    let (mine, others): (Vec<_>, Vec<_>) = all.drain(..).partition(|a| a.auth_url == auth_url);
-    *all = others;
-    mine
 }
 
 /// What one `POST /delete-user` answer means.
@@ -281,8 +292,8 @@ pub async fn delete_accounts(
     if accounts.is_empty() {
         return summary;
     }
-    // Cleanup traffic is not part of any scenario's recorded protocol.
-    let recording = crate::snapshot::suspend_recording();
+    // Cleanup traffic belongs to no scenario: the run's observers (recorder, ledger) never see it.
+    let endpoint = &endpoint.unobserved();
     let deadline = tokio::time::Instant::now() + bound;
     // One probe first: against a target with deletion off, one request says so for all.
     let (probe, rest) = accounts.split_at(1);
@@ -297,7 +308,6 @@ pub async fn delete_accounts(
             Err(_) => summary.timed_out = true,
         }
     }
-    crate::snapshot::resume_recording(recording);
     for answer in answers {
         match answer {
             DeleteAnswer::Deleted => summary.deleted += 1,
@@ -393,12 +403,13 @@ mod tests {
 
     #[test]
     fn a_later_sign_in_adds_its_session_to_the_account() {
+        let ledger = Ledger::default();
         let here = Endpoint::new(
             &Url::parse("http://127.0.0.1:3777").unwrap(),
             "/api/auth",
             Duration::from_secs(5),
         );
-        note_exchange(
+        ledger.note_exchange(
             &here,
             &sign_up(),
             &exchange(200, &["better-auth.session_token=one.s"]),
@@ -407,12 +418,12 @@ mod tests {
             "/sign-in/email",
             json!({"email": "Conform-A@BA-Harness.test", "password": "pw-1234567890"}),
         );
-        note_exchange(
+        ledger.note_exchange(
             &here,
             &sign_in,
             &exchange(200, &["better-auth.session_token=two.s"]),
         );
-        let accounts = take_accounts(&here);
+        let accounts = ledger.take_accounts(&here);
         assert_eq!(accounts.len(), 1);
         let values: Vec<&str> = accounts[0]
             .sessions
@@ -476,18 +487,19 @@ mod tests {
 
     #[test]
     fn take_accounts_leaves_other_targets_accounts_in_the_ledger() {
+        let ledger = Ledger::default();
         let here = endpoint();
         let elsewhere = Endpoint::new(
             &Url::parse("http://127.0.0.1:3999").unwrap(),
             "/api/auth",
             Duration::from_secs(5),
         );
-        note_exchange(&here, &sign_up(), &exchange(200, &[]));
-        note_exchange(&elsewhere, &sign_up(), &exchange(200, &[]));
-        let mine = take_accounts(&here);
+        ledger.note_exchange(&here, &sign_up(), &exchange(200, &[]));
+        ledger.note_exchange(&elsewhere, &sign_up(), &exchange(200, &[]));
+        let mine = ledger.take_accounts(&here);
         assert!(mine.iter().all(|a| a.auth_url.contains(":3000")));
         assert!(!mine.is_empty());
-        let theirs = take_accounts(&elsewhere);
+        let theirs = ledger.take_accounts(&elsewhere);
         assert!(!theirs.is_empty());
         assert!(theirs.iter().all(|a| a.auth_url.contains(":3999")));
     }

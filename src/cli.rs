@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+mod apps;
+
 use crate::conform::{self, ConformOptions};
 use crate::error::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, HarnessError};
 use crate::redact::SecretRegistry;
@@ -367,18 +369,17 @@ async fn conform_command(
             .deviations
             .clone()
             .unwrap_or_else(crate::deviations::default_path),
-        record: false,
+        recorder: None,
         keep_users: args.keep_users,
     };
     let mut options = options;
     if snapshot_out.is_some() {
-        options.record = true;
+        options.recorder = Some(std::sync::Arc::new(crate::snapshot::Recorder::default()));
         options.concurrency = 1;
         options.tags = Some(match &options.tags {
             Some(tags) => format!("({tags}) and {SNAPSHOT_EXCLUDED_TAGS}"),
             None => SNAPSHOT_EXCLUDED_TAGS.to_string(),
         });
-        crate::snapshot::start_recording("discovery");
     }
 
     conform::validate(&options)?;
@@ -490,8 +491,8 @@ async fn conform_command(
     }
     let report = result?;
     println!("{}", report.summary());
-    if let Some(dir) = &snapshot_out {
-        return write_snapshot_dir(dir);
+    if let (Some(dir), Some(recorder)) = (&snapshot_out, &options.recorder) {
+        return write_snapshot_dir(dir, recorder);
     }
     if let Some(path) = &args.json {
         report.write_json(path)?;
@@ -501,14 +502,8 @@ async fn conform_command(
         report.write_junit(path)?;
         println!("JUnit report: {}", path.display());
     }
-    let apps_passed = crate::framework_app::run_apps(
-        &args.apps,
-        &options,
-        timeout,
-        &report,
-        args.json.as_deref(),
-    )
-    .await?;
+    let apps_passed =
+        apps::run_apps(&args.apps, &options, timeout, &report, args.json.as_deref()).await?;
     Ok(if report.passed() && apps_passed {
         EXIT_OK
     } else {
@@ -517,8 +512,11 @@ async fn conform_command(
 }
 
 /// Replaces the .snap files in `dir` with this run's.
-fn write_snapshot_dir(dir: &std::path::Path) -> Result<i32, HarnessError> {
-    let files = crate::snapshot::finish_recording();
+fn write_snapshot_dir(
+    dir: &std::path::Path,
+    recorder: &crate::snapshot::Recorder,
+) -> Result<i32, HarnessError> {
+    let files = recorder.files();
     let output_error = |source: std::io::Error| HarnessError::Output {
         path: dir.display().to_string(),
         source,

@@ -105,7 +105,7 @@ pub fn apply(outcome: &mut ScenarioOutcome, deviations: &[Deviation]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conform::world::StepFailure;
+    use crate::report::StepFailure;
 
     const LIST: &str = r#"
 [[deviation]]

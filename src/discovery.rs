@@ -3,12 +3,12 @@
 
 use serde_json::{Value, json};
 
-use crate::conform::world::TestUser;
 use crate::error::HarnessError;
 use crate::http::{Client, CookieChoice, Request};
 use crate::protocol::cookie::cookie_name;
 use crate::redact::SecretRegistry;
 use crate::target::Target;
+use crate::test_user::TestUser;
 
 /// The redirect URI a dynamically registered client gets: a loopback address nothing listens
 /// on, since the harness reads redirects from Location headers and never follows them.

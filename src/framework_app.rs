@@ -20,13 +20,13 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use tokio::process::{Child, Command};
 
-use crate::conform::ConformOptions;
-use crate::error::HarnessError;
-use crate::next_app::{collect_files, node_options, run_logged};
-use crate::reference::{
-    BootWatch, DirLock, RunFolder, answers_ok, boot_io, free_port, new_secret, targets_dir,
-    wait_until_ready,
+use crate::bundled::{
+    BootWatch, DirLock, RunFolder, answers_ok, boot_io, collect_files, free_port, new_secret,
+    run_logged, wait_until_ready,
 };
+use crate::error::HarnessError;
+use crate::next_app::node_options;
+use crate::reference::targets_dir;
 use crate::report::RunReport;
 use crate::target::Target;
 
@@ -37,39 +37,7 @@ const BUILD_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// Written into the build folder after a successful build: the fingerprint of its inputs.
 const STAMP_FILE: &str = "ba-harness-build-stamp";
 
-/// What kind of app mounts Better Auth at a target (`--target-kind`): it decides which app-level
-/// scenarios apply. `node` is Better Auth on its own (no app-level features).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum TargetKind {
-    Express,
-    Nestjs,
-    TanstackStart,
-    Nextjs,
-    Node,
-}
-
-impl TargetKind {
-    /// The capability tag the kind's app-level scenarios carry (`@express`, ...).
-    pub fn capability(self) -> Option<&'static str> {
-        match self {
-            TargetKind::Express => Some("express"),
-            TargetKind::Nestjs => Some("nestjs"),
-            TargetKind::TanstackStart => Some("tanstack-start"),
-            TargetKind::Nextjs => Some("next-app"),
-            TargetKind::Node => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            TargetKind::Express => "express",
-            TargetKind::Nestjs => "nestjs",
-            TargetKind::TanstackStart => "tanstack-start",
-            TargetKind::Nextjs => "nextjs",
-            TargetKind::Node => "node",
-        }
-    }
-}
+pub use crate::target::TargetKind;
 
 /// A bundled framework app.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -123,6 +91,11 @@ impl Framework {
 
     pub fn name(self) -> &'static str {
         self.kind().name()
+    }
+
+    /// Its folder under targets/.
+    pub fn dir_name(self) -> &'static str {
+        self.spec().dir
     }
 
     fn spec(self) -> Spec {
@@ -531,79 +504,6 @@ pub fn apply_target_kind(target: &mut Target, kind: Option<TargetKind>) {
     if kind == TargetKind::Nextjs && target.next_app.is_none() {
         target.next_app = Some(target.base_url.clone());
     }
-}
-
-/// The environment the bundled apps get in a matrix run: the same short cookie cache and
-/// updateAge as the bundled reference, so the cookie-cache and session-refresh features run.
-const MATRIX_ENV: &[(&str, &str)] = &[("COOKIE_CACHE_MAX_AGE", "6"), ("SESSION_UPDATE_AGE", "3")];
-
-/// `conform --apps …`: boots the listed bundled apps (in parallel), runs the whole suite against
-/// each as its own target, one after the other, prints each summary and then the matrix of
-/// feature areas (rows) by target (columns), the bundled reference's run first. With `json`,
-/// each app's report goes next to it as `<stem>-<app>.json`. True when every app's run passed.
-pub async fn run_apps(
-    apps: &[Framework],
-    options: &ConformOptions,
-    timeout: Duration,
-    reference: &RunReport,
-    json: Option<&Path>,
-) -> Result<bool, HarnessError> {
-    let mut unique: Vec<Framework> = Vec::new();
-    for app in apps {
-        if !unique.contains(app) {
-            unique.push(*app);
-        }
-    }
-    if unique.is_empty() {
-        return Ok(true);
-    }
-    eprintln!(
-        "ba-harness: starting the bundled framework apps: {}…",
-        unique
-            .iter()
-            .map(|f| format!("{} (targets/{})", f.name(), f.spec().dir))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let booted = futures::future::join_all(unique.iter().map(|framework| {
-        let mut options = FrameworkAppOptions::new(*framework);
-        options.env = MATRIX_ENV
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect();
-        async move { FrameworkApp::boot_with(&options).await }
-    }))
-    .await;
-    // Any failure stops them all (the booted ones by their drop).
-    let booted = booted.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let mut reports: Vec<(String, RunReport)> = Vec::new();
-    for app in booted {
-        let mut target = app.target(timeout)?;
-        target.declare_configured_capabilities();
-        println!(
-            "\nba-harness conform: {} (started in {} ms)",
-            target.description, app.startup_ms
-        );
-        let result = crate::conform::run(target, options).await;
-        let name = app.framework.name().to_string();
-        app.stop().await;
-        let report = result?;
-        println!("{}", report.summary());
-        if let Some(path) = json {
-            let stem = path.file_stem().unwrap_or_default().to_string_lossy();
-            let app_path = path.with_file_name(format!("{stem}-{name}.json"));
-            report.write_json(&app_path)?;
-            println!("JSON report: {}", app_path.display());
-        }
-        reports.push((name, report));
-    }
-    let mut columns: Vec<(&str, &RunReport)> = vec![("reference", reference)];
-    columns.extend(reports.iter().map(|(n, r)| (n.as_str(), r)));
-    println!(
-        "\nFramework matrix (passed/checked per feature area; skipped = capability absent):\n"
-    );
-    println!("{}", matrix(&columns));
-    Ok(reports.iter().all(|(_, r)| r.passed()))
 }
 
 /// A Markdown table: one row per feature area, one column per run; a cell is `passed/checked`

@@ -245,6 +245,40 @@ fn shorten(text: &str, max: usize) -> String {
     format!("{cut}… [+{} chars]", text.chars().count() - max)
 }
 
+/// Sees every exchange a [`Client`] completes: the snapshot recorder, the account ledger for
+/// cleanup. Whoever runs the clients (a conform run, a load run) owns its observers and hands
+/// them to every client through the [`Endpoint`], so this layer imports nothing above it and
+/// traffic that belongs to no run (cleanup's own) simply goes out without them.
+pub trait ExchangeObserver: Send + Sync {
+    fn observe(&self, endpoint: &Endpoint, request: &Request, exchange: &Exchange);
+}
+
+/// The observers of one run, shared by every client made from its endpoint.
+#[derive(Clone, Default)]
+pub struct Observers(Vec<std::sync::Arc<dyn ExchangeObserver>>);
+
+impl Observers {
+    pub fn push(&mut self, observer: std::sync::Arc<dyn ExchangeObserver>) {
+        self.0.push(observer);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn notify(&self, endpoint: &Endpoint, request: &Request, exchange: &Exchange) {
+        for observer in &self.0 {
+            observer.observe(endpoint, request, exchange);
+        }
+    }
+}
+
+impl std::fmt::Debug for Observers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Observers({})", self.0.len())
+    }
+}
+
 /// Where the target lives, as the HTTP layer needs it.
 #[derive(Clone, Debug)]
 pub struct Endpoint {
@@ -255,6 +289,8 @@ pub struct Endpoint {
     pub timeout: Duration,
     /// An extra root certificate (PEM) to trust, for targets with a private CA (--ca-cert).
     pub ca_pem: Option<std::sync::Arc<String>>,
+    /// What every client made from this endpoint reports its exchanges to.
+    pub observers: Observers,
 }
 
 impl Endpoint {
@@ -264,6 +300,15 @@ impl Endpoint {
             base_path: normalise_base_path(base_path),
             timeout,
             ca_pem: None,
+            observers: Observers::default(),
+        }
+    }
+
+    /// The same endpoint with no observers: for traffic that belongs to no scenario (cleanup).
+    pub fn unobserved(&self) -> Self {
+        Endpoint {
+            observers: Observers::default(),
+            ..self.clone()
         }
     }
 
@@ -431,8 +476,9 @@ impl Client {
             elapsed: started.elapsed(),
         };
         self.store_cookies(&exchange);
-        crate::snapshot::record(&exchange);
-        crate::cleanup::note_exchange(&self.endpoint, &request, &exchange);
+        self.endpoint
+            .observers
+            .notify(&self.endpoint, &request, &exchange);
         Ok(exchange)
     }
 

@@ -3,6 +3,7 @@
 //! The binary (`src/main.rs`) only parses the command line and maps results to exit codes;
 //! everything else lives here, pure protocol logic (`protocol`) apart from I/O.
 
+pub mod bundled;
 pub mod cleanup;
 pub mod cli;
 pub mod conform;
@@ -22,4 +23,5 @@ pub mod report;
 pub mod resource_server;
 pub mod snapshot;
 pub mod target;
+pub mod test_user;
 pub mod tls;

@@ -13,11 +13,11 @@
 //! harness killed with SIGKILL. `npm ci` and `next build` also run in their own process group,
 //! which is killed as a whole when the harness gives up on them.
 
-use crate::reference::{
-    BootWatch, DirLock, RunFolder, answers_ok, boot_io, free_port, new_secret, tail,
-    wait_until_ready,
+use crate::bundled::{
+    BootWatch, DirLock, RunFolder, answers_ok, boot_io, check_node, collect_files, free_port,
+    new_secret, run_logged, wait_until_ready,
 };
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -144,7 +144,12 @@ impl NextApp {
                 log_tail: None,
             });
         }
-        check_node().await?;
+        check_node(
+            (20, 9),
+            "the bundled Next.js app",
+            "install Node.js 20.9 or newer (with npm), or give --next-app URL",
+        )
+        .await?;
         ensure_installed(&dir).await?;
         ensure_built(&dir, options.variant).await?;
 
@@ -277,34 +282,6 @@ pub(crate) fn node_options(dir: &Path) -> String {
     }
 }
 
-async fn check_node() -> Result<(), HarnessError> {
-    let output = Command::new("node").arg("--version").output().await;
-    let version = match output {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
-        _ => {
-            return Err(HarnessError::Boot {
-                cause: "`node` was not found on PATH: the bundled Next.js app runs on Node.js"
-                    .into(),
-                fix: "install Node.js 20.9 or newer (with npm), or give --next-app URL".into(),
-                log_tail: None,
-            });
-        }
-    };
-    let numbers: Vec<u32> = version
-        .trim_start_matches('v')
-        .split('.')
-        .filter_map(|n| n.parse().ok())
-        .collect();
-    if numbers.len() < 2 || (numbers[0], numbers[1]) < (20, 9) {
-        return Err(HarnessError::Boot {
-            cause: format!("Node.js {version} is too old for Next.js 16 (it needs 20.9 or newer)"),
-            fix: "install Node.js 20.9 or newer".into(),
-            log_tail: None,
-        });
-    }
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Install
 
@@ -424,88 +401,6 @@ pub fn build_fingerprint(dir: &Path, variant: Variant) -> Result<String, Harness
         hash.update(&content);
     }
     Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
-pub(crate) fn collect_files(path: &Path, out: &mut Vec<PathBuf>) {
-    if path.is_file() {
-        out.push(path.to_path_buf());
-    } else if let Ok(entries) = fs::read_dir(path) {
-        for entry in entries.flatten() {
-            collect_files(&entry.path(), out);
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Processes, locks, logs
-
-/// Runs `command` in `dir` in its own process group, output to `log`, bounded by `limit`; the
-/// whole group is killed if it overruns or the harness stops waiting (drop).
-pub(crate) async fn run_logged(
-    command: &mut Command,
-    dir: &Path,
-    log_path: &Path,
-    limit: Duration,
-    what: &str,
-    fix: &str,
-) -> Result<(), HarnessError> {
-    let log = File::create(log_path).map_err(|e| boot_io("create a log", log_path, e))?;
-    let log_err = log
-        .try_clone()
-        .map_err(|e| boot_io("open a log", log_path, e))?;
-    command
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::from(log_err))
-        .kill_on_drop(true);
-    #[cfg(unix)]
-    command.process_group(0);
-    let mut child = command.spawn().map_err(|e| HarnessError::Boot {
-        cause: format!("could not run `{what}`: {e}"),
-        fix: "install Node.js 20.9 or newer with npm, and make sure both are on PATH".into(),
-        log_tail: None,
-    })?;
-    let mut group = GroupGuard(child.id());
-    let status = match tokio::time::timeout(limit, child.wait()).await {
-        Ok(Ok(status)) => status,
-        Ok(Err(e)) => return Err(boot_io(&format!("wait for {what}"), dir, e)),
-        Err(_) => {
-            return Err(HarnessError::Boot {
-                cause: format!("{what} did not finish within {} s", limit.as_secs()),
-                fix: format!("read {} and retry", log_path.display()),
-                log_tail: Some(tail(log_path, 20)),
-            });
-        }
-    };
-    // Finished: the group is gone (or its stragglers exit by themselves); do not signal a
-    // process group id the system may reuse.
-    group.0 = None;
-    if !status.success() {
-        return Err(HarnessError::Boot {
-            cause: format!("{what} failed in {} ({status})", dir.display()),
-            fix: format!("{fix} (full log: {})", log_path.display()),
-            log_tail: Some(tail(log_path, 20)),
-        });
-    }
-    Ok(())
-}
-
-/// Kills a process group on drop (npm's compilers, Next's build workers).
-struct GroupGuard(Option<u32>);
-
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
-        #[cfg(unix)]
-        if let Some(pgid) = self.0 {
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", "--", &format!("-{pgid}")])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
-    }
 }
 
 fn installed_version(dir: &Path) -> String {

@@ -1,27 +1,20 @@
 //! Booting the bundled real Better Auth server from targets/better-auth: install on first use,
 //! start on a free loopback port, wait until it says it is ready, stop it on drop.
 
-use std::fs::{self, File};
-use std::net::TcpListener;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use rand::Rng;
-use rand::distr::Alphanumeric;
 use serde::Deserialize;
 use tokio::process::{Child, Command};
 
+use crate::bundled::{
+    BootWatch, DirLock, INSTALL_TIMEOUT, RunFolder, boot_io, check_node, free_port, new_secret,
+    run_npm, wait_until_ready,
+};
 use crate::error::HarnessError;
-use crate::redact::SecretRegistry;
 use crate::target::{OAuthClient, Target};
-
-/// How long a bundled server (reference, Next.js app, framework app, resource server) may take
-/// from spawn to ready: well under a few seconds here; a cold disk or a loaded CI machine gets
-/// generous slack.
-const READY_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long `npm ci` may take (it compiles better-sqlite3 from source: ~65 s here).
-const INSTALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// The ready line the server writes (targets/better-auth/server.mjs).
 #[derive(Clone, Debug, Deserialize)]
@@ -96,7 +89,12 @@ impl ReferenceServer {
                 log_tail: None,
             });
         }
-        check_node().await?;
+        check_node(
+            (20, 0),
+            "the bundled Better Auth server",
+            "install Node.js 20 or newer (with npm), or point the harness at your own server with --target URL",
+        )
+        .await?;
         let dir = match release {
             None => {
                 ensure_installed(&base).await?;
@@ -229,34 +227,6 @@ impl Drop for ReferenceServer {
     }
 }
 
-async fn check_node() -> Result<(), HarnessError> {
-    let output = Command::new("node").arg("--version").output().await;
-    let version = match output {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
-        _ => {
-            return Err(HarnessError::Boot {
-                cause: "`node` was not found on PATH: the bundled Better Auth server runs on Node.js".into(),
-                fix: "install Node.js 20 or newer (with npm), or point the harness at your own server with --target URL".into(),
-                log_tail: None,
-            });
-        }
-    };
-    let major: u32 = version
-        .trim_start_matches('v')
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(0);
-    if major < 20 {
-        return Err(HarnessError::Boot {
-            cause: format!("Node.js {version} is too old for the bundled Better Auth server"),
-            fix: "install Node.js 20 or newer".into(),
-            log_tail: None,
-        });
-    }
-    Ok(())
-}
-
 /// `npm ci` when node_modules is missing or older than the lockfile. A lock folder keeps two
 /// harness processes (parallel tests, say) from installing into the same folder at once.
 async fn ensure_installed(dir: &Path) -> Result<(), HarnessError> {
@@ -285,109 +255,8 @@ fn is_installed(dir: &Path) -> bool {
     }
 }
 
-/// A folder used as a lock between harness processes (parallel tests): created to take it,
-/// removed on drop. A lock older than `limit` is taken as left behind by a dead process.
-pub(crate) struct DirLock(PathBuf);
-
-impl DirLock {
-    pub(crate) async fn take(
-        path: PathBuf,
-        limit: Duration,
-        done: impl Fn() -> bool,
-    ) -> Result<Option<Self>, HarnessError> {
-        let waited = Instant::now();
-        loop {
-            match fs::create_dir(&path) {
-                Ok(()) => return Ok(Some(DirLock(path))),
-                Err(_) if lock_is_stale(&path, limit) => {
-                    let _ = fs::remove_dir(&path);
-                }
-                Err(_) if waited.elapsed() < limit => {
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    if done() {
-                        return Ok(None);
-                    }
-                }
-                Err(e) => return Err(boot_io("take a lock", &path, e)),
-            }
-        }
-    }
-}
-
-impl Drop for DirLock {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir(&self.0);
-    }
-}
-
-fn lock_is_stale(lock: &Path, limit: Duration) -> bool {
-    fs::metadata(lock)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
-        .is_some_and(|age| age > limit)
-}
-
 async fn run_npm_ci(dir: &Path) -> Result<(), HarnessError> {
     run_npm(dir, &["ci", "--no-audit", "--no-fund"]).await
-}
-
-/// Runs npm in `dir` with a progress line and a bounded wait; its output goes to npm-ci.log.
-pub(crate) async fn run_npm(dir: &Path, args: &[&str]) -> Result<(), HarnessError> {
-    eprintln!(
-        "ba-harness: installing a Better Auth server (npm {} in {}); the first run compiles better-sqlite3, about 1-2 minutes…",
-        args.first().unwrap_or(&""),
-        dir.display()
-    );
-    let log_path = dir.join("npm-ci.log");
-    let log =
-        File::create(&log_path).map_err(|e| boot_io("create the install log", &log_path, e))?;
-    let log_err = log
-        .try_clone()
-        .map_err(|e| boot_io("open the install log", &log_path, e))?;
-    let started = Instant::now();
-    let child = Command::new("npm")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::from(log_err))
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| HarnessError::Boot {
-            cause: format!("could not run `npm ci`: {e}"),
-            fix: "install npm (it ships with Node.js 20+) and make sure it is on PATH".into(),
-            log_tail: None,
-        })?;
-    let status = match tokio::time::timeout(INSTALL_TIMEOUT, child.wait_with_output()).await {
-        Ok(Ok(output)) => output.status,
-        Ok(Err(e)) => return Err(boot_io("wait for npm ci", dir, e)),
-        Err(_) => {
-            return Err(HarnessError::Boot {
-                cause: format!(
-                    "npm ci did not finish within {} s",
-                    INSTALL_TIMEOUT.as_secs()
-                ),
-                fix: format!("read {} and retry", log_path.display()),
-                log_tail: Some(tail(&log_path, 20)),
-            });
-        }
-    };
-    if !status.success() {
-        return Err(HarnessError::Boot {
-            cause: format!("npm ci failed in {} ({status})", dir.display()),
-            fix: format!(
-                "read the log below (full log: {}); better-sqlite3 builds from source and needs a C++ compiler, make and python3",
-                log_path.display()
-            ),
-            log_tail: Some(tail(&log_path, 20)),
-        });
-    }
-    eprintln!(
-        "ba-harness: installed the bundled server in {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
 }
 
 fn installed_version(dir: &Path) -> String {
@@ -402,198 +271,4 @@ fn installed_version(dir: &Path) -> String {
         .flatten()
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// A free loopback port: bind port 0, read it, release it (the server binds it right after).
-pub(crate) fn free_port() -> Result<u16, HarnessError> {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| HarnessError::Boot {
-        cause: format!("could not find a free port on 127.0.0.1: {e}"),
-        fix: "check that the loopback interface is up".into(),
-        log_tail: None,
-    })?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| boot_io("read the free port", Path::new("127.0.0.1"), e))
-}
-
-pub(crate) fn boot_io(what: &str, path: &Path, e: std::io::Error) -> HarnessError {
-    HarnessError::Boot {
-        cause: format!("could not {what} ({}): {e}", path.display()),
-        fix: "check that the checkout is writable".into(),
-        log_tail: None,
-    }
-}
-
-/// The last `lines` lines of a log, indented, with secrets scrubbed.
-/// A fresh random signing secret for a bundled server, registered for redaction.
-pub(crate) fn new_secret() -> String {
-    let secret: String = rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(48)
-        .map(char::from)
-        .collect();
-    SecretRegistry::global().register(&secret);
-    secret
-}
-
-/// A bundled server's run folder (`<dir>/data/run-<pid>-<port>`) and its log, opened for the
-/// child's stdout and stderr.
-pub(crate) struct RunFolder {
-    pub dir: PathBuf,
-    pub log_path: PathBuf,
-    pub stdout: File,
-    pub stderr: File,
-}
-
-impl RunFolder {
-    pub(crate) fn create(app_dir: &Path, port: u16, log_name: &str) -> Result<Self, HarnessError> {
-        let dir = app_dir
-            .join("data")
-            .join(format!("run-{}-{port}", std::process::id()));
-        fs::create_dir_all(&dir).map_err(|e| boot_io("create the run folder", &dir, e))?;
-        let log_path = dir.join(log_name);
-        let stdout =
-            File::create(&log_path).map_err(|e| boot_io("create the log", &log_path, e))?;
-        let stderr = stdout
-            .try_clone()
-            .map_err(|e| boot_io("open the log", &log_path, e))?;
-        Ok(RunFolder {
-            dir,
-            log_path,
-            stdout,
-            stderr,
-        })
-    }
-}
-
-/// How a bundled server names itself in its boot errors.
-pub(crate) struct BootWatch<'a> {
-    /// `the bundled Better Auth server`
-    pub what: String,
-    /// What did not happen in time: `was not ready`, `did not answer <url>`.
-    pub waiting_for: String,
-    pub log_path: &'a Path,
-    /// The fix to print when it exits during start-up.
-    pub exited_fix: String,
-}
-
-/// Polls `ready` every 100 ms until it yields a value. A child that exits first, or is still
-/// not ready after READY_TIMEOUT (then it is killed), is a boot error with its log's tail.
-pub(crate) async fn wait_until_ready<T, F, Fut>(
-    child: &mut Child,
-    started: Instant,
-    watch: BootWatch<'_>,
-    mut ready: F,
-) -> Result<T, HarnessError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    loop {
-        if let Some(value) = ready().await {
-            return Ok(value);
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(HarnessError::Boot {
-                cause: format!("{} exited during start-up ({status})", watch.what),
-                fix: watch.exited_fix,
-                log_tail: Some(tail(watch.log_path, 20)),
-            });
-        }
-        if started.elapsed() > READY_TIMEOUT {
-            let _ = child.start_kill();
-            return Err(HarnessError::Boot {
-                cause: format!(
-                    "{} {} within {} s",
-                    watch.what,
-                    watch.waiting_for,
-                    READY_TIMEOUT.as_secs()
-                ),
-                fix: format!("read its log: {}", watch.log_path.display()),
-                log_tail: Some(tail(watch.log_path, 20)),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// A ready check for [`wait_until_ready`]: `url` answers with a 2xx status.
-pub(crate) async fn answers_ok(probe: &reqwest::Client, url: &str) -> Option<()> {
-    match probe.get(url).send().await {
-        Ok(response) if response.status().is_success() => Some(()),
-        _ => None,
-    }
-}
-
-pub(crate) fn tail(path: &Path, lines: usize) -> String {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    let start = all.len().saturating_sub(lines);
-    crate::redact::scrub_text(
-        &all[start..]
-            .iter()
-            .map(|l| format!("    {l}"))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn watch(log_path: &Path) -> BootWatch<'_> {
-        BootWatch {
-            what: "the test server".into(),
-            waiting_for: "was not ready".into(),
-            log_path,
-            exited_fix: "read the log".into(),
-        }
-    }
-
-    #[tokio::test]
-    async fn a_server_that_exits_during_start_up_is_a_boot_error_with_its_log() {
-        let dir = std::env::temp_dir().join(format!("ba-harness-boot-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let log_path = dir.join("exits.log");
-        fs::write(&log_path, "listening...\nError: port in use\n").unwrap();
-        let mut child = Command::new("sh").args(["-c", "exit 3"]).spawn().unwrap();
-        let result: Result<(), _> =
-            wait_until_ready(&mut child, Instant::now(), watch(&log_path), || {
-                std::future::ready(None)
-            })
-            .await;
-        match result {
-            Err(HarnessError::Boot {
-                cause, log_tail, ..
-            }) => {
-                assert!(
-                    cause.starts_with("the test server exited during start-up"),
-                    "{cause}"
-                );
-                assert!(log_tail.unwrap_or_default().contains("port in use"));
-            }
-            other => panic!("expected a boot error, got {other:?}"),
-        }
-        let _ = fs::remove_dir_all(&dir);
-    }
-
-    #[tokio::test]
-    async fn a_ready_server_is_ready_at_the_first_poll() {
-        let mut child = Command::new("sleep")
-            .arg("5")
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let value = wait_until_ready(
-            &mut child,
-            Instant::now(),
-            watch(Path::new("/nonexistent")),
-            || std::future::ready(Some(42)),
-        )
-        .await
-        .unwrap();
-        assert_eq!(value, 42);
-    }
 }

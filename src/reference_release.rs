@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use tokio::process::Command;
 
+use crate::bundled::{boot_io, run_npm};
 use crate::error::HarnessError;
-use crate::reference::{boot_io, run_npm};
 
 /// A release number as npm writes it: digits and dots, optionally a pre-release suffix.
 pub fn is_version(text: &str) -> bool {

@@ -1,11 +1,11 @@
 //! Run results: the terminal summary, JUnit XML and JSON reports.
 
+use std::fmt;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::conform::world::StepFailure;
 use crate::error::HarnessError;
 
 /// How binding a rule is (the OpenID conformance suite's FAILURE vs WARNING).
@@ -122,6 +122,35 @@ impl ScenarioOutcome {
     pub fn is_warning(&self) -> bool {
         matches!(self.verdict, Verdict::Failed { .. }) && self.severity == Severity::Should
     }
+}
+
+/// A conformance failure: which rule, what it expects, what came back, and the exchange.
+#[derive(Clone, Debug)]
+pub struct StepFailure {
+    pub rule: String,
+    pub expected: String,
+    pub actual: String,
+    /// Redacted excerpt of the exchange the rule was checked on.
+    pub exchange: Option<String>,
+}
+
+impl fmt::Display for StepFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "rule: {}", self.rule)?;
+        writeln!(f, "expected: {}", self.expected)?;
+        write!(f, "actual: {}", self.actual)?;
+        if let Some(exchange) = &self.exchange {
+            write!(f, "\nexchange:\n{}", indent(exchange.trim_end(), "  "))?;
+        }
+        Ok(())
+    }
+}
+
+pub fn indent(text: &str, prefix: &str) -> String {
+    text.lines()
+        .map(|l| format!("{prefix}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl StepFailure {

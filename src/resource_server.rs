@@ -9,21 +9,20 @@
 //! - what the harness knows about a resource server and its issuer ([`ResourceIssuer`]), and the
 //!   pure checks of its answers ([`check_accepted`], [`check_refused`]), unit-tested here.
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::process::{Child, Command};
 use url::Url;
 
-use crate::error::HarnessError;
-use crate::reference::{
-    BootWatch, DirLock, ReferenceServer, RunFolder, answers_ok, boot_io, free_port, tail,
-    targets_dir, wait_until_ready,
+use crate::bundled::{
+    BootWatch, DirLock, RunFolder, answers_ok, boot_io, free_port, run_logged, wait_until_ready,
 };
+use crate::error::HarnessError;
+use crate::reference::{ReferenceServer, targets_dir};
 use crate::target::Target;
 
 /// `python3 -m venv` plus `pip install` of fastapi, uvicorn, PyJWT[crypto] (~20 s here).
@@ -37,43 +36,7 @@ pub const ME_PATH: &str = "/api/me";
 pub const ISSUER_PROFILES: &[&str] = &["wrong-issuer", "wrong-audience", "expired"];
 /// The issuer's key rotation interval the bundled conform run uses (jwks.rotationInterval).
 pub const BUNDLED_ROTATION_INTERVAL_SECS: u64 = 4;
-/// The longest rotation interval the harness waits out to see a key rotate.
-pub const LONGEST_ROTATION_WAIT_SECS: u64 = 10;
-
-/// What the harness knows about the issuer of the JWTs a resource server verifies.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResourceIssuer {
-    /// Scheme, host and port of the issuing Better Auth.
-    pub base_url: Url,
-    /// Where Better Auth is mounted on it (`/api/auth`).
-    pub base_path: String,
-    /// It serves the bundled reference's JWT_TEST_PROFILES (wrong issuer, wrong audience,
-    /// expired), each at `/profiles/<name>` + `base_path`, on the same keys and sessions.
-    pub profiles: bool,
-    /// Its `jwks.rotationInterval` in seconds, when known.
-    pub rotation_interval_secs: Option<u64>,
-}
-
-impl ResourceIssuer {
-    /// The base path of one of the JWT_TEST_PROFILES instances.
-    pub fn profile_base_path(&self, profile: &str) -> String {
-        format!("/profiles/{profile}{}", self.base_path)
-    }
-
-    /// The issuer's JWKS URL (what a resource server is configured with).
-    pub fn jwks_url(&self) -> String {
-        format!(
-            "{}{}/jwks",
-            self.base_url.origin().ascii_serialization(),
-            self.base_path
-        )
-    }
-
-    /// The jwt plugin's default `iss` and `aud`: the base URL's origin.
-    pub fn origin(&self) -> String {
-        self.base_url.origin().ascii_serialization()
-    }
-}
+pub use crate::target::{LONGEST_ROTATION_WAIT_SECS, ResourceIssuer};
 
 /// Whether a `--tags` expression selects any @resource-server scenario (every one carries that
 /// tag; some also @issuer-profiles or @key-rotation). No expression selects them all.
@@ -209,112 +172,9 @@ pub fn issuer_of(
 // ---------------------------------------------------------------------------------------------
 // Checking the backend's answers (pure)
 
-/// The user a JWT was issued to, as the backend must name it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ExpectedUser<'a> {
-    pub id: &'a str,
-    pub email: Option<&'a str>,
-}
-
-/// A 200 answer that names `user`: JSON with `sub` = the user id (and `email`, when the backend
-/// sends one, = the user's email). `Err` says what came back instead, without any token.
-pub fn check_accepted(status: u16, body: &[u8], user: &ExpectedUser<'_>) -> Result<(), String> {
-    if status != 200 {
-        return Err(format!(
-            "HTTP {status}{}",
-            describe_error_body(body)
-                .map(|e| format!(" ({e})"))
-                .unwrap_or_default()
-        ));
-    }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|_| "HTTP 200 with a body that is not JSON".to_string())?;
-    match value.get("sub") {
-        Some(Value::String(sub)) if sub == user.id => {}
-        Some(Value::String(_)) => {
-            return Err("HTTP 200 naming another subject (`sub` is not this user's id)".into());
-        }
-        Some(other) => {
-            return Err(format!(
-                "HTTP 200 with `sub` {}",
-                crate::protocol::session::kind(other)
-            ));
-        }
-        None => return Err("HTTP 200 without a `sub`".into()),
-    }
-    if let (Some(expected), Some(Value::String(email))) = (user.email, value.get("email"))
-        && !email.eq_ignore_ascii_case(expected)
-    {
-        return Err("HTTP 200 naming the user's id with another user's email".into());
-    }
-    Ok(())
-}
-
-/// A refusal: 401 (RFC 6750 §3.1 `invalid_token`) with a JSON body. `Err` says what came back.
-pub fn check_refused(status: u16, body: &[u8]) -> Result<(), String> {
-    if status == 401 {
-        if serde_json::from_slice::<Value>(body).is_ok_and(|v| v.is_object()) {
-            return Ok(());
-        }
-        return Err("HTTP 401 without a JSON error body".into());
-    }
-    if status == 200 {
-        let named = serde_json::from_slice::<Value>(body)
-            .ok()
-            .and_then(|v| v.get("sub").and_then(Value::as_str).map(str::to_string))
-            .is_some();
-        return Err(format!(
-            "HTTP 200: the backend accepted it{}",
-            if named { " and answered a subject" } else { "" }
-        ));
-    }
-    Err(format!("HTTP {status}, not 401"))
-}
-
-/// RFC 6750 §3: a 401 to a request that carried a bearer token it refused has
-/// `WWW-Authenticate: Bearer` with `error="invalid_token"` (§3.1). `Err` says what came instead.
-pub fn check_bearer_challenge(headers: &[&str]) -> Result<(), String> {
-    let Some(challenge) = headers.iter().find(|h| {
-        h.trim_start()
-            .get(..6)
-            .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
-    }) else {
-        return Err(match headers.first() {
-            None => "no WWW-Authenticate header".into(),
-            Some(other) => format!("WWW-Authenticate: {other} (no Bearer challenge)"),
-        });
-    };
-    let params = challenge.trim_start()[6..].to_ascii_lowercase();
-    let error = params.split(',').find_map(|param| {
-        let (name, value) = param.split_once('=')?;
-        (name.trim() == "error").then(|| value.trim().trim_matches('"').to_string())
-    });
-    match error.as_deref() {
-        Some("invalid_token") => Ok(()),
-        Some(other) => Err(format!("WWW-Authenticate: {challenge} (error=\"{other}\")")),
-        None => Err(format!(
-            "WWW-Authenticate: {challenge} (no error parameter)"
-        )),
-    }
-}
-
-/// `error` and `error_description` of a JSON error body, for failure messages.
-fn describe_error_body(body: &[u8]) -> Option<String> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    let field = |name: &str| value.get(name).and_then(Value::as_str);
-    match (
-        field("error"),
-        field("error_description").or(field("detail")),
-    ) {
-        (Some(e), Some(d)) => Some(format!("{e}: {d}")),
-        (Some(e), None) => Some(e.to_string()),
-        (None, Some(d)) => Some(d.to_string()),
-        (None, None) => None,
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The bundled backend
+pub use crate::protocol::resource::{
+    ExpectedUser, check_accepted, check_bearer_challenge, check_refused,
+};
 
 /// How to start the bundled backend.
 #[derive(Clone, Debug, Default)]
@@ -502,6 +362,8 @@ async fn install(dir: &Path, hash: &str) -> Result<(), HarnessError> {
     );
     let started = Instant::now();
     let log_path = dir.join("pip-install.log");
+    // One log per install, both steps appended to it.
+    let _ = fs::remove_file(&log_path);
     let venv = dir.join(".venv");
     let python = base_python();
     check_python(&python).await?;
@@ -509,6 +371,7 @@ async fn install(dir: &Path, hash: &str) -> Result<(), HarnessError> {
         Command::new(&python).args(["-m", "venv", "--clear"]).arg(&venv),
         dir,
         &log_path,
+        INSTALL_TIMEOUT,
         &format!("{python} -m venv"),
         "install Python 3.11 or newer with its venv module (Debian: apt-get install python3-venv), or set BA_HARNESS_PYTHON",
     )
@@ -525,6 +388,7 @@ async fn install(dir: &Path, hash: &str) -> Result<(), HarnessError> {
         ]),
         dir,
         &log_path,
+        INSTALL_TIMEOUT,
         "pip install -r requirements.txt",
         "the first install needs the Python package index (PyPI)",
     )
@@ -580,59 +444,6 @@ fn python_is_recent_enough(version: &str) -> bool {
     }
 }
 
-/// Runs an install step in `dir`, appending its output to `log_path`, bounded in time.
-async fn run_logged(
-    command: &mut Command,
-    dir: &Path,
-    log_path: &Path,
-    what: &str,
-    fix: &str,
-) -> Result<(), HarnessError> {
-    let log = File::options()
-        .create(true)
-        .append(true)
-        .open(log_path)
-        .map_err(|e| boot_io("open the install log", log_path, e))?;
-    let log_err = log
-        .try_clone()
-        .map_err(|e| boot_io("open the install log", log_path, e))?;
-    let child = command
-        .current_dir(dir)
-        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::from(log_err))
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| HarnessError::Boot {
-            cause: format!("could not run `{what}`: {e}"),
-            fix: fix.into(),
-            log_tail: None,
-        })?;
-    let status = match tokio::time::timeout(INSTALL_TIMEOUT, child.wait_with_output()).await {
-        Ok(Ok(output)) => output.status,
-        Ok(Err(e)) => return Err(boot_io(&format!("wait for {what}"), dir, e)),
-        Err(_) => {
-            return Err(HarnessError::Boot {
-                cause: format!(
-                    "`{what}` did not finish within {} s",
-                    INSTALL_TIMEOUT.as_secs()
-                ),
-                fix: format!("read {} and retry", log_path.display()),
-                log_tail: Some(tail(log_path, 20)),
-            });
-        }
-    };
-    if !status.success() {
-        return Err(HarnessError::Boot {
-            cause: format!("`{what}` failed in {} ({status})", dir.display()),
-            fix: format!("{fix} (full log: {})", log_path.display()),
-            log_tail: Some(tail(log_path, 20)),
-        });
-    }
-    Ok(())
-}
-
 /// The pinned versions of the packages that matter, read from requirements.txt.
 fn pinned_versions(dir: &Path) -> String {
     let text = fs::read_to_string(dir.join("requirements.txt")).unwrap_or_default();
@@ -659,56 +470,6 @@ fn pinned_from(requirements: &str, wanted: &[&str]) -> String {
 mod tests {
     use super::*;
 
-    const USER: ExpectedUser<'static> = ExpectedUser {
-        id: "u1",
-        email: Some("a@b.test"),
-    };
-
-    #[test]
-    fn an_acceptance_must_name_the_user() {
-        assert_eq!(
-            check_accepted(200, br#"{"sub":"u1","email":"A@b.test"}"#, &USER),
-            Ok(())
-        );
-        assert_eq!(check_accepted(200, br#"{"sub":"u1"}"#, &USER), Ok(()));
-        let e = check_accepted(200, br#"{"sub":"u2","email":"a@b.test"}"#, &USER).unwrap_err();
-        assert!(e.contains("another subject"), "{e}");
-        let e = check_accepted(200, br#"{"sub":"u1","email":"x@b.test"}"#, &USER).unwrap_err();
-        assert!(e.contains("another user's email"), "{e}");
-        assert!(
-            check_accepted(200, b"{}", &USER)
-                .unwrap_err()
-                .contains("without")
-        );
-        assert!(
-            check_accepted(200, b"<html>", &USER)
-                .unwrap_err()
-                .contains("not JSON")
-        );
-        assert!(
-            check_accepted(200, br#"{"sub":5}"#, &USER)
-                .unwrap_err()
-                .contains("number")
-        );
-        let e = check_accepted(
-            401,
-            br#"{"error":"invalid_token","error_description":"kid unknown"}"#,
-            &USER,
-        )
-        .unwrap_err();
-        assert_eq!(e, "HTTP 401 (invalid_token: kid unknown)");
-        assert_eq!(check_accepted(500, b"", &USER).unwrap_err(), "HTTP 500");
-    }
-
-    #[test]
-    fn a_refusal_is_a_401_with_a_json_error() {
-        assert_eq!(check_refused(401, br#"{"error":"invalid_token"}"#), Ok(()));
-        assert!(check_refused(401, b"nope").unwrap_err().contains("JSON"));
-        let e = check_refused(200, br#"{"sub":"u1"}"#).unwrap_err();
-        assert!(e.contains("accepted it and answered a subject"), "{e}");
-        assert_eq!(check_refused(403, b"{}").unwrap_err(), "HTTP 403, not 401");
-    }
-
     #[test]
     fn the_tag_filter_decides_whether_the_backend_boots() {
         assert!(tags_select_resource_scenarios(None));
@@ -723,40 +484,6 @@ mod tests {
         )));
         assert!(!tags_select_resource_scenarios(Some("@jwt")));
         assert!(!tags_select_resource_scenarios(Some("((")));
-    }
-
-    #[test]
-    fn a_refused_token_gets_a_bearer_invalid_token_challenge() {
-        assert_eq!(
-            check_bearer_challenge(&[r#"Bearer error="invalid_token""#]),
-            Ok(())
-        );
-        assert_eq!(
-            check_bearer_challenge(&[
-                "Basic realm=\"x\"",
-                r#"bearer realm="api", error="invalid_token", error_description="x""#
-            ]),
-            Ok(())
-        );
-        assert_eq!(
-            check_bearer_challenge(&[]).unwrap_err(),
-            "no WWW-Authenticate header"
-        );
-        assert!(
-            check_bearer_challenge(&["Basic"])
-                .unwrap_err()
-                .contains("no Bearer")
-        );
-        assert!(
-            check_bearer_challenge(&["Bearer"])
-                .unwrap_err()
-                .contains("no error")
-        );
-        assert!(
-            check_bearer_challenge(&[r#"Bearer error="invalid_request""#])
-                .unwrap_err()
-                .contains("invalid_request")
-        );
     }
 
     #[test]

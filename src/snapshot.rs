@@ -95,13 +95,15 @@ fn client_ip() -> &'static Regex {
 /// a placeholder wherever they turn up: they are not all long or mixed enough to look random.
 static MADE_UP: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
-/// Notes a made-up value (only while recording; otherwise free).
+/// Notes a made-up value. Kept whether or not a [`Recorder`] exists yet (a run makes a few
+/// hundred; the cap bounds a long-lived process), and cleared when a recorder starts.
 pub fn note_made_up(value: &str) {
-    if value.len() >= 8 && recording().is_some() {
-        MADE_UP
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(value.to_string());
+    const CAP: usize = 100_000;
+    if value.len() >= 8 {
+        let mut made_up = MADE_UP.lock().unwrap_or_else(|e| e.into_inner());
+        if made_up.len() < CAP {
+            made_up.push(value.to_string());
+        }
     }
 }
 
@@ -752,79 +754,75 @@ mod tests {
     }
 }
 
-/// Exchanges recorded during a `snapshot` run, by scenario. Recording is off unless a snapshot
-/// run turns it on; the scenario label comes from the runner's before-scenario hook (snapshot
-/// runs one scenario at a time, so the label is never ambiguous).
-#[derive(Default)]
+/// Records the exchanges of a `snapshot` run, by scenario: an exchange observer the run owns.
+/// The scenario label comes from the runner's before-scenario hook (snapshot runs one scenario
+/// at a time, so the label is never ambiguous); exchanges before the first scenario are
+/// labelled `discovery`.
+#[derive(Debug)]
+pub struct Recorder(std::sync::Mutex<Recording>);
+
+#[derive(Debug)]
 struct Recording {
     scenario: String,
     exchanges: Vec<(String, Exchange)>,
 }
 
-static RECORDING: std::sync::Mutex<Option<Recording>> = std::sync::Mutex::new(None);
-
-fn recording() -> std::sync::MutexGuard<'static, Option<Recording>> {
-    RECORDING.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Starts recording every exchange any client makes, labelled `scenario`.
-pub fn start_recording(scenario: &str) {
-    MADE_UP.lock().unwrap_or_else(|e| e.into_inner()).clear();
-    *recording() = Some(Recording {
-        scenario: scenario.to_string(),
-        exchanges: Vec::new(),
-    });
-}
-
-/// A paused recording, to be given back to [`resume_recording`].
-pub struct SuspendedRecording(Option<Recording>);
-
-/// Pauses recording (for traffic that belongs to no scenario, such as cleanup).
-pub fn suspend_recording() -> SuspendedRecording {
-    SuspendedRecording(recording().take())
-}
-
-/// Resumes a recording paused by [`suspend_recording`].
-pub fn resume_recording(suspended: SuspendedRecording) {
-    if suspended.0.is_some() {
-        *recording() = suspended.0;
+impl Default for Recorder {
+    fn default() -> Self {
+        MADE_UP.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        Recorder(std::sync::Mutex::new(Recording {
+            scenario: "discovery".into(),
+            exchanges: Vec::new(),
+        }))
     }
 }
 
-/// Labels the exchanges that follow (no-op when not recording).
-pub fn set_scenario(scenario: &str) {
-    if let Some(r) = recording().as_mut() {
-        r.scenario = scenario.to_string();
+impl Recorder {
+    fn recording(&self) -> std::sync::MutexGuard<'_, Recording> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Labels the exchanges that follow.
+    pub fn set_scenario(&self, scenario: &str) {
+        self.recording().scenario = scenario.to_string();
+    }
+
+    /// Records one exchange under the current label.
+    pub fn record(&self, exchange: &Exchange) {
+        let mut recording = self.recording();
+        let label = recording.scenario.clone();
+        recording.exchanges.push((label, exchange.clone()));
+    }
+
+    /// The .snap files of everything recorded so far: name → content.
+    pub fn files(&self) -> BTreeMap<String, String> {
+        let exchanges = std::mem::take(&mut self.recording().exchanges);
+        let mut counters: BTreeMap<String, usize> = BTreeMap::new();
+        let mut files = BTreeMap::new();
+        for (scenario, exchange) in exchanges {
+            let index = counters.entry(scenario.clone()).or_insert(0);
+            *index += 1;
+            let name = snapshot_name(&scenario, *index, &exchange);
+            let path = url::Url::parse(&exchange.url)
+                .map(|u| u.path().to_string())
+                .unwrap_or_default();
+            let description = format!("{scenario}: {} {path}", exchange.method);
+            files.insert(
+                name,
+                snap_file(&description, &normalise_exchange(&exchange)),
+            );
+        }
+        files
     }
 }
 
-/// Records one exchange (no-op when not recording).
-pub fn record(exchange: &Exchange) {
-    if let Some(r) = recording().as_mut() {
-        let label = r.scenario.clone();
-        r.exchanges.push((label, exchange.clone()));
+impl crate::http::ExchangeObserver for Recorder {
+    fn observe(
+        &self,
+        _endpoint: &crate::http::Endpoint,
+        _request: &crate::http::Request,
+        exchange: &Exchange,
+    ) {
+        self.record(exchange);
     }
-}
-
-/// Stops recording and returns the .snap files: name → content.
-pub fn finish_recording() -> BTreeMap<String, String> {
-    let Some(r) = recording().take() else {
-        return BTreeMap::new();
-    };
-    let mut counters: BTreeMap<String, usize> = BTreeMap::new();
-    let mut files = BTreeMap::new();
-    for (scenario, exchange) in r.exchanges {
-        let index = counters.entry(scenario.clone()).or_insert(0);
-        *index += 1;
-        let name = snapshot_name(&scenario, *index, &exchange);
-        let path = url::Url::parse(&exchange.url)
-            .map(|u| u.path().to_string())
-            .unwrap_or_default();
-        let description = format!("{scenario}: {} {path}", exchange.method);
-        files.insert(
-            name,
-            snap_file(&description, &normalise_exchange(&exchange)),
-        );
-    }
-    files
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::error::HarnessError;
-use crate::http::{Client, Endpoint, HttpError, Request, normalise_base_path};
+use crate::http::{Client, Endpoint, HttpError, Observers, Request, normalise_base_path};
 
 /// The OAuth client the harness uses against the provider plugin.
 #[derive(Clone, Debug, Default)]
@@ -51,13 +51,88 @@ pub struct Target {
     pub ca_pem: Option<std::sync::Arc<String>>,
     /// The app that mounts Better Auth at the target (`--target-kind`, or a bundled framework
     /// app): its app-level scenarios (@express, @nestjs, @tanstack-start, @next-app) apply.
-    pub kind: Option<crate::framework_app::TargetKind>,
+    pub kind: Option<TargetKind>,
     /// A resource server that verifies the target's JWTs (`--resource`, or the bundled FastAPI
     /// backend): the URL it answers `Authorization: Bearer <JWT>` at, for @resource-server.
     pub resource_server: Option<Url>,
     /// Who issues the JWTs the resource server verifies, when not plainly the target (the
     /// bundled issuer, or `--issuer-profiles` / `--jwks-rotation-interval`).
-    pub resource_issuer: Option<crate::resource_server::ResourceIssuer>,
+    pub resource_issuer: Option<ResourceIssuer>,
+    /// What every client of the run reports its exchanges to (the account ledger, the snapshot
+    /// recorder): set by the run that owns them.
+    pub observers: Observers,
+}
+
+/// What kind of app mounts Better Auth at a target (`--target-kind`): it decides which app-level
+/// scenarios apply. `node` is Better Auth on its own (no app-level features).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetKind {
+    Express,
+    Nestjs,
+    TanstackStart,
+    Nextjs,
+    Node,
+}
+
+impl TargetKind {
+    /// The capability tag the kind's app-level scenarios carry (`@express`, ...).
+    pub fn capability(self) -> Option<&'static str> {
+        match self {
+            TargetKind::Express => Some("express"),
+            TargetKind::Nestjs => Some("nestjs"),
+            TargetKind::TanstackStart => Some("tanstack-start"),
+            TargetKind::Nextjs => Some("next-app"),
+            TargetKind::Node => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TargetKind::Express => "express",
+            TargetKind::Nestjs => "nestjs",
+            TargetKind::TanstackStart => "tanstack-start",
+            TargetKind::Nextjs => "nextjs",
+            TargetKind::Node => "node",
+        }
+    }
+}
+
+/// The longest rotation interval the harness waits out to see a key rotate.
+pub const LONGEST_ROTATION_WAIT_SECS: u64 = 10;
+
+/// What the harness knows about the issuer of the JWTs a resource server verifies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceIssuer {
+    /// Scheme, host and port of the issuing Better Auth.
+    pub base_url: Url,
+    /// Where Better Auth is mounted on it (`/api/auth`).
+    pub base_path: String,
+    /// It serves the bundled reference's JWT_TEST_PROFILES (wrong issuer, wrong audience,
+    /// expired), each at `/profiles/<name>` + `base_path`, on the same keys and sessions.
+    pub profiles: bool,
+    /// Its `jwks.rotationInterval` in seconds, when known.
+    pub rotation_interval_secs: Option<u64>,
+}
+
+impl ResourceIssuer {
+    /// The base path of one of the JWT_TEST_PROFILES instances.
+    pub fn profile_base_path(&self, profile: &str) -> String {
+        format!("/profiles/{profile}{}", self.base_path)
+    }
+
+    /// The issuer's JWKS URL (what a resource server is configured with).
+    pub fn jwks_url(&self) -> String {
+        format!(
+            "{}{}/jwks",
+            self.base_url.origin().ascii_serialization(),
+            self.base_path
+        )
+    }
+
+    /// The jwt plugin's default `iss` and `aud`: the base URL's origin.
+    pub fn origin(&self) -> String {
+        self.base_url.origin().ascii_serialization()
+    }
 }
 
 /// An account that exists on the target.
@@ -108,6 +183,7 @@ impl Target {
             kind: None,
             resource_server: None,
             resource_issuer: None,
+            observers: Observers::default(),
         })
     }
 
@@ -119,6 +195,7 @@ impl Target {
     pub fn endpoint(&self) -> Endpoint {
         let mut endpoint = Endpoint::new(&self.base_url, &self.base_path, self.timeout);
         endpoint.ca_pem = self.ca_pem.clone();
+        endpoint.observers = self.observers.clone();
         endpoint
     }
 
@@ -128,10 +205,10 @@ impl Target {
 
     /// The issuer of the JWTs the resource server verifies: the one configured, else the target
     /// (no test profiles, rotation interval unknown).
-    pub fn resource_issuer(&self) -> crate::resource_server::ResourceIssuer {
+    pub fn resource_issuer(&self) -> ResourceIssuer {
         self.resource_issuer
             .clone()
-            .unwrap_or_else(|| crate::resource_server::ResourceIssuer {
+            .unwrap_or_else(|| ResourceIssuer {
                 base_url: self.base_url.clone(),
                 base_path: self.base_path.clone(),
                 profiles: false,
@@ -162,9 +239,10 @@ impl Target {
             if issuer.profiles {
                 self.capabilities.insert("issuer-profiles".into());
             }
-            if issuer.rotation_interval_secs.is_some_and(|secs| {
-                secs > 0 && secs <= crate::resource_server::LONGEST_ROTATION_WAIT_SECS
-            }) {
+            if issuer
+                .rotation_interval_secs
+                .is_some_and(|secs| secs > 0 && secs <= LONGEST_ROTATION_WAIT_SECS)
+            {
                 self.capabilities.insert("key-rotation".into());
             }
         }
@@ -340,15 +418,15 @@ mod tests {
         t.cookie_cache_max_age = Some(5);
         t.next_app = Some(Url::parse("http://127.0.0.1:1").unwrap());
         for kind in [
-            crate::framework_app::TargetKind::Express,
-            crate::framework_app::TargetKind::Nestjs,
-            crate::framework_app::TargetKind::TanstackStart,
+            TargetKind::Express,
+            TargetKind::Nestjs,
+            TargetKind::TanstackStart,
         ] {
             t.kind = Some(kind);
             t.declare_configured_capabilities();
         }
         t.resource_server = Some(Url::parse("http://127.0.0.1:2/api/me").unwrap());
-        t.resource_issuer = Some(crate::resource_server::ResourceIssuer {
+        t.resource_issuer = Some(ResourceIssuer {
             base_url: t.base_url.clone(),
             base_path: t.base_path.clone(),
             profiles: true,

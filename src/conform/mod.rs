@@ -36,8 +36,8 @@ pub struct ConformOptions {
     pub strict: bool,
     /// The known-deviation list (known-deviations.toml).
     pub deviations: PathBuf,
-    /// Label recorded exchanges with their scenario (snapshot runs; needs concurrency 1).
-    pub record: bool,
+    /// Records every exchange, labelled with its scenario (snapshot runs; needs concurrency 1).
+    pub recorder: Option<Arc<crate::snapshot::Recorder>>,
     /// Leave the accounts the run creates on the target (`--keep-users`); by default they are
     /// deleted at the end where the target allows it (crate::cleanup).
     pub keep_users: bool,
@@ -122,6 +122,12 @@ pub fn validate(options: &ConformOptions) -> Result<(), HarnessError> {
 /// code. Errors are configuration problems (exit 2) or an unreachable target (exit 3).
 pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunReport, HarnessError> {
     check_features_dir(&options.features)?;
+    // The run's exchange observers: every client made from the target reports to them.
+    let ledger = Arc::new(crate::cleanup::Ledger::default());
+    target.observers.push(ledger.clone());
+    if let Some(recorder) = &options.recorder {
+        target.observers.push(recorder.clone());
+    }
     let tag_filter = options.tags.as_deref().map(parse_tags).transpose()?;
     let deviations = crate::deviations::load(&options.deviations)?;
     // --run-timeout bounds everything that talks to the target: the reachability probe and
@@ -196,7 +202,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     let started_at: Arc<Mutex<std::collections::HashMap<String, Instant>>> = Arc::default();
     let start_clock = Arc::clone(&started_at);
     let end_clock = Arc::clone(&started_at);
-    let record_exchanges = options.record;
+    let recorder = options.recorder.clone();
     let cucumber = AuthWorld::cucumber()
         .with_default_cli()
         .max_concurrent_scenarios(options.concurrency.max(1))
@@ -206,8 +212,8 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(location(feature, scenario), Instant::now());
-            if record_exchanges {
-                crate::snapshot::set_scenario(&scenario.name);
+            if let Some(recorder) = &recorder {
+                recorder.set_scenario(&scenario.name);
             }
             futures::future::ready(()).boxed_local()
         })
@@ -358,7 +364,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
         }
     };
     set_current(None);
-    let created = crate::cleanup::take_accounts(&endpoint);
+    let created = ledger.take_accounts(&endpoint);
     if options.keep_users {
         if !created.is_empty() {
             println!(

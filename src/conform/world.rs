@@ -4,13 +4,11 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 
 use cucumber::World;
-use rand::Rng;
-use rand::distr::Alphanumeric;
 
 use crate::error::HarnessError;
 use crate::http::{Client, Exchange, HttpError, Request};
 use crate::protocol::cookie::{SetCookie, cookie_name};
-use crate::redact::{SecretRegistry, scrub_text};
+use crate::redact::scrub_text;
 use crate::target::Target;
 
 /// What every scenario of one run shares.
@@ -31,74 +29,11 @@ fn current() -> Option<Arc<RunContext>> {
     CURRENT.read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-/// A conformance failure: which rule, what it expects, what came back, and the exchange.
-#[derive(Clone, Debug)]
-pub struct StepFailure {
-    pub rule: String,
-    pub expected: String,
-    pub actual: String,
-    /// Redacted excerpt of the exchange the rule was checked on.
-    pub exchange: Option<String>,
-}
-
-impl fmt::Display for StepFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "rule: {}", self.rule)?;
-        writeln!(f, "expected: {}", self.expected)?;
-        write!(f, "actual: {}", self.actual)?;
-        if let Some(exchange) = &self.exchange {
-            write!(f, "\nexchange:\n{}", indent(exchange.trim_end(), "  "))?;
-        }
-        Ok(())
-    }
-}
-
-pub fn indent(text: &str, prefix: &str) -> String {
-    text.lines()
-        .map(|l| format!("{prefix}{l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+pub use crate::report::{StepFailure, indent};
 
 pub type StepResult = Result<(), StepFailure>;
 
-/// A test user made for one scenario.
-#[derive(Clone)]
-pub struct TestUser {
-    pub email: String,
-    pub password: String,
-    pub name: String,
-    /// The id the server gave the user at sign-up.
-    pub id: Option<String>,
-}
-
-impl TestUser {
-    /// A fresh random user, so scenarios can run concurrently and reruns never collide. The
-    /// password is registered as a secret before it is ever sent.
-    pub fn random() -> Self {
-        let suffix = random_string(12).to_lowercase();
-        let password = format!("Pw-{}-{}", random_string(20), random_string(4));
-        SecretRegistry::global().register(&password);
-        TestUser {
-            email: format!("conform-{suffix}@ba-harness.test"),
-            password,
-            name: format!("Conform User {suffix}"),
-            id: None,
-        }
-    }
-}
-
-pub fn random_string(len: usize) -> String {
-    let value: String = rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect();
-    // Snapshots replace made-up values with placeholders (no-op unless recording).
-    crate::snapshot::note_made_up(&value);
-    crate::snapshot::note_made_up(&value.to_lowercase());
-    value
-}
+pub use crate::test_user::{TestUser, random_string};
 
 #[derive(World)]
 #[world(init = Self::new)]

@@ -23,18 +23,7 @@ use super::user::{RunContext, VirtualUser, no_session};
 pub const VERIFY_METHOD: &str = "JWT";
 pub const VERIFY_NAME: &str = "verify";
 
-/// Takes the JWT out of a /token answer. `Err` is a stable failure reason.
-pub fn token_from_answer(status: u16, body: &[u8]) -> Result<String, String> {
-    if status != 200 {
-        return Err(format!("/token answered {status}, not 200"));
-    }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|_| "/token answered 200 with a body that is not JSON".to_string())?;
-    match value.get("token") {
-        Some(Value::String(token)) if !token.is_empty() => Ok(token.clone()),
-        _ => Err("/token answered 200 without a `token` string".into()),
-    }
-}
+pub use crate::protocol::resource::token_from_answer;
 
 /// The claim checks after the signature verified: iss and aud are the origin, exp is in the
 /// future, sub is this user. `Err` is a stable reason (no per-request values).
@@ -211,7 +200,7 @@ async fn refetch_jwks(user: &mut GooseUser, ctx: &RunContext) -> Option<JwksCach
 }
 
 /// `--resource`: the backend must accept the JWT as a bearer token with 200 and JSON naming this
-/// virtual user (`sub`), as `resource_server::check_accepted` judges it.
+/// virtual user (`sub`), as `protocol::resource::check_accepted` judges it.
 async fn call_resource(
     user: &mut GooseUser,
     ctx: &RunContext,
@@ -256,11 +245,11 @@ pub fn resource_verdict(status: u16, body: &[u8], user_id: &str) -> Result<(), S
             "the resource answered {status} to the JWT, not 200"
         ));
     }
-    let expected = crate::resource_server::ExpectedUser {
+    let expected = crate::protocol::resource::ExpectedUser {
         id: user_id,
         email: None,
     };
-    crate::resource_server::check_accepted(status, body, &expected)
+    crate::protocol::resource::check_accepted(status, body, &expected)
         .map_err(|e| format!("the resource answered {e}"))
 }
 

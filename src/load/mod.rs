@@ -474,8 +474,12 @@ pub async fn run(args: LoadArgs) -> Result<i32, HarnessError> {
     } else {
         None
     };
+    // The accounts the virtual users' sign-ups create, for cleanup at the end.
+    let ledger = Arc::new(crate::cleanup::Ledger::default());
+    let mut target = target;
+    target.observers.push(ledger.clone());
     let result = run_against(&settings, &target, &reports, server.is_some()).await;
-    let created = crate::cleanup::take_accounts(&target.endpoint());
+    let created = ledger.take_accounts(&target.endpoint());
     if server.is_none() && !created.is_empty() {
         if args.keep_users {
             println!(

@@ -6,4 +6,5 @@ pub mod forge;
 pub mod jwt;
 pub mod oauth;
 pub mod pkce;
+pub mod resource;
 pub mod session;

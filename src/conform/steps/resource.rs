@@ -1,7 +1,7 @@
 //! Steps for a resource server that verifies the issuer's JWTs (features/resource-server.feature).
 //! The issuer is the target, or the bundled issuer a bundled run starts for these scenarios
 //! (`Target::resource_issuer`); users sign in there with clients of their own. Every JWT made
-//! or received is registered as a secret; the checks are `resource_server::check_*`.
+//! or received is registered as a secret; the checks are `protocol::resource::check_*`.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -12,9 +12,13 @@ use crate::conform::steps::accounts::{register_answer_secrets, starting_user};
 use crate::conform::world::{AuthWorld, StepFailure, StepResult, TestUser};
 use crate::http::{Client, CookieChoice, Endpoint, Exchange, Request};
 use crate::protocol::jwt;
+use crate::protocol::resource::{
+    ExpectedUser, check_accepted, check_bearer_challenge, check_refused, token_from_answer,
+};
 use crate::protocol::session::parse_auth_answer;
 use crate::redact::SecretRegistry;
-use crate::resource_server::{self, ExpectedUser, ResourceIssuer};
+use crate::resource_server;
+use crate::target::{LONGEST_ROTATION_WAIT_SECS, ResourceIssuer};
 
 /// One user signed in at the issuer, with the client that holds their session.
 #[derive(Clone)]
@@ -178,8 +182,7 @@ async fn fresh_jwt(
         )
     })?;
     world.resource.users[index].client = holder.client;
-    let token =
-        crate::load::jwt_verification::token_from_answer(exchange.status, exchange.body.as_bytes());
+    let token = token_from_answer(exchange.status, exchange.body.as_bytes());
     match token {
         Ok(token) => {
             register_jwt(&token);
@@ -423,7 +426,7 @@ async fn issuer_rotates(world: &mut AuthWorld) -> StepResult {
         .and_then(|d| d.kid().map(str::to_string));
     let interval = issuer(world)
         .rotation_interval_secs
-        .unwrap_or(resource_server::LONGEST_ROTATION_WAIT_SECS);
+        .unwrap_or(LONGEST_ROTATION_WAIT_SECS);
     let deadline = Instant::now() + Duration::from_secs(interval + 5);
     loop {
         let token = fresh_jwt(world, 0, None).await?;
@@ -477,7 +480,7 @@ fn check_call_accepted(world: &mut AuthWorld, call: &Call, rule: &str) -> StepRe
         id: &id,
         email: email.as_deref(),
     };
-    resource_server::check_accepted(
+    check_accepted(
         call.exchange.status,
         call.exchange.body.as_bytes(),
         &expected,
@@ -524,17 +527,15 @@ async fn names_each_user(world: &mut AuthWorld) -> StepResult {
 async fn refuses(world: &mut AuthWorld) -> StepResult {
     let call = last_call(world)?;
     let rule = format!("the resource server refuses {} with 401", call.what);
-    resource_server::check_refused(call.exchange.status, call.exchange.body.as_bytes()).map_err(
-        |actual| {
-            fail_with(
-                world,
-                &rule,
-                "HTTP 401 with a JSON error",
-                actual,
-                Some(&call.exchange),
-            )
-        },
-    )
+    check_refused(call.exchange.status, call.exchange.body.as_bytes()).map_err(|actual| {
+        fail_with(
+            world,
+            &rule,
+            "HTTP 401 with a JSON error",
+            actual,
+            Some(&call.exchange),
+        )
+    })
 }
 
 #[then(r#"the refusal carries WWW-Authenticate: Bearer with error="invalid_token""#)]
@@ -542,7 +543,7 @@ async fn refusal_challenges(world: &mut AuthWorld) -> StepResult {
     let call = last_call(world)?;
     let rule = "a refused bearer JWT is answered with WWW-Authenticate: Bearer error=\"invalid_token\" (RFC 6750 §3, §3.1)";
     let headers: Vec<&str> = call.exchange.headers_named("www-authenticate");
-    resource_server::check_bearer_challenge(&headers).map_err(|actual| {
+    check_bearer_challenge(&headers).map_err(|actual| {
         fail_with(
             world,
             rule,

@@ -1,0 +1,424 @@
+//! What every bundled server (the reference, its releases, the Next.js app, the framework apps,
+//! the FastAPI resource server) shares: one process lifecycle. A lock between harness
+//! processes, a run folder with its log, install steps run as logged and bounded child
+//! processes, a free port, a bounded wait until the server is ready, and a boot error that ends
+//! with the log's tail. Each server module is a description on top of these.
+
+use std::fs::{self, File};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant, SystemTime};
+
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use tokio::process::{Child, Command};
+
+use crate::error::HarnessError;
+use crate::redact::SecretRegistry;
+
+/// How long a bundled server (reference, Next.js app, framework app, resource server) may take
+/// from spawn to ready: well under a few seconds here; a cold disk or a loaded CI machine gets
+/// generous slack.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long one install step (`npm ci`, a build, a pip install) may take: `npm ci` compiles
+/// better-sqlite3 from source (~65 s here); a loaded CI machine gets generous slack.
+pub(crate) const INSTALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// A folder used as a lock between harness processes (parallel tests): created to take it,
+/// removed on drop. A lock older than `limit` is taken as left behind by a dead process.
+pub(crate) struct DirLock(PathBuf);
+
+impl DirLock {
+    pub(crate) async fn take(
+        path: PathBuf,
+        limit: Duration,
+        done: impl Fn() -> bool,
+    ) -> Result<Option<Self>, HarnessError> {
+        let waited = Instant::now();
+        loop {
+            match fs::create_dir(&path) {
+                Ok(()) => return Ok(Some(DirLock(path))),
+                Err(_) if lock_is_stale(&path, limit) => {
+                    let _ = fs::remove_dir(&path);
+                }
+                Err(_) if waited.elapsed() < limit => {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    if done() {
+                        return Ok(None);
+                    }
+                }
+                Err(e) => return Err(boot_io("take a lock", &path, e)),
+            }
+        }
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir(&self.0);
+    }
+}
+
+fn lock_is_stale(lock: &Path, limit: Duration) -> bool {
+    fs::metadata(lock)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .is_some_and(|age| age > limit)
+}
+
+/// Runs npm in `dir` with a progress line and a bounded wait; its output goes to npm-ci.log.
+pub(crate) async fn run_npm(dir: &Path, args: &[&str]) -> Result<(), HarnessError> {
+    eprintln!(
+        "ba-harness: installing a Better Auth server (npm {} in {}); the first run compiles better-sqlite3, about 1-2 minutes…",
+        args.first().unwrap_or(&""),
+        dir.display()
+    );
+    let log_path = dir.join("npm-ci.log");
+    // A fresh log per install: the tail shown on failure is this install's.
+    let _ = fs::remove_file(&log_path);
+    let started = Instant::now();
+    run_logged(
+        Command::new("npm").args(args),
+        dir,
+        &log_path,
+        INSTALL_TIMEOUT,
+        &format!("npm {}", args.join(" ")),
+        "read the log below; better-sqlite3 builds from source and needs a C++ compiler, make and python3 (npm ships with Node.js 20+ and must be on PATH)",
+    )
+    .await?;
+    eprintln!(
+        "ba-harness: installed the bundled server in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A free loopback port: bind port 0, read it, release it (the server binds it right after).
+pub(crate) fn free_port() -> Result<u16, HarnessError> {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| HarnessError::Boot {
+        cause: format!("could not find a free port on 127.0.0.1: {e}"),
+        fix: "check that the loopback interface is up".into(),
+        log_tail: None,
+    })?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| boot_io("read the free port", Path::new("127.0.0.1"), e))
+}
+
+pub(crate) fn boot_io(what: &str, path: &Path, e: std::io::Error) -> HarnessError {
+    HarnessError::Boot {
+        cause: format!("could not {what} ({}): {e}", path.display()),
+        fix: "check that the checkout is writable".into(),
+        log_tail: None,
+    }
+}
+
+/// The last `lines` lines of a log, indented, with secrets scrubbed.
+/// A fresh random signing secret for a bundled server, registered for redaction.
+pub(crate) fn new_secret() -> String {
+    let secret: String = rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(48)
+        .map(char::from)
+        .collect();
+    SecretRegistry::global().register(&secret);
+    secret
+}
+
+/// A bundled server's run folder (`<dir>/data/run-<pid>-<port>`) and its log, opened for the
+/// child's stdout and stderr.
+pub(crate) struct RunFolder {
+    pub dir: PathBuf,
+    pub log_path: PathBuf,
+    pub stdout: File,
+    pub stderr: File,
+}
+
+impl RunFolder {
+    pub(crate) fn create(app_dir: &Path, port: u16, log_name: &str) -> Result<Self, HarnessError> {
+        let dir = app_dir
+            .join("data")
+            .join(format!("run-{}-{port}", std::process::id()));
+        fs::create_dir_all(&dir).map_err(|e| boot_io("create the run folder", &dir, e))?;
+        let log_path = dir.join(log_name);
+        let stdout =
+            File::create(&log_path).map_err(|e| boot_io("create the log", &log_path, e))?;
+        let stderr = stdout
+            .try_clone()
+            .map_err(|e| boot_io("open the log", &log_path, e))?;
+        Ok(RunFolder {
+            dir,
+            log_path,
+            stdout,
+            stderr,
+        })
+    }
+}
+
+/// How a bundled server names itself in its boot errors.
+pub(crate) struct BootWatch<'a> {
+    /// `the bundled Better Auth server`
+    pub what: String,
+    /// What did not happen in time: `was not ready`, `did not answer <url>`.
+    pub waiting_for: String,
+    pub log_path: &'a Path,
+    /// The fix to print when it exits during start-up.
+    pub exited_fix: String,
+}
+
+/// Polls `ready` every 100 ms until it yields a value. A child that exits first, or is still
+/// not ready after READY_TIMEOUT (then it is killed), is a boot error with its log's tail.
+pub(crate) async fn wait_until_ready<T, F, Fut>(
+    child: &mut Child,
+    started: Instant,
+    watch: BootWatch<'_>,
+    mut ready: F,
+) -> Result<T, HarnessError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    loop {
+        if let Some(value) = ready().await {
+            return Ok(value);
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(HarnessError::Boot {
+                cause: format!("{} exited during start-up ({status})", watch.what),
+                fix: watch.exited_fix,
+                log_tail: Some(tail(watch.log_path, 20)),
+            });
+        }
+        if started.elapsed() > READY_TIMEOUT {
+            let _ = child.start_kill();
+            return Err(HarnessError::Boot {
+                cause: format!(
+                    "{} {} within {} s",
+                    watch.what,
+                    watch.waiting_for,
+                    READY_TIMEOUT.as_secs()
+                ),
+                fix: format!("read its log: {}", watch.log_path.display()),
+                log_tail: Some(tail(watch.log_path, 20)),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A ready check for [`wait_until_ready`]: `url` answers with a 2xx status.
+pub(crate) async fn answers_ok(probe: &reqwest::Client, url: &str) -> Option<()> {
+    match probe.get(url).send().await {
+        Ok(response) if response.status().is_success() => Some(()),
+        _ => None,
+    }
+}
+
+pub(crate) fn tail(path: &Path, lines: usize) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    let start = all.len().saturating_sub(lines);
+    crate::redact::scrub_text(
+        &all[start..]
+            .iter()
+            .map(|l| format!("    {l}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+pub(crate) fn collect_files(path: &Path, out: &mut Vec<PathBuf>) {
+    if path.is_file() {
+        out.push(path.to_path_buf());
+    } else if let Ok(entries) = fs::read_dir(path) {
+        for entry in entries.flatten() {
+            collect_files(&entry.path(), out);
+        }
+    }
+}
+
+/// Runs `command` in `dir` in its own process group, output to `log`, bounded by `limit`; the
+/// whole group is killed if it overruns or the harness stops waiting (drop).
+pub(crate) async fn run_logged(
+    command: &mut Command,
+    dir: &Path,
+    log_path: &Path,
+    limit: Duration,
+    what: &str,
+    fix: &str,
+) -> Result<(), HarnessError> {
+    // Appended: an install of several steps (a venv, then pip) keeps one log.
+    let log = File::options()
+        .create(true)
+        .append(true)
+        .open(log_path)
+        .map_err(|e| boot_io("open a log", log_path, e))?;
+    let log_err = log
+        .try_clone()
+        .map_err(|e| boot_io("open a log", log_path, e))?;
+    command
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log_err))
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    command.process_group(0);
+    let mut child = command.spawn().map_err(|e| HarnessError::Boot {
+        cause: format!("could not run `{what}`: {e}"),
+        fix: fix.into(),
+        log_tail: None,
+    })?;
+    let mut group = GroupGuard(child.id());
+    let status = match tokio::time::timeout(limit, child.wait()).await {
+        Ok(Ok(status)) => status,
+        Ok(Err(e)) => return Err(boot_io(&format!("wait for {what}"), dir, e)),
+        Err(_) => {
+            return Err(HarnessError::Boot {
+                cause: format!("{what} did not finish within {} s", limit.as_secs()),
+                fix: format!("read {} and retry", log_path.display()),
+                log_tail: Some(tail(log_path, 20)),
+            });
+        }
+    };
+    // Finished: the group is gone (or its stragglers exit by themselves); do not signal a
+    // process group id the system may reuse.
+    group.0 = None;
+    if !status.success() {
+        return Err(HarnessError::Boot {
+            cause: format!("{what} failed in {} ({status})", dir.display()),
+            fix: format!("{fix} (full log: {})", log_path.display()),
+            log_tail: Some(tail(log_path, 20)),
+        });
+    }
+    Ok(())
+}
+
+/// Kills a process group on drop (npm's compilers, Next's build workers).
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(pgid) = self.0 {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pgid}")])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// Checks that `node` is on PATH and at least `min` (major, minor); `what` names the server that
+/// needs it and `fix_absent` says what to do without Node.
+pub(crate) async fn check_node(
+    min: (u32, u32),
+    what: &str,
+    fix_absent: &str,
+) -> Result<(), HarnessError> {
+    let output = Command::new("node").arg("--version").output().await;
+    let version = match output {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        _ => {
+            return Err(HarnessError::Boot {
+                cause: format!("`node` was not found on PATH: {what} runs on Node.js"),
+                fix: fix_absent.into(),
+                log_tail: None,
+            });
+        }
+    };
+    if !node_is_recent_enough(&version, min) {
+        return Err(HarnessError::Boot {
+            cause: format!(
+                "Node.js {version} is too old for {what} (it needs {}.{} or newer)",
+                min.0, min.1
+            ),
+            fix: format!("install Node.js {}.{} or newer", min.0, min.1),
+            log_tail: None,
+        });
+    }
+    Ok(())
+}
+
+/// `v20.9.0` against (20, 9).
+fn node_is_recent_enough(version: &str, min: (u32, u32)) -> bool {
+    let numbers: Vec<u32> = version
+        .trim_start_matches('v')
+        .split('.')
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    numbers.len() >= 2 && (numbers[0], numbers[1]) >= min
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn watch(log_path: &Path) -> BootWatch<'_> {
+        BootWatch {
+            what: "the test server".into(),
+            waiting_for: "was not ready".into(),
+            log_path,
+            exited_fix: "read the log".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_server_that_exits_during_start_up_is_a_boot_error_with_its_log() {
+        let dir = std::env::temp_dir().join(format!("ba-harness-boot-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let log_path = dir.join("exits.log");
+        fs::write(&log_path, "listening...\nError: port in use\n").unwrap();
+        let mut child = Command::new("sh").args(["-c", "exit 3"]).spawn().unwrap();
+        let result: Result<(), _> =
+            wait_until_ready(&mut child, Instant::now(), watch(&log_path), || {
+                std::future::ready(None)
+            })
+            .await;
+        match result {
+            Err(HarnessError::Boot {
+                cause, log_tail, ..
+            }) => {
+                assert!(
+                    cause.starts_with("the test server exited during start-up"),
+                    "{cause}"
+                );
+                assert!(log_tail.unwrap_or_default().contains("port in use"));
+            }
+            other => panic!("expected a boot error, got {other:?}"),
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_ready_server_is_ready_at_the_first_poll() {
+        let mut child = Command::new("sleep")
+            .arg("5")
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let value = wait_until_ready(
+            &mut child,
+            Instant::now(),
+            watch(Path::new("/nonexistent")),
+            || std::future::ready(Some(42)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(value, 42);
+    }
+
+    #[test]
+    fn node_versions_are_compared_by_major_and_minor() {
+        assert!(node_is_recent_enough("v20.20.2", (20, 9)));
+        assert!(node_is_recent_enough("v22.0.0", (20, 9)));
+        assert!(!node_is_recent_enough("v20.8.1", (20, 9)));
+        assert!(!node_is_recent_enough("v18.19.0", (20, 0)));
+        assert!(!node_is_recent_enough("garbage", (20, 0)));
+    }
+}
