@@ -11,6 +11,7 @@ pub mod deviations;
 pub mod discovery;
 pub mod error;
 pub mod framework_app;
+pub mod harvest;
 pub mod http;
 pub mod load;
 pub mod next;

@@ -124,6 +124,9 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     check_features_dir(&options.features)?;
     // The run's exchange observers: every client made from the target reports to them.
     let ledger = Arc::new(crate::cleanup::Ledger::default());
+    target
+        .observers
+        .push(Arc::new(crate::harvest::SecretHarvester));
     target.observers.push(ledger.clone());
     if let Some(recorder) = &options.recorder {
         target.observers.push(recorder.clone());

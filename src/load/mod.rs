@@ -477,6 +477,9 @@ pub async fn run(args: LoadArgs) -> Result<i32, HarnessError> {
     // The accounts the virtual users' sign-ups create, for cleanup at the end.
     let ledger = Arc::new(crate::cleanup::Ledger::default());
     let mut target = target;
+    target
+        .observers
+        .push(Arc::new(crate::harvest::SecretHarvester));
     target.observers.push(ledger.clone());
     let result = run_against(&settings, &target, &reports, server.is_some()).await;
     let created = ledger.take_accounts(&target.endpoint());

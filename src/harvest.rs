@@ -1,0 +1,248 @@
+//! The secret harvester: an exchange observer that registers every credential passing through
+//! a run's clients for redaction, before any step can report on the exchange. Steps no longer
+//! have to remember to register what they send or receive; what a step makes up itself (a
+//! password before it is sent) it still registers where it makes it.
+//!
+//! What counts as a credential is protocol knowledge, kept here as a pure function
+//! ([`credentials_in`]) and unit-tested.
+
+use serde_json::Value;
+
+use crate::http::{Body, Endpoint, Exchange, ExchangeObserver, Request};
+use crate::protocol::cookie::SetCookie;
+use crate::redact::SecretRegistry;
+
+/// JSON or form fields whose values are credentials, in requests and answers alike.
+const SECRET_FIELDS: &[&str] = &[
+    "password",
+    "newPassword",
+    "currentPassword",
+    "token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "code",
+    "code_verifier",
+    "client_secret",
+    "registration_access_token",
+];
+
+/// Answer headers that carry a credential (the bearer and JWT plugins).
+const SECRET_HEADERS: &[&str] = &["set-auth-token", "set-auth-jwt"];
+
+/// Every credential in one request and its answer: field values of the request body, the
+/// bearer token sent, field values of a JSON answer, authorization codes in a redirect, cookie
+/// values set (raw and decoded) and the plugins' token headers. Values shorter than 8
+/// characters are left out: they are not secrets worth the false redactions.
+pub fn credentials_in(request: &Request, exchange: &Exchange) -> Vec<String> {
+    let mut found = Vec::new();
+    match &request.body {
+        Some(Body::Json(body)) => fields_of(body, &mut found),
+        Some(Body::Form(pairs)) => {
+            for (name, value) in pairs {
+                if SECRET_FIELDS.contains(&name.as_str()) {
+                    found.push(value.clone());
+                    let encoded: String =
+                        url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+                    found.push(encoded);
+                }
+            }
+        }
+        _ => {}
+    }
+    for (name, value) in &request.headers {
+        if name.eq_ignore_ascii_case("authorization")
+            && let Some(token) = value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+        {
+            found.push(token.trim().to_string());
+        }
+    }
+    if let Ok(body) = exchange.json() {
+        fields_of(&body, &mut found);
+    }
+    if let Some(location) = exchange.header("location") {
+        codes_in(location, &mut found);
+    }
+    codes_in(&exchange.body, &mut found);
+    for cookie in exchange.set_cookies() {
+        push_cookie(&cookie, &mut found);
+    }
+    for header in SECRET_HEADERS {
+        if let Some(value) = exchange.header(header) {
+            found.push(value.to_string());
+        }
+    }
+    found.retain(|v| v.len() >= 8);
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn push_cookie(cookie: &SetCookie, found: &mut Vec<String>) {
+    if !cookie.value.is_empty() {
+        found.push(cookie.value.clone());
+        found.push(cookie.decoded_value());
+    }
+}
+
+/// Secret fields at the top level of a JSON object and one level down (`{"session": {"token"}}`,
+/// `{"data": {...}}`).
+fn fields_of(value: &Value, found: &mut Vec<String>) {
+    let Some(object) = value.as_object() else {
+        return;
+    };
+    for (name, field) in object {
+        match field {
+            Value::String(s) if SECRET_FIELDS.contains(&name.as_str()) => found.push(s.clone()),
+            Value::Object(inner) => {
+                for (inner_name, inner_field) in inner {
+                    if let Value::String(s) = inner_field
+                        && SECRET_FIELDS.contains(&inner_name.as_str())
+                    {
+                        found.push(s.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Authorization codes in a redirect or a page: `code=` after `?` or `&`, raw and decoded.
+fn codes_in(text: &str, found: &mut Vec<String>) {
+    let mut rest = text;
+    while let Some(at) = rest.find("code=") {
+        let boundary_before = at == 0 || matches!(rest.as_bytes()[at - 1], b'?' | b'&');
+        let after = &rest[at + "code=".len()..];
+        if boundary_before {
+            let end = after
+                .find(|c: char| matches!(c, '&' | '"' | '#' | '\'' | '<') || c.is_whitespace())
+                .unwrap_or(after.len());
+            let value = &after[..end];
+            found.push(value.to_string());
+            found.push(
+                percent_encoding::percent_decode_str(value)
+                    .decode_utf8_lossy()
+                    .into_owned(),
+            );
+        }
+        rest = after;
+    }
+}
+
+/// Registers every credential of every exchange of the run (see [`credentials_in`]).
+#[derive(Debug, Default)]
+pub struct SecretHarvester;
+
+impl ExchangeObserver for SecretHarvester {
+    fn observe(&self, _endpoint: &Endpoint, request: &Request, exchange: &Exchange) {
+        for secret in credentials_in(request, exchange) {
+            SecretRegistry::global().register(&secret);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::time::Duration;
+
+    fn exchange(status: u16, headers: &[(&str, &str)], body: &str) -> Exchange {
+        Exchange {
+            method: "POST".into(),
+            url: "http://127.0.0.1:3000/api/auth/x".into(),
+            request_headers: Vec::new(),
+            request_body: None,
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: body.into(),
+            body_truncated: false,
+            elapsed: Duration::from_millis(1),
+        }
+    }
+
+    #[test]
+    fn sign_in_passwords_tokens_and_cookies_are_harvested() {
+        let request = Request::post_json(
+            "/sign-in/email",
+            json!({"email": "a@b.test", "password": "Pw-secret-123456"}),
+        );
+        let answer = exchange(
+            200,
+            &[
+                (
+                    "set-cookie",
+                    "better-auth.session_token=tok123456789.sig%2Bx; Path=/; HttpOnly",
+                ),
+                ("set-auth-token", "bearer-token-abcdef"),
+            ],
+            r#"{"token":"tok123456789","user":{"id":"u1","email":"a@b.test"}}"#,
+        );
+        let found = credentials_in(&request, &answer);
+        for expected in [
+            "Pw-secret-123456",
+            "tok123456789",
+            "tok123456789.sig%2Bx",
+            "tok123456789.sig+x",
+            "bearer-token-abcdef",
+        ] {
+            assert!(
+                found.contains(&expected.to_string()),
+                "{expected}: {found:?}"
+            );
+        }
+        assert!(!found.iter().any(|f| f.contains("a@b.test")), "{found:?}");
+    }
+
+    #[test]
+    fn oauth_codes_and_token_answers_are_harvested() {
+        let request = Request::get("/oauth2/authorize?client_id=c");
+        let redirect = exchange(
+            302,
+            &[(
+                "location",
+                "http://127.0.0.1:4000/callback?code=Code%2DAbcdefgh&state=s1",
+            )],
+            "",
+        );
+        let found = credentials_in(&request, &redirect);
+        assert!(found.contains(&"Code%2DAbcdefgh".to_string()));
+        assert!(found.contains(&"Code-Abcdefgh".to_string()));
+        let mut token_request = Request::post("/oauth2/token");
+        token_request.body = Some(Body::Form(vec![
+            ("grant_type".into(), "refresh_token".into()),
+            ("refresh_token".into(), "refresh~token~123".into()),
+        ]));
+        let tokens = exchange(
+            200,
+            &[],
+            r#"{"access_token":"access-0123456789","id_token":"eyJ.eyJ.sig-0123","expires_in":3600}"#,
+        );
+        let found = credentials_in(&token_request, &tokens);
+        for expected in [
+            "refresh~token~123",
+            "refresh%7Etoken%7E123",
+            "access-0123456789",
+            "eyJ.eyJ.sig-0123",
+        ] {
+            assert!(
+                found.contains(&expected.to_string()),
+                "{expected}: {found:?}"
+            );
+        }
+        assert!(!found.contains(&"3600".to_string()));
+    }
+
+    #[test]
+    fn a_bearer_token_sent_is_harvested_and_short_values_are_not() {
+        let request = Request::get("/get-session").header("Authorization", "Bearer sent-token-123");
+        let found = credentials_in(&request, &exchange(200, &[], r#"{"token":"short"}"#));
+        assert_eq!(found, vec!["sent-token-123".to_string()]);
+    }
+}
