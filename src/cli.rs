@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 mod apps;
+mod releases;
 
 use crate::conform::{self, ConformOptions};
 use crate::error::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, HarnessError};
@@ -43,6 +44,12 @@ pub enum Command {
     /// Compare two snapshot folders: a coloured unified diff per changed exchange and a summary.
     /// Exit 1 when anything differs, 0 when identical.
     Diff(DiffArgs),
+    /// Run the chosen scenarios (--tags) against a range of published Better Auth releases and
+    /// print a scenario × release matrix (each release installed once, into its own folder).
+    Releases(releases::ReleasesArgs),
+    /// Find the first published release between --good and --bad where a scenario's verdict
+    /// changes (the release that fixed it, or the one that broke it).
+    Bisect(releases::BisectArgs),
 }
 
 #[derive(Debug, Args)]
@@ -287,6 +294,8 @@ async fn dispatch(cli: Cli) -> Result<i32, HarnessError> {
         Command::Load(args) => crate::load::run(args).await,
         Command::Snapshot(args) => snapshot_command(args).await,
         Command::Diff(args) => diff_command(args),
+        Command::Releases(args) => releases::releases_command(args).await,
+        Command::Bisect(args) => releases::bisect_command(args).await,
     }
 }
 

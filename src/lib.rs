@@ -20,6 +20,7 @@ pub mod protocol;
 pub mod redact;
 pub mod reference;
 pub mod reference_release;
+pub mod releases;
 pub mod report;
 pub mod resource_server;
 pub mod snapshot;

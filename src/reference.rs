@@ -100,7 +100,11 @@ impl ReferenceServer {
                 ensure_installed(&base).await?;
                 base
             }
-            Some(version) => crate::reference_release::prepare(&base, version).await?,
+            Some(version) => {
+                // The release reuses the bundled install's compiled better-sqlite3.
+                ensure_installed(&base).await?;
+                crate::reference_release::prepare(&base, version).await?
+            }
         };
 
         let port = free_port()?;

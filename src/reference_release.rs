@@ -117,8 +117,51 @@ pub async fn prepare(base: &Path, version: &str) -> Result<PathBuf, HarnessError
             .map(|p| format!("@better-auth/oauth-provider {p}"))
             .unwrap_or_else(|| "no OAuth provider (no release of it fits)".into())
     );
-    run_npm(&dir, &["install", "--no-audit", "--no-fund"]).await?;
+    // No install scripts: better-sqlite3 would compile itself once per release (about a
+    // minute of C++ each). The bundled install's build of the same version is copied instead.
+    run_npm(
+        &dir,
+        &["install", "--ignore-scripts", "--no-audit", "--no-fund"],
+    )
+    .await?;
+    share_native_build(base, &dir)?;
     Ok(dir)
+}
+
+/// Copies the bundled install's compiled better-sqlite3 (`build/`) into a release's install:
+/// the same package version on the same Node, so the same binary. A different version is
+/// compiled in place instead (`npm rebuild`), once.
+fn share_native_build(base: &Path, dir: &Path) -> Result<(), HarnessError> {
+    let from = base.join("node_modules/better-sqlite3/build");
+    let to = dir.join("node_modules/better-sqlite3/build");
+    let same_version =
+        installed_version(base, "better-sqlite3") == installed_version(dir, "better-sqlite3");
+    if !same_version || !from.join("Release/better_sqlite3.node").is_file() {
+        return Err(HarnessError::Boot {
+            cause: format!(
+                "the release's better-sqlite3 ({}) differs from the bundled one ({}), whose build it would reuse",
+                installed_version(dir, "better-sqlite3").unwrap_or_default(),
+                installed_version(base, "better-sqlite3").unwrap_or_default()
+            ),
+            fix: format!("run `npm rebuild better-sqlite3` in {}", dir.display()),
+            log_tail: None,
+        });
+    }
+    copy_tree(&from, &to).map_err(|e| boot_io("copy the better-sqlite3 build", &to, e))
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -669,13 +669,17 @@ pub fn cache_control_has_no_store(value: Option<&str>) -> bool {
 /// The challenge scheme of a `WWW-Authenticate` value (`Bearer error="…"` → `Bearer`) and its
 /// `error` parameter, if any.
 pub fn parse_www_authenticate(value: &str) -> (String, Option<String>) {
-    let value = value.trim();
-    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    let error = rest.split(',').find_map(|p| {
-        let (k, v) = p.trim().split_once('=')?;
-        (k.trim().eq_ignore_ascii_case("error")).then(|| v.trim().trim_matches('"').to_string())
-    });
-    (scheme.to_string(), error)
+    // The Bearer challenge when the header offers one among several (`Bearer, DPoP …`),
+    // else the first challenge.
+    let challenges = crate::protocol::challenge::parse_challenges([value]);
+    let chosen = challenges
+        .iter()
+        .find(|c| c.scheme.eq_ignore_ascii_case("bearer"))
+        .or(challenges.first());
+    match chosen {
+        Some(c) => (c.scheme.clone(), c.param("error").map(str::to_string)),
+        None => (String::new(), None),
+    }
 }
 
 /// The hash OIDC Core §3.1.3.6 pairs with a JWS `alg`: SHA-256/384/512 by the alg's size;
@@ -1248,6 +1252,15 @@ mod tests {
         assert_eq!(
             parse_www_authenticate("Bearer"),
             ("Bearer".to_string(), None)
+        );
+        // A provider that also offers DPoP lists both challenges in one header.
+        assert_eq!(
+            parse_www_authenticate(r#"Bearer, DPoP algs="EdDSA ES256""#),
+            ("Bearer".to_string(), None)
+        );
+        assert_eq!(
+            parse_www_authenticate(r#"DPoP algs="ES256", Bearer error="invalid_token""#),
+            ("Bearer".to_string(), Some("invalid_token".to_string()))
         );
     }
 

@@ -69,27 +69,18 @@ pub fn check_refused(status: u16, body: &[u8]) -> Result<(), String> {
 /// RFC 6750 §3: a 401 to a request that carried a bearer token it refused has
 /// `WWW-Authenticate: Bearer` with `error="invalid_token"` (§3.1). `Err` says what came instead.
 pub fn check_bearer_challenge(headers: &[&str]) -> Result<(), String> {
-    let Some(challenge) = headers.iter().find(|h| {
-        h.trim_start()
-            .get(..6)
-            .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
-    }) else {
+    let Some(challenge) = crate::protocol::challenge::bearer_challenge(headers.iter().copied())
+    else {
         return Err(match headers.first() {
             None => "no WWW-Authenticate header".into(),
             Some(other) => format!("WWW-Authenticate: {other} (no Bearer challenge)"),
         });
     };
-    let params = challenge.trim_start()[6..].to_ascii_lowercase();
-    let error = params.split(',').find_map(|param| {
-        let (name, value) = param.split_once('=')?;
-        (name.trim() == "error").then(|| value.trim().trim_matches('"').to_string())
-    });
-    match error.as_deref() {
+    let shown = headers.join(", ");
+    match challenge.param("error") {
         Some("invalid_token") => Ok(()),
-        Some(other) => Err(format!("WWW-Authenticate: {challenge} (error=\"{other}\")")),
-        None => Err(format!(
-            "WWW-Authenticate: {challenge} (no error parameter)"
-        )),
+        Some(other) => Err(format!("WWW-Authenticate: {shown} (error=\"{other}\")")),
+        None => Err(format!("WWW-Authenticate: {shown} (no error parameter)")),
     }
 }
 
