@@ -45,6 +45,10 @@ pub struct ReleasesArgs {
     /// Bound on each release's conform run, install included.
     #[arg(long, value_name = "SECS", default_value_t = 900)]
     pub release_timeout: u64,
+    /// Also record a snapshot per release into DIR/<version> and print, for each pair of
+    /// consecutive releases, the exchanges that changed.
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
     #[command(flatten)]
     pub common: ReleaseRunArgs,
 }
@@ -275,6 +279,9 @@ pub(crate) async fn releases_command(args: ReleasesArgs) -> Result<i32, HarnessE
         println!("  {}", run_line(&run));
         runs.push(run);
     }
+    if let Some(root) = &args.snapshots {
+        snapshot_releases(root, &chosen, args.tags.as_deref(), &args.common, bound).await?;
+    }
     let markdown = matrix_markdown(&runs);
     println!("\n{markdown}");
     if let Some(path) = &args.markdown {
@@ -291,6 +298,72 @@ pub(crate) async fn releases_command(args: ReleasesArgs) -> Result<i32, HarnessE
     }
     let all_ran = runs.iter().all(|r| r.problem.is_none());
     Ok(if all_ran { EXIT_OK } else { EXIT_FAILED })
+}
+
+/// Records `snapshot --better-auth V` per release into `root/V` (child processes, as the runs),
+/// then prints what changed between each pair of consecutive releases.
+async fn snapshot_releases(
+    root: &Path,
+    versions: &[Version],
+    tags: Option<&str>,
+    common: &ReleaseRunArgs,
+    bound: Duration,
+) -> Result<(), HarnessError> {
+    let exe = std::env::current_exe().map_err(|e| HarnessError::Usage(e.to_string()))?;
+    let mut recorded: Vec<(&Version, PathBuf)> = Vec::new();
+    for version in versions {
+        let out = root.join(version.to_string());
+        let mut command = Command::new(&exe);
+        command
+            .arg("snapshot")
+            .arg("--better-auth")
+            .arg(version.to_string())
+            .arg("--out")
+            .arg(&out)
+            .kill_on_drop(true)
+            .stdin(std::process::Stdio::null());
+        if let Some(tags) = tags {
+            command.arg("--tags").arg(tags);
+        }
+        if let Some(features) = &common.features {
+            command.arg("--features").arg(features);
+        }
+        let status = tokio::time::timeout(bound, command.output()).await;
+        match status {
+            Ok(Ok(_)) if out.is_dir() => {
+                println!("snapshot {version}: {}", out.display());
+                recorded.push((version, out));
+            }
+            _ => println!("snapshot {version}: not recorded (see `ba-harness snapshot --better-auth {version}`)"),
+        }
+    }
+    println!();
+    for pair in recorded.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        let read = |dir: &Path| crate::snapshot::read_snapshots(dir).unwrap_or_default();
+        let (before, after) = (read(&a.1), read(&b.1));
+        let diff = crate::snapshot::diff_snapshots(&before, &after, &[], false);
+        println!(
+            "{} → {}: {} changed, {} added, {} removed",
+            a.0,
+            b.0,
+            diff.changed.len(),
+            diff.added.len(),
+            diff.removed.len()
+        );
+        for (name, _) in diff.changed.iter().take(10) {
+            println!("  changed: {name}");
+        }
+        if diff.changed.len() > 10 {
+            println!(
+                "  … and {} more: ba-harness diff {} {}",
+                diff.changed.len() - 10,
+                a.1.display(),
+                b.1.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn write(path: &Path, text: &str) -> Result<(), HarnessError> {
