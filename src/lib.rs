@@ -23,3 +23,4 @@ pub mod resource_server;
 pub mod snapshot;
 pub mod target;
 pub mod tls;
+pub mod users_file;
