@@ -727,3 +727,32 @@ fn ctrl_c_stops_the_run_and_the_bundled_server_with_exit_130() {
         .success();
     assert!(!alive, "the bundled server {server} outlived the harness");
 }
+
+/// https with a private CA: the bundled reference served over TLS by a throwaway CA, loaded as a
+/// --target. Without --ca-cert its certificate is not trusted (exit 3, naming the flag); with
+/// the CA's PEM, the run passes.
+#[tokio::test(flavor = "multi_thread")]
+async fn https_with_a_private_ca_needs_ca_cert() {
+    let server = ba_harness::reference::ReferenceServer::boot_with(&[("RATE_LIMIT", "off")], true)
+        .await
+        .expect("the bundled reference boots over https");
+    let target = server.ready.base_url.clone();
+    assert!(target.starts_with("https://127.0.0.1:"), "{target}");
+    let ca = temp_path("ca.pem");
+    std::fs::write(&ca, server.ca_pem.clone().unwrap()).unwrap();
+    let (output, _, _) = load_with(&target, "get-session", "https-untrusted", &[]).await;
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(3), "{all}");
+    assert!(all.contains("--ca-cert"), "{all}");
+    let (output, report, _) = load_with(
+        &target,
+        "get-session",
+        "https-ca",
+        &["--ca-cert", ca.to_str().unwrap()],
+    )
+    .await;
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{all}");
+    assert!(report["ba_harness"]["observed"]["requests"].as_u64().unwrap() > 0);
+    server.stop().await;
+}

@@ -106,7 +106,8 @@ pub fn chart(
         .flat_map(|s| s.values.iter().cloned())
         .filter(|v| v.is_finite())
         .fold(0.0, f64::max);
-    let y_step = nice_step(if y_max_data > 0.0 { y_max_data } else { 1.0 });
+    // All zero (no failure at all): an axis of 0 to 5 rather than of fractions.
+    let y_step = nice_step(if y_max_data > 0.0 { y_max_data } else { 5.0 });
     let y_max = (y_max_data / y_step).ceil().max(1.0) * y_step;
     let px = |x: f64| LEFT + (x - x_min) / (x_max - x_min) * plot_w;
     let py = |y: f64| TOP + plot_h - (y / y_max) * plot_h;
