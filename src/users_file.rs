@@ -46,10 +46,7 @@ pub fn parse_users_file(text: &str) -> Result<Vec<UserAccount>, String> {
         if password.is_empty() {
             return Err(format!("line {number}: {email} has an empty password"));
         }
-        if accounts
-            .iter()
-            .any(|a| a.email.eq_ignore_ascii_case(email))
-        {
+        if accounts.iter().any(|a| a.email.eq_ignore_ascii_case(email)) {
             return Err(format!("line {number}: {email} is listed twice"));
         }
         accounts.push(UserAccount {

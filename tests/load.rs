@@ -473,7 +473,10 @@ async fn answers_429_are_counted_apart_and_named() {
     let requests = observed["requests"].as_u64().unwrap();
     let limited = observed["rate_limited"].as_u64().unwrap();
     // Every third request: a third of them, give or take the last one.
-    assert!(limited * 3 + 6 >= requests && limited * 3 <= requests + 6, "{observed}");
+    assert!(
+        limited * 3 + 6 >= requests && limited * 3 <= requests + 6,
+        "{observed}"
+    );
     assert_eq!(observed["failures"], 0, "429s are not buried in failures");
     let line = format!("the target rate-limited the load: {limited} responses 429");
     assert!(all.contains(&line), "{all}");
@@ -494,7 +497,10 @@ async fn the_sign_in_phase_waits_out_429s_and_reports_itself() {
     assert!(all.contains("the target answered 429 2 times"), "{all}");
     let phase = &report["ba_harness"]["sign_in"];
     assert_eq!(phase["rate_limited_answers"], 2);
-    assert!(phase["secs"].as_f64().unwrap() >= 1.0, "the Retry-After was waited out");
+    assert!(
+        phase["secs"].as_f64().unwrap() >= 1.0,
+        "the Retry-After was waited out"
+    );
     // The first sign-in after the 429s went at half the pace.
     assert_eq!(phase["rate"], 10.0);
     assert_eq!(phase["final_rate"], 2.5);
@@ -601,17 +607,25 @@ fn smoke_against_the_bundled_reference_passes_and_writes_reports() {
     let html = std::fs::read_to_string(&html).expect("HTML report written");
     // Self-contained: no script at all, nothing loaded from elsewhere; the charts are inline SVG.
     assert!(!html.contains("<script"), "no script in the HTML report");
-    assert!(!html.contains("src=") && !html.contains("<link"), "nothing fetched");
+    assert!(
+        !html.contains("src=") && !html.contains("<link"),
+        "nothing fetched"
+    );
     assert!(!html.to_lowercase().contains("echarts"));
     assert!(html.matches("<svg").count() >= 5, "five charts");
     assert!(html.contains("<polyline"), "the time series are drawn");
     // The verdict and the thresholds come first, before any chart.
-    let verdict = html.find("load: passed").expect("the verdict is in the HTML");
+    let verdict = html
+        .find("load: passed")
+        .expect("the verdict is in the HTML");
     let thresholds = html.find("<h2>Thresholds</h2>").unwrap();
     let first_chart = html.find("<svg").unwrap();
     assert!(verdict < thresholds && thresholds < first_chart);
     assert!(html.contains("coordinated-omission mitigation</th><td>disabled"));
-    assert!(html.contains("sign-in phase: 4 users ready"), "the sign-in phase is reported");
+    assert!(
+        html.contains("sign-in phase: 4 users ready"),
+        "the sign-in phase is reported"
+    );
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let verdict = &report["ba_harness"];
     assert_eq!(verdict["passed"], true);
@@ -753,6 +767,11 @@ async fn https_with_a_private_ca_needs_ca_cert() {
     .await;
     let all = text(&output);
     assert_eq!(output.status.code(), Some(0), "{all}");
-    assert!(report["ba_harness"]["observed"]["requests"].as_u64().unwrap() > 0);
+    assert!(
+        report["ba_harness"]["observed"]["requests"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
     server.stop().await;
 }

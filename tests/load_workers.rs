@@ -73,7 +73,10 @@ async fn three_workers_merged_match_the_sums_and_one_process() {
         .expect("the bundled reference boots");
     let target = server.ready.base_url.clone();
     let dir = dir();
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     // Time for three processes to sign two users each up and in on 2 cores.
     let start_at = (now + 12).to_string();
     let workers: Vec<(PathBuf, std::process::Child)> = (0..3)
@@ -181,7 +184,10 @@ async fn three_workers_merged_match_the_sums_and_one_process() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     assert!(text(&output).contains("twice"), "{}", text(&output));
-    let output = harness().args(["load", "merge", &w0, &w1]).output().unwrap();
+    let output = harness()
+        .args(["load", "merge", &w0, &w1])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     assert!(text(&output).contains("2/3 missing"), "{}", text(&output));
 

@@ -81,7 +81,8 @@ pub async fn get_session(user: &mut GooseUser, ctx: &RunContext) -> TransactionR
     {
         state.absorb_set_cookies(refreshed.iter().map(String::as_str));
     }
-    ctx.live.record(micros, Outcome::of(status, verdict.is_ok()));
+    ctx.live
+        .record(micros, Outcome::of(status, verdict.is_ok()));
     match verdict {
         Ok(()) => Ok(()),
         // A non-2xx status is already a failure in goose's table, with its status as reason.

@@ -100,7 +100,11 @@ pub fn chart(
         return svg;
     }
     let x_min = xs.iter().cloned().fold(f64::INFINITY, f64::min).min(0.0);
-    let x_max = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max).max(x_min + 1.0);
+    let x_max = xs
+        .iter()
+        .cloned()
+        .fold(f64::NEG_INFINITY, f64::max)
+        .max(x_min + 1.0);
     let y_max_data = series
         .iter()
         .flat_map(|s| s.values.iter().cloned())
@@ -242,7 +246,9 @@ pub fn distribution(title: &str, buckets: &[(u64, u64)], marks: &[(&str, f64)]) 
         svg.push_str(r##"<text x="80" y="120" font-size="13" fill="#666">no requests measured</text></svg>"##);
         return svg;
     }
-    let lo = (nonzero.first().map(|b| b.0).unwrap_or(1).max(1) as f64).log10().floor();
+    let lo = (nonzero.first().map(|b| b.0).unwrap_or(1).max(1) as f64)
+        .log10()
+        .floor();
     let hi = (nonzero.last().map(|b| b.0).unwrap_or(10).max(2) as f64 * 1.01)
         .log10()
         .ceil()

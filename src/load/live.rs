@@ -185,7 +185,10 @@ pub fn status_line(s: &Status) -> String {
         thousands(s.failures)
     );
     if s.rate_limited > 0 {
-        line.push_str(&format!(" {} rate-limited (429)", thousands(s.rate_limited)));
+        line.push_str(&format!(
+            " {} rate-limited (429)",
+            thousands(s.rate_limited)
+        ));
     }
     line.push_str(&format!("  p95 {:.2} ms so far", s.p95_ms));
     line
@@ -196,7 +199,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -311,7 +314,18 @@ mod tests {
 
     #[test]
     fn buckets_are_within_a_128th() {
-        for us in [0u64, 1, 127, 128, 129, 1000, 12_345, 1_000_000, 60_000_000, u64::MAX / 2] {
+        for us in [
+            0u64,
+            1,
+            127,
+            128,
+            129,
+            1000,
+            12_345,
+            1_000_000,
+            60_000_000,
+            u64::MAX / 2,
+        ] {
             let i = bucket_index(us);
             assert!(i < BUCKETS, "{us}");
             let v = bucket_value(i);

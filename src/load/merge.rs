@@ -49,7 +49,8 @@ pub fn merge_timing<'a>(
         for (bucket, count) in part.times_us.iter() {
             *buckets.entry(*bucket).or_default() += count;
         }
-        if part.counter > 0 && (merged.counter == 0 || part.minimum_time_us < merged.minimum_time_us)
+        if part.counter > 0
+            && (merged.counter == 0 || part.minimum_time_us < merged.minimum_time_us)
         {
             merged.minimum_time_us = part.minimum_time_us;
         }
@@ -100,7 +101,11 @@ pub fn merge(
                 &s.co_mitigation,
                 &first.co_mitigation,
             ),
-            ("measured request", &s.measured_request, &first.measured_request),
+            (
+                "measured request",
+                &s.measured_request,
+                &first.measured_request,
+            ),
         ] {
             if mine != theirs {
                 return Err(format!(
@@ -152,8 +157,16 @@ pub fn merge(
         }
     }
     // The measured windows must overlap, or the figures are of different moments.
-    let start = parts.iter().map(|(_, s)| s.window_start_unix_ms).max().unwrap_or(0);
-    let end = parts.iter().map(|(_, s)| s.window_end_unix_ms).min().unwrap_or(0);
+    let start = parts
+        .iter()
+        .map(|(_, s)| s.window_start_unix_ms)
+        .max()
+        .unwrap_or(0);
+    let end = parts
+        .iter()
+        .map(|(_, s)| s.window_end_unix_ms)
+        .min()
+        .unwrap_or(0);
     if end <= start {
         let late = parts
             .iter()
@@ -208,7 +221,11 @@ pub fn merge(
         );
         let co_parts: Vec<&GooseRequestMetricTimingData> = parts
             .iter()
-            .filter_map(|(_, s)| s.histograms.get(&name).and_then(|h| h.co_mitigated.as_ref()))
+            .filter_map(|(_, s)| {
+                s.histograms
+                    .get(&name)
+                    .and_then(|h| h.co_mitigated.as_ref())
+            })
             .collect();
         let co = (!co_parts.is_empty()).then(|| merge_timing(co_parts));
         let http = same.iter().any(|r| r.http);
@@ -222,7 +239,11 @@ pub fn merge(
             failures: same.iter().map(|r| r.failures).sum(),
             rate_limited: same.iter().map(|r| r.rate_limited).sum(),
             per_second: same.iter().map(|r| r.per_second).sum(),
-            avg_ms: if raw.counter == 0 { 0.0 } else { raw.average_ms() },
+            avg_ms: if raw.counter == 0 {
+                0.0
+            } else {
+                raw.average_ms()
+            },
             p50_ms: ms(raw.percentile_us(0.50)),
             p95_ms: ms(raw.percentile_us(0.95)),
             p99_ms: ms(raw.percentile_us(0.99)),
@@ -323,7 +344,10 @@ pub fn merge(
     let mut sign_in = first.sign_in.clone();
     sign_in.users_ready = parts.iter().map(|(_, s)| s.sign_in.users_ready).sum();
     sign_in.users_failed = parts.iter().map(|(_, s)| s.sign_in.users_failed).sum();
-    sign_in.secs = parts.iter().map(|(_, s)| s.sign_in.secs).fold(0.0, f64::max);
+    sign_in.secs = parts
+        .iter()
+        .map(|(_, s)| s.sign_in.secs)
+        .fold(0.0, f64::max);
     sign_in.rate_limited_answers = parts
         .iter()
         .map(|(_, s)| s.sign_in.rate_limited_answers)
@@ -332,8 +356,16 @@ pub fn merge(
         .iter()
         .map(|(_, s)| s.sign_in.rate_limited_wait_secs)
         .sum();
-    let window_start = parts.iter().map(|(_, s)| s.window_start_unix_ms).min().unwrap_or(0);
-    let window_end = parts.iter().map(|(_, s)| s.window_end_unix_ms).max().unwrap_or(0);
+    let window_start = parts
+        .iter()
+        .map(|(_, s)| s.window_start_unix_ms)
+        .min()
+        .unwrap_or(0);
+    let window_end = parts
+        .iter()
+        .map(|(_, s)| s.window_end_unix_ms)
+        .max()
+        .unwrap_or(0);
     let interrupted = parts.iter().any(|(_, s)| s.interrupted);
     let passed = threshold::passed(&checks) && !interrupted;
     Ok(Summary {
@@ -409,8 +441,8 @@ pub fn run(args: MergeArgs) -> Result<i32, HarnessError> {
     } else {
         None
     };
-    let merged = merge(&parts, thresholds)
-        .map_err(|e| HarnessError::Usage(format!("load merge: {e}")))?;
+    let merged =
+        merge(&parts, thresholds).map_err(|e| HarnessError::Usage(format!("load merge: {e}")))?;
     let paths = if args.report.is_empty() {
         let mut paths = ReportPaths::resolve(&[], super::ScenarioKind::GetSession)?;
         for path in [&mut paths.html, &mut paths.json, &mut paths.md]
@@ -419,7 +451,12 @@ pub fn run(args: MergeArgs) -> Result<i32, HarnessError> {
         {
             let name = path
                 .file_name()
-                .map(|n| n.to_string_lossy().replace("load-get-session", &format!("load-merged-{}", merged.scenario)))
+                .map(|n| {
+                    n.to_string_lossy().replace(
+                        "load-get-session",
+                        &format!("load-merged-{}", merged.scenario),
+                    )
+                })
                 .unwrap_or_default();
             path.set_file_name(name);
         }
@@ -561,7 +598,11 @@ mod tests {
         assert_eq!(row.max_ms, ms(one.maximum_time_us));
         // And it is far from the average of the workers' p95s.
         let averaged: f64 = parts.iter().map(|(_, s)| s.rows[0].p95_ms).sum::<f64>() / 3.0;
-        assert!((row.p95_ms - averaged).abs() > 1.0, "{} vs {averaged}", row.p95_ms);
+        assert!(
+            (row.p95_ms - averaged).abs() > 1.0,
+            "{} vs {averaged}",
+            row.p95_ms
+        );
         // Thresholds judged again: p95 over 5 ms and 2 failures miss.
         assert!(!merged.passed);
         assert!(merged.checks.iter().any(|c| c.metric == "p95" && !c.passed));

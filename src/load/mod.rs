@@ -139,9 +139,8 @@ pub struct WorkerShare {
 impl WorkerShare {
     /// Parses `INDEX/COUNT`. Pure.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let bad = || {
-            format!("--worker {text:?}: give INDEX/COUNT, e.g. 0/3 (INDEX from 0 to COUNT-1)")
-        };
+        let bad =
+            || format!("--worker {text:?}: give INDEX/COUNT, e.g. 0/3 (INDEX from 0 to COUNT-1)");
         let (index, count) = text.trim().split_once('/').ok_or_else(bad)?;
         let index: u64 = index.trim().parse().map_err(|_| bad())?;
         let count: u64 = count.trim().parse().map_err(|_| bad())?;
@@ -171,7 +170,9 @@ pub fn parse_start_at(text: &str) -> Result<i64, String> {
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
         .map_err(|e| {
-            format!("--start-at {text:?}: give RFC 3339 (2026-12-05T12:00:00Z) or Unix seconds ({e})")
+            format!(
+                "--start-at {text:?}: give RFC 3339 (2026-12-05T12:00:00Z) or Unix seconds ({e})"
+            )
         })
 }
 
@@ -383,7 +384,10 @@ pub fn resolve(
     if !(1..=10_000).contains(&total_users) {
         return Err(usage(format!("users {total_users}: between 1 and 10000")));
     }
-    let total_hatch_rate = args.hatch_rate.or(p.hatch_rate).unwrap_or(total_users as f64);
+    let total_hatch_rate = args
+        .hatch_rate
+        .or(p.hatch_rate)
+        .unwrap_or(total_users as f64);
     if !(total_hatch_rate.is_finite() && total_hatch_rate > 0.0 && total_hatch_rate <= 10_000.0) {
         return Err(usage(format!(
             "--hatch-rate {total_hatch_rate}: users started per second, above 0 and at most 10000"
@@ -417,7 +421,7 @@ pub fn resolve(
         .transpose()
         .map_err(usage)?;
     let sign_in_rate = match args.sign_in_rate {
-        Some(r) if r == 0.0 => None,
+        Some(0.0) => None,
         Some(r) if r.is_finite() && r > 0.0 && r <= 10_000.0 => Some(r),
         Some(r) => {
             return Err(usage(format!(
@@ -1045,7 +1049,16 @@ mod tests {
             assert!(WorkerShare::parse(bad).is_err(), "{bad}");
         }
         let s = resolve(
-            &args(&["--scenario", "get-session", "--users", "10", "--hatch-rate", "5", "--worker", "1/3"]),
+            &args(&[
+                "--scenario",
+                "get-session",
+                "--users",
+                "10",
+                "--hatch-rate",
+                "5",
+                "--worker",
+                "1/3",
+            ]),
             None,
             None,
         )
@@ -1053,7 +1066,14 @@ mod tests {
         assert_eq!((s.users, s.total_users, s.first_user), (3, 10, 4));
         assert!((s.hatch_rate - 1.5).abs() < 1e-9);
         let m = usage_message(resolve(
-            &args(&["--scenario", "get-session", "--users", "2", "--worker", "2/3"]),
+            &args(&[
+                "--scenario",
+                "get-session",
+                "--users",
+                "2",
+                "--worker",
+                "2/3",
+            ]),
             None,
             None,
         ));
@@ -1079,14 +1099,26 @@ mod tests {
         let s = resolve(&args(&["--scenario", "get-session"]), None, None).unwrap();
         assert_eq!(s.sign_in_rate, None);
         let s = resolve(
-            &args(&["--scenario", "get-session", "--target", "http://127.0.0.1:1"]),
+            &args(&[
+                "--scenario",
+                "get-session",
+                "--target",
+                "http://127.0.0.1:1",
+            ]),
             None,
             None,
         )
         .unwrap();
         assert_eq!(s.sign_in_rate, Some(DEFAULT_TARGET_SIGN_IN_RATE));
         let s = resolve(
-            &args(&["--scenario", "get-session", "--target", "http://127.0.0.1:1", "--sign-in-rate", "0"]),
+            &args(&[
+                "--scenario",
+                "get-session",
+                "--target",
+                "http://127.0.0.1:1",
+                "--sign-in-rate",
+                "0",
+            ]),
             None,
             None,
         )
@@ -1105,7 +1137,10 @@ mod tests {
             Some(LoadAction::Merge(m)) => assert_eq!(m.reports.len(), 2),
             other => panic!("{other:?}"),
         }
-        assert!(Cli::try_parse_from(["load"]).is_err(), "--scenario stays required");
+        assert!(
+            Cli::try_parse_from(["load"]).is_err(),
+            "--scenario stays required"
+        );
     }
 
     #[test]
@@ -1228,7 +1263,11 @@ mod tests {
             iterations: Some(3),
             ..Profile::default()
         };
-        let m = usage_message(resolve(&args(&["--scenario", "get-session"]), Some(&both), None));
+        let m = usage_message(resolve(
+            &args(&["--scenario", "get-session"]),
+            Some(&both),
+            None,
+        ));
         assert!(m.contains("both"), "{m}");
     }
 

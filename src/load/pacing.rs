@@ -110,7 +110,8 @@ impl SignInPhase {
             (Some(r), Some(f)) if (r - f).abs() < 1e-9 => format!("paced at {r}/s"),
             (r, f) => format!(
                 "paced at {}, slowed to {}/s by 429s",
-                r.map(|r| format!("{r}/s")).unwrap_or_else(|| "no limit".into()),
+                r.map(|r| format!("{r}/s"))
+                    .unwrap_or_else(|| "no limit".into()),
                 f.unwrap_or(0.0)
             ),
         };
@@ -182,7 +183,10 @@ mod tests {
             rate_limited_wait_secs: 4.0,
         };
         let line = phase.line();
-        assert!(line.starts_with("sign-in phase: 8 users ready in 2.0 s"), "{line}");
+        assert!(
+            line.starts_with("sign-in phase: 8 users ready in 2.0 s"),
+            "{line}"
+        );
         assert!(line.contains("slowed to 5/s"), "{line}");
         assert!(line.contains("429 2 times"), "{line}");
     }

@@ -152,7 +152,9 @@ mod tests {
         let checks = evaluate(&t, &o, GET);
         assert!(!passed(&checks));
         assert!(
-            checks[0].message.contains("1 failed and 9 rate-limited (429) of 100"),
+            checks[0]
+                .message
+                .contains("1 failed and 9 rate-limited (429) of 100"),
             "{}",
             checks[0].message
         );
