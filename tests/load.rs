@@ -707,7 +707,7 @@ fn ctrl_c_stops_the_run_and_the_bundled_server_with_exit_130() {
         let line = line.unwrap();
         seen.push_str(&line);
         seen.push('\n');
-        if line.contains("signing up and in") {
+        if line.contains("sign-up and sign-in of") {
             break;
         }
     }
