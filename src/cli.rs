@@ -36,7 +36,8 @@ pub enum Command {
     /// from targets/better-auth and checks that.
     Conform(ConformArgs),
     /// Load-test the hot paths (get-session, JWT issue and verification) with every response
-    /// checked; bounded in time or iterations, and only against loopback targets.
+    /// checked; bounded in time or iterations; a host other than loopback only with
+    /// --allow-remote naming it. `load merge` joins the reports of several workers.
     Load(crate::load::LoadArgs),
     /// Record the conformance flows' exchanges, normalised, as insta .snap files (one per
     /// exchange) for diffing two releases of a server. Runs scenarios one at a time.

@@ -27,3 +27,4 @@ pub mod snapshot;
 pub mod target;
 pub mod test_user;
 pub mod tls;
+pub mod users_file;

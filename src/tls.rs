@@ -50,6 +50,20 @@ pub fn generate_loopback_tls() -> Result<LoopbackTls, rcgen::Error> {
     })
 }
 
+/// Reads a `--ca-cert` file: PEM that reqwest accepts as a root certificate.
+pub fn read_ca_pem(path: &std::path::Path) -> Result<String, crate::error::HarnessError> {
+    let usage = crate::error::HarnessError::Usage;
+    let pem = std::fs::read_to_string(path)
+        .map_err(|e| usage(format!("--ca-cert {}: {e}", path.display())))?;
+    reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| {
+        usage(format!(
+            "--ca-cert {} is not a PEM certificate: {e}",
+            path.display()
+        ))
+    })?;
+    Ok(pem)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
@@ -59,6 +60,12 @@ enum Mode {
     ForeignSignature,
     /// /token answers a JWT for another user (sub), correctly signed.
     OtherUsersJwt,
+    /// Correct, but every third get-session is refused with 429 (a rate limiter).
+    RateLimited,
+    /// Correct, but the first two sign-ins are refused with 429 and X-Retry-After: 1.
+    SignInRateLimited,
+    /// Sign-up is closed (400); only the seeded accounts sign in, with their own password.
+    ClosedSignUp,
 }
 
 /// A minimal fake of Better Auth's email/password sign-up and sign-in, get-session, /token and
@@ -69,7 +76,16 @@ struct Fake {
     users: Mutex<HashMap<String, String>>,
     key: Ed25519KeyPair,
     foreign: Ed25519KeyPair,
+    /// Requests seen on the measured path and on sign-in, for the rate-limited modes.
+    get_sessions: AtomicUsize,
+    sign_ins: AtomicUsize,
 }
+
+/// The accounts a ClosedSignUp fake knows: (email, password).
+const SEEDED: &[(&str, &str)] = &[
+    ("seed-a@fake.test", "Seeded-Password-A-1"),
+    ("seed-b@fake.test", "Seeded-Password-B-2"),
+];
 
 impl Fake {
     fn user_json(id: &str) -> Value {
@@ -115,11 +131,34 @@ impl Respond for Fake {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
         match request.url.path() {
+            "/api/auth/sign-up/email" if self.mode == Mode::ClosedSignUp => {
+                ResponseTemplate::new(400).set_body_json(
+                    json!({"code": "EMAIL_PASSWORD_SIGN_UP_DISABLED", "message": "Email and password sign up is not enabled"}),
+                )
+            }
             "/api/auth/sign-up/email" => {
                 let email = body["email"].as_str().unwrap_or_default().to_string();
                 let id = format!("user{}", rand::random::<u32>());
                 self.users.lock().unwrap().insert(email, id.clone());
                 Fake::auth_answer(&id)
+            }
+            "/api/auth/sign-in/email"
+                if self.mode == Mode::SignInRateLimited
+                    && self.sign_ins.fetch_add(1, Ordering::SeqCst) < 2 =>
+            {
+                ResponseTemplate::new(429)
+                    .insert_header("x-retry-after", "1")
+                    .set_body_json(json!({"message": "Too many requests. Please try again later."}))
+            }
+            "/api/auth/sign-in/email" if self.mode == Mode::ClosedSignUp => {
+                let email = body["email"].as_str().unwrap_or_default();
+                let password = body["password"].as_str().unwrap_or_default();
+                if SEEDED.contains(&(email, password)) {
+                    Fake::auth_answer(&format!("seeded-{}", &email[5..6]))
+                } else {
+                    ResponseTemplate::new(401)
+                        .set_body_json(json!({"code": "INVALID_EMAIL_OR_PASSWORD", "message": "Invalid email or password"}))
+                }
             }
             "/api/auth/sign-in/email" => {
                 let email = body["email"].as_str().unwrap_or_default();
@@ -128,6 +167,14 @@ impl Respond for Fake {
                     None => ResponseTemplate::new(401)
                         .set_body_json(json!({"code": "INVALID_EMAIL_OR_PASSWORD", "message": "Invalid email or password"})),
                 }
+            }
+            "/api/auth/get-session"
+                if self.mode == Mode::RateLimited
+                    && self.get_sessions.fetch_add(1, Ordering::SeqCst) % 3 == 2 =>
+            {
+                ResponseTemplate::new(429)
+                    .insert_header("x-retry-after", "1")
+                    .set_body_json(json!({"message": "Too many requests. Please try again later."}))
             }
             "/api/auth/get-session" => match Fake::session_of(request) {
                 None => ResponseTemplate::new(200).set_body_string("null"),
@@ -175,6 +222,8 @@ async fn fake(mode: Mode) -> MockServer {
         users: Mutex::new(HashMap::new()),
         key: Ed25519KeyPair::generate().unwrap(),
         foreign: Ed25519KeyPair::generate().unwrap(),
+        get_sessions: AtomicUsize::new(0),
+        sign_ins: AtomicUsize::new(0),
     };
     let fake = Arc::new(fake);
     for p in [
@@ -383,21 +432,131 @@ async fn a_target_whose_sign_up_fails_exits_1_naming_it() {
     );
 }
 
+/// The consent gate, through the binary: refused before anything is sent (these names are never
+/// contacted: the refusal comes first, and no test passes the gate with a remote host).
 #[test]
-fn non_loopback_targets_are_refused_with_exit_2() {
-    for target in ["http://10.0.0.1:3000", "http://example.com"] {
-        let output = run(&[
-            "load",
-            "--scenario",
-            "get-session",
-            "--target",
-            target,
-            "--run-time",
-            "1s",
-        ]);
-        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
-        assert!(text(&output).contains("loopback"), "{}", text(&output));
+fn non_loopback_targets_without_consent_are_refused_with_exit_2() {
+    for (target, host) in [
+        ("http://10.0.0.1:3000", "10.0.0.1"),
+        ("https://auth.example.com", "auth.example.com"),
+    ] {
+        for consent in [None, Some("staging.example.com")] {
+            let mut args = vec![
+                "load",
+                "--scenario",
+                "get-session",
+                "--target",
+                target,
+                "--run-time",
+                "1s",
+            ];
+            if let Some(other) = consent {
+                args.extend(["--allow-remote", other]);
+            }
+            let output = run(&args);
+            let all = text(&output);
+            assert_eq!(output.status.code(), Some(2), "{all}");
+            assert!(all.contains("loopback"), "{all}");
+            assert!(all.contains(&format!("--allow-remote {host}")), "{all}");
+        }
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn answers_429_are_counted_apart_and_named() {
+    let server = fake(Mode::RateLimited).await;
+    let (output, report, markdown) =
+        load_against(&server.uri(), "get-session", "rate-limited").await;
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    let observed = &report["ba_harness"]["observed"];
+    let requests = observed["requests"].as_u64().unwrap();
+    let limited = observed["rate_limited"].as_u64().unwrap();
+    // Every third request: a third of them, give or take the last one.
+    assert!(
+        limited * 3 + 6 >= requests && limited * 3 <= requests + 6,
+        "{observed}"
+    );
+    assert_eq!(observed["failures"], 0, "429s are not buried in failures");
+    let line = format!("the target rate-limited the load: {limited} responses 429");
+    assert!(all.contains(&line), "{all}");
+    assert!(markdown.contains(&line), "{markdown}");
+    assert!(all.contains("rate-limited (429)"), "{all}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sign_in_phase_waits_out_429s_and_reports_itself() {
+    let server = fake(Mode::SignInRateLimited).await;
+    let (output, report, _) = load_against(&server.uri(), "get-session", "sign-in-429").await;
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("sign-in phase: 2 users ready in"),
+        "the phase is reported on its own: {all}"
+    );
+    assert!(all.contains("the target answered 429 2 times"), "{all}");
+    let phase = &report["ba_harness"]["sign_in"];
+    assert_eq!(phase["rate_limited_answers"], 2);
+    assert!(
+        phase["secs"].as_f64().unwrap() >= 1.0,
+        "the Retry-After was waited out"
+    );
+    // The first sign-in after the 429s went at half the pace.
+    assert_eq!(phase["rate"], 10.0);
+    assert_eq!(phase["final_rate"], 2.5);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_users_file_signs_existing_accounts_in_when_sign_up_is_closed() {
+    let server = fake(Mode::ClosedSignUp).await;
+    let file = temp_path("users.csv");
+    let (email, password) = SEEDED[0];
+    std::fs::write(&file, format!("# accounts\n{email},{password}\n")).unwrap();
+    // Without it: sign-up is refused, and the run says so.
+    let (output, _, _) = load_against(&server.uri(), "get-session", "closed").await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(text(&output).contains("POST /sign-up/email answered HTTP 400"));
+    // With it: 2 users over 1 account (each virtual user signs it in: a session of its own).
+    let (output, report, markdown) = load_with(
+        &server.uri(),
+        "get-session",
+        "users-file",
+        &["--users-file", file.to_str().unwrap()],
+    )
+    .await;
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{all}");
+    assert!(all.contains("sign-in (--users-file)"), "{all}");
+    assert_eq!(report["ba_harness"]["sign_in"]["users_ready"], 2);
+    assert!(!all.contains(password) && !markdown.contains(password));
+    assert!(!report.to_string().contains(password));
+    // Nothing is deleted: the accounts were not the run's.
+    assert!(!all.contains("cleanup:"), "{all}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_status_line_is_printed_while_the_run_goes() {
+    let server = fake(Mode::Correct).await;
+    let (output, _, _) = load_with(
+        &server.uri(),
+        "get-session",
+        "progress",
+        &["--progress-every", "1"],
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    // Off a terminal: plain lines, no carriage return.
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with('[') && l.contains("req/s") && l.contains("p95"))
+        .collect();
+    assert!(lines.len() >= 2, "a status line a second: {stdout}");
+    assert!(lines[0].contains("/3 s]"), "elapsed/total: {stdout}");
+    assert!(!stdout.contains('\r'));
+    // The verdict comes last.
+    let verdict = stdout.find("load: passed").unwrap();
+    assert!(stdout.rfind("req/s").unwrap() < verdict);
 }
 
 #[test]
@@ -446,21 +605,39 @@ fn smoke_against_the_bundled_reference_passes_and_writes_reports() {
     assert!(all.contains("load: passed"), "{all}");
 
     let html = std::fs::read_to_string(&html).expect("HTML report written");
+    // Self-contained: no script at all, nothing loaded from elsewhere; the charts are inline SVG.
+    assert!(!html.contains("<script"), "no script in the HTML report");
     assert!(
-        html.contains("echarts"),
-        "the HTML report has goose's charts"
+        !html.contains("src=") && !html.contains("<link"),
+        "nothing fetched"
     );
+    assert!(!html.to_lowercase().contains("echarts"));
+    assert!(html.matches("<svg").count() >= 5, "five charts");
+    assert!(html.contains("<polyline"), "the time series are drawn");
+    // The verdict and the thresholds come first, before any chart.
+    let verdict = html
+        .find("load: passed")
+        .expect("the verdict is in the HTML");
+    let thresholds = html.find("<h2>Thresholds</h2>").unwrap();
+    let first_chart = html.find("<svg").unwrap();
+    assert!(verdict < thresholds && thresholds < first_chart);
+    assert!(html.contains("coordinated-omission mitigation</th><td>disabled"));
     assert!(
-        html.contains("ba-harness verdict"),
-        "the verdict is in the HTML"
+        html.contains("sign-in phase: 4 users ready"),
+        "the sign-in phase is reported"
     );
-    assert!(html.contains("Coordinated-omission mitigation: disabled"));
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let verdict = &report["ba_harness"];
     assert_eq!(verdict["passed"], true);
     assert_eq!(verdict["profile"], "smoke");
     assert_eq!(verdict["co_mitigation"], "disabled");
     assert!(verdict["observed"]["requests"].as_u64().unwrap() > 0);
+    assert!(
+        verdict["timeline"].as_array().is_some_and(|t| t.len() >= 2),
+        "one sample a second"
+    );
+    assert!(verdict["window_start_unix_ms"].as_i64().unwrap() > 0);
+    assert_eq!(verdict["sign_in"]["users_ready"], 4);
     let histogram = &verdict["histograms"]["GET /api/auth/get-session"]["raw"];
     assert!(
         histogram["times_us"]
@@ -530,7 +707,7 @@ fn ctrl_c_stops_the_run_and_the_bundled_server_with_exit_130() {
         let line = line.unwrap();
         seen.push_str(&line);
         seen.push('\n');
-        if line.contains("signing up and in") {
+        if line.contains("sign-up and sign-in of") {
             break;
         }
     }
@@ -563,4 +740,38 @@ fn ctrl_c_stops_the_run_and_the_bundled_server_with_exit_130() {
         .unwrap()
         .success();
     assert!(!alive, "the bundled server {server} outlived the harness");
+}
+
+/// https with a private CA: the bundled reference served over TLS by a throwaway CA, loaded as a
+/// --target. Without --ca-cert its certificate is not trusted (exit 3, naming the flag); with
+/// the CA's PEM, the run passes.
+#[tokio::test(flavor = "multi_thread")]
+async fn https_with_a_private_ca_needs_ca_cert() {
+    let server = ba_harness::reference::ReferenceServer::boot_with(&[("RATE_LIMIT", "off")], true)
+        .await
+        .expect("the bundled reference boots over https");
+    let target = server.ready.base_url.clone();
+    assert!(target.starts_with("https://127.0.0.1:"), "{target}");
+    let ca = temp_path("ca.pem");
+    std::fs::write(&ca, server.ca_pem.clone().unwrap()).unwrap();
+    let (output, _, _) = load_with(&target, "get-session", "https-untrusted", &[]).await;
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(3), "{all}");
+    assert!(all.contains("--ca-cert"), "{all}");
+    let (output, report, _) = load_with(
+        &target,
+        "get-session",
+        "https-ca",
+        &["--ca-cert", ca.to_str().unwrap()],
+    )
+    .await;
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{all}");
+    assert!(
+        report["ba_harness"]["observed"]["requests"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    server.stop().await;
 }

@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::protocol::session::parse_session_answer;
 use crate::redact::scrub_text;
 
+use super::live::Outcome;
 use super::user::{RunContext, VirtualUser, no_session};
 
 /// Largest get-session body read; a bigger one fails the check rather than being buffered.
@@ -53,11 +54,15 @@ pub async fn get_session(user: &mut GooseUser, ctx: &RunContext) -> TransactionR
         .name(ctx.get_session_path.as_str())
         .build();
     let mut goose = user.request(request).await?;
+    let micros = goose.request.response_time_micros();
 
     let response = match goose.response {
         Ok(response) => response,
         // A transport error: goose has recorded it as a failed request already.
-        Err(_) => return Ok(()),
+        Err(_) => {
+            ctx.live.record(micros, Outcome::Failed);
+            return Ok(());
+        }
     };
     let status = response.status().as_u16();
     let refreshed: Vec<String> = response
@@ -76,6 +81,8 @@ pub async fn get_session(user: &mut GooseUser, ctx: &RunContext) -> TransactionR
     {
         state.absorb_set_cookies(refreshed.iter().map(String::as_str));
     }
+    ctx.live
+        .record(micros, Outcome::of(status, verdict.is_ok()));
     match verdict {
         Ok(()) => Ok(()),
         // A non-2xx status is already a failure in goose's table, with its status as reason.

@@ -17,6 +17,7 @@ use crate::protocol::jwt::{self, JwksCache, JwtError, Verified};
 use crate::redact::scrub_text;
 
 use super::get_session::read_body;
+use super::live::Outcome;
 use super::user::{RunContext, VirtualUser, no_session};
 
 /// The custom row goose reports verification under: method "JWT", name "verify".
@@ -120,9 +121,13 @@ pub async fn get_token_and_verify(user: &mut GooseUser, ctx: &RunContext) -> Tra
         .name(ctx.token_path.as_str())
         .build();
     let mut goose = user.request(request).await?;
+    let micros = goose.request.response_time_micros();
     let response = match goose.response {
         Ok(response) => response,
-        Err(_) => return Ok(()),
+        Err(_) => {
+            ctx.live.record(micros, Outcome::Failed);
+            return Ok(());
+        }
     };
     let status = response.status().as_u16();
     let token = match read_body(response).await {
@@ -131,8 +136,13 @@ pub async fn get_token_and_verify(user: &mut GooseUser, ctx: &RunContext) -> Tra
     };
     let token = match token {
         Ok(token) => token,
-        Err(_) if !goose.request.success => return Ok(()),
-        Err(reason) => return user.set_failure(&reason, &mut goose.request, None, None),
+        Err(reason) => {
+            ctx.live.record(micros, Outcome::of(status, false));
+            if !goose.request.success {
+                return Ok(());
+            }
+            return user.set_failure(&reason, &mut goose.request, None, None);
+        }
     };
 
     let (mut verdict, mut spent) = verify_for_user(&token, &keys, &ctx.origin, &user_id);
@@ -149,6 +159,14 @@ pub async fn get_token_and_verify(user: &mut GooseUser, ctx: &RunContext) -> Tra
         }
     }
     let reason = verdict.as_ref().err().map(Verdict::reason);
+    ctx.live.record(
+        micros,
+        if reason.is_none() {
+            Outcome::Passed
+        } else {
+            Outcome::Failed
+        },
+    );
     user.record_custom_request_duration(
         VERIFY_METHOD,
         VERIFY_NAME,

@@ -1,29 +1,38 @@
 //! `load`: goose scenarios on the hot paths (get-session, JWT issue + verification), every
 //! response checked, with reports.
 //!
-//! The run: resolve the settings (flags over `--profile` over defaults), refuse any target that
-//! is not loopback, boot the bundled reference in a load profile when no `--target` is given,
-//! sign every virtual user up and in before the measured part starts, then hand goose a
-//! configuration built here (never goose's own argv parsing), and judge the metrics it returns
-//! against the thresholds (goose's `execute()` is Ok even when every request failed).
+//! The run: resolve the settings (flags over `--profile` over defaults), refuse a target that
+//! is not loopback unless `--allow-remote` names its host (remote.rs), boot the bundled
+//! reference in a load profile when no `--target` is given, sign every virtual user in before
+//! the measured part starts (paced, its own phase), wait for `--start-at` when workers run
+//! together, then hand goose a configuration built here (never goose's own argv parsing), show a
+//! live status line while it runs (live.rs), and judge the metrics it returns against the
+//! thresholds (goose's `execute()` is Ok even when every request failed). `load merge` joins
+//! the workers' reports (merge.rs).
 
 pub mod get_session;
+pub mod html;
 pub mod interrupt;
 pub mod jwt_verification;
+pub mod live;
+pub mod merge;
+pub mod pacing;
 pub mod profile;
+pub mod remote;
 pub mod report;
 pub mod threshold;
 pub mod user;
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
 use url::Url;
+
+use serde::{Deserialize, Serialize};
 
 use crate::error::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, HarnessError};
 use crate::reference::ReferenceServer;
@@ -43,6 +52,9 @@ pub const MAX_RUN_TIME_SECS: u64 = 24 * 3600;
 pub const ITERATIONS_TIME_CAP: Duration = Duration::from_secs(30 * 60);
 /// Sign-ups in flight at once while the virtual users are prepared.
 const SETUP_PARALLELISM: usize = 8;
+/// Sign-in requests per second during setup against a `--target`, unless `--sign-in-rate`
+/// says (the bundled reference runs with its rate limits off: unpaced).
+pub const DEFAULT_TARGET_SIGN_IN_RATE: f64 = 10.0;
 
 /// The hot path a run loads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -108,12 +120,72 @@ pub enum OnOff {
     Off,
 }
 
+/// `load merge`, beside the run itself.
+#[derive(Debug, Subcommand)]
+pub enum LoadAction {
+    /// Merge the JSON reports of several `load --worker I/N` runs into one report: totals
+    /// summed, percentiles from the merged latency histograms, thresholds judged again.
+    Merge(merge::MergeArgs),
+}
+
+/// `--worker INDEX/COUNT`: this process runs its share of the virtual users.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerShare {
+    /// From 0 (a Kubernetes Indexed Job's JOB_COMPLETION_INDEX).
+    pub index: u64,
+    pub count: u64,
+}
+
+impl WorkerShare {
+    /// Parses `INDEX/COUNT`. Pure.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let bad =
+            || format!("--worker {text:?}: give INDEX/COUNT, e.g. 0/3 (INDEX from 0 to COUNT-1)");
+        let (index, count) = text.trim().split_once('/').ok_or_else(bad)?;
+        let index: u64 = index.trim().parse().map_err(|_| bad())?;
+        let count: u64 = count.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count || count > 10_000 {
+            return Err(bad());
+        }
+        Ok(WorkerShare { index, count })
+    }
+
+    /// This worker's virtual users out of `total`, and the first one's number over all
+    /// workers: an even split, the first `total % count` workers one more. Pure.
+    pub fn users_of(self, total: u64) -> (u64, u64) {
+        let base = total / self.count;
+        let extra = total % self.count;
+        let users = base + u64::from(self.index < extra);
+        let first = self.index * base + self.index.min(extra);
+        (users, first)
+    }
+}
+
+/// `--start-at`: RFC 3339 (`2026-12-05T12:00:00Z`) or Unix seconds, as Unix ms. Pure.
+pub fn parse_start_at(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<i64>() {
+        return Ok(secs.saturating_mul(1000));
+    }
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        .map_err(|e| {
+            format!(
+                "--start-at {text:?}: give RFC 3339 (2026-12-05T12:00:00Z) or Unix seconds ({e})"
+            )
+        })
+}
+
 /// Arguments of `ba-harness load`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct LoadArgs {
+    #[command(subcommand)]
+    pub action: Option<LoadAction>,
+
     /// The hot path to load.
-    #[arg(long, value_enum)]
-    pub scenario: ScenarioKind,
+    #[arg(long, value_enum, required = true)]
+    pub scenario: Option<ScenarioKind>,
 
     /// A named profile from scenarios/<scenario>.toml (e.g. smoke, soak); flags given here win
     /// over its values.
@@ -124,10 +196,52 @@ pub struct LoadArgs {
     #[arg(long, value_name = "DIR")]
     pub profiles_dir: Option<PathBuf>,
 
-    /// Server to load: scheme, host and port, on loopback only (127.0.0.0/8, ::1, localhost).
-    /// Default: the bundled reference, started in a load profile (rate limits off).
+    /// Server to load: scheme, host and port. Loopback (127.0.0.0/8, ::1, localhost) runs as
+    /// given; any other host only with --allow-remote naming it. Default: the bundled
+    /// reference, started in a load profile (rate limits off).
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
+
+    /// Consent to load a host that is not this machine: name the --target's (or --resource's)
+    /// host again, e.g. --allow-remote auth.example.com. Repeatable.
+    #[arg(long, value_name = "HOST")]
+    pub allow_remote: Vec<String>,
+
+    /// Trust this CA certificate (PEM) for the target's https certificate.
+    #[arg(long, value_name = "FILE", requires = "target")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Serve the bundled reference over https, with a certificate from a throwaway CA the
+    /// harness makes and trusts.
+    #[arg(long, conflicts_with = "target")]
+    pub reference_https: bool,
+
+    /// Existing accounts to sign in with instead of signing up (closed sign-up): one
+    /// `email,password` per line, `#` comments. Virtual user i takes line i (wrapping round).
+    /// Default --users: one per account.
+    #[arg(long, value_name = "FILE")]
+    pub users_file: Option<PathBuf>,
+
+    /// Sign-in requests per second while the virtual users are set up (sign-up and sign-in
+    /// each count); 0 for no pacing. A 429 is waited out and halves the pace.
+    /// [default: 10 against a --target, unpaced for the bundled reference]
+    #[arg(long, value_name = "R")]
+    pub sign_in_rate: Option<f64>,
+
+    /// Run as worker INDEX (from 0) of COUNT: this process takes its share of --users (the
+    /// total over all workers) and its JSON report is merged with `load merge`.
+    #[arg(long, value_name = "INDEX/COUNT")]
+    pub worker: Option<String>,
+
+    /// Start the measured part at this time (RFC 3339, or Unix seconds), after the sign-in
+    /// phase: every worker given the same time measures the same window.
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<String>,
+
+    /// Print the status line every SECS seconds when the output is not a terminal (on a
+    /// terminal it is one line rewritten every second); 0 for none.
+    #[arg(long, value_name = "SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub progress_every: u64,
 
     /// Where Better Auth is mounted on the target.
     #[arg(long, value_name = "PATH", default_value = "/api/auth")]
@@ -149,9 +263,10 @@ pub struct LoadArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     pub iterations: Option<u64>,
 
-    /// Write a report here; the extension picks the kind: .html (goose's, with charts), .json
-    /// (goose's JSON plus the harness's verdict and raw latency histograms), .md (summary for CI
-    /// step summaries). Repeatable. Default: all three under reports/.
+    /// Write a report here; the extension picks the kind: .html (self-contained, charts drawn
+    /// inline), .json (goose's JSON plus the harness's verdict, raw latency histograms and
+    /// timeline), .md (summary for CI step summaries). Repeatable. Default: all three under
+    /// reports/.
     #[arg(long, value_name = "FILE")]
     pub report: Vec<PathBuf>,
 
@@ -179,7 +294,7 @@ pub struct LoadArgs {
     pub jwt_alg: Option<String>,
 
     /// jwt-verification: also send each JWT as `Authorization: Bearer` to this backend URL
-    /// (loopback only) and require 200.
+    /// (loopback, or a host named by --allow-remote) and require 200.
     #[arg(long, value_name = "URL")]
     pub resource: Option<String>,
 
@@ -224,7 +339,17 @@ pub struct Settings {
     pub scenario: ScenarioKind,
     pub profile: Option<String>,
     pub profile_description: Option<String>,
+    /// This process's virtual users (its share, with --worker).
     pub users: u64,
+    /// Virtual users over all workers.
+    pub total_users: u64,
+    /// The first of this process's users, counted over all workers.
+    pub first_user: u64,
+    pub worker: Option<WorkerShare>,
+    /// `--start-at`, Unix ms.
+    pub start_at_unix_ms: Option<i64>,
+    /// Setup pace (requests/s); None: unpaced. Resolved against the target in `run`.
+    pub sign_in_rate: Option<f64>,
     pub hatch_rate: f64,
     pub bound: Bound,
     pub thresholds: Thresholds,
@@ -239,20 +364,73 @@ pub struct Settings {
 /// JWT algorithms the bundled reference can be started with (targets/better-auth JWT_ALG).
 const REFERENCE_JWT_ALGS: &[&str] = &["EdDSA", "ES256", "ES512", "RS256", "PS256"];
 
-/// Resolves the settings. Pure: no file or network access, so it is unit-tested.
-pub fn resolve(args: &LoadArgs, profile: Option<&Profile>) -> Result<Settings, HarnessError> {
+/// Resolves the settings. `accounts`: how many `--users-file` accounts there are (the
+/// default --users). Pure: no file or network access, so it is unit-tested.
+pub fn resolve(
+    args: &LoadArgs,
+    profile: Option<&Profile>,
+    accounts: Option<usize>,
+) -> Result<Settings, HarnessError> {
     let usage = HarnessError::Usage;
+    let scenario = args
+        .scenario
+        .ok_or_else(|| usage("--scenario is required: get-session or jwt-verification".into()))?;
     let p = profile.cloned().unwrap_or_default();
-    let users = args.users.or(p.users).unwrap_or(DEFAULT_USERS);
-    if !(1..=10_000).contains(&users) {
-        return Err(usage(format!("users {users}: between 1 and 10000")));
+    let total_users = args
+        .users
+        .or(p.users)
+        .or(accounts.map(|n| n as u64))
+        .unwrap_or(DEFAULT_USERS);
+    if !(1..=10_000).contains(&total_users) {
+        return Err(usage(format!("users {total_users}: between 1 and 10000")));
     }
-    let hatch_rate = args.hatch_rate.or(p.hatch_rate).unwrap_or(users as f64);
-    if !(hatch_rate.is_finite() && hatch_rate > 0.0 && hatch_rate <= 10_000.0) {
+    let total_hatch_rate = args
+        .hatch_rate
+        .or(p.hatch_rate)
+        .unwrap_or(total_users as f64);
+    if !(total_hatch_rate.is_finite() && total_hatch_rate > 0.0 && total_hatch_rate <= 10_000.0) {
         return Err(usage(format!(
-            "--hatch-rate {hatch_rate}: users started per second, above 0 and at most 10000"
+            "--hatch-rate {total_hatch_rate}: users started per second, above 0 and at most 10000"
         )));
     }
+    let worker = args
+        .worker
+        .as_deref()
+        .map(WorkerShare::parse)
+        .transpose()
+        .map_err(usage)?;
+    let (users, first_user) = match worker {
+        Some(w) => {
+            let (users, first) = w.users_of(total_users);
+            if users == 0 {
+                return Err(usage(format!(
+                    "--worker {}/{}: {total_users} users leave this worker none; give --users at least {}",
+                    w.index, w.count, w.count
+                )));
+            }
+            (users, first)
+        }
+        None => (total_users, 0),
+    };
+    // Each worker starts its share at its share of the rate: all finish starting together.
+    let hatch_rate = total_hatch_rate * users as f64 / total_users as f64;
+    let start_at_unix_ms = args
+        .start_at
+        .as_deref()
+        .map(parse_start_at)
+        .transpose()
+        .map_err(usage)?;
+    let sign_in_rate = match args.sign_in_rate {
+        Some(0.0) => None,
+        Some(r) if r.is_finite() && r > 0.0 && r <= 10_000.0 => Some(r),
+        Some(r) => {
+            return Err(usage(format!(
+                "--sign-in-rate {r}: requests per second, above 0 (or 0 for no pacing)"
+            )));
+        }
+        None if args.target.is_some() => Some(DEFAULT_TARGET_SIGN_IN_RATE),
+        None => None,
+    };
     // A bound given on the command line replaces the profile's, whichever kind it is.
     let bound = match (&args.run_time, args.iterations) {
         (Some(t), _) => Bound::RunTime(profile::parse_run_time(t).map_err(usage)?),
@@ -318,21 +496,26 @@ pub fn resolve(args: &LoadArgs, profile: Option<&Profile>) -> Result<Settings, H
     }
     let resource = match &args.resource {
         Some(url) => {
-            if args.scenario != ScenarioKind::JwtVerification {
+            if scenario != ScenarioKind::JwtVerification {
                 return Err(usage(
                     "--resource goes with --scenario jwt-verification (it receives the JWTs)"
                         .into(),
                 ));
             }
-            Some(check_loopback(url, "--resource")?)
+            Some(remote::check_target(url, "--resource", &args.allow_remote)?)
         }
         None => None,
     };
     Ok(Settings {
-        scenario: args.scenario,
+        scenario,
         profile: args.profile.clone(),
         profile_description: p.description.clone(),
         users,
+        total_users,
+        first_user,
+        worker,
+        start_at_unix_ms,
+        sign_in_rate,
         hatch_rate,
         bound,
         thresholds: Thresholds {
@@ -348,49 +531,51 @@ pub fn resolve(args: &LoadArgs, profile: Option<&Profile>) -> Result<Settings, H
     })
 }
 
-/// Parses `url` and refuses (usage error, exit 2) any host that is not loopback: 127.0.0.0/8,
-/// ::1 or `localhost`. Load traffic never leaves the machine.
-pub fn check_loopback(url: &str, flag: &str) -> Result<Url, HarnessError> {
-    let parsed = Url::parse(url).map_err(|e| {
-        HarnessError::Usage(format!(
-            "{flag} `{url}` is not a URL ({e}); give scheme, host and port, e.g. http://127.0.0.1:3000"
-        ))
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(HarnessError::Usage(format!(
-            "{flag} `{url}` must be an http:// or https:// URL"
-        )));
-    }
-    let loopback = match parsed.host() {
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
-    if !loopback {
-        return Err(HarnessError::Usage(format!(
-            "{flag} `{url}`: load runs only against this machine's loopback (127.0.0.0/8, [::1] or localhost); {} is not",
-            parsed.host_str().unwrap_or("(no host)")
-        )));
-    }
-    Ok(parsed)
-}
-
 /// Runs a load test and returns the exit code.
-pub async fn run(args: LoadArgs) -> Result<i32, HarnessError> {
+pub async fn run(mut args: LoadArgs) -> Result<i32, HarnessError> {
+    if let Some(LoadAction::Merge(merge_args)) = args.action.take() {
+        return merge::run(merge_args);
+    }
+    // The consent gate comes first: nothing is started, read or sent before it.
+    if let Some(url) = &args.target {
+        remote::check_target(url, "--target", &args.allow_remote)?;
+    }
     // Before anything else: Ctrl-C stays the harness's (see interrupt.rs).
     interrupt::install();
+    let scenario = args
+        .scenario
+        .ok_or_else(|| HarnessError::Usage("--scenario is required".into()))?;
     let profile = match &args.profile {
         Some(name) => {
             let dir = args
                 .profiles_dir
                 .clone()
                 .unwrap_or_else(profile::default_profiles_dir);
-            Some(profile::load_profile(&dir, args.scenario.name(), name)?)
+            Some(profile::load_profile(&dir, scenario.name(), name)?)
         }
         None => None,
     };
-    let mut settings = resolve(&args, profile.as_ref())?;
+    let accounts = match &args.users_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                HarnessError::Usage(format!("--users-file {}: {e}", path.display()))
+            })?;
+            let accounts = crate::users_file::parse_users_file(&text).map_err(|e| {
+                HarnessError::Usage(format!("--users-file {}: {e}", path.display()))
+            })?;
+            for account in &accounts {
+                crate::redact::SecretRegistry::global().register(&account.password);
+            }
+            Some(Arc::new(accounts))
+        }
+        None => None,
+    };
+    let mut settings = resolve(&args, profile.as_ref(), accounts.as_ref().map(|a| a.len()))?;
+    let ca_pem = args
+        .ca_cert
+        .as_deref()
+        .map(crate::tls::read_ca_pem)
+        .transpose()?;
     if args.resource_server && settings.scenario != ScenarioKind::JwtVerification {
         return Err(HarnessError::Usage(
             "--resource-server goes with --scenario jwt-verification (it receives the JWTs)".into(),
@@ -400,8 +585,8 @@ pub async fn run(args: LoadArgs) -> Result<i32, HarnessError> {
 
     let (target, server) = match &args.target {
         Some(url) => {
-            check_loopback(url, "--target")?;
-            let target = Target::new(url, &settings.base_path, settings.timeout)?;
+            let mut target = Target::new(url, &settings.base_path, settings.timeout)?;
+            target.ca_pem = ca_pem.map(Arc::new);
             (target, None)
         }
         None => {
@@ -413,7 +598,8 @@ pub async fn run(args: LoadArgs) -> Result<i32, HarnessError> {
                 env.push(("JWT_ALG", alg.as_str()));
             }
             eprintln!(
-                "ba-harness: starting the bundled Better Auth server (targets/better-auth) in a load profile: rate limits off, cookie cache {}{}…",
+                "ba-harness: starting the bundled Better Auth server (targets/better-auth) in a load profile: {}rate limits off, cookie cache {}{}…",
+                if args.reference_https { "https, " } else { "" },
                 if settings.cookie_cache { "on" } else { "off" },
                 settings
                     .jwt_alg
@@ -422,7 +608,7 @@ pub async fn run(args: LoadArgs) -> Result<i32, HarnessError> {
                     .unwrap_or_default()
             );
             let server = tokio::select! {
-                server = ReferenceServer::boot(&env) => server?,
+                server = ReferenceServer::boot_with(&env, args.reference_https) => server?,
                 // Dropping the boot kills the half-started server.
                 _ = interrupt::wait() => return Ok(interrupted_before("the reference's start")),
             };
@@ -481,7 +667,15 @@ pub async fn run(args: LoadArgs) -> Result<i32, HarnessError> {
         .observers
         .push(Arc::new(crate::harvest::SecretHarvester));
     target.observers.push(ledger.clone());
-    let result = run_against(&settings, &target, &reports, server.is_some()).await;
+    let result = run_against(
+        &settings,
+        &target,
+        &reports,
+        server.is_some(),
+        accounts,
+        args.progress_every,
+    )
+    .await;
     let created = ledger.take_accounts(&target.endpoint());
     if server.is_none() && !created.is_empty() {
         if args.keep_users {
@@ -516,6 +710,8 @@ async fn run_against(
     target: &Target,
     reports: &report::ReportPaths,
     bundled_reference: bool,
+    accounts: Option<Arc<Vec<crate::users_file::UserAccount>>>,
+    progress_every: u64,
 ) -> Result<i32, HarnessError> {
     tokio::select! {
         reachable = target.check_reachable() => reachable?,
@@ -546,6 +742,10 @@ async fn run_against(
         endpoint,
         setup: SetupLog::default(),
         pool: Mutex::new(Vec::new()),
+        accounts: accounts.clone(),
+        first_user: settings.first_user as usize,
+        pacer: pacing::Pacer::new(settings.sign_in_rate),
+        live: Arc::new(live::LiveStats::default()),
     });
 
     println!(
@@ -563,15 +763,46 @@ async fn run_against(
         settings.bound.describe(),
         settings.co.name()
     );
+    if let Some(w) = settings.worker {
+        println!(
+            "  worker {}/{}: users {} to {} of {}",
+            w.index,
+            w.count,
+            settings.first_user,
+            settings.first_user + settings.users - 1,
+            settings.total_users
+        );
+    }
+    let how = if accounts.is_some() {
+        "sign-in (--users-file)"
+    } else {
+        "sign-up and sign-in"
+    };
     println!(
-        "  signing up and in {} virtual users (not measured)…",
-        settings.users
+        "  {how} of {} virtual users ({}; not measured)…",
+        settings.users,
+        settings
+            .sign_in_rate
+            .map(|r| format!("paced at {r} requests/s"))
+            .unwrap_or_else(|| "unpaced".into())
     );
+    let started = std::time::Instant::now();
     let prepared = tokio::select! {
         prepared = user::prepare_users(&ctx, settings.users as usize, SETUP_PARALLELISM) => prepared,
         _ = interrupt::wait() => return Ok(interrupted_before("sign-up and sign-in")),
     };
     let setup = ctx.setup.snapshot();
+    let sign_in = pacing::SignInPhase {
+        users_ready: setup.ready,
+        users_failed: setup.failures.values().sum(),
+        secs: started.elapsed().as_secs_f64(),
+        how: how.into(),
+        rate: settings.sign_in_rate,
+        final_rate: ctx.pacer.rate().await,
+        rate_limited_answers: setup.rate_limited,
+        rate_limited_wait_secs: setup.rate_limited_wait_secs,
+    };
+    println!("{}", sign_in.line());
     if !setup.failures.is_empty() {
         let total: usize = setup.failures.values().sum();
         let reasons = setup
@@ -594,6 +825,25 @@ async fn run_against(
         return Ok(EXIT_FAILED);
     }
     *ctx.pool.lock().unwrap_or_else(|e| e.into_inner()) = prepared;
+
+    if let Some(at) = settings.start_at_unix_ms {
+        let now = unix_ms();
+        if now > at {
+            return Err(HarnessError::Usage(format!(
+                "--start-at was {:.1} s ago when the sign-in phase ended ({:.1} s): give a later --start-at (the same to every worker)",
+                (now - at) as f64 / 1000.0,
+                sign_in.secs
+            )));
+        }
+        println!(
+            "  waiting {:.1} s for --start-at (every worker starts then)…",
+            (at - now) as f64 / 1000.0
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis((at - now) as u64)) => {}
+            _ = interrupt::wait() => return Ok(interrupted_before("the wait for --start-at")),
+        }
+    }
 
     let temp = report::TempDir::new()?;
     let configuration = goose_configuration(settings, &ctx.origin, reports, &temp, target);
@@ -620,7 +870,24 @@ async fn run_against(
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     });
+    let progress = {
+        use std::io::IsTerminal as _;
+        let hatch_secs = settings.users as f64 / settings.hatch_rate;
+        let (total, planned) = match settings.bound {
+            Bound::RunTime(secs) => (Some(secs as f64 + hatch_secs.ceil()), None),
+            Bound::Iterations(n) => (None, Some(settings.users * n)),
+        };
+        live::Progress::start(
+            ctx.live.clone(),
+            total,
+            planned,
+            Duration::from_secs(progress_every.max(1)),
+            std::io::stdout().is_terminal(),
+            progress_every == 0,
+        )
+    };
     let executed = attack.execute().await;
+    let timeline = progress.finish();
     stopper.abort();
     if let Some(cap) = cap {
         cap.abort();
@@ -635,20 +902,20 @@ async fn run_against(
         ScenarioKind::GetSession => &ctx.get_session_path,
         ScenarioKind::JwtVerification => &ctx.token_path,
     };
-    let summary = report::Summary::build(
+    let mut summary = report::Summary::build(
         settings,
         target,
         &metrics,
-        &ctx.setup.snapshot(),
+        &sign_in,
         measured_path,
         bundled_reference,
     );
-    let mut summary = summary;
+    summary.timeline = timeline;
     if interrupt::interrupted() {
         summary.mark_interrupted();
     }
     summary.print();
-    summary.write(reports, &temp)?;
+    summary.write(reports, Some(&temp))?;
     Ok(if summary.interrupted {
         EXIT_INTERRUPTED
     } else if summary.passed {
@@ -656,6 +923,13 @@ async fn run_against(
     } else {
         EXIT_FAILED
     })
+}
+
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
 }
 
 /// Ctrl-C before goose started: nothing was measured, no report is written.
@@ -767,37 +1041,118 @@ mod tests {
     }
 
     #[test]
-    fn loopback_targets_only() {
-        for ok in [
-            "http://127.0.0.1:3000",
-            "http://127.8.9.10",
-            "https://localhost:8443/x",
-            "http://LOCALHOST:1",
-            "http://[::1]:3000",
-        ] {
-            assert!(check_loopback(ok, "--target").is_ok(), "{ok}");
+    fn workers_split_the_users_evenly() {
+        let w = |t: &str| WorkerShare::parse(t).unwrap();
+        assert_eq!(w("0/3"), WorkerShare { index: 0, count: 3 });
+        // 10 users over 3 workers: 4, 3, 3; numbered 0-3, 4-6, 7-9.
+        assert_eq!(w("0/3").users_of(10), (4, 0));
+        assert_eq!(w("1/3").users_of(10), (3, 4));
+        assert_eq!(w("2/3").users_of(10), (3, 7));
+        let total: u64 = (0..7)
+            .map(|i| WorkerShare { index: i, count: 7 }.users_of(100).0)
+            .sum();
+        assert_eq!(total, 100);
+        for bad in ["3/3", "1", "a/3", "0/0", "-1/3"] {
+            assert!(WorkerShare::parse(bad).is_err(), "{bad}");
         }
-        for bad in [
-            "http://10.0.0.1:3000",
-            "http://192.168.1.2",
-            "http://example.com",
-            "http://localhost.example.com",
-            "http://[::ffff:127.0.0.1]",
-            "http://0.0.0.0:3000",
-            "ftp://127.0.0.1",
-            "127.0.0.1:3000",
-        ] {
-            let e = check_loopback(bad, "--target").unwrap_err();
-            assert!(matches!(e, HarnessError::Usage(_)), "{bad}");
-            assert_eq!(e.exit_code(), crate::error::EXIT_USAGE);
+        let s = resolve(
+            &args(&[
+                "--scenario",
+                "get-session",
+                "--users",
+                "10",
+                "--hatch-rate",
+                "5",
+                "--worker",
+                "1/3",
+            ]),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!((s.users, s.total_users, s.first_user), (3, 10, 4));
+        assert!((s.hatch_rate - 1.5).abs() < 1e-9);
+        let m = usage_message(resolve(
+            &args(&[
+                "--scenario",
+                "get-session",
+                "--users",
+                "2",
+                "--worker",
+                "2/3",
+            ]),
+            None,
+            None,
+        ));
+        assert!(m.contains("none"), "{m}");
+    }
+
+    #[test]
+    fn start_at_takes_rfc3339_or_unix_seconds() {
+        assert_eq!(parse_start_at("1764936000"), Ok(1_764_936_000_000));
+        assert_eq!(
+            parse_start_at("2025-12-05T12:00:00Z"),
+            Ok(1_764_936_000_000)
+        );
+        assert_eq!(
+            parse_start_at("2025-12-05T13:00:00.5+01:00"),
+            Ok(1_764_936_000_500)
+        );
+        assert!(parse_start_at("tomorrow").is_err());
+    }
+
+    #[test]
+    fn the_sign_in_pace_defaults_by_target() {
+        let s = resolve(&args(&["--scenario", "get-session"]), None, None).unwrap();
+        assert_eq!(s.sign_in_rate, None);
+        let s = resolve(
+            &args(&[
+                "--scenario",
+                "get-session",
+                "--target",
+                "http://127.0.0.1:1",
+            ]),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.sign_in_rate, Some(DEFAULT_TARGET_SIGN_IN_RATE));
+        let s = resolve(
+            &args(&[
+                "--scenario",
+                "get-session",
+                "--target",
+                "http://127.0.0.1:1",
+                "--sign-in-rate",
+                "0",
+            ]),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.sign_in_rate, None);
+        // --users-file: one virtual user per account unless --users says.
+        let s = resolve(&args(&["--scenario", "get-session"]), None, Some(5)).unwrap();
+        assert_eq!(s.users, 5);
+    }
+
+    #[test]
+    fn merge_is_a_subcommand_without_scenario() {
+        let cli = Cli::try_parse_from(["load", "merge", "a.json", "b.json", "--report", "m.html"])
+            .unwrap();
+        match cli.load.action {
+            Some(LoadAction::Merge(m)) => assert_eq!(m.reports.len(), 2),
+            other => panic!("{other:?}"),
         }
-        let e = check_loopback("http://10.1.2.3:80", "--target").unwrap_err();
-        assert!(e.to_string().contains("loopback"), "{e}");
+        assert!(
+            Cli::try_parse_from(["load"]).is_err(),
+            "--scenario stays required"
+        );
     }
 
     #[test]
     fn defaults_bound_the_run_and_fail_on_any_error() {
-        let s = resolve(&args(&["--scenario", "get-session"]), None).unwrap();
+        let s = resolve(&args(&["--scenario", "get-session"]), None, None).unwrap();
         assert_eq!(s.users, DEFAULT_USERS);
         assert_eq!(s.hatch_rate, DEFAULT_USERS as f64);
         assert_eq!(s.bound, Bound::RunTime(DEFAULT_RUN_TIME_SECS));
@@ -819,7 +1174,7 @@ mod tests {
             cookie_cache: Some("off".into()),
             ..Profile::default()
         };
-        let s = resolve(&args(&["--scenario", "get-session"]), Some(&profile)).unwrap();
+        let s = resolve(&args(&["--scenario", "get-session"]), Some(&profile), None).unwrap();
         assert_eq!(
             (s.users, s.hatch_rate, s.bound),
             (4, 2.0, Bound::RunTime(300))
@@ -846,6 +1201,7 @@ mod tests {
                 "on",
             ]),
             Some(&profile),
+            None,
         )
         .unwrap();
         assert_eq!((s.users, s.bound), (2, Bound::Iterations(7)));
@@ -860,20 +1216,24 @@ mod tests {
         let m = usage_message(resolve(
             &args(&["--scenario", "get-session", "--run-time", "0s"]),
             None,
+            None,
         ));
         assert!(m.contains("zero"), "{m}");
         let m = usage_message(resolve(
             &args(&["--scenario", "get-session", "--run-time", "25h"]),
+            None,
             None,
         ));
         assert!(m.contains("over"), "{m}");
         let m = usage_message(resolve(
             &args(&["--scenario", "get-session", "--hatch-rate", "0"]),
             None,
+            None,
         ));
         assert!(m.contains("hatch-rate"), "{m}");
         let m = usage_message(resolve(
             &args(&["--scenario", "get-session", "--max-error-rate", "2"]),
+            None,
             None,
         ));
         assert!(m.contains("out of range"), "{m}");
@@ -885,6 +1245,7 @@ mod tests {
                 "http://127.0.0.1:9/",
             ]),
             None,
+            None,
         ));
         assert!(m.contains("jwt-verification"), "{m}");
         let m = usage_message(resolve(
@@ -895,10 +1256,12 @@ mod tests {
                 "http://10.0.0.1/",
             ]),
             None,
+            None,
         ));
         assert!(m.contains("loopback"), "{m}");
         let m = usage_message(resolve(
             &args(&["--scenario", "jwt-verification", "--jwt-alg", "HS256"]),
+            None,
             None,
         ));
         assert!(m.contains("HS256"), "{m}");
@@ -907,7 +1270,11 @@ mod tests {
             iterations: Some(3),
             ..Profile::default()
         };
-        let m = usage_message(resolve(&args(&["--scenario", "get-session"]), Some(&both)));
+        let m = usage_message(resolve(
+            &args(&["--scenario", "get-session"]),
+            Some(&both),
+            None,
+        ));
         assert!(m.contains("both"), "{m}");
     }
 

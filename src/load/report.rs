@@ -1,7 +1,8 @@
-//! What a load run leaves behind: the console summary, and the reports. goose writes its HTML
-//! (charts), JSON and Markdown reports; the harness adds its verdict (thresholds, the figure
-//! that missed, the coordinated-omission mode) to each, and to the JSON the raw latency
-//! histograms of every request, so that several runs can be merged later.
+//! What a load run leaves behind: the console summary, and the reports. goose writes its JSON
+//! and Markdown reports; the harness adds its verdict (thresholds, the figure that missed, the
+//! coordinated-omission mode, the 429s) to each, and to the JSON the raw latency histograms of
+//! every request and the per-second timeline, so that several runs can be merged
+//! (`load merge`). The HTML report is the harness's own (html.rs): self-contained, no CDN.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use goose::metrics::{GooseMetrics, GooseRequestMetricTimingData};
 use goose::test_plan::TestPlanStepAction;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::HarnessError;
@@ -17,9 +18,10 @@ use crate::redact::scrub_text;
 use crate::target::Target;
 
 use super::jwt_verification::{VERIFY_METHOD, VERIFY_NAME};
-use super::threshold::{self, Check, Observed};
-use super::user::SetupCounts;
-use super::{Bound, ScenarioKind, Settings};
+use super::live::Sample;
+use super::pacing::SignInPhase;
+use super::threshold::{self, Check, Observed, Thresholds};
+use super::{Bound, ScenarioKind, Settings, WorkerShare};
 
 /// The default report folder.
 pub const DEFAULT_DIR: &str = "reports";
@@ -98,16 +100,13 @@ impl ReportPaths {
         Ok(paths)
     }
 
-    /// What goose is asked to write: the HTML straight to its place; JSON and Markdown to the
-    /// temporary folder, to be completed by the harness.
+    /// What goose is asked to write: JSON and Markdown to the temporary folder, to be completed
+    /// by the harness (the HTML is the harness's own).
     pub fn goose_files(&self, temp: &TempDir) -> Vec<String> {
-        let mut files = Vec::new();
-        if let Some(html) = &self.html {
-            files.push(html.display().to_string());
-        }
-        files.push(temp.goose_json().display().to_string());
-        files.push(temp.goose_md().display().to_string());
-        files
+        vec![
+            temp.goose_json().display().to_string(),
+            temp.goose_md().display().to_string(),
+        ]
     }
 }
 
@@ -165,12 +164,16 @@ pub fn notes(settings: &Settings, target: &Target) -> String {
 }
 
 /// One row of the measured figures.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Row {
     /// As goose names it: `GET /api/auth/get-session`, `JWT verify`.
     pub request: String,
     pub requests: u64,
+    /// Failed requests other than 429s (wrong answers, other statuses, transport errors).
     pub failures: u64,
+    /// Requests the target answered 429 (rate-limited): counted apart from `failures`.
+    #[serde(default)]
+    pub rate_limited: u64,
     pub per_second: f64,
     pub avg_ms: f64,
     pub p50_ms: f64,
@@ -178,14 +181,15 @@ pub struct Row {
     pub p99_ms: f64,
     pub max_ms: f64,
     /// p95 with coordinated-omission backfill, when mitigation ran.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub p95_ms_co_mitigated: Option<f64>,
-    #[serde(skip)]
-    http: bool,
+    /// An HTTP request (counted in the error rate), not the harness's own verification row.
+    #[serde(default)]
+    pub http: bool,
 }
 
 /// A failure reason and how often it happened (goose's error table).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ErrorRow {
     pub request: String,
     pub error: String,
@@ -193,23 +197,41 @@ pub struct ErrorRow {
 }
 
 /// The harness's verdict on a run, and what it is made from.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Summary {
-    pub version: &'static str,
-    pub scenario: &'static str,
+    pub version: String,
+    pub scenario: String,
     pub profile: Option<String>,
     pub target: String,
+    /// Virtual users this report covers (a worker's share, or the sum of a merge).
     pub users: u64,
+    /// `--worker INDEX/COUNT`: this report is one worker's share.
+    #[serde(default)]
+    pub worker: Option<WorkerShare>,
+    /// Reports merged into this one (1 for a single run).
+    #[serde(default = "one")]
+    pub merged_from: usize,
     pub hatch_rate: f64,
     pub run_time_secs: Option<u64>,
     pub iterations: Option<u64>,
-    pub co_mitigation: &'static str,
+    pub co_mitigation: String,
     /// Synthetic (backfilled) requests coordinated-omission mitigation added, when it ran.
     pub co_synthetic_requests: Option<u64>,
     pub cookie_cache: Option<bool>,
     pub setup_users_ready: usize,
+    /// The sign-in phase before the measured part.
+    #[serde(default)]
+    pub sign_in: SignInPhase,
     /// Seconds of the measured part of the run (all users running), as the rates use.
     pub measured_secs: f64,
+    /// The measured window, wall clock (Unix ms): merges refuse windows that do not overlap.
+    #[serde(default)]
+    pub window_start_unix_ms: i64,
+    #[serde(default)]
+    pub window_end_unix_ms: i64,
+    /// The limits judged.
+    #[serde(default)]
+    pub thresholds: Thresholds,
     /// The request the p95 threshold judges.
     pub measured_request: String,
     pub observed: Observed,
@@ -222,12 +244,34 @@ pub struct Summary {
     /// Raw latency histograms per request (microsecond buckets, as goose keeps them): merge
     /// the buckets of several runs to get their combined percentiles.
     pub histograms: BTreeMap<String, Histograms>,
+    /// One sample per second: requests/s, failures, 429s, latency (the HTML charts).
+    #[serde(default)]
+    pub timeline: Vec<Sample>,
+    /// A merge: each worker's own figures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workers: Vec<WorkerLine>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+fn one() -> usize {
+    1
+}
+
+/// One worker's figures in a merged report.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WorkerLine {
+    pub name: String,
+    pub users: u64,
+    pub requests: u64,
+    pub failures: u64,
+    pub rate_limited: u64,
+    pub p95_ms: f64,
+    pub window: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Histograms {
     pub raw: GooseRequestMetricTimingData,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub co_mitigated: Option<GooseRequestMetricTimingData>,
 }
 
@@ -238,22 +282,27 @@ fn ms(us: u64) -> f64 {
 /// Seconds the measured part lasted: from the step in which all users ran (goose resets its
 /// metrics there) to the next step; for a run without one, first step to last.
 pub fn measured_secs(metrics: &GooseMetrics) -> f64 {
+    let (from, to) = measured_window(metrics);
+    let secs = (to - from) as f64 / 1000.0;
+    if from > 0 && secs > 0.0 {
+        secs
+    } else {
+        metrics.duration.max(1) as f64
+    }
+}
+
+/// The measured part as wall-clock Unix ms (start, end); (0, 0) when goose kept no steps.
+pub fn measured_window(metrics: &GooseMetrics) -> (i64, i64) {
     let history = &metrics.history;
-    let span = |from: usize, to: usize| {
-        (history[to].timestamp - history[from].timestamp)
-            .num_microseconds()
-            .map(|us| us as f64 / 1e6)
-    };
+    let at = |i: usize| history[i].timestamp.timestamp_millis();
     let maintaining = history
         .iter()
         .position(|s| matches!(s.action, TestPlanStepAction::Maintaining));
-    let secs = match maintaining {
-        Some(i) if i + 1 < history.len() => span(i, i + 1),
-        _ if history.len() >= 2 => span(0, history.len() - 1),
-        _ => None,
-    };
-    secs.filter(|s| *s > 0.0)
-        .unwrap_or(metrics.duration.max(1) as f64)
+    match maintaining {
+        Some(i) if i + 1 < history.len() => (at(i), at(i + 1)),
+        _ if history.len() >= 2 => (at(0), at(history.len() - 1)),
+        _ => (0, 0),
+    }
 }
 
 impl Summary {
@@ -261,11 +310,12 @@ impl Summary {
         settings: &Settings,
         target: &Target,
         metrics: &GooseMetrics,
-        setup: &SetupCounts,
+        sign_in: &SignInPhase,
         measured_path: &str,
         bundled_reference: bool,
     ) -> Summary {
         let secs = measured_secs(metrics);
+        let (window_start_unix_ms, window_end_unix_ms) = measured_window(metrics);
         let mut rows = Vec::new();
         let mut histograms = BTreeMap::new();
         let mut main_p95 = None;
@@ -290,10 +340,16 @@ impl Summary {
                 .as_ref()
                 .filter(|d| http && d.counter > data.counter)
                 .map(|d| ms(d.percentile_us(0.95)));
+            let rate_limited = if http {
+                agg.status_code_counts.get(&429).copied().unwrap_or(0) as u64
+            } else {
+                0
+            };
             let row = Row {
                 request: name.clone(),
                 requests,
-                failures: agg.fail_count as u64,
+                failures: (agg.fail_count as u64).saturating_sub(rate_limited),
+                rate_limited,
                 per_second: requests as f64 / secs,
                 avg_ms: if data.counter == 0 {
                     0.0
@@ -324,14 +380,15 @@ impl Summary {
         let http_rows = rows.iter().filter(|r| r.http);
         let observed = Observed {
             requests: http_rows.clone().map(|r| r.requests).sum(),
-            failures: http_rows.map(|r| r.failures).sum(),
+            failures: http_rows.clone().map(|r| r.failures).sum(),
+            rate_limited: http_rows.map(|r| r.rate_limited).sum(),
             p95_ms: main_p95.unwrap_or(0.0),
         };
         let measured_request = format!("GET {measured_path}");
         let mut checks = threshold::evaluate(&settings.thresholds, &observed, &measured_request);
         if main_p95.is_none() && observed.requests > 0 {
             checks.push(Check {
-                metric: "requests",
+                metric: "requests".into(),
                 limit: format!("{measured_request} measured"),
                 observed: "absent".into(),
                 passed: false,
@@ -358,11 +415,13 @@ impl Summary {
         errors.sort_by_key(|e| std::cmp::Reverse(e.occurrences));
         let passed = threshold::passed(&checks);
         Summary {
-            version: env!("CARGO_PKG_VERSION"),
-            scenario: settings.scenario.name(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario: settings.scenario.name().to_string(),
             profile: settings.profile.clone(),
             target: scrub_text(&target.description),
             users: settings.users,
+            worker: settings.worker,
+            merged_from: 1,
             hatch_rate: settings.hatch_rate,
             run_time_secs: match settings.bound {
                 Bound::RunTime(s) => Some(s),
@@ -372,14 +431,18 @@ impl Summary {
                 Bound::Iterations(n) => Some(n),
                 Bound::RunTime(_) => None,
             },
-            co_mitigation: settings.co.name(),
+            co_mitigation: settings.co.name().to_string(),
             co_synthetic_requests: metrics
                 .coordinated_omission_metrics
                 .as_ref()
                 .map(|m| m.synthetic_requests),
             cookie_cache: bundled_reference.then_some(settings.cookie_cache),
-            setup_users_ready: setup.ready,
+            setup_users_ready: sign_in.users_ready,
+            sign_in: sign_in.clone(),
             measured_secs: secs,
+            window_start_unix_ms,
+            window_end_unix_ms,
+            thresholds: settings.thresholds,
             measured_request,
             observed,
             rows,
@@ -388,7 +451,19 @@ impl Summary {
             passed,
             interrupted: false,
             histograms,
+            timeline: Vec::new(),
+            workers: Vec::new(),
         }
+    }
+
+    /// The line that says the target refused part of the load, when it did.
+    pub fn rate_limited_line(&self) -> Option<String> {
+        (self.observed.rate_limited > 0).then(|| {
+            format!(
+                "the target rate-limited the load: {} responses 429 (of {} requests); raise the target's rate limit for the load's clients, or lower --users",
+                self.observed.rate_limited, self.observed.requests
+            )
+        })
     }
 
     /// Ctrl-C stopped the run: it neither passed nor failed its thresholds (exit 130).
@@ -406,16 +481,29 @@ impl Summary {
             )
         } else if self.passed {
             format!(
-                "load: passed ({} requests, {} failed, every response checked)",
-                self.observed.requests, self.observed.failures
+                "load: passed ({} requests, {} failed{}, every response checked)",
+                self.observed.requests,
+                self.observed.failures,
+                if self.observed.rate_limited > 0 {
+                    format!(", {} rate-limited (429)", self.observed.rate_limited)
+                } else {
+                    String::new()
+                }
             )
         } else {
-            let missed: Vec<&str> = self
-                .checks
-                .iter()
-                .filter(|c| !c.passed)
-                .map(|c| c.message.as_str())
-                .collect();
+            let mut missed: Vec<String> = Vec::new();
+            if self.observed.rate_limited > 0 {
+                missed.push(format!(
+                    "the target rate-limited the load ({} responses 429)",
+                    self.observed.rate_limited
+                ));
+            }
+            missed.extend(
+                self.checks
+                    .iter()
+                    .filter(|c| !c.passed)
+                    .map(|c| c.message.clone()),
+            );
             format!("load: failed: {}", missed.join("; "))
         }
     }
@@ -427,6 +515,16 @@ impl Summary {
 
     pub fn console(&self) -> String {
         let mut out = String::new();
+        if self.merged_from > 1 {
+            let _ = writeln!(out, "merged {} worker reports:", self.merged_from);
+            for w in &self.workers {
+                let _ = writeln!(
+                    out,
+                    "  worker {:<8} {:>5} users {:>9} req {:>7} failed {:>7} 429  p95 {:.3} ms  window {}",
+                    w.name, w.users, w.requests, w.failures, w.rate_limited, w.p95_ms, w.window
+                );
+            }
+        }
         let _ = writeln!(
             out,
             "measured {:.1} s with {} users (coordinated-omission mitigation {}{}):",
@@ -440,10 +538,15 @@ impl Summary {
         for r in &self.rows {
             let _ = writeln!(
                 out,
-                "  {:<44} {:>9} req {:>7} failed {:>10.1}/s  avg {:.3} ms  p50 {:.3}  p95 {:.3}  p99 {:.3}  max {:.3} ms{}",
+                "  {:<44} {:>9} req {:>7} failed{} {:>10.1}/s  avg {:.3} ms  p50 {:.3}  p95 {:.3}  p99 {:.3}  max {:.3} ms{}",
                 r.request,
                 r.requests,
                 r.failures,
+                if r.rate_limited > 0 {
+                    format!(" {:>7} rate-limited (429)", r.rate_limited)
+                } else {
+                    String::new()
+                },
                 r.per_second,
                 r.avg_ms,
                 r.p50_ms,
@@ -467,6 +570,9 @@ impl Summary {
                     self.errors.len() - 10
                 );
             }
+        }
+        if let Some(line) = self.rate_limited_line() {
+            let _ = writeln!(out, "{line}");
         }
         for c in &self.checks {
             let _ = writeln!(
@@ -495,6 +601,9 @@ impl Summary {
                 "FAILED"
             }
         );
+        if let Some(line) = self.rate_limited_line() {
+            let _ = writeln!(md, "**{line}**\n");
+        }
         let _ = writeln!(md, "| | |\n| --- | --- |");
         let _ = writeln!(md, "| target | {} |", self.target);
         if let Some(p) = &self.profile {
@@ -529,6 +638,13 @@ impl Summary {
                 if cache { "on" } else { "off" }
             );
         }
+        let _ = writeln!(md, "| sign-in phase | {} |", self.sign_in.line());
+        if let Some(w) = &self.worker {
+            let _ = writeln!(md, "| worker | {} of {} |", w.index, w.count);
+        }
+        if self.merged_from > 1 {
+            let _ = writeln!(md, "| merged from | {} worker reports |", self.merged_from);
+        }
         let _ = writeln!(md, "| measured | {:.1} s |", self.measured_secs);
         let _ = writeln!(md, "\n## Thresholds\n");
         let _ = writeln!(
@@ -548,15 +664,16 @@ impl Summary {
         let _ = writeln!(md, "\n## Requests (every response checked)\n");
         let _ = writeln!(
             md,
-            "| request | requests | failed | req/s | avg ms | p50 ms | p95 ms | p99 ms | max ms |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+            "| request | requests | failed | 429 | req/s | avg ms | p50 ms | p95 ms | p99 ms | max ms |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         );
         for r in &self.rows {
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {:.1} | {:.3} | {:.3} | {:.3}{} | {:.3} | {:.3} |",
+                "| {} | {} | {} | {} | {:.1} | {:.3} | {:.3} | {:.3}{} | {:.3} | {:.3} |",
                 r.request,
                 r.requests,
                 r.failures,
+                r.rate_limited,
                 r.per_second,
                 r.avg_ms,
                 r.p50_ms,
@@ -588,25 +705,26 @@ impl Summary {
         md
     }
 
-    /// Writes the reports and prints where they are.
-    pub fn write(&self, paths: &ReportPaths, temp: &TempDir) -> Result<(), HarnessError> {
+    /// Writes the reports and prints where they are. `temp` holds goose's JSON and Markdown
+    /// (none for a merge).
+    pub fn write(&self, paths: &ReportPaths, temp: Option<&TempDir>) -> Result<(), HarnessError> {
         let output = |path: &Path, e: std::io::Error| HarnessError::Output {
             path: path.display().to_string(),
             source: e,
         };
         if let Some(html) = &paths.html {
-            let text = std::fs::read_to_string(html).map_err(|e| output(html, e))?;
-            let text = scrub_text(&self.html_with_verdict(&text));
+            let text = scrub_text(&super::html::render(self));
             std::fs::write(html, text).map_err(|e| output(html, e))?;
             println!("HTML report: {}", html.display());
         }
         if let Some(json) = &paths.json {
-            let goose: Value = std::fs::read_to_string(temp.goose_json())
-                .ok()
+            let goose: Value = temp
+                .and_then(|t| std::fs::read_to_string(t.goose_json()).ok())
                 .and_then(|t| serde_json::from_str(&t).ok())
                 .unwrap_or(Value::Null);
             let mut doc = match goose {
                 Value::Object(map) => map,
+                Value::Null => serde_json::Map::new(),
                 other => {
                     let mut map = serde_json::Map::new();
                     map.insert("goose".into(), other);
@@ -622,42 +740,18 @@ impl Summary {
             println!("JSON report: {}", json.display());
         }
         if let Some(md) = &paths.md {
-            let goose = std::fs::read_to_string(temp.goose_md()).unwrap_or_default();
-            let text = format!("{}\n---\n\n{}", self.markdown(), scrub_text(&goose));
+            let goose = temp
+                .and_then(|t| std::fs::read_to_string(t.goose_md()).ok())
+                .unwrap_or_default();
+            let text = if goose.is_empty() {
+                self.markdown()
+            } else {
+                format!("{}\n---\n\n{}", self.markdown(), scrub_text(&goose))
+            };
             std::fs::write(md, text).map_err(|e| output(md, e))?;
             println!("Markdown report: {}", md.display());
         }
         Ok(())
-    }
-
-    /// goose's HTML with the harness's verdict as the first notes paragraph.
-    pub fn html_with_verdict(&self, html: &str) -> String {
-        let mut paragraph = format!(
-            "ba-harness verdict: {}. Coordinated-omission mitigation: {}.",
-            self.verdict(),
-            self.co_mitigation
-        );
-        for c in &self.checks {
-            let _ = write!(
-                paragraph,
-                " Threshold {}: {}.",
-                if c.passed { "ok" } else { "MISSED" },
-                c.message
-            );
-        }
-        let escaped = paragraph
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;");
-        let marker = "<p class=\"notes\">";
-        let insert = format!("{marker}<strong>{escaped}</strong></p>");
-        match html.find(marker) {
-            Some(at) => format!("{}{insert}{}", &html[..at], &html[at..]),
-            None => match html.find("<body>") {
-                Some(at) => format!("{}{insert}{}", &html[..at + 6], &html[at + 6..]),
-                None => html.to_string(),
-            },
-        }
     }
 }
 

@@ -1,10 +1,10 @@
 //! Pass/fail for a load run. goose's `execute()` returns Ok even when every request failed, so
 //! the exit code comes from here: the thresholds against the figures of the run.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The limits a run must stay within.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
     /// 95th percentile of the measured request, in milliseconds.
     pub max_p95_ms: Option<f64>,
@@ -13,13 +13,17 @@ pub struct Thresholds {
 }
 
 /// The figures a verdict is made from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Observed {
     /// HTTP requests made in the measured part of the run.
     pub requests: u64,
     /// Of those, how many failed (a status other than the one expected, a transport error, or
-    /// an answer that failed its protocol check).
+    /// an answer that failed its protocol check), 429s apart.
     pub failures: u64,
+    /// Of those, how many the target answered 429 (it rate-limited the load). They count in the
+    /// error rate (none of them was checked) but are reported on their own line.
+    #[serde(default)]
+    pub rate_limited: u64,
     /// 95th percentile of the scenario's measured request, in milliseconds.
     pub p95_ms: f64,
 }
@@ -29,16 +33,16 @@ impl Observed {
         if self.requests == 0 {
             0.0
         } else {
-            self.failures as f64 / self.requests as f64
+            (self.failures + self.rate_limited) as f64 / self.requests as f64
         }
     }
 }
 
 /// One limit, judged.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Check {
     /// `p95` or `error-rate` (or `requests`, the implicit "something was measured").
-    pub metric: &'static str,
+    pub metric: String,
     pub limit: String,
     pub observed: String,
     pub passed: bool,
@@ -52,7 +56,7 @@ pub fn evaluate(thresholds: &Thresholds, observed: &Observed, request: &str) -> 
     let mut checks = Vec::new();
     if observed.requests == 0 {
         checks.push(Check {
-            metric: "requests",
+            metric: "requests".into(),
             limit: "at least 1".into(),
             observed: "0".into(),
             passed: false,
@@ -62,16 +66,25 @@ pub fn evaluate(thresholds: &Thresholds, observed: &Observed, request: &str) -> 
     if let Some(limit) = thresholds.max_error_rate {
         let rate = observed.error_rate();
         let passed = observed.requests > 0 && rate <= limit;
+        let failed = if observed.rate_limited > 0 {
+            format!(
+                "{} failed and {} rate-limited (429) of {} requests",
+                observed.failures, observed.rate_limited, observed.requests
+            )
+        } else {
+            format!(
+                "{} of {} requests failed",
+                observed.failures, observed.requests
+            )
+        };
         checks.push(Check {
-            metric: "error-rate",
+            metric: "error-rate".into(),
             limit: percent(limit),
             observed: percent(rate),
             passed,
             message: format!(
-                "error rate {} ({} of {} requests failed) {} --max-error-rate {}",
+                "error rate {} ({failed}) {} --max-error-rate {}",
                 percent(rate),
-                observed.failures,
-                observed.requests,
                 if passed { "within" } else { "over" },
                 percent(limit)
             ),
@@ -80,7 +93,7 @@ pub fn evaluate(thresholds: &Thresholds, observed: &Observed, request: &str) -> 
     if let Some(limit) = thresholds.max_p95_ms {
         let passed = observed.requests > 0 && observed.p95_ms <= limit;
         checks.push(Check {
-            metric: "p95",
+            metric: "p95".into(),
             limit: format!("{limit} ms"),
             observed: format!("{:.3} ms", observed.p95_ms),
             passed,
@@ -119,8 +132,33 @@ mod tests {
         Observed {
             requests,
             failures,
+            rate_limited: 0,
             p95_ms,
         }
+    }
+
+    #[test]
+    fn rate_limited_answers_count_in_the_error_rate_and_are_named() {
+        let t = Thresholds {
+            max_p95_ms: None,
+            max_error_rate: Some(0.01),
+        };
+        let o = Observed {
+            requests: 100,
+            failures: 1,
+            rate_limited: 9,
+            p95_ms: 1.0,
+        };
+        let checks = evaluate(&t, &o, GET);
+        assert!(!passed(&checks));
+        assert!(
+            checks[0]
+                .message
+                .contains("1 failed and 9 rate-limited (429) of 100"),
+            "{}",
+            checks[0].message
+        );
+        assert!(checks[0].message.contains("10.00%"));
     }
 
     #[test]

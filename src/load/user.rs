@@ -1,6 +1,7 @@
 //! A virtual user's life outside the measured loop: sign up and sign in once at start (through
-//! the harness's own [`Client`], so none of it lands in goose's metrics), fetch the JWKS once
-//! when the scenario verifies JWTs, and give goose a client of its own for the loop.
+//! the harness's own [`Client`], so none of it lands in goose's metrics), or only sign in with an
+//! account of `--users-file`, paced (pacing.rs); fetch the JWKS once when the scenario verifies
+//! JWTs, and give goose a client of its own for the loop.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -17,8 +18,11 @@ use crate::protocol::cookie::SetCookie;
 use crate::protocol::jwt::{JwksCache, parse_jwks};
 use crate::protocol::session::parse_auth_answer;
 use crate::redact::{SecretRegistry, redact_body, scrub_text};
+use crate::users_file::UserAccount;
 
 use super::ScenarioKind;
+use super::live::LiveStats;
+use super::pacing::{self, Pacer};
 
 /// What every virtual user of a run shares: where the target is, what to check, and where
 /// setup failures are collected.
@@ -46,6 +50,15 @@ pub struct RunContext {
     pub setup: SetupLog,
     /// Users signed in before the run, handed out one per virtual user at its start.
     pub pool: Mutex<Vec<VirtualUser>>,
+    /// `--users-file`: existing accounts to sign in with instead of signing up; virtual user
+    /// `i` (counted over all workers) takes account `i % len`.
+    pub accounts: Option<Arc<Vec<UserAccount>>>,
+    /// This worker's first virtual user, counted over all workers.
+    pub first_user: usize,
+    /// Spaces the sign-up and sign-in requests of the setup.
+    pub pacer: Pacer,
+    /// The measured transactions' outcomes, for the live status line and the timeline.
+    pub live: Arc<LiveStats>,
 }
 
 /// Setup outcomes, collected across virtual users.
@@ -61,6 +74,9 @@ pub struct SetupCounts {
     pub failures: BTreeMap<String, usize>,
     /// Some failure was the target not answering at all (exit 3 rather than 1).
     pub unreachable: bool,
+    /// 429 answers waited out during setup, and the seconds waited.
+    pub rate_limited: u64,
+    pub rate_limited_wait_secs: f64,
 }
 
 impl SetupLog {
@@ -72,6 +88,12 @@ impl SetupLog {
         let mut counts = self.lock();
         *counts.failures.entry(reason).or_default() += 1;
         counts.unreachable |= unreachable;
+    }
+
+    fn rate_limited(&self, waited: Duration) {
+        let mut counts = self.lock();
+        counts.rate_limited += 1;
+        counts.rate_limited_wait_secs += waited.as_secs_f64();
     }
 
     pub fn snapshot(&self) -> SetupCounts {
@@ -187,53 +209,94 @@ fn register_answer_secrets(exchange: &Exchange) {
     }
 }
 
-/// Signs a fresh user up, then in (a session of its own), and fetches the JWKS when the
-/// scenario needs it.
-async fn sign_up_and_in(ctx: &RunContext) -> Result<VirtualUser, SetupError> {
+/// Sends a sign-up or sign-in at the pacer's turn; a 429 is waited out (its Retry-After, or
+/// Better Auth's X-Retry-After), slows the pace and is sent again, a few times at most.
+async fn send_paced(
+    ctx: &RunContext,
+    client: &mut Client,
+    step: &str,
+    request: Request,
+) -> Result<Exchange, SetupError> {
+    let mut attempts = 0;
+    loop {
+        ctx.pacer.turn().await;
+        let exchange = client
+            .send(request.clone())
+            .await
+            .map_err(|e| SetupError::http(step, e))?;
+        register_answer_secrets(&exchange);
+        if exchange.status != 429 || attempts >= pacing::MAX_RATE_LIMITED_RETRIES {
+            return Ok(exchange);
+        }
+        attempts += 1;
+        let wait = pacing::retry_after(exchange.header("retry-after"))
+            .or_else(|| pacing::retry_after(exchange.header("x-retry-after")))
+            .unwrap_or(pacing::DEFAULT_WAIT);
+        ctx.setup.rate_limited(wait);
+        ctx.pacer.back_off(wait).await;
+    }
+}
+
+/// Signs virtual user `index` in: a fresh account signed up then in (a session of its own), or
+/// with `--users-file`, that file's account; then fetches the JWKS when the scenario needs it.
+async fn sign_up_and_in(ctx: &RunContext, index: usize) -> Result<VirtualUser, SetupError> {
     let mut client = Client::new(ctx.endpoint.clone()).map_err(|e| SetupError {
         reason: format!("an HTTP client: {e}"),
         unreachable: false,
     })?;
-    let suffix = random_string(12).to_lowercase();
-    let email = format!("load-{suffix}@ba-harness.test");
-    let password = format!("Pw-{}-{}", random_string(20), random_string(4));
-    SecretRegistry::global().register(&password);
-
-    let sign_up = client
-        .send(
-            Request::post_json(
-                "/sign-up/email",
-                json!({"email": email, "password": password, "name": format!("Load User {suffix}")}),
+    let (email, password) = match &ctx.accounts {
+        Some(accounts) => {
+            let account = &accounts[(ctx.first_user + index) % accounts.len()];
+            SecretRegistry::global().register(&account.password);
+            (account.email.clone(), account.password.clone())
+        }
+        None => {
+            let suffix = random_string(12).to_lowercase();
+            let email = format!("load-{suffix}@ba-harness.test");
+            let password = format!("Pw-{}-{}", random_string(20), random_string(4));
+            SecretRegistry::global().register(&password);
+            let sign_up = send_paced(
+                ctx,
+                &mut client,
+                "POST /sign-up/email",
+                Request::post_json(
+                    "/sign-up/email",
+                    json!({"email": email, "password": password, "name": format!("Load User {suffix}")}),
+                )
+                .cookies(CookieChoice::None),
             )
-            .cookies(CookieChoice::None),
-        )
-        .await
-        .map_err(|e| SetupError::http("POST /sign-up/email", e))?;
-    register_answer_secrets(&sign_up);
-    if sign_up.status != 200 {
-        return Err(SetupError::answer(
-            "POST /sign-up/email",
-            &sign_up,
-            "expected 200",
-        ));
-    }
+            .await?;
+            if sign_up.status != 200 {
+                return Err(SetupError::answer(
+                    "POST /sign-up/email",
+                    &sign_up,
+                    "expected 200",
+                ));
+            }
+            (email, password)
+        }
+    };
 
-    let sign_in = client
-        .send(
-            Request::post_json(
-                "/sign-in/email",
-                json!({"email": email, "password": password}),
-            )
-            .cookies(CookieChoice::None),
+    let sign_in = send_paced(
+        ctx,
+        &mut client,
+        "POST /sign-in/email",
+        Request::post_json(
+            "/sign-in/email",
+            json!({"email": email, "password": password}),
         )
-        .await
-        .map_err(|e| SetupError::http("POST /sign-in/email", e))?;
-    register_answer_secrets(&sign_in);
+        .cookies(CookieChoice::None),
+    )
+    .await?;
     if sign_in.status != 200 {
         return Err(SetupError::answer(
             "POST /sign-in/email",
             &sign_in,
-            "expected 200",
+            if ctx.accounts.is_some() {
+                "expected 200: check the --users-file account"
+            } else {
+                "expected 200"
+            },
         ));
     }
     let answer = sign_in
@@ -332,8 +395,8 @@ pub fn loop_client_builder(ctx: &RunContext) -> Result<reqwest::ClientBuilder, S
 pub async fn prepare_users(ctx: &RunContext, count: usize, parallel: usize) -> Vec<VirtualUser> {
     use futures::StreamExt as _;
     futures::stream::iter(0..count)
-        .map(|_| async move {
-            match sign_up_and_in(ctx).await {
+        .map(|index| async move {
+            match sign_up_and_in(ctx, index).await {
                 Ok(user) => {
                     ctx.setup.ready();
                     Some(user)
@@ -366,6 +429,9 @@ pub async fn on_start(user: &mut GooseUser, ctx: &RunContext) -> TransactionResu
         return Err(Box::new(e));
     }
     user.set_session_data(prepared);
+    ctx.live
+        .users
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(())
 }
 
