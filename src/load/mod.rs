@@ -120,7 +120,8 @@ pub struct LoadArgs {
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
 
-    /// Folder of the profile files. Default: ./scenarios, else the one shipped with ba-harness.
+    /// Folder of the profile files (<scenario>.toml). Default: $BA_HARNESS_PROFILES_DIR, else the
+    /// ones embedded in ba-harness.
     #[arg(long, value_name = "DIR")]
     pub profiles_dir: Option<PathBuf>,
 
@@ -381,13 +382,11 @@ pub async fn run(args: LoadArgs) -> Result<i32, HarnessError> {
     // Before anything else: Ctrl-C stays the harness's (see interrupt.rs).
     interrupt::install();
     let profile = match &args.profile {
-        Some(name) => {
-            let dir = args
-                .profiles_dir
-                .clone()
-                .unwrap_or_else(profile::default_profiles_dir);
-            Some(profile::load_profile(&dir, args.scenario.name(), name)?)
-        }
+        Some(name) => Some(profile::load_profile(
+            args.profiles_dir.as_deref(),
+            args.scenario.name(),
+            name,
+        )?),
         None => None,
     };
     let mut settings = resolve(&args, profile.as_ref())?;
