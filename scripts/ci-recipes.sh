@@ -128,6 +128,8 @@ run_recipe() {
   export GITHUB_STEP_SUMMARY="$TMP/$kind-step-summary.md"
   export PATH="$CARGO_INSTALL_ROOT/bin:$ORIGINAL_PATH"
   : > "$GITHUB_STEP_SUMMARY"
+  local script="$TMP/$kind-script.sh"
+  : > "$script"
   for record in "${records[@]}"; do
     kind_="${record%%$'\t'*}"
     rest="${record#*$'\t'}"
@@ -140,15 +142,23 @@ run_recipe() {
     if [[ "$label" == "Start the server under test" || "$command" == *start-your-server* ]]; then
       echo "--- $label: placeholder, replaced by the bundled reference"
       start_reference
+      [ "$kind" = gitlab ] && printf '%s\n' ": placeholder: the bundled reference runs at \$BA_TARGET" >> "$script"
       continue
     fi
+    if [ "$kind" = gitlab ]; then
+      # GitLab runs a job's script lines in one shell (an `export` carries over): so do we.
+      printf 'echo %q\n%s\n' "--- $label" "$command" >> "$script"
+      continue
+    fi
+    # GitHub runs each step in a shell of its own.
     echo "--- $label"
     (cd "$workspace" && bash -euo pipefail -c "$command") || {
       echo "ci-recipes: FAILED in $file: $label"; exit 1;
     }
-    # A later `export PATH=...` line (GitLab) must still find the installed binary first.
-    export PATH="$CARGO_INSTALL_ROOT/bin:$ORIGINAL_PATH"
   done
+  if [ "$kind" = gitlab ]; then
+    (cd "$workspace" && bash -eo pipefail "$script") || { echo "ci-recipes: FAILED in $file"; exit 1; }
+  fi
   stop_reference
   check_outputs "$workspace"
   if [ "$kind" = github ]; then

@@ -244,6 +244,8 @@ fn a_bad_deviation_list_or_profile_is_a_usage_error() {
     let mut command = elsewhere.command();
     command.args([
         "load",
+        "--scenario",
+        "get-session",
         "--target",
         "http://127.0.0.1:9",
         "--profile",
