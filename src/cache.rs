@@ -207,7 +207,11 @@ mod tests {
             let on_disk = fs::read(roots[0].join(&asset.path)).unwrap();
             assert_eq!(on_disk, asset.data.as_ref(), "{}", asset.path);
         }
-        assert_eq!(fs::read_dir(&base).unwrap().count(), 1, "only the final folder is left");
+        assert_eq!(
+            fs::read_dir(&base).unwrap().count(),
+            1,
+            "only the final folder is left"
+        );
         fs::remove_dir_all(&base).unwrap();
     }
 }

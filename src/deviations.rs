@@ -195,7 +195,11 @@ actual_contains = "invalid_request"
         let embedded = DeviationList::Embedded.load().unwrap();
         assert!(!embedded.is_empty());
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("known-deviations.toml");
-        assert_eq!(load(&path).unwrap(), embedded, "the embedded list is the file");
+        assert_eq!(
+            load(&path).unwrap(),
+            embedded,
+            "the embedded list is the file"
+        );
         assert_eq!(
             DeviationList::Embedded.describe(),
             "embedded known-deviations.toml (better-auth 1.7.25)"
@@ -208,10 +212,14 @@ actual_contains = "invalid_request"
         let Err(HarnessError::Usage(message)) = DeviationList::File(missing).load() else {
             panic!("a missing list must be a usage error");
         };
-        assert!(message.contains("/nonexistent/deviations.toml"), "{message}");
+        assert!(
+            message.contains("/nonexistent/deviations.toml"),
+            "{message}"
+        );
         assert!(message.contains("does not exist"), "{message}");
 
-        let bad = std::env::temp_dir().join(format!("ba-harness-bad-list-{}.toml", std::process::id()));
+        let bad =
+            std::env::temp_dir().join(format!("ba-harness-bad-list-{}.toml", std::process::id()));
         std::fs::write(&bad, "[[deviation]]\nscenario = 1\n").unwrap();
         let result = load(&bad);
         std::fs::remove_file(&bad).unwrap();

@@ -24,8 +24,8 @@ use crate::conform::ConformOptions;
 use crate::error::HarnessError;
 use crate::next_app::{collect_files, node_options, run_logged};
 use crate::reference::{
-    BootWatch, DirLock, RunFolder, answers_ok, boot_io, free_port, new_secret, targets_dir, targets_dir_or_default,
-    wait_until_ready,
+    BootWatch, DirLock, RunFolder, answers_ok, boot_io, free_port, new_secret, targets_dir,
+    targets_dir_or_default, wait_until_ready,
 };
 use crate::report::RunReport;
 use crate::target::Target;
@@ -257,7 +257,8 @@ impl FrameworkApp {
                     spec.title,
                     dir.display()
                 ),
-                fix: "unset BA_HARNESS_TARGETS_DIR to use the sources embedded in ba-harness".into(),
+                fix: "unset BA_HARNESS_TARGETS_DIR to use the sources embedded in ba-harness"
+                    .into(),
                 log_tail: None,
             });
         }

@@ -9,8 +9,12 @@ use ba_harness::cli::Cli;
 use clap::Parser as _;
 
 fn recipe(name: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci").join(name))
-        .unwrap()
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/ci")
+            .join(name),
+    )
+    .unwrap()
 }
 
 /// Splits a shell command line into words: spaces separate, double or single quotes group,
@@ -50,7 +54,12 @@ fn words(line: &str) -> Vec<String> {
 /// The `ba-harness …` command lines of a recipe (YAML list items and block lines alike).
 fn harness_commands(text: &str) -> Vec<Vec<String>> {
     text.lines()
-        .map(|l| l.trim().trim_start_matches("- ").trim_start_matches("run: ").trim())
+        .map(|l| {
+            l.trim()
+                .trim_start_matches("- ")
+                .trim_start_matches("run: ")
+                .trim()
+        })
         .filter(|l| l.starts_with("ba-harness "))
         .map(words)
         .collect()
@@ -107,6 +116,13 @@ fn the_recipes_keep_what_ci_needs() {
 fn shell_words() {
     assert_eq!(
         words(r#"ba-harness conform --target "$BA_TARGET" --tags 'a and b'"#),
-        ["ba-harness", "conform", "--target", "http://127.0.0.1:3000", "--tags", "a and b"]
+        [
+            "ba-harness",
+            "conform",
+            "--target",
+            "http://127.0.0.1:3000",
+            "--tags",
+            "a and b"
+        ]
     );
 }

@@ -113,7 +113,10 @@ fn the_binary_holds_no_build_path() {
     }
     // The bundled reference's source is in it (src/assets.rs checks the exact file set).
     let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
-    assert!(has(b"betterAuth("), "the bundled reference's server.mjs is embedded");
+    assert!(
+        has(b"betterAuth("),
+        "the bundled reference's server.mjs is embedded"
+    );
 }
 
 fn run(mut command: Command) -> Output {
@@ -167,7 +170,10 @@ async fn a_copy_run_from_elsewhere_gives_the_clones_verdicts() {
         for (flag, value) in [
             ("--client-id", &ready.client_id),
             ("--redirect-uri", &ready.redirect_uri),
-            ("--post-logout-redirect-uri", &ready.post_logout_redirect_uri),
+            (
+                "--post-logout-redirect-uri",
+                &ready.post_logout_redirect_uri,
+            ),
         ] {
             if let Some(value) = value {
                 args.extend([flag.to_string(), value.clone()]);
@@ -205,11 +211,17 @@ async fn a_copy_run_from_elsewhere_gives_the_clones_verdicts() {
         "embedded known-deviations.toml (better-auth 1.7.25)"
     );
     // The feature files came from the binary, unpacked into the copy's own cache.
-    let unpacked = elsewhere.cache().join("ba-harness").join(ba_harness::assets::cache_folder_name());
+    let unpacked = elsewhere
+        .cache()
+        .join("ba-harness")
+        .join(ba_harness::assets::cache_folder_name());
     assert!(unpacked.join("features/oauth-id-token.feature").is_file());
     assert!(unpacked.join("targets/better-auth/server.mjs").is_file());
     assert!(
-        std::fs::read_dir(elsewhere.root.join("work")).unwrap().next().is_none(),
+        std::fs::read_dir(elsewhere.root.join("work"))
+            .unwrap()
+            .next()
+            .is_none(),
         "nothing is written to the working folder"
     );
     let located = copy_report["scenarios"][0]["location"].as_str().unwrap();
@@ -223,7 +235,9 @@ fn a_bad_deviation_list_or_profile_is_a_usage_error() {
     let elsewhere = Elsewhere::new("usage");
     let missing = elsewhere.root.join("nonexistent.toml");
     let mut command = elsewhere.command();
-    command.args(["conform", "--target", "http://127.0.0.1:9", "--deviations"]).arg(&missing);
+    command
+        .args(["conform", "--target", "http://127.0.0.1:9", "--deviations"])
+        .arg(&missing);
     let output = run(command);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2));
@@ -233,11 +247,16 @@ fn a_bad_deviation_list_or_profile_is_a_usage_error() {
     let malformed = elsewhere.root.join("malformed.toml");
     std::fs::write(&malformed, "[[deviation]]\nscenario = \"x\"\n").unwrap();
     let mut command = elsewhere.command();
-    command.args(["conform", "--target", "http://127.0.0.1:9", "--deviations"]).arg(&malformed);
+    command
+        .args(["conform", "--target", "http://127.0.0.1:9", "--deviations"])
+        .arg(&malformed);
     let output = run(command);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr.contains(&malformed.display().to_string()), "{stderr}");
+    assert!(
+        stderr.contains(&malformed.display().to_string()),
+        "{stderr}"
+    );
     assert!(stderr.contains("not valid"), "{stderr}");
 
     // The embedded profiles answer without any scenarios/ folder around.
@@ -275,7 +294,8 @@ fn a_copy_boots_the_bundled_reference_from_a_fresh_cache() {
     let base = elsewhere.cache().join("ba-harness");
     let root = ba_harness::cache::unpack_into(&base).unwrap();
     let seed = std::env::var("BA_HARNESS_SEED_NODE_MODULES").map_or(true, |v| v != "0");
-    let clone_modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("targets/better-auth/node_modules");
+    let clone_modules =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("targets/better-auth/node_modules");
     if seed && clone_modules.is_dir() {
         // -R, not -a: fresh modification times, so the install counts as newer than the
         // unpacked package-lock.json (crate::reference::is_installed).
@@ -302,9 +322,15 @@ fn a_copy_boots_the_bundled_reference_from_a_fresh_cache() {
     let (verdicts, report) = verdicts(&json);
     assert!(verdicts.len() >= 100, "{}", verdicts.len());
     assert!(
-        report["target"].as_str().unwrap().contains("better-auth 1.7.25"),
+        report["target"]
+            .as_str()
+            .unwrap()
+            .contains("better-auth 1.7.25"),
         "{}",
         report["target"]
     );
-    assert!(root.join("targets/better-auth/node_modules/better-auth").is_dir());
+    assert!(
+        root.join("targets/better-auth/node_modules/better-auth")
+            .is_dir()
+    );
 }

@@ -138,7 +138,11 @@ pub fn parse_profiles(text: &str) -> Result<BTreeMap<String, Profile>, String> {
 /// `$BA_HARNESS_PROFILES_DIR` when set, else from the profiles embedded in the binary. A usage
 /// error (exit 2) names what is wrong: a missing file, bad TOML, an unknown key, or a profile
 /// that is not there.
-pub fn load_profile(dir: Option<&Path>, scenario: &str, name: &str) -> Result<Profile, HarnessError> {
+pub fn load_profile(
+    dir: Option<&Path>,
+    scenario: &str,
+    name: &str,
+) -> Result<Profile, HarnessError> {
     let file = format!("{scenario}.toml");
     let from_env = std::env::var_os("BA_HARNESS_PROFILES_DIR")
         .filter(|d| !d.is_empty())
@@ -247,7 +251,12 @@ mod tests {
                 if let Some(t) = &profile.run_time {
                     parse_run_time(t).unwrap();
                 }
-                profile.max_error_rate.as_ref().unwrap().to_fraction().unwrap();
+                profile
+                    .max_error_rate
+                    .as_ref()
+                    .unwrap()
+                    .to_fraction()
+                    .unwrap();
                 assert_eq!(
                     embedded, profile,
                     "{scenario}/{name}: the embedded profile is the file"
