@@ -576,6 +576,9 @@ pub fn check_writable(path: &Path, flag: &str) -> Result<(), HarnessError> {
         return Err(problem("is a folder".into()));
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Some(file) = parent.ancestors().find(|a| a.is_file()) {
+            return Err(problem(format!("{} is a file, not a folder", file.display())));
+        }
         std::fs::create_dir_all(parent)
             .map_err(|e| problem(format!("cannot make its folder ({e})")))?;
     }
@@ -715,7 +718,21 @@ mod tests {
     fn junit_escapes_and_counts() {
         let xml = sample().junit_xml();
         assert!(
-            xml.contains("tests=\"4\" failures=\"1\" skipped=\"1\""),
+            xml.contains("tests=\"4\" failures=\"1\" errors=\"0\" skipped=\"1\""),
+            "{xml}"
+        );
+        // file and line apart, so annotators resolve the file; time and timestamp per suite.
+        assert!(xml.contains("file=\"features/a.feature\" line=\"9\""), "{xml}");
+        assert!(!xml.contains(".feature:"), "{xml}");
+        let suites: Vec<&str> = xml
+            .lines()
+            .filter(|l| l.trim_start().starts_with("<testsuite "))
+            .collect();
+        assert_eq!(suites.len(), 2);
+        assert!(
+            suites
+                .iter()
+                .all(|l| l.contains(" time=\"") && l.contains(" timestamp=\"")),
             "{xml}"
         );
         assert!(xml.contains("WARNING (SHOULD rule failed)"));
@@ -725,8 +742,39 @@ mod tests {
     }
 
     #[test]
+    fn markdown_leads_with_the_verdict_and_lists_failures_in_full() {
+        let md = markdown::markdown(&sample());
+        assert!(md.starts_with("## ba-harness conform: ❌ failed"), "{md}");
+        assert!(md.contains("### Failures (1)"), "{md}");
+        assert!(md.contains("  - rule: the session cookie is SameSite=Lax"), "{md}");
+        assert!(md.contains("SameSite &lt;Lax&gt;"), "{md}");
+        assert!(md.contains("### SHOULD warnings"), "{md}");
+        assert!(md.ends_with("`conform: 1 passed, 1 failed, 1 skipped`\n"), "{md}");
+    }
+
+    #[test]
+    fn report_paths_are_checked_without_leaving_files() {
+        let dir = std::env::temp_dir().join(format!("ba-harness-check-{}", std::process::id()));
+        let path = dir.join("sub/report.json");
+        check_writable(&path, "--json").unwrap();
+        assert!(!path.exists(), "the probe left a file");
+        assert!(dir.join("sub").is_dir());
+        let err = check_writable(&dir, "--json").unwrap_err().to_string();
+        assert!(err.contains("is a folder"), "{err}");
+        std::fs::write(dir.join("file"), "x").unwrap();
+        let err = check_writable(&dir.join("file/report.xml"), "--junit")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is a file, not a folder"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
     fn json_report_has_status_per_scenario() {
         let value = serde_json::to_value(sample()).unwrap();
+        assert_eq!(value["schema_version"], REPORT_SCHEMA_VERSION);
+        assert_eq!(value["harness_version"], env!("CARGO_PKG_VERSION"));
+        assert!(value["timestamp"].as_str().unwrap().ends_with('Z'));
         assert_eq!(value["counts"]["failed"], 1);
         assert_eq!(value["scenarios"][1]["status"], "failed");
         assert_eq!(
