@@ -577,7 +577,10 @@ pub fn check_writable(path: &Path, flag: &str) -> Result<(), HarnessError> {
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         if let Some(file) = parent.ancestors().find(|a| a.is_file()) {
-            return Err(problem(format!("{} is a file, not a folder", file.display())));
+            return Err(problem(format!(
+                "{} is a file, not a folder",
+                file.display()
+            )));
         }
         std::fs::create_dir_all(parent)
             .map_err(|e| problem(format!("cannot make its folder ({e})")))?;
@@ -722,7 +725,10 @@ mod tests {
             "{xml}"
         );
         // file and line apart, so annotators resolve the file; time and timestamp per suite.
-        assert!(xml.contains("file=\"features/a.feature\" line=\"9\""), "{xml}");
+        assert!(
+            xml.contains("file=\"features/a.feature\" line=\"9\""),
+            "{xml}"
+        );
         assert!(!xml.contains(".feature:"), "{xml}");
         let suites: Vec<&str> = xml
             .lines()
@@ -746,10 +752,16 @@ mod tests {
         let md = markdown::markdown(&sample());
         assert!(md.starts_with("## ba-harness conform: ❌ failed"), "{md}");
         assert!(md.contains("### Failures (1)"), "{md}");
-        assert!(md.contains("  - rule: the session cookie is SameSite=Lax"), "{md}");
+        assert!(
+            md.contains("  - rule: the session cookie is SameSite=Lax"),
+            "{md}"
+        );
         assert!(md.contains("SameSite &lt;Lax&gt;"), "{md}");
         assert!(md.contains("### SHOULD warnings"), "{md}");
-        assert!(md.ends_with("`conform: 1 passed, 1 failed, 1 skipped`\n"), "{md}");
+        assert!(
+            md.ends_with("`conform: 1 passed, 1 failed, 1 skipped`\n"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -286,7 +286,10 @@ fn completions_and_man_page_are_generated_from_the_flags() {
     let output = run(&["completions", "bash"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let script = String::from_utf8_lossy(&output.stdout);
-    assert!(script.contains("ba-harness") && script.contains("--junit"), "{script}");
+    assert!(
+        script.contains("ba-harness") && script.contains("--junit"),
+        "{script}"
+    );
     let output = run(&["man"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let page = String::from_utf8_lossy(&output.stdout);
@@ -304,7 +307,13 @@ fn piped_run(extra: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ba-harness"));
         command
             .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["conform", "--target", &server.uri(), "--secret", support::SECRET])
+            .args([
+                "conform",
+                "--target",
+                &server.uri(),
+                "--secret",
+                support::SECRET,
+            ])
             .args(["--tags", "@email-password or @session-cookie or @sign-out"])
             .args(["--timeout", "10", "--run-timeout", "60"])
             .args(extra)
@@ -340,7 +349,10 @@ fn output_modes_piped() {
     // Default: one line per scenario, failures in full at the end, no control codes in a pipe.
     let (code, all) = piped_run(&[], &[]);
     assert_eq!(code, Some(1), "{all}");
-    assert!(!all.contains('\x1b'), "control codes in piped output:\n{all}");
+    assert!(
+        !all.contains('\x1b'),
+        "control codes in piped output:\n{all}"
+    );
     assert!(!all.contains("panicked"), "{all}");
     let lines = status_lines(&all);
     let closing = all
@@ -356,8 +368,16 @@ fn output_modes_piped() {
         .expect("a `Scenarios: N in …` line");
     assert!(total > 0);
     assert_eq!(lines.len(), total, "{all}");
-    assert!(lines.iter().any(|l| l.contains("FAIL [") && l.contains(" › ")), "{all}");
-    assert!(all.contains("Failures (") && all.contains("    rule:     "), "{all}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("FAIL [") && l.contains(" › ")),
+        "{all}"
+    );
+    assert!(
+        all.contains("Failures (") && all.contains("    rule:     "),
+        "{all}"
+    );
     assert!(all.contains("By area:"), "{all}");
     // No step-by-step output by default.
     assert!(!all.contains("  ✔ "), "{all}");
@@ -366,14 +386,26 @@ fn output_modes_piped() {
     let (code, quiet) = piped_run(&["--quiet"], &[]);
     assert_eq!(code, Some(1), "{quiet}");
     assert!(status_lines(&quiet).is_empty(), "{quiet}");
-    assert!(quiet.contains("Failures (") && quiet.contains(closing), "{quiet}");
-    assert!(!quiet.contains("By area:") && !quiet.contains("capabilities:"), "{quiet}");
+    assert!(
+        quiet.contains("Failures (") && quiet.contains(closing),
+        "{quiet}"
+    );
+    assert!(
+        !quiet.contains("By area:") && !quiet.contains("capabilities:"),
+        "{quiet}"
+    );
 
     // --verbose: every scenario's steps, the failed step with its rule (not a panic).
     let (code, verbose) = piped_run(&["--verbose"], &[]);
     assert_eq!(code, Some(1), "{verbose}");
-    assert!(verbose.contains("Scenario: ") && verbose.contains("  ✔ Given "), "{verbose}");
-    assert!(verbose.contains("  ✘ ") && verbose.contains("      rule: "), "{verbose}");
+    assert!(
+        verbose.contains("Scenario: ") && verbose.contains("  ✔ Given "),
+        "{verbose}"
+    );
+    assert!(
+        verbose.contains("  ✘ ") && verbose.contains("      rule: "),
+        "{verbose}"
+    );
     assert!(!verbose.contains("panicked"), "{verbose}");
     assert!(verbose.len() > all.len());
 

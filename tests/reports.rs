@@ -108,7 +108,10 @@ fn assert_valid(report: &Value) {
         .iter_errors(report)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
-    assert!(errors.is_empty(), "the report breaks its schema: {errors:#?}");
+    assert!(
+        errors.is_empty(),
+        "the report breaks its schema: {errors:#?}"
+    );
 }
 
 /// Checks the JUnit report with quick-junit's reader against the JSON report of the same run.
@@ -117,11 +120,18 @@ fn assert_junit_matches(junit: &str, json: &Value) {
         .unwrap_or_else(|e| panic!("quick-junit cannot read the JUnit report ({e}):\n{junit}"));
     let scenarios = json["scenarios"].as_array().unwrap();
     assert_eq!(report.tests, scenarios.len());
-    assert_eq!(report.failures, json["counts"]["failed"].as_u64().unwrap() as usize);
+    assert_eq!(
+        report.failures,
+        json["counts"]["failed"].as_u64().unwrap() as usize
+    );
     assert!(!report.test_suites.is_empty());
     let mut cases = 0;
     for suite in &report.test_suites {
-        assert!(suite.timestamp.is_some(), "suite {} has no timestamp", suite.name);
+        assert!(
+            suite.timestamp.is_some(),
+            "suite {} has no timestamp",
+            suite.name
+        );
         assert!(suite.time.is_some(), "suite {} has no time", suite.name);
         for case in &suite.test_cases {
             cases += 1;
@@ -173,7 +183,11 @@ async fn a_broken_servers_reports_are_read_by_real_readers() {
         .iter()
         .filter(|s| s["status"] == "failed")
         .collect();
-    assert!(run.markdown.starts_with("## ba-harness conform: ❌ failed"), "{}", run.markdown);
+    assert!(
+        run.markdown.starts_with("## ba-harness conform: ❌ failed"),
+        "{}",
+        run.markdown
+    );
     assert!(
         run.markdown
             .contains(&format!("### Failures ({})", failed.len())),
@@ -225,7 +239,10 @@ fn the_schema_rejects_a_report_that_breaks_it() {
             "severity": "MUST", "capabilities": [], "status": "failed"
         }]
     });
-    let errors: Vec<String> = validator.iter_errors(&broken).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&broken)
+        .map(|e| e.to_string())
+        .collect();
     // The timestamp's pattern and the failed scenario's missing rule, expected and actual.
     assert!(errors.iter().any(|e| e.contains("yesterday")), "{errors:?}");
     assert!(errors.iter().any(|e| e.contains("rule")), "{errors:?}");

@@ -142,7 +142,11 @@ fn count_selected(dir: &Path, filter: Option<&TagOperation>) -> usize {
             let tags = all_tags(&feature, rule, scenario);
             filter.is_none_or(|op| op.eval(tags.iter()))
         };
-        total += feature.scenarios.iter().filter(|s| selected(None, s)).count();
+        total += feature
+            .scenarios
+            .iter()
+            .filter(|s| selected(None, s))
+            .count();
         for rule in &feature.rules {
             total += rule
                 .scenarios

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use cucumber::event::{self, Cucumber, Feature, Rule, RetryableScenario, Scenario, StepError};
+use cucumber::event::{self, Cucumber, Feature, RetryableScenario, Rule, Scenario, StepError};
 use cucumber::{Event, Writer, cli, gherkin, parser};
 
 use super::location;
