@@ -293,7 +293,7 @@ fn a_copy_boots_the_bundled_reference_from_a_fresh_cache() {
     let elsewhere = Elsewhere::new("bundled");
     let base = elsewhere.cache().join("ba-harness");
     let root = ba_harness::cache::unpack_into(&base).unwrap();
-    let seed = std::env::var("BA_HARNESS_SEED_NODE_MODULES").map_or(true, |v| v != "0");
+    let seed = std::env::var("BA_HARNESS_SEED_NODE_MODULES").as_deref() != Ok("0");
     let clone_modules =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("targets/better-auth/node_modules");
     if seed && clone_modules.is_dir() {
