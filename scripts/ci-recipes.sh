@@ -69,7 +69,10 @@ start_reference() {
     (cd "$dir" && npm ci --no-audit --no-fund > "$TMP/npm-ci.log" 2>&1)
   fi
   rm -f "$TMP/ready.json"
-  (cd "$dir" && PORT=0 DATABASE_PATH="$TMP/reference.sqlite" READY_FILE="$TMP/ready.json" \
+  # A free port, chosen here: the server derives its base URL from PORT before it listens.
+  local port
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  (cd "$dir" && PORT="$port" DATABASE_PATH="$TMP/reference.sqlite" READY_FILE="$TMP/ready.json" \
     BETTER_AUTH_SECRET="ci-recipes-$(date +%s)-$$-not-a-real-secret" \
     exec node server.mjs > "$TMP/reference.log" 2>&1) &
   REFERENCE_PID=$!
