@@ -130,19 +130,26 @@ fn assert_junit_matches(junit: &str, json: &Value) {
         assert!(
             suite.timestamp.is_some(),
             "suite {} has no timestamp",
-            suite.name
+            suite.name.as_str()
         );
-        assert!(suite.time.is_some(), "suite {} has no time", suite.name);
+        assert!(
+            suite.time.is_some(),
+            "suite {} has no time",
+            suite.name.as_str()
+        );
         for case in &suite.test_cases {
             cases += 1;
+            let name = case.name.as_str();
             let file = case
                 .extra
                 .get("file")
-                .unwrap_or_else(|| panic!("{} has no file attribute", case.name));
+                .map(|f| f.as_str())
+                .unwrap_or_else(|| panic!("{name} has no file attribute"));
             let line = case
                 .extra
                 .get("line")
-                .unwrap_or_else(|| panic!("{} has no line attribute", case.name));
+                .map(|l| l.as_str())
+                .unwrap_or_else(|| panic!("{name} has no line attribute"));
             assert!(
                 file.ends_with(".feature") && !file.contains(':'),
                 "file={file}"
@@ -151,8 +158,8 @@ fn assert_junit_matches(junit: &str, json: &Value) {
             let location = format!("{file}:{line}");
             let scenario = scenarios
                 .iter()
-                .find(|s| s["location"] == location.as_str() && s["scenario"] == case.name.as_str())
-                .unwrap_or_else(|| panic!("no scenario at {location} named {}", case.name));
+                .find(|s| s["location"] == location.as_str() && s["scenario"] == name)
+                .unwrap_or_else(|| panic!("no scenario at {location} named {name}"));
             let failed_in_junit = matches!(
                 case.status,
                 quick_junit::TestCaseStatus::NonSuccess {
