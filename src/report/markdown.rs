@@ -3,7 +3,10 @@
 
 use std::fmt::Write as _;
 
-use super::{RunReport, Verdict};
+use super::{RunReport, ScenarioOutcome, Verdict};
+
+/// Picks the scenarios one section lists.
+type Selector<'a> = Box<dyn Fn(&&ScenarioOutcome) -> bool + 'a>;
 
 /// Escapes text for a Markdown table cell or a line of prose.
 fn cell(text: &str) -> String {
@@ -38,10 +41,10 @@ pub fn markdown(report: &RunReport) -> String {
         "| passed | failed | skipped | SHOULD warnings | known deviations |\n|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} |\n",
         c.passed, c.failed, c.skipped, c.warnings, c.deviations
     );
-    let failing = |s: &&super::ScenarioOutcome| {
+    let failing = |s: &&ScenarioOutcome| {
         matches!(s.verdict, Verdict::Failed { .. }) && (report.strict || !s.is_warning())
     };
-    let sections: [(&str, Box<dyn Fn(&&super::ScenarioOutcome) -> bool>); 3] = [
+    let sections: [(&str, Selector); 3] = [
         ("Failures", Box::new(failing)),
         (
             "SHOULD warnings (--strict makes them failures)",
