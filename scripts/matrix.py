@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Builds the README's compatibility matrix from conform JSON reports (scripts/port.sh writes
+"""Builds the compatibility matrix (docs/compatibility.md) from conform JSON reports (scripts/port.sh writes
 them): one column per implementation, one row per area, pass/fail/skip counts per cell, then
 every port failure with what the TypeScript original does on the same rule.
 
     scripts/matrix.py docs/matrix/typescript.json docs/matrix/rust.json docs/matrix/python.json
-    scripts/matrix.py --readme README.md docs/matrix/*.json   # rewrites the generated block
+    scripts/matrix.py --readme docs/compatibility.md docs/matrix/*.json   # rewrites the generated block
 
 Each argument is NAME=FILE or FILE (the name is then the file's stem). The first report is the
 reference column that the failures are compared against. Only the standard library is used.

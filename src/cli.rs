@@ -1,31 +1,98 @@
-//! The command line: clap definitions, and the glue from arguments to runs and exit codes.
+//! The command line: the clap definitions and the dispatch to one module per subcommand
+//! (src/cli/*.rs). Each subcommand returns how it ended (crate::error::Outcome) or an error;
+//! `main` maps that to the exit code (crate::error holds the mapping).
+
+mod completions;
+mod conform;
+mod diff;
+mod load;
+mod snapshot;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 mod apps;
 mod releases;
 
-use crate::conform::{self, ConformOptions};
-use crate::error::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, HarnessError};
-use crate::redact::SecretRegistry;
-use crate::reference::ReferenceServer;
-use crate::target::Target;
+use crate::error::{EXIT_OK, EXIT_USAGE, HarnessError, Outcome};
+use crate::report::style::ColorWhen;
+use crate::report::terminal::Verbosity;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "ba-harness",
     version,
     about = "Conformance and load-testing harness for Better Auth-compatible servers",
-    after_help = "Exit codes: 0 everything checked passed, 1 a conformance failure, \
-                  2 bad usage or configuration, 3 target unreachable or boot failed."
+    after_help = concat!(
+        "Exit codes: 0 everything checked passed, 1 a conformance failure, \
+         2 bad usage or configuration, 3 target unreachable or boot failed.",
+        "\n\n",
+        "Environment (docs/usage.md):\n",
+        "  BA_HARNESS_CACHE_DIR     cache folder for the bundled servers, unpacked from the binary on first\n",
+        "                           use and installed there (default $XDG_CACHE_HOME/ba-harness, else\n",
+        "                           ~/.cache/ba-harness)\n",
+        "  BA_HARNESS_TARGETS_DIR   use this folder's bundled servers instead of the embedded ones\n",
+        "  BA_HARNESS_FEATURES_DIR  default for --features (default: the embedded feature files)\n",
+        "  BA_HARNESS_DEVIATIONS    default for --deviations (default: the embedded list)\n",
+        "  BA_HARNESS_PROFILES_DIR  default for load --profiles-dir (default: the embedded profiles)\n",
+        "  BA_HARNESS_SECRET        --secret;  BA_HARNESS_USER_PASSWORD  --user-password\n",
+        "  BA_HARNESS_PYTHON        interpreter for the bundled FastAPI backend's venv (default python3)\n",
+        "  NO_COLOR                 no colour"
+    )
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// How the terminal output looks; every subcommand takes these (before or after its name).
+#[derive(Clone, Debug, Args)]
+pub struct OutputArgs {
+    /// Colour the output: auto (when it goes to a terminal and NO_COLOR is unset), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = ColorWhen::Auto
+    )]
+    pub color: ColorWhen,
+
+    /// Print each scenario's steps as it finishes, then the summary.
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Print only the failures and the closing summary (no line per scenario, no progress).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// The output settings a subcommand gets.
+#[derive(Clone, Copy, Debug)]
+pub struct Output {
+    pub color: ColorWhen,
+    pub verbosity: Verbosity,
+}
+
+impl From<&OutputArgs> for Output {
+    fn from(args: &OutputArgs) -> Self {
+        let verbosity = if args.quiet {
+            Verbosity::Quiet
+        } else if args.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        };
+        Output {
+            color: args.color,
+            verbosity,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,6 +118,19 @@ pub enum Command {
     /// Find the first published release between --good and --bad where a scenario's verdict
     /// changes (the release that fixed it, or the one that broke it).
     Bisect(releases::BisectArgs),
+    /// Print a shell completion script, e.g. `ba-harness completions bash > ~/.local/share/bash-completion/completions/ba-harness`.
+    Completions {
+        /// The shell: bash, elvish, fish, powershell or zsh.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `ba-harness man | man -l -`; with --out, write
+    /// ba-harness.1 and one page per subcommand into a folder.
+    Man {
+        /// Folder for the man pages.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -72,16 +152,7 @@ pub struct DiffArgs {
     /// Lines matching this regular expression are accepted differences (repeatable).
     #[arg(long, value_name = "PATTERN")]
     pub ignore: Vec<String>,
-    /// Colour the diff: auto (when stdout is a terminal), always, never.
-    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
-    pub color: String,
 }
-
-/// Scenarios left out of snapshots: they poll until something expires, so how many exchanges
-/// they make depends on timing, not on the protocol.
-/// The Next.js scenarios post multipart forms outside the recorded client, so they are left out too.
-/// The resource-server scenarios talk to a backend on a random port outside the recorded target.
-const SNAPSHOT_EXCLUDED_TAGS: &str = "not @short-cookie-cache and not @session-refresh and not @rate-limit and not @next-app and not @resource-server";
 
 #[derive(Debug, Args)]
 pub struct ConformArgs {
@@ -133,7 +204,8 @@ pub struct ConformArgs {
     #[arg(long, value_name = "PREFIX", default_value = "better-auth")]
     pub cookie_prefix: String,
 
-    /// Folder of .feature files. Default: ./features, else the one shipped with ba-harness.
+    /// Folder of .feature files. Default: $BA_HARNESS_FEATURES_DIR, else the ones embedded in
+    /// ba-harness (unpacked into its cache folder).
     #[arg(long, value_name = "DIR")]
     pub features: Option<PathBuf>,
 
@@ -145,9 +217,13 @@ pub struct ConformArgs {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
-    /// Write a JSON report here.
+    /// Write a JSON report here (docs/report.schema.json).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+
+    /// Write a Markdown summary here, for CI step summaries (e.g. $GITHUB_STEP_SUMMARY).
+    #[arg(long, visible_alias = "markdown", value_name = "FILE.md")]
+    pub report: Option<PathBuf>,
 
     /// The target's signing secret (BETTER_AUTH_SECRET), to verify cookie signatures rather
     /// than only their shape. Never printed.
@@ -202,7 +278,8 @@ pub struct ConformArgs {
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub session_update_age: Option<u64>,
 
-    /// Known-deviation list. Default: ./known-deviations.toml, else the one shipped with ba-harness.
+    /// Known-deviation list (TOML). Default: $BA_HARNESS_DEVIATIONS, else the one embedded in
+    /// ba-harness, made for the bundled release. A missing or malformed file is an error (exit 2).
     #[arg(long, value_name = "FILE")]
     pub deviations: Option<PathBuf>,
 
@@ -245,9 +322,6 @@ pub struct ConformArgs {
     pub keep_users: bool,
 }
 
-/// Better Auth's built-in limit for /sign-in and /sign-up in production: 3 requests per 10 s.
-const DOCUMENTED_SIGN_IN_LIMIT: u32 = 3;
-
 /// Runs the program with `args` and returns its exit code.
 pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
     let cli = match Cli::try_parse_from(args) {
@@ -273,335 +347,38 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 
             _ = tokio::signal::ctrl_c() => {
                 // Dropping the run future stops the bundled server (kill on drop).
                 eprintln!("\nba-harness: interrupted; stopping");
-                Ok(EXIT_INTERRUPTED)
+                Ok(Outcome::Interrupted)
             }
         }
     });
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!(
-                "ba-harness: error: {}",
-                crate::redact::scrub_text(&e.to_string())
-            );
-            e.exit_code()
-        }
-    }
-}
-
-async fn dispatch(cli: Cli) -> Result<i32, HarnessError> {
-    match cli.command {
-        Command::Conform(args) => conform_command(args, None).await,
-        Command::Load(args) => crate::load::run(args).await,
-        Command::Snapshot(args) => snapshot_command(args).await,
-        Command::Diff(args) => diff_command(args),
-        Command::Releases(args) => releases::releases_command(args).await,
-        Command::Bisect(args) => releases::bisect_command(args).await,
-    }
-}
-
-async fn snapshot_command(args: SnapshotArgs) -> Result<i32, HarnessError> {
-    conform_command(args.conform, Some(args.out)).await
-}
-
-fn diff_command(args: DiffArgs) -> Result<i32, HarnessError> {
-    use std::io::IsTerminal as _;
-    let ignore = args
-        .ignore
-        .iter()
-        .map(|p| {
-            regex::Regex::new(p).map_err(|e| {
-                HarnessError::Usage(format!("--ignore `{p}` is not a regular expression: {e}"))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let read = |dir: &std::path::Path| {
-        crate::snapshot::read_snapshots(dir).map_err(|e| {
-            HarnessError::Usage(format!(
-                "cannot read snapshots in {}: {e} (make them with `ba-harness snapshot --out DIR`)",
-                dir.display()
-            ))
-        })
-    };
-    let (before, after) = (read(&args.before)?, read(&args.after)?);
-    let color = match args.color.as_str() {
-        "always" => true,
-        "never" => false,
-        _ => std::io::stdout().is_terminal(),
-    };
-    let diff = crate::snapshot::diff_snapshots(&before, &after, &ignore, color);
-    for (name, text) in &diff.changed {
-        println!("changed: {name}\n{text}");
-    }
-    for name in &diff.added {
-        println!("added: {name}");
-    }
-    for name in &diff.removed {
-        println!("removed: {name}");
-    }
-    println!(
-        "diff: {} changed, {} added, {} removed, {} unchanged",
-        diff.changed.len(),
-        diff.added.len(),
-        diff.removed.len(),
-        before.len() - diff.changed.len() - diff.removed.len()
-    );
-    Ok(if diff.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
-    })
-}
-
-async fn conform_command(
-    args: ConformArgs,
-    snapshot_out: Option<PathBuf>,
-) -> Result<i32, HarnessError> {
-    if args.show_secrets {
-        crate::redact::set_show_secrets(true);
+    if let Err(e) = &result {
         eprintln!(
-            "ba-harness: --show-secrets: passwords, tokens and cookie values are printed and \
-             written unredacted"
+            "ba-harness: error: {}",
+            crate::redact::scrub_text(&e.to_string())
         );
     }
-    let timeout = Duration::from_secs(args.timeout);
-    let features = args
-        .features
-        .clone()
-        .unwrap_or_else(conform::default_features_dir);
-    let options = ConformOptions {
-        features,
-        tags: args.tags.clone(),
-        concurrency: args.concurrency as usize,
-        run_timeout: Duration::from_secs(args.run_timeout),
-        strict: args.strict,
-        deviations: args
-            .deviations
-            .clone()
-            .unwrap_or_else(crate::deviations::default_path),
-        recorder: None,
-        keep_users: args.keep_users,
-    };
-    let mut options = options;
-    if snapshot_out.is_some() {
-        options.recorder = Some(std::sync::Arc::new(crate::snapshot::Recorder::default()));
-        options.concurrency = 1;
-        options.tags = Some(match &options.tags {
-            Some(tags) => format!("({tags}) and {SNAPSHOT_EXCLUDED_TAGS}"),
-            None => SNAPSHOT_EXCLUDED_TAGS.to_string(),
-        });
-    }
-
-    conform::validate(&options)?;
-    let ca_pem = args.ca_cert.as_deref().map(read_ca_cert).transpose()?;
-    // The bundled resource server (targets/fastapi-resource) and its issuer, for @resource-server.
-    let mut bundled_resource = None;
-    let (mut target, server, next_app) = match &args.target {
-        Some(url) => (Target::new(url, &args.base_path, timeout)?, None, None),
-        None => {
-            // The bundled Next.js app (targets/nextjs) runs the @next-app scenarios; it is booted
-            // with the reference, in parallel, whenever the tag filter selects them (by default;
-            // `--tags 'not @next-app'` leaves it out) and no --next-app URL is given.
-            let with_next_app = args.next_app.is_none()
-                && options.tags.as_deref().is_none_or(|expr| {
-                    use cucumber::tag::Ext as _;
-                    use std::str::FromStr as _;
-                    cucumber::gherkin::tagexpr::TagOperation::from_str(expr)
-                        .is_ok_and(|op| op.eval(["next-app".to_string()].iter()))
-                });
-            // Likewise the bundled FastAPI resource server and an issuer of its own, unless a
-            // --resource is given or the tags select no @resource-server scenario.
-            let with_resource = args.resource.is_none()
-                && crate::resource_server::tags_select_resource_scenarios(options.tags.as_deref());
-            eprintln!(
-                "ba-harness: starting the bundled Better Auth server (targets/better-auth){}{}…",
-                if with_next_app {
-                    " and the bundled Next.js app (targets/nextjs)"
-                } else {
-                    ""
-                },
-                if with_resource {
-                    " and the bundled resource server (targets/fastapi-resource) with its issuer"
-                } else {
-                    ""
-                }
-            );
-            // A short cookie cache and updateAge let the run watch the cache's revocation delay
-            // end and a session slide (cookie-cache, session-refresh features); everything else
-            // is the reference's production config.
-            let (server, next_app, resource) = tokio::join!(
-                ReferenceServer::boot_release(
-                    args.better_auth.as_deref(),
-                    &[("COOKIE_CACHE_MAX_AGE", "6"), ("SESSION_UPDATE_AGE", "3")],
-                    args.reference_https,
-                ),
-                async {
-                    if with_next_app {
-                        crate::next_app::NextApp::boot().await.map(Some)
-                    } else {
-                        Ok(None)
-                    }
-                },
-                async {
-                    if with_resource {
-                        crate::resource_server::BundledResource::boot()
-                            .await
-                            .map(Some)
-                    } else {
-                        Ok(None)
-                    }
-                }
-            );
-            // Whichever failed, the other is stopped by its drop.
-            let (server, next_app, resource) = (server?, next_app?, resource?);
-            bundled_resource = resource;
-            let mut target = server.target(timeout)?;
-            if let Some(app) = &next_app {
-                target.next_app = Some(app.app_url());
-                target.description = format!(
-                    "{}; bundled Next.js app ({}) at {}",
-                    target.description, app.version, app.url
-                );
-            }
-            (target, Some(server), next_app)
-        }
-    };
-    apply_overrides(&mut target, &args);
-    crate::framework_app::apply_target_kind(&mut target, args.target_kind);
-    if let Some(app) = &args.next_app {
-        target.next_app =
-            Some(url::Url::parse(app).map_err(|e| {
-                HarnessError::Usage(format!("--next-app `{app}` is not a URL ({e})"))
-            })?);
-    }
-    if let Some(pem) = ca_pem {
-        target.ca_pem = Some(std::sync::Arc::new(pem));
-    }
-    if let Some(resource) = &bundled_resource {
-        resource.configure(&mut target);
-    }
-    crate::resource_server::apply_resource_args(
-        &mut target,
-        args.resource.as_deref(),
-        args.issuer_profiles,
-        args.jwks_rotation_interval,
-    )?;
-    target.declare_configured_capabilities();
-    println!("ba-harness conform: {}", target.description);
-
-    let result = conform::run(target, &options).await;
-    if let Some(server) = server {
-        server.stop().await;
-    }
-    if let Some(app) = next_app {
-        app.stop().await;
-    }
-    if let Some(resource) = bundled_resource {
-        resource.stop().await;
-    }
-    let report = result?;
-    println!("{}", report.summary());
-    if let (Some(dir), Some(recorder)) = (&snapshot_out, &options.recorder) {
-        return write_snapshot_dir(dir, recorder);
-    }
-    if let Some(path) = &args.json {
-        report.write_json(path)?;
-        println!("JSON report: {}", path.display());
-    }
-    if let Some(path) = &args.junit {
-        report.write_junit(path)?;
-        println!("JUnit report: {}", path.display());
-    }
-    let apps_passed =
-        apps::run_apps(&args.apps, &options, timeout, &report, args.json.as_deref()).await?;
-    Ok(if report.passed() && apps_passed {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
-    })
+    crate::error::exit_code(&result)
 }
 
-/// Replaces the .snap files in `dir` with this run's.
-fn write_snapshot_dir(
-    dir: &std::path::Path,
-    recorder: &crate::snapshot::Recorder,
-) -> Result<i32, HarnessError> {
-    let files = recorder.files();
-    let output_error = |source: std::io::Error| HarnessError::Output {
-        path: dir.display().to_string(),
-        source,
-    };
-    if dir.exists() {
-        for old in crate::snapshot::read_snapshots(dir)
-            .map_err(output_error)?
-            .keys()
-        {
-            std::fs::remove_file(dir.join(old)).map_err(output_error)?;
-        }
+/// The outcome an exit code stands for (`releases` and `bisect` answer with codes).
+fn outcome_of_code(code: i32) -> Outcome {
+    match code {
+        crate::error::EXIT_OK => Outcome::Passed,
+        crate::error::EXIT_INTERRUPTED => Outcome::Interrupted,
+        _ => Outcome::Failed,
     }
-    let written = crate::snapshot::write_snapshots(dir, &files).map_err(output_error)?;
-    println!(
-        "snapshot: {} exchanges written to {}",
-        written.len(),
-        dir.display()
-    );
-    Ok(EXIT_OK)
 }
 
-fn read_ca_cert(path: &std::path::Path) -> Result<String, HarnessError> {
-    let pem = std::fs::read_to_string(path)
-        .map_err(|e| HarnessError::Usage(format!("--ca-cert {}: {e}", path.display())))?;
-    reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| {
-        HarnessError::Usage(format!(
-            "--ca-cert {} is not a PEM certificate: {e}",
-            path.display()
-        ))
-    })?;
-    Ok(pem)
-}
-
-fn apply_overrides(target: &mut Target, args: &ConformArgs) {
-    target.cookie_prefix = args.cookie_prefix.clone();
-    if let (Some(email), Some(password)) = (&args.user_email, &args.user_password) {
-        SecretRegistry::global().register(password);
-        target.account = Some(crate::target::Account {
-            email: email.clone(),
-            password: password.clone(),
-        });
-    }
-    match args.rate_limit_max {
-        Some(0) => {
-            target.rate_limit_max = None;
-            target
-                .discovery_notes
-                .push("rate limiting declared off (--rate-limit-max 0)".into());
-        }
-        Some(max) => target.rate_limit_max = Some(max),
-        // The bundled reference reports its limit; for another server, Better Auth's documented
-        // production default applies unless the user says otherwise.
-        None if target.rate_limit_max.is_none() && args.target.is_some() => {
-            target.rate_limit_max = Some(DOCUMENTED_SIGN_IN_LIMIT);
-            target.discovery_notes.push(format!(
-                "assuming Better Auth's production sign-in rate limit, {DOCUMENTED_SIGN_IN_LIMIT} per 10 s per client \
-                 (--rate-limit-max N to change, --rate-limit-max 0 if rate limiting is off)"
-            ));
-        }
-        None => {}
-    }
-    if args.session_update_age.is_some() {
-        target.session_update_age = args.session_update_age;
-    }
-    if let Some(secret) = &args.secret {
-        SecretRegistry::global().register(secret);
-        target.secret = Some(secret.clone());
-    }
-    if let Some(id) = &args.client_id {
-        target.oauth.client_id = Some(id.clone());
-    }
-    if let Some(uri) = &args.redirect_uri {
-        target.oauth.redirect_uri = Some(uri.clone());
-    }
-    if let Some(uri) = &args.post_logout_redirect_uri {
-        target.oauth.post_logout_redirect_uri = Some(uri.clone());
+async fn dispatch(cli: Cli) -> Result<Outcome, HarnessError> {
+    let output = Output::from(&cli.output);
+    match cli.command {
+        Command::Conform(args) => conform::run(args, None, output).await,
+        Command::Load(args) => load::run(args).await,
+        Command::Snapshot(args) => snapshot::run(args, output).await,
+        Command::Diff(args) => diff::run(args, output),
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man { out } => completions::man(out.as_deref()),
+        Command::Releases(args) => releases::releases_command(args).await.map(outcome_of_code),
+        Command::Bisect(args) => releases::bisect_command(args).await.map(outcome_of_code),
     }
 }

@@ -32,17 +32,50 @@ struct DeviationFile {
     deviation: Vec<Deviation>,
 }
 
-/// The list: `$BA_HARNESS_DEVIATIONS`, else ./known-deviations.toml, else the one shipped next
-/// to this crate's sources.
-pub fn default_path() -> PathBuf {
-    if let Ok(path) = std::env::var("BA_HARNESS_DEVIATIONS") {
-        return PathBuf::from(path);
+/// Which deviation list a run uses: a file (`--deviations FILE`, or `$BA_HARNESS_DEVIATIONS`),
+/// or the one embedded in the binary, made for the bundled release.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeviationList {
+    Embedded,
+    File(PathBuf),
+}
+
+impl DeviationList {
+    /// `--deviations FILE` when given, else `$BA_HARNESS_DEVIATIONS` when set, else the
+    /// embedded list. The working directory plays no part: a run means the same from anywhere.
+    pub fn from_flag(flag: Option<PathBuf>) -> Self {
+        if let Some(path) = flag {
+            return DeviationList::File(path);
+        }
+        match std::env::var_os("BA_HARNESS_DEVIATIONS").filter(|v| !v.is_empty()) {
+            Some(path) => DeviationList::File(PathBuf::from(path)),
+            None => DeviationList::Embedded,
+        }
     }
-    let local = PathBuf::from("known-deviations.toml");
-    if local.is_file() {
-        return local;
+
+    /// What the report says about the list: its path, or
+    /// `embedded known-deviations.toml (better-auth 1.7.25)`.
+    pub fn describe(&self) -> String {
+        match self {
+            DeviationList::File(path) => path.display().to_string(),
+            DeviationList::Embedded => match crate::assets::bundled_better_auth_version() {
+                Some(version) => format!("embedded known-deviations.toml (better-auth {version})"),
+                None => "embedded known-deviations.toml".into(),
+            },
+        }
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("known-deviations.toml")
+
+    /// Reads and checks the list. A file that is missing, unreadable or malformed is a
+    /// configuration error (exit 2): a list silently taken as empty would turn every listed
+    /// deviation into a MUST failure.
+    pub fn load(&self) -> Result<Vec<Deviation>, HarnessError> {
+        match self {
+            DeviationList::Embedded => parse(crate::assets::DEVIATIONS).map_err(|e| {
+                HarnessError::Usage(format!("the embedded deviation list is not valid: {e}"))
+            }),
+            DeviationList::File(path) => load(path),
+        }
+    }
 }
 
 pub fn parse(text: &str) -> Result<Vec<Deviation>, String> {
@@ -58,18 +91,23 @@ pub fn parse(text: &str) -> Result<Vec<Deviation>, String> {
     Ok(file.deviation)
 }
 
-/// Loads the list; a missing file is an empty list, a malformed one is a configuration error.
+/// Loads a list file; a missing, unreadable or malformed one is a configuration error (exit 2)
+/// that names the file and the cause.
 pub fn load(path: &Path) -> Result<Vec<Deviation>, HarnessError> {
     match std::fs::read_to_string(path) {
         Ok(text) => parse(&text).map_err(|e| {
             HarnessError::Usage(format!(
-                "{} is not a valid deviation list: {e}",
+                "deviation list {} is not valid: {e}",
                 path.display()
             ))
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(HarnessError::Usage(format!(
+            "deviation list {} does not exist; give an existing file with --deviations FILE, \
+             or leave the flag (and BA_HARNESS_DEVIATIONS) out to use the embedded list",
+            path.display()
+        ))),
         Err(e) => Err(HarnessError::Usage(format!(
-            "could not read {}: {e}",
+            "could not read deviation list {}: {e}",
             path.display()
         ))),
     }
@@ -154,9 +192,41 @@ actual_contains = "invalid_request"
 
     #[test]
     fn the_shipped_list_parses() {
+        let embedded = DeviationList::Embedded.load().unwrap();
+        assert!(!embedded.is_empty());
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("known-deviations.toml");
-        if path.is_file() {
-            load(&path).unwrap();
-        }
+        assert_eq!(
+            load(&path).unwrap(),
+            embedded,
+            "the embedded list is the file"
+        );
+        assert_eq!(
+            DeviationList::Embedded.describe(),
+            "embedded known-deviations.toml (better-auth 1.7.25)"
+        );
+    }
+
+    #[test]
+    fn a_missing_or_malformed_file_is_a_usage_error_naming_it() {
+        let missing = PathBuf::from("/nonexistent/deviations.toml");
+        let Err(HarnessError::Usage(message)) = DeviationList::File(missing).load() else {
+            panic!("a missing list must be a usage error");
+        };
+        assert!(
+            message.contains("/nonexistent/deviations.toml"),
+            "{message}"
+        );
+        assert!(message.contains("does not exist"), "{message}");
+
+        let bad =
+            std::env::temp_dir().join(format!("ba-harness-bad-list-{}.toml", std::process::id()));
+        std::fs::write(&bad, "[[deviation]]\nscenario = 1\n").unwrap();
+        let result = load(&bad);
+        std::fs::remove_file(&bad).unwrap();
+        let Err(HarnessError::Usage(message)) = result else {
+            panic!("a malformed list must be a usage error");
+        };
+        assert!(message.contains(&bad.display().to_string()), "{message}");
+        assert!(message.contains("not valid"), "{message}");
     }
 }

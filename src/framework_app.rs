@@ -26,7 +26,7 @@ use crate::bundled::{
 };
 use crate::error::HarnessError;
 use crate::next_app::node_options;
-use crate::reference::targets_dir;
+use crate::reference::{targets_dir, targets_dir_or_default};
 use crate::report::RunReport;
 use crate::target::Target;
 
@@ -163,7 +163,7 @@ impl Framework {
 
     /// The app's folder under targets/.
     pub fn dir(self) -> PathBuf {
-        let dir = targets_dir().join(self.spec().dir);
+        let dir = targets_dir_or_default().join(self.spec().dir);
         std::path::absolute(&dir).unwrap_or(dir)
     }
 }
@@ -220,6 +220,8 @@ impl FrameworkApp {
     pub async fn boot_with(options: &FrameworkAppOptions) -> Result<Self, HarnessError> {
         let framework = options.framework;
         let spec = framework.spec();
+        // Unpacks the bundled sources on first use; reports why it could not.
+        targets_dir()?;
         let dir = framework.dir();
         if !dir.join("package.json").is_file() || !dir.join("package-lock.json").is_file() {
             return Err(HarnessError::Boot {
@@ -228,7 +230,8 @@ impl FrameworkApp {
                     spec.title,
                     dir.display()
                 ),
-                fix: "run from a ba-harness checkout, or set BA_HARNESS_TARGETS_DIR".into(),
+                fix: "unset BA_HARNESS_TARGETS_DIR to use the sources embedded in ba-harness"
+                    .into(),
                 log_tail: None,
             });
         }
@@ -377,7 +380,7 @@ fn node_command(dir: &Path) -> Command {
 
 /// The folder of exit-with-parent.mjs (targets/nextjs), absolute: NODE_OPTIONS needs a file URL.
 fn preload_dir() -> PathBuf {
-    let dir = targets_dir().join("nextjs");
+    let dir = targets_dir_or_default().join("nextjs");
     std::path::absolute(&dir).unwrap_or(dir)
 }
 

@@ -3,7 +3,9 @@
 //! The binary (`src/main.rs`) only parses the command line and maps results to exit codes;
 //! everything else lives here, pure protocol logic (`protocol`) apart from I/O.
 
+pub mod assets;
 pub mod bundled;
+pub mod cache;
 pub mod cleanup;
 pub mod cli;
 pub mod conform;

@@ -27,7 +27,7 @@ use tokio::process::{Child, Command};
 use url::Url;
 
 use crate::error::HarnessError;
-use crate::reference::targets_dir;
+use crate::reference::{targets_dir, targets_dir_or_default};
 
 /// `npm ci`: next, react, better-auth, and better-sqlite3 compiled from source (~2 min here).
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -122,7 +122,7 @@ pub struct NextApp {
 
 /// The app's folder: targets/nextjs next to the bundled reference.
 pub fn app_dir() -> PathBuf {
-    let dir = targets_dir().join("nextjs");
+    let dir = targets_dir_or_default().join("nextjs");
     std::path::absolute(&dir).unwrap_or(dir)
 }
 
@@ -133,6 +133,8 @@ impl NextApp {
     }
 
     pub async fn boot_with(options: &NextAppOptions) -> Result<Self, HarnessError> {
+        // Unpacks the bundled sources on first use; reports why it could not.
+        targets_dir()?;
         let dir = app_dir();
         if !dir.join("package.json").is_file() || !dir.join("next.config.ts").is_file() {
             return Err(HarnessError::Boot {
@@ -140,7 +142,7 @@ impl NextApp {
                     "the bundled Next.js app is missing: {} has no package.json or next.config.ts",
                     dir.display()
                 ),
-                fix: "run from a ba-harness checkout, or set BA_HARNESS_TARGETS_DIR, or give --next-app URL".into(),
+                fix: "unset BA_HARNESS_TARGETS_DIR to use the sources embedded in ba-harness, or give --next-app URL".into(),
                 log_tail: None,
             });
         }

@@ -46,17 +46,22 @@ pub struct ReferenceServer {
     pub ca_pem: Option<String>,
 }
 
-/// The folder that holds the bundled servers: `$BA_HARNESS_TARGETS_DIR`, else ./targets, else
-/// the one next to this crate's sources (so `cargo run` works from any directory).
-pub fn targets_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("BA_HARNESS_TARGETS_DIR") {
-        return PathBuf::from(dir);
+/// The folder that holds the bundled servers: `$BA_HARNESS_TARGETS_DIR` when it is set (the
+/// repository's .cargo/config.toml sets it to the clone's targets/ for `cargo run` and
+/// `cargo test`, so development uses the clone's files and installs), else the sources embedded
+/// in the binary, unpacked into the cache folder on first use (crate::cache), so an installed
+/// binary works from any folder.
+pub fn targets_dir() -> Result<PathBuf, HarnessError> {
+    if let Some(dir) = std::env::var_os("BA_HARNESS_TARGETS_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
     }
-    let local = PathBuf::from("targets");
-    if local.join("better-auth/server.mjs").is_file() {
-        return local;
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("targets")
+    Ok(crate::cache::assets_root()?.join(crate::assets::TARGETS_FOLDER))
+}
+
+/// [`targets_dir`] for the path helpers that cannot fail (app folders named in messages and
+/// tests); every boot calls [`targets_dir`] first, so an unpack error is reported there.
+pub(crate) fn targets_dir_or_default() -> PathBuf {
+    targets_dir().unwrap_or_else(|_| PathBuf::from("targets"))
 }
 
 impl ReferenceServer {
@@ -79,13 +84,13 @@ impl ReferenceServer {
         extra_env: &[(&str, &str)],
         https: bool,
     ) -> Result<Self, HarnessError> {
-        let base = targets_dir().join("better-auth");
+        let base = targets_dir()?.join("better-auth");
         // Absolute, because the server runs in `dir` and resolves the paths we hand it from there.
         let base = std::path::absolute(&base).unwrap_or(base);
         if !base.join("server.mjs").is_file() {
             return Err(HarnessError::Boot {
                 cause: format!("the bundled reference is missing: {} has no server.mjs", base.display()),
-                fix: "run from a ba-harness checkout, or set BA_HARNESS_TARGETS_DIR, or give --target URL".into(),
+                fix: "unset BA_HARNESS_TARGETS_DIR to use the sources embedded in ba-harness, or give --target URL".into(),
                 log_tail: None,
             });
         }

@@ -1,10 +1,18 @@
-//! Run results: the terminal summary, JUnit XML and JSON reports.
+//! Run results: the terminal summary, JUnit XML, JSON and Markdown reports (docs/reports.md),
+//! the events a run emits (`event`) and the terminal reporter that prints them (`terminal`).
+
+pub mod event;
+pub mod markdown;
+pub mod style;
+pub mod terminal;
 
 use std::fmt;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use serde::Serialize;
+
+use style::Style;
 
 use crate::error::HarnessError;
 
@@ -118,6 +126,14 @@ impl ScenarioOutcome {
         Self::new(feature, scenario, location, tags, failure.into_verdict())
     }
 
+    /// The feature file and the scenario's line, from `location` (`features/a.feature:12`).
+    pub fn file_and_line(&self) -> (&str, Option<u32>) {
+        match self.location.rsplit_once(':') {
+            Some((file, line)) if line.parse::<u32>().is_ok() => (file, line.parse().ok()),
+            _ => (&self.location, None),
+        }
+    }
+
     /// A failure of a SHOULD rule: reported, but it fails the run only under --strict.
     pub fn is_warning(&self) -> bool {
         matches!(self.verdict, Verdict::Failed { .. }) && self.severity == Severity::Should
@@ -185,11 +201,40 @@ pub struct AreaCounts {
     pub counts: Counts,
 }
 
+/// The version of the JSON report's shape (docs/report.schema.json). Raise it when a field is
+/// removed or changes meaning; adding a field keeps it.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// The time now, RFC 3339 in UTC, to the second (`2026-12-05T10:49:58Z`).
+pub fn timestamp_now() -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {
+    /// REPORT_SCHEMA_VERSION.
+    pub schema_version: u32,
+    /// The ba-harness version that made the report.
+    pub harness_version: String,
+    /// When the run started (RFC 3339, UTC).
+    pub timestamp: String,
     pub target: String,
     pub duration_ms: u128,
     pub strict: bool,
+    /// The capabilities discovery found (or the flags declared).
+    pub capabilities: Vec<String>,
+    /// What discovery noted about the target (assumptions, missing endpoints).
+    pub discovery_notes: Vec<String>,
+    /// The cleanup's summary line (accounts deleted or kept); absent when nothing ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cleanup: Option<String>,
+    /// The known-deviation list the run used: its path, or
+    /// `embedded known-deviations.toml (better-auth 1.7.25)` (crate::deviations::DeviationList).
+    pub deviation_list: String,
     pub counts: Counts,
     pub areas: Vec<AreaCounts>,
     pub scenarios: Vec<ScenarioOutcome>,
@@ -235,9 +280,16 @@ impl RunReport {
             tally(&mut area.counts, s, strict);
         }
         RunReport {
+            schema_version: REPORT_SCHEMA_VERSION,
+            harness_version: env!("CARGO_PKG_VERSION").to_string(),
+            timestamp: timestamp_now(),
             target,
             duration_ms,
             strict,
+            capabilities: Vec::new(),
+            discovery_notes: Vec::new(),
+            cleanup: None,
+            deviation_list: String::new(),
             counts,
             areas,
             scenarios,
@@ -252,6 +304,12 @@ impl RunReport {
     /// The summary for a person: every failure with its rule, expectation, answer and
     /// exchange; every skip with its reason; then the one-line count CI tools read.
     pub fn summary(&self) -> String {
+        self.summary_with(Style::default(), true)
+    }
+
+    /// The summary, coloured by `style`; without `full`, only the failures, warnings and
+    /// counts (no deviations, skipped list or per-area table: `--quiet`).
+    pub fn summary_with(&self, style: Style, full: bool) -> String {
         let mut out = String::new();
         let strict = self.strict;
         let sections: [(&str, &str, &Selector); 3] = [
@@ -269,12 +327,17 @@ impl RunReport {
                 &|s| matches!(s.verdict, Verdict::Deviation { .. }),
             ),
         ];
-        for (title, mark, keep) in sections {
+        for (index, (title, mark, keep)) in sections.into_iter().enumerate() {
             let listed: Vec<_> = self.scenarios.iter().filter(|s| keep(s)).collect();
-            if listed.is_empty() {
+            if listed.is_empty() || (!full && index == 2) {
                 continue;
             }
-            let _ = writeln!(out, "\n{title} ({}):", listed.len());
+            let mark = match index {
+                0 => style.red(mark),
+                1 => style.yellow(mark),
+                _ => style.magenta(mark),
+            };
+            let _ = writeln!(out, "\n{} ({}):", style.bold(title), listed.len());
             for s in listed {
                 let (rule, expected, actual, exchange) = match &s.verdict {
                     Verdict::Failed {
@@ -323,8 +386,8 @@ impl RunReport {
             .iter()
             .filter(|s| matches!(s.verdict, Verdict::Skipped { .. }))
             .collect();
-        if !skipped.is_empty() {
-            let _ = writeln!(out, "\nSkipped ({}):", skipped.len());
+        if !skipped.is_empty() && full {
+            let _ = writeln!(out, "\n{} ({}):", style.bold("Skipped"), skipped.len());
             for s in skipped {
                 if let Verdict::Skipped { reason } = &s.verdict {
                     let _ = writeln!(
@@ -335,6 +398,39 @@ impl RunReport {
                 }
             }
         }
+        if full {
+            self.write_area_table(&mut out);
+        }
+        if !self.deviation_list.is_empty() {
+            let _ = write!(out, "\nDeviation list: {}", self.deviation_list);
+        }
+        let _ = writeln!(
+            out,
+            "\nTarget: {}\nScenarios: {} in {:.1} s; {} SHOULD warning(s), {} known deviation(s){}",
+            self.target,
+            self.scenarios.len(),
+            self.duration_ms as f64 / 1000.0,
+            self.counts.warnings,
+            self.counts.deviations,
+            if self.strict { " (--strict)" } else { "" }
+        );
+        // The plain closing line CI reads (coloured as a whole, so a plain grep still finds it
+        // when colour is off).
+        let closing = format!(
+            "conform: {} passed, {} failed, {} skipped",
+            self.counts.passed, self.counts.failed, self.counts.skipped
+        );
+        let closing = if self.passed() {
+            style.green(&closing)
+        } else {
+            style.red(&closing)
+        };
+        let _ = writeln!(out, "{closing}");
+        out
+    }
+
+    /// The per-area table of the summary.
+    fn write_area_table(&self, out: &mut String) {
         let _ = writeln!(out, "\nBy area:");
         let width = self
             .areas
@@ -362,28 +458,16 @@ impl RunReport {
                 a.counts.deviations
             );
         }
-        let _ = writeln!(
-            out,
-            "\nTarget: {}\nScenarios: {} in {:.1} s; {} SHOULD warning(s), {} known deviation(s){}",
-            self.target,
-            self.scenarios.len(),
-            self.duration_ms as f64 / 1000.0,
-            self.counts.warnings,
-            self.counts.deviations,
-            if self.strict { " (--strict)" } else { "" }
-        );
-        // The plain closing line CI reads.
-        let _ = writeln!(
-            out,
-            "conform: {} passed, {} failed, {} skipped",
-            self.counts.passed, self.counts.failed, self.counts.skipped
-        );
-        out
     }
 
     pub fn write_json(&self, path: &Path) -> Result<(), HarnessError> {
         let text = serde_json::to_string_pretty(self).expect("the report serialises");
         write_file(path, &text)
+    }
+
+    /// A Markdown summary (for CI step summaries, e.g. $GITHUB_STEP_SUMMARY).
+    pub fn write_markdown(&self, path: &Path) -> Result<(), HarnessError> {
+        write_file(path, &markdown::markdown(self))
     }
 
     /// JUnit XML: one testsuite per feature, one testcase per scenario.
@@ -401,11 +485,12 @@ impl RunReport {
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let _ = writeln!(
             out,
-            "<testsuites name=\"ba-harness conform\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
+            "<testsuites name=\"ba-harness conform\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{:.3}\" timestamp=\"{}\">",
             self.scenarios.len(),
             self.counts.failed,
             self.counts.skipped,
-            self.duration_ms as f64 / 1000.0
+            self.duration_ms as f64 / 1000.0,
+            xml(&self.timestamp)
         );
         for (feature, area) in features.iter().zip(&self.areas) {
             let cases: Vec<_> = self
@@ -413,21 +498,28 @@ impl RunReport {
                 .iter()
                 .filter(|s| s.feature == *feature)
                 .collect();
+            // A suite's time is the sum of its scenarios' (they run concurrently, so the suites'
+            // times add up to more than the run's wall time, which <testsuites> carries).
+            let suite_ms: u128 = cases.iter().filter_map(|c| c.duration_ms).sum();
             let _ = writeln!(
                 out,
-                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">",
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{:.3}\" timestamp=\"{}\">",
                 xml(feature),
                 cases.len(),
                 area.counts.failed,
-                area.counts.skipped
+                area.counts.skipped,
+                suite_ms as f64 / 1000.0,
+                xml(&self.timestamp)
             );
             for case in cases {
+                let (file, line) = case.file_and_line();
                 let _ = writeln!(
                     out,
-                    "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\"{}>",
+                    "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\"{}{}>",
                     xml(feature),
                     xml(&case.scenario),
-                    xml(&case.location),
+                    xml(file),
+                    line.map(|l| format!(" line=\"{l}\"")).unwrap_or_default(),
                     case.duration_ms
                         .map(|ms| format!(" time=\"{:.3}\"", ms as f64 / 1000.0))
                         .unwrap_or_default()
@@ -494,6 +586,44 @@ impl RunReport {
         out.push_str("</testsuites>\n");
         out
     }
+}
+
+/// Checks, before a run, that a report can be written at `path` (given with `flag`): its folder
+/// exists or can be made, and a file there can be opened for writing. A file that was not there
+/// is not left behind. A bad path is a usage error (exit 2), found before anything runs.
+pub fn check_writable(path: &Path, flag: &str) -> Result<(), HarnessError> {
+    let problem = |what: String| {
+        HarnessError::Usage(format!(
+            "{flag} {}: {what}; give a file path in a writable folder",
+            path.display()
+        ))
+    };
+    if path.as_os_str().is_empty() {
+        return Err(problem("is empty".into()));
+    }
+    if path.is_dir() {
+        return Err(problem("is a folder".into()));
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Some(file) = parent.ancestors().find(|a| a.is_file()) {
+            return Err(problem(format!(
+                "{} is a file, not a folder",
+                file.display()
+            )));
+        }
+        std::fs::create_dir_all(parent)
+            .map_err(|e| problem(format!("cannot make its folder ({e})")))?;
+    }
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| problem(format!("cannot be written ({e})")))?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), HarnessError> {
@@ -620,7 +750,24 @@ mod tests {
     fn junit_escapes_and_counts() {
         let xml = sample().junit_xml();
         assert!(
-            xml.contains("tests=\"4\" failures=\"1\" skipped=\"1\""),
+            xml.contains("tests=\"4\" failures=\"1\" errors=\"0\" skipped=\"1\""),
+            "{xml}"
+        );
+        // file and line apart, so annotators resolve the file; time and timestamp per suite.
+        assert!(
+            xml.contains("file=\"features/a.feature\" line=\"9\""),
+            "{xml}"
+        );
+        assert!(!xml.contains(".feature:"), "{xml}");
+        let suites: Vec<&str> = xml
+            .lines()
+            .filter(|l| l.trim_start().starts_with("<testsuite "))
+            .collect();
+        assert_eq!(suites.len(), 2);
+        assert!(
+            suites
+                .iter()
+                .all(|l| l.contains(" time=\"") && l.contains(" timestamp=\"")),
             "{xml}"
         );
         assert!(xml.contains("WARNING (SHOULD rule failed)"));
@@ -630,8 +777,45 @@ mod tests {
     }
 
     #[test]
+    fn markdown_leads_with_the_verdict_and_lists_failures_in_full() {
+        let md = markdown::markdown(&sample());
+        assert!(md.starts_with("## ba-harness conform: ❌ failed"), "{md}");
+        assert!(md.contains("### Failures (1)"), "{md}");
+        assert!(
+            md.contains("  - rule: the session cookie is SameSite=Lax"),
+            "{md}"
+        );
+        assert!(md.contains("SameSite &lt;Lax&gt;"), "{md}");
+        assert!(md.contains("### SHOULD warnings"), "{md}");
+        assert!(
+            md.ends_with("`conform: 1 passed, 1 failed, 1 skipped`\n"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn report_paths_are_checked_without_leaving_files() {
+        let dir = std::env::temp_dir().join(format!("ba-harness-check-{}", std::process::id()));
+        let path = dir.join("sub/report.json");
+        check_writable(&path, "--json").unwrap();
+        assert!(!path.exists(), "the probe left a file");
+        assert!(dir.join("sub").is_dir());
+        let err = check_writable(&dir, "--json").unwrap_err().to_string();
+        assert!(err.contains("is a folder"), "{err}");
+        std::fs::write(dir.join("file"), "x").unwrap();
+        let err = check_writable(&dir.join("file/report.xml"), "--junit")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is a file, not a folder"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
     fn json_report_has_status_per_scenario() {
         let value = serde_json::to_value(sample()).unwrap();
+        assert_eq!(value["schema_version"], REPORT_SCHEMA_VERSION);
+        assert_eq!(value["harness_version"], env!("CARGO_PKG_VERSION"));
+        assert!(value["timestamp"].as_str().unwrap().ends_with('Z'));
         assert_eq!(value["counts"]["failed"], 1);
         assert_eq!(value["scenarios"][1]["status"], "failed");
         assert_eq!(

@@ -22,7 +22,7 @@ use crate::bundled::{
     BootWatch, DirLock, RunFolder, answers_ok, boot_io, free_port, run_logged, wait_until_ready,
 };
 use crate::error::HarnessError;
-use crate::reference::{ReferenceServer, targets_dir};
+use crate::reference::{ReferenceServer, targets_dir, targets_dir_or_default};
 use crate::target::Target;
 
 /// `python3 -m venv` plus `pip install` of fastapi, uvicorn, PyJWT[crypto] (~20 s here).
@@ -203,13 +203,15 @@ pub struct ResourceServer {
 
 /// targets/fastapi-resource, next to the bundled reference.
 pub fn app_dir() -> PathBuf {
-    let dir = targets_dir().join("fastapi-resource");
+    let dir = targets_dir_or_default().join("fastapi-resource");
     std::path::absolute(&dir).unwrap_or(dir)
 }
 
 impl ResourceServer {
     /// Installs (first use) and starts the bundled backend, verifying JWTs of `options.issuer`.
     pub async fn boot(options: &ResourceServerOptions) -> Result<Self, HarnessError> {
+        // Unpacks the bundled sources on first use; reports why it could not.
+        targets_dir()?;
         let dir = app_dir();
         if !dir.join("app.py").is_file() || !dir.join("requirements.txt").is_file() {
             return Err(HarnessError::Boot {
@@ -217,7 +219,7 @@ impl ResourceServer {
                     "the bundled resource server is missing: {} has no app.py or requirements.txt",
                     dir.display()
                 ),
-                fix: "run from a ba-harness checkout, or set BA_HARNESS_TARGETS_DIR, or give --resource URL".into(),
+                fix: "unset BA_HARNESS_TARGETS_DIR to use the sources embedded in ba-harness, or give --resource URL".into(),
                 log_tail: None,
             });
         }

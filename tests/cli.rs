@@ -1,6 +1,9 @@
 //! The CLI contract: the bundled reference passes every scenario, exit codes, and no orphan
 //! server after an interrupt. These run the real binary.
 
+#[allow(dead_code)]
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -252,4 +255,193 @@ fn ctrl_c_stops_the_bundled_server_and_exits_130() {
         gone,
         "the bundled server outlived the harness: {server_pids:?}"
     );
+}
+
+#[test]
+fn a_bad_report_path_exits_2_before_anything_runs() {
+    // A file where a folder should be, and a folder where a file should be. The target does not
+    // exist: a late check would have exited 3 (unreachable) instead.
+    let file = temp_path("not-a-folder");
+    std::fs::write(&file, "x").unwrap();
+    let under_file = file.join("report.xml");
+    let folder = std::env::temp_dir();
+    for (flag, path) in [
+        ("--junit", under_file.to_str().unwrap()),
+        ("--json", under_file.to_str().unwrap()),
+        ("--report", folder.to_str().unwrap()),
+    ] {
+        let started = Instant::now();
+        let output = run(&["conform", "--target", "http://127.0.0.1:1", flag, path]);
+        let all = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{flag} {path}: {all}");
+        assert!(all.contains(flag) && all.contains(path), "{all}");
+        assert!(!all.contains("unreachable"), "{all}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+    let _ = std::fs::remove_file(file);
+}
+
+#[test]
+fn completions_and_man_page_are_generated_from_the_flags() {
+    let output = run(&["completions", "bash"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let script = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        script.contains("ba-harness") && script.contains("--junit"),
+        "{script}"
+    );
+    let output = run(&["man"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let page = String::from_utf8_lossy(&output.stdout);
+    assert!(page.contains(".TH ba-harness"), "{page}");
+    let output = run(&["completions", "tcsh"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+/// Runs conform against the fake Better Auth with one flaw (a failing scenario), piped, with
+/// `extra` flags and environment; returns the exit code and stdout + stderr.
+fn piped_run(extra: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let server = support::start(support::Flaw::WrongPassword400).await;
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ba-harness"));
+        command
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args([
+                "conform",
+                "--target",
+                &server.uri(),
+                "--secret",
+                support::SECRET,
+            ])
+            .args(["--tags", "@email-password or @session-cookie or @sign-out"])
+            .args(["--timeout", "10", "--run-timeout", "60"])
+            .args(extra)
+            .env_remove("BA_HARNESS_SECRET")
+            .env_remove("NO_COLOR")
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let output = tokio::time::timeout(Duration::from_secs(120), command.output())
+            .await
+            .expect("the run finishes")
+            .expect("the harness runs");
+        drop(server);
+        (output.status.code(), text(&output))
+    })
+}
+
+fn status_lines(all: &str) -> Vec<&str> {
+    all.lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            ["PASS [", "FAIL [", "WARN [", "SKIP [", "DEVIATION ["]
+                .iter()
+                .any(|p| t.starts_with(p))
+        })
+        .collect()
+}
+
+#[test]
+fn output_modes_piped() {
+    // Default: one line per scenario, failures in full at the end, no control codes in a pipe.
+    let (code, all) = piped_run(&[], &[]);
+    assert_eq!(code, Some(1), "{all}");
+    assert!(
+        !all.contains('\x1b'),
+        "control codes in piped output:\n{all}"
+    );
+    assert!(!all.contains("panicked"), "{all}");
+    let lines = status_lines(&all);
+    let closing = all
+        .lines()
+        .find(|l| l.starts_with("conform: "))
+        .expect("closing line");
+    // `Scenarios: N in 1.2 s; …`: one status line per scenario.
+    let total: usize = all
+        .lines()
+        .find_map(|l| l.strip_prefix("Scenarios: "))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a `Scenarios: N in …` line");
+    assert!(total > 0);
+    assert_eq!(lines.len(), total, "{all}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("FAIL [") && l.contains(" › ")),
+        "{all}"
+    );
+    assert!(
+        all.contains("Failures (") && all.contains("    rule:     "),
+        "{all}"
+    );
+    assert!(all.contains("By area:"), "{all}");
+    // No step-by-step output by default.
+    assert!(!all.contains("  ✔ "), "{all}");
+
+    // --quiet: the failures and the summary only.
+    let (code, quiet) = piped_run(&["--quiet"], &[]);
+    assert_eq!(code, Some(1), "{quiet}");
+    assert!(status_lines(&quiet).is_empty(), "{quiet}");
+    assert!(
+        quiet.contains("Failures (") && quiet.contains(closing),
+        "{quiet}"
+    );
+    assert!(
+        !quiet.contains("By area:") && !quiet.contains("capabilities:"),
+        "{quiet}"
+    );
+
+    // --verbose: every scenario's steps, the failed step with its rule (not a panic).
+    let (code, verbose) = piped_run(&["--verbose"], &[]);
+    assert_eq!(code, Some(1), "{verbose}");
+    assert!(
+        verbose.contains("Scenario: ") && verbose.contains("  ✔ Given "),
+        "{verbose}"
+    );
+    assert!(
+        verbose.contains("  ✘ ") && verbose.contains("      rule: "),
+        "{verbose}"
+    );
+    assert!(!verbose.contains("panicked"), "{verbose}");
+    assert!(verbose.len() > all.len());
+
+    // --color always colours even a pipe, and wins over NO_COLOR (a global flag: after the
+    // subcommand's own flags too).
+    let (_, coloured) = piped_run(&["--color", "always"], &[("NO_COLOR", "1")]);
+    assert!(coloured.contains("\x1b[1;31m"), "{coloured}");
+}
+
+#[test]
+fn diff_honours_no_color_and_the_global_color_flag() {
+    let dir = temp_path("diff");
+    let (before, after) = (dir.join("before"), dir.join("after"));
+    std::fs::create_dir_all(&before).unwrap();
+    std::fs::create_dir_all(&after).unwrap();
+    let snap = |body: &str| format!("---\nsource: ba-harness\nexpression: x\n---\n{body}\n");
+    std::fs::write(before.join("a.snap"), snap("HTTP 200")).unwrap();
+    std::fs::write(after.join("a.snap"), snap("HTTP 401")).unwrap();
+    let diff = |args: &[&str], no_color: bool| {
+        let mut command = harness();
+        command.arg("diff").arg(&before).arg(&after).args(args);
+        if no_color {
+            command.env("NO_COLOR", "1");
+        } else {
+            command.env_remove("NO_COLOR");
+        }
+        command.output().unwrap()
+    };
+    let always = diff(&["--color", "always"], false);
+    assert_eq!(always.status.code(), Some(1), "{}", text(&always));
+    assert!(text(&always).contains("\x1b["), "{}", text(&always));
+    let never = diff(&["--color=never"], false);
+    assert!(!text(&never).contains("\x1b["), "{}", text(&never));
+    // Piped with auto: plain; NO_COLOR changes nothing there and must not break the run.
+    let auto = diff(&[], true);
+    assert_eq!(auto.status.code(), Some(1));
+    assert!(!text(&auto).contains("\x1b["));
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -490,11 +490,10 @@ pub(crate) async fn bisect_command(args: BisectArgs) -> Result<i32, HarnessError
         .ok_or_else(|| HarnessError::Usage(format!("--good `{}` is not a release", args.good)))?;
     let bad = Version::parse(&args.bad)
         .ok_or_else(|| HarnessError::Usage(format!("--bad `{}` is not a release", args.bad)))?;
-    let features = args
-        .common
-        .features
-        .clone()
-        .unwrap_or_else(crate::conform::default_features_dir);
+    let features = match args.common.features.clone() {
+        Some(dir) => dir,
+        None => crate::conform::default_features_dir()?,
+    };
     let tags = tags_of_scenario(&features, &args.scenario)?;
     let (old, new) = if good <= bad {
         (good.clone(), bad.clone())

@@ -1,7 +1,12 @@
 //! `conform`: run the feature files against a target with cucumber and collect a report.
+//!
+//! The run prints nothing: it returns the report (capabilities, discovery notes, scenario
+//! results, cleanup summary) and emits events to the listener in its options while it runs
+//! (crate::report::event); the CLI's terminal reporter prints them.
 
 pub mod steps;
 pub mod world;
+mod writer;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -16,6 +21,7 @@ use cucumber::{World as _, gherkin};
 use futures::FutureExt as _;
 
 use crate::error::HarnessError;
+use crate::report::event::{Listener, RunEvent};
 use crate::report::{RunReport, ScenarioOutcome, Verdict};
 use crate::target::{Target, capability_for_tag};
 use world::{AuthWorld, RunContext, StepFailure, set_current};
@@ -34,26 +40,25 @@ pub struct ConformOptions {
     pub run_timeout: Duration,
     /// SHOULD failures fail the run too.
     pub strict: bool,
-    /// The known-deviation list (known-deviations.toml).
-    pub deviations: PathBuf,
+    /// The known-deviation list: a file, or the embedded known-deviations.toml.
+    pub deviations: crate::deviations::DeviationList,
     /// Records every exchange, labelled with its scenario (snapshot runs; needs concurrency 1).
     pub recorder: Option<Arc<crate::snapshot::Recorder>>,
     /// Leave the accounts the run creates on the target (`--keep-users`); by default they are
     /// deleted at the end where the target allows it (crate::cleanup).
     pub keep_users: bool,
+    /// Who hears the run's events (the terminal reporter; silent by default).
+    pub listener: Listener,
 }
 
-/// The features folder: `$BA_HARNESS_FEATURES_DIR`, else ./features, else the one next to this
-/// crate's sources.
-pub fn default_features_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("BA_HARNESS_FEATURES_DIR") {
-        return PathBuf::from(dir);
+/// The features folder when --features is not given: `$BA_HARNESS_FEATURES_DIR` when set, else
+/// the feature files embedded in the binary, unpacked into the cache folder (crate::cache). The
+/// working directory plays no part: a run means the same from anywhere.
+pub fn default_features_dir() -> Result<PathBuf, HarnessError> {
+    if let Some(dir) = std::env::var_os("BA_HARNESS_FEATURES_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
     }
-    let local = PathBuf::from("features");
-    if local.is_dir() {
-        return local;
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("features")
+    Ok(crate::cache::assets_root()?.join(crate::assets::FEATURES_FOLDER))
 }
 
 fn parse_tags(expr: &str) -> Result<TagOperation, HarnessError> {
@@ -87,8 +92,17 @@ fn location(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> String 
         .path
         .as_ref()
         .map(|p| {
+            // Embedded features unpacked in the cache read as `features/<file>`, not as a
+            // path in someone's home folder.
             let cwd = std::env::current_dir().unwrap_or_default();
-            p.strip_prefix(&cwd).unwrap_or(p).display().to_string()
+            let unpacked = crate::cache::unpacked_root();
+            unpacked
+                .as_deref()
+                .and_then(|root| p.strip_prefix(root).ok())
+                .or_else(|| p.strip_prefix(&cwd).ok())
+                .unwrap_or(p)
+                .display()
+                .to_string()
         })
         .unwrap_or_else(|| feature.name.clone());
     format!("{path}:{}", scenario.position.line)
@@ -109,12 +123,47 @@ fn all_tags(
     tags
 }
 
+/// How many scenarios the tag filter selects in `dir` (for the `n/total` counter): the parser's
+/// count before anything runs. Files that do not parse count nothing here (the run reports them).
+fn count_selected(dir: &Path, filter: Option<&TagOperation>) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut total = 0;
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.extension().is_none_or(|x| x != "feature") {
+            continue;
+        }
+        let Ok(feature) = gherkin::Feature::parse_path(&path, gherkin::GherkinEnv::default())
+        else {
+            continue;
+        };
+        let selected = |rule: Option<&gherkin::Rule>, scenario: &gherkin::Scenario| {
+            let tags = all_tags(&feature, rule, scenario);
+            filter.is_none_or(|op| op.eval(tags.iter()))
+        };
+        total += feature
+            .scenarios
+            .iter()
+            .filter(|s| selected(None, s))
+            .count();
+        for rule in &feature.rules {
+            total += rule
+                .scenarios
+                .iter()
+                .filter(|s| selected(Some(rule), s))
+                .count();
+        }
+    }
+    total
+}
+
 /// Checks the options that need no target (features folder, tag expression), so a typo is
 /// reported before the bundled server is booted.
 pub fn validate(options: &ConformOptions) -> Result<(), HarnessError> {
     check_features_dir(&options.features)?;
     options.tags.as_deref().map(parse_tags).transpose()?;
-    crate::deviations::load(&options.deviations)?;
+    options.deviations.load()?;
     Ok(())
 }
 
@@ -132,7 +181,14 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
         target.observers.push(recorder.clone());
     }
     let tag_filter = options.tags.as_deref().map(parse_tags).transpose()?;
-    let deviations = crate::deviations::load(&options.deviations)?;
+    let deviations = options.deviations.load()?;
+    let listener = options.listener.clone();
+    listener.emit(&RunEvent::Started {
+        target: &target.description,
+        total: count_selected(&options.features, tag_filter.as_ref()),
+        strict: options.strict,
+    });
+    let timestamp = crate::report::timestamp_now();
     // --run-timeout bounds everything that talks to the target: the reachability probe and
     // discovery (several requests, each up to --timeout) as well as the scenarios.
     let deadline = tokio::time::Instant::now() + options.run_timeout;
@@ -162,7 +218,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                 .into(),
             exchange: None,
         };
-        return Ok(RunReport::new(
+        let mut report = RunReport::new(
             target.description.clone(),
             started.elapsed().as_millis(),
             options.strict,
@@ -173,20 +229,18 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                 Vec::new(),
                 failure,
             )],
-        ));
+        );
+        report.timestamp = timestamp;
+        report.discovery_notes = target.discovery_notes.clone();
+        report.deviation_list = options.deviations.describe();
+        return Ok(report);
     }
-    println!(
-        "capabilities: {}",
-        target
-            .capabilities
-            .iter()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    for note in &target.discovery_notes {
-        println!("  note: {note}");
-    }
+    let found_capabilities: Vec<String> = target.capabilities.iter().cloned().collect();
+    let discovery_notes = target.discovery_notes.clone();
+    listener.emit(&RunEvent::Discovered {
+        capabilities: &found_capabilities,
+        notes: &discovery_notes,
+    });
 
     let description = target.description.clone();
     let capabilities = target.capabilities.clone();
@@ -200,16 +254,25 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     let flight_done = Arc::clone(&in_flight);
     let skipped = Arc::clone(&outcomes);
     let flight_start = Arc::clone(&in_flight);
+    // Outcomes on their way from the after hook to the writer, which announces them.
+    let pending: writer::Pending = Arc::default();
+    let announce = Arc::clone(&pending);
+    let skip_listener = listener.clone();
 
     // When each scenario started (by location), for its duration in the reports.
     let started_at: Arc<Mutex<std::collections::HashMap<String, Instant>>> = Arc::default();
     let start_clock = Arc::clone(&started_at);
     let end_clock = Arc::clone(&started_at);
     let recorder = options.recorder.clone();
+    // A skipped step is a failed scenario: the after hook's verdict says so (StepSkipped).
     let cucumber = AuthWorld::cucumber()
+        .with_writer(writer::RunWriter::new(
+            listener.clone(),
+            Arc::clone(&pending),
+            deviations.clone(),
+        ))
         .with_default_cli()
         .max_concurrent_scenarios(options.concurrency.max(1))
-        .fail_on_skipped()
         .before(move |feature, _, scenario, _| {
             start_clock
                 .lock()
@@ -267,8 +330,12 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                 .remove(&loc)
                 .map(|start| start.elapsed().as_millis());
             let mut outcome =
-                ScenarioOutcome::new(&feature.name, &scenario.name, loc, tags, verdict);
+                ScenarioOutcome::new(&feature.name, &scenario.name, loc.clone(), tags, verdict);
             outcome.duration_ms = duration_ms;
+            announce
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(loc, outcome.clone());
             record
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -289,18 +356,23 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
             if let Some((capability, reason)) = capability_for_tag(tag)
                 && !capabilities.contains(capability)
             {
+                let outcome = ScenarioOutcome::new(
+                    &feature.name,
+                    &scenario.name,
+                    location(feature, scenario),
+                    tags.clone(),
+                    Verdict::Skipped {
+                        reason: format!("needs @{capability}: {reason}"),
+                    },
+                );
+                skip_listener.emit(&RunEvent::ScenarioFinished {
+                    outcome: &outcome,
+                    steps: &[],
+                });
                 skipped
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .push(ScenarioOutcome::new(
-                        &feature.name,
-                        &scenario.name,
-                        location(feature, scenario),
-                        tags.clone(),
-                        Verdict::Skipped {
-                            reason: format!("needs @{capability}: {reason}"),
-                        },
-                    ));
+                    .push(outcome);
                 return false;
             }
         }
@@ -317,11 +389,8 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     };
 
     let run = cucumber.filter_run(options.features.clone(), filter);
-    let parsing_errors = match tokio::time::timeout_at(deadline, run).await {
-        Ok(writer) => {
-            use cucumber::writer::Stats as _;
-            writer.parsing_errors()
-        }
+    let parse_errors = match tokio::time::timeout_at(deadline, run).await {
+        Ok(writer) => writer.parse_errors,
         Err(_) => {
             // Whatever had not finished is a failure with the cause, not a silent gap.
             let unfinished =
@@ -363,18 +432,18 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                     },
                 ));
             }
-            0
+            Vec::new()
         }
     };
     set_current(None);
     let created = ledger.take_accounts(&endpoint);
-    if options.keep_users {
-        if !created.is_empty() {
-            println!(
+    let cleanup = if options.keep_users {
+        (!created.is_empty()).then(|| {
+            format!(
                 "cleanup: --keep-users: left the {} accounts this run created",
                 created.len()
-            );
-        }
+            )
+        })
     } else {
         // Cleanup gets what is left of --run-timeout, but at least 15 s and at most 60 s.
         let bound = deadline
@@ -382,22 +451,33 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
             .clamp(Duration::from_secs(15), Duration::from_secs(60));
         let summary =
             crate::cleanup::delete_accounts(&endpoint, created, options.concurrency, bound).await;
-        println!("{summary}");
+        Some(summary.to_string())
+    };
+    if let Some(summary) = &cleanup {
+        listener.emit(&RunEvent::Cleanup { summary });
     }
-    if parsing_errors > 0 {
+    if !parse_errors.is_empty() {
         return Err(HarnessError::Usage(format!(
-            "{parsing_errors} feature file(s) in `{}` could not be parsed (see the errors above)",
-            options.features.display()
+            "{} feature file(s) in `{}` could not be parsed:\n  {}",
+            parse_errors.len(),
+            options.features.display(),
+            parse_errors.join("\n  ")
         )));
     }
     let mut outcomes = std::mem::take(&mut *outcomes.lock().unwrap_or_else(|e| e.into_inner()));
     for outcome in &mut outcomes {
         crate::deviations::apply(outcome, &deviations);
     }
-    Ok(RunReport::new(
+    let mut report = RunReport::new(
         description,
         started.elapsed().as_millis(),
         options.strict,
         outcomes,
-    ))
+    );
+    report.timestamp = timestamp;
+    report.capabilities = found_capabilities;
+    report.discovery_notes = discovery_notes;
+    report.cleanup = cleanup;
+    report.deviation_list = options.deviations.describe();
+    Ok(report)
 }

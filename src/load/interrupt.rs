@@ -25,6 +25,15 @@ fn notify() -> &'static Notify {
     NOTIFY.get_or_init(Notify::new)
 }
 
+/// What a second Ctrl-C does: the binary's `main` hands in its exit (library code never ends
+/// the process itself); without it a second Ctrl-C only repeats the first.
+static EXIT_NOW: OnceLock<fn(i32) -> !> = OnceLock::new();
+
+/// Sets what a second Ctrl-C calls, with exit code 130 (once per process; called by `main`).
+pub fn on_second_interrupt(exit_now: fn(i32) -> !) {
+    let _ = EXIT_NOW.set(exit_now);
+}
+
 /// Installs the handler (once per process; later calls do nothing). Call it inside the tokio
 /// runtime.
 pub fn install() {
@@ -40,8 +49,11 @@ pub fn install() {
         ));
         ctrlc::set_handler(|| {
             if INTERRUPTED.swap(true, Ordering::SeqCst) {
-                eprintln!("\nba-harness: interrupted again; exiting now");
-                std::process::exit(crate::error::EXIT_INTERRUPTED);
+                if let Some(exit_now) = EXIT_NOW.get() {
+                    eprintln!("\nba-harness: interrupted again; exiting now");
+                    exit_now(crate::error::EXIT_INTERRUPTED);
+                }
+                return;
             }
             eprintln!("\nba-harness: interrupted; stopping the run (Ctrl-C again to exit at once)");
             goose::trigger_killswitch("interrupted (Ctrl-C)");

@@ -192,7 +192,8 @@ pub struct LoadArgs {
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
 
-    /// Folder of the profile files. Default: ./scenarios, else the one shipped with ba-harness.
+    /// Folder of the profile files (<scenario>.toml). Default: $BA_HARNESS_PROFILES_DIR, else the
+    /// ones embedded in ba-harness.
     #[arg(long, value_name = "DIR")]
     pub profiles_dir: Option<PathBuf>,
 
@@ -546,13 +547,11 @@ pub async fn run(mut args: LoadArgs) -> Result<i32, HarnessError> {
         .scenario
         .ok_or_else(|| HarnessError::Usage("--scenario is required".into()))?;
     let profile = match &args.profile {
-        Some(name) => {
-            let dir = args
-                .profiles_dir
-                .clone()
-                .unwrap_or_else(profile::default_profiles_dir);
-            Some(profile::load_profile(&dir, scenario.name(), name)?)
-        }
+        Some(name) => Some(profile::load_profile(
+            args.profiles_dir.as_deref(),
+            scenario.name(),
+            name,
+        )?),
         None => None,
     };
     let accounts = match &args.users_file {

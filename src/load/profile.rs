@@ -134,32 +134,50 @@ pub fn parse_profiles(text: &str) -> Result<BTreeMap<String, Profile>, String> {
     toml::from_str::<BTreeMap<String, Profile>>(text).map_err(|e| e.to_string())
 }
 
-/// The folder that holds the profile files: ./scenarios, else the one shipped with the crate.
-pub fn default_profiles_dir() -> PathBuf {
-    let local = PathBuf::from("scenarios");
-    if local.is_dir() {
-        return local;
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+/// Reads profile `name` of `<scenario>.toml` from `dir` (--profiles-dir), else from
+/// `$BA_HARNESS_PROFILES_DIR` when set, else from the profiles embedded in the binary. A usage
+/// error (exit 2) names what is wrong: a missing file, bad TOML, an unknown key, or a profile
+/// that is not there.
+pub fn load_profile(
+    dir: Option<&Path>,
+    scenario: &str,
+    name: &str,
+) -> Result<Profile, HarnessError> {
+    let file = format!("{scenario}.toml");
+    let from_env = std::env::var_os("BA_HARNESS_PROFILES_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from);
+    let (source, text) = match dir.map(Path::to_path_buf).or(from_env) {
+        Some(dir) => {
+            let path = dir.join(&file);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                HarnessError::Usage(format!(
+                    "--profile {name}: cannot read {} ({e}); profiles for scenario {scenario} live there",
+                    path.display()
+                ))
+            })?;
+            (path.display().to_string(), text)
+        }
+        None => {
+            let source = format!("embedded scenarios/{file}");
+            let text = crate::assets::profile_file(&file).ok_or_else(|| {
+                HarnessError::Usage(format!(
+                    "--profile {name}: there is no {source}; give a folder with --profiles-dir DIR"
+                ))
+            })?;
+            (source, text)
+        }
+    };
+    parse_named(&source, &text, name)
 }
 
-/// Reads `<dir>/<scenario>.toml` and returns profile `name`; a usage error (exit 2) names what
-/// is wrong: a missing file, bad TOML, an unknown key, or a profile that is not there.
-pub fn load_profile(dir: &Path, scenario: &str, name: &str) -> Result<Profile, HarnessError> {
-    let path = dir.join(format!("{scenario}.toml"));
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        HarnessError::Usage(format!(
-            "--profile {name}: cannot read {} ({e}); profiles for scenario {scenario} live there",
-            path.display()
-        ))
-    })?;
-    let mut profiles = parse_profiles(&text)
-        .map_err(|e| HarnessError::Usage(format!("{}: {e}", path.display())))?;
+fn parse_named(source: &str, text: &str, name: &str) -> Result<Profile, HarnessError> {
+    let mut profiles =
+        parse_profiles(text).map_err(|e| HarnessError::Usage(format!("{source}: {e}")))?;
     let known = profiles.keys().cloned().collect::<Vec<_>>().join(", ");
     profiles.remove(name).ok_or_else(|| {
         HarnessError::Usage(format!(
-            "--profile {name}: {} has no profile [{name}] (it has: {known})",
-            path.display()
+            "--profile {name}: {source} has no profile [{name}] (it has: {known})"
         ))
     })
 }
@@ -222,7 +240,8 @@ mod tests {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
         for scenario in ["get-session", "jwt-verification"] {
             for name in ["smoke", "soak"] {
-                let profile = load_profile(&dir, scenario, name)
+                let embedded = load_profile(None, scenario, name).unwrap();
+                let profile = load_profile(Some(&dir), scenario, name)
                     .unwrap_or_else(|e| panic!("{scenario}/{name}: {e}"));
                 assert!(profile.description.is_some(), "{scenario}/{name}");
                 assert!(
@@ -232,12 +251,25 @@ mod tests {
                 if let Some(t) = &profile.run_time {
                     parse_run_time(t).unwrap();
                 }
-                profile.max_error_rate.unwrap().to_fraction().unwrap();
+                profile
+                    .max_error_rate
+                    .as_ref()
+                    .unwrap()
+                    .to_fraction()
+                    .unwrap();
+                assert_eq!(
+                    embedded, profile,
+                    "{scenario}/{name}: the embedded profile is the file"
+                );
             }
         }
         assert!(matches!(
-            load_profile(&dir, "get-session", "nope"),
+            load_profile(Some(&dir), "get-session", "nope"),
             Err(HarnessError::Usage(m)) if m.contains("smoke")
+        ));
+        assert!(matches!(
+            load_profile(None, "get-session", "nope"),
+            Err(HarnessError::Usage(m)) if m.contains("embedded scenarios/get-session.toml")
         ));
     }
 

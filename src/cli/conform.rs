@@ -1,0 +1,338 @@
+//! `ba-harness conform` (and the run under `snapshot`): check the report paths, boot what the
+//! run needs, build the Target, run, then print the summary and write the reports.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{ConformArgs, Output};
+use crate::conform::{self, ConformOptions};
+use crate::error::{HarnessError, Outcome};
+use crate::redact::SecretRegistry;
+use crate::reference::ReferenceServer;
+use crate::report::RunReport;
+use crate::report::event::Listener;
+use crate::report::terminal::{TerminalReporter, Verbosity};
+use crate::target::Target;
+
+/// Better Auth's built-in limit for /sign-in and /sign-up in production: 3 requests per 10 s.
+const DOCUMENTED_SIGN_IN_LIMIT: u32 = 3;
+
+/// Runs `conform`; with `snapshot_out`, records the exchanges there instead of writing reports.
+pub(super) async fn run(
+    args: ConformArgs,
+    snapshot_out: Option<PathBuf>,
+    output: Output,
+) -> Result<Outcome, HarnessError> {
+    if args.show_secrets {
+        crate::redact::set_show_secrets(true);
+        eprintln!(
+            "ba-harness: --show-secrets: passwords, tokens and cookie values are printed and \
+             written unredacted"
+        );
+    }
+    // A report path that cannot be written is found now, not after the whole run.
+    check_report_paths(&args)?;
+    let reporter = Arc::new(TerminalReporter::new(output.verbosity, output.color));
+    let timeout = Duration::from_secs(args.timeout);
+    let options = options(&args, snapshot_out.is_some(), Listener(reporter.clone()))?;
+    conform::validate(&options)?;
+    let ca_pem = args.ca_cert.as_deref().map(read_ca_cert).transpose()?;
+
+    let bundled = match &args.target {
+        Some(_) => Bundled::default(),
+        None => Bundled::boot(&args, &options, output.verbosity).await?,
+    };
+    let target = match (&args.target, &bundled.server) {
+        (Some(url), _) => Target::new(url, &args.base_path, timeout),
+        (None, Some(_)) => bundled.target(timeout),
+        (None, None) => unreachable!("the bundled server boots when no --target is given"),
+    };
+    let target = match target.and_then(|t| configure_target(t, &args, &bundled, ca_pem)) {
+        Ok(target) => target,
+        Err(e) => {
+            bundled.stop().await;
+            return Err(e);
+        }
+    };
+
+    let result = conform::run(target, &options).await;
+    bundled.stop().await;
+    let report = result?;
+    reporter.summary(&report);
+    if let (Some(dir), Some(recorder)) = (&snapshot_out, &options.recorder) {
+        return super::snapshot::write_snapshot_dir(dir, recorder, &reporter);
+    }
+    write_reports(&report, &args, &reporter)?;
+    let apps_passed = super::apps::run_apps(
+        &args.apps,
+        &options,
+        timeout,
+        &report,
+        args.json.as_deref(),
+    )
+    .await?;
+    Ok(Outcome::from_passed(report.passed() && apps_passed))
+}
+
+/// Every report path given (--json, --junit, --report), checked before anything runs (exit 2).
+fn check_report_paths(args: &ConformArgs) -> Result<(), HarnessError> {
+    for (flag, path) in [
+        ("--json", &args.json),
+        ("--junit", &args.junit),
+        ("--report", &args.report),
+    ] {
+        if let Some(path) = path {
+            crate::report::check_writable(path, flag)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_reports(
+    report: &RunReport,
+    args: &ConformArgs,
+    reporter: &TerminalReporter,
+) -> Result<(), HarnessError> {
+    if let Some(path) = &args.json {
+        report.write_json(path)?;
+        reporter.line(&format!("JSON report: {}", path.display()));
+    }
+    if let Some(path) = &args.junit {
+        report.write_junit(path)?;
+        reporter.line(&format!("JUnit report: {}", path.display()));
+    }
+    if let Some(path) = &args.report {
+        report.write_markdown(path)?;
+        reporter.line(&format!("Markdown report: {}", path.display()));
+    }
+    Ok(())
+}
+
+/// How the run is shaped, from the flags (a snapshot run: one scenario at a time, recorded,
+/// without the timing-dependent scenarios).
+fn options(
+    args: &ConformArgs,
+    snapshot: bool,
+    listener: Listener,
+) -> Result<ConformOptions, HarnessError> {
+    let features = match args.features.clone() {
+        Some(dir) => dir,
+        None => conform::default_features_dir()?,
+    };
+    let mut options = ConformOptions {
+        features,
+        tags: args.tags.clone(),
+        concurrency: args.concurrency as usize,
+        run_timeout: Duration::from_secs(args.run_timeout),
+        strict: args.strict,
+        deviations: crate::deviations::DeviationList::from_flag(args.deviations.clone()),
+        recorder: None,
+        keep_users: args.keep_users,
+        listener,
+    };
+    if snapshot {
+        use super::snapshot::SNAPSHOT_EXCLUDED_TAGS;
+        options.recorder = Some(Arc::new(crate::snapshot::Recorder::default()));
+        options.concurrency = 1;
+        options.tags = Some(match &options.tags {
+            Some(tags) => format!("({tags}) and {SNAPSHOT_EXCLUDED_TAGS}"),
+            None => SNAPSHOT_EXCLUDED_TAGS.to_string(),
+        });
+    }
+    Ok(options)
+}
+
+/// The bundled servers a run without --target boots: the reference, and the Next.js app and
+/// the resource server (with an issuer of its own) when the tags select their scenarios.
+#[derive(Default)]
+struct Bundled {
+    server: Option<ReferenceServer>,
+    next_app: Option<crate::next_app::NextApp>,
+    resource: Option<crate::resource_server::BundledResource>,
+}
+
+impl Bundled {
+    async fn boot(
+        args: &ConformArgs,
+        options: &ConformOptions,
+        verbosity: Verbosity,
+    ) -> Result<Self, HarnessError> {
+        // The bundled Next.js app (targets/nextjs) runs the @next-app scenarios; it is booted
+        // with the reference, in parallel, whenever the tag filter selects them (by default;
+        // `--tags 'not @next-app'` leaves it out) and no --next-app URL is given.
+        let with_next_app = args.next_app.is_none()
+            && options.tags.as_deref().is_none_or(|expr| {
+                use cucumber::tag::Ext as _;
+                use std::str::FromStr as _;
+                cucumber::gherkin::tagexpr::TagOperation::from_str(expr)
+                    .is_ok_and(|op| op.eval(["next-app".to_string()].iter()))
+            });
+        // Likewise the bundled FastAPI resource server and an issuer of its own, unless a
+        // --resource is given or the tags select no @resource-server scenario.
+        let with_resource = args.resource.is_none()
+            && crate::resource_server::tags_select_resource_scenarios(options.tags.as_deref());
+        if verbosity != Verbosity::Quiet {
+            eprintln!(
+                "ba-harness: starting the bundled Better Auth server (targets/better-auth){}{}…",
+                if with_next_app {
+                    " and the bundled Next.js app (targets/nextjs)"
+                } else {
+                    ""
+                },
+                if with_resource {
+                    " and the bundled resource server (targets/fastapi-resource) with its issuer"
+                } else {
+                    ""
+                }
+            );
+        }
+        // A short cookie cache and updateAge let the run watch the cache's revocation delay
+        // end and a session slide (cookie-cache, session-refresh features); everything else
+        // is the reference's production config.
+        let (server, next_app, resource) = tokio::join!(
+            ReferenceServer::boot_release(
+                args.better_auth.as_deref(),
+                &[("COOKIE_CACHE_MAX_AGE", "6"), ("SESSION_UPDATE_AGE", "3")],
+                args.reference_https,
+            ),
+            async {
+                if with_next_app {
+                    crate::next_app::NextApp::boot().await.map(Some)
+                } else {
+                    Ok(None)
+                }
+            },
+            async {
+                if with_resource {
+                    crate::resource_server::BundledResource::boot()
+                        .await
+                        .map(Some)
+                } else {
+                    Ok(None)
+                }
+            }
+        );
+        // Whichever failed, the others are stopped by their drop.
+        Ok(Bundled {
+            server: Some(server?),
+            next_app: next_app?,
+            resource: resource?,
+        })
+    }
+
+    /// The bundled reference as the target, with the Next.js app when it runs.
+    fn target(&self, timeout: Duration) -> Result<Target, HarnessError> {
+        let server = self.server.as_ref().expect("the bundled reference runs");
+        let mut target = server.target(timeout)?;
+        if let Some(app) = &self.next_app {
+            target.next_app = Some(app.app_url());
+            target.description = format!(
+                "{}; bundled Next.js app ({}) at {}",
+                target.description, app.version, app.url
+            );
+        }
+        Ok(target)
+    }
+
+    async fn stop(self) {
+        if let Some(server) = self.server {
+            server.stop().await;
+        }
+        if let Some(app) = self.next_app {
+            app.stop().await;
+        }
+        if let Some(resource) = self.resource {
+            resource.stop().await;
+        }
+    }
+}
+
+/// The flags that describe the target, applied to it.
+fn configure_target(
+    mut target: Target,
+    args: &ConformArgs,
+    bundled: &Bundled,
+    ca_pem: Option<String>,
+) -> Result<Target, HarnessError> {
+    apply_overrides(&mut target, args);
+    crate::framework_app::apply_target_kind(&mut target, args.target_kind);
+    if let Some(app) = &args.next_app {
+        target.next_app =
+            Some(url::Url::parse(app).map_err(|e| {
+                HarnessError::Usage(format!("--next-app `{app}` is not a URL ({e})"))
+            })?);
+    }
+    if let Some(pem) = ca_pem {
+        target.ca_pem = Some(Arc::new(pem));
+    }
+    if let Some(resource) = &bundled.resource {
+        resource.configure(&mut target);
+    }
+    crate::resource_server::apply_resource_args(
+        &mut target,
+        args.resource.as_deref(),
+        args.issuer_profiles,
+        args.jwks_rotation_interval,
+    )?;
+    target.declare_configured_capabilities();
+    Ok(target)
+}
+
+fn read_ca_cert(path: &Path) -> Result<String, HarnessError> {
+    let pem = std::fs::read_to_string(path)
+        .map_err(|e| HarnessError::Usage(format!("--ca-cert {}: {e}", path.display())))?;
+    reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| {
+        HarnessError::Usage(format!(
+            "--ca-cert {} is not a PEM certificate: {e}",
+            path.display()
+        ))
+    })?;
+    Ok(pem)
+}
+
+fn apply_overrides(target: &mut Target, args: &ConformArgs) {
+    target.cookie_prefix = args.cookie_prefix.clone();
+    if let (Some(email), Some(password)) = (&args.user_email, &args.user_password) {
+        SecretRegistry::global().register(password);
+        target.account = Some(crate::target::Account {
+            email: email.clone(),
+            password: password.clone(),
+        });
+    }
+    match args.rate_limit_max {
+        Some(0) => {
+            target.rate_limit_max = None;
+            target
+                .discovery_notes
+                .push("rate limiting declared off (--rate-limit-max 0)".into());
+        }
+        Some(max) => target.rate_limit_max = Some(max),
+        // The bundled reference reports its limit; for another server, Better Auth's documented
+        // production default applies unless the user says otherwise.
+        None if target.rate_limit_max.is_none() && args.target.is_some() => {
+            target.rate_limit_max = Some(DOCUMENTED_SIGN_IN_LIMIT);
+            target.discovery_notes.push(format!(
+                "assuming Better Auth's production sign-in rate limit, {DOCUMENTED_SIGN_IN_LIMIT} per 10 s per client \
+                 (--rate-limit-max N to change, --rate-limit-max 0 if rate limiting is off)"
+            ));
+        }
+        None => {}
+    }
+    if args.session_update_age.is_some() {
+        target.session_update_age = args.session_update_age;
+    }
+    if let Some(secret) = &args.secret {
+        SecretRegistry::global().register(secret);
+        target.secret = Some(secret.clone());
+    }
+    if let Some(id) = &args.client_id {
+        target.oauth.client_id = Some(id.clone());
+    }
+    if let Some(uri) = &args.redirect_uri {
+        target.oauth.redirect_uri = Some(uri.clone());
+    }
+    if let Some(uri) = &args.post_logout_redirect_uri {
+        target.oauth.post_logout_redirect_uri = Some(uri.clone());
+    }
+}

@@ -1,0 +1,160 @@
+//! The Markdown report: a short summary for CI step summaries ($GITHUB_STEP_SUMMARY, a merge
+//! request note). Failures come first, in full; passes are only counted.
+
+use std::fmt::Write as _;
+
+use super::{RunReport, ScenarioOutcome, Verdict};
+
+/// Picks the scenarios one section lists.
+type Selector<'a> = Box<dyn Fn(&&ScenarioOutcome) -> bool + 'a>;
+
+/// Escapes text for a Markdown table cell or a line of prose.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+        .replace('\n', " ")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The Markdown summary of a run.
+pub fn markdown(report: &RunReport) -> String {
+    let mut out = String::new();
+    let c = &report.counts;
+    let verdict = if report.passed() {
+        "✅ passed"
+    } else {
+        "❌ failed"
+    };
+    let _ = writeln!(out, "## ba-harness conform: {verdict}\n");
+    let _ = writeln!(out, "Target: {}  ", cell(&report.target));
+    let _ = writeln!(
+        out,
+        "ba-harness {}, {} scenarios in {:.1} s, started {}{}\n",
+        report.harness_version,
+        report.scenarios.len(),
+        report.duration_ms as f64 / 1000.0,
+        report.timestamp,
+        if report.strict { " (--strict)" } else { "" }
+    );
+    let _ = writeln!(
+        out,
+        "| passed | failed | skipped | SHOULD warnings | known deviations |\n|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} |\n",
+        c.passed, c.failed, c.skipped, c.warnings, c.deviations
+    );
+    let failing = |s: &&ScenarioOutcome| {
+        matches!(s.verdict, Verdict::Failed { .. }) && (report.strict || !s.is_warning())
+    };
+    let sections: [(&str, Selector); 3] = [
+        ("Failures", Box::new(failing)),
+        (
+            "SHOULD warnings (--strict makes them failures)",
+            Box::new(|s| !report.strict && s.is_warning()),
+        ),
+        (
+            "Known deviations (not counted as failures)",
+            Box::new(|s| matches!(s.verdict, Verdict::Deviation { .. })),
+        ),
+    ];
+    for (title, keep) in sections {
+        let listed: Vec<_> = report.scenarios.iter().filter(keep).collect();
+        if listed.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "### {title} ({})\n", listed.len());
+        for s in listed {
+            let (rule, expected, actual, exchange) = match &s.verdict {
+                Verdict::Failed {
+                    rule,
+                    expected,
+                    actual,
+                    exchange,
+                }
+                | Verdict::Deviation {
+                    rule,
+                    expected,
+                    actual,
+                    exchange,
+                    ..
+                } => (rule, expected, actual, exchange),
+                _ => continue,
+            };
+            let _ = writeln!(
+                out,
+                "- **{}** › {} (`{}`, {})",
+                cell(&s.feature),
+                cell(&s.scenario),
+                s.location,
+                s.severity.as_str()
+            );
+            let _ = writeln!(out, "  - rule: {}", cell(rule));
+            let _ = writeln!(out, "  - expected: {}", cell(expected));
+            let _ = writeln!(out, "  - actual: {}", cell(actual));
+            if let Verdict::Deviation { release, .. } = &s.verdict {
+                let _ = writeln!(out, "  - release: {}", cell(release));
+            }
+            if let Some(exchange) = exchange {
+                // Four backticks: an exchange may itself contain three.
+                let _ = writeln!(
+                    out,
+                    "\n  <details><summary>exchange</summary>\n\n  ````text\n{}\n  ````\n\n  </details>",
+                    exchange
+                        .lines()
+                        .take(30)
+                        .map(|l| format!("  {l}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                );
+            }
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "<details><summary>By area</summary>\n\n| area | MUST | SHOULD | passed | failed | skipped | warnings | deviations |\n|---|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for a in &report.areas {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&a.area),
+            a.must,
+            a.should,
+            a.counts.passed,
+            a.counts.failed,
+            a.counts.skipped,
+            a.counts.warnings,
+            a.counts.deviations
+        );
+    }
+    let _ = writeln!(out, "\n</details>\n");
+    let skipped: Vec<_> = report
+        .scenarios
+        .iter()
+        .filter(|s| matches!(s.verdict, Verdict::Skipped { .. }))
+        .collect();
+    if !skipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>Skipped ({})</summary>\n",
+            skipped.len()
+        );
+        for s in skipped {
+            if let Verdict::Skipped { reason } = &s.verdict {
+                let _ = writeln!(
+                    out,
+                    "- {} › {}: {}",
+                    cell(&s.feature),
+                    cell(&s.scenario),
+                    cell(reason)
+                );
+            }
+        }
+        let _ = writeln!(out, "\n</details>");
+    }
+    let _ = writeln!(
+        out,
+        "\n`conform: {} passed, {} failed, {} skipped`",
+        c.passed, c.failed, c.skipped
+    );
+    out
+}
