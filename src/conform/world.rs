@@ -131,6 +131,8 @@ pub struct AuthWorld {
     pub resource: crate::conform::steps::resource::ResourceState,
     /// The failure a step reported, for the run summary.
     pub failure: Option<StepFailure>,
+    /// What the passive checks must not find in any response (steps/passive.rs).
+    pub passive: crate::conform::steps::passive::PassiveState,
 }
 
 // Hand-written so that no Debug print (cucumber shows the World on failures at higher verbosity)
@@ -176,6 +178,7 @@ impl AuthWorld {
             oauth: Default::default(),
             resource: Default::default(),
             failure: None,
+            passive: Default::default(),
         })
     }
 
@@ -203,6 +206,8 @@ impl AuthWorld {
         match self.client.send(request).await {
             Ok(exchange) => {
                 self.last = Some(exchange.clone());
+                // Rules that hold for every response (protocol::passive).
+                crate::conform::steps::passive::observe(self, &exchange)?;
                 Ok(exchange)
             }
             Err(e) => Err(self.transport_failure(&what, e)),

@@ -7,3 +7,5 @@ pub mod jwt;
 pub mod oauth;
 pub mod pkce;
 pub mod session;
+pub mod origin;
+pub mod passive;
