@@ -41,6 +41,25 @@ pub enum Command {
     /// Compare two snapshot folders: a coloured unified diff per changed exchange and a summary.
     /// Exit 1 when anything differs, 0 when identical.
     Diff(DiffArgs),
+    /// The rule inventory (rules/*.toml) joined with the scenarios that check each rule: per
+    /// spec, how many rules are covered, not observable, not applicable or missing.
+    Rules(RulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Folder of .feature files whose rule-id tags count as coverage. Default: as for conform.
+    #[arg(long, value_name = "DIR")]
+    pub features: Option<PathBuf>,
+    /// Folder of the inventory files. Default: `rules` next to the features folder.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// List only the rules no scenario covers and no declaration excuses.
+    #[arg(long)]
+    pub missing: bool,
+    /// Print JSON (every rule with its status, and the per-spec counts) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -285,7 +304,36 @@ async fn dispatch(cli: Cli) -> Result<i32, HarnessError> {
         Command::Load(args) => crate::load::run(args).await,
         Command::Snapshot(args) => snapshot_command(args).await,
         Command::Diff(args) => diff_command(args),
+        Command::Rules(args) => rules_command(args),
     }
+}
+
+fn rules_command(args: RulesArgs) -> Result<i32, HarnessError> {
+    let features = args.features.unwrap_or_else(conform::default_features_dir);
+    let rules_dir = args
+        .rules
+        .unwrap_or_else(|| crate::rules::default_rules_dir(&features));
+    let inventory = crate::rules::load_dir(&rules_dir)?;
+    let scenarios = crate::rules::load_scenarios(&features)?;
+    let coverage = crate::rules::coverage(&inventory, &scenarios);
+    if args.json {
+        let mut value = serde_json::to_value(&coverage).expect("the coverage serialises");
+        if args.missing {
+            value["rules"] = serde_json::Value::Array(
+                coverage
+                    .missing()
+                    .map(|r| serde_json::to_value(r).expect("a rule serialises"))
+                    .collect(),
+            );
+        }
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).expect("JSON serialises")
+        );
+    } else {
+        print!("{}", crate::rules::render(&coverage, args.missing));
+    }
+    Ok(EXIT_OK)
 }
 
 async fn snapshot_command(args: SnapshotArgs) -> Result<i32, HarnessError> {

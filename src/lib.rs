@@ -20,6 +20,7 @@ pub mod reference;
 pub mod reference_release;
 pub mod report;
 pub mod resource_server;
+pub mod rules;
 pub mod snapshot;
 pub mod target;
 pub mod tls;
