@@ -68,3 +68,28 @@ Feature: Origin check (CSRF)
     When the user signs out
     Then the response status is 200
     And the response body says the sign-out succeeded
+
+  @better-auth-origin-g
+  Scenario: A POST with the session cookie from an origin that only looks like the target's is refused
+    Given a signed-in user
+    When the user signs out from each origin that only looks like the target's
+    Then every one of those requests was refused with 403 "an Origin"
+    And the user's session is still valid
+
+  @better-auth-origin-g
+  Scenario: Sign-in from an origin that only looks like the target's is refused
+    Given a registered user
+    When the user signs in from each origin that only looks like the target's
+    Then every one of those requests was refused with 403 "an Origin"
+
+  @better-auth-origin-e @better-auth-origin-g
+  Scenario: A callbackURL that only looks like the target's is refused
+    Given a registered user
+    When the user signs in asking to be sent to each redirect target that only looks like the target's
+    Then every one of those requests was refused with 403 "a callbackURL"
+
+  @fetch-cors-3.2.3-d @fetch-cors-3.2.3-e
+  Scenario: No untrusted origin is granted credentialed CORS access
+    Given a signed-in user
+    When a page on another origin sends CORS preflights and a credentialed get-session
+    Then no answer grants that origin credentialed access

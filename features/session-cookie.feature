@@ -96,3 +96,13 @@ Feature: The session cookie
     And every Set-Cookie header line carries exactly one cookie
     And the response sets the session cookie
     And the response sets a signed dont_remember cookie
+
+  @rfc6265bis-4.1.2.6-a @better-auth-cookies-b
+  Scenario: Every cookie the session starts with is HttpOnly
+    Given a signed-in user
+    Then every cookie the response sets is HttpOnly
+
+  @should @better-auth-cookies-g
+  Scenario: The session cookie is host-only
+    Given a signed-in user
+    Then the session cookie is host-only

@@ -133,6 +133,10 @@ pub struct AuthWorld {
     pub failure: Option<StepFailure>,
     /// What the passive checks must not find in any response (steps/passive.rs).
     pub passive: crate::conform::steps::passive::PassiveState,
+    /// A second user of the same scenario (isolation scenarios, steps/isolation.rs).
+    pub other_user: Option<crate::conform::steps::isolation::OtherUser>,
+    /// Answers to requests from origins that only look trusted (steps/origin.rs).
+    pub lookalike_answers: Vec<(crate::protocol::origin::Lookalike, Exchange)>,
 }
 
 // Hand-written so that no Debug print (cucumber shows the World on failures at higher verbosity)
@@ -179,6 +183,8 @@ impl AuthWorld {
             resource: Default::default(),
             failure: None,
             passive: Default::default(),
+            other_user: None,
+            lookalike_answers: Vec::new(),
         })
     }
 

@@ -6,6 +6,7 @@ pub mod bearer;
 pub mod cache;
 pub mod cookies;
 pub mod framework;
+pub mod isolation;
 pub mod jwt;
 pub mod nextjs;
 pub mod oauth;
