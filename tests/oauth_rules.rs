@@ -1464,3 +1464,302 @@ async fn userinfo_and_a_jwt_signed_by_an_unpublished_key() {
     )
     .await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Isolation between clients (features/oauth-isolation.feature)
+
+/// Rewrites the `client_id` of form requests to `path_suffix` that `when` picks to the client the
+/// reference seeded: the server then acts as if the token's owner had asked, whoever asked.
+fn as_the_seeded_client(
+    broken: &BrokenReference,
+    path_suffix: &'static str,
+    when: fn(&ProxyRequest) -> bool,
+) -> Flaw {
+    let owner = broken
+        .server
+        .ready
+        .client_id
+        .clone()
+        .expect("the reference's client_id");
+    Flaw::request(move |req| {
+        if is(req, path_suffix) && when(req) {
+            let mut pairs = form(req);
+            for (n, v) in pairs.iter_mut() {
+                if n == "client_id" {
+                    *v = owner.clone();
+                }
+            }
+            set_form(req, &pairs);
+        }
+        None
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_token_redeemable_by_another_client() {
+    breaks_with(
+        |broken| {
+            as_the_seeded_client(broken, "/oauth2/token", |req| {
+                form_value(req, "grant_type").as_deref() == Some("refresh_token")
+            })
+        },
+        "A refresh token is bound to the client it was issued to",
+        "refresh token is bound to the client it was issued to",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_of_a_refresh_token_by_another_client() {
+    breaks_with(
+        |broken| as_the_seeded_client(broken, "/oauth2/revoke", |_| true),
+        "Another client cannot revoke the client's refresh token",
+        "cannot revoke a refresh token issued to another client",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_of_an_access_token_by_another_client() {
+    breaks_with(
+        |broken| as_the_seeded_client(broken, "/oauth2/revoke", |_| true),
+        "Another client cannot revoke the client's access token",
+        "cannot revoke an access token issued to another client",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token lifetimes (features/oauth-token-lifetimes.feature)
+
+/// Keeps access tokens alive after the server ended them: the proxy remembers every access token
+/// the token endpoint issued and, once `ends` saw an exchange that ended them, answers userinfo
+/// for them itself, as a server that forgot to end them would.
+fn zombie_access_tokens(
+    ends: impl Fn(&ProxyRequest, &ProxyResponse) -> bool + Send + Sync + 'static,
+) -> Flaw {
+    let issued: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let zombies: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let undead = Arc::clone(&zombies);
+    Flaw {
+        on_request: Some(Arc::new(move |req| {
+            let bearer = req.header("authorization")?.strip_prefix("Bearer ")?;
+            (is(req, "/oauth2/userinfo") && undead.lock().unwrap().contains(bearer))
+                .then(|| json_response(200, json!({"sub": "ba-harness-zombie"})))
+        })),
+        on_response: Some(Arc::new(move |req, resp| {
+            if is(req, "/oauth2/token")
+                && resp.status == 200
+                && let Some(token) = resp
+                    .json()
+                    .and_then(|b| b["access_token"].as_str().map(str::to_string))
+            {
+                issued.lock().unwrap().insert(token);
+            }
+            if ends(req, resp) {
+                let all = issued.lock().unwrap().clone();
+                zombies.lock().unwrap().extend(all);
+            }
+        })),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_token_revocation_that_only_pretends() {
+    // The proxy answers an access-token revocation like the server would without asking it.
+    let flaw = Flaw::request(|req| {
+        (is(req, "/oauth2/revoke")
+            && form_value(req, "token_type_hint").as_deref() == Some("access_token"))
+        .then(|| ProxyResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Vec::new(),
+        })
+    });
+    breaks(
+        flaw,
+        "A revoked access token is refused at userinfo",
+        "revoking an access token answers 200 and kills it at once",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_revocation_that_leaves_the_access_token_alive() {
+    let flaw = zombie_access_tokens(|req, resp| {
+        is(req, "/oauth2/revoke")
+            && form_value(req, "token_type_hint").as_deref() == Some("refresh_token")
+            && resp.status == 200
+    });
+    breaks(
+        flaw,
+        "Revoking a refresh token kills the access token issued with it",
+        "also kills the access token issued with it",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_reuse_that_leaves_the_family_access_tokens_alive() {
+    let flaw = zombie_access_tokens(|req, resp| {
+        is(req, "/oauth2/token")
+            && form_value(req, "grant_type").as_deref() == Some("refresh_token")
+            && resp.status == 400
+    });
+    breaks(
+        flaw,
+        "Replaying a rotated refresh token kills the access tokens of its family",
+        "the access tokens of the revoked family die too",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authorization request parameters and every authorization response
+// (features/oauth-authorization-requests.feature)
+
+/// Rewrites the authorization request's query with `f` before the server sees it.
+fn on_authorize_query(f: impl Fn(&mut Vec<(String, String)>) + Send + Sync + 'static) -> Flaw {
+    Flaw::request(move |req| {
+        if is(req, "/oauth2/authorize") {
+            let mut q = query(req);
+            f(&mut q);
+            set_query(req, &q);
+        }
+        None
+    })
+}
+
+/// Drops `name` from the authorize endpoint's redirects whose Location contains `marker`.
+fn drop_from_authorize_redirect(marker: &'static str, name: &'static str) -> Flaw {
+    Flaw::response(move |req, resp| {
+        if is(req, "/oauth2/authorize") && resp.header("location").is_some_and(|l| l.contains(marker))
+        {
+            set_location(resp, drop_param(name));
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_serves_response_type_token_as_code() {
+    let flaw = on_authorize_query(|q| {
+        for (n, v) in q.iter_mut() {
+            if n == "response_type" && v == "token" {
+                *v = "code".into();
+            }
+        }
+    });
+    breaks(
+        flaw,
+        "Authorize with response_type token answers unsupported_response_type to the client",
+        "error=unsupported_response_type",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_scope_error_without_the_state() {
+    breaks(
+        drop_from_authorize_redirect("error=invalid_scope", "state"),
+        "Authorize with an unknown scope answers invalid_scope to the client or leaves the scope out",
+        "a scope the server does not know",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_takes_an_unknown_client_for_the_seeded_one() {
+    breaks_with(
+        |broken| {
+            let seeded = broken
+                .server
+                .ready
+                .client_id
+                .clone()
+                .expect("the reference's client_id");
+            on_authorize_query(move |q| {
+                for (n, v) in q.iter_mut() {
+                    if n == "client_id" && v.starts_with("ba-harness-unknown-client") {
+                        *v = seeded.clone();
+                    }
+                }
+            })
+        },
+        "Authorize with an unknown client_id never redirects to the redirect_uri it names",
+        "unknown client_id is never redirected",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_ignores_prompt_login() {
+    let flaw = on_authorize_query(|q| q.retain(|(n, v)| !(n == "prompt" && v == "login")));
+    breaks(
+        flaw,
+        "Authorize with prompt=login issues no code on the old session",
+        "prompt=login",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn id_token_without_auth_time_after_max_age() {
+    let flaw = resign_id_tokens(|claims| {
+        claims.remove("auth_time");
+    });
+    breaks(
+        flaw,
+        "The ID token carries auth_time after a request with max_age",
+        "carries auth_time",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_denied_without_the_issuer() {
+    breaks(
+        on_consent_url(drop_param("iss")),
+        "The access_denied error response names the issuer",
+        "error response carries iss",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_required_without_the_issuer() {
+    breaks(
+        drop_from_authorize_redirect("error=login_required", "iss"),
+        "The login_required error response names the issuer",
+        "error response carries iss",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What discovery promises is what is issued (features/oauth-consistency.feature)
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_promising_another_id_token_alg() {
+    let flaw = on_discovery(|doc| doc["id_token_signing_alg_values_supported"] = json!(["RS256"]));
+    breaks(
+        flaw,
+        "The ID token is signed with an alg the discovery document lists",
+        "id_token_signing_alg_values_supported",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_answer_that_may_be_cached() {
+    let flaw = on_tokens(|req, resp| {
+        if form_value(req, "grant_type").as_deref() == Some("refresh_token") {
+            resp.remove_header("cache-control");
+        }
+    });
+    breaks(
+        flaw,
+        "Refresh responses are not cached",
+        "carry Cache-Control: no-store",
+    )
+    .await;
+}

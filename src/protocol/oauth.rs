@@ -208,13 +208,18 @@ pub struct AuthorizeRequest {
     pub code_challenge_method: Option<String>,
     /// More parameters, appended as given (e.g. `prompt`).
     pub extra: Vec<(String, String)>,
+    /// The response_type when it is not `code` (the unsupported-response-type rule).
+    pub response_type: Option<String>,
 }
 
 impl AuthorizeRequest {
     /// The parameters in the order they are sent.
     pub fn params(&self) -> Vec<(String, String)> {
         let mut out = vec![
-            ("response_type".to_string(), "code".to_string()),
+            (
+                "response_type".to_string(),
+                self.response_type.clone().unwrap_or_else(|| "code".into()),
+            ),
             ("client_id".to_string(), self.client_id.clone()),
             ("redirect_uri".to_string(), self.redirect_uri.clone()),
             ("scope".to_string(), self.scope.clone()),
@@ -323,6 +328,20 @@ impl RedirectParams {
             && registered
                 .query_pairs()
                 .all(|(n, v)| self.params.iter().any(|(pn, pv)| *pn == n && *pv == v))
+    }
+
+    /// These parameters with the fragment's appended: where an answer to a response_type whose
+    /// default response mode is the fragment (token) puts them, errors included (RFC 6749
+    /// §4.2.2.1; OAuth 2.0 Multiple Response Type Encoding Practices §2.1).
+    pub fn with_fragment_params(&self) -> RedirectParams {
+        let mut params = self.params.clone();
+        if let Some(fragment) = self.url.fragment() {
+            params.extend(url::form_urlencoded::parse(fragment.as_bytes()).into_owned());
+        }
+        RedirectParams {
+            url: self.url.clone(),
+            params,
+        }
     }
 
     /// A short description for failure reports, with credential parameters masked.
@@ -465,7 +484,7 @@ pub fn public_client_registration(client_name: &str, redirect_uri: &str) -> Valu
         "redirect_uris": [redirect_uri],
         "token_endpoint_auth_method": "none",
         "application_type": "native",
-        "grant_types": ["authorization_code"],
+        "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
     })
 }
@@ -711,6 +730,7 @@ pub struct IdTokenClaims {
     pub nonce: Option<String>,
     pub at_hash: Option<String>,
     pub sid: Option<String>,
+    pub auth_time: Option<i64>,
 }
 
 fn numeric_date(claims: &Value, name: &str) -> Result<Option<i64>, String> {
@@ -755,6 +775,7 @@ pub fn parse_id_token_claims(claims: &Value) -> Result<IdTokenClaims, String> {
         nonce: string_field(claims, "nonce")?,
         at_hash: string_field(claims, "at_hash")?,
         sid: string_field(claims, "sid")?,
+        auth_time: numeric_date(claims, "auth_time")?,
     })
 }
 
@@ -824,6 +845,76 @@ pub fn check_at_hash(claims: &IdTokenClaims, alg: &str, access_token: &str) -> R
         Err(format!(
             "at_hash {found:?}, which is not the {alg} at_hash of the access token"
         ))
+    }
+}
+
+/// Seconds of clock skew the time checks allow between the harness and the server.
+pub const CLOCK_SKEW_SECS: i64 = 60;
+
+/// After an authorization request with `max_age`, the ID token carries `auth_time` (OIDC Core
+/// §3.1.2.1, §2: REQUIRED then), and it is not older than `max_age`: an older authentication
+/// must have been renewed before the code was issued (§3.1.2.1).
+pub fn check_auth_time(claims: &IdTokenClaims, now: i64, max_age: i64) -> Result<(), String> {
+    let Some(auth_time) = claims.auth_time else {
+        return Err("no `auth_time` claim".into());
+    };
+    if auth_time > now + CLOCK_SKEW_SECS {
+        return Err(format!("auth_time {auth_time} is in the future (now {now})"));
+    }
+    if now - auth_time > max_age + CLOCK_SKEW_SECS {
+        return Err(format!(
+            "auth_time {auth_time} is {} s old, beyond max_age {max_age}: the user was not re-authenticated",
+            now - auth_time
+        ));
+    }
+    Ok(())
+}
+
+/// Credential parameters a redirect hands to the client, in its query or its fragment
+/// (`code`, `access_token`, `id_token`): what an implicit or hybrid answer would carry.
+pub fn delivered_credentials(params: &RedirectParams) -> Vec<String> {
+    let fragment: Vec<(String, String)> = params
+        .url
+        .fragment()
+        .map(|f| {
+            url::form_urlencoded::parse(f.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    params
+        .params
+        .iter()
+        .chain(fragment.iter())
+        .filter(|(n, _)| matches!(n.as_str(), "code" | "access_token" | "id_token"))
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
+/// The ID token's `alg` is one `id_token_signing_alg_values_supported` lists (OIDC Discovery
+/// §3: the member is REQUIRED; what the OP promises is what it issues).
+pub fn check_alg_advertised(alg: &str, advertised: Option<&[String]>) -> Result<(), String> {
+    match advertised {
+        None => Err("the discovery document has no id_token_signing_alg_values_supported".into()),
+        Some(list) if list.iter().any(|a| a == alg) => Ok(()),
+        Some(list) => Err(format!(
+            "the ID token is signed with {alg:?}, which id_token_signing_alg_values_supported {list:?} does not list"
+        )),
+    }
+}
+
+/// A grant for a request that named a scope the server does not know: the unknown scope is not
+/// granted, and since the grant differs from the request, the token response says what was
+/// granted (RFC 6749 §3.3: the server may ignore part of the scope, and then MUST state it).
+pub fn check_unknown_scope_left_out(granted: Option<&str>, unknown: &str) -> Result<(), String> {
+    match granted {
+        None => Err(format!(
+            "a token response without `scope`, although the grant cannot include {unknown:?} and so differs from the request"
+        )),
+        Some(scope) if scope.split(' ').any(|s| s == unknown) => {
+            Err(format!("scope {scope:?}: the unknown scope was granted"))
+        }
+        Some(_) => Ok(()),
     }
 }
 
@@ -1061,6 +1152,7 @@ mod tests {
             code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
             code_challenge_method: Some("S256".into()),
             extra: vec![("prompt".into(), "consent".into())],
+            response_type: None,
         };
         let url = request
             .url("http://127.0.0.1:3000/api/auth/oauth2/authorize?keep=1")
@@ -1340,5 +1432,60 @@ mod tests {
                 ("state".into(), "ls 1".into()),
             ]
         );
+    }
+
+    #[test]
+    fn auth_time_must_be_present_and_within_max_age() {
+        let c = claims();
+        let auth_time = 1795419559;
+        check_auth_time(&c, auth_time + 100, 600).unwrap();
+        let e = check_auth_time(&c, auth_time + 600 + CLOCK_SKEW_SECS + 1, 600).unwrap_err();
+        assert!(e.contains("beyond max_age"), "{e}");
+        let e = check_auth_time(&c, auth_time - CLOCK_SKEW_SECS - 1, 600).unwrap_err();
+        assert!(e.contains("future"), "{e}");
+        let mut without = c.clone();
+        without.auth_time = None;
+        assert!(check_auth_time(&without, auth_time, 600).is_err());
+    }
+
+    #[test]
+    fn credentials_in_query_or_fragment_are_found() {
+        let base = "http://127.0.0.1:4000/";
+        let error = RedirectParams::parse(
+            "http://127.0.0.1:4000/callback?error=unsupported_response_type&state=s",
+            base,
+        )
+        .unwrap();
+        assert!(delivered_credentials(&error).is_empty());
+        let implicit = RedirectParams::parse(
+            "http://127.0.0.1:4000/callback#access_token=x&token_type=Bearer&state=s",
+            base,
+        )
+        .unwrap();
+        assert_eq!(delivered_credentials(&implicit), ["access_token"]);
+        let fragment_error = RedirectParams::parse(
+            "http://127.0.0.1:4000/callback#error=unsupported_response_type&state=s",
+            base,
+        )
+        .unwrap()
+        .with_fragment_params();
+        check_error_response(&fragment_error, "unsupported_response_type", Some("s")).unwrap();
+        let code = RedirectParams::parse("http://127.0.0.1:4000/callback?code=c", base).unwrap();
+        assert_eq!(delivered_credentials(&code), ["code"]);
+    }
+
+    #[test]
+    fn the_id_token_alg_must_be_advertised() {
+        let list = vec!["EdDSA".to_string(), "RS256".to_string()];
+        check_alg_advertised("EdDSA", Some(&list)).unwrap();
+        assert!(check_alg_advertised("ES256", Some(&list)).is_err());
+        assert!(check_alg_advertised("EdDSA", None).is_err());
+    }
+
+    #[test]
+    fn an_unknown_scope_is_left_out_and_the_grant_stated() {
+        check_unknown_scope_left_out(Some("openid email"), "x-unknown").unwrap();
+        assert!(check_unknown_scope_left_out(Some("openid x-unknown"), "x-unknown").is_err());
+        assert!(check_unknown_scope_left_out(None, "x-unknown").is_err());
     }
 }

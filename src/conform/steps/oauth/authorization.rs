@@ -326,11 +326,16 @@ async fn refuses_plain(world: &mut AuthWorld) -> StepResult {
 
 #[then("the authorization server never redirects to the unregistered redirect_uri")]
 async fn never_redirects_unregistered(world: &mut AuthWorld) -> StepResult {
-    let rule = RULE_UNREGISTERED_REDIRECT;
+    check_never_redirected(world, RULE_UNREGISTERED_REDIRECT)
+}
+
+/// No hop of the authorization, to its end, redirected to `world.oauth.unregistered_redirect_uri`
+/// (the URI the request named but the server must not trust).
+pub(super) fn check_never_redirected(world: &mut AuthWorld, rule: &str) -> StepResult {
     let Some(unregistered) = world.oauth.unregistered_redirect_uri.clone() else {
         return Err(world.fail(
             rule,
-            "an authorization request with an unregistered redirect_uri",
+            "an authorization request with a redirect_uri the server must not trust",
             "none",
         ));
     };

@@ -284,6 +284,7 @@ pub(super) fn standard_request(client: &ClientConfig, pkce: Option<&PkcePair>) -
         code_challenge: pkce.map(|p| p.challenge.clone()),
         code_challenge_method: pkce.map(|p| p.method().to_string()),
         extra: Vec::new(),
+        response_type: None,
     }
 }
 
