@@ -81,7 +81,7 @@ Feature: OAuth 2.1 / OIDC provider: the ID token and userinfo
     When userinfo is asked without an access token
     Then userinfo challenges the client with WWW-Authenticate: Bearer
 
-  @oauth-userinfo @rfc6750-3.1-a
+  @oauth-userinfo @rfc6750-3.1-a @oidc-core-5.3.3-a
   Scenario: userinfo refuses an unknown access token with invalid_token
     When userinfo is asked with an unknown access token
     Then userinfo refuses the unknown token with 401 invalid_token
