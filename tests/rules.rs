@@ -214,3 +214,34 @@ fn the_rules_command_prints_the_counts_and_the_missing_rules() {
         "--missing lists only missing rules"
     );
 }
+
+/// A MUST scenario (no @should tag) whose failure fails the run must check at least one MUST /
+/// MUST NOT rule: otherwise a failure would call a SHOULD broken a conformance failure.
+/// Reviewed exceptions, each with why.
+const SEVERITY_EXCEPTIONS: &[(&str, &str)] = &[(
+    "Every cookie arrives in its own Set-Cookie header line",
+    "RFC 6265bis only says SHOULD NOT fold, but a folded Set-Cookie line loses cookies in every \
+     browser, so the harness has always held it as a MUST; the lead decides whether it becomes @should",
+)];
+
+#[test]
+fn every_must_scenario_checks_a_must_rule() {
+    let inventory = rules::load_dir(&root().join("rules")).unwrap();
+    let scenarios = rules::load_scenarios(&root().join("features")).unwrap();
+    let weak: Vec<String> = scenarios
+        .iter()
+        .filter(|s| !s.tags.iter().any(|t| t == "should"))
+        .filter(|s| !SEVERITY_EXCEPTIONS.iter().any(|(name, _)| *name == s.name))
+        .filter(|s| {
+            let named = rules::rules_for_tags(&inventory, &s.tags);
+            !named.is_empty() && !named.iter().any(|r| r.level.is_binding())
+        })
+        .map(|s| format!("{}: {}", s.location, s.name))
+        .collect();
+    assert!(
+        weak.is_empty(),
+        "MUST scenarios that name only SHOULD / MAY rules: tag the MUST they check, or make them @should ({}):\n{}",
+        weak.len(),
+        weak.join("\n")
+    );
+}
