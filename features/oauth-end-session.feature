@@ -31,7 +31,7 @@ Feature: OAuth 2.1 / OIDC provider: RP-initiated logout (end session)
     When end session is requested with the ID token, the registered post_logout_redirect_uri and a state
     Then end session clears the session cookies
 
-  @oauth-client @end-session @oauth-end-session @oidc-rp-logout-2-f @oidc-rp-logout-4-a @better-auth-oauth-provider-f
+  @oauth-client @end-session @oauth-end-session @oidc-rp-logout-2-f @better-auth-oauth-provider-f
   Scenario: End session ends the session on the server
     Given a signed-in user
     And the user has authorized the OAuth client
@@ -55,7 +55,7 @@ Feature: OAuth 2.1 / OIDC provider: RP-initiated logout (end session)
     When end session is requested with the ID token but without the user's session cookie
     Then the user's session survives until the End-User confirms the logout
 
-  @oauth-client @end-session @oauth-end-session @oidc-rp-logout-2-c
+  @oauth-client @end-session @oauth-end-session @oidc-rp-logout-2-c @oidc-rp-logout-4-a
   Scenario: End session refuses an unsigned id_token_hint
     Given a signed-in user
     And the user has authorized the OAuth client
@@ -63,7 +63,7 @@ Feature: OAuth 2.1 / OIDC provider: RP-initiated logout (end session)
     When end session is requested with an unsigned copy of the ID token (alg none), the registered post_logout_redirect_uri and a state
     Then end session neither redirects to the post_logout_redirect_uri nor ends the user's session
 
-  @oauth-client @end-session @oauth-end-session @oidc-rp-logout-2-c
+  @oauth-client @end-session @oauth-end-session @oidc-rp-logout-2-c @oidc-rp-logout-4-a
   Scenario: End session refuses an id_token_hint whose signature was altered
     Given a signed-in user
     And the user has authorized the OAuth client
