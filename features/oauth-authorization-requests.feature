@@ -49,3 +49,15 @@ Feature: OAuth 2.1 / OIDC provider: authorization request parameters and every a
   Scenario: The login_required error response names the issuer
     When the OAuth client sends a user without a session to the authorization endpoint with prompt=none
     Then the error response names the issuer
+
+  @oauth-client @oauth-authorize @oidc-core-3.1.2.1-c @rfc6749-4.1.2.1-g
+  Scenario: Authorize with prompt=none before consent answers consent_required to the client
+    Given a signed-in user
+    When the OAuth client sends the signed-in user to the authorization endpoint with prompt=none
+    Then the authorization server answers consent_required at the redirect URI with the state
+
+  @oauth-client @oauth-authorize @rfc7636-4.3-a @rfc7636-4.4.1-b
+  Scenario: Authorize with a code_challenge but no code_challenge_method is refused
+    Given a signed-in user
+    When the OAuth client asks to authorize the user with a code_challenge but no code_challenge_method
+    Then the authorization server refuses the code_challenge without a method

@@ -30,3 +30,12 @@ Feature: OAuth 2.1 / OIDC provider: isolation between clients
     And the OAuth client has exchanged the code for tokens
     When another OAuth client revokes the client's access token
     Then the client's access token still works at userinfo
+
+  @oauth-client @oauth-userinfo @oidc-core-5.3.2-d @oidc-core-2-b
+  Scenario: Each user's tokens describe their own user
+    Given a signed-in user
+    And the user has authorized the OAuth client
+    And the OAuth client has exchanged the code for tokens
+    When a new user signs up with email and password
+    And the user authorizes the OAuth client again
+    Then each user's tokens describe their own user

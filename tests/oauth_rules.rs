@@ -1763,3 +1763,107 @@ async fn refresh_answer_that_may_be_cached() {
     )
     .await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Second batch: prompt=none before consent, a challenge without method, users' isolation,
+// exchanges without what the code is bound to
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_shows_the_consent_page_for_prompt_none() {
+    let flaw = on_authorize_query(|q| q.retain(|(n, v)| !(n == "prompt" && v == "none")));
+    breaks(
+        flaw,
+        "Authorize with prompt=none before consent answers consent_required to the client",
+        "consent_required",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_takes_a_challenge_without_method_for_s256() {
+    let flaw = on_authorize_query(|q| {
+        let has_challenge = q.iter().any(|(n, _)| n == "code_challenge");
+        let has_method = q.iter().any(|(n, _)| n == "code_challenge_method");
+        if has_challenge && !has_method {
+            q.push(("code_challenge_method".into(), "S256".into()));
+        }
+    });
+    breaks(
+        flaw,
+        "Authorize with a code_challenge but no code_challenge_method is refused",
+        "without code_challenge_method is a plain challenge",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn userinfo_that_answers_every_token_with_the_first_user() {
+    // The proxy keeps the first userinfo answer and serves it for every later token.
+    let first: Arc<Mutex<Option<Vec<u8>>>> = Arc::default();
+    let flaw = Flaw::response(move |req, resp| {
+        if is(req, "/oauth2/userinfo") && resp.status == 200 {
+            let mut kept = first.lock().unwrap();
+            match kept.as_ref() {
+                Some(body) => resp.body = body.clone(),
+                None => *kept = Some(resp.body.clone()),
+            }
+        }
+    });
+    breaks(
+        flaw,
+        "Each user's tokens describe their own user",
+        "each user's tokens describe that user",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoint_that_fills_in_a_missing_redirect_uri() {
+    breaks_with(
+        |broken| {
+            let registered = broken
+                .server
+                .ready
+                .redirect_uri
+                .clone()
+                .expect("the reference's redirect_uri");
+            Flaw::request(move |req| {
+                if is(req, "/oauth2/token")
+                    && form_value(req, "grant_type").as_deref() == Some("authorization_code")
+                    && form_value(req, "redirect_uri").is_none()
+                {
+                    let mut pairs = form(req);
+                    pairs.push(("redirect_uri".into(), registered.clone()));
+                    set_form(req, &pairs);
+                }
+                None
+            })
+        },
+        "The token endpoint refuses an exchange without the redirect_uri",
+        "leaves out the redirect_uri",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoint_that_issues_tokens_without_the_code_verifier() {
+    // The proxy answers an exchange without code_verifier with tokens, as a server that skips
+    // the PKCE check would.
+    let flaw = Flaw::request(|req| {
+        (is(req, "/oauth2/token")
+            && form_value(req, "grant_type").as_deref() == Some("authorization_code")
+            && form_value(req, "code_verifier").is_none())
+        .then(|| {
+            json_response(
+                200,
+                json!({"access_token": "ba-harness-proxy-access-token", "token_type": "Bearer", "expires_in": 3600}),
+            )
+        })
+    });
+    breaks(
+        flaw,
+        "The token endpoint refuses an exchange without the code_verifier",
+        "without code_verifier for a code issued with a code_challenge",
+    )
+    .await;
+}

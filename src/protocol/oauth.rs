@@ -529,6 +529,18 @@ pub fn check_foreign_code_refused(status: u16, body: &Value) -> Result<(), Strin
     }
 }
 
+/// The token endpoint's answer to a code exchange that leaves out a parameter the code is bound
+/// to (redirect_uri, code_verifier): 400 with invalid_request (a required parameter is missing,
+/// RFC 6749 §5.2) or invalid_grant (the grant does not verify). Never tokens.
+pub fn check_missing_parameter_refused(status: u16, body: &Value) -> Result<(), String> {
+    match parse_oauth_error(body) {
+        Ok(e) if status == 400 && matches!(e.error.as_str(), "invalid_request" | "invalid_grant") => {
+            Ok(())
+        }
+        _ => Err(describe_token_answer(status, body)),
+    }
+}
+
 /// The introspection endpoint's answer to a client without credentials (RFC 7662 §2.1: the
 /// endpoint requires authorization; §2.3: invalid client credentials get 401 as in RFC 6749
 /// §5.2): 401 invalid_client, and nothing about the token.
@@ -1480,6 +1492,17 @@ mod tests {
         check_alg_advertised("EdDSA", Some(&list)).unwrap();
         assert!(check_alg_advertised("ES256", Some(&list)).is_err());
         assert!(check_alg_advertised("EdDSA", None).is_err());
+    }
+
+    #[test]
+    fn a_missing_bound_parameter_is_refused_with_400() {
+        check_missing_parameter_refused(400, &json!({"error": "invalid_request"})).unwrap();
+        check_missing_parameter_refused(400, &json!({"error": "invalid_grant"})).unwrap();
+        assert!(check_missing_parameter_refused(401, &json!({"error": "invalid_request"})).is_err());
+        assert!(
+            check_missing_parameter_refused(200, &json!({"access_token": "a", "token_type": "Bearer"}))
+                .is_err()
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ use crate::protocol::cookie::SetCookie;
 use crate::protocol::oauth::{
     AuthorizeHop, AuthorizeRequest, Discovery, IdTokenClaims, RedirectParams, TokenResponse,
     cache_control_has_no_store, check_alg_advertised, check_auth_time, check_unknown_scope_left_out,
-    delivered_credentials, check_at_hash, check_endpoints, check_error_response,
+    check_missing_parameter_refused, delivered_credentials, check_at_hash, check_endpoints, check_error_response,
     check_foreign_code_refused, check_id_token_aud, check_id_token_iss, check_id_token_nonce,
     check_id_token_times, check_introspection_refused, check_issuer, check_pkce_methods,
     check_response_types, classify_hop, code_exchange_form, describe_token_answer, end_session_url,

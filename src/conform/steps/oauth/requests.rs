@@ -3,7 +3,7 @@
 //! (state, RFC 9207 iss). Each flow is followed to its end as a browser would: through consent
 //! when the server asks for it.
 
-use super::authorization::{check_error_at_client, check_never_redirected};
+use super::authorization::{check_error_at_client, check_never_redirected, check_refused};
 use super::*;
 
 const RULE_UNSUPPORTED_RESPONSE_TYPE: &str = "an authorization request with a response_type the server does not offer (token) is answered at the redirect_uri with error=unsupported_response_type and the state, and never with a code or token (RFC 6749 §3.1.1, §4.1.2.1; OAuth 2.1 §10)";
@@ -12,6 +12,8 @@ const RULE_UNKNOWN_CLIENT: &str = "an authorization request with an unknown clie
 const RULE_PROMPT_LOGIN: &str = "with prompt=login the user must sign in again: the old session alone, even through consent, never yields a code (OIDC Core §3.1.2.1, §3.1.2.3)";
 const RULE_MAX_AGE_AUTH_TIME: &str = "after an authorization request with max_age, the ID token carries auth_time, no older than max_age (OIDC Core §3.1.2.1, §2)";
 const RULE_ERROR_ISS: &str = "an authorization error response carries iss equal to the discovery issuer when discovery advertises authorization_response_iss_parameter_supported (RFC 9207 §2, §2.4)";
+const RULE_PROMPT_NONE_CONSENT: &str = "an authorization request with prompt=none from a signed-in user who has not consented yet shows no page: it is answered at the redirect_uri with error=consent_required (or interaction_required) and the state (OIDC Core §3.1.2.1, §3.1.2.6)";
+const RULE_CHALLENGE_WITHOUT_METHOD: &str = "a code_challenge sent without code_challenge_method is a plain challenge: a server that does not offer plain refuses it with an error, never a code (RFC 7636 §4.3, §4.4.1)";
 const RULE_DISCOVERY_ALG: &str = "the ID token is signed with an alg that the discovery document lists in id_token_signing_alg_values_supported (OIDC Discovery §3)";
 
 /// A scope value no server defines.
@@ -295,4 +297,54 @@ async fn id_token_alg_advertised(world: &mut AuthWorld) -> StepResult {
             Some(exchange.excerpt()),
         )
     })
+}
+
+#[when("the OAuth client sends the signed-in user to the authorization endpoint with prompt=none")]
+async fn authorize_prompt_none_signed_in(world: &mut AuthWorld) -> StepResult {
+    let client = client_config(world)?;
+    let pkce = PkcePair::generate();
+    let mut request = standard_request(&client, Some(&pkce));
+    request.extra.push(("prompt".into(), "none".into()));
+    start_authorization(world, request, Some(pkce)).await
+}
+
+#[then("the authorization server answers consent_required at the redirect URI with the state")]
+async fn answers_consent_required(world: &mut AuthWorld) -> StepResult {
+    // interaction_required is the general form OIDC Core §3.1.2.6 allows as well.
+    let error = match last_hop(world).and_then(|h| h.hop) {
+        Some(AuthorizeHop::Client(p)) if p.error() == Some("interaction_required") => {
+            "interaction_required"
+        }
+        _ => "consent_required",
+    };
+    check_error_at_client(world, RULE_PROMPT_NONE_CONSENT, error)
+}
+
+#[when(
+    "the OAuth client asks to authorize the user with a code_challenge but no code_challenge_method"
+)]
+async fn authorize_challenge_without_method(world: &mut AuthWorld) -> StepResult {
+    let client = client_config(world)?;
+    let pkce = PkcePair::generate();
+    let mut request = standard_request(&client, None);
+    // Without a method the challenge is plain: the verifier itself.
+    request.code_challenge = Some(pkce.verifier.clone());
+    drive_authorization(world, request, Some(pkce)).await
+}
+
+#[then("the authorization server refuses the code_challenge without a method")]
+async fn refuses_challenge_without_method(world: &mut AuthWorld) -> StepResult {
+    let d = discovery(world).await?;
+    if d
+        .code_challenge_methods_supported
+        .as_ref()
+        .is_some_and(|methods| methods.iter().any(|m| m == "plain"))
+    {
+        return Err(world.fail(
+            &precondition("the discovery document does not offer the plain PKCE method"),
+            "code_challenge_methods_supported without \"plain\"",
+            "it lists \"plain\": a plain challenge is the server's right",
+        ));
+    }
+    check_refused(world, RULE_CHALLENGE_WITHOUT_METHOD)
 }

@@ -126,3 +126,61 @@ async fn refuses_reused_code(world: &mut AuthWorld) -> StepResult {
 async fn refuses_redirect_mismatch(world: &mut AuthWorld) -> StepResult {
     expect_invalid_grant(world, RULE_TOKEN_REDIRECT_MISMATCH)
 }
+
+const RULE_EXCHANGE_WITHOUT_REDIRECT_URI: &str = "a code exchange that leaves out the redirect_uri its authorization request carried is refused with 400 invalid_request or invalid_grant, never tokens (RFC 6749 §4.1.3, §5.2)";
+const RULE_EXCHANGE_WITHOUT_VERIFIER: &str = "a code exchange without code_verifier for a code issued with a code_challenge is refused with 400 invalid_request or invalid_grant, never tokens (RFC 7636 §4.5-4.6, OAuth 2.1 §4.1.3)";
+
+/// Exchanges the current code with everything right but the parameter `left_out`. The answer
+/// is judged by a Then step; a 200 here must not become the current token set.
+async fn exchange_code_without(world: &mut AuthWorld, left_out: &str) -> StepResult {
+    let client = client_config(world)?;
+    let Some(code) = world.oauth.code.clone() else {
+        return Err(world.fail(
+            &precondition("an authorization code was issued"),
+            "a code from an earlier step",
+            "none",
+        ));
+    };
+    let verifier = world
+        .oauth
+        .pkce
+        .as_ref()
+        .map(|p| p.verifier.clone())
+        .unwrap_or_default();
+    let redirect_uri = redirect_uri_sent(world);
+    let mut form = code_exchange_form(&code, &redirect_uri, &client.client_id, &verifier);
+    form.retain(|(name, _)| name != left_out);
+    token_call(world, form).await.map(|_| ())
+}
+
+#[when("the OAuth client exchanges the code without the redirect_uri")]
+async fn exchanges_without_redirect_uri(world: &mut AuthWorld) -> StepResult {
+    exchange_code_without(world, "redirect_uri").await
+}
+
+#[when("the OAuth client exchanges the code without the code_verifier")]
+async fn exchanges_without_verifier(world: &mut AuthWorld) -> StepResult {
+    exchange_code_without(world, "code_verifier").await
+}
+
+fn expect_missing_binding_refused(world: &mut AuthWorld, rule: &str) -> StepResult {
+    let exchange = world.last_exchange()?;
+    let body = exchange.json().unwrap_or(Value::Null);
+    check_missing_parameter_refused(exchange.status, &body).map_err(|e| {
+        world.fail(
+            rule,
+            "HTTP 400 with error invalid_request (or invalid_grant), and no tokens",
+            e,
+        )
+    })
+}
+
+#[then("the token endpoint refuses the exchange without the redirect_uri")]
+async fn refuses_without_redirect_uri(world: &mut AuthWorld) -> StepResult {
+    expect_missing_binding_refused(world, RULE_EXCHANGE_WITHOUT_REDIRECT_URI)
+}
+
+#[then("the token endpoint refuses the exchange without the code_verifier")]
+async fn refuses_without_verifier(world: &mut AuthWorld) -> StepResult {
+    expect_missing_binding_refused(world, RULE_EXCHANGE_WITHOUT_VERIFIER)
+}

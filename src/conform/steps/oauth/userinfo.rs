@@ -215,3 +215,57 @@ async fn userinfo_refuses_revoked(world: &mut AuthWorld) -> StepResult {
         format!("HTTP {}: the access token still works", exchange.status),
     ))
 }
+
+const RULE_USERS_ISOLATED: &str = "each user's tokens describe that user: two users' ID tokens carry different subs, and userinfo answers each access token with the sub of its own ID token (OIDC Core §2, §5.3.2)";
+
+/// The sub of a token set's ID token.
+fn id_token_sub(tokens: &TokenResponse) -> Result<String, String> {
+    let id_token = tokens.id_token.as_deref().ok_or("no id_token")?;
+    let (_, claims) = decode_id_token(id_token)?;
+    claims.sub.ok_or_else(|| "an ID token without sub".to_string())
+}
+
+#[then("each user's tokens describe their own user")]
+async fn each_users_tokens_describe_their_user(world: &mut AuthWorld) -> StepResult {
+    let rule = RULE_USERS_ISOLATED;
+    let (second, _) = current_tokens(world)?;
+    let Some((first, _)) = world.oauth.first_tokens.clone() else {
+        return Err(world.fail(
+            &precondition("the first user's authorization issued tokens"),
+            "a first token set",
+            "none",
+        ));
+    };
+    let subs = id_token_sub(&first).and_then(|a| id_token_sub(&second).map(|b| (a, b)));
+    let (first_sub, second_sub) = match subs {
+        Ok(s) => s,
+        Err(e) => return Err(world.fail(rule, "an ID token with a sub for each user", e)),
+    };
+    if first_sub == second_sub {
+        return Err(world.fail(
+            rule,
+            "different subs for two different users",
+            format!("both ID tokens carry sub {first_sub:?}"),
+        ));
+    }
+    for (who, tokens, sub) in [
+        ("the first user's", &first, &first_sub),
+        ("the second user's", &second, &second_sub),
+    ] {
+        let exchange = userinfo_call(world, Some(&tokens.access_token)).await?;
+        let body = exchange.json().unwrap_or(Value::Null);
+        let found = body.get("sub").and_then(Value::as_str);
+        if exchange.status != 200 || found != Some(sub.as_str()) {
+            return Err(world.fail(
+                rule,
+                format!("HTTP 200 with sub {sub:?} for {who} access token"),
+                format!(
+                    "HTTP {} with sub {:?}",
+                    exchange.status,
+                    found.unwrap_or("(absent)")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
