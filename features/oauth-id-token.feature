@@ -33,7 +33,7 @@ Feature: OAuth 2.1 / OIDC provider: the ID token and userinfo
     And the OAuth client has exchanged the code for tokens
     Then the ID token's aud is the client_id
 
-  @oauth-client @oauth-id-token @oidc-core-2-e
+  @oauth-client @oauth-id-token @oidc-core-2-e @oidc-core-2-f
   Scenario: The ID token has not expired
     Given a signed-in user
     And the user has authorized the OAuth client
