@@ -43,3 +43,11 @@ Feature: Sessions after account changes
     Given a registered user
     When someone asks for a password reset for the user's email and for an email nobody registered
     Then both answers are the same
+
+  @bearer @better-auth-session-c @better-auth-bearer-c
+  Scenario: A revoked session's bearer token is no session
+    Given a signed-in user
+    And the user has also signed in on a second device
+    When the user revokes the second device's session
+    Then the response status is 200
+    And the second device's bearer token is no session either

@@ -1220,13 +1220,12 @@ async fn a_revoke_sessions_that_spares_the_current_one_fails() {
 // ---------------------------------------------------------------------------------------------
 // Shared state for the flaws below: what the proxy learnt from sign-ups and sign-ins.
 
-/// One session the proxy saw start: its token, its signed cookie value, the user's id and email.
+/// One session the proxy saw start: its token, its signed cookie value and the user's id.
 #[derive(Clone, Debug)]
 struct SeenSession {
     token: String,
     cookie: String,
     user_id: String,
-    email: String,
 }
 
 type Seen = Arc<Mutex<Vec<SeenSession>>>;
@@ -1244,17 +1243,15 @@ fn learn_session(seen: &Seen, request: &ProxyRequest, response: &ProxyResponse) 
         .filter_map(|l| SetCookie::parse(l).ok())
         .find(|c| c.name == SESSION_TOKEN && !c.value.is_empty())
         .map(|c| c.value);
-    if let (Some(token), Some(cookie), Some(user_id), Some(email)) = (
+    if let (Some(token), Some(cookie), Some(user_id)) = (
         body["token"].as_str(),
         cookie,
         body["user"]["id"].as_str(),
-        body["user"]["email"].as_str(),
     ) {
         seen.lock().unwrap().push(SeenSession {
             token: token.to_string(),
             cookie,
             user_id: user_id.to_string(),
-            email: email.to_string(),
         });
     }
 }
@@ -1415,9 +1412,11 @@ async fn an_update_user_that_changes_another_account_fails() {
         )
     })
     .await;
+    // This scenario alone: the flaw acts for the latest other session the proxy saw, which must
+    // be the scenario's second user, not a user of a scenario running alongside.
     assert_breaks(
         broken,
-        "@isolation",
+        "@isolation and @better-auth-user-c and not @better-auth-session-f",
         "update-user changes only the caller's account",
         "update-user changes only the caller's own account",
     )
@@ -1564,47 +1563,61 @@ async fn a_delete_user_that_keeps_the_cookies_fails() {
     .await;
 }
 
-/// A bearer token keeps working after its session signed out with the cookie (a separate
-/// bearer session store that sign-out forgets).
+/// A separate bearer-token session store that sign-out and revocation forget: get-session with a
+/// bearer token the server no longer knows answers the session as it was when it started.
+fn stale_bearer_store() -> Flaw {
+    let store: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
+    Flaw::response(move |request, response| {
+        let starts = is(request, "POST", "/sign-up/email") || is(request, "POST", "/sign-in/email");
+        if starts && response.status == 200 {
+            let cookies: Vec<SetCookie> = response
+                .headers_named("set-cookie")
+                .iter()
+                .filter_map(|l| SetCookie::parse(l).ok())
+                .collect();
+            let cache = cookies.iter().find(|c| c.name == SESSION_DATA);
+            if let (Some(token), Some(cache)) = (response.header("set-auth-token"), cache)
+                && let Some(session) = session_from_cache(&cache.value)
+            {
+                store.lock().unwrap().insert(token_part(token), session);
+            }
+        }
+        let bearer = request
+            .header("authorization")
+            .and_then(|a| a.strip_prefix("Bearer "))
+            .map(token_part);
+        if is(request, "GET", "/get-session")
+            && response.json() == Some(Value::Null)
+            && let Some(bearer) = bearer
+            && let Some(kept) = store.lock().unwrap().get(&bearer)
+        {
+            response.set_json(kept);
+        }
+    })
+}
+
+/// A bearer token keeps working after its session signed out with the cookie.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bearer_token_that_outlives_sign_out_fails() {
-    let broken = start(SHORT_CACHE, |_| {
-        let store: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
-        Flaw::response(move |request, response| {
-            let starts =
-                is(request, "POST", "/sign-up/email") || is(request, "POST", "/sign-in/email");
-            if starts && response.status == 200 {
-                let cookies: Vec<SetCookie> = response
-                    .headers_named("set-cookie")
-                    .iter()
-                    .filter_map(|l| SetCookie::parse(l).ok())
-                    .collect();
-                let cache = cookies.iter().find(|c| c.name == SESSION_DATA);
-                if let (Some(token), Some(cache)) = (response.header("set-auth-token"), cache)
-                    && let Some(session) = session_from_cache(&cache.value)
-                {
-                    store.lock().unwrap().insert(token_part(token), session);
-                }
-            }
-            let bearer = request
-                .header("authorization")
-                .and_then(|a| a.strip_prefix("Bearer "))
-                .map(token_part);
-            if is(request, "GET", "/get-session")
-                && response.json() == Some(Value::Null)
-                && let Some(bearer) = bearer
-                && let Some(kept) = store.lock().unwrap().get(&bearer)
-            {
-                response.set_json(kept);
-            }
-        })
-    })
-    .await;
+    let broken = start(&[], |_| stale_bearer_store()).await;
     assert_breaks(
         broken,
         "@account-lifetimes",
         "Sign-out with the cookie also ends the session for its bearer token",
         "answers JSON null when there is no valid session",
+    )
+    .await;
+}
+
+/// A bearer token keeps working after revoke-session ended its session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bearer_token_that_outlives_revocation_fails() {
+    let broken = start(&[], |_| stale_bearer_store()).await;
+    assert_breaks(
+        broken,
+        "@account-lifetimes",
+        "A revoked session's bearer token is no session",
+        "a revoked session is no session through the bearer plugin",
     )
     .await;
 }
@@ -1932,9 +1945,10 @@ async fn another_users_token_in_a_response_fails() {
         )
     })
     .await;
+    // This scenario alone: the token named must be the scenario's own second user's.
     assert_breaks(
         broken,
-        "@isolation",
+        "@isolation and @better-auth-session-a",
         "get-session answers the caller while another user is signed in",
         "[better-auth-passive-c]",
     )
@@ -1964,22 +1978,23 @@ async fn a_token_in_a_redirect_url_fails() {
     .await;
 }
 
-/// 401 answers come back as text/plain.
+/// 403 answers come back as text/plain. (The lookalike-origin scenario only checks the status
+/// of its refusals, so the passive rule is what fails it.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_error_answer_that_is_not_json_fails() {
     let broken = start(&[], |_| {
         Flaw::response(|_, response| {
-            if response.status == 401 {
+            if response.status == 403 {
                 response.set_header("content-type", "text/plain");
-                response.body = b"Unauthorized".to_vec();
+                response.body = b"Forbidden".to_vec();
             }
         })
     })
     .await;
     assert_breaks(
         broken,
-        "@email-password",
-        "An unknown email is refused exactly like a wrong password",
+        "@origin",
+        "Sign-in from an origin that only looks like the target's is refused",
         "[better-auth-passive-d]",
     )
     .await;

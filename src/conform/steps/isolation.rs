@@ -501,3 +501,46 @@ async fn answers_alike(world: &mut AuthWorld) -> StepResult {
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Revocation reaches the bearer token (bearer plugin)
+
+#[then("the second device's bearer token is no session either")]
+async fn second_device_bearer_dead(world: &mut AuthWorld) -> StepResult {
+    let rule = "a revoked session is no session through the bearer plugin either (Authorization: Bearer with its signed token)";
+    let Some((mut device, _)) = world.second_device.clone() else {
+        return Err(world.fail("scenario wiring", "a second device", "none"));
+    };
+    let name = world.session_cookie_name();
+    // The bearer token is the signed session token, the session cookie's value decoded.
+    let Some(bearer) = device.cookie(&name).map(|v| {
+        percent_encoding::percent_decode_str(v)
+            .decode_utf8_lossy()
+            .into_owned()
+    }) else {
+        return Err(world.fail(rule, format!("the second device holds `{name}`"), "it does not"));
+    };
+    let exchange = device
+        .send(
+            Request::get("/get-session")
+                .cookies(CookieChoice::None)
+                .header("authorization", &format!("Bearer {bearer}")),
+        )
+        .await
+        .map_err(|e| world.fail(rule, "an answer to get-session", e.to_string()))?;
+    observe(world, &exchange)?;
+    if exchange
+        .json()
+        .ok()
+        .and_then(|b| parse_session_answer(&b).ok().flatten())
+        .is_some()
+    {
+        return Err(world.fail_on(
+            rule,
+            "null from get-session with the revoked session's bearer token",
+            "the session is still valid through its bearer token",
+            Some(exchange.excerpt()),
+        ));
+    }
+    Ok(())
+}

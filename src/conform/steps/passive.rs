@@ -1,15 +1,16 @@
 //! Passive checks (protocol::passive) on every exchange a scenario makes through its World, and
 //! on the exchanges of its other clients that a step hands in with [`observe`].
 //!
-//! How a violation is reported: as a MUST failure of the scenario where it happened, at the step
-//! whose request got the offending answer. The failure's rule names the passive rule id
-//! (`[better-auth-passive-a] ...`) and quotes that exchange (redacted), so the report says
-//! which rule, which scenario and which exchange. Known deviations and --strict apply as to any
-//! MUST failure.
+//! How a violation is reported: as a MUST failure of the scenario where it happened, naming the
+//! passive rule id (`[better-auth-passive-a] ...`) and quoting the offending exchange (redacted).
+//! The first violation is kept and reported when the scenario's own steps have all passed
+//! (conform::run's after-hook), so a scenario that checks the same answer for its own rule (an
+//! error scenario that expects a JSON error, say) reports its own rule first. Known deviations
+//! and --strict apply as to any MUST failure.
 
 use serde_json::Value;
 
-use crate::conform::world::{AuthWorld, StepResult};
+use crate::conform::world::{AuthWorld, StepFailure, StepResult};
 use crate::http::Exchange;
 use crate::protocol::passive::{Forbidden, PassiveViolation, ResponseView, check};
 
@@ -20,6 +21,8 @@ pub struct PassiveState {
     pub passwords: Vec<String>,
     /// Session tokens of other users this scenario made (isolation scenarios).
     pub foreign_tokens: Vec<String>,
+    /// The first violation seen, reported once the scenario's steps have passed.
+    pub violation: Option<StepFailure>,
 }
 
 /// The password fields of a JSON or form request body.
@@ -82,35 +85,44 @@ fn violation(
     check(&view, &forbidden, &world.target().endpoint().base_path)
 }
 
-fn report(world: &mut AuthWorld, exchange: &Exchange, v: PassiveViolation) -> StepResult {
-    Err(world.fail_on(
-        &format!("[{}] {} (passive check, every exchange)", v.rule_id, v.rule),
-        "no exchange of the scenario breaks it",
-        format!(
+fn record(world: &mut AuthWorld, exchange: &Exchange, v: PassiveViolation) {
+    if world.passive.violation.is_some() {
+        return;
+    }
+    let failure = StepFailure {
+        rule: format!("[{}] {} (passive check, every exchange)", v.rule_id, v.rule),
+        expected: "no exchange of the scenario breaks it".into(),
+        actual: crate::redact::scrub_text(&format!(
             "{} {} -> HTTP {}: {}",
             exchange.method,
             path_of(&exchange.url),
             exchange.status,
             v.found
-        ),
-        Some(exchange.excerpt()),
-    ))
+        )),
+        exchange: Some(exchange.excerpt()),
+    };
+    world.passive.violation = Some(failure);
+}
+
+/// The passive violation to report for a scenario whose steps all passed, if any.
+pub fn take_violation(world: &mut AuthWorld) -> Option<StepFailure> {
+    world.passive.violation.take()
 }
 
 /// Runs the passive rules on an exchange of the scenario's own user (its World client, or
 /// another client of the same user: a second device, a probe).
 pub(crate) fn observe(world: &mut AuthWorld, exchange: &Exchange) -> StepResult {
-    match violation(world, exchange, true) {
-        Some(v) => report(world, exchange, v),
-        None => Ok(()),
+    if let Some(v) = violation(world, exchange, true) {
+        record(world, exchange, v);
     }
+    Ok(())
 }
 
 /// Runs the passive rules on an exchange made for ANOTHER user of the scenario (its own token
 /// is not foreign to it).
 pub(crate) fn observe_other_user(world: &mut AuthWorld, exchange: &Exchange) -> StepResult {
-    match violation(world, exchange, false) {
-        Some(v) => report(world, exchange, v),
-        None => Ok(()),
+    if let Some(v) = violation(world, exchange, false) {
+        record(world, exchange, v);
     }
+    Ok(())
 }
