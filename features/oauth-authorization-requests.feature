@@ -61,3 +61,9 @@ Feature: OAuth 2.1 / OIDC provider: authorization request parameters and every a
     Given a signed-in user
     When the OAuth client asks to authorize the user with a code_challenge but no code_challenge_method
     Then the authorization server refuses the code_challenge without a method
+
+  @oauth-client @oauth-authorize @rfc6749-4.1.2.1-a @rfc6749-3.1.2.4-a
+  Scenario: Authorize with an unregistered redirect_uri never reaches it, through login and consent
+    Given a registered user
+    When the OAuth client sends the user without a session to the authorization endpoint with an unregistered redirect_uri, and the user signs in and consents wherever asked
+    Then no step of the flow, login and consent included, redirects to the unregistered redirect_uri

@@ -30,3 +30,11 @@ Feature: OAuth 2.1 / OIDC provider: token lifetimes after revocation and reuse
     When the OAuth client refreshes the tokens
     And the OAuth client presents the rotated refresh token again
     Then userinfo refuses the newest access token of the replayed family
+
+  @oauth-client @should @end-session @oauth-end-session @oidc-rp-logout-4-a
+  Scenario: After end session the access token of the ended session is refused at userinfo
+    Given a signed-in user
+    And the user has authorized the OAuth client
+    And the OAuth client has exchanged the code for tokens
+    When end session is requested with the ID token, the registered post_logout_redirect_uri and a state
+    Then userinfo refuses the access token of the ended session

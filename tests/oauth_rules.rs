@@ -1633,7 +1633,8 @@ fn on_authorize_query(f: impl Fn(&mut Vec<(String, String)>) + Send + Sync + 'st
 /// Drops `name` from the authorize endpoint's redirects whose Location contains `marker`.
 fn drop_from_authorize_redirect(marker: &'static str, name: &'static str) -> Flaw {
     Flaw::response(move |req, resp| {
-        if is(req, "/oauth2/authorize") && resp.header("location").is_some_and(|l| l.contains(marker))
+        if is(req, "/oauth2/authorize")
+            && resp.header("location").is_some_and(|l| l.contains(marker))
         {
             set_location(resp, drop_param(name));
         }
@@ -1864,6 +1865,61 @@ async fn token_endpoint_that_issues_tokens_without_the_code_verifier() {
         flaw,
         "The token endpoint refuses an exchange without the code_verifier",
         "without code_verifier for a code issued with a code_challenge",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_delivers_to_an_unregistered_redirect_uri_after_login_and_consent() {
+    // The proxy shows the server the registered redirect_uri, so the flow goes on through login
+    // and consent, and then sends the code to the unregistered URI the request named.
+    breaks_with(
+        |broken| {
+            let registered = broken
+                .server
+                .ready
+                .redirect_uri
+                .clone()
+                .expect("the reference's redirect_uri");
+            let unregistered = {
+                let mut u = url::Url::parse(&registered).unwrap();
+                u.set_path("/ba-harness-unregistered-callback");
+                u.to_string()
+            };
+            let (to_server, from_server) = (registered.clone(), unregistered.clone());
+            Flaw {
+                on_request: Some(Arc::new(move |req| {
+                    if is(req, "/oauth2/authorize") {
+                        let mut q = query(req);
+                        for (n, v) in q.iter_mut() {
+                            if n == "redirect_uri" && *v == from_server {
+                                *v = to_server.clone();
+                            }
+                        }
+                        set_query(req, &q);
+                    }
+                    None
+                })),
+                on_response: Some(Arc::new(move |req, resp| {
+                    if is(req, "/oauth2/consent") {
+                        edit_json_url(resp, |url| url.replacen(&registered, &unregistered, 1));
+                    }
+                })),
+            }
+        },
+        "Authorize with an unregistered redirect_uri never reaches it, through login and consent",
+        "through login and consent to the end of the flow",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_session_that_leaves_the_access_token_alive() {
+    let flaw = zombie_access_tokens(|req, _| is(req, "/oauth2/end-session"));
+    breaks(
+        flaw,
+        "After end session the access token of the ended session is refused at userinfo",
+        "after end session, the access token issued in the ended session is refused",
     )
     .await;
 }

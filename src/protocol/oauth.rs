@@ -534,7 +534,9 @@ pub fn check_foreign_code_refused(status: u16, body: &Value) -> Result<(), Strin
 /// RFC 6749 §5.2) or invalid_grant (the grant does not verify). Never tokens.
 pub fn check_missing_parameter_refused(status: u16, body: &Value) -> Result<(), String> {
     match parse_oauth_error(body) {
-        Ok(e) if status == 400 && matches!(e.error.as_str(), "invalid_request" | "invalid_grant") => {
+        Ok(e)
+            if status == 400 && matches!(e.error.as_str(), "invalid_request" | "invalid_grant") =>
+        {
             Ok(())
         }
         _ => Err(describe_token_answer(status, body)),
@@ -871,7 +873,9 @@ pub fn check_auth_time(claims: &IdTokenClaims, now: i64, max_age: i64) -> Result
         return Err("no `auth_time` claim".into());
     };
     if auth_time > now + CLOCK_SKEW_SECS {
-        return Err(format!("auth_time {auth_time} is in the future (now {now})"));
+        return Err(format!(
+            "auth_time {auth_time} is in the future (now {now})"
+        ));
     }
     if now - auth_time > max_age + CLOCK_SKEW_SECS {
         return Err(format!(
@@ -1498,10 +1502,15 @@ mod tests {
     fn a_missing_bound_parameter_is_refused_with_400() {
         check_missing_parameter_refused(400, &json!({"error": "invalid_request"})).unwrap();
         check_missing_parameter_refused(400, &json!({"error": "invalid_grant"})).unwrap();
-        assert!(check_missing_parameter_refused(401, &json!({"error": "invalid_request"})).is_err());
         assert!(
-            check_missing_parameter_refused(200, &json!({"access_token": "a", "token_type": "Bearer"}))
-                .is_err()
+            check_missing_parameter_refused(401, &json!({"error": "invalid_request"})).is_err()
+        );
+        assert!(
+            check_missing_parameter_refused(
+                200,
+                &json!({"access_token": "a", "token_type": "Bearer"})
+            )
+            .is_err()
         );
     }
 

@@ -54,6 +54,12 @@ async fn authorize_unregistered(world: &mut AuthWorld) -> StepResult {
 
 #[when("the user signs in on the login page with the signed query")]
 async fn sign_in_with_oauth_query(world: &mut AuthWorld) -> StepResult {
+    sign_in_with_signed_query(world).await
+}
+
+/// Signs the user in on the interaction page of the last hop, posting its signed query back as
+/// `oauth_query`, and records where the answer leads.
+pub(super) async fn sign_in_with_signed_query(world: &mut AuthWorld) -> StepResult {
     let user = world.user()?;
     let Some(Hop {
         hop: Some(AuthorizeHop::Interaction(page)),

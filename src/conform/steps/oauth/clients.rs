@@ -225,6 +225,9 @@ async fn own_access_still_works(world: &mut AuthWorld) -> StepResult {
     Err(world.fail(
         rule,
         "HTTP 200 from userinfo: the access token survived the other client's revocation",
-        format!("{revocation}; userinfo then answered HTTP {}", answer.status),
+        format!(
+            "{revocation}; userinfo then answered HTTP {}",
+            answer.status
+        ),
     ))
 }

@@ -7,6 +7,7 @@ use super::*;
 
 const RULE_REVOKED_ACCESS: &str = "revoking an access token answers 200 and kills it at once: userinfo then refuses it with 401 (RFC 7009 §2.1-2.2)";
 const RULE_REFRESH_REVOCATION_KILLS_ACCESS: &str = "revoking a refresh token also kills the access token issued with it: userinfo then refuses it with 401 (RFC 7009 §2.1 SHOULD)";
+const RULE_END_SESSION_KILLS_ACCESS: &str = "after end session, the access token issued in the ended session is refused by userinfo with 401 (OIDC RP-Initiated Logout §4 SHOULD for tokens bound to the session; Better Auth binds its access tokens to the session, sid)";
 const RULE_REUSE_KILLS_ACCESS: &str = "when a rotated refresh token is replayed, the access tokens of the revoked family die too: userinfo then refuses the newest one with 401 (RFC 9700 §4.14.2, RFC 7009 §2.1 SHOULD)";
 
 /// Revokes `token` (with `hint`) as the client `client_id` and keeps the answer.
@@ -32,9 +33,14 @@ pub(super) async fn revoke_as(
 async fn revokes_access(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
     let (tokens, _) = current_tokens(world)?;
-    revoke_as(world, &tokens.access_token, "access_token", &client.client_id)
-        .await
-        .map(|_| ())
+    revoke_as(
+        world,
+        &tokens.access_token,
+        "access_token",
+        &client.client_id,
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Fails `rule` unless the revocation before this step answered 200 (RFC 7009 §2.2).
@@ -90,6 +96,16 @@ async fn userinfo_refuses_family_access(world: &mut AuthWorld) -> StepResult {
         world,
         RULE_REUSE_KILLS_ACCESS,
         "its refresh-token family was revoked when a rotated refresh token was replayed",
+    )
+    .await
+}
+
+#[then("userinfo refuses the access token of the ended session")]
+async fn userinfo_refuses_access_after_end_session(world: &mut AuthWorld) -> StepResult {
+    expect_access_token_dead(
+        world,
+        RULE_END_SESSION_KILLS_ACCESS,
+        "the session it was issued in was ended",
     )
     .await
 }

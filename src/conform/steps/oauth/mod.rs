@@ -32,14 +32,15 @@ use crate::http::{Body, Client, CookieChoice, Exchange, Request};
 use crate::protocol::cookie::SetCookie;
 use crate::protocol::oauth::{
     AuthorizeHop, AuthorizeRequest, Discovery, IdTokenClaims, RedirectParams, TokenResponse,
-    cache_control_has_no_store, check_alg_advertised, check_auth_time, check_unknown_scope_left_out,
-    check_missing_parameter_refused, delivered_credentials, check_at_hash, check_endpoints, check_error_response,
-    check_foreign_code_refused, check_id_token_aud, check_id_token_iss, check_id_token_nonce,
-    check_id_token_times, check_introspection_refused, check_issuer, check_pkce_methods,
-    check_response_types, classify_hop, code_exchange_form, describe_token_answer, end_session_url,
-    expected_issuer, introspection_form, parse_discovery, parse_id_token_claims,
-    parse_json_redirect, parse_oauth_error, parse_token_response, parse_www_authenticate,
-    path_on_origin, public_client_registration, refresh_form, revocation_form,
+    cache_control_has_no_store, check_alg_advertised, check_at_hash, check_auth_time,
+    check_endpoints, check_error_response, check_foreign_code_refused, check_id_token_aud,
+    check_id_token_iss, check_id_token_nonce, check_id_token_times, check_introspection_refused,
+    check_issuer, check_missing_parameter_refused, check_pkce_methods, check_response_types,
+    check_unknown_scope_left_out, classify_hop, code_exchange_form, delivered_credentials,
+    describe_token_answer, end_session_url, expected_issuer, introspection_form, parse_discovery,
+    parse_id_token_claims, parse_json_redirect, parse_oauth_error, parse_token_response,
+    parse_www_authenticate, path_on_origin, public_client_registration, refresh_form,
+    revocation_form,
 };
 use crate::protocol::pkce::PkcePair;
 use crate::redact::{SecretRegistry, redact_set_cookie};

@@ -3,7 +3,9 @@
 //! (state, RFC 9207 iss). Each flow is followed to its end as a browser would: through consent
 //! when the server asks for it.
 
-use super::authorization::{check_error_at_client, check_never_redirected, check_refused};
+use super::authorization::{
+    check_error_at_client, check_never_redirected, check_refused, sign_in_with_signed_query,
+};
 use super::*;
 
 const RULE_UNSUPPORTED_RESPONSE_TYPE: &str = "an authorization request with a response_type the server does not offer (token) is answered at the redirect_uri with error=unsupported_response_type and the state, and never with a code or token (RFC 6749 §3.1.1, §4.1.2.1; OAuth 2.1 §10)";
@@ -14,6 +16,7 @@ const RULE_MAX_AGE_AUTH_TIME: &str = "after an authorization request with max_ag
 const RULE_ERROR_ISS: &str = "an authorization error response carries iss equal to the discovery issuer when discovery advertises authorization_response_iss_parameter_supported (RFC 9207 §2, §2.4)";
 const RULE_PROMPT_NONE_CONSENT: &str = "an authorization request with prompt=none from a signed-in user who has not consented yet shows no page: it is answered at the redirect_uri with error=consent_required (or interaction_required) and the state (OIDC Core §3.1.2.1, §3.1.2.6)";
 const RULE_CHALLENGE_WITHOUT_METHOD: &str = "a code_challenge sent without code_challenge_method is a plain challenge: a server that does not offer plain refuses it with an error, never a code (RFC 7636 §4.3, §4.4.1)";
+const RULE_UNREGISTERED_THROUGH_LOGIN: &str = "an authorization request with an unregistered redirect_uri from a user-agent without a session never reaches that URI, through login and consent to the end of the flow (RFC 6749 §3.1.2.4, §4.1.2.1)";
 const RULE_DISCOVERY_ALG: &str = "the ID token is signed with an alg that the discovery document lists in id_token_signing_alg_values_supported (OIDC Discovery §3)";
 
 /// A scope value no server defines.
@@ -36,8 +39,7 @@ async fn authorize_response_type_token(world: &mut AuthWorld) -> StepResult {
 async fn answers_unsupported_response_type(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_UNSUPPORTED_RESPONSE_TYPE;
     let d = discovery(world).await?;
-    if d
-        .response_types_supported
+    if d.response_types_supported
         .as_ref()
         .is_some_and(|types| types.iter().any(|t| t == "token"))
     {
@@ -127,7 +129,9 @@ async fn answers_invalid_scope(world: &mut AuthWorld) -> StepResult {
     check_unknown_scope_left_out(tokens.scope.as_deref(), UNKNOWN_SCOPE).map_err(|e| {
         world.fail(
             rule,
-            format!("error=invalid_scope, or a grant whose stated scope leaves out {UNKNOWN_SCOPE}"),
+            format!(
+                "error=invalid_scope, or a grant whose stated scope leaves out {UNKNOWN_SCOPE}"
+            ),
             e,
         )
     })
@@ -144,7 +148,9 @@ async fn authorize_unknown_client(world: &mut AuthWorld) -> StepResult {
     drive_authorization(world, request, Some(pkce)).await
 }
 
-#[then("the authorization server never redirects to the redirect_uri named with the unknown client_id")]
+#[then(
+    "the authorization server never redirects to the redirect_uri named with the unknown client_id"
+)]
 async fn never_redirects_for_unknown_client(world: &mut AuthWorld) -> StepResult {
     check_never_redirected(world, RULE_UNKNOWN_CLIENT)
 }
@@ -238,7 +244,9 @@ async fn error_response_names_issuer(world: &mut AuthWorld) -> StepResult {
     let d = discovery(world).await?;
     if !d.authorization_response_iss_parameter_supported {
         return Err(world.fail(
-            &precondition("the discovery document advertises authorization_response_iss_parameter_supported"),
+            &precondition(
+                "the discovery document advertises authorization_response_iss_parameter_supported",
+            ),
             "authorization_response_iss_parameter_supported: true",
             "not advertised: iss is optional for this server",
         ));
@@ -268,7 +276,11 @@ async fn error_response_names_issuer(world: &mut AuthWorld) -> StepResult {
         [one] if *one == d.issuer => Ok(()),
         [] => Err(world.fail(
             rule,
-            format!("iss={:?} with error={}", d.issuer, params.error().unwrap_or_default()),
+            format!(
+                "iss={:?} with error={}",
+                d.issuer,
+                params.error().unwrap_or_default()
+            ),
             format!("no iss parameter: {}", params.describe()),
         )),
         found => Err(world.fail(
@@ -335,8 +347,7 @@ async fn authorize_challenge_without_method(world: &mut AuthWorld) -> StepResult
 #[then("the authorization server refuses the code_challenge without a method")]
 async fn refuses_challenge_without_method(world: &mut AuthWorld) -> StepResult {
     let d = discovery(world).await?;
-    if d
-        .code_challenge_methods_supported
+    if d.code_challenge_methods_supported
         .as_ref()
         .is_some_and(|methods| methods.iter().any(|m| m == "plain"))
     {
@@ -347,4 +358,48 @@ async fn refuses_challenge_without_method(world: &mut AuthWorld) -> StepResult {
         ));
     }
     check_refused(world, RULE_CHALLENGE_WITHOUT_METHOD)
+}
+
+/// Follows an authorization to its end as a browser whose user signs in and consents wherever
+/// asked: at an interaction page it signs in with the signed query when the user-agent has no
+/// session, and grants consent when it has one. A bounded number of pages.
+async fn follow_to_the_end(world: &mut AuthWorld) -> StepResult {
+    for _ in 0..4 {
+        let asks = matches!(
+            last_hop(world).and_then(|h| h.hop),
+            Some(AuthorizeHop::Interaction(_))
+        );
+        if !asks || world.oauth.code.is_some() {
+            break;
+        }
+        if has_session_cookie(world) {
+            grant_consent(world).await?;
+        } else {
+            sign_in_with_signed_query(world).await?;
+        }
+    }
+    Ok(())
+}
+
+#[when(
+    "the OAuth client sends the user without a session to the authorization endpoint with an unregistered redirect_uri, and the user signs in and consents wherever asked"
+)]
+async fn authorize_unregistered_through_login(world: &mut AuthWorld) -> StepResult {
+    let client = client_config(world)?;
+    let pkce = PkcePair::generate();
+    let mut request = standard_request(&client, Some(&pkce));
+    let unregistered =
+        unregistered_variant(&client.redirect_uri, "/ba-harness-unregistered-callback");
+    request.redirect_uri = unregistered.clone();
+    world.oauth.unregistered_redirect_uri = Some(unregistered);
+    world.client.clear_cookies();
+    start_authorization(world, request, Some(pkce)).await?;
+    follow_to_the_end(world).await
+}
+
+#[then(
+    "no step of the flow, login and consent included, redirects to the unregistered redirect_uri"
+)]
+async fn never_reaches_unregistered(world: &mut AuthWorld) -> StepResult {
+    check_never_redirected(world, RULE_UNREGISTERED_THROUGH_LOGIN)
 }

@@ -222,7 +222,9 @@ const RULE_USERS_ISOLATED: &str = "each user's tokens describe that user: two us
 fn id_token_sub(tokens: &TokenResponse) -> Result<String, String> {
     let id_token = tokens.id_token.as_deref().ok_or("no id_token")?;
     let (_, claims) = decode_id_token(id_token)?;
-    claims.sub.ok_or_else(|| "an ID token without sub".to_string())
+    claims
+        .sub
+        .ok_or_else(|| "an ID token without sub".to_string())
 }
 
 #[then("each user's tokens describe their own user")]
