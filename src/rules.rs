@@ -573,11 +573,11 @@ pub fn render(coverage: &Coverage, only_missing: bool) -> String {
         };
         let _ = writeln!(
             out,
-            "  {:<32} §{:<10} {:<10} {}\n      {}",
+            "  {:<32} {:<10} {}\n      §{}: {}",
             rc.rule.id,
-            rc.rule.section,
             rc.rule.level.as_str(),
             status,
+            rc.rule.section,
             rc.rule.summary
         );
     }
