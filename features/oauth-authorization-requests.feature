@@ -67,3 +67,15 @@ Feature: OAuth 2.1 / OIDC provider: authorization request parameters and every a
     Given a registered user
     When the OAuth client sends the user without a session to the authorization endpoint with an unregistered redirect_uri, and the user signs in and consents wherever asked
     Then no step of the flow, login and consent included, redirects to the unregistered redirect_uri
+
+  @oauth-client @oauth-authorize @rfc9207-2-b @rfc9207-2-c
+  Scenario: The invalid_scope error response names the issuer
+    Given a signed-in user
+    When the OAuth client asks to authorize the user with a scope the server does not know
+    Then the error response names the issuer
+
+  @oauth-client @oauth-authorize @rfc9207-2-b @rfc9207-2-c
+  Scenario: The unsupported_response_type error response names the issuer
+    Given a signed-in user
+    When the OAuth client asks to authorize the user with response_type token
+    Then the error response names the issuer

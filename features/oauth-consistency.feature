@@ -18,3 +18,11 @@ Feature: OAuth 2.1 / OIDC provider: what discovery promises is what is issued
     And the OAuth client has exchanged the code for tokens
     When the OAuth client refreshes the tokens
     Then the token endpoint forbids caching of the token response
+
+  @oauth-client @oauth-id-token @oauth-refresh @oidc-core-12.2-a @oidc-core-12.2-b @oidc-core-12.2-c @oidc-core-12.2-d @oidc-core-12.2-e
+  Scenario: An ID token issued at refresh keeps the original's identity
+    Given a signed-in user
+    And the user has authorized the OAuth client
+    And the OAuth client has exchanged the code for tokens
+    When the OAuth client refreshes the tokens
+    Then the ID token issued at refresh keeps the original's iss, sub, aud and auth_time

@@ -1923,3 +1923,68 @@ async fn end_session_that_leaves_the_access_token_alive() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_scope_error_without_the_issuer() {
+    breaks(
+        drop_from_authorize_redirect("error=invalid_scope", "iss"),
+        "The invalid_scope error response names the issuer",
+        "error response carries iss",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsupported_response_type_error_without_the_issuer() {
+    // The error of a fragment-mode response type comes in the fragment: drop iss there.
+    let flaw = Flaw::response(|req, resp| {
+        if is(req, "/oauth2/authorize")
+            && resp
+                .header("location")
+                .is_some_and(|l| l.contains("error=unsupported_response_type"))
+        {
+            set_location(resp, |location| match location.split_once('#') {
+                Some((head, fragment)) => {
+                    let kept: Vec<(String, String)> =
+                        url::form_urlencoded::parse(fragment.as_bytes())
+                            .into_owned()
+                            .filter(|(n, _)| n != "iss")
+                            .collect();
+                    let fragment = url::form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(&kept)
+                        .finish();
+                    format!("{head}#{fragment}")
+                }
+                None => drop_param("iss")(location),
+            });
+        }
+    });
+    breaks(
+        flaw,
+        "The unsupported_response_type error response names the issuer",
+        "error response carries iss",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_id_token_for_another_subject() {
+    // Like `resign_id_tokens`, but only the ID token of a refresh answer changes its sub.
+    let resign_all = resign_id_tokens(|claims| {
+        claims.insert("sub".into(), json!("ba-harness-someone-else"));
+    });
+    let hook = resign_all.on_response.clone().unwrap();
+    let flaw = Flaw::response(move |req, resp| {
+        let is_code_exchange = is(req, "/oauth2/token")
+            && form_value(req, "grant_type").as_deref() != Some("refresh_token");
+        if !is_code_exchange {
+            hook(req, resp);
+        }
+    });
+    breaks(
+        flaw,
+        "An ID token issued at refresh keeps the original's identity",
+        "ID token issued at refresh keeps the original's iss, sub and aud",
+    )
+    .await;
+}

@@ -862,6 +862,52 @@ pub fn check_at_hash(claims: &IdTokenClaims, alg: &str, access_token: &str) -> R
     }
 }
 
+/// An ID token issued at refresh against the original one (OIDC Core §12.2): the same iss, sub
+/// and aud; an iat of its own (not before the original's); and an auth_time, when present, that
+/// is still the original authentication's.
+pub fn check_refreshed_id_token(
+    original: &IdTokenClaims,
+    refreshed: &IdTokenClaims,
+) -> Result<(), String> {
+    if refreshed.iss != original.iss {
+        return Err(format!(
+            "iss {:?}, the original's {:?}",
+            refreshed.iss, original.iss
+        ));
+    }
+    if refreshed.sub != original.sub {
+        return Err(format!(
+            "sub {:?}, the original's {:?}",
+            refreshed.sub, original.sub
+        ));
+    }
+    let (mut refreshed_aud, mut original_aud) = (refreshed.aud.clone(), original.aud.clone());
+    refreshed_aud.sort();
+    original_aud.sort();
+    if refreshed_aud != original_aud {
+        return Err(format!(
+            "aud {:?}, the original's {:?}",
+            refreshed.aud, original.aud
+        ));
+    }
+    match (refreshed.iat, original.iat) {
+        (Some(new), Some(old)) if new < old => {
+            return Err(format!("iat {new}, before the original's {old}"));
+        }
+        (None, _) => return Err("no `iat` claim".into()),
+        _ => {}
+    }
+    if let Some(auth_time) = refreshed.auth_time
+        && original.auth_time != Some(auth_time)
+    {
+        return Err(format!(
+            "auth_time {auth_time}, not the original authentication's {:?}",
+            original.auth_time
+        ));
+    }
+    Ok(())
+}
+
 /// Seconds of clock skew the time checks allow between the harness and the server.
 pub const CLOCK_SKEW_SECS: i64 = 60;
 
@@ -1512,6 +1558,32 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_refreshed_id_token_keeps_the_original_identity() {
+        let original = claims();
+        let mut refreshed = original.clone();
+        refreshed.iat = original.iat.map(|t| t + 30);
+        refreshed.exp = original.exp.map(|t| t + 30);
+        check_refreshed_id_token(&original, &refreshed).unwrap();
+        let mut other = refreshed.clone();
+        other.sub = Some("someone-else".into());
+        assert!(
+            check_refreshed_id_token(&original, &other)
+                .unwrap_err()
+                .contains("sub")
+        );
+        let mut later = refreshed.clone();
+        later.auth_time = refreshed.iat;
+        assert!(
+            check_refreshed_id_token(&original, &later)
+                .unwrap_err()
+                .contains("auth_time")
+        );
+        let mut without = refreshed.clone();
+        without.auth_time = None;
+        check_refreshed_id_token(&original, &without).unwrap();
     }
 
     #[test]

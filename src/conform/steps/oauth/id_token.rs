@@ -1,6 +1,7 @@
 //! The ID token (OIDC Core §2, §3.1.3.7).
 
 use super::*;
+use crate::protocol::oauth::check_refreshed_id_token;
 
 #[then("the ID token is signed by a key from the discovery jwks_uri")]
 async fn id_token_signed(world: &mut AuthWorld) -> StepResult {
@@ -151,4 +152,48 @@ async fn id_token_sub_stable(world: &mut AuthWorld) -> StepResult {
             Some(exchange.excerpt()),
         )),
     }
+}
+
+const RULE_REFRESHED_ID_TOKEN: &str = "an ID token issued at refresh keeps the original's iss, sub and aud, has its own iat, and any auth_time is still the original authentication's (OIDC Core §12.2)";
+
+#[then("the ID token issued at refresh keeps the original's iss, sub, aud and auth_time")]
+async fn refreshed_id_token_keeps_identity(world: &mut AuthWorld) -> StepResult {
+    let rule = RULE_REFRESHED_ID_TOKEN;
+    let (tokens, exchange) = current_tokens(world)?;
+    if tokens.id_token.is_none() {
+        // OIDC Core §12.2: a refresh response might not contain an id_token.
+        return Err(world.fail_on(
+            &precondition("the refresh response carries an ID token"),
+            "an id_token in the refresh response",
+            "none (allowed by OIDC Core §12.2)",
+            Some(exchange.excerpt()),
+        ));
+    }
+    let (_, _, refreshed, _, _) = current_id_token(world, rule)?;
+    let original = world
+        .oauth
+        .first_tokens
+        .clone()
+        .and_then(|(t, _)| t.id_token)
+        .ok_or_else(|| "no id_token".to_string())
+        .and_then(|t| decode_id_token(&t))
+        .map(|(_, c)| c);
+    let original = match original {
+        Ok(c) => c,
+        Err(e) => {
+            return Err(world.fail(
+                &precondition("the code exchange issued an ID token"),
+                "a decodable ID token",
+                e,
+            ));
+        }
+    };
+    check_refreshed_id_token(&original, &refreshed).map_err(|e| {
+        world.fail_on(
+            rule,
+            "the original's iss, sub, aud and auth_time",
+            e,
+            Some(exchange.excerpt()),
+        )
+    })
 }

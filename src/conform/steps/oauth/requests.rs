@@ -265,6 +265,8 @@ async fn error_response_names_issuer(world: &mut AuthWorld) -> StepResult {
         ));
     };
     world.last = Some(exchange);
+    // An error to a fragment-mode response type comes in the fragment (RFC 6749 §4.2.2.1).
+    let params = params.with_fragment_params();
     if params.error().is_none() {
         return Err(world.fail(
             &precondition("the authorization ended with an error at the redirect_uri"),
