@@ -1243,11 +1243,9 @@ fn learn_session(seen: &Seen, request: &ProxyRequest, response: &ProxyResponse) 
         .filter_map(|l| SetCookie::parse(l).ok())
         .find(|c| c.name == SESSION_TOKEN && !c.value.is_empty())
         .map(|c| c.value);
-    if let (Some(token), Some(cookie), Some(user_id)) = (
-        body["token"].as_str(),
-        cookie,
-        body["user"]["id"].as_str(),
-    ) {
+    if let (Some(token), Some(cookie), Some(user_id)) =
+        (body["token"].as_str(), cookie, body["user"]["id"].as_str())
+    {
         seen.lock().unwrap().push(SeenSession {
             token: token.to_string(),
             cookie,

@@ -518,7 +518,11 @@ async fn second_device_bearer_dead(world: &mut AuthWorld) -> StepResult {
             .decode_utf8_lossy()
             .into_owned()
     }) else {
-        return Err(world.fail(rule, format!("the second device holds `{name}`"), "it does not"));
+        return Err(world.fail(
+            rule,
+            format!("the second device holds `{name}`"),
+            "it does not",
+        ));
     };
     let exchange = device
         .send(
