@@ -82,6 +82,12 @@ Feature: Origin check (CSRF)
     When the user signs in from each origin that only looks like the target's
     Then every one of those requests was refused with 403 "an Origin"
 
+  @better-auth-origin-c @better-auth-origin-g
+  Scenario: Sign-in with a Referer that only looks like the target's and no Origin is refused
+    Given a registered user
+    When the user signs in with a Referer on each origin that only looks like the target's and no Origin
+    Then every one of those requests was refused with 403 "a Referer"
+
   @better-auth-origin-e @better-auth-origin-g
   Scenario: A callbackURL that only looks like the target's is refused
     Given a registered user

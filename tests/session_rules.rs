@@ -1755,6 +1755,32 @@ async fn an_origin_suffix_check_at_sign_in_fails() {
     .await;
 }
 
+/// The Referer (when there is no Origin) is checked with `startsWith(trusted)`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_referer_prefix_check_fails() {
+    let broken = start(&[], |proxy| {
+        let own = proxy.to_string();
+        Flaw::request(move |request| {
+            if request.header("origin").is_none()
+                && request
+                    .header("referer")
+                    .is_some_and(|r| r.starts_with(&own))
+            {
+                request.set_header("referer", &format!("{own}/login"));
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@origin",
+        "Sign-in with a Referer that only looks like the target's and no Origin is refused",
+        "that only looks like the target's",
+    )
+    .await;
+}
+
 /// callbackURL is checked with `startsWith(trusted)` and relative-looking values pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_callback_url_prefix_check_fails() {

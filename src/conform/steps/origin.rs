@@ -145,9 +145,19 @@ async fn sign_out_from_lookalikes(world: &mut AuthWorld) -> StepResult {
     Ok(())
 }
 
+/// Where a sign-in attempt puts the lookalike.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    Origin,
+    /// A Referer (a page on the lookalike origin) and no Origin header.
+    Referer,
+    CallbackUrl,
+}
+
 /// Each attempt from its own client (own address): Better Auth's sign-in rate limit counts
 /// refused requests too.
-async fn sign_in_attempts(world: &mut AuthWorld, redirects: bool) -> StepResult {
+async fn sign_in_attempts(world: &mut AuthWorld, placement: Placement) -> StepResult {
+    let redirects = placement == Placement::CallbackUrl;
     let user = world.user()?;
     let mut burst = Vec::new();
     for lookalike in lookalikes(world, redirects)? {
@@ -155,13 +165,21 @@ async fn sign_in_attempts(world: &mut AuthWorld, redirects: bool) -> StepResult 
             .map_err(|e| world.fail("an HTTP client can be built", "a client", e.to_string()))?;
         let mut body = json!({"email": user.email, "password": user.password});
         let mut request;
-        if redirects {
-            body["callbackURL"] = json!(lookalike.value);
-            request = Request::post_json("/sign-in/email", body);
-        } else {
-            request = Request::post_json("/sign-in/email", body);
-            request.send_origin = false;
-            request = request.header("origin", &lookalike.value);
+        match placement {
+            Placement::CallbackUrl => {
+                body["callbackURL"] = json!(lookalike.value);
+                request = Request::post_json("/sign-in/email", body);
+            }
+            Placement::Origin => {
+                request = Request::post_json("/sign-in/email", body);
+                request.send_origin = false;
+                request = request.header("origin", &lookalike.value);
+            }
+            Placement::Referer => {
+                request = Request::post_json("/sign-in/email", body);
+                request.send_origin = false;
+                request = request.header("referer", &format!("{}/login", lookalike.value));
+            }
         }
         let exchange = client
             .send(request.cookies(CookieChoice::None))
@@ -178,14 +196,21 @@ async fn sign_in_attempts(world: &mut AuthWorld, redirects: bool) -> StepResult 
 
 #[when("the user signs in from each origin that only looks like the target's")]
 async fn sign_in_from_lookalikes(world: &mut AuthWorld) -> StepResult {
-    sign_in_attempts(world, false).await
+    sign_in_attempts(world, Placement::Origin).await
+}
+
+#[when(
+    "the user signs in with a Referer on each origin that only looks like the target's and no Origin"
+)]
+async fn sign_in_with_lookalike_referers(world: &mut AuthWorld) -> StepResult {
+    sign_in_attempts(world, Placement::Referer).await
 }
 
 #[when(
     "the user signs in asking to be sent to each redirect target that only looks like the target's"
 )]
 async fn sign_in_with_lookalike_callbacks(world: &mut AuthWorld) -> StepResult {
-    sign_in_attempts(world, true).await
+    sign_in_attempts(world, Placement::CallbackUrl).await
 }
 
 #[then(expr = "every one of those requests was refused with 403 {string}")]
