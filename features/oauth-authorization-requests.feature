@@ -79,3 +79,9 @@ Feature: OAuth 2.1 / OIDC provider: authorization request parameters and every a
     Given a signed-in user
     When the OAuth client asks to authorize the user with response_type token
     Then the error response names the issuer
+
+  @oauth-client @oauth-authorize @oidc-core-3.1.2.1-e
+  Scenario: Authorize with prompt=none combined with consent is an error, never a code
+    Given a signed-in user
+    When the OAuth client sends the signed-in user to the authorization endpoint with prompt=none consent, and the user consents wherever asked
+    Then the authorization server refuses prompt=none combined with another value

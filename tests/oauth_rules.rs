@@ -1988,3 +1988,25 @@ async fn refresh_id_token_for_another_subject() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_drops_none_from_a_combined_prompt() {
+    // The proxy keeps only the other value: the server asks for consent and issues a code.
+    let flaw = on_authorize_query(|q| {
+        for (n, v) in q.iter_mut() {
+            if n == "prompt" && v.split(' ').count() > 1 {
+                *v = v
+                    .split(' ')
+                    .filter(|p| *p != "none")
+                    .collect::<Vec<_>>()
+                    .join(" ");
+            }
+        }
+    });
+    breaks(
+        flaw,
+        "Authorize with prompt=none combined with consent is an error, never a code",
+        "prompt=none combined with another prompt value",
+    )
+    .await;
+}

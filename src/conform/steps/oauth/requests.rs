@@ -17,6 +17,7 @@ const RULE_ERROR_ISS: &str = "an authorization error response carries iss equal 
 const RULE_PROMPT_NONE_CONSENT: &str = "an authorization request with prompt=none from a signed-in user who has not consented yet shows no page: it is answered at the redirect_uri with error=consent_required (or interaction_required) and the state (OIDC Core §3.1.2.1, §3.1.2.6)";
 const RULE_CHALLENGE_WITHOUT_METHOD: &str = "a code_challenge sent without code_challenge_method is a plain challenge: a server that does not offer plain refuses it with an error, never a code (RFC 7636 §4.3, §4.4.1)";
 const RULE_UNREGISTERED_THROUGH_LOGIN: &str = "an authorization request with an unregistered redirect_uri from a user-agent without a session never reaches that URI, through login and consent to the end of the flow (RFC 6749 §3.1.2.4, §4.1.2.1)";
+const RULE_PROMPT_NONE_COMBINED: &str = "prompt=none combined with another prompt value is an error, never a code, even when the user consents wherever asked (OIDC Core §3.1.2.1)";
 const RULE_DISCOVERY_ALG: &str = "the ID token is signed with an alg that the discovery document lists in id_token_signing_alg_values_supported (OIDC Discovery §3)";
 
 /// A scope value no server defines.
@@ -404,4 +405,20 @@ async fn authorize_unregistered_through_login(world: &mut AuthWorld) -> StepResu
 )]
 async fn never_reaches_unregistered(world: &mut AuthWorld) -> StepResult {
     check_never_redirected(world, RULE_UNREGISTERED_THROUGH_LOGIN)
+}
+
+#[when(
+    "the OAuth client sends the signed-in user to the authorization endpoint with prompt=none consent, and the user consents wherever asked"
+)]
+async fn authorize_prompt_none_consent(world: &mut AuthWorld) -> StepResult {
+    let client = client_config(world)?;
+    let pkce = PkcePair::generate();
+    let mut request = standard_request(&client, Some(&pkce));
+    request.extra.push(("prompt".into(), "none consent".into()));
+    drive_authorization(world, request, Some(pkce)).await
+}
+
+#[then("the authorization server refuses prompt=none combined with another value")]
+async fn refuses_prompt_none_combined(world: &mut AuthWorld) -> StepResult {
+    check_refused(world, RULE_PROMPT_NONE_COMBINED)
 }
