@@ -38,3 +38,10 @@ Feature: OAuth 2.1 / OIDC provider: token lifetimes after revocation and reuse
     And the OAuth client has exchanged the code for tokens
     When end session is requested with the ID token, the registered post_logout_redirect_uri and a state
     Then userinfo refuses the access token of the ended session
+
+  @oauth-client @oauth-introspection @rfc7009-2.1-d @rfc7662-2.2-b
+  Scenario: A revoked access token is reported inactive by introspection
+    Given a signed-in user
+    And the confidential OAuth client holds tokens for the user
+    When the confidential client revokes its access token after introspection found it active
+    Then introspection reports the revoked access token inactive

@@ -2010,3 +2010,29 @@ async fn authorize_that_drops_none_from_a_combined_prompt() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn introspection_that_reports_revoked_tokens_active() {
+    // The proxy remembers every token sent for revocation and answers their introspection
+    // itself, as a server whose introspection forgot about revocation would.
+    let revoked: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let flaw = Flaw::request(move |req| {
+        let token = form_value(req, "token")?;
+        if is(req, "/oauth2/revoke") {
+            revoked.lock().unwrap().insert(token);
+            return None;
+        }
+        (is(req, "/oauth2/introspect") && revoked.lock().unwrap().contains(&token)).then(|| {
+            json_response(
+                200,
+                json!({"active": true, "token_type": "Bearer", "sub": "ba-harness-zombie"}),
+            )
+        })
+    });
+    breaks(
+        flaw,
+        "A revoked access token is reported inactive by introspection",
+        "reported inactive by introspection",
+    )
+    .await;
+}

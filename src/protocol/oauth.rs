@@ -489,6 +489,29 @@ pub fn public_client_registration(client_name: &str, redirect_uri: &str) -> Valu
     })
 }
 
+/// The registration metadata of a confidential client that authenticates with client_secret_post
+/// (RFC 7591 §2; RFC 6749 §2.3.1), for the rules only an authenticated client can observe
+/// (introspection, RFC 7662 §2.1).
+pub fn confidential_client_registration(client_name: &str, redirect_uri: &str) -> Value {
+    serde_json::json!({
+        "client_name": client_name,
+        "redirect_uris": [redirect_uri],
+        "token_endpoint_auth_method": "client_secret_post",
+        "application_type": "native",
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+    })
+}
+
+/// An introspection answer (RFC 7662 §2.2): `Some(active)` when it is a JSON object with a
+/// boolean `active`.
+pub fn introspection_active(status: u16, body: &Value) -> Result<bool, String> {
+    match body.get("active").and_then(Value::as_bool) {
+        Some(active) if status == 200 => Ok(active),
+        _ => Err(describe_token_answer(status, body)),
+    }
+}
+
 /// An authorization error response at the client (RFC 6749 §4.1.2.1): `error` is `expected`,
 /// the `state` that was sent comes back exactly once, and no `code` is issued.
 pub fn check_error_response(
@@ -1584,6 +1607,20 @@ mod tests {
         let mut without = refreshed.clone();
         without.auth_time = None;
         check_refreshed_id_token(&original, &without).unwrap();
+    }
+
+    #[test]
+    fn introspection_answers_are_read() {
+        assert_eq!(
+            introspection_active(200, &json!({"active": true, "sub": "u"})),
+            Ok(true)
+        );
+        assert_eq!(
+            introspection_active(200, &json!({"active": false})),
+            Ok(false)
+        );
+        assert!(introspection_active(401, &json!({"error": "invalid_client"})).is_err());
+        assert!(introspection_active(200, &json!({"active": "yes"})).is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 mod authorization;
 mod clients;
+mod confidential;
 mod discovery;
 mod end_session;
 mod id_token;
