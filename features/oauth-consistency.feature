@@ -26,3 +26,43 @@ Feature: OAuth 2.1 / OIDC provider: what discovery promises is what is issued
     And the OAuth client has exchanged the code for tokens
     When the OAuth client refreshes the tokens
     Then the ID token issued at refresh keeps the original's iss, sub, aud and auth_time
+
+  @oauth-discovery @oidc-discovery-4.2-a
+  Scenario: The discovery document is served as application/json
+    When the OAuth client fetches the discovery document
+    Then the discovery document is served as application/json
+
+  @oauth-discovery @oidc-discovery-3-d
+  Scenario: The discovery document lists subject_types_supported
+    When the OAuth client fetches the discovery document
+    Then the discovery document lists subject_types_supported
+
+  @oauth-discovery @oidc-discovery-3-f
+  Scenario: The discovery document's scopes_supported names openid
+    When the OAuth client fetches the discovery document
+    Then the discovery document's scopes_supported names openid
+
+  @oauth-discovery @oidc-discovery-3-g
+  Scenario: The discovery document has no empty lists
+    When the OAuth client fetches the discovery document
+    Then the discovery document has no empty lists
+
+  @oauth-discovery @oidc-discovery-3-e
+  Scenario: The discovery document includes RS256 among the ID token signing algorithms
+    When the OAuth client fetches the discovery document
+    Then the discovery document includes RS256 among the ID token signing algorithms
+
+  @oauth-discovery @rfc8414-3.3-a
+  Scenario: The RFC 8414 metadata names the same issuer as the OpenID discovery document
+    When the OAuth client fetches the RFC 8414 authorization server metadata
+    Then the authorization server metadata names the same issuer as the OpenID discovery document
+
+  @oauth-client @oauth-revocation @rfc7009-2.2-b
+  Scenario: Revoking a token the server never issued is answered with 200
+    When the OAuth client revokes a token the server never issued
+    Then the revocation endpoint answers 200
+
+  @oauth-client @oauth-token @oauth21-10-b
+  Scenario: The token endpoint refuses the password grant
+    When the OAuth client asks the token endpoint for a password grant
+    Then the token endpoint refuses the password grant

@@ -931,6 +931,79 @@ pub fn check_refreshed_id_token(
     Ok(())
 }
 
+/// `subject_types_supported` is present with at least one value (OIDC Discovery §3: REQUIRED).
+pub fn check_subject_types(doc: &Value) -> Result<(), String> {
+    match doc.get("subject_types_supported") {
+        Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_string) => {
+            Ok(())
+        }
+        Some(other) => Err(format!("subject_types_supported is {other}")),
+        None => Err("no subject_types_supported".into()),
+    }
+}
+
+/// When `scopes_supported` is listed it names `openid` (OIDC Discovery §3: the server MUST
+/// support the openid scope value).
+pub fn check_scopes_name_openid(doc: &Value) -> Result<(), String> {
+    match doc.get("scopes_supported") {
+        None => Ok(()),
+        Some(Value::Array(items)) if items.iter().any(|v| v.as_str() == Some("openid")) => Ok(()),
+        Some(other) => Err(format!("scopes_supported is {other}, without \"openid\"")),
+    }
+}
+
+/// No member of the metadata is an empty list (OIDC Discovery §3: members with zero elements
+/// are omitted).
+pub fn check_no_empty_lists(doc: &Value) -> Result<(), String> {
+    let empty: Vec<&str> = doc
+        .as_object()
+        .map(|members| {
+            members
+                .iter()
+                .filter(|(_, v)| v.as_array().is_some_and(Vec::is_empty))
+                .map(|(k, _)| k.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    if empty.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("empty lists: {}", empty.join(", ")))
+    }
+}
+
+/// `id_token_signing_alg_values_supported` includes RS256 (OIDC Discovery §3: "MUST be
+/// included").
+pub fn check_rs256_listed(doc: &Discovery) -> Result<(), String> {
+    match &doc.id_token_signing_alg_values_supported {
+        Some(list) if list.iter().any(|a| a == "RS256") => Ok(()),
+        Some(list) => Err(format!("id_token_signing_alg_values_supported {list:?}")),
+        None => Err("no id_token_signing_alg_values_supported".into()),
+    }
+}
+
+/// A token request for a grant the server must not serve (the password grant, gone in OAuth
+/// 2.1) is refused: a 4xx JSON error, and no token.
+pub fn check_grant_refused(status: u16, body: &Value) -> Result<(), String> {
+    if body.get("access_token").is_some() || !(400..500).contains(&status) {
+        return Err(describe_token_answer(status, body));
+    }
+    parse_oauth_error(body)
+        .map(|_| ())
+        .map_err(|_| describe_token_answer(status, body))
+}
+
+/// The RFC 8414 metadata URL for `issuer`: the well-known segment goes between the origin and
+/// the issuer's path (RFC 8414 §3.1).
+pub fn authorization_server_metadata_url(issuer: &str) -> Result<String, String> {
+    let url = Url::parse(issuer).map_err(|e| format!("issuer {issuer:?}: {e}"))?;
+    let path = url.path().trim_end_matches('/');
+    Ok(format!(
+        "{}/.well-known/oauth-authorization-server{path}",
+        url.origin().ascii_serialization()
+    ))
+}
+
 /// Seconds of clock skew the time checks allow between the harness and the server.
 pub const CLOCK_SKEW_SECS: i64 = 60;
 
@@ -1621,6 +1694,30 @@ mod tests {
         );
         assert!(introspection_active(401, &json!({"error": "invalid_client"})).is_err());
         assert!(introspection_active(200, &json!({"active": "yes"})).is_err());
+    }
+
+    #[test]
+    fn discovery_document_members() {
+        let doc = reference_discovery();
+        check_no_empty_lists(&doc).unwrap();
+        check_scopes_name_openid(&json!({})).unwrap();
+        assert!(check_scopes_name_openid(&json!({"scopes_supported": ["email"]})).is_err());
+        assert!(check_no_empty_lists(&json!({"claims_supported": []})).is_err());
+        check_subject_types(&json!({"subject_types_supported": ["public"]})).unwrap();
+        assert!(check_subject_types(&json!({})).is_err());
+        assert!(check_subject_types(&json!({"subject_types_supported": []})).is_err());
+        assert_eq!(
+            authorization_server_metadata_url("http://127.0.0.1:3000/api/auth").unwrap(),
+            "http://127.0.0.1:3000/.well-known/oauth-authorization-server/api/auth"
+        );
+    }
+
+    #[test]
+    fn the_password_grant_must_be_refused() {
+        check_grant_refused(400, &json!({"error": "unsupported_grant_type"})).unwrap();
+        assert!(check_grant_refused(200, &json!({"access_token": "a"})).is_err());
+        assert!(check_grant_refused(400, &json!({"access_token": "a", "error": "x"})).is_err());
+        assert!(check_grant_refused(500, &json!({"error": "server_error"})).is_err());
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod discovery;
 mod end_session;
 mod id_token;
 mod lifetimes;
+mod metadata;
 mod refresh;
 mod requests;
 mod revocation;
