@@ -102,6 +102,26 @@ pub fn account_event(
 
 /// Called by [`Client::send`] for every exchange.
 pub fn note_exchange(endpoint: &Endpoint, request: &Request, exchange: &Exchange) {
+    // An account a scenario deleted itself (delete-user scenarios) is not left for the cleanup,
+    // which would report it as left behind.
+    if request.method == Method::POST
+        && !request.absolute
+        && request.path == "/delete-user"
+        && exchange.status == 200
+    {
+        let sent = exchange
+            .request_headers
+            .iter()
+            .find(|(n, _)| n == "cookie")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default();
+        ledger().retain(|a| {
+            !a.sessions
+                .iter()
+                .flatten()
+                .any(|(n, v)| sent.contains(&format!("{n}={v}")))
+        });
+    }
     match account_event(endpoint, request, exchange) {
         Some(AccountEvent::Created(account)) => ledger().push(account),
         Some(AccountEvent::SignedIn { email, cookies }) => {
