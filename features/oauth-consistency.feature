@@ -1,8 +1,16 @@
 @oauth-provider
 Feature: OAuth 2.1 / OIDC provider: what discovery promises is what is issued
   The ID token is signed with an alg the discovery document lists in
-  id_token_signing_alg_values_supported (OIDC Discovery §3), and every token response, the
-  refresh grant's included, forbids caching (RFC 6749 §5.1, OIDC Core §3.1.3.3).
+  id_token_signing_alg_values_supported (OIDC Discovery §3), an ID token issued at refresh is
+  the original's user for the original's client (OIDC Core §12.2), and every token response,
+  the refresh grant's included, forbids caching (RFC 6749 §5.1, OIDC Core §3.1.3.3). The
+  metadata documents keep their own rules: JSON, the REQUIRED members, no empty lists, RS256
+  listed, and one issuer for OIDC discovery and RFC 8414 metadata. What the server must not
+  do is refused: the password grant (gone in OAuth 2.1), and an unknown token's revocation is
+  answered 200 (RFC 7009 §2.2).
+  Known deviations of Better Auth 1.7.25 / oauth-provider 1.7.5 (known-deviations.toml): only
+  EdDSA is listed (no RS256), and revoking an unknown token with token_type_hint refresh_token
+  answers 400 invalid_request.
 
   @oauth-client @oauth-id-token @oidc-discovery-3-i
   Scenario: The ID token is signed with an alg the discovery document lists
