@@ -443,6 +443,29 @@ mod tests {
     }
 
     #[test]
+    fn an_account_a_scenario_deleted_itself_leaves_the_ledger() {
+        let here = Endpoint::new(
+            &Url::parse("http://127.0.0.1:3778").unwrap(),
+            "/api/auth",
+            Duration::from_secs(5),
+        );
+        note_exchange(
+            &here,
+            &sign_up(),
+            &exchange(200, &["better-auth.session_token=gone.s"]),
+        );
+        let mut deleted = exchange(200, &[]);
+        deleted.request_headers =
+            vec![("cookie".into(), "better-auth.session_token=gone.s".into())];
+        note_exchange(
+            &here,
+            &Request::post_json("/delete-user", json!({})),
+            &deleted,
+        );
+        assert!(take_accounts(&here).is_empty());
+    }
+
+    #[test]
     fn delete_answers_are_classified_as_better_auth_sends_them() {
         let ok = json!({"success": true, "message": "User deleted"});
         assert_eq!(
