@@ -45,3 +45,9 @@ Feature: OAuth 2.1 / OIDC provider: token lifetimes after revocation and reuse
     And the confidential OAuth client holds tokens for the user
     When the confidential client revokes its access token after introspection found it active
     Then introspection reports the revoked access token inactive
+
+  @oauth-client @oauth-introspection @rfc7662-2.2-a @rfc7662-2.2-d
+  Scenario: Introspection describes a live access token truthfully
+    Given a signed-in user
+    And the confidential OAuth client holds tokens for the user
+    Then introspection describes the confidential client's live access token truthfully

@@ -2167,3 +2167,22 @@ async fn token_endpoint_that_serves_the_password_grant() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn introspection_that_names_another_subject() {
+    let flaw = Flaw::response(|req, resp| {
+        if is(req, "/oauth2/introspect") && resp.status == 200 {
+            edit_json(resp, |body| {
+                if body.get("active") == Some(&Value::Bool(true)) {
+                    body["sub"] = json!("ba-harness-someone-else");
+                }
+            });
+        }
+    });
+    breaks(
+        flaw,
+        "Introspection describes a live access token truthfully",
+        "the token's (RFC 7662 §2.2)",
+    )
+    .await;
+}

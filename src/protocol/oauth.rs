@@ -512,6 +512,53 @@ pub fn introspection_active(status: u16, body: &Value) -> Result<bool, String> {
     }
 }
 
+/// An introspection answer for a live access token describes it truthfully (RFC 7662 §2.2):
+/// `active: true`, and the members it gives (client_id, sub, scope, exp) match what was issued.
+pub fn check_introspection_truthful(
+    body: &Value,
+    client_id: &str,
+    sub: &str,
+    granted_scope: &str,
+    now: i64,
+) -> Result<(), String> {
+    if body.get("active").and_then(Value::as_bool) != Some(true) {
+        return Err(format!(
+            "active is {}",
+            body.get("active").unwrap_or(&Value::Null)
+        ));
+    }
+    if let Some(found) = body.get("client_id")
+        && found.as_str() != Some(client_id)
+    {
+        return Err(format!("client_id {found}, not {client_id:?}"));
+    }
+    if let Some(found) = body.get("sub")
+        && found.as_str() != Some(sub)
+    {
+        return Err(format!("sub {found}, not the ID token's {sub:?}"));
+    }
+    if let Some(found) = body.get("scope") {
+        let granted: Vec<&str> = granted_scope.split(' ').collect();
+        let extra: Vec<&str> = found
+            .as_str()
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|s| !s.is_empty() && !granted.contains(s))
+            .collect();
+        if !found.is_string() || !extra.is_empty() {
+            return Err(format!("scope {found}, beyond the grant {granted_scope:?}"));
+        }
+    }
+    if let Some(found) = body.get("exp")
+        && found
+            .as_i64()
+            .is_none_or(|exp| exp <= now - CLOCK_SKEW_SECS)
+    {
+        return Err(format!("exp {found}: not a live token's"));
+    }
+    Ok(())
+}
+
 /// An authorization error response at the client (RFC 6749 §4.1.2.1): `error` is `expected`,
 /// the `state` that was sent comes back exactly once, and no `code` is issued.
 pub fn check_error_response(
@@ -1718,6 +1765,19 @@ mod tests {
         assert!(check_grant_refused(200, &json!({"access_token": "a"})).is_err());
         assert!(check_grant_refused(400, &json!({"access_token": "a", "error": "x"})).is_err());
         assert!(check_grant_refused(500, &json!({"error": "server_error"})).is_err());
+    }
+
+    #[test]
+    fn introspection_must_describe_the_token_truthfully() {
+        let body = json!({"active": true, "client_id": "c", "sub": "u", "scope": "openid email", "exp": 2000});
+        check_introspection_truthful(&body, "c", "u", "openid email profile", 1000).unwrap();
+        assert!(check_introspection_truthful(&body, "c", "other", "openid email", 1000).is_err());
+        assert!(check_introspection_truthful(&body, "d", "u", "openid email", 1000).is_err());
+        assert!(check_introspection_truthful(&body, "c", "u", "openid", 1000).is_err());
+        assert!(
+            check_introspection_truthful(&json!({"active": false}), "c", "u", "openid", 1000)
+                .is_err()
+        );
     }
 
     #[test]

@@ -4,8 +4,11 @@
 
 use super::revocation::client_form_call;
 use super::*;
-use crate::protocol::oauth::{confidential_client_registration, introspection_active};
+use crate::protocol::oauth::{
+    check_introspection_truthful, confidential_client_registration, introspection_active,
+};
 
+const RULE_INTROSPECTION_TRUTHFUL: &str = "introspection of a live access token answers a JSON object with active: true, and the client_id, sub, scope and exp it gives are the token's (RFC 7662 §2.2)";
 const RULE_REVOKED_INACTIVE: &str = "a revoked access token is reported inactive by introspection (active: false) to the client it was issued to (RFC 7009 §2.1, RFC 7662 §2.2)";
 
 /// Confidential clients registered in this process, by target and first client.
@@ -194,4 +197,31 @@ async fn revoked_token_inactive(world: &mut AuthWorld) -> StepResult {
         )),
         Err(e) => Err(world.fail(rule, "HTTP 200 with active: false", e)),
     }
+}
+
+#[then("introspection describes the confidential client's live access token truthfully")]
+async fn introspection_truthful(world: &mut AuthWorld) -> StepResult {
+    let rule = RULE_INTROSPECTION_TRUTHFUL;
+    let (id, _) = confidential_client(world).await?;
+    let (_, _, claims, tokens, _) = current_id_token(world, rule)?;
+    let answer = introspect(world, &tokens.access_token).await?;
+    let body = answer.json().unwrap_or(Value::Null);
+    if answer.status != 200 {
+        return Err(world.fail(
+            rule,
+            "HTTP 200 with active: true",
+            describe_token_answer(answer.status, &body),
+        ));
+    }
+    let granted = tokens.scope.clone().unwrap_or_else(|| SCOPE.to_string());
+    let sub = claims.sub.clone().unwrap_or_default();
+    check_introspection_truthful(&body, &id, &sub, &granted, now()).map_err(|e| {
+        world.fail(
+            rule,
+            format!(
+                "active: true, client_id {id:?}, sub {sub:?}, scope within {granted:?}, a live exp"
+            ),
+            e,
+        )
+    })
 }
