@@ -6,22 +6,26 @@ Feature: Cookie cache
   returns the session until the cache expires; session_token alone does not. The cache is
   never trusted alone, nor when its content was altered.
 
+  @better-auth-cookie-cache-a
   Scenario: Sign-in issues the cookie cache cookie
     Given a registered user
     When the user signs in with the right password
     Then the response sets the cookie cache cookie with the session cookie's attributes
 
+  @better-auth-cookie-cache-b
   Scenario: The cookie cache alone is no session
     Given a signed-in user
     When the user asks for the session with only the cookie cache cookie
     Then the response status is 200
     And the response body is JSON null
 
+  @better-auth-cookie-cache-b @rfc6265bis-8.6-a
   Scenario: A cookie cache altered to name someone else is not believed
     Given a signed-in user
     When the user asks for the session with a cookie cache forged to name another email
     Then the forged cache is not believed
 
+  @better-auth-cookie-cache-c
   Scenario: After sign-out the session token alone gets no session, even with the cache on
     Given a signed-in user
     And the user keeps a copy of the session cookie
@@ -29,7 +33,7 @@ Feature: Cookie cache
     And the kept session cookie alone is replayed to get-session
     Then the response body is JSON null
 
-  @should
+  @should @better-auth-cookie-cache-d
   Scenario: The cookie cache is honoured until it expires, even after sign-out
     Given a signed-in user
     And the user keeps a copy of the session cookies
@@ -37,7 +41,7 @@ Feature: Cookie cache
     And the kept session cookies are replayed to get-session
     Then the session belongs to the user
 
-  @short-cookie-cache
+  @short-cookie-cache @better-auth-cookie-cache-e
   Scenario: The revocation delay of the cookie cache ends after its maxAge
     Given a signed-in user
     And the user keeps a copy of the session cookies

@@ -5,7 +5,7 @@ Feature: Email and password accounts
   Wrong credentials are refused with 401 and a JSON {code, message} body that does not
   reveal whether the email exists. Every scenario signs up its own random user.
 
-  @sign-up
+  @sign-up @better-auth-email-password-a @better-auth-session-a
   Scenario: Sign-up creates the user and starts a session
     When a new user signs up with email and password
     Then the response status is 200
@@ -15,6 +15,7 @@ Feature: Email and password accounts
     When the user asks for the session with the cookies they were given
     Then the session belongs to the user
 
+  @better-auth-email-password-b @better-auth-session-a
   Scenario: Sign-in with the right password starts a session for that user
     Given a registered user
     When the user signs in with the right password
@@ -25,7 +26,7 @@ Feature: Email and password accounts
     When the user asks for the session with the cookies they were given
     Then the session belongs to the user
 
-  @sign-up
+  @sign-up @better-auth-email-password-f
   Scenario: Emails are case-insensitive
     When a new user signs up with a mixed-case email
     Then the response status is 200
@@ -34,11 +35,13 @@ Feature: Email and password accounts
     Then the response status is 200
     And the response body carries the user with the email and name given at sign-up
 
+  @better-auth-session-a
   Scenario: get-session without credentials answers null
     When a client without cookies asks for the session
     Then the response status is 200
     And the response body is JSON null
 
+  @better-auth-email-password-c @better-auth-errors-a
   Scenario: A wrong password is refused with 401 and a JSON error
     Given a registered user
     When the user signs in with a wrong password
@@ -47,6 +50,7 @@ Feature: Email and password accounts
     And the error message is "Invalid email or password"
     And the response sets no session cookie
 
+  @better-auth-email-password-d
   Scenario: An unknown email is refused exactly like a wrong password
     When someone signs in with an email nobody registered
     Then the response status is 401
@@ -54,7 +58,7 @@ Feature: Email and password accounts
     And the error message is "Invalid email or password"
     And the response sets no session cookie
 
-  @sign-up
+  @sign-up @better-auth-email-password-e
   Scenario: A duplicate sign-up is refused and leaves the account as it was
     Given a registered user
     When someone signs up again with the same email and another password
@@ -64,6 +68,7 @@ Feature: Email and password accounts
     And the original password still signs the user in
     And the other password does not sign the user in
 
+  @better-auth-sign-out-a
   Scenario: Sign-out answers success
     Given a signed-in user
     When the user signs out

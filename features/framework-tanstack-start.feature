@@ -9,21 +9,25 @@ Feature: Better Auth inside a TanStack Start app
   is the target (--target-kind tanstack-start); /sign-in, /dashboard and GET /api/me are the
   bundled app's (for other paths, copy this file and give --features).
 
+  @better-auth-integration-a
   Scenario: TanStack Start: the protected server route answers 200 with the signed-in user
     Given a signed-in user
     When the user requests "/api/me" from the app
     Then the app answers 200 with the signed-in user
 
+  @better-auth-integration-b
   Scenario: TanStack Start: the protected server route refuses a visitor without a session
     When a visitor requests "/api/me" from the app without cookies
     Then the app refuses the request with 401
 
+  @better-auth-integration-f
   Scenario: TanStack Start: signing in through a server function sets the session cookie
     Given a registered user
     When the user signs in through the server-function form on "/sign-in"
     Then the server function redirects to "/dashboard"
     And the server function sets the session cookie
 
+  @better-auth-integration-g
   Scenario: TanStack Start: the server function's session cookie opens the protected page
     Given a registered user
     When the user signs in through the server-function form on "/sign-in"

@@ -10,72 +10,86 @@ Feature: The JWT plugin
   The harness verifies every JWT itself against the JWKS; it never trusts alg "none" or a
   shared-secret algorithm.
 
+  @better-auth-jwt-a
   Scenario: GET /token issues a JWT for a signed-in session
     Given a signed-in user
     When the user asks GET /token for a JWT
     Then GET /token answers 200 with a JWT
 
+  @better-auth-jwt-a
   Scenario: GET /token refuses a request without a session
     When a client without a session asks GET /token for a JWT
     Then GET /token refuses it with 401 and issues no JWT
 
+  @better-auth-jwt-c
   Scenario: The JWKS lists each key with kty, kid, alg and its key material
     When the JWKS is fetched
     Then the JWKS lists keys that each have kty, kid, alg and the key material for their kty
 
+  @better-auth-jwt-c
   Scenario: The JWKS publishes public keys only
     When the JWKS is fetched
     Then the JWKS publishes no private or symmetric key material
 
+  @better-auth-jwt-d
   Scenario: The JWT names its signing key by a kid the JWKS lists
     Given a signed-in user
     And the JWKS is fetched
     When the user asks GET /token for a JWT
     Then the JWT header has a kid that the JWKS lists
 
+  @better-auth-jwt-d
   Scenario: The JWT is signed with the algorithm its JWKS key declares
     Given a signed-in user
     And the JWKS is fetched
     When the user asks GET /token for a JWT
     Then the JWT header's alg is the alg its JWKS key declares
 
+  @better-auth-jwt-d
   Scenario: The JWT's signature verifies against the JWKS
     Given a signed-in user
     And the JWKS is fetched
     When the user asks GET /token for a JWT
     Then the JWT verifies against the JWKS
 
+  @better-auth-jwt-d
   Scenario: A JWT with an altered claim does not verify
     Given a signed-in user
     And the JWKS is fetched
     When the user asks GET /token for a JWT
     Then the JWT with an altered claim does not verify against the JWKS
 
+  @better-auth-jwt-e
   Scenario: The JWT's issuer is the base URL's origin
     Given a signed-in user
     When the user asks GET /token for a JWT
     Then the JWT's iss is the base URL's origin
 
+  @better-auth-jwt-e
   Scenario: The JWT's audience is the base URL's origin
     Given a signed-in user
     When the user asks GET /token for a JWT
     Then the JWT's aud is the base URL's origin
 
+  @better-auth-jwt-e
   Scenario: The JWT's subject is the signed-in user
     Given a signed-in user
     When the user asks GET /token for a JWT
     Then the JWT's sub is the signed-in user's id
 
+  @better-auth-jwt-e
   Scenario: The JWT carries the user's email
     Given a signed-in user
     When the user asks GET /token for a JWT
     Then the JWT carries the user's email
 
+  @better-auth-jwt-f
   Scenario: A freshly issued JWT has not expired
     Given a signed-in user
     When the user asks GET /token for a JWT
     Then the JWT's exp is in the future
 
+  @better-auth-jwt-f
   Scenario: The JWT was not issued in the future
     Given a signed-in user
     When the user asks GET /token for a JWT
@@ -83,12 +97,13 @@ Feature: The JWT plugin
 
   # A deployment may configure jwt.expirationTime; 15 minutes is the documented default
   # (protocol::jwt::DEFAULT_LIFETIME_SECS), hence SHOULD.
-  @should
+  @should @better-auth-jwt-g
   Scenario: The JWT lives for the default 15 minutes
     Given a signed-in user
     When the user asks GET /token for a JWT
     Then the JWT lives for Better Auth's default 15 minutes
 
+  @better-auth-jwt-b
   Scenario: get-session sends a verifiable JWT for the user in set-auth-jwt
     Given a signed-in user
     And the JWKS is fetched

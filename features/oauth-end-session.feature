@@ -15,7 +15,7 @@ Feature: OAuth 2.1 / OIDC provider: RP-initiated logout (end session)
   Needs a client with end session enabled and its registered post_logout_redirect_uri
   (--post-logout-redirect-uri; the bundled reference seeds one).
 
-  @oauth-client @end-session @oauth-end-session
+  @oauth-client @end-session @oauth-end-session @oidc-rp-logout-2-a @oidc-rp-logout-3-d @oidc-rp-logout-3-e @better-auth-oauth-provider-f
   Scenario: End session redirects to the registered post_logout_redirect_uri with the same state
     Given a signed-in user
     And the user has authorized the OAuth client
@@ -23,7 +23,7 @@ Feature: OAuth 2.1 / OIDC provider: RP-initiated logout (end session)
     When end session is requested with the ID token, the registered post_logout_redirect_uri and a state
     Then end session redirects to the post_logout_redirect_uri with the same state
 
-  @oauth-client @end-session @oauth-end-session
+  @oauth-client @end-session @oauth-end-session @rfc6265bis-4.1.2-a @better-auth-oauth-provider-f
   Scenario: End session clears the session cookies
     Given a signed-in user
     And the user has authorized the OAuth client
@@ -31,7 +31,7 @@ Feature: OAuth 2.1 / OIDC provider: RP-initiated logout (end session)
     When end session is requested with the ID token, the registered post_logout_redirect_uri and a state
     Then end session clears the session cookies
 
-  @oauth-client @end-session @oauth-end-session
+  @oauth-client @end-session @oauth-end-session @oidc-rp-logout-2-f @better-auth-oauth-provider-f
   Scenario: End session ends the session on the server
     Given a signed-in user
     And the user has authorized the OAuth client
@@ -39,7 +39,7 @@ Feature: OAuth 2.1 / OIDC provider: RP-initiated logout (end session)
     When end session is requested with the ID token, the registered post_logout_redirect_uri and a state
     Then end session leaves no session behind the old session cookie
 
-  @oauth-client @end-session @oauth-end-session
+  @oauth-client @end-session @oauth-end-session @oidc-rp-logout-3-a
   Scenario: End session never redirects to an unregistered post_logout_redirect_uri
     Given a signed-in user
     And the user has authorized the OAuth client
@@ -47,7 +47,7 @@ Feature: OAuth 2.1 / OIDC provider: RP-initiated logout (end session)
     When end session is requested with an unregistered post_logout_redirect_uri
     Then end session does not redirect to the unregistered post_logout_redirect_uri
 
-  @oauth-client @end-session @oauth-end-session
+  @oauth-client @end-session @oauth-end-session @oidc-rp-logout-2-d
   Scenario: End session without the user's session asks the End-User before logging out
     Given a signed-in user
     And the user has authorized the OAuth client
@@ -55,7 +55,7 @@ Feature: OAuth 2.1 / OIDC provider: RP-initiated logout (end session)
     When end session is requested with the ID token but without the user's session cookie
     Then the user's session survives until the End-User confirms the logout
 
-  @oauth-client @end-session @oauth-end-session
+  @oauth-client @end-session @oauth-end-session @oidc-rp-logout-2-c @oidc-rp-logout-4-a
   Scenario: End session refuses an unsigned id_token_hint
     Given a signed-in user
     And the user has authorized the OAuth client
@@ -63,7 +63,7 @@ Feature: OAuth 2.1 / OIDC provider: RP-initiated logout (end session)
     When end session is requested with an unsigned copy of the ID token (alg none), the registered post_logout_redirect_uri and a state
     Then end session neither redirects to the post_logout_redirect_uri nor ends the user's session
 
-  @oauth-client @end-session @oauth-end-session
+  @oauth-client @end-session @oauth-end-session @oidc-rp-logout-2-c @oidc-rp-logout-4-a
   Scenario: End session refuses an id_token_hint whose signature was altered
     Given a signed-in user
     And the user has authorized the OAuth client

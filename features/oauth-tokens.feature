@@ -13,42 +13,42 @@ Feature: OAuth 2.1 / OIDC provider: the token endpoint and refresh tokens
   Known deviation of Better Auth 1.7.25 / oauth-provider 1.7.5 (known-deviations.toml): a
   wrong code_verifier gets 401 invalid_request instead of RFC 7636's 400 invalid_grant.
 
-  @oauth-client @oauth-token
+  @oauth-client @oauth-token @rfc6749-4.1.4-a @rfc6749-5.1-a @oidc-core-3.1.3.2-f @oidc-core-3.1.3.3-a @oauth21-4.1.1-a @oauth21-4.1.1-c @rfc7636-4.2-a
   Scenario: The code exchange returns a Bearer access token and an ID token
     Given a signed-in user
     And the user has authorized the OAuth client
     When the OAuth client exchanges the code for tokens
     Then the token endpoint answers with a Bearer access token and an ID token
 
-  @oauth-client @should @oauth-token
+  @oauth-client @should @oauth-token @rfc6749-5.1-b
   Scenario: The token response says when the access token expires
     Given a signed-in user
     And the user has authorized the OAuth client
     When the OAuth client exchanges the code for tokens
     Then the token endpoint says when the access token expires
 
-  @oauth-client @oauth-token
+  @oauth-client @oauth-token @better-auth-oauth-provider-d
   Scenario: The code exchange returns a refresh token for offline_access
     Given a signed-in user
     And the user has authorized the OAuth client
     When the OAuth client exchanges the code for tokens
     Then the token endpoint issues a refresh token for offline_access
 
-  @oauth-client @oauth-token
+  @oauth-client @oauth-token @rfc6749-5.1-d @oidc-core-3.1.3.3-b
   Scenario: Token responses are not cached
     Given a signed-in user
     And the user has authorized the OAuth client
     When the OAuth client exchanges the code for tokens
     Then the token endpoint forbids caching of the token response
 
-  @oauth-client @oauth-token
+  @oauth-client @oauth-token @rfc7636-4.4-a @rfc7636-4.6-a @oauth21-4.1.3-a
   Scenario: A wrong code_verifier is refused
     Given a signed-in user
     And the user has authorized the OAuth client
     When the OAuth client exchanges the code with a wrong code_verifier
     Then the token endpoint refuses the wrong code_verifier with invalid_grant
 
-  @oauth-client @oauth-token
+  @oauth-client @oauth-token @rfc6749-4.1.2-b @rfc6749-5.2-c @oidc-core-3.1.3.2-d @oauth21-4.1.3-c
   Scenario: An authorization code can be exchanged only once
     Given a signed-in user
     And the user has authorized the OAuth client
@@ -56,7 +56,7 @@ Feature: OAuth 2.1 / OIDC provider: the token endpoint and refresh tokens
     When the OAuth client exchanges the same code again
     Then the token endpoint refuses the reused code with invalid_grant
 
-  @oauth-client @should @oauth-token
+  @oauth-client @should @oauth-token @rfc6749-4.1.2-c
   Scenario: Replaying an authorization code revokes the tokens issued from it
     Given a signed-in user
     And the user has authorized the OAuth client
@@ -64,14 +64,14 @@ Feature: OAuth 2.1 / OIDC provider: the token endpoint and refresh tokens
     When the OAuth client exchanges the same code again
     Then userinfo refuses the access token issued from the reused code
 
-  @oauth-client @oauth-token
+  @oauth-client @oauth-token @rfc6749-4.1.2-d @rfc6749-4.1.3-d @rfc6749-10.6-a @oidc-core-3.1.3.2-e
   Scenario: The token endpoint refuses a redirect_uri that differs from the authorization request
     Given a signed-in user
     And the user has authorized the OAuth client
     When the OAuth client exchanges the code with a different redirect_uri
     Then the token endpoint refuses the mismatched redirect_uri with invalid_grant
 
-  @oauth-client @oauth-refresh
+  @oauth-client @oauth-refresh @oauth21-4.3.1-a @better-auth-oauth-provider-d
   Scenario: A refresh rotates the refresh token
     Given a signed-in user
     And the user has authorized the OAuth client
@@ -79,7 +79,7 @@ Feature: OAuth 2.1 / OIDC provider: the token endpoint and refresh tokens
     When the OAuth client refreshes the tokens
     Then the token endpoint returns a new refresh token
 
-  @oauth-client @oauth-refresh
+  @oauth-client @oauth-refresh @oauth21-4.3.1-a @rfc6749-6-b @rfc6749-5.2-c
   Scenario: A rotated refresh token is refused
     Given a signed-in user
     And the user has authorized the OAuth client
@@ -88,7 +88,7 @@ Feature: OAuth 2.1 / OIDC provider: the token endpoint and refresh tokens
     And the OAuth client presents the rotated refresh token again
     Then the token endpoint refuses the rotated refresh token with invalid_grant
 
-  @oauth-client @oauth-refresh
+  @oauth-client @oauth-refresh @oauth21-4.3.1-b @better-auth-oauth-provider-d
   Scenario: Replaying a rotated refresh token revokes the whole family
     Given a signed-in user
     And the user has authorized the OAuth client
@@ -98,14 +98,14 @@ Feature: OAuth 2.1 / OIDC provider: the token endpoint and refresh tokens
     And the OAuth client refreshes with the newest refresh token
     Then the token endpoint refuses the newest refresh token of the replayed family
 
-  @oauth-client @oauth-token
+  @oauth-client @oauth-token @rfc6749-4.1.2-d @rfc6749-4.1.3-b @oidc-core-3.1.3.2-b
   Scenario: An authorization code is bound to the client it was issued to
     Given a signed-in user
     And the user has authorized the OAuth client
     When another OAuth client exchanges the code
     Then the token endpoint refuses the code presented by the other client
 
-  @oauth-client @oauth-revocation
+  @oauth-client @oauth-revocation @rfc7009-2-a @rfc7009-2.1-c @rfc7009-2.2-a @rfc6749-6-b
   Scenario: A revoked refresh token is refused
     Given a signed-in user
     And the user has authorized the OAuth client
@@ -114,7 +114,7 @@ Feature: OAuth 2.1 / OIDC provider: the token endpoint and refresh tokens
     And the OAuth client refreshes with the revoked refresh token
     Then the token endpoint refuses the revoked refresh token with invalid_grant
 
-  @oauth-client @oauth-introspection
+  @oauth-client @oauth-introspection @rfc7662-2.1-a @rfc7662-2.3-a @rfc7662-4-a @better-auth-oauth-provider-e
   Scenario: Introspection refuses a client without credentials
     Given a signed-in user
     And the user has authorized the OAuth client

@@ -5,6 +5,7 @@ Feature: Rate limiting
   Other paths have their own budgets. The harness gives each virtual client its own
   X-Forwarded-For address, so this scenario's burst spends only its own budget.
 
+  @better-auth-rate-limit-a @better-auth-rate-limit-b
   Scenario: A burst of sign-ins beyond the limit gets 429 with a retry header
     Given a registered user
     When the user signs in with a wrong password as often as the rate limit allows, and once more

@@ -27,35 +27,42 @@ Feature: A resource server that verifies Better Auth JWTs
   key's interval mints a new key, and the JWKS lists the old one for the grace period (30 days
   by default). That scenario needs the interval (--jwks-rotation-interval, at most 10 s).
 
+  @better-auth-jwt-verify-a
   Scenario: A fresh JWT from the issuer is accepted and names the signed-in user
     Given a user signed in at the issuer
     When the user calls the resource server with a fresh JWT from /token
     Then the resource server answers 200 naming the user
 
+  @better-auth-jwt-verify-a
   Scenario: Two users calling in turn each get their own subject
     Given two users signed in at the issuer
     When each user calls the resource server with a fresh JWT from /token
     Then the resource server names each user, never the other
 
+  @better-auth-jwt-verify-b
   Scenario: A request without a bearer token is refused
     When a client calls the resource server without an Authorization header
     Then the resource server refuses it with 401
 
+  @better-auth-jwt-verify-b
   Scenario: A JWT whose signature was altered is refused
     Given a user signed in at the issuer
     When the user calls the resource server with their JWT with one bit of the signature flipped
     Then the resource server refuses it with 401
 
+  @better-auth-jwt-verify-b
   Scenario: A JWT whose subject was changed after signing is refused
     Given a user signed in at the issuer
     When the user calls the resource server with their JWT with its subject changed after signing
     Then the resource server refuses it with 401
 
+  @better-auth-jwt-verify-c
   Scenario: An unsigned JWT (alg none) is refused
     Given a user signed in at the issuer
     When the user calls the resource server with their JWT's claims in an unsigned JWT (alg none)
     Then the resource server refuses it with 401
 
+  @better-auth-jwt-verify-c
   Scenario: A JWT signed by a key that is not in the issuer's JWKS is refused
     Given a user signed in at the issuer
     When the user calls the resource server with their JWT's claims signed by a key of the harness's own, offered in the header
@@ -63,33 +70,33 @@ Feature: A resource server that verifies Better Auth JWTs
 
   # RFC 6750 §3 makes the challenge a MUST for OAuth bearer tokens; Better Auth documents no
   # contract for the backend that takes its JWTs the same way, hence SHOULD.
-  @should
+  @should @better-auth-jwt-verify-f
   Scenario: A refused JWT is challenged with WWW-Authenticate: Bearer error="invalid_token"
     Given a user signed in at the issuer
     When the user calls the resource server with their JWT with one bit of the signature flipped
     Then the resource server refuses it with 401
     And the refusal carries WWW-Authenticate: Bearer with error="invalid_token"
 
-  @issuer-profiles
+  @issuer-profiles @better-auth-jwt-verify-d
   Scenario: A JWT from another issuer is refused
     Given a user signed in at the issuer
     When the user calls the resource server with a JWT from the issuer's wrong-issuer profile
     Then the resource server refuses it with 401
 
-  @issuer-profiles
+  @issuer-profiles @better-auth-jwt-verify-d
   Scenario: A JWT for another audience is refused
     Given a user signed in at the issuer
     When the user calls the resource server with a JWT from the issuer's wrong-audience profile
     Then the resource server refuses it with 401
 
   # The JWT expired 45 minutes ago: beyond any clock-skew leeway a verifier may allow.
-  @issuer-profiles
+  @issuer-profiles @better-auth-jwt-verify-d
   Scenario: An expired JWT is refused
     Given a user signed in at the issuer
     When the user calls the resource server with a JWT from the issuer's expired profile
     Then the resource server refuses it with 401
 
-  @key-rotation
+  @key-rotation @better-auth-jwt-verify-e @better-auth-jwt-h
   Scenario: After the issuer rotates its key, JWTs signed with the new key are accepted
     Given a user signed in at the issuer
     And the resource server has accepted the user's JWT

@@ -5,6 +5,7 @@ Feature: Sliding session expiry
   sends the session cookie again with the new Max-Age, so active users stay signed in. The
   bundled reference runs with updateAge 3 s so the run can watch this happen.
 
+  @better-auth-session-g
   Scenario: get-session extends a session older than updateAge
     Given a signed-in user
     When the user reads the session's expiry

@@ -51,8 +51,29 @@ impl Ledger {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Notes one exchange: a successful sign-up adds its account, a sign-in adds its session.
+    /// Notes one exchange: a successful sign-up adds its account, a sign-in adds its session,
+    /// and a successful delete-user drops the account it was sent for.
     pub fn note_exchange(&self, endpoint: &Endpoint, request: &Request, exchange: &Exchange) {
+        // An account a scenario deleted itself (delete-user scenarios) is not left for the
+        // cleanup, which would report it as left behind.
+        if request.method == Method::POST
+            && !request.absolute
+            && request.path == "/delete-user"
+            && exchange.status == 200
+        {
+            let sent = exchange
+                .request_headers
+                .iter()
+                .find(|(n, _)| n == "cookie")
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_default();
+            self.accounts().retain(|a| {
+                !a.sessions
+                    .iter()
+                    .flatten()
+                    .any(|(n, v)| sent.contains(&format!("{n}={v}")))
+            });
+        }
         match account_event(endpoint, request, exchange) {
             Some(AccountEvent::Created(account)) => self.accounts().push(account),
             Some(AccountEvent::SignedIn { email, cookies }) => {
@@ -431,6 +452,30 @@ mod tests {
             .map(|s| s[0].1.as_str())
             .collect();
         assert_eq!(values, ["one.s", "two.s"]);
+    }
+
+    #[test]
+    fn an_account_a_scenario_deleted_itself_leaves_the_ledger() {
+        let ledger = Ledger::default();
+        let here = Endpoint::new(
+            &Url::parse("http://127.0.0.1:3778").unwrap(),
+            "/api/auth",
+            Duration::from_secs(5),
+        );
+        ledger.note_exchange(
+            &here,
+            &sign_up(),
+            &exchange(200, &["better-auth.session_token=gone.s"]),
+        );
+        let mut deleted = exchange(200, &[]);
+        deleted.request_headers =
+            vec![("cookie".into(), "better-auth.session_token=gone.s".into())];
+        ledger.note_exchange(
+            &here,
+            &Request::post_json("/delete-user", json!({})),
+            &deleted,
+        );
+        assert!(ledger.take_accounts(&here).is_empty());
     }
 
     #[test]

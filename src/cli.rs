@@ -15,6 +15,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod apps;
 mod releases;
+mod rules;
 
 use crate::error::{EXIT_OK, EXIT_USAGE, HarnessError, Outcome};
 use crate::report::style::ColorWhen;
@@ -131,6 +132,25 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// The rule inventory (rules/*.toml) joined with the scenarios that check each rule: per
+    /// spec, how many rules are covered, not observable, not applicable or missing.
+    Rules(RulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Folder of .feature files whose rule-id tags count as coverage. Default: as for conform.
+    #[arg(long, value_name = "DIR")]
+    pub features: Option<PathBuf>,
+    /// Folder of the inventory files. Default: `rules` next to the features folder.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// List only the rules no scenario covers and no declaration excuses.
+    #[arg(long)]
+    pub missing: bool,
+    /// Print JSON (every rule with its status, and the per-spec counts) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -378,6 +398,7 @@ async fn dispatch(cli: Cli) -> Result<Outcome, HarnessError> {
         Command::Diff(args) => diff::run(args, output),
         Command::Completions { shell } => completions::completions(shell),
         Command::Man { out } => completions::man(out.as_deref()),
+        Command::Rules(args) => rules::run(args),
         Command::Releases(args) => releases::releases_command(args).await.map(outcome_of_code),
         Command::Bisect(args) => releases::bisect_command(args).await.map(outcome_of_code),
     }

@@ -25,6 +25,7 @@ pub mod reference_release;
 pub mod releases;
 pub mod report;
 pub mod resource_server;
+pub mod rules;
 pub mod snapshot;
 pub mod target;
 pub mod test_user;

@@ -90,6 +90,10 @@ pub struct ScenarioOutcome {
     /// Wall time from the scenario's start to its end (absent for scenarios that did not run).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u128>,
+    /// The inventory rules (rules/*.toml) this scenario checks: its rule-id tags, with spec,
+    /// section and level.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub spec_rules: Vec<crate::rules::RuleRef>,
 }
 
 impl ScenarioOutcome {
@@ -110,6 +114,7 @@ impl ScenarioOutcome {
                 .filter(|t| crate::target::capability_for_tag(t).is_some())
                 .cloned()
                 .collect(),
+            spec_rules: crate::rules::rules_for_tags(crate::rules::embedded(), &tags),
             tags,
             verdict,
             duration_ms: None,
@@ -524,11 +529,14 @@ impl RunReport {
                         .map(|ms| format!(" time=\"{:.3}\"", ms as f64 / 1000.0))
                         .unwrap_or_default()
                 );
+                let spec_rules: Vec<String> =
+                    case.spec_rules.iter().map(|r| r.describe()).collect();
                 let _ = writeln!(
                     out,
-                    "      <properties><property name=\"severity\" value=\"{}\"/><property name=\"capabilities\" value=\"{}\"/></properties>",
+                    "      <properties><property name=\"severity\" value=\"{}\"/><property name=\"capabilities\" value=\"{}\"/><property name=\"spec_rules\" value=\"{}\"/></properties>",
                     case.severity.as_str(),
-                    xml(&case.capabilities.join(","))
+                    xml(&case.capabilities.join(",")),
+                    xml(&spec_rules.join("; "))
                 );
                 match &case.verdict {
                     Verdict::Passed => {}
@@ -542,7 +550,8 @@ impl RunReport {
                         exchange,
                     } => {
                         let body = format!(
-                            "rule: {rule}\nexpected: {expected}\nactual: {actual}\n{}",
+                            "rule: {rule}\nspec rules: {}\nexpected: {expected}\nactual: {actual}\n{}",
+                            spec_rules.join("; "),
                             exchange.as_deref().unwrap_or("")
                         );
                         if case.is_warning() && !self.strict {
@@ -790,6 +799,39 @@ mod tests {
         assert!(
             md.ends_with("`conform: 1 passed, 1 failed, 1 skipped`\n"),
             "{md}"
+        );
+    }
+
+    #[test]
+    fn failed_scenarios_name_their_spec_rules_in_json_and_junit() {
+        let failed = ScenarioOutcome::failed(
+            "OAuth",
+            "revoked refresh token",
+            "features/o.feature:4".into(),
+            vec!["oauth-client".into(), "rfc7009-2.1-c".into()],
+            StepFailure {
+                rule: "revoked means dead".into(),
+                expected: "invalid_grant".into(),
+                actual: "200".into(),
+                exchange: None,
+            },
+        );
+        let report = RunReport::new("x".into(), 1, false, vec![failed]);
+        let value = serde_json::to_value(&report).unwrap();
+        let rule = &value["scenarios"][0]["spec_rules"][0];
+        assert_eq!(
+            (&rule["id"], &rule["spec"], &rule["section"], &rule["level"]),
+            (
+                &serde_json::json!("rfc7009-2.1-c"),
+                &serde_json::json!("RFC 7009"),
+                &serde_json::json!("2.1"),
+                &serde_json::json!("MUST")
+            )
+        );
+        let xml = report.junit_xml();
+        assert!(
+            xml.contains("spec rules: rfc7009-2.1-c (RFC 7009 §2.1, MUST)"),
+            "{xml}"
         );
     }
 

@@ -1464,3 +1464,725 @@ async fn userinfo_and_a_jwt_signed_by_an_unpublished_key() {
     )
     .await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Isolation between clients (features/oauth-isolation.feature)
+
+/// Rewrites the `client_id` of form requests to `path_suffix` that `when` picks to the client the
+/// reference seeded: the server then acts as if the token's owner had asked, whoever asked.
+fn as_the_seeded_client(
+    broken: &BrokenReference,
+    path_suffix: &'static str,
+    when: fn(&ProxyRequest) -> bool,
+) -> Flaw {
+    let owner = broken
+        .server
+        .ready
+        .client_id
+        .clone()
+        .expect("the reference's client_id");
+    Flaw::request(move |req| {
+        if is(req, path_suffix) && when(req) {
+            let mut pairs = form(req);
+            for (n, v) in pairs.iter_mut() {
+                if n == "client_id" {
+                    *v = owner.clone();
+                }
+            }
+            set_form(req, &pairs);
+        }
+        None
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_token_redeemable_by_another_client() {
+    breaks_with(
+        |broken| {
+            as_the_seeded_client(broken, "/oauth2/token", |req| {
+                form_value(req, "grant_type").as_deref() == Some("refresh_token")
+            })
+        },
+        "A refresh token is bound to the client it was issued to",
+        "refresh token is bound to the client it was issued to",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_of_a_refresh_token_by_another_client() {
+    breaks_with(
+        |broken| as_the_seeded_client(broken, "/oauth2/revoke", |_| true),
+        "Another client cannot revoke the client's refresh token",
+        "cannot revoke a refresh token issued to another client",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_of_an_access_token_by_another_client() {
+    breaks_with(
+        |broken| as_the_seeded_client(broken, "/oauth2/revoke", |_| true),
+        "Another client cannot revoke the client's access token",
+        "cannot revoke an access token issued to another client",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token lifetimes (features/oauth-token-lifetimes.feature)
+
+/// Keeps access tokens alive after the server ended them: the proxy remembers every access token
+/// the token endpoint issued and, once `ends` saw an exchange that ended them, answers userinfo
+/// for them itself, as a server that forgot to end them would.
+fn zombie_access_tokens(
+    ends: impl Fn(&ProxyRequest, &ProxyResponse) -> bool + Send + Sync + 'static,
+) -> Flaw {
+    let issued: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let zombies: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let undead = Arc::clone(&zombies);
+    Flaw {
+        on_request: Some(Arc::new(move |req| {
+            let bearer = req.header("authorization")?.strip_prefix("Bearer ")?;
+            (is(req, "/oauth2/userinfo") && undead.lock().unwrap().contains(bearer))
+                .then(|| json_response(200, json!({"sub": "ba-harness-zombie"})))
+        })),
+        on_response: Some(Arc::new(move |req, resp| {
+            if is(req, "/oauth2/token")
+                && resp.status == 200
+                && let Some(token) = resp
+                    .json()
+                    .and_then(|b| b["access_token"].as_str().map(str::to_string))
+            {
+                issued.lock().unwrap().insert(token);
+            }
+            if ends(req, resp) {
+                let all = issued.lock().unwrap().clone();
+                zombies.lock().unwrap().extend(all);
+            }
+        })),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_token_revocation_that_only_pretends() {
+    // The proxy answers an access-token revocation like the server would without asking it.
+    let flaw = Flaw::request(|req| {
+        (is(req, "/oauth2/revoke")
+            && form_value(req, "token_type_hint").as_deref() == Some("access_token"))
+        .then(|| ProxyResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Vec::new(),
+        })
+    });
+    breaks(
+        flaw,
+        "A revoked access token is refused at userinfo",
+        "revoking an access token answers 200 and kills it at once",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_revocation_that_leaves_the_access_token_alive() {
+    let flaw = zombie_access_tokens(|req, resp| {
+        is(req, "/oauth2/revoke")
+            && form_value(req, "token_type_hint").as_deref() == Some("refresh_token")
+            && resp.status == 200
+    });
+    breaks(
+        flaw,
+        "Revoking a refresh token kills the access token issued with it",
+        "also kills the access token issued with it",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_reuse_that_leaves_the_family_access_tokens_alive() {
+    let flaw = zombie_access_tokens(|req, resp| {
+        is(req, "/oauth2/token")
+            && form_value(req, "grant_type").as_deref() == Some("refresh_token")
+            && resp.status == 400
+    });
+    breaks(
+        flaw,
+        "Replaying a rotated refresh token kills the access tokens of its family",
+        "the access tokens of the revoked family die too",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authorization request parameters and every authorization response
+// (features/oauth-authorization-requests.feature)
+
+/// Rewrites the authorization request's query with `f` before the server sees it.
+fn on_authorize_query(f: impl Fn(&mut Vec<(String, String)>) + Send + Sync + 'static) -> Flaw {
+    Flaw::request(move |req| {
+        if is(req, "/oauth2/authorize") {
+            let mut q = query(req);
+            f(&mut q);
+            set_query(req, &q);
+        }
+        None
+    })
+}
+
+/// Drops `name` from the authorize endpoint's redirects whose Location contains `marker`.
+fn drop_from_authorize_redirect(marker: &'static str, name: &'static str) -> Flaw {
+    Flaw::response(move |req, resp| {
+        if is(req, "/oauth2/authorize")
+            && resp.header("location").is_some_and(|l| l.contains(marker))
+        {
+            set_location(resp, drop_param(name));
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_serves_response_type_token_as_code() {
+    let flaw = on_authorize_query(|q| {
+        for (n, v) in q.iter_mut() {
+            if n == "response_type" && v == "token" {
+                *v = "code".into();
+            }
+        }
+    });
+    breaks(
+        flaw,
+        "Authorize with response_type token answers unsupported_response_type to the client",
+        "error=unsupported_response_type",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_scope_error_without_the_state() {
+    breaks(
+        drop_from_authorize_redirect("error=invalid_scope", "state"),
+        "Authorize with an unknown scope answers invalid_scope to the client or leaves the scope out",
+        "a scope the server does not know",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_takes_an_unknown_client_for_the_seeded_one() {
+    breaks_with(
+        |broken| {
+            let seeded = broken
+                .server
+                .ready
+                .client_id
+                .clone()
+                .expect("the reference's client_id");
+            on_authorize_query(move |q| {
+                for (n, v) in q.iter_mut() {
+                    if n == "client_id" && v.starts_with("ba-harness-unknown-client") {
+                        *v = seeded.clone();
+                    }
+                }
+            })
+        },
+        "Authorize with an unknown client_id never redirects to the redirect_uri it names",
+        "unknown client_id is never redirected",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_ignores_prompt_login() {
+    let flaw = on_authorize_query(|q| q.retain(|(n, v)| !(n == "prompt" && v == "login")));
+    breaks(
+        flaw,
+        "Authorize with prompt=login issues no code on the old session",
+        "prompt=login",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn id_token_without_auth_time_after_max_age() {
+    let flaw = resign_id_tokens(|claims| {
+        claims.remove("auth_time");
+    });
+    breaks(
+        flaw,
+        "The ID token carries auth_time after a request with max_age",
+        "carries auth_time",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_denied_without_the_issuer() {
+    breaks(
+        on_consent_url(drop_param("iss")),
+        "The access_denied error response names the issuer",
+        "error response carries iss",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_required_without_the_issuer() {
+    breaks(
+        drop_from_authorize_redirect("error=login_required", "iss"),
+        "The login_required error response names the issuer",
+        "error response carries iss",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What discovery promises is what is issued (features/oauth-consistency.feature)
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_promising_another_id_token_alg() {
+    let flaw = on_discovery(|doc| doc["id_token_signing_alg_values_supported"] = json!(["RS256"]));
+    breaks(
+        flaw,
+        "The ID token is signed with an alg the discovery document lists",
+        "id_token_signing_alg_values_supported",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_answer_that_may_be_cached() {
+    let flaw = on_tokens(|req, resp| {
+        if form_value(req, "grant_type").as_deref() == Some("refresh_token") {
+            resp.remove_header("cache-control");
+        }
+    });
+    breaks(
+        flaw,
+        "Refresh responses are not cached",
+        "carry Cache-Control: no-store",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Second batch: prompt=none before consent, a challenge without method, users' isolation,
+// exchanges without what the code is bound to
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_shows_the_consent_page_for_prompt_none() {
+    let flaw = on_authorize_query(|q| q.retain(|(n, v)| !(n == "prompt" && v == "none")));
+    breaks(
+        flaw,
+        "Authorize with prompt=none before consent answers consent_required to the client",
+        "consent_required",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_takes_a_challenge_without_method_for_s256() {
+    let flaw = on_authorize_query(|q| {
+        let has_challenge = q.iter().any(|(n, _)| n == "code_challenge");
+        let has_method = q.iter().any(|(n, _)| n == "code_challenge_method");
+        if has_challenge && !has_method {
+            q.push(("code_challenge_method".into(), "S256".into()));
+        }
+    });
+    breaks(
+        flaw,
+        "Authorize with a code_challenge but no code_challenge_method is refused",
+        "without code_challenge_method is a plain challenge",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn userinfo_that_answers_every_token_with_the_first_user() {
+    // The proxy keeps the first userinfo answer and serves it for every later token.
+    let first: Arc<Mutex<Option<Vec<u8>>>> = Arc::default();
+    let flaw = Flaw::response(move |req, resp| {
+        if is(req, "/oauth2/userinfo") && resp.status == 200 {
+            let mut kept = first.lock().unwrap();
+            match kept.as_ref() {
+                Some(body) => resp.body = body.clone(),
+                None => *kept = Some(resp.body.clone()),
+            }
+        }
+    });
+    breaks(
+        flaw,
+        "Each user's tokens describe their own user",
+        "each user's tokens describe that user",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoint_that_fills_in_a_missing_redirect_uri() {
+    breaks_with(
+        |broken| {
+            let registered = broken
+                .server
+                .ready
+                .redirect_uri
+                .clone()
+                .expect("the reference's redirect_uri");
+            Flaw::request(move |req| {
+                if is(req, "/oauth2/token")
+                    && form_value(req, "grant_type").as_deref() == Some("authorization_code")
+                    && form_value(req, "redirect_uri").is_none()
+                {
+                    let mut pairs = form(req);
+                    pairs.push(("redirect_uri".into(), registered.clone()));
+                    set_form(req, &pairs);
+                }
+                None
+            })
+        },
+        "The token endpoint refuses an exchange without the redirect_uri",
+        "leaves out the redirect_uri",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoint_that_issues_tokens_without_the_code_verifier() {
+    // The proxy answers an exchange without code_verifier with tokens, as a server that skips
+    // the PKCE check would.
+    let flaw = Flaw::request(|req| {
+        (is(req, "/oauth2/token")
+            && form_value(req, "grant_type").as_deref() == Some("authorization_code")
+            && form_value(req, "code_verifier").is_none())
+        .then(|| {
+            json_response(
+                200,
+                json!({"access_token": "ba-harness-proxy-access-token", "token_type": "Bearer", "expires_in": 3600}),
+            )
+        })
+    });
+    breaks(
+        flaw,
+        "The token endpoint refuses an exchange without the code_verifier",
+        "without code_verifier for a code issued with a code_challenge",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_delivers_to_an_unregistered_redirect_uri_after_login_and_consent() {
+    // The proxy shows the server the registered redirect_uri, so the flow goes on through login
+    // and consent, and then sends the code to the unregistered URI the request named.
+    breaks_with(
+        |broken| {
+            let registered = broken
+                .server
+                .ready
+                .redirect_uri
+                .clone()
+                .expect("the reference's redirect_uri");
+            let unregistered = {
+                let mut u = url::Url::parse(&registered).unwrap();
+                u.set_path("/ba-harness-unregistered-callback");
+                u.to_string()
+            };
+            let (to_server, from_server) = (registered.clone(), unregistered.clone());
+            Flaw {
+                on_request: Some(Arc::new(move |req| {
+                    if is(req, "/oauth2/authorize") {
+                        let mut q = query(req);
+                        for (n, v) in q.iter_mut() {
+                            if n == "redirect_uri" && *v == from_server {
+                                *v = to_server.clone();
+                            }
+                        }
+                        set_query(req, &q);
+                    }
+                    None
+                })),
+                on_response: Some(Arc::new(move |req, resp| {
+                    if is(req, "/oauth2/consent") {
+                        edit_json_url(resp, |url| url.replacen(&registered, &unregistered, 1));
+                    }
+                })),
+            }
+        },
+        "Authorize with an unregistered redirect_uri never reaches it, through login and consent",
+        "through login and consent to the end of the flow",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_session_that_leaves_the_access_token_alive() {
+    let flaw = zombie_access_tokens(|req, _| is(req, "/oauth2/end-session"));
+    breaks(
+        flaw,
+        "After end session the access token of the ended session is refused at userinfo",
+        "after end session, the access token issued in the ended session is refused",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_scope_error_without_the_issuer() {
+    breaks(
+        drop_from_authorize_redirect("error=invalid_scope", "iss"),
+        "The invalid_scope error response names the issuer",
+        "error response carries iss",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsupported_response_type_error_without_the_issuer() {
+    // The error of a fragment-mode response type comes in the fragment: drop iss there.
+    let flaw = Flaw::response(|req, resp| {
+        if is(req, "/oauth2/authorize")
+            && resp
+                .header("location")
+                .is_some_and(|l| l.contains("error=unsupported_response_type"))
+        {
+            set_location(resp, |location| match location.split_once('#') {
+                Some((head, fragment)) => {
+                    let kept: Vec<(String, String)> =
+                        url::form_urlencoded::parse(fragment.as_bytes())
+                            .into_owned()
+                            .filter(|(n, _)| n != "iss")
+                            .collect();
+                    let fragment = url::form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(&kept)
+                        .finish();
+                    format!("{head}#{fragment}")
+                }
+                None => drop_param("iss")(location),
+            });
+        }
+    });
+    breaks(
+        flaw,
+        "The unsupported_response_type error response names the issuer",
+        "error response carries iss",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_id_token_for_another_subject() {
+    // Like `resign_id_tokens`, but only the ID token of a refresh answer changes its sub.
+    let resign_all = resign_id_tokens(|claims| {
+        claims.insert("sub".into(), json!("ba-harness-someone-else"));
+    });
+    let hook = resign_all.on_response.clone().unwrap();
+    let flaw = Flaw::response(move |req, resp| {
+        let is_code_exchange = is(req, "/oauth2/token")
+            && form_value(req, "grant_type").as_deref() != Some("refresh_token");
+        if !is_code_exchange {
+            hook(req, resp);
+        }
+    });
+    breaks(
+        flaw,
+        "An ID token issued at refresh keeps the original's identity",
+        "ID token issued at refresh keeps the original's iss, sub and aud",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_that_drops_none_from_a_combined_prompt() {
+    // The proxy keeps only the other value: the server asks for consent and issues a code.
+    let flaw = on_authorize_query(|q| {
+        for (n, v) in q.iter_mut() {
+            if n == "prompt" && v.split(' ').count() > 1 {
+                *v = v
+                    .split(' ')
+                    .filter(|p| *p != "none")
+                    .collect::<Vec<_>>()
+                    .join(" ");
+            }
+        }
+    });
+    breaks(
+        flaw,
+        "Authorize with prompt=none combined with consent is an error, never a code",
+        "prompt=none combined with another prompt value",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn introspection_that_reports_revoked_tokens_active() {
+    // The proxy remembers every token sent for revocation and answers their introspection
+    // itself, as a server whose introspection forgot about revocation would.
+    let revoked: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let flaw = Flaw::request(move |req| {
+        let token = form_value(req, "token")?;
+        if is(req, "/oauth2/revoke") {
+            revoked.lock().unwrap().insert(token);
+            return None;
+        }
+        (is(req, "/oauth2/introspect") && revoked.lock().unwrap().contains(&token)).then(|| {
+            json_response(
+                200,
+                json!({"active": true, "token_type": "Bearer", "sub": "ba-harness-zombie"}),
+            )
+        })
+    });
+    breaks(
+        flaw,
+        "A revoked access token is reported inactive by introspection",
+        "reported inactive by introspection",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The metadata documents, the password grant, an unknown token's revocation
+// (features/oauth-consistency.feature)
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_served_as_html() {
+    let flaw = Flaw::response(|req, resp| {
+        if is(req, "/.well-known/openid-configuration") {
+            resp.set_header("content-type", "text/html; charset=utf-8");
+        }
+    });
+    breaks(
+        flaw,
+        "The discovery document is served as application/json",
+        "Content-Type application/json",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_without_subject_types() {
+    let flaw = on_discovery(|doc| {
+        doc.as_object_mut()
+            .unwrap()
+            .remove("subject_types_supported");
+    });
+    breaks(
+        flaw,
+        "The discovery document lists subject_types_supported",
+        "subject_types_supported",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_scopes_without_openid() {
+    let flaw = on_discovery(|doc| doc["scopes_supported"] = json!(["profile", "email"]));
+    breaks(
+        flaw,
+        "The discovery document's scopes_supported names openid",
+        "names openid",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_with_an_empty_list() {
+    let flaw = on_discovery(|doc| doc["claims_locales_supported"] = json!([]));
+    breaks(
+        flaw,
+        "The discovery document has no empty lists",
+        "leaves out members with empty lists",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_without_rs256() {
+    // The 1.7.5 reference lists EdDSA only (a known deviation, matched on its exact text): the
+    // flaw lists another alg without RS256, so the failure is not the listed one.
+    let flaw = on_discovery(|doc| doc["id_token_signing_alg_values_supported"] = json!(["ES256"]));
+    breaks(
+        flaw,
+        "The discovery document includes RS256 among the ID token signing algorithms",
+        "includes RS256",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc8414_metadata_with_another_issuer() {
+    let flaw = Flaw::response(|req, resp| {
+        if req
+            .path_only()
+            .contains("/.well-known/oauth-authorization-server")
+            && resp.status == 200
+        {
+            edit_json(resp, |doc| {
+                doc["issuer"] = json!("http://evil.example/api/auth");
+            });
+        }
+    });
+    breaks(
+        flaw,
+        "The RFC 8414 metadata names the same issuer as the OpenID discovery document",
+        "names the same issuer as the OpenID discovery document",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_that_reports_unknown_tokens() {
+    // 1.7.5 answers 400 invalid_request itself (a known deviation, matched on its exact text):
+    // the flaw answers another error, so the failure is not the listed one.
+    let flaw = Flaw::request(|req| {
+        (is(req, "/oauth2/revoke")
+            && form_value(req, "token").is_some_and(|t| t.starts_with("ba-harness-unknown-token")))
+        .then(|| {
+            json_response(
+                400,
+                json!({"error": "invalid_token", "error_description": "unknown token"}),
+            )
+        })
+    });
+    breaks(
+        flaw,
+        "Revoking a token the server never issued is answered with 200",
+        "never issued is answered with 200",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoint_that_serves_the_password_grant() {
+    let flaw = Flaw::request(|req| {
+        (is(req, "/oauth2/token") && form_value(req, "grant_type").as_deref() == Some("password"))
+            .then(|| {
+                json_response(
+                    200,
+                    json!({"access_token": "ba-harness-proxy-access-token", "token_type": "Bearer", "expires_in": 3600}),
+                )
+            })
+    });
+    breaks(
+        flaw,
+        "The token endpoint refuses the password grant",
+        "refuses the password grant",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn introspection_that_names_another_subject() {
+    let flaw = Flaw::response(|req, resp| {
+        if is(req, "/oauth2/introspect") && resp.status == 200 {
+            edit_json(resp, |body| {
+                if body.get("active") == Some(&Value::Bool(true)) {
+                    body["sub"] = json!("ba-harness-someone-else");
+                }
+            });
+        }
+    });
+    breaks(
+        flaw,
+        "Introspection describes a live access token truthfully",
+        "the token's (RFC 7662 §2.2)",
+    )
+    .await;
+}

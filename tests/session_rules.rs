@@ -1216,3 +1216,810 @@ async fn a_revoke_sessions_that_spares_the_current_one_fails() {
     )
     .await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Shared state for the flaws below: what the proxy learnt from sign-ups and sign-ins.
+
+/// One session the proxy saw start: its token, its signed cookie value and the user's id.
+#[derive(Clone, Debug)]
+struct SeenSession {
+    token: String,
+    cookie: String,
+    user_id: String,
+}
+
+type Seen = Arc<Mutex<Vec<SeenSession>>>;
+
+/// Records every session a sign-up or sign-in answer starts.
+fn learn_session(seen: &Seen, request: &ProxyRequest, response: &ProxyResponse) {
+    let starts = is(request, "POST", "/sign-up/email") || is(request, "POST", "/sign-in/email");
+    if !starts || response.status != 200 {
+        return;
+    }
+    let Some(body) = response.json() else { return };
+    let cookie = response
+        .headers_named("set-cookie")
+        .iter()
+        .filter_map(|l| SetCookie::parse(l).ok())
+        .find(|c| c.name == SESSION_TOKEN && !c.value.is_empty())
+        .map(|c| c.value);
+    if let (Some(token), Some(cookie), Some(user_id)) =
+        (body["token"].as_str(), cookie, body["user"]["id"].as_str())
+    {
+        seen.lock().unwrap().push(SeenSession {
+            token: token.to_string(),
+            cookie,
+            user_id: user_id.to_string(),
+        });
+    }
+}
+
+/// The session the request's cookie belongs to, if the proxy saw it start.
+fn caller(seen: &Seen, request: &ProxyRequest) -> Option<SeenSession> {
+    let token = token_part(&request_cookie(request, SESSION_TOKEN)?);
+    seen.lock()
+        .unwrap()
+        .iter()
+        .find(|s| token_part(&s.cookie) == token)
+        .cloned()
+}
+
+/// The most recent session of a user other than the caller's.
+fn someone_else(seen: &Seen, caller: &SeenSession) -> Option<SeenSession> {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|s| s.user_id != caller.user_id)
+        .cloned()
+}
+
+fn act_as(request: &mut ProxyRequest, session: &SeenSession) {
+    request.set_header("cookie", &format!("{SESSION_TOKEN}={}", session.cookie));
+}
+
+// ---------------------------------------------------------------------------------------------
+// @isolation
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_passes_every_isolation_scenario() {
+    assert_all_pass(&[], "@isolation").await;
+}
+
+/// revoke-session revokes whatever token it is given, without checking its owner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoke_session_that_ignores_the_owner_fails() {
+    let broken = start(&[], |_| {
+        let seen: Seen = Arc::default();
+        let learn = Arc::clone(&seen);
+        flaw(
+            move |request| {
+                if is(request, "POST", "/revoke-session")
+                    && let Some(token) =
+                        request_json(request).and_then(|b| b["token"].as_str().map(str::to_string))
+                    && let Some(owner) = seen
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .find(|s| s.token == token)
+                        .cloned()
+                {
+                    act_as(request, &owner);
+                }
+                None
+            },
+            move |request, response| learn_session(&learn, request, response),
+        )
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@isolation",
+        "A user cannot revoke another user's session by its token",
+        "a user cannot end another user's session",
+    )
+    .await;
+}
+
+/// list-sessions also lists the sessions of other users (without their tokens).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_list_with_other_users_sessions_fails() {
+    let broken = start(&[], |_| {
+        let seen: Seen = Arc::default();
+        flaw(
+            |_| None,
+            move |request, response| {
+                learn_session(&seen, request, response);
+                if is(request, "GET", "/list-sessions")
+                    && let Some(Value::Array(mut list)) = response.json()
+                {
+                    for s in seen.lock().unwrap().iter() {
+                        list.push(json!({"id": format!("s-{}", s.user_id), "userId": s.user_id}));
+                    }
+                    response.set_json(&Value::Array(list));
+                }
+            },
+        )
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@isolation",
+        "list-sessions never shows another user's session",
+        "list-sessions shows only the caller's sessions",
+    )
+    .await;
+}
+
+/// get-session answers with the most recently started session of another user (token hidden).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_get_session_that_answers_another_user_fails() {
+    let broken = start(&[], |_| {
+        let seen: Seen = Arc::default();
+        let learn = Arc::clone(&seen);
+        flaw(
+            move |request| {
+                if is(request, "GET", "/get-session")
+                    && request_cookie(request, SESSION_DATA).is_none()
+                    && let Some(me) = caller(&seen, request)
+                    && let Some(other) = someone_else(&seen, &me)
+                {
+                    act_as(request, &other);
+                }
+                None
+            },
+            move |request, response| {
+                learn_session(&learn, request, response);
+                if is(request, "GET", "/get-session")
+                    && let Some(mut body) = response.json()
+                    && body["session"].is_object()
+                {
+                    body["session"]["token"] = json!("hidden");
+                    response.set_json(&body);
+                }
+            },
+        )
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@isolation",
+        "get-session answers the caller while another user is signed in",
+        "get-session returns the session of the user the cookie was issued to",
+    )
+    .await;
+}
+
+/// update-user applies the change to the most recently signed-up other user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_user_that_changes_another_account_fails() {
+    let broken = start(&[], |_| {
+        let seen: Seen = Arc::default();
+        let learn = Arc::clone(&seen);
+        flaw(
+            move |request| {
+                if is(request, "POST", "/update-user")
+                    && let Some(me) = caller(&seen, request)
+                    && let Some(other) = someone_else(&seen, &me)
+                {
+                    act_as(request, &other);
+                }
+                None
+            },
+            move |request, response| learn_session(&learn, request, response),
+        )
+    })
+    .await;
+    // This scenario alone: the flaw acts for the latest other session the proxy saw, which must
+    // be the scenario's second user, not a user of a scenario running alongside.
+    assert_breaks(
+        broken,
+        "@isolation and @better-auth-user-c and not @better-auth-session-f",
+        "update-user changes only the caller's account",
+        "update-user changes only the caller's own account",
+    )
+    .await;
+}
+
+/// update-user acts for the session a `token` in its body names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_user_that_obeys_a_token_in_the_body_fails() {
+    let broken = start(&[], |_| {
+        let seen: Seen = Arc::default();
+        let learn = Arc::clone(&seen);
+        flaw(
+            move |request| {
+                if is(request, "POST", "/update-user")
+                    && let Some(mut body) = request_json(request)
+                    && let Some(token) = body["token"].as_str().map(str::to_string)
+                    && let Some(named) = seen
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .find(|s| s.token == token)
+                        .cloned()
+                {
+                    act_as(request, &named);
+                    if let Some(map) = body.as_object_mut() {
+                        map.remove("token");
+                        map.remove("sessionToken");
+                    }
+                    set_request_json(request, &body);
+                }
+                None
+            },
+            move |request, response| learn_session(&learn, request, response),
+        )
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@isolation",
+        "Another user's session token in a request body does not act for that user",
+        "update-user changes only the caller's own account",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// @account-lifetimes
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_passes_every_account_lifetimes_scenario() {
+    assert_all_pass(&[], "@account-lifetimes").await;
+}
+
+/// change-password ignores revokeOtherSessions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_change_that_keeps_other_sessions_fails() {
+    let broken = start(&[], |_| {
+        Flaw::request(|request| {
+            if is(request, "POST", "/change-password")
+                && let Some(mut body) = request_json(request)
+            {
+                body["revokeOtherSessions"] = json!(false);
+                set_request_json(request, &body);
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@account-lifetimes",
+        "change-password with revokeOtherSessions ends the other sessions and keeps the caller signed in",
+        "change-password with revokeOtherSessions ends every other session",
+    )
+    .await;
+}
+
+/// change-password revokes every session, the caller's too, and sets no new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_change_that_signs_the_caller_out_fails() {
+    let broken = start(&[], |_| {
+        Flaw::response(|request, response| {
+            if is(request, "POST", "/change-password") {
+                response.remove_header("set-cookie");
+            }
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@account-lifetimes",
+        "change-password with revokeOtherSessions ends the other sessions and keeps the caller signed in",
+        "keeps the caller signed in",
+    )
+    .await;
+}
+
+/// delete-user says it deleted the user, clears the cookies, and ends nothing on the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_user_that_leaves_the_sessions_fails() {
+    let broken = start(&[], |_| {
+        Flaw::request(|request| {
+            if !is(request, "POST", "/delete-user") {
+                return None;
+            }
+            let mut answer = json_answer(200, &json!({"success": true, "message": "User deleted"}));
+            for name in [SESSION_TOKEN, SESSION_DATA] {
+                answer.headers.push((
+                    "set-cookie".into(),
+                    format!("{name}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"),
+                ));
+            }
+            Some(answer)
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@account-lifetimes",
+        "delete-user ends every session of the user and clears its cookies",
+        "delete-user ends every session of the user",
+    )
+    .await;
+}
+
+/// delete-user deletes but leaves the browser's cookies in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_user_that_keeps_the_cookies_fails() {
+    let broken = start(&[], |_| {
+        Flaw::response(|request, response| {
+            if is(request, "POST", "/delete-user") {
+                response.remove_header("set-cookie");
+            }
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@account-lifetimes",
+        "delete-user ends every session of the user and clears its cookies",
+        "delete-user clears the session's cookies",
+    )
+    .await;
+}
+
+/// A separate bearer-token session store that sign-out and revocation forget: get-session with a
+/// bearer token the server no longer knows answers the session as it was when it started.
+fn stale_bearer_store() -> Flaw {
+    let store: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
+    Flaw::response(move |request, response| {
+        let starts = is(request, "POST", "/sign-up/email") || is(request, "POST", "/sign-in/email");
+        if starts && response.status == 200 {
+            let cookies: Vec<SetCookie> = response
+                .headers_named("set-cookie")
+                .iter()
+                .filter_map(|l| SetCookie::parse(l).ok())
+                .collect();
+            let cache = cookies.iter().find(|c| c.name == SESSION_DATA);
+            if let (Some(token), Some(cache)) = (response.header("set-auth-token"), cache)
+                && let Some(session) = session_from_cache(&cache.value)
+            {
+                store.lock().unwrap().insert(token_part(token), session);
+            }
+        }
+        let bearer = request
+            .header("authorization")
+            .and_then(|a| a.strip_prefix("Bearer "))
+            .map(token_part);
+        if is(request, "GET", "/get-session")
+            && response.json() == Some(Value::Null)
+            && let Some(bearer) = bearer
+            && let Some(kept) = store.lock().unwrap().get(&bearer)
+        {
+            response.set_json(kept);
+        }
+    })
+}
+
+/// A bearer token keeps working after its session signed out with the cookie.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bearer_token_that_outlives_sign_out_fails() {
+    let broken = start(&[], |_| stale_bearer_store()).await;
+    assert_breaks(
+        broken,
+        "@account-lifetimes",
+        "Sign-out with the cookie also ends the session for its bearer token",
+        "answers JSON null when there is no valid session",
+    )
+    .await;
+}
+
+/// A bearer token keeps working after revoke-session ended its session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bearer_token_that_outlives_revocation_fails() {
+    let broken = start(&[], |_| stale_bearer_store()).await;
+    assert_breaks(
+        broken,
+        "@account-lifetimes",
+        "A revoked session's bearer token is no session",
+        "a revoked session is no session through the bearer plugin",
+    )
+    .await;
+}
+
+/// request-password-reset tells an unknown email apart (404 USER_NOT_FOUND).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_reset_that_reveals_unknown_emails_fails() {
+    let broken = start(&[], |_| {
+        let emails: Arc<Mutex<Vec<String>>> = Arc::default();
+        let learn = Arc::clone(&emails);
+        flaw(
+            move |request| {
+                let email = request_json(request)
+                    .and_then(|b| b["email"].as_str().map(str::to_lowercase))?;
+                (is(request, "POST", "/request-password-reset")
+                    && !emails.lock().unwrap().contains(&email))
+                .then(|| {
+                    json_answer(
+                        404,
+                        &json!({"code": "USER_NOT_FOUND", "message": "User not found"}),
+                    )
+                })
+            },
+            move |request, response| {
+                if is(request, "POST", "/sign-up/email")
+                    && let Some(email) = response
+                        .json()
+                        .and_then(|b| b["user"]["email"].as_str().map(str::to_lowercase))
+                {
+                    learn.lock().unwrap().push(email);
+                }
+            },
+        )
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@account-lifetimes",
+        "request-password-reset answers a registered and an unknown email alike",
+        "no account enumeration",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// @origin: origins and redirect targets that only look like the target's
+
+/// An origin check that compares loosely: `accepts(origin, own)` says whether this flawed check
+/// takes `origin` for the server's own `own`. The proxy then sends the true own origin upstream.
+fn loose_origin_check(own: &str, accepts: fn(&str, &str) -> bool) -> Flaw {
+    let own = own.to_string();
+    Flaw::request(move |request| {
+        if let Some(origin) = request.header("origin").map(str::to_string)
+            && origin != own
+            && accepts(&origin, &own)
+        {
+            request.set_header("origin", &own);
+        }
+        None
+    })
+}
+
+fn host_port(origin: &str) -> (String, String) {
+    let rest = origin.split_once("://").map(|(_, r)| r).unwrap_or(origin);
+    let (host, port) = rest.rsplit_once(':').unwrap_or((rest, ""));
+    (host.to_string(), port.to_string())
+}
+
+/// `origin.startsWith(trusted)`.
+fn prefix_match(origin: &str, own: &str) -> bool {
+    origin.starts_with(own)
+}
+
+/// The host and port are compared, the scheme is not.
+fn scheme_blind(origin: &str, own: &str) -> bool {
+    host_port(origin) == host_port(own)
+}
+
+/// The scheme and host are compared, the port is not.
+fn port_blind(origin: &str, own: &str) -> bool {
+    let scheme = |o: &str| o.split("://").next().unwrap_or_default().to_string();
+    scheme(origin) == scheme(own) && host_port(origin).0 == host_port(own).0
+}
+
+/// `host.endsWith(trustedHost)` and the same port.
+fn suffix_match(origin: &str, own: &str) -> bool {
+    let (host, port) = host_port(origin);
+    let (own_host, own_port) = host_port(own);
+    port == own_port && host.ends_with(&own_host)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_origin_prefix_check_at_sign_out_fails() {
+    let broken = start(&[], |proxy| loose_origin_check(proxy, prefix_match)).await;
+    assert_breaks(
+        broken,
+        "@origin",
+        "A POST with the session cookie from an origin that only looks like the target's is refused",
+        "that only looks like the target's",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_origin_check_blind_to_the_scheme_fails() {
+    let broken = start(&[], |proxy| loose_origin_check(proxy, scheme_blind)).await;
+    assert_breaks(
+        broken,
+        "@origin",
+        "A POST with the session cookie from an origin that only looks like the target's is refused",
+        "that only looks like the target's",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_origin_check_blind_to_the_port_fails() {
+    let broken = start(&[], |proxy| loose_origin_check(proxy, port_blind)).await;
+    assert_breaks(
+        broken,
+        "@origin",
+        "A POST with the session cookie from an origin that only looks like the target's is refused",
+        "that only looks like the target's",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_origin_suffix_check_at_sign_in_fails() {
+    let broken = start(&[], |proxy| loose_origin_check(proxy, suffix_match)).await;
+    assert_breaks(
+        broken,
+        "@origin",
+        "Sign-in from an origin that only looks like the target's is refused",
+        "that only looks like the target's",
+    )
+    .await;
+}
+
+/// The Referer (when there is no Origin) is checked with `startsWith(trusted)`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_referer_prefix_check_fails() {
+    let broken = start(&[], |proxy| {
+        let own = proxy.to_string();
+        Flaw::request(move |request| {
+            if request.header("origin").is_none()
+                && request
+                    .header("referer")
+                    .is_some_and(|r| r.starts_with(&own))
+            {
+                request.set_header("referer", &format!("{own}/login"));
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@origin",
+        "Sign-in with a Referer that only looks like the target's and no Origin is refused",
+        "that only looks like the target's",
+    )
+    .await;
+}
+
+/// callbackURL is checked with `startsWith(trusted)` and relative-looking values pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_url_prefix_check_fails() {
+    let broken = start(&[], |proxy| {
+        let own = proxy.to_string();
+        Flaw::request(move |request| {
+            if is(request, "POST", "/sign-in/email")
+                && let Some(mut body) = request_json(request)
+                && let Some(callback) = body["callbackURL"].as_str().map(str::to_string)
+                && (callback.starts_with(&own) || callback.starts_with('/'))
+            {
+                body["callbackURL"] = json!("/after");
+                set_request_json(request, &body);
+            }
+            None
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@origin",
+        "A callbackURL that only looks like the target's is refused",
+        "that only looks like the target's",
+    )
+    .await;
+}
+
+/// CORS that reflects any Origin with credentials allowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_reflecting_any_origin_with_credentials_fails() {
+    let broken = start(&[], |_| {
+        Flaw::response(|request, response| {
+            if let Some(origin) = request.header("origin") {
+                response.set_header("access-control-allow-origin", origin);
+                response.set_header("access-control-allow-credentials", "true");
+            }
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@origin",
+        "No untrusted origin is granted credentialed CORS access",
+        "an untrusted origin is never granted credentialed access",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// @session-cookie additions
+
+/// The cookie cache cookie is readable by page scripts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cache_cookie_without_http_only_fails() {
+    let broken = start(&[], |_| {
+        Flaw::response(|_, response| {
+            let prefix = format!("{SESSION_DATA}=");
+            response.map_set_cookies(|line| {
+                Some(if line.starts_with(&prefix) {
+                    line.replace("; HttpOnly", "")
+                } else {
+                    line.to_string()
+                })
+            });
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@session-cookie",
+        "Every cookie the session starts with is HttpOnly",
+        "every cookie the auth server sets is HttpOnly",
+    )
+    .await;
+}
+
+/// The session cookie carries a Domain attribute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_cookie_with_a_domain_fails() {
+    let broken = start(&[], |_| {
+        Flaw::response(|_, response| {
+            let prefix = format!("{SESSION_TOKEN}=");
+            response.map_set_cookies(|line| {
+                Some(
+                    if line.starts_with(&prefix) && !line.starts_with(&format!("{prefix};")) {
+                        format!("{line}; Domain=127.0.0.1")
+                    } else {
+                        line.to_string()
+                    },
+                )
+            });
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@session-cookie",
+        "The session cookie is host-only",
+        "the session cookie is host-only",
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Passive checks (protocol::passive): each flaw breaks one rule on some exchange; the scenario
+// that made the exchange fails on the passive rule's id.
+
+/// Sign-in echoes the password it was sent in the user object.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_echoed_in_a_response_fails() {
+    let broken = start(&[], |_| {
+        Flaw::response(|request, response| {
+            if is(request, "POST", "/sign-in/email")
+                && let Some(password) =
+                    request_json(request).and_then(|b| b["password"].as_str().map(str::to_string))
+                && let Some(mut body) = response.json()
+                && body["user"].is_object()
+            {
+                body["user"]["password"] = json!(password);
+                response.set_json(&body);
+            }
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@email-password",
+        "Sign-in with the right password starts a session for that user",
+        "[better-auth-passive-a]",
+    )
+    .await;
+}
+
+/// get-session hands out the account's password hash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_hash_in_a_response_fails() {
+    let broken = start(&[], |_| {
+        Flaw::response(|request, response| {
+            if is(request, "GET", "/get-session")
+                && let Some(mut body) = response.json()
+                && body["user"].is_object()
+            {
+                body["user"]["password"] =
+                    json!(format!("{}:{}", "3f".repeat(16), "a7".repeat(64)));
+                response.set_json(&body);
+            }
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@email-password",
+        "Sign-up creates the user and starts a session",
+        "[better-auth-passive-b]",
+    )
+    .await;
+}
+
+/// get-session also names the most recent other user's session token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_users_token_in_a_response_fails() {
+    let broken = start(&[], |_| {
+        let seen: Seen = Arc::default();
+        let learn = Arc::clone(&seen);
+        flaw(
+            move |request| {
+                // Remember who asks, so the answer can name someone else.
+                if is(request, "GET", "/get-session")
+                    && let Some(me) = caller(&seen, request)
+                    && let Some(other) = someone_else(&seen, &me)
+                {
+                    request.set_header("x-other-token", &other.token);
+                }
+                None
+            },
+            move |request, response| {
+                learn_session(&learn, request, response);
+                if let Some(other) = request.header("x-other-token")
+                    && let Some(mut body) = response.json()
+                    && body.is_object()
+                {
+                    body["recentSession"] = json!(other);
+                    response.set_json(&body);
+                }
+            },
+        )
+    })
+    .await;
+    // This scenario alone: the token named must be the scenario's own second user's.
+    assert_breaks(
+        broken,
+        "@isolation and @better-auth-session-a",
+        "get-session answers the caller while another user is signed in",
+        "[better-auth-passive-c]",
+    )
+    .await;
+}
+
+/// Sign-out sends the browser on to a URL carrying an access token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_in_a_redirect_url_fails() {
+    let broken = start(&[], |_| {
+        Flaw::response(|request, response| {
+            if is(request, "POST", "/sign-out") {
+                response.set_header(
+                    "location",
+                    "http://127.0.0.1:4000/signed-out?access_token=at-ba-harness-test-1234",
+                );
+            }
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@email-password",
+        "Sign-out answers success",
+        "[rfc6750-5.3-a]",
+    )
+    .await;
+}
+
+/// 403 answers come back as text/plain. (The lookalike-origin scenario only checks the status
+/// of its refusals, so the passive rule is what fails it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_answer_that_is_not_json_fails() {
+    let broken = start(&[], |_| {
+        Flaw::response(|_, response| {
+            if response.status == 403 {
+                response.set_header("content-type", "text/plain");
+                response.body = b"Forbidden".to_vec();
+            }
+        })
+    })
+    .await;
+    assert_breaks(
+        broken,
+        "@origin",
+        "Sign-in from an origin that only looks like the target's is refused",
+        "[better-auth-passive-d]",
+    )
+    .await;
+}

@@ -287,7 +287,23 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
             let loc = location(feature, scenario);
             let tags = all_tags(feature, rule, scenario);
             let verdict = match finished {
-                ScenarioFinished::StepPassed => Verdict::Passed,
+                // Every step passed; a passive rule (protocol::passive) broken on one of the
+                // scenario's exchanges still fails it.
+                ScenarioFinished::StepPassed => {
+                    match world.and_then(steps::passive::take_violation) {
+                        Some(failure) => {
+                            ScenarioOutcome::failed(
+                                &feature.name,
+                                &scenario.name,
+                                loc.clone(),
+                                tags.clone(),
+                                failure,
+                            )
+                            .verdict
+                        }
+                        None => Verdict::Passed,
+                    }
+                }
                 ScenarioFinished::StepSkipped => Verdict::Failed {
                     rule: "every step is implemented".into(),
                     expected: "a step definition for each step".into(),

@@ -66,6 +66,12 @@ pub struct AuthWorld {
     pub resource: crate::conform::steps::resource::ResourceState,
     /// The failure a step reported, for the run summary.
     pub failure: Option<StepFailure>,
+    /// What the passive checks must not find in any response (steps/passive.rs).
+    pub passive: crate::conform::steps::passive::PassiveState,
+    /// A second user of the same scenario (isolation scenarios, steps/isolation.rs).
+    pub other_user: Option<crate::conform::steps::isolation::OtherUser>,
+    /// Answers to requests from origins that only look trusted (steps/origin.rs).
+    pub lookalike_answers: Vec<(crate::protocol::origin::Lookalike, Exchange)>,
 }
 
 // Hand-written so that no Debug print (cucumber shows the World on failures at higher verbosity)
@@ -111,6 +117,9 @@ impl AuthWorld {
             oauth: Default::default(),
             resource: Default::default(),
             failure: None,
+            passive: Default::default(),
+            other_user: None,
+            lookalike_answers: Vec::new(),
         })
     }
 
@@ -138,6 +147,8 @@ impl AuthWorld {
         match self.client.send(request).await {
             Ok(exchange) => {
                 self.last = Some(exchange.clone());
+                // Rules that hold for every response (protocol::passive).
+                crate::conform::steps::passive::observe(self, &exchange)?;
                 Ok(exchange)
             }
             Err(e) => Err(self.transport_failure(&what, e)),

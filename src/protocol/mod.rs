@@ -6,6 +6,8 @@ pub mod cookie_cache;
 pub mod forge;
 pub mod jwt;
 pub mod oauth;
+pub mod origin;
+pub mod passive;
 pub mod pkce;
 pub mod resource;
 pub mod session;

@@ -208,13 +208,18 @@ pub struct AuthorizeRequest {
     pub code_challenge_method: Option<String>,
     /// More parameters, appended as given (e.g. `prompt`).
     pub extra: Vec<(String, String)>,
+    /// The response_type when it is not `code` (the unsupported-response-type rule).
+    pub response_type: Option<String>,
 }
 
 impl AuthorizeRequest {
     /// The parameters in the order they are sent.
     pub fn params(&self) -> Vec<(String, String)> {
         let mut out = vec![
-            ("response_type".to_string(), "code".to_string()),
+            (
+                "response_type".to_string(),
+                self.response_type.clone().unwrap_or_else(|| "code".into()),
+            ),
             ("client_id".to_string(), self.client_id.clone()),
             ("redirect_uri".to_string(), self.redirect_uri.clone()),
             ("scope".to_string(), self.scope.clone()),
@@ -323,6 +328,20 @@ impl RedirectParams {
             && registered
                 .query_pairs()
                 .all(|(n, v)| self.params.iter().any(|(pn, pv)| *pn == n && *pv == v))
+    }
+
+    /// These parameters with the fragment's appended: where an answer to a response_type whose
+    /// default response mode is the fragment (token) puts them, errors included (RFC 6749
+    /// §4.2.2.1; OAuth 2.0 Multiple Response Type Encoding Practices §2.1).
+    pub fn with_fragment_params(&self) -> RedirectParams {
+        let mut params = self.params.clone();
+        if let Some(fragment) = self.url.fragment() {
+            params.extend(url::form_urlencoded::parse(fragment.as_bytes()).into_owned());
+        }
+        RedirectParams {
+            url: self.url.clone(),
+            params,
+        }
     }
 
     /// A short description for failure reports, with credential parameters masked.
@@ -465,9 +484,79 @@ pub fn public_client_registration(client_name: &str, redirect_uri: &str) -> Valu
         "redirect_uris": [redirect_uri],
         "token_endpoint_auth_method": "none",
         "application_type": "native",
-        "grant_types": ["authorization_code"],
+        "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
     })
+}
+
+/// The registration metadata of a confidential client that authenticates with client_secret_post
+/// (RFC 7591 §2; RFC 6749 §2.3.1), for the rules only an authenticated client can observe
+/// (introspection, RFC 7662 §2.1).
+pub fn confidential_client_registration(client_name: &str, redirect_uri: &str) -> Value {
+    serde_json::json!({
+        "client_name": client_name,
+        "redirect_uris": [redirect_uri],
+        "token_endpoint_auth_method": "client_secret_post",
+        "application_type": "native",
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+    })
+}
+
+/// An introspection answer (RFC 7662 §2.2): `Some(active)` when it is a JSON object with a
+/// boolean `active`.
+pub fn introspection_active(status: u16, body: &Value) -> Result<bool, String> {
+    match body.get("active").and_then(Value::as_bool) {
+        Some(active) if status == 200 => Ok(active),
+        _ => Err(describe_token_answer(status, body)),
+    }
+}
+
+/// An introspection answer for a live access token describes it truthfully (RFC 7662 §2.2):
+/// `active: true`, and the members it gives (client_id, sub, scope, exp) match what was issued.
+pub fn check_introspection_truthful(
+    body: &Value,
+    client_id: &str,
+    sub: &str,
+    granted_scope: &str,
+    now: i64,
+) -> Result<(), String> {
+    if body.get("active").and_then(Value::as_bool) != Some(true) {
+        return Err(format!(
+            "active is {}",
+            body.get("active").unwrap_or(&Value::Null)
+        ));
+    }
+    if let Some(found) = body.get("client_id")
+        && found.as_str() != Some(client_id)
+    {
+        return Err(format!("client_id {found}, not {client_id:?}"));
+    }
+    if let Some(found) = body.get("sub")
+        && found.as_str() != Some(sub)
+    {
+        return Err(format!("sub {found}, not the ID token's {sub:?}"));
+    }
+    if let Some(found) = body.get("scope") {
+        let granted: Vec<&str> = granted_scope.split(' ').collect();
+        let extra: Vec<&str> = found
+            .as_str()
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|s| !s.is_empty() && !granted.contains(s))
+            .collect();
+        if !found.is_string() || !extra.is_empty() {
+            return Err(format!("scope {found}, beyond the grant {granted_scope:?}"));
+        }
+    }
+    if let Some(found) = body.get("exp")
+        && found
+            .as_i64()
+            .is_none_or(|exp| exp <= now - CLOCK_SKEW_SECS)
+    {
+        return Err(format!("exp {found}: not a live token's"));
+    }
+    Ok(())
 }
 
 /// An authorization error response at the client (RFC 6749 §4.1.2.1): `error` is `expected`,
@@ -506,6 +595,20 @@ pub fn check_foreign_code_refused(status: u16, body: &Value) -> Result<(), Strin
     match parse_oauth_error(body) {
         Ok(e) if status == 400 && e.error == "invalid_grant" => Ok(()),
         Ok(e) if matches!(status, 400 | 401) && e.error == "invalid_client" => Ok(()),
+        _ => Err(describe_token_answer(status, body)),
+    }
+}
+
+/// The token endpoint's answer to a code exchange that leaves out a parameter the code is bound
+/// to (redirect_uri, code_verifier): 400 with invalid_request (a required parameter is missing,
+/// RFC 6749 §5.2) or invalid_grant (the grant does not verify). Never tokens.
+pub fn check_missing_parameter_refused(status: u16, body: &Value) -> Result<(), String> {
+    match parse_oauth_error(body) {
+        Ok(e)
+            if status == 400 && matches!(e.error.as_str(), "invalid_request" | "invalid_grant") =>
+        {
+            Ok(())
+        }
         _ => Err(describe_token_answer(status, body)),
     }
 }
@@ -715,6 +818,7 @@ pub struct IdTokenClaims {
     pub nonce: Option<String>,
     pub at_hash: Option<String>,
     pub sid: Option<String>,
+    pub auth_time: Option<i64>,
 }
 
 fn numeric_date(claims: &Value, name: &str) -> Result<Option<i64>, String> {
@@ -759,6 +863,7 @@ pub fn parse_id_token_claims(claims: &Value) -> Result<IdTokenClaims, String> {
         nonce: string_field(claims, "nonce")?,
         at_hash: string_field(claims, "at_hash")?,
         sid: string_field(claims, "sid")?,
+        auth_time: numeric_date(claims, "auth_time")?,
     })
 }
 
@@ -828,6 +933,197 @@ pub fn check_at_hash(claims: &IdTokenClaims, alg: &str, access_token: &str) -> R
         Err(format!(
             "at_hash {found:?}, which is not the {alg} at_hash of the access token"
         ))
+    }
+}
+
+/// An ID token issued at refresh against the original one (OIDC Core §12.2): the same iss, sub
+/// and aud; an iat of its own (not before the original's); and an auth_time, when present, that
+/// is still the original authentication's.
+pub fn check_refreshed_id_token(
+    original: &IdTokenClaims,
+    refreshed: &IdTokenClaims,
+) -> Result<(), String> {
+    if refreshed.iss != original.iss {
+        return Err(format!(
+            "iss {:?}, the original's {:?}",
+            refreshed.iss, original.iss
+        ));
+    }
+    if refreshed.sub != original.sub {
+        return Err(format!(
+            "sub {:?}, the original's {:?}",
+            refreshed.sub, original.sub
+        ));
+    }
+    let (mut refreshed_aud, mut original_aud) = (refreshed.aud.clone(), original.aud.clone());
+    refreshed_aud.sort();
+    original_aud.sort();
+    if refreshed_aud != original_aud {
+        return Err(format!(
+            "aud {:?}, the original's {:?}",
+            refreshed.aud, original.aud
+        ));
+    }
+    match (refreshed.iat, original.iat) {
+        (Some(new), Some(old)) if new < old => {
+            return Err(format!("iat {new}, before the original's {old}"));
+        }
+        (None, _) => return Err("no `iat` claim".into()),
+        _ => {}
+    }
+    if let Some(auth_time) = refreshed.auth_time
+        && original.auth_time != Some(auth_time)
+    {
+        return Err(format!(
+            "auth_time {auth_time}, not the original authentication's {:?}",
+            original.auth_time
+        ));
+    }
+    Ok(())
+}
+
+/// `subject_types_supported` is present with at least one value (OIDC Discovery §3: REQUIRED).
+pub fn check_subject_types(doc: &Value) -> Result<(), String> {
+    match doc.get("subject_types_supported") {
+        Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_string) => {
+            Ok(())
+        }
+        Some(other) => Err(format!("subject_types_supported is {other}")),
+        None => Err("no subject_types_supported".into()),
+    }
+}
+
+/// When `scopes_supported` is listed it names `openid` (OIDC Discovery §3: the server MUST
+/// support the openid scope value).
+pub fn check_scopes_name_openid(doc: &Value) -> Result<(), String> {
+    match doc.get("scopes_supported") {
+        None => Ok(()),
+        Some(Value::Array(items)) if items.iter().any(|v| v.as_str() == Some("openid")) => Ok(()),
+        Some(other) => Err(format!("scopes_supported is {other}, without \"openid\"")),
+    }
+}
+
+/// No member of the metadata is an empty list (OIDC Discovery §3: members with zero elements
+/// are omitted).
+pub fn check_no_empty_lists(doc: &Value) -> Result<(), String> {
+    let empty: Vec<&str> = doc
+        .as_object()
+        .map(|members| {
+            members
+                .iter()
+                .filter(|(_, v)| v.as_array().is_some_and(Vec::is_empty))
+                .map(|(k, _)| k.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    if empty.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("empty lists: {}", empty.join(", ")))
+    }
+}
+
+/// `id_token_signing_alg_values_supported` includes RS256 (OIDC Discovery §3: "MUST be
+/// included").
+pub fn check_rs256_listed(doc: &Discovery) -> Result<(), String> {
+    match &doc.id_token_signing_alg_values_supported {
+        Some(list) if list.iter().any(|a| a == "RS256") => Ok(()),
+        Some(list) => Err(format!("id_token_signing_alg_values_supported {list:?}")),
+        None => Err("no id_token_signing_alg_values_supported".into()),
+    }
+}
+
+/// A token request for a grant the server must not serve (the password grant, gone in OAuth
+/// 2.1) is refused: a 4xx JSON error, and no token.
+pub fn check_grant_refused(status: u16, body: &Value) -> Result<(), String> {
+    if body.get("access_token").is_some() || !(400..500).contains(&status) {
+        return Err(describe_token_answer(status, body));
+    }
+    parse_oauth_error(body)
+        .map(|_| ())
+        .map_err(|_| describe_token_answer(status, body))
+}
+
+/// The RFC 8414 metadata URL for `issuer`: the well-known segment goes between the origin and
+/// the issuer's path (RFC 8414 §3.1).
+pub fn authorization_server_metadata_url(issuer: &str) -> Result<String, String> {
+    let url = Url::parse(issuer).map_err(|e| format!("issuer {issuer:?}: {e}"))?;
+    let path = url.path().trim_end_matches('/');
+    Ok(format!(
+        "{}/.well-known/oauth-authorization-server{path}",
+        url.origin().ascii_serialization()
+    ))
+}
+
+/// Seconds of clock skew the time checks allow between the harness and the server.
+pub const CLOCK_SKEW_SECS: i64 = 60;
+
+/// After an authorization request with `max_age`, the ID token carries `auth_time` (OIDC Core
+/// §3.1.2.1, §2: REQUIRED then), and it is not older than `max_age`: an older authentication
+/// must have been renewed before the code was issued (§3.1.2.1).
+pub fn check_auth_time(claims: &IdTokenClaims, now: i64, max_age: i64) -> Result<(), String> {
+    let Some(auth_time) = claims.auth_time else {
+        return Err("no `auth_time` claim".into());
+    };
+    if auth_time > now + CLOCK_SKEW_SECS {
+        return Err(format!(
+            "auth_time {auth_time} is in the future (now {now})"
+        ));
+    }
+    if now - auth_time > max_age + CLOCK_SKEW_SECS {
+        return Err(format!(
+            "auth_time {auth_time} is {} s old, beyond max_age {max_age}: the user was not re-authenticated",
+            now - auth_time
+        ));
+    }
+    Ok(())
+}
+
+/// Credential parameters a redirect hands to the client, in its query or its fragment
+/// (`code`, `access_token`, `id_token`): what an implicit or hybrid answer would carry.
+pub fn delivered_credentials(params: &RedirectParams) -> Vec<String> {
+    let fragment: Vec<(String, String)> = params
+        .url
+        .fragment()
+        .map(|f| {
+            url::form_urlencoded::parse(f.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    params
+        .params
+        .iter()
+        .chain(fragment.iter())
+        .filter(|(n, _)| matches!(n.as_str(), "code" | "access_token" | "id_token"))
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
+/// The ID token's `alg` is one `id_token_signing_alg_values_supported` lists (OIDC Discovery
+/// §3: the member is REQUIRED; what the OP promises is what it issues).
+pub fn check_alg_advertised(alg: &str, advertised: Option<&[String]>) -> Result<(), String> {
+    match advertised {
+        None => Err("the discovery document has no id_token_signing_alg_values_supported".into()),
+        Some(list) if list.iter().any(|a| a == alg) => Ok(()),
+        Some(list) => Err(format!(
+            "the ID token is signed with {alg:?}, which id_token_signing_alg_values_supported {list:?} does not list"
+        )),
+    }
+}
+
+/// A grant for a request that named a scope the server does not know: the unknown scope is not
+/// granted, and since the grant differs from the request, the token response says what was
+/// granted (RFC 6749 §3.3: the server may ignore part of the scope, and then MUST state it).
+pub fn check_unknown_scope_left_out(granted: Option<&str>, unknown: &str) -> Result<(), String> {
+    match granted {
+        None => Err(format!(
+            "a token response without `scope`, although the grant cannot include {unknown:?} and so differs from the request"
+        )),
+        Some(scope) if scope.split(' ').any(|s| s == unknown) => {
+            Err(format!("scope {scope:?}: the unknown scope was granted"))
+        }
+        Some(_) => Ok(()),
     }
 }
 
@@ -1065,6 +1361,7 @@ mod tests {
             code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
             code_challenge_method: Some("S256".into()),
             extra: vec![("prompt".into(), "consent".into())],
+            response_type: None,
         };
         let url = request
             .url("http://127.0.0.1:3000/api/auth/oauth2/authorize?keep=1")
@@ -1353,5 +1650,153 @@ mod tests {
                 ("state".into(), "ls 1".into()),
             ]
         );
+    }
+
+    #[test]
+    fn auth_time_must_be_present_and_within_max_age() {
+        let c = claims();
+        let auth_time = 1795419559;
+        check_auth_time(&c, auth_time + 100, 600).unwrap();
+        let e = check_auth_time(&c, auth_time + 600 + CLOCK_SKEW_SECS + 1, 600).unwrap_err();
+        assert!(e.contains("beyond max_age"), "{e}");
+        let e = check_auth_time(&c, auth_time - CLOCK_SKEW_SECS - 1, 600).unwrap_err();
+        assert!(e.contains("future"), "{e}");
+        let mut without = c.clone();
+        without.auth_time = None;
+        assert!(check_auth_time(&without, auth_time, 600).is_err());
+    }
+
+    #[test]
+    fn credentials_in_query_or_fragment_are_found() {
+        let base = "http://127.0.0.1:4000/";
+        let error = RedirectParams::parse(
+            "http://127.0.0.1:4000/callback?error=unsupported_response_type&state=s",
+            base,
+        )
+        .unwrap();
+        assert!(delivered_credentials(&error).is_empty());
+        let implicit = RedirectParams::parse(
+            "http://127.0.0.1:4000/callback#access_token=x&token_type=Bearer&state=s",
+            base,
+        )
+        .unwrap();
+        assert_eq!(delivered_credentials(&implicit), ["access_token"]);
+        let fragment_error = RedirectParams::parse(
+            "http://127.0.0.1:4000/callback#error=unsupported_response_type&state=s",
+            base,
+        )
+        .unwrap()
+        .with_fragment_params();
+        check_error_response(&fragment_error, "unsupported_response_type", Some("s")).unwrap();
+        let code = RedirectParams::parse("http://127.0.0.1:4000/callback?code=c", base).unwrap();
+        assert_eq!(delivered_credentials(&code), ["code"]);
+    }
+
+    #[test]
+    fn the_id_token_alg_must_be_advertised() {
+        let list = vec!["EdDSA".to_string(), "RS256".to_string()];
+        check_alg_advertised("EdDSA", Some(&list)).unwrap();
+        assert!(check_alg_advertised("ES256", Some(&list)).is_err());
+        assert!(check_alg_advertised("EdDSA", None).is_err());
+    }
+
+    #[test]
+    fn a_missing_bound_parameter_is_refused_with_400() {
+        check_missing_parameter_refused(400, &json!({"error": "invalid_request"})).unwrap();
+        check_missing_parameter_refused(400, &json!({"error": "invalid_grant"})).unwrap();
+        assert!(
+            check_missing_parameter_refused(401, &json!({"error": "invalid_request"})).is_err()
+        );
+        assert!(
+            check_missing_parameter_refused(
+                200,
+                &json!({"access_token": "a", "token_type": "Bearer"})
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn a_refreshed_id_token_keeps_the_original_identity() {
+        let original = claims();
+        let mut refreshed = original.clone();
+        refreshed.iat = original.iat.map(|t| t + 30);
+        refreshed.exp = original.exp.map(|t| t + 30);
+        check_refreshed_id_token(&original, &refreshed).unwrap();
+        let mut other = refreshed.clone();
+        other.sub = Some("someone-else".into());
+        assert!(
+            check_refreshed_id_token(&original, &other)
+                .unwrap_err()
+                .contains("sub")
+        );
+        let mut later = refreshed.clone();
+        later.auth_time = refreshed.iat;
+        assert!(
+            check_refreshed_id_token(&original, &later)
+                .unwrap_err()
+                .contains("auth_time")
+        );
+        let mut without = refreshed.clone();
+        without.auth_time = None;
+        check_refreshed_id_token(&original, &without).unwrap();
+    }
+
+    #[test]
+    fn introspection_answers_are_read() {
+        assert_eq!(
+            introspection_active(200, &json!({"active": true, "sub": "u"})),
+            Ok(true)
+        );
+        assert_eq!(
+            introspection_active(200, &json!({"active": false})),
+            Ok(false)
+        );
+        assert!(introspection_active(401, &json!({"error": "invalid_client"})).is_err());
+        assert!(introspection_active(200, &json!({"active": "yes"})).is_err());
+    }
+
+    #[test]
+    fn discovery_document_members() {
+        let doc = reference_discovery();
+        check_no_empty_lists(&doc).unwrap();
+        check_scopes_name_openid(&json!({})).unwrap();
+        assert!(check_scopes_name_openid(&json!({"scopes_supported": ["email"]})).is_err());
+        assert!(check_no_empty_lists(&json!({"claims_supported": []})).is_err());
+        check_subject_types(&json!({"subject_types_supported": ["public"]})).unwrap();
+        assert!(check_subject_types(&json!({})).is_err());
+        assert!(check_subject_types(&json!({"subject_types_supported": []})).is_err());
+        assert_eq!(
+            authorization_server_metadata_url("http://127.0.0.1:3000/api/auth").unwrap(),
+            "http://127.0.0.1:3000/.well-known/oauth-authorization-server/api/auth"
+        );
+    }
+
+    #[test]
+    fn the_password_grant_must_be_refused() {
+        check_grant_refused(400, &json!({"error": "unsupported_grant_type"})).unwrap();
+        assert!(check_grant_refused(200, &json!({"access_token": "a"})).is_err());
+        assert!(check_grant_refused(400, &json!({"access_token": "a", "error": "x"})).is_err());
+        assert!(check_grant_refused(500, &json!({"error": "server_error"})).is_err());
+    }
+
+    #[test]
+    fn introspection_must_describe_the_token_truthfully() {
+        let body = json!({"active": true, "client_id": "c", "sub": "u", "scope": "openid email", "exp": 2000});
+        check_introspection_truthful(&body, "c", "u", "openid email profile", 1000).unwrap();
+        assert!(check_introspection_truthful(&body, "c", "other", "openid email", 1000).is_err());
+        assert!(check_introspection_truthful(&body, "d", "u", "openid email", 1000).is_err());
+        assert!(check_introspection_truthful(&body, "c", "u", "openid", 1000).is_err());
+        assert!(
+            check_introspection_truthful(&json!({"active": false}), "c", "u", "openid", 1000)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn an_unknown_scope_is_left_out_and_the_grant_stated() {
+        check_unknown_scope_left_out(Some("openid email"), "x-unknown").unwrap();
+        assert!(check_unknown_scope_left_out(Some("openid x-unknown"), "x-unknown").is_err());
+        assert!(check_unknown_scope_left_out(None, "x-unknown").is_err());
     }
 }

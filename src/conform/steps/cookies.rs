@@ -458,7 +458,12 @@ async fn all_session_cookies_cleared(world: &mut AuthWorld) -> StepResult {
     Ok(())
 }
 
-fn check_cleared(world: &mut AuthWorld, exchange: &Exchange, name: &str, rule: &str) -> StepResult {
+pub(crate) fn check_cleared(
+    world: &mut AuthWorld,
+    exchange: &Exchange,
+    name: &str,
+    rule: &str,
+) -> StepResult {
     let Some(cookie) = exchange.set_cookie(name) else {
         return Err(world.fail(
             rule,
@@ -500,6 +505,45 @@ async fn all_cookies_secure(world: &mut AuthWorld) -> StepResult {
                 redact_set_cookie(&cookie.raw),
             ));
         }
+    }
+    Ok(())
+}
+
+#[then("every cookie the response sets is HttpOnly")]
+async fn all_cookies_http_only(world: &mut AuthWorld) -> StepResult {
+    let rule = "every cookie the auth server sets is HttpOnly (session data, the remember-me marker and the session token alike)";
+    let exchange = world.last_exchange()?;
+    let cookies = exchange.set_cookies();
+    if cookies.is_empty() {
+        return Err(world.fail(
+            "a session was started (precondition)",
+            "Set-Cookie lines",
+            "none",
+        ));
+    }
+    if let Some(cookie) = cookies.iter().find(|c| !c.http_only && !c.value.is_empty()) {
+        return Err(world.fail(
+            rule,
+            format!("HttpOnly on `{}`", cookie.name),
+            redact_set_cookie(&cookie.raw),
+        ));
+    }
+    Ok(())
+}
+
+#[then("the session cookie is host-only")]
+async fn host_only(world: &mut AuthWorld) -> StepResult {
+    let rule = "the session cookie is host-only: no Domain attribute widens it to other hosts (RFC 6265bis §5.7)";
+    let (_, cookie) = require_session_cookie(world, rule)?;
+    if let Some(domain) = &cookie.domain {
+        return Err(world.fail(
+            rule,
+            "no Domain attribute",
+            format!(
+                "Domain={domain}, sent to every host under it: {}",
+                redact_set_cookie(&cookie.raw)
+            ),
+        ));
     }
     Ok(())
 }

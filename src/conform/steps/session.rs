@@ -70,6 +70,7 @@ pub(crate) async fn probe_started_session(
         .map_err(|e| world.fail(rule, "an answer from get-session", e.to_string()))?;
     super::oauth::register_exchange_secrets(&exchange);
     world.last = Some(exchange.clone());
+    super::passive::observe(world, &exchange)?;
     let body = json_body(world, &exchange, rule)?;
     Ok((exchange, body))
 }

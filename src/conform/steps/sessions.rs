@@ -20,6 +20,7 @@ async fn second_device(world: &mut AuthWorld) -> StepResult {
         .await
         .map_err(|e| world.fail(rule, "an answer to sign-in", e.to_string()))?;
     register_answer_secrets(&exchange);
+    super::passive::observe(world, &exchange)?;
     let token = exchange
         .json()
         .ok()
@@ -155,7 +156,15 @@ async fn own_session_revoked(world: &mut AuthWorld) -> StepResult {
 
 #[then("the second device's session is no longer valid")]
 async fn second_device_revoked(world: &mut AuthWorld) -> StepResult {
-    let rule = "revoke-session ends the revoked session on the server";
+    require_second_device_ended(
+        world,
+        "revoke-session ends the revoked session on the server",
+    )
+    .await
+}
+
+/// Fails `rule` unless get-session with the second device's session cookie answers no session.
+pub(crate) async fn require_second_device_ended(world: &mut AuthWorld, rule: &str) -> StepResult {
     let Some((mut device, _)) = world.second_device.clone() else {
         return Err(world.fail("scenario wiring", "a second device", "none"));
     };
@@ -173,6 +182,7 @@ async fn second_device_revoked(world: &mut AuthWorld) -> StepResult {
         .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(name, token)])))
         .await
         .map_err(|e| world.fail(rule, "an answer to get-session", e.to_string()))?;
+    super::passive::observe(world, &exchange)?;
     let alive = exchange
         .json()
         .ok()

@@ -1,0 +1,433 @@
+//! Authorization: the authorization endpoint, login and consent, and every authorization response (RFC 6749 §4.1.1-§4.1.2, OIDC Core §3.1.2).
+
+use super::*;
+
+#[when("the OAuth client sends the user to the authorization endpoint with PKCE S256")]
+async fn authorize_s256(world: &mut AuthWorld) -> StepResult {
+    let client = client_config(world)?;
+    let pkce = PkcePair::generate();
+    let request = standard_request(&client, Some(&pkce));
+    start_authorization(world, request, Some(pkce)).await
+}
+
+#[when(
+    "the OAuth client sends the user to the authorization endpoint with a state of reserved characters"
+)]
+async fn authorize_tricky_state(world: &mut AuthWorld) -> StepResult {
+    let client = client_config(world)?;
+    let pkce = PkcePair::generate();
+    let mut request = standard_request(&client, Some(&pkce));
+    // Every character that needs percent-encoding in a query, plus non-ASCII.
+    request.state = Some(format!("st {} +/=&?#%é~", random_string(8)));
+    start_authorization(world, request, Some(pkce)).await
+}
+
+#[when("the OAuth client asks to authorize the user without a code_challenge")]
+async fn authorize_without_pkce(world: &mut AuthWorld) -> StepResult {
+    let client = client_config(world)?;
+    let request = standard_request(&client, None);
+    drive_authorization(world, request, None).await
+}
+
+#[when("the OAuth client asks to authorize the user with code_challenge_method plain")]
+async fn authorize_plain(world: &mut AuthWorld) -> StepResult {
+    let client = client_config(world)?;
+    let pkce = PkcePair::generate();
+    let mut request = standard_request(&client, None);
+    // plain: the challenge is the verifier itself.
+    request.code_challenge = Some(pkce.verifier.clone());
+    request.code_challenge_method = Some("plain".into());
+    drive_authorization(world, request, Some(pkce)).await
+}
+
+#[when("the OAuth client asks to authorize the user with an unregistered redirect_uri")]
+async fn authorize_unregistered(world: &mut AuthWorld) -> StepResult {
+    let client = client_config(world)?;
+    let pkce = PkcePair::generate();
+    let mut request = standard_request(&client, Some(&pkce));
+    let unregistered =
+        unregistered_variant(&client.redirect_uri, "/ba-harness-unregistered-callback");
+    request.redirect_uri = unregistered.clone();
+    world.oauth.unregistered_redirect_uri = Some(unregistered);
+    drive_authorization(world, request, Some(pkce)).await
+}
+
+#[when("the user signs in on the login page with the signed query")]
+async fn sign_in_with_oauth_query(world: &mut AuthWorld) -> StepResult {
+    sign_in_with_signed_query(world).await
+}
+
+/// Signs the user in on the interaction page of the last hop, posting its signed query back as
+/// `oauth_query`, and records where the answer leads.
+pub(super) async fn sign_in_with_signed_query(world: &mut AuthWorld) -> StepResult {
+    let user = world.user()?;
+    let Some(Hop {
+        hop: Some(AuthorizeHop::Interaction(page)),
+        ..
+    }) = last_hop(world)
+    else {
+        return Err(world.fail(
+            &precondition("the authorization server sent the user to the login page"),
+            "a redirect to the login page carrying `sig`",
+            last_hop(world)
+                .map(|h| describe_hop(&h))
+                .unwrap_or_default(),
+        ));
+    };
+    let redirect_uri = redirect_uri_sent(world);
+    let exchange = send(
+        world,
+        Request::post_json(
+            "/sign-in/email",
+            json!({"email": user.email, "password": user.password, "oauth_query": page.raw_query()}),
+        ),
+    )
+    .await?;
+    if exchange.status == 200 {
+        world.session_start = Some(exchange.clone());
+    }
+    record_hop(world, exchange, &redirect_uri);
+    Ok(())
+}
+
+#[when("the user grants consent on the consent page")]
+async fn consent_step(world: &mut AuthWorld) -> StepResult {
+    grant_consent(world).await
+}
+
+#[given("the user has authorized the OAuth client")]
+async fn user_has_authorized(world: &mut AuthWorld) -> StepResult {
+    authorize_for_code(world).await
+}
+
+/// Checks that an interaction hop carries the request's parameters and Better Auth's signature.
+pub(super) fn check_signed_copy(world: &mut AuthWorld, rule: &str) -> StepResult {
+    let Some(hop) = world.oauth.hops.first().cloned() else {
+        return Err(world.fail(rule, "an authorization request before this step", "none"));
+    };
+    world.last = Some(hop.exchange.clone());
+    let Some(AuthorizeHop::Interaction(page)) = &hop.hop else {
+        return Err(world.fail(
+            rule,
+            "a redirect to a page carrying the signed request (`sig`)",
+            describe_hop(&hop),
+        ));
+    };
+    if !(300..400).contains(&hop.exchange.status) {
+        return Err(world.fail(
+            rule,
+            "an HTTP redirect (302)",
+            format!("HTTP {}", hop.exchange.status),
+        ));
+    }
+    let sent = world.oauth.request.clone().unwrap_or_default();
+    let expected = [
+        ("client_id", Some(sent.client_id.clone())),
+        ("redirect_uri", Some(sent.redirect_uri.clone())),
+        ("state", sent.state.clone()),
+        ("code_challenge", sent.code_challenge.clone()),
+    ];
+    for (name, value) in expected {
+        if page.get(name).map(str::to_string) != value {
+            return Err(world.fail(
+                rule,
+                format!(
+                    "the page's query repeating {name}={}",
+                    value.unwrap_or_default()
+                ),
+                format!("{name}={}", page.get(name).unwrap_or("(absent)")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[then("the authorization server asks for consent with a signed query")]
+async fn asks_consent(world: &mut AuthWorld) -> StepResult {
+    check_signed_copy(world, RULE_CONSENT_REDIRECT)
+}
+
+#[then("the authorization server sends the user to the login page with a signed query")]
+async fn sends_to_login(world: &mut AuthWorld) -> StepResult {
+    check_signed_copy(world, RULE_LOGIN_REDIRECT)
+}
+
+#[then("the authorization server continues the authorization after sign-in")]
+async fn continues_after_sign_in(world: &mut AuthWorld) -> StepResult {
+    let rule = RULE_LOGIN_CONTINUES;
+    let Some(hop) = last_hop(world) else {
+        return Err(world.fail(rule, "a sign-in before this step", "none"));
+    };
+    world.last = Some(hop.exchange.clone());
+    let onward = match &hop.hop {
+        Some(AuthorizeHop::Interaction(_)) => true,
+        Some(AuthorizeHop::Client(p)) => p.code().is_some(),
+        _ => false,
+    };
+    if !onward {
+        let actual = match hop.exchange.json() {
+            Ok(body)
+                if body.get("token").is_some()
+                    || body.get("redirect") == Some(&Value::Bool(false)) =>
+            {
+                format!(
+                    "HTTP {}: a plain sign-in answer (redirect: false); the authorization was dropped",
+                    hop.exchange.status
+                )
+            }
+            _ => describe_hop(&hop),
+        };
+        return Err(world.fail(
+            rule,
+            "{\"redirect\": true, \"url\": <the consent page or the redirect_uri with a code>}",
+            actual,
+        ));
+    }
+    let name = world.session_cookie_name();
+    if !hop
+        .exchange
+        .set_cookies()
+        .iter()
+        .any(|c| c.name == name && !c.value.is_empty())
+    {
+        return Err(world.fail(
+            rule,
+            format!("the `{name}` cookie set by the sign-in"),
+            "no session cookie",
+        ));
+    }
+    Ok(())
+}
+
+#[then("the authorization server redirects to the redirect URI with a code")]
+async fn redirects_with_code(world: &mut AuthWorld) -> StepResult {
+    let rule = RULE_CODE_REDIRECT;
+    let Some(hop) = last_hop(world) else {
+        return Err(world.fail(rule, "an authorization before this step", "none"));
+    };
+    world.last = Some(hop.exchange.clone());
+    let redirect_uri = redirect_uri_sent(world);
+    match &hop.hop {
+        Some(AuthorizeHop::Client(p)) if p.code().is_some() && p.error().is_none() => Ok(()),
+        Some(AuthorizeHop::Client(p)) if p.error().is_some() => Err(world.fail(
+            rule,
+            format!("{redirect_uri}?code=…"),
+            format!(
+                "an error: {} {}",
+                p.error().unwrap_or_default(),
+                p.error_description().unwrap_or_default()
+            ),
+        )),
+        _ => Err(world.fail(
+            rule,
+            format!("a redirect to {redirect_uri}?code=…"),
+            describe_hop(&hop),
+        )),
+    }
+}
+
+/// The client redirect the authorization ended with, for the state and iss rules.
+pub(super) fn client_redirect(
+    world: &mut AuthWorld,
+    rule: &str,
+) -> Result<RedirectParams, StepFailure> {
+    let hop = last_hop(world);
+    if let Some(h) = &hop {
+        world.last = Some(h.exchange.clone());
+    }
+    match hop {
+        Some(Hop {
+            hop: Some(AuthorizeHop::Client(p)),
+            ..
+        }) => Ok(p),
+        Some(h) => Err(world.fail(rule, "a redirect to the redirect_uri", describe_hop(&h))),
+        None => Err(world.fail(rule, "an authorization before this step", "none")),
+    }
+}
+
+#[then("the authorization response carries the state unchanged")]
+async fn state_unchanged(world: &mut AuthWorld) -> StepResult {
+    let redirect = client_redirect(world, RULE_STATE)?;
+    let sent = world
+        .oauth
+        .request
+        .as_ref()
+        .and_then(|r| r.state.clone())
+        .unwrap_or_default();
+    let found = redirect.all("state");
+    if found.len() == 1 && found[0] == sent {
+        return Ok(());
+    }
+    Err(world.fail(
+        RULE_STATE,
+        format!("state={sent:?} (once)"),
+        match found.as_slice() {
+            [] => "no state parameter".to_string(),
+            [one] => format!("state={one:?}"),
+            many => format!("state {} times: {many:?}", many.len()),
+        },
+    ))
+}
+
+#[then("the authorization response names the issuer")]
+async fn response_names_issuer(world: &mut AuthWorld) -> StepResult {
+    let redirect = client_redirect(world, RULE_ISS)?;
+    let issuer = discovery(world).await?.issuer;
+    match redirect.all("iss").as_slice() {
+        [one] if *one == issuer => Ok(()),
+        [] => Err(world.fail(RULE_ISS, format!("iss={issuer:?}"), "no iss parameter")),
+        found => Err(world.fail(
+            RULE_ISS,
+            format!("iss={issuer:?} (once)"),
+            format!("iss {found:?}"),
+        )),
+    }
+}
+
+/// A refused authorization: no hop delivered a code, and the request ended in an error (at the
+/// client, on an error page, or as an HTTP error).
+pub(super) fn check_refused(world: &mut AuthWorld, rule: &str) -> StepResult {
+    let hops = world.oauth.hops.clone();
+    let Some(last) = hops.last() else {
+        return Err(world.fail(rule, "an authorization request before this step", "none"));
+    };
+    for hop in &hops {
+        if let Some(AuthorizeHop::Client(p)) = &hop.hop
+            && p.code().is_some()
+        {
+            world.last = Some(hop.exchange.clone());
+            return Err(world.fail(
+                rule,
+                "an error, and no code",
+                format!("a code was issued: {}", describe_hop(hop)),
+            ));
+        }
+    }
+    world.last = Some(last.exchange.clone());
+    let refused = match &last.hop {
+        Some(AuthorizeHop::Client(p)) | Some(AuthorizeHop::ServerError(p)) => p.error().is_some(),
+        None => last.exchange.status >= 400,
+        _ => false,
+    };
+    if refused {
+        Ok(())
+    } else {
+        Err(world.fail(
+            rule,
+            "an error redirect (e.g. error=invalid_request) or an error page",
+            describe_hop(last),
+        ))
+    }
+}
+
+#[then("the authorization server refuses the authorization request without PKCE")]
+async fn refuses_without_pkce(world: &mut AuthWorld) -> StepResult {
+    check_refused(world, RULE_NO_PKCE)
+}
+
+#[then("the authorization server refuses the plain code_challenge_method")]
+async fn refuses_plain(world: &mut AuthWorld) -> StepResult {
+    check_refused(world, RULE_PLAIN_PKCE)
+}
+
+#[then("the authorization server never redirects to the unregistered redirect_uri")]
+async fn never_redirects_unregistered(world: &mut AuthWorld) -> StepResult {
+    check_never_redirected(world, RULE_UNREGISTERED_REDIRECT)
+}
+
+/// No hop of the authorization, to its end, redirected to `world.oauth.unregistered_redirect_uri`
+/// (the URI the request named but the server must not trust).
+pub(super) fn check_never_redirected(world: &mut AuthWorld, rule: &str) -> StepResult {
+    let Some(unregistered) = world.oauth.unregistered_redirect_uri.clone() else {
+        return Err(world.fail(
+            rule,
+            "an authorization request with a redirect_uri the server must not trust",
+            "none",
+        ));
+    };
+    let hops = world.oauth.hops.clone();
+    for hop in &hops {
+        if let Some(Ok(target)) = redirect_of(&hop.exchange)
+            && target.is_at(&unregistered)
+        {
+            world.last = Some(hop.exchange.clone());
+            return Err(world.fail(
+                rule,
+                format!("no redirect to {unregistered} (an error page of the server instead)"),
+                format!("a redirect to it: {}", target.describe()),
+            ));
+        }
+    }
+    if hops.is_empty() {
+        return Err(world.fail(rule, "an authorization request before this step", "none"));
+    }
+    Ok(())
+}
+
+#[when(
+    "the OAuth client sends a user without a session to the authorization endpoint with prompt=none"
+)]
+async fn authorize_prompt_none(world: &mut AuthWorld) -> StepResult {
+    let client = client_config(world)?;
+    let pkce = PkcePair::generate();
+    let mut request = standard_request(&client, Some(&pkce));
+    request.extra.push(("prompt".into(), "none".into()));
+    // A user-agent with no session: nothing in the jar, nothing sent.
+    world.client.clear_cookies();
+    start_authorization(world, request, Some(pkce)).await
+}
+
+#[when("the user denies consent on the consent page")]
+async fn deny_consent(world: &mut AuthWorld) -> StepResult {
+    answer_consent(world, false).await
+}
+
+/// The authorization ended at the client with `error` and the state that was sent, and no hop
+/// issued a code.
+pub(super) fn check_error_at_client(world: &mut AuthWorld, rule: &str, error: &str) -> StepResult {
+    let hops = world.oauth.hops.clone();
+    let Some(last) = hops.last() else {
+        return Err(world.fail(rule, "an authorization request before this step", "none"));
+    };
+    let redirect_uri = redirect_uri_sent(world);
+    let sent_state = world.oauth.request.as_ref().and_then(|r| r.state.clone());
+    let expected = format!(
+        "a redirect to {redirect_uri}?error={error}&state={}, and no code",
+        sent_state.as_deref().unwrap_or_default()
+    );
+    for hop in &hops {
+        if let Some(AuthorizeHop::Client(p)) = &hop.hop
+            && p.code().is_some()
+        {
+            world.last = Some(hop.exchange.clone());
+            return Err(world.fail(
+                rule,
+                expected,
+                format!("a code was issued: {}", describe_hop(hop)),
+            ));
+        }
+    }
+    world.last = Some(last.exchange.clone());
+    let Some(AuthorizeHop::Client(params)) = &last.hop else {
+        return Err(world.fail(rule, expected, describe_hop(last)));
+    };
+    check_error_response(params, error, sent_state.as_deref()).map_err(|e| {
+        world.fail(
+            rule,
+            expected,
+            format!("HTTP {} to the client with {e}", last.exchange.status),
+        )
+    })
+}
+
+#[then("the authorization server answers login_required at the redirect URI with the state")]
+async fn answers_login_required(world: &mut AuthWorld) -> StepResult {
+    check_error_at_client(world, RULE_PROMPT_NONE, "login_required")
+}
+
+#[then(
+    "the authorization server answers access_denied at the redirect URI with the state and no code"
+)]
+async fn answers_access_denied(world: &mut AuthWorld) -> StepResult {
+    check_error_at_client(world, RULE_CONSENT_DENIED, "access_denied")
+}

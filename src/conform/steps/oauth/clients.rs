@@ -1,0 +1,233 @@
+//! A second client, registered once per run through the discovery registration_endpoint (RFC 7591), for the isolation rules between clients.
+
+use super::*;
+
+/// Second clients registered in this process, by target and first client: registration is
+/// rate-limited and leaves a client behind, so it happens once per run, not per scenario.
+pub(super) static SECOND_CLIENTS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, SecondClient>>,
+> = std::sync::LazyLock::new(Default::default);
+
+pub(super) type SecondClient = std::sync::Arc<tokio::sync::OnceCell<String>>;
+
+/// Why a registration did not give a client: (expected, actual, exchange excerpt).
+pub(super) type Refusal = (String, String, Option<String>);
+
+/// Registers a public client with the same redirect_uri as the first one (RFC 7591 §3).
+pub(super) async fn register_public_client(
+    endpoint: crate::http::Endpoint,
+    request: Request,
+) -> Result<String, Refusal> {
+    let mut client = Client::new(endpoint)
+        .map_err(|e| ("an HTTP client".to_string(), e.to_string(), None::<String>))?;
+    let exchange = client.send(request).await.map_err(|e| {
+        (
+            "an answer from the registration_endpoint".to_string(),
+            e.to_string(),
+            None,
+        )
+    })?;
+    register_exchange_secrets(&exchange);
+    let body = exchange.json().unwrap_or(Value::Null);
+    if let Some(secret) = body.get("client_secret").and_then(Value::as_str) {
+        register_with_form_encoding(secret);
+    }
+    let client_id = body.get("client_id").and_then(Value::as_str);
+    match client_id {
+        Some(id) if matches!(exchange.status, 200 | 201) && !id.is_empty() => Ok(id.to_string()),
+        _ => Err((
+            "HTTP 201 with a client_id (dynamic client registration open)".into(),
+            describe_token_answer(exchange.status, &body),
+            Some(exchange.excerpt()),
+        )),
+    }
+}
+
+/// The client_id of a second public client with the first one's redirect_uri.
+pub(super) async fn second_client_id(world: &mut AuthWorld) -> Result<String, StepFailure> {
+    let rule =
+        precondition("a second OAuth client can be registered (dynamic client registration)");
+    let first = client_config(world)?;
+    let d = discovery(world).await?;
+    let Some(endpoint) = d.registration_endpoint.clone() else {
+        return Err(world.fail_on(
+            &rule,
+            "`registration_endpoint` in the discovery document (RFC 7591)",
+            "absent: the target does not offer dynamic client registration",
+            None,
+        ));
+    };
+    let mut request = request_to(world, &endpoint, &rule)?;
+    request.method = reqwest::Method::POST;
+    request.body = Some(Body::Json(public_client_registration(
+        "ba-harness second client",
+        &first.redirect_uri,
+    )));
+    request.cookies = CookieChoice::None;
+    request.send_origin = true;
+    let key = format!("{} {}", world.target().auth_url(), first.client_id);
+    let cell = SECOND_CLIENTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(key)
+        .or_default()
+        .clone();
+    let target = world.target().endpoint();
+    let registered = cell
+        .get_or_try_init(|| register_public_client(target, request))
+        .await;
+    match registered {
+        Ok(id) => Ok(id.clone()),
+        Err((expected, actual, exchange)) => Err(world.fail_on(&rule, expected, actual, exchange)),
+    }
+}
+
+#[when("another OAuth client exchanges the code")]
+async fn other_client_exchanges(world: &mut AuthWorld) -> StepResult {
+    let other = second_client_id(world).await?;
+    let Some(code) = world.oauth.code.clone() else {
+        return Err(world.fail(
+            &precondition("an authorization code was issued"),
+            "a code from an earlier step",
+            "none",
+        ));
+    };
+    let verifier = world
+        .oauth
+        .pkce
+        .as_ref()
+        .map(|p| p.verifier.clone())
+        .unwrap_or_default();
+    let redirect_uri = redirect_uri_sent(world);
+    // Everything right but the client: a 200 here must not become the current token set.
+    token_call(
+        world,
+        code_exchange_form(&code, &redirect_uri, &other, &verifier),
+    )
+    .await
+    .map(|_| ())
+}
+
+#[then("the token endpoint refuses the code presented by the other client")]
+async fn refuses_other_client(world: &mut AuthWorld) -> StepResult {
+    let exchange = world.last_exchange()?;
+    let body = exchange.json().unwrap_or(Value::Null);
+    check_foreign_code_refused(exchange.status, &body).map_err(|e| {
+        world.fail(
+            RULE_CODE_BOUND_TO_CLIENT,
+            "HTTP 400 with error invalid_grant (or invalid_client)",
+            e,
+        )
+    })
+}
+
+// Isolation between clients: what one client was issued, another cannot use or end.
+
+const RULE_REFRESH_BOUND_TO_CLIENT: &str = "a refresh token is bound to the client it was issued to: a refresh by another client is refused with invalid_grant or invalid_client (RFC 6749 §6, §10.4; OIDC Core §12.2)";
+const RULE_FOREIGN_REFRESH_REVOCATION: &str = "a client cannot revoke a refresh token issued to another client: after such a request the owner's refresh still succeeds (RFC 7009 §2.1)";
+const RULE_FOREIGN_ACCESS_REVOCATION: &str = "a client cannot revoke an access token issued to another client: after such a request userinfo still accepts it (RFC 7009 §2.1)";
+
+/// The current refresh token, or a precondition failure.
+fn current_refresh_token(world: &mut AuthWorld) -> Result<String, StepFailure> {
+    let (tokens, exchange) = current_tokens(world)?;
+    match tokens.refresh_token {
+        Some(refresh) => Ok(refresh),
+        None => Err(world.fail_on(
+            &precondition("the code exchange issued a refresh token (offline_access)"),
+            "a refresh_token",
+            "none",
+            Some(exchange.excerpt()),
+        )),
+    }
+}
+
+#[when("another OAuth client refreshes with the client's refresh token")]
+async fn other_client_refreshes(world: &mut AuthWorld) -> StepResult {
+    let other = second_client_id(world).await?;
+    let refresh = current_refresh_token(world)?;
+    // Judged by the Then step; a 200 here must not become the current token set.
+    token_call(world, refresh_form(&refresh, &other))
+        .await
+        .map(|_| ())
+}
+
+#[then("the token endpoint refuses the refresh token presented by the other client")]
+async fn refuses_other_client_refresh(world: &mut AuthWorld) -> StepResult {
+    let exchange = world.last_exchange()?;
+    let body = exchange.json().unwrap_or(Value::Null);
+    check_foreign_code_refused(exchange.status, &body).map_err(|e| {
+        world.fail(
+            RULE_REFRESH_BOUND_TO_CLIENT,
+            "HTTP 400 with error invalid_grant (or invalid_client)",
+            e,
+        )
+    })
+}
+
+#[when("another OAuth client revokes the client's refresh token")]
+async fn other_client_revokes_refresh(world: &mut AuthWorld) -> StepResult {
+    let other = second_client_id(world).await?;
+    let refresh = current_refresh_token(world)?;
+    super::lifetimes::revoke_as(world, &refresh, "refresh_token", &other)
+        .await
+        .map(|_| ())
+}
+
+#[when("another OAuth client revokes the client's access token")]
+async fn other_client_revokes_access(world: &mut AuthWorld) -> StepResult {
+    let other = second_client_id(world).await?;
+    let (tokens, _) = current_tokens(world)?;
+    super::lifetimes::revoke_as(world, &tokens.access_token, "access_token", &other)
+        .await
+        .map(|_| ())
+}
+
+/// What the foreign revocation answered, for failure reports (any answer is allowed: RFC 7009
+/// §2.1 only says the token must survive).
+fn foreign_revocation_answer(world: &AuthWorld) -> String {
+    match &world.oauth.revocation {
+        Some(r) => format!("the other client's revocation answered HTTP {}", r.status),
+        None => "no revocation answer".into(),
+    }
+}
+
+#[then("the client's refresh token still works")]
+async fn own_refresh_still_works(world: &mut AuthWorld) -> StepResult {
+    let rule = RULE_FOREIGN_REFRESH_REVOCATION;
+    let client = client_config(world)?;
+    let refresh = current_refresh_token(world)?;
+    let answer = token_call(world, refresh_form(&refresh, &client.client_id)).await?;
+    let body = answer.json().unwrap_or(Value::Null);
+    if answer.status == 200 && parse_token_response(&body).is_ok() {
+        keep_tokens(world, &answer);
+        return Ok(());
+    }
+    let revocation = foreign_revocation_answer(world);
+    Err(world.fail(
+        rule,
+        "HTTP 200 with new tokens: the refresh token survived the other client's revocation",
+        format!(
+            "{revocation}; the owner's refresh then got {}",
+            describe_token_answer(answer.status, &body)
+        ),
+    ))
+}
+
+#[then("the client's access token still works at userinfo")]
+async fn own_access_still_works(world: &mut AuthWorld) -> StepResult {
+    let rule = RULE_FOREIGN_ACCESS_REVOCATION;
+    let (tokens, _) = current_tokens(world)?;
+    let answer = userinfo_call(world, Some(&tokens.access_token)).await?;
+    if answer.status == 200 {
+        return Ok(());
+    }
+    let revocation = foreign_revocation_answer(world);
+    Err(world.fail(
+        rule,
+        "HTTP 200 from userinfo: the access token survived the other client's revocation",
+        format!(
+            "{revocation}; userinfo then answered HTTP {}",
+            answer.status
+        ),
+    ))
+}

@@ -1,0 +1,609 @@
+//! Plumbing shared by the OAuth steps: the client config, sending with secret registration, discovery and endpoint requests, the authorization driver, token calls and decoders.
+
+use super::*;
+
+pub(super) fn precondition(what: &str) -> String {
+    format!("{what} (precondition)")
+}
+
+pub(super) fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// The OAuth client the target was given.
+pub(super) struct ClientConfig {
+    pub(super) client_id: String,
+    pub(super) redirect_uri: String,
+    pub(super) post_logout_redirect_uri: Option<String>,
+}
+
+pub(super) fn client_config(world: &mut AuthWorld) -> Result<ClientConfig, StepFailure> {
+    let oauth = world.target().oauth.clone();
+    match (oauth.client_id, oauth.redirect_uri) {
+        (Some(client_id), Some(redirect_uri)) => Ok(ClientConfig {
+            client_id,
+            redirect_uri,
+            post_logout_redirect_uri: oauth.post_logout_redirect_uri,
+        }),
+        _ => Err(world.fail_on(
+            &precondition("an OAuth client is registered on the target"),
+            "a public PKCE client: --client-id and --redirect-uri",
+            "none was given",
+            None,
+        )),
+    }
+}
+
+/// Registers the values of `code=` query parameters found in `text` (Location headers, JSON
+/// `url`s), raw and decoded.
+pub(super) fn register_codes_in(text: &str) {
+    let mut rest = text;
+    while let Some(at) = rest.find("code=") {
+        let boundary_before = at == 0 || matches!(rest.as_bytes()[at - 1], b'?' | b'&');
+        let after = &rest[at + "code=".len()..];
+        if boundary_before {
+            let end = after
+                .find(|c: char| matches!(c, '&' | '"' | '#' | '\'' | '<') || c.is_whitespace())
+                .unwrap_or(after.len());
+            let value = &after[..end];
+            SecretRegistry::global().register(value);
+            let decoded = percent_encoding::percent_decode_str(value)
+                .decode_utf8_lossy()
+                .into_owned();
+            SecretRegistry::global().register(&decoded);
+        }
+        rest = after;
+    }
+}
+
+/// Registers a secret as sent in a form body too (`~` becomes `%7E` there, which the
+/// registry's cookie encoding leaves alone).
+pub(super) fn register_with_form_encoding(secret: &str) {
+    SecretRegistry::global().register(secret);
+    let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    SecretRegistry::global().register(&encoded);
+}
+
+/// Registers every credential an answer can carry: codes in redirects, tokens in JSON bodies,
+/// cookie values and the bearer plugin's header.
+pub(crate) fn register_exchange_secrets(exchange: &Exchange) {
+    if let Some(location) = exchange.header("location") {
+        register_codes_in(location);
+    }
+    register_codes_in(&exchange.body);
+    if let Ok(body) = exchange.json() {
+        for field in ["access_token", "refresh_token", "id_token", "token"] {
+            if let Some(value) = body.get(field).and_then(Value::as_str) {
+                SecretRegistry::global().register(value);
+            }
+        }
+    }
+    for cookie in exchange.set_cookies() {
+        SecretRegistry::global().register(&cookie.value);
+        SecretRegistry::global().register(&cookie.decoded_value());
+    }
+    for header in ["set-auth-token", "set-auth-jwt"] {
+        if let Some(value) = exchange.header(header) {
+            SecretRegistry::global().register(value);
+        }
+    }
+}
+
+/// Sends a request and registers the answer's secrets before anything can report on it.
+pub(super) async fn send(world: &mut AuthWorld, request: Request) -> Result<Exchange, StepFailure> {
+    let exchange = world.send(request).await?;
+    register_exchange_secrets(&exchange);
+    Ok(exchange)
+}
+
+/// A request to an absolute URL the server named (discovery endpoints), which must be on the
+/// target's origin: the harness's client talks to one origin.
+pub(super) fn request_to(
+    world: &mut AuthWorld,
+    url: &str,
+    rule: &str,
+) -> Result<Request, StepFailure> {
+    let origin = world.target().endpoint().origin;
+    match path_on_origin(url, &origin) {
+        Ok(path) => {
+            let mut request = Request::get(&path);
+            request.absolute = true;
+            Ok(request)
+        }
+        Err(e) => Err(world.fail_on(rule, "an endpoint on the target's origin", e, None)),
+    }
+}
+
+pub(super) fn form_post(mut request: Request, form: Vec<(String, String)>) -> Request {
+    request.method = reqwest::Method::POST;
+    request.body = Some(Body::Form(form));
+    // A client-to-server call: no browser cookies, no Origin.
+    request.cookies = CookieChoice::None;
+    request.send_origin = false;
+    request
+}
+
+pub(super) async fn fetch_discovery(world: &mut AuthWorld) -> Result<Exchange, StepFailure> {
+    send(
+        world,
+        Request::get(DISCOVERY_PATH).cookies(CookieChoice::None),
+    )
+    .await
+}
+
+/// Judges a discovery answer's transport: 200 and a JSON object with an issuer.
+pub(super) fn discovery_in(
+    world: &mut AuthWorld,
+    exchange: &Exchange,
+    rule: &str,
+) -> Result<Discovery, StepFailure> {
+    if exchange.status != 200 {
+        return Err(world.fail_on(
+            rule,
+            "HTTP 200 with the discovery document",
+            format!("HTTP {}", exchange.status),
+            Some(exchange.excerpt()),
+        ));
+    }
+    let body = match exchange.json() {
+        Ok(b) => b,
+        Err(e) => {
+            return Err(world.fail_on(
+                rule,
+                "a JSON discovery document",
+                format!("a body that is not JSON ({e})"),
+                Some(exchange.excerpt()),
+            ));
+        }
+    };
+    parse_discovery(&body).map_err(|e| {
+        world.fail_on(
+            rule,
+            "an OpenID Provider Metadata document",
+            e,
+            Some(exchange.excerpt()),
+        )
+    })
+}
+
+/// The discovery document, fetched once per scenario.
+pub(super) async fn discovery(world: &mut AuthWorld) -> Result<Discovery, StepFailure> {
+    if let Some(d) = &world.oauth.discovery {
+        return Ok(d.clone());
+    }
+    let exchange = fetch_discovery(world).await?;
+    let d = discovery_in(
+        world,
+        &exchange,
+        &precondition(
+            "the discovery document is served at <auth base URL>/.well-known/openid-configuration",
+        ),
+    )?;
+    world.oauth.discovery = Some(d.clone());
+    Ok(d)
+}
+
+/// A GET of the discovery endpoint `name`, its URL first passed through `build` (which adds
+/// the query), failing a precondition when the endpoint is missing or off the target.
+pub(super) async fn endpoint_get(
+    world: &mut AuthWorld,
+    name: &str,
+    pick: fn(&Discovery) -> Option<String>,
+    build: impl FnOnce(&str) -> Result<url::Url, String>,
+) -> Result<Request, StepFailure> {
+    let d = discovery(world).await?;
+    let rule = precondition(&format!("the discovery document names the {name}"));
+    let Some(endpoint) = pick(&d) else {
+        return Err(world.fail_on(
+            &rule,
+            format!("`{name}` in the discovery document"),
+            "absent",
+            None,
+        ));
+    };
+    let url = build(&endpoint).map_err(|e| world.fail_on(&rule, "a URL", e, None))?;
+    request_to(world, url.as_str(), &rule)
+}
+
+/// A GET of the discovery endpoint `name` as it is.
+pub(super) async fn endpoint_request(
+    world: &mut AuthWorld,
+    name: &str,
+    pick: fn(&Discovery) -> Option<String>,
+) -> Result<Request, StepFailure> {
+    endpoint_get(world, name, pick, |e| {
+        url::Url::parse(e).map_err(|err| format!("{e:?}: {err}"))
+    })
+    .await
+}
+
+/// Where an answer redirects: a 3xx Location, or Better Auth's JSON `{redirect: true, url}`.
+pub(super) fn redirect_of(exchange: &Exchange) -> Option<Result<RedirectParams, String>> {
+    if (300..400).contains(&exchange.status) {
+        let location = exchange.header("location")?;
+        return Some(RedirectParams::parse(location, &exchange.url));
+    }
+    if exchange.status == 200
+        && let Ok(body) = exchange.json()
+        && let Ok(url) = parse_json_redirect(&body)
+    {
+        return Some(RedirectParams::parse(&url, &exchange.url));
+    }
+    None
+}
+
+pub(super) fn record_hop(world: &mut AuthWorld, exchange: Exchange, redirect_uri: &str) {
+    let hop = redirect_of(&exchange)
+        .and_then(Result::ok)
+        .map(|p| classify_hop(p, redirect_uri));
+    if let Some(AuthorizeHop::Client(p)) = &hop
+        && let Some(code) = p.code()
+    {
+        SecretRegistry::global().register(code);
+        world.oauth.code = Some(code.to_string());
+    }
+    world.oauth.hops.push(Hop { exchange, hop });
+}
+
+pub(super) fn last_hop(world: &AuthWorld) -> Option<Hop> {
+    world.oauth.hops.last().cloned()
+}
+
+/// What the user-agent saw at the end of a hop, for failure reports.
+pub(super) fn describe_hop(hop: &Hop) -> String {
+    match &hop.hop {
+        Some(AuthorizeHop::Client(p)) => format!(
+            "HTTP {} to the client: {}",
+            hop.exchange.status,
+            p.describe()
+        ),
+        Some(AuthorizeHop::Interaction(p)) => {
+            format!(
+                "HTTP {} to a signed interaction page: {}",
+                hop.exchange.status,
+                p.without_query()
+            )
+        }
+        Some(AuthorizeHop::ServerError(p)) => format!(
+            "HTTP {} to an error page: {}",
+            hop.exchange.status,
+            p.describe()
+        ),
+        Some(AuthorizeHop::Other(p)) => format!("HTTP {} to {}", hop.exchange.status, p.describe()),
+        None => format!("HTTP {} without a redirect", hop.exchange.status),
+    }
+}
+
+pub(super) fn standard_request(client: &ClientConfig, pkce: Option<&PkcePair>) -> AuthorizeRequest {
+    AuthorizeRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri: client.redirect_uri.clone(),
+        scope: SCOPE.into(),
+        state: Some(format!("st-{}", random_string(16))),
+        nonce: Some(format!("n-{}", random_string(16))),
+        code_challenge: pkce.map(|p| p.challenge.clone()),
+        code_challenge_method: pkce.map(|p| p.method().to_string()),
+        extra: Vec::new(),
+        response_type: None,
+    }
+}
+
+/// Sends the user-agent to the authorization endpoint (with the jar's cookies) and records
+/// where it was sent.
+pub(super) async fn start_authorization(
+    world: &mut AuthWorld,
+    request: AuthorizeRequest,
+    pkce: Option<PkcePair>,
+) -> StepResult {
+    if let Some(p) = &pkce {
+        register_with_form_encoding(&p.verifier);
+    }
+    let get = endpoint_get(
+        world,
+        "authorization_endpoint",
+        |d| d.authorization_endpoint.clone(),
+        |endpoint| request.url(endpoint),
+    )
+    .await?;
+    let redirect_uri = request.redirect_uri.clone();
+    world.oauth.hops.clear();
+    world.oauth.code = None;
+    world.oauth.request = Some(request);
+    world.oauth.pkce = pkce;
+    let exchange = send(world, get).await?;
+    record_hop(world, exchange, &redirect_uri);
+    Ok(())
+}
+
+pub(super) fn has_session_cookie(world: &AuthWorld) -> bool {
+    let name = world.session_cookie_name();
+    world.client.cookie(&name).is_some()
+}
+
+/// Posts the consent page's signed query back with accept:true (the session cookie and
+/// Origin go along).
+pub(super) async fn grant_consent(world: &mut AuthWorld) -> StepResult {
+    answer_consent(world, true).await
+}
+
+/// Posts the consent page's signed query back with the user's answer.
+pub(super) async fn answer_consent(world: &mut AuthWorld, accept: bool) -> StepResult {
+    let Some(Hop {
+        hop: Some(AuthorizeHop::Interaction(page)),
+        ..
+    }) = last_hop(world)
+    else {
+        let actual = last_hop(world)
+            .map(|h| describe_hop(&h))
+            .unwrap_or_else(|| "no authorization request yet".into());
+        return Err(world.fail(
+            &precondition("the authorization server shows the consent page with a signed query"),
+            "a redirect to the consent page carrying `sig`",
+            actual,
+        ));
+    };
+    let redirect_uri = redirect_uri_sent(world);
+    let exchange = send(
+        world,
+        Request::post_json(
+            CONSENT_PATH,
+            json!({"accept": accept, "oauth_query": page.raw_query()}),
+        ),
+    )
+    .await?;
+    record_hop(world, exchange, &redirect_uri);
+    Ok(())
+}
+
+pub(super) fn redirect_uri_sent(world: &AuthWorld) -> String {
+    world
+        .oauth
+        .request
+        .as_ref()
+        .map(|r| r.redirect_uri.clone())
+        .unwrap_or_default()
+}
+
+/// Authorizes as a browser would: to the authorization endpoint, then through consent when the
+/// user has a session and the server asks for it.
+pub(super) async fn drive_authorization(
+    world: &mut AuthWorld,
+    request: AuthorizeRequest,
+    pkce: Option<PkcePair>,
+) -> StepResult {
+    start_authorization(world, request, pkce).await?;
+    let asks_consent = matches!(
+        last_hop(world).and_then(|h| h.hop),
+        Some(AuthorizeHop::Interaction(_))
+    );
+    if asks_consent && has_session_cookie(world) {
+        grant_consent(world).await?;
+    }
+    Ok(())
+}
+
+/// Runs the full authorization (PKCE S256) and requires a code at the end.
+pub(super) async fn authorize_for_code(world: &mut AuthWorld) -> StepResult {
+    let client = client_config(world)?;
+    let pkce = PkcePair::generate();
+    let request = standard_request(&client, Some(&pkce));
+    drive_authorization(world, request, Some(pkce)).await?;
+    if world.oauth.code.is_none() {
+        let actual = last_hop(world)
+            .map(|h| describe_hop(&h))
+            .unwrap_or_default();
+        return Err(world.fail(
+            &precondition("the authorization code flow with PKCE S256 returns a code"),
+            "a redirect to the redirect_uri with `code`",
+            actual,
+        ));
+    }
+    Ok(())
+}
+
+/// Posts a form to the token endpoint (secrets in it are registered first).
+pub(super) async fn token_call(
+    world: &mut AuthWorld,
+    form: Vec<(String, String)>,
+) -> Result<Exchange, StepFailure> {
+    for (name, value) in &form {
+        if matches!(name.as_str(), "code" | "code_verifier" | "refresh_token") {
+            register_with_form_encoding(value);
+        }
+    }
+    let base = endpoint_request(world, "token_endpoint", |d| d.token_endpoint.clone()).await?;
+    send(world, form_post(base, form)).await
+}
+
+/// Stores a successful token answer as the current token set (and the first, if none yet).
+pub(super) fn keep_tokens(world: &mut AuthWorld, exchange: &Exchange) {
+    if exchange.status != 200 {
+        return;
+    }
+    if let Ok(tokens) = exchange
+        .json()
+        .map_err(|e| e.to_string())
+        .and_then(|b| parse_token_response(&b))
+    {
+        if world.oauth.first_tokens.is_none() {
+            world.oauth.first_tokens = Some((tokens.clone(), exchange.clone()));
+        }
+        world.oauth.tokens = Some((tokens, exchange.clone()));
+    }
+}
+
+/// Exchanges the current code with the current verifier; `redirect_uri` as given.
+pub(super) async fn exchange_code_with(
+    world: &mut AuthWorld,
+    redirect_uri: Option<String>,
+    verifier: Option<String>,
+) -> Result<Exchange, StepFailure> {
+    let client = client_config(world)?;
+    let Some(code) = world.oauth.code.clone() else {
+        return Err(world.fail(
+            &precondition("an authorization code was issued"),
+            "a code from an earlier step",
+            "none",
+        ));
+    };
+    let verifier = verifier
+        .or_else(|| world.oauth.pkce.as_ref().map(|p| p.verifier.clone()))
+        .unwrap_or_default();
+    let redirect_uri = redirect_uri.unwrap_or_else(|| redirect_uri_sent(world));
+    let exchange = token_call(
+        world,
+        code_exchange_form(&code, &redirect_uri, &client.client_id, &verifier),
+    )
+    .await?;
+    keep_tokens(world, &exchange);
+    Ok(exchange)
+}
+
+/// Requires the last token answer to be a usable token set.
+pub(super) fn require_tokens(
+    world: &mut AuthWorld,
+    rule: &str,
+) -> Result<(TokenResponse, Exchange), StepFailure> {
+    let exchange = world.last_exchange()?;
+    let body = exchange.json().unwrap_or(Value::Null);
+    if exchange.status == 200
+        && let Ok(tokens) = parse_token_response(&body)
+    {
+        return Ok((tokens, exchange));
+    }
+    let actual = match parse_token_response(&body) {
+        Err(e) if exchange.status == 200 => format!("HTTP 200, but {e}"),
+        _ => describe_token_answer(exchange.status, &body),
+    };
+    Err(world.fail(rule, "HTTP 200 with a token response", actual))
+}
+
+/// The current token set, for steps that come after other requests.
+pub(super) fn current_tokens(
+    world: &mut AuthWorld,
+) -> Result<(TokenResponse, Exchange), StepFailure> {
+    match world.oauth.tokens.clone() {
+        Some(t) => Ok(t),
+        None => Err(world.fail(
+            &precondition("the code exchange issued tokens"),
+            "a token response from an earlier step",
+            "none",
+        )),
+    }
+}
+
+/// The ID token of the current token set, decoded (not verified).
+pub(super) fn current_id_token(
+    world: &mut AuthWorld,
+    rule: &str,
+) -> Result<(String, Value, IdTokenClaims, TokenResponse, Exchange), StepFailure> {
+    let (tokens, exchange) = current_tokens(world)?;
+    let Some(id_token) = tokens.id_token.clone() else {
+        return Err(world.fail_on(
+            rule,
+            "an id_token in the token response",
+            "no id_token",
+            Some(exchange.excerpt()),
+        ));
+    };
+    let decoded = decode_id_token(&id_token);
+    match decoded {
+        Ok((header, claims)) => Ok((id_token, header, claims, tokens, exchange)),
+        Err(e) => Err(world.fail_on(
+            rule,
+            "a compact JWS with a JSON claims set",
+            e,
+            Some(exchange.excerpt()),
+        )),
+    }
+}
+
+/// An ID token's header and claims, decoded through `protocol::jwt` (not verified).
+pub(super) fn decode_id_token(id_token: &str) -> Result<(Value, IdTokenClaims), String> {
+    let jwt = crate::protocol::jwt::decode(id_token).map_err(|e| e.to_string())?;
+    let claims = parse_id_token_claims(&Value::Object(jwt.claims.clone()))?;
+    Ok((Value::Object(jwt.header), claims))
+}
+
+/// Fails `rule` unless the last answer is `400 {"error": "invalid_grant"}`.
+pub(super) fn expect_invalid_grant(world: &mut AuthWorld, rule: &str) -> StepResult {
+    let exchange = world.last_exchange()?;
+    let body = exchange.json().unwrap_or(Value::Null);
+    match parse_oauth_error(&body) {
+        Ok(e) if exchange.status == 400 && e.error == "invalid_grant" => Ok(()),
+        _ => Err(world.fail(
+            rule,
+            "HTTP 400 with error invalid_grant",
+            describe_token_answer(exchange.status, &body),
+        )),
+    }
+}
+
+/// A URI on the registered one's origin that no client registered.
+pub(super) fn unregistered_variant(uri: &str, path: &str) -> String {
+    match url::Url::parse(uri) {
+        Ok(mut u) => {
+            u.set_path(path);
+            u.set_query(None);
+            u.to_string()
+        }
+        Err(_) => format!("http://127.0.0.1:4000{path}"),
+    }
+}
+
+pub(super) async fn userinfo_call(
+    world: &mut AuthWorld,
+    bearer: Option<&str>,
+) -> Result<Exchange, StepFailure> {
+    let mut request =
+        endpoint_request(world, "userinfo_endpoint", |d| d.userinfo_endpoint.clone()).await?;
+    request.cookies = CookieChoice::None;
+    if let Some(token) = bearer {
+        SecretRegistry::global().register(token);
+        request = request.header("authorization", &format!("Bearer {token}"));
+    }
+    send(world, request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_in_redirects_are_registered() {
+        register_codes_in(
+            r#"{"url":"http://127.0.0.1:4000/callback?code=Qk3pLm9zXy7wVu2tRs1q&state=x"}"#,
+        );
+        let text = SecretRegistry::global().scrub("code Qk3pLm9zXy7wVu2tRs1q leaked");
+        assert!(!text.contains("Qk3pLm9z"), "{text}");
+        // code_challenge is not a code.
+        register_codes_in("/x?code_challenge=NotASecretChallengeValue1&state=s");
+        let text = SecretRegistry::global().scrub("NotASecretChallengeValue1");
+        assert!(text.contains("NotASecretChallengeValue1"));
+    }
+
+    #[test]
+    fn form_encoded_secrets_are_registered() {
+        let verifier = "Ab~cd.ef_gh-ij~KLMNOPQRSTUVWXYZ0123456789abcdefgh";
+        register_with_form_encoding(verifier);
+        let body = format!(
+            "code_verifier={}",
+            url::form_urlencoded::byte_serialize(verifier.as_bytes()).collect::<String>()
+        );
+        assert_eq!(
+            SecretRegistry::global().scrub(&body),
+            "code_verifier=[redacted]"
+        );
+    }
+
+    #[test]
+    fn unregistered_variants_keep_the_origin() {
+        assert_eq!(
+            unregistered_variant(
+                "http://127.0.0.1:4000/callback?x=1",
+                "/ba-harness-unregistered-callback"
+            ),
+            "http://127.0.0.1:4000/ba-harness-unregistered-callback"
+        );
+    }
+}
