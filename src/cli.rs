@@ -90,6 +90,17 @@ pub struct ConformArgs {
     #[arg(long, value_name = "VERSION", conflicts_with = "target")]
     pub better_auth: Option<String>,
 
+    /// Boot the bundled reference in these configuration profiles (comma-separated, e.g.
+    /// `mounted,closed-signup`; each a documented Better Auth option, listed in docs/profiles.md).
+    /// The reference's facts (mount, cookie prefix, seeded accounts, OAuth client) are used.
+    #[arg(
+        long,
+        value_name = "PROFILES",
+        conflicts_with = "target",
+        env = "BA_HARNESS_REFERENCE_PROFILE"
+    )]
+    pub reference_profile: Option<String>,
+
     /// Trust this CA certificate (PEM) for the target's https certificate.
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
@@ -183,8 +194,13 @@ pub struct ConformArgs {
     )]
     pub user_password: Option<String>,
 
+    /// Existing accounts, one `email,password` per line (`#` comments): each scenario leases
+    /// one, so a scenario that ends every session of its account does not hold up the others.
+    #[arg(long, value_name = "FILE")]
+    pub users_file: Option<PathBuf>,
+
     /// The target's sign-in rate limit (requests per 10 s window per client) for @rate-limit.
-    /// Default: Better Auth's production limit, 3; 0 declares rate limiting off (skips @rate-limit).
+    /// Without it the limit is probed (@rate-limit-probe); 0 declares rate limiting off.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub rate_limit_max: Option<u32>,
 
@@ -228,6 +244,12 @@ pub struct ConformArgs {
     )]
     pub apps: Vec<crate::framework_app::Framework>,
 
+    /// The target file: the facts about the deployment that cannot be discovered (target, base
+    /// path, cookie prefix, OAuth client, accounts, rate limit, where the secret is). Default:
+    /// ./ba-harness.toml when present. Flags override it. See docs/configuration.md.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Leave the accounts the run creates on the target. By default the harness deletes them at
     /// the end (POST /delete-user, where the target enables it) so repeated runs against a
     /// staging server do not pile up accounts.
@@ -235,18 +257,24 @@ pub struct ConformArgs {
     pub keep_users: bool,
 }
 
-/// Better Auth's built-in limit for /sign-in and /sign-up in production: 3 requests per 10 s.
-const DOCUMENTED_SIGN_IN_LIMIT: u32 = 3;
-
 /// Runs the program with `args` and returns its exit code.
 pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    use clap::{CommandFactory as _, FromArgMatches as _};
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (mut cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
         }
     };
+    // The target file (ba-harness.toml / --config) fills what the flags leave unset.
+    if let Err(e) = apply_target_file(&mut cli, &matches) {
+        eprintln!("ba-harness: error: {e}");
+        return e.exit_code();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -342,7 +370,7 @@ fn diff_command(args: DiffArgs) -> Result<i32, HarnessError> {
 }
 
 async fn conform_command(
-    args: ConformArgs,
+    mut args: ConformArgs,
     snapshot_out: Option<PathBuf>,
 ) -> Result<i32, HarnessError> {
     if args.show_secrets {
@@ -418,11 +446,18 @@ async fn conform_command(
             // A short cookie cache and updateAge let the run watch the cache's revocation delay
             // end and a session slide (cookie-cache, session-refresh features); everything else
             // is the reference's production config.
+            // --reference-profile: BA_PROFILE for server.mjs; tls-proxy is served over https.
+            let mut reference_env = vec![("COOKIE_CACHE_MAX_AGE", "6"), ("SESSION_UPDATE_AGE", "3")];
+            let profile = args.reference_profile.as_deref().unwrap_or_default();
+            if !profile.is_empty() {
+                reference_env.push(("BA_PROFILE", profile));
+            }
+            let tls_proxy = profile.split(',').any(|p| p.trim() == "tls-proxy");
             let (server, next_app, resource) = tokio::join!(
                 ReferenceServer::boot_release(
                     args.better_auth.as_deref(),
-                    &[("COOKIE_CACHE_MAX_AGE", "6"), ("SESSION_UPDATE_AGE", "3")],
-                    args.reference_https,
+                    &reference_env,
+                    args.reference_https || tls_proxy,
                 ),
                 async {
                     if with_next_app {
@@ -444,6 +479,15 @@ async fn conform_command(
             // Whichever failed, the other is stopped by its drop.
             let (server, next_app, resource) = (server?, next_app?, resource?);
             bundled_resource = resource;
+            // A profile's cookie prefix and seeded accounts, unless given.
+            if let Some(prefix) = &server.ready.cookie_prefix
+                && args.cookie_prefix == "better-auth"
+            {
+                args.cookie_prefix = prefix.clone();
+            }
+            if args.users_file.is_none() && args.user_email.is_none() {
+                args.users_file = server.ready.users_file.as_ref().map(PathBuf::from);
+            }
             let mut target = server.target(timeout)?;
             if let Some(app) = &next_app {
                 target.next_app = Some(app.app_url());
@@ -456,6 +500,9 @@ async fn conform_command(
         }
     };
     apply_overrides(&mut target, &args);
+    if let Some(path) = &args.users_file {
+        target.more_accounts = crate::target::read_users_file(path)?;
+    }
     crate::framework_app::apply_target_kind(&mut target, args.target_kind);
     if let Some(app) = &args.next_app {
         target.next_app =
@@ -564,20 +611,14 @@ fn apply_overrides(target: &mut Target, args: &ConformArgs) {
     match args.rate_limit_max {
         Some(0) => {
             target.rate_limit_max = None;
+            target.rate_limit_off = true;
             target
                 .discovery_notes
                 .push("rate limiting declared off (--rate-limit-max 0)".into());
         }
         Some(max) => target.rate_limit_max = Some(max),
-        // The bundled reference reports its limit; for another server, Better Auth's documented
-        // production default applies unless the user says otherwise.
-        None if target.rate_limit_max.is_none() && args.target.is_some() => {
-            target.rate_limit_max = Some(DOCUMENTED_SIGN_IN_LIMIT);
-            target.discovery_notes.push(format!(
-                "assuming Better Auth's production sign-in rate limit, {DOCUMENTED_SIGN_IN_LIMIT} per 10 s per client \
-                 (--rate-limit-max N to change, --rate-limit-max 0 if rate limiting is off)"
-            ));
-        }
+        // The bundled reference reports its limit; for another server an undeclared limit is
+        // probed (features/rate-limit.feature), never assumed.
         None => {}
     }
     if args.session_update_age.is_some() {
@@ -596,4 +637,70 @@ fn apply_overrides(target: &mut Target, args: &ConformArgs) {
     if let Some(uri) = &args.post_logout_redirect_uri {
         target.oauth.post_logout_redirect_uri = Some(uri.clone());
     }
+}
+
+/// Fills the conform/snapshot arguments the command line leaves unset from the target file
+/// (`--config FILE`, else ./ba-harness.toml when present): see src/config.rs.
+fn apply_target_file(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), HarnessError> {
+    let (args, matches) = match (&mut cli.command, matches.subcommand()) {
+        (Command::Conform(args), Some(("conform", sub))) => (args, sub),
+        (Command::Snapshot(snapshot), Some(("snapshot", sub))) => (&mut snapshot.conform, sub),
+        _ => return Ok(()),
+    };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let Some(path) =
+        crate::config::locate(args.config.as_deref(), &cwd).map_err(HarnessError::Usage)?
+    else {
+        return Ok(());
+    };
+    let mut file = crate::config::read(&path).map_err(HarnessError::Usage)?;
+    // A flag that asks for the bundled reference overrides the file's target.
+    if args.reference_https || args.better_auth.is_some() || !args.apps.is_empty() {
+        file.target = None;
+    }
+    // base_path and cookie_prefix have defaults: only a value typed on the command line wins.
+    let given = |id: &str| {
+        matches!(
+            matches.value_source(id),
+            Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
+        )
+    };
+    let flags = crate::config::Facts {
+        target: args.target.clone(),
+        base_path: given("base_path").then(|| args.base_path.clone()),
+        cookie_prefix: given("cookie_prefix").then(|| args.cookie_prefix.clone()),
+        ca_cert: args.ca_cert.clone(),
+        secret: args.secret.clone(),
+        rate_limit_max: args.rate_limit_max,
+        session_update_age: args.session_update_age,
+        users_file: args.users_file.clone(),
+        account: args.user_email.clone().zip(args.user_password.clone()),
+        client_id: args.client_id.clone(),
+        redirect_uri: args.redirect_uri.clone(),
+        post_logout_redirect_uri: args.post_logout_redirect_uri.clone(),
+    };
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let facts = crate::config::merge(flags, &file, dir, &|var| std::env::var(var).ok())
+        .map_err(|e| HarnessError::Usage(format!("{}: {e}", path.display())))?;
+    args.target = facts.target;
+    if let Some(base_path) = facts.base_path {
+        args.base_path = base_path;
+    }
+    if let Some(prefix) = facts.cookie_prefix {
+        args.cookie_prefix = prefix;
+    }
+    args.ca_cert = facts.ca_cert;
+    args.secret = facts.secret;
+    args.rate_limit_max = facts.rate_limit_max;
+    args.session_update_age = facts.session_update_age;
+    (args.user_email, args.user_password) = facts.account.unzip();
+    args.client_id = facts.client_id;
+    args.redirect_uri = facts.redirect_uri;
+    args.post_logout_redirect_uri = facts.post_logout_redirect_uri;
+    args.users_file = facts.users_file;
+    eprintln!(
+        "ba-harness: target file {} (flags override it)",
+        path.display()
+    );
+    Ok(())
 }

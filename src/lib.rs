@@ -5,6 +5,7 @@
 
 pub mod cleanup;
 pub mod cli;
+pub mod config;
 pub mod conform;
 pub mod deviations;
 pub mod discovery;
