@@ -109,6 +109,36 @@ fn all_tags(
     tags
 }
 
+/// Steps that start with an account of the scenario's own: a fresh sign-up unless accounts are
+/// given. On a target with closed sign-up and no given account, their scenarios cannot run.
+const FRESH_ACCOUNT_STEPS: &[&str] = &[
+    "a registered user",
+    "a signed-in user",
+    "a user signed in at the issuer",
+];
+
+/// Steps that end every session of the scenario's account (and so every other scenario's
+/// session on a shared given account).
+const ACCOUNT_ENDING_STEPS: &[&str] = &[
+    "the user revokes their other sessions",
+    "the user revokes all their sessions",
+];
+
+fn has_step(scenario: &gherkin::Scenario, steps: &[&str]) -> bool {
+    scenario
+        .steps
+        .iter()
+        .any(|s| steps.contains(&s.value.trim()))
+}
+
+fn needs_fresh_account(scenario: &gherkin::Scenario) -> bool {
+    has_step(scenario, FRESH_ACCOUNT_STEPS)
+}
+
+fn ends_account_sessions(scenario: &gherkin::Scenario) -> bool {
+    has_step(scenario, ACCOUNT_ENDING_STEPS)
+}
+
 /// Checks the options that need no target (features folder, tag expression), so a typo is
 /// reported before the bundled server is booted.
 pub fn validate(options: &ConformOptions) -> Result<(), HarnessError> {
@@ -128,6 +158,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     // discovery (several requests, each up to --timeout) as well as the scenarios.
     let deadline = tokio::time::Instant::now() + options.run_timeout;
     let started = Instant::now();
+    crate::http::take_limit_waits();
     let run_secs = options.run_timeout.as_secs();
     match tokio::time::timeout_at(deadline, target.check_reachable()).await {
         Ok(reachable) => reachable?,
@@ -141,10 +172,11 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
             });
         }
     }
-    if tokio::time::timeout_at(deadline, crate::discovery::discover(&mut target))
-        .await
-        .is_err()
-    {
+    let discovered = tokio::time::timeout_at(deadline, crate::discovery::discover(&mut target)).await;
+    if let Ok(found) = discovered {
+        // Better Auth not found at the base path nor a common mount: exit 2 naming --base-path.
+        found?;
+    } else {
         let failure = StepFailure {
             rule: "the run finishes within --run-timeout".into(),
             expected: format!("capability discovery to finish within {run_secs} s"),
@@ -182,7 +214,9 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     let description = target.description.clone();
     let capabilities = target.capabilities.clone();
     let endpoint = target.endpoint();
-    set_current(Some(Arc::new(RunContext { target })));
+    let accounts = world::AccountPool::new(target.accounts());
+    let sign_up_closed = target.accounts().is_empty() && target.sign_up_closed.is_some();
+    set_current(Some(Arc::new(RunContext { target, accounts })));
 
     let outcomes: Arc<Mutex<Vec<ScenarioOutcome>>> = Arc::default();
     let in_flight: Arc<Mutex<Vec<InFlight>>> = Arc::default();
@@ -201,7 +235,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
         .with_default_cli()
         .max_concurrent_scenarios(options.concurrency.max(1))
         .fail_on_skipped()
-        .before(move |feature, _, scenario, _| {
+        .before(move |feature, _, scenario, world| {
             start_clock
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -209,9 +243,16 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
             if record_exchanges {
                 crate::snapshot::set_scenario(&scenario.name);
             }
-            futures::future::ready(()).boxed_local()
+            // A given account is leased for the whole scenario: exclusively by one that ends
+            // every session of it, so no other scenario loses its session meanwhile.
+            let exclusive = ends_account_sessions(scenario);
+            async move { world.lease_account(exclusive).await }.boxed_local()
         })
-        .after(move |feature, rule, scenario, finished, world| {
+        .after(move |feature, rule, scenario, finished, mut world| {
+            // The given account is free for the next scenario as soon as this one ends.
+            if let Some(w) = world.as_mut() {
+                w.account_lease = None;
+            }
             let loc = location(feature, scenario);
             let tags = all_tags(feature, rule, scenario);
             let verdict = match finished {
@@ -222,6 +263,15 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                     actual: "a step was skipped".into(),
                     exchange: None,
                 },
+                ScenarioFinished::StepFailed(..)
+                    if world.as_ref().is_some_and(|w| w.skip_reason.is_some()) =>
+                {
+                    Verdict::Skipped {
+                        reason: world
+                            .and_then(|w| w.skip_reason.take())
+                            .unwrap_or_default(),
+                    }
+                }
                 ScenarioFinished::StepFailed(_, _, error) => {
                     let failure =
                         world
@@ -276,24 +326,29 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
         {
             return false;
         }
+        let skip = |reason: String| {
+            skipped
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(ScenarioOutcome::new(
+                    &feature.name,
+                    &scenario.name,
+                    location(feature, scenario),
+                    tags.clone(),
+                    Verdict::Skipped { reason },
+                ));
+        };
         for tag in &tags {
             if let Some((capability, reason)) = capability_for_tag(tag)
                 && !capabilities.contains(capability)
             {
-                skipped
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(ScenarioOutcome::new(
-                        &feature.name,
-                        &scenario.name,
-                        location(feature, scenario),
-                        tags.clone(),
-                        Verdict::Skipped {
-                            reason: format!("needs @{capability}: {reason}"),
-                        },
-                    ));
+                skip(format!("needs @{capability}: {reason}"));
                 return false;
             }
+        }
+        if sign_up_closed && needs_fresh_account(scenario) {
+            skip(crate::target::SIGN_UP_CLOSED.into());
+            return false;
         }
         flight_start
             .lock()
@@ -380,6 +435,13 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
             "{parsing_errors} feature file(s) in `{}` could not be parsed (see the errors above)",
             options.features.display()
         )));
+    }
+    let (waited, retries) = crate::http::take_limit_waits();
+    if retries > 0 {
+        println!(
+            "waited {} s for the target's rate limit ({retries} retries of requests it refused with 429)",
+            waited.as_secs()
+        );
     }
     let mut outcomes = std::mem::take(&mut *outcomes.lock().unwrap_or_else(|e| e.into_inner()));
     for outcome in &mut outcomes {

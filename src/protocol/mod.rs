@@ -7,3 +7,4 @@ pub mod jwt;
 pub mod oauth;
 pub mod pkce;
 pub mod session;
+pub mod rate_limit;

@@ -83,11 +83,10 @@ async fn sign_in_at_issuer(world: &mut AuthWorld) -> Result<IssuerUser, StepFail
         .map_err(|e| world.fail_on(ISSUER_PRECONDITION, "an HTTP client", e.to_string(), None))?;
     // The --user-email account lives on the target; a separate issuer gets a fresh user.
     let account = world
-        .target()
         .account
-        .as_ref()
+        .clone()
         .filter(|_| issuer.base_url == world.target().base_url);
-    let (mut user, request) = starting_user(account);
+    let (mut user, request) = starting_user(account.as_ref());
     let exchange = client.send(request).await.map_err(|e| {
         world.fail_on(
             ISSUER_PRECONDITION,
