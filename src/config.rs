@@ -105,7 +105,7 @@ pub fn parse(text: &str, name: &str) -> Result<TargetFile, String> {
         let message = e.message().trim().to_string();
         match e.span() {
             Some(span) => {
-                let line = text[..span.start.min(text.len())].lines().count().max(1);
+                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
                 format!("{name}, line {line}: {message}")
             }
             None => format!("{name}: {message}"),
