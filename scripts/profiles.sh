@@ -8,7 +8,8 @@
 #   scripts/profiles.sh --repeat N PROFILE [conform flags...]
 #                                       # boot PROFILE once, run conform N times against it
 #                                       # (e.g. --repeat 10 closed-signup --concurrency 8;
-#                                       # plain http profiles only: not tls-proxy)
+#                                       # plain http profiles only: not tls-proxy;
+#                                       # BA_HARNESS_BIN=path uses that binary, no build)
 #
 # The matrix runs the tests of tests/profiles.rs (the ignored ones too) one at a time and prints
 # a Markdown table (also in target/profiles/<timestamp>/table.md; logs next to it). Each test is
@@ -23,8 +24,13 @@ if [ "${1:-}" = "--repeat" ]; then
   runs="${2:?usage: $0 --repeat N PROFILE [conform flags...]}"
   profile="${3:?usage: $0 --repeat N PROFILE [conform flags...]}"
   shift 3
-  cargo build --release --quiet
-  bin=target/release/ba-harness
+  # BA_HARNESS_BIN runs a given binary instead of building this tree's release binary.
+  if [ -n "${BA_HARNESS_BIN:-}" ]; then
+    bin="$BA_HARNESS_BIN"
+  else
+    cargo build --release --quiet
+    bin=target/release/ba-harness
+  fi
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))')
   run_dir="$PWD/$out"

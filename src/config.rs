@@ -78,7 +78,13 @@ pub struct Facts {
 impl std::fmt::Debug for Facts {
     // The secret and the password never reach a debug print.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redacted = |set: bool| if set { Some(crate::redact::REDACTED) } else { None };
+        let redacted = |set: bool| {
+            if set {
+                Some(crate::redact::REDACTED)
+            } else {
+                None
+            }
+        };
         f.debug_struct("Facts")
             .field("target", &self.target)
             .field("base_path", &self.base_path)
@@ -156,7 +162,9 @@ pub fn merge(
         target: flags.target.or_else(|| file.target.clone()),
         base_path: flags.base_path.or_else(|| file.base_path.clone()),
         cookie_prefix: flags.cookie_prefix.or_else(|| file.cookie_prefix.clone()),
-        ca_cert: flags.ca_cert.or_else(|| file.ca_cert.as_ref().map(relative)),
+        ca_cert: flags
+            .ca_cert
+            .or_else(|| file.ca_cert.as_ref().map(relative)),
         secret,
         rate_limit_max: flags.rate_limit_max.or(file.rate_limit_max),
         session_update_age: flags.session_update_age.or(file.session_update_age),
@@ -232,7 +240,10 @@ post_logout_redirect_uri = "http://127.0.0.1:4000/logged-out"
         let file = parse(FULL, "ba-harness.toml").unwrap();
         assert_eq!(file.target.as_deref(), Some("https://auth.example.com"));
         assert_eq!(file.rate_limit_max, Some(5));
-        assert_eq!(file.account.as_ref().unwrap().password_env, "ACME_CI_PASSWORD");
+        assert_eq!(
+            file.account.as_ref().unwrap().password_env,
+            "ACME_CI_PASSWORD"
+        );
         assert_eq!(
             file.oauth.as_ref().unwrap().client_id.as_deref(),
             Some("harness-client")
@@ -241,8 +252,11 @@ post_logout_redirect_uri = "http://127.0.0.1:4000/logged-out"
 
     #[test]
     fn an_unknown_key_is_an_error_that_names_it() {
-        let error = parse("target = \"http://127.0.0.1:3000\"\nbse_path = \"/auth\"\n", "t.toml")
-            .unwrap_err();
+        let error = parse(
+            "target = \"http://127.0.0.1:3000\"\nbse_path = \"/auth\"\n",
+            "t.toml",
+        )
+        .unwrap_err();
         assert!(error.contains("bse_path"), "{error}");
         assert!(error.starts_with("t.toml, line 2:"), "{error}");
         let error = parse("[oauth]\nclient = \"x\"\n", "t.toml").unwrap_err();
@@ -262,7 +276,10 @@ post_logout_redirect_uri = "http://127.0.0.1:4000/logged-out"
         assert_eq!(facts.base_path.as_deref(), Some("/auth"));
         assert_eq!(facts.cookie_prefix.as_deref(), Some("acme"));
         assert_eq!(facts.ca_cert, Some(PathBuf::from("/ci/conf/certs/ca.pem")));
-        assert_eq!(facts.users_file, Some(PathBuf::from("/ci/conf/accounts.txt")));
+        assert_eq!(
+            facts.users_file,
+            Some(PathBuf::from("/ci/conf/accounts.txt"))
+        );
         assert_eq!(facts.secret.as_deref(), Some("file-secret"));
         assert_eq!(
             facts.account,
@@ -315,7 +332,10 @@ post_logout_redirect_uri = "http://127.0.0.1:4000/logged-out"
             ..Facts::default()
         };
         assert_eq!(
-            merge(flags, &file, Path::new("."), &env).unwrap().secret.as_deref(),
+            merge(flags, &file, Path::new("."), &env)
+                .unwrap()
+                .secret
+                .as_deref(),
             Some("given")
         );
         let file = parse(
@@ -345,7 +365,11 @@ post_logout_redirect_uri = "http://127.0.0.1:4000/logged-out"
         let dir = std::env::temp_dir().join(format!("ba-harness-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let missing = dir.join("missing.toml");
-        assert!(locate(Some(&missing), &dir).unwrap_err().contains("missing.toml"));
+        assert!(
+            locate(Some(&missing), &dir)
+                .unwrap_err()
+                .contains("missing.toml")
+        );
         assert_eq!(locate(None, &dir).unwrap(), None);
         std::fs::write(dir.join(DEFAULT_FILE), "").unwrap();
         assert_eq!(locate(None, &dir).unwrap(), Some(dir.join(DEFAULT_FILE)));
@@ -360,7 +384,10 @@ post_logout_redirect_uri = "http://127.0.0.1:4000/logged-out"
             ..Facts::default()
         };
         let text = format!("{facts:?}");
-        assert!(!text.contains("s3cr3t-value") && !text.contains("pa55word-value"), "{text}");
+        assert!(
+            !text.contains("s3cr3t-value") && !text.contains("pa55word-value"),
+            "{text}"
+        );
         assert!(text.contains("a@example.com"));
     }
 }

@@ -63,7 +63,10 @@ async fn run_profile_with(
     for (flag, value) in [
         ("--client-id", &server.ready.client_id),
         ("--redirect-uri", &server.ready.redirect_uri),
-        ("--post-logout-redirect-uri", &server.ready.post_logout_redirect_uri),
+        (
+            "--post-logout-redirect-uri",
+            &server.ready.post_logout_redirect_uri,
+        ),
     ] {
         if let Some(value) = value {
             args.extend([flag.to_string(), value.clone()]);
@@ -134,7 +137,9 @@ fn target_file(flag_args: &[String], secret_var: &str) -> String {
             "--ca-cert" => top.push(format!("ca_cert = {quoted}")),
             "--client-id" => oauth.push(format!("client_id = {quoted}")),
             "--redirect-uri" => oauth.push(format!("redirect_uri = {quoted}")),
-            "--post-logout-redirect-uri" => oauth.push(format!("post_logout_redirect_uri = {quoted}")),
+            "--post-logout-redirect-uri" => {
+                oauth.push(format!("post_logout_redirect_uri = {quoted}"))
+            }
             other => panic!("no target-file key for {other}"),
         }
     }
@@ -225,7 +230,11 @@ async fn closed_sign_up_with_seeded_accounts_passes_with_the_users_file() {
 async fn dynamic_registration_off_with_a_seeded_client_passes_with_a_target_file() {
     // The facts (target, OAuth client, the secret's variable) in a target file, no other flag.
     let run = run_profile_with("no-dcr", &[], Facts::TargetFile, RUN_TIMEOUT_SECS).await;
-    assert!(run.output.contains("ba-harness: target file "), "{}", run.output);
+    assert!(
+        run.output.contains("ba-harness: target file "),
+        "{}",
+        run.output
+    );
     assert_passes(&run, "no-dcr", MIN_PASSED);
 }
 
@@ -316,7 +325,8 @@ async fn one_rate_limit_bucket_for_every_client_passes() {
 async fn a_combined_deployment_passes() {
     // The two deployments in one: mounted elsewhere, sign-up closed, no dynamic
     // registration, a custom limit, JWT cookie cache, ES256, development.
-    let profile = "mounted,closed-signup,no-dcr,rate-limit-custom,cookie-cache-jwt,es256,development";
+    let profile =
+        "mounted,closed-signup,no-dcr,rate-limit-custom,cookie-cache-jwt,es256,development";
     let run = run_profile(profile, &[]).await;
     assert_passes(&run, profile, 20);
 }
@@ -336,18 +346,34 @@ fn write_target_file(name: &str, text: &str) -> std::path::PathBuf {
 #[tokio::test]
 async fn a_missing_config_file_is_a_usage_error() {
     let missing = std::env::temp_dir().join("ba-harness-no-such-target-file.toml");
-    let run = conform(vec!["--config".into(), missing.display().to_string()], &[], 30).await;
+    let run = conform(
+        vec!["--config".into(), missing.display().to_string()],
+        &[],
+        30,
+    )
+    .await;
     assert_eq!(run.code, Some(2), "{}", run.output);
-    assert!(run.output.contains("no-such-target-file.toml"), "{}", run.output);
+    assert!(
+        run.output.contains("no-such-target-file.toml"),
+        "{}",
+        run.output
+    );
 }
 
 #[tokio::test]
 async fn an_unknown_key_in_the_target_file_is_a_usage_error_naming_it() {
-    let path = write_target_file("unknown", "target = \"http://127.0.0.1:9\"\nbase_pth = \"/auth\"\n");
+    let path = write_target_file(
+        "unknown",
+        "target = \"http://127.0.0.1:9\"\nbase_pth = \"/auth\"\n",
+    );
     let run = conform(vec!["--config".into(), path.display().to_string()], &[], 30).await;
     let _ = std::fs::remove_file(&path);
     assert_eq!(run.code, Some(2), "{}", run.output);
-    assert!(run.output.contains("unknown field `base_pth`"), "{}", run.output);
+    assert!(
+        run.output.contains("unknown field `base_pth`"),
+        "{}",
+        run.output
+    );
     assert!(run.output.contains("line 2"), "{}", run.output);
 }
 
@@ -360,7 +386,11 @@ async fn a_secret_variable_the_target_file_names_must_be_set() {
     let run = conform(vec!["--config".into(), path.display().to_string()], &[], 30).await;
     let _ = std::fs::remove_file(&path);
     assert_eq!(run.code, Some(2), "{}", run.output);
-    assert!(run.output.contains("BA_HARNESS_TEST_UNSET_SECRET_VAR"), "{}", run.output);
+    assert!(
+        run.output.contains("BA_HARNESS_TEST_UNSET_SECRET_VAR"),
+        "{}",
+        run.output
+    );
 }
 
 #[tokio::test]
@@ -370,7 +400,11 @@ async fn a_flag_overrides_the_target_file() {
     let path = write_target_file("override", "target = \"not a url\"\n");
     let from_file = conform(vec!["--config".into(), path.display().to_string()], &[], 30).await;
     assert_eq!(from_file.code, Some(2), "{}", from_file.output);
-    assert!(from_file.output.contains("not a url"), "{}", from_file.output);
+    assert!(
+        from_file.output.contains("not a url"),
+        "{}",
+        from_file.output
+    );
     let overridden = conform(
         vec![
             "--config".into(),
