@@ -120,11 +120,15 @@ pub async fn discover(target: &mut Target) -> Result<(), HarnessError> {
             .push(format!("the discovery sign-up failed: {e}")),
     }
     if let Some(closed) = &target.sign_up_closed {
-        target.discovery_notes.push(if !target.accounts().is_empty() {
-            format!("sign-up is closed ({closed}); scenarios use the given account(s)")
-        } else {
-            format!("{SIGN_UP_CLOSED} ({closed}); scenarios that need a fresh account are skipped")
-        });
+        target
+            .discovery_notes
+            .push(if !target.accounts().is_empty() {
+                format!("sign-up is closed ({closed}); scenarios use the given account(s)")
+            } else {
+                format!(
+                    "{SIGN_UP_CLOSED} ({closed}); scenarios that need a fresh account are skipped"
+                )
+            });
     }
     let sign_in = match target.accounts().first().cloned() {
         Some(account) => Some(
@@ -373,10 +377,19 @@ mod tests {
 
     #[test]
     fn cookie_prefix_from_session_cookie_names() {
-        assert_eq!(cookie_prefix_of("better-auth.session_token"), Some("better-auth"));
-        assert_eq!(cookie_prefix_of("__Secure-myapp.session_token"), Some("myapp"));
+        assert_eq!(
+            cookie_prefix_of("better-auth.session_token"),
+            Some("better-auth")
+        );
+        assert_eq!(
+            cookie_prefix_of("__Secure-myapp.session_token"),
+            Some("myapp")
+        );
         assert_eq!(cookie_prefix_of("__Host-x.y.session_token"), Some("x.y"));
-        assert_eq!(cookie_prefix_of("better-auth.session_data"), Some("better-auth"));
+        assert_eq!(
+            cookie_prefix_of("better-auth.session_data"),
+            Some("better-auth")
+        );
         assert_eq!(cookie_prefix_of("better-auth.state"), None);
         assert_eq!(cookie_prefix_of(".session_token"), None);
     }

@@ -346,7 +346,8 @@ pub const SIGN_UP_CLOSED: &str =
 pub fn read_users_file(path: &std::path::Path) -> Result<Vec<Account>, HarnessError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| HarnessError::Usage(format!("--users-file {}: {e}", path.display())))?;
-    parse_users(&text).map_err(|e| HarnessError::Usage(format!("--users-file {}: {e}", path.display())))
+    parse_users(&text)
+        .map_err(|e| HarnessError::Usage(format!("--users-file {}: {e}", path.display())))
 }
 
 /// The accounts of a users file (see [`read_users_file`]).
@@ -366,7 +367,10 @@ pub fn parse_users(text: &str) -> Result<Vec<Account>, String> {
         let (email, password) = (email.trim(), password.trim());
         crate::redact::SecretRegistry::global().register(password);
         if email.is_empty() || password.is_empty() {
-            return Err(format!("line {} has an empty email or password", number + 1));
+            return Err(format!(
+                "line {} has an empty email or password",
+                number + 1
+            ));
         }
         accounts.push(Account {
             email: email.to_string(),
@@ -444,7 +448,10 @@ mod tests {
         // Only the first comma splits: a password may hold commas.
         assert_eq!(accounts[1].password, "pw,two");
         let error = parse_users("a@x.test secret-pw\n").unwrap_err();
-        assert!(error.contains("line 1") && !error.contains("secret-pw"), "{error}");
+        assert!(
+            error.contains("line 1") && !error.contains("secret-pw"),
+            "{error}"
+        );
         assert!(parse_users("# nothing\n").is_err());
     }
 

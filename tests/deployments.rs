@@ -85,9 +85,7 @@ async fn fake(mount: &str, limiter: Limiter) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(format!("{mount}/get-session")))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw("null", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_raw("null", "application/json"))
         .mount(&server)
         .await;
     Mock::given(method("POST"))
@@ -222,10 +220,18 @@ async fn closed_sign_up_skips_the_scenarios_that_need_a_fresh_account_with_the_f
     let server = fake("/api/auth", Limiter::Compliant).await;
     let run = conform(&server.uri(), &["--tags", "@sessions or @sign-up"]).await;
     assert_eq!(run.code, Some(0), "{}", run.context());
-    let scenarios = run.report["scenarios"].as_array().cloned().unwrap_or_default();
+    let scenarios = run.report["scenarios"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert!(scenarios.len() >= 8, "{}", run.context());
     for scenario in &scenarios {
-        assert_eq!(scenario["status"], "skipped", "{scenario:#}\n{}", run.context());
+        assert_eq!(
+            scenario["status"],
+            "skipped",
+            "{scenario:#}\n{}",
+            run.context()
+        );
         let reason = scenario["reason"].as_str().unwrap_or_default();
         let tags = scenario["tags"].to_string();
         if tags.contains("\"sign-up\"") {
@@ -233,7 +239,9 @@ async fn closed_sign_up_skips_the_scenarios_that_need_a_fresh_account_with_the_f
             assert!(reason.contains("sign-up is closed"), "{scenario:#}");
         } else {
             assert!(
-                reason.contains("sign-up is closed: give --user-email/--user-password (or --users-file)"),
+                reason.contains(
+                    "sign-up is closed: give --user-email/--user-password (or --users-file)"
+                ),
                 "{scenario:#}"
             );
         }
@@ -252,7 +260,12 @@ async fn a_compliant_limiter_passes_every_probe_scenario() {
 async fn assert_limiter_fails(limiter: Limiter, scenario: &str, rule_fragment: &str, code: i32) {
     let server = fake("/api/auth", limiter).await;
     let run = conform(&server.uri(), &["--tags", "@rate-limit-probe"]).await;
-    assert_eq!(run.failed(), vec![scenario.to_string()], "{limiter:?}\n{}", run.context());
+    assert_eq!(
+        run.failed(),
+        vec![scenario.to_string()],
+        "{limiter:?}\n{}",
+        run.context()
+    );
     let rule = run.scenario(scenario)["rule"].as_str().unwrap_or_default();
     assert!(rule.contains(rule_fragment), "{limiter:?}: rule {rule:?}");
     assert_eq!(run.code, Some(code), "{limiter:?}\n{}", run.context());
@@ -339,7 +352,8 @@ async fn a_429_the_run_did_not_ask_for_is_waited_out_and_the_wait_reported() {
     let run = conform(&server.uri(), &["--tags", "@rate-limit-probe"]).await;
     assert_eq!(run.code, Some(0), "{}", run.context());
     assert!(
-        run.stdout.contains("s for the target's rate limit (2 retries")
+        run.stdout
+            .contains("s for the target's rate limit (2 retries")
             && run.stdout.contains("waited "),
         "{}",
         run.context()

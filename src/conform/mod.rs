@@ -172,7 +172,8 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
             });
         }
     }
-    let discovered = tokio::time::timeout_at(deadline, crate::discovery::discover(&mut target)).await;
+    let discovered =
+        tokio::time::timeout_at(deadline, crate::discovery::discover(&mut target)).await;
     if let Ok(found) = discovered {
         // Better Auth not found at the base path nor a common mount: exit 2 naming --base-path.
         found?;
@@ -267,9 +268,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                     if world.as_ref().is_some_and(|w| w.skip_reason.is_some()) =>
                 {
                     Verdict::Skipped {
-                        reason: world
-                            .and_then(|w| w.skip_reason.take())
-                            .unwrap_or_default(),
+                        reason: world.and_then(|w| w.skip_reason.take()).unwrap_or_default(),
                     }
                 }
                 ScenarioFinished::StepFailed(_, _, error) => {

@@ -39,8 +39,8 @@ pub fn wait_before_retry(announced: Option<Result<u64, String>>) -> Duration {
 /// Whether a 429's body explains the refusal (RFC 6585 §4: "SHOULD include details"): JSON
 /// with a non-empty `message` or `error`, as Better Auth sends.
 pub fn body_explains(body: &str) -> Result<(), String> {
-    let value: Value = serde_json::from_str(body)
-        .map_err(|_| "the body is not JSON".to_string())?;
+    let value: Value =
+        serde_json::from_str(body).map_err(|_| "the body is not JSON".to_string())?;
     let explained = ["message", "error"].iter().any(|key| {
         value
             .get(key)
@@ -80,7 +80,9 @@ mod tests {
 
     #[test]
     fn a_429_body_explains_itself_in_json() {
-        assert!(body_explains(r#"{"message":"Too many requests. Please try again later."}"#).is_ok());
+        assert!(
+            body_explains(r#"{"message":"Too many requests. Please try again later."}"#).is_ok()
+        );
         assert!(body_explains(r#"{"error":"rate_limited"}"#).is_ok());
         assert!(body_explains("Too many requests").is_err());
         assert!(body_explains(r#"{"message":""}"#).is_err());

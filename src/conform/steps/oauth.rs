@@ -1567,8 +1567,14 @@ async fn register_public_client(
     endpoint: crate::http::Endpoint,
     request: Request,
 ) -> Result<String, Refusal> {
-    let mut client = Client::new(endpoint)
-        .map_err(|e| ("an HTTP client".to_string(), e.to_string(), None::<String>, None))?;
+    let mut client = Client::new(endpoint).map_err(|e| {
+        (
+            "an HTTP client".to_string(),
+            e.to_string(),
+            None::<String>,
+            None,
+        )
+    })?;
     let exchange = client.send(request).await.map_err(|e| {
         (
             "an answer from the registration_endpoint".to_string(),
@@ -1629,9 +1635,10 @@ async fn second_client_id(world: &mut AuthWorld) -> Result<String, StepFailure> 
         .await;
     match registered {
         Ok(id) => Ok(id.clone()),
-        Err((_, _, _, Some(status))) if (400..500).contains(&status) && status != 429 => Err(
-            world.skip(format!("{SECOND_CLIENT_SKIP} (registration refused: HTTP {status})")),
-        ),
+        Err((_, _, _, Some(status))) if (400..500).contains(&status) && status != 429 => Err(world
+            .skip(format!(
+                "{SECOND_CLIENT_SKIP} (registration refused: HTTP {status})"
+            ))),
         Err((expected, actual, exchange, _)) => {
             Err(world.fail_on(&rule, expected, actual, exchange))
         }

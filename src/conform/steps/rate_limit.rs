@@ -148,7 +148,10 @@ async fn probe_429_retry(world: &mut AuthWorld) -> StepResult {
     let rule = "a 429 says when to retry: X-Retry-After (Better Auth) or Retry-After, in seconds \
                 (RFC 6585 §4, RFC 9110 §10.2.3)";
     let limited = probe_429(world)?;
-    match announced_retry(limited.header("x-retry-after"), limited.header("retry-after")) {
+    match announced_retry(
+        limited.header("x-retry-after"),
+        limited.header("retry-after"),
+    ) {
         Some(Ok(seconds)) if seconds > 0 => Ok(()),
         Some(Ok(_)) => Err(world.fail(rule, "a positive number of seconds", "0")),
         Some(Err(value)) => Err(world.fail(
