@@ -447,7 +447,8 @@ async fn conform_command(
             // end and a session slide (cookie-cache, session-refresh features); everything else
             // is the reference's production config.
             // --reference-profile: BA_PROFILE for server.mjs; tls-proxy is served over https.
-            let mut reference_env = vec![("COOKIE_CACHE_MAX_AGE", "6"), ("SESSION_UPDATE_AGE", "3")];
+            let mut reference_env =
+                vec![("COOKIE_CACHE_MAX_AGE", "6"), ("SESSION_UPDATE_AGE", "3")];
             let profile = args.reference_profile.as_deref().unwrap_or_default();
             if !profile.is_empty() {
                 reference_env.push(("BA_PROFILE", profile));
