@@ -250,10 +250,6 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
             async move { world.lease_account(exclusive).await }.boxed_local()
         })
         .after(move |feature, rule, scenario, finished, mut world| {
-            // The given account is free for the next scenario as soon as this one ends.
-            if let Some(w) = world.as_mut() {
-                w.account_lease = None;
-            }
             let loc = location(feature, scenario);
             let tags = all_tags(feature, rule, scenario);
             let verdict = match finished {
@@ -268,19 +264,22 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                     if world.as_ref().is_some_and(|w| w.skip_reason.is_some()) =>
                 {
                     Verdict::Skipped {
-                        reason: world.and_then(|w| w.skip_reason.take()).unwrap_or_default(),
+                        reason: world
+                            .as_mut()
+                            .and_then(|w| w.skip_reason.take())
+                            .unwrap_or_default(),
                     }
                 }
                 ScenarioFinished::StepFailed(_, _, error) => {
-                    let failure =
-                        world
-                            .and_then(|w| w.failure.take())
-                            .unwrap_or_else(|| StepFailure {
-                                rule: "the step runs".into(),
-                                expected: "the step to finish".into(),
-                                actual: crate::redact::scrub_text(&error.to_string()),
-                                exchange: None,
-                            });
+                    let failure = world
+                        .as_mut()
+                        .and_then(|w| w.failure.take())
+                        .unwrap_or_else(|| StepFailure {
+                            rule: "the step runs".into(),
+                            expected: "the step to finish".into(),
+                            actual: crate::redact::scrub_text(&error.to_string()),
+                            exchange: None,
+                        });
                     let outcome = ScenarioOutcome::failed(
                         &feature.name,
                         &scenario.name,
@@ -313,7 +312,15 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(outcome);
-            futures::future::ready(()).boxed_local()
+            // A given account's sessions this scenario started end with it (they would pile up
+            // run after run), and the account is free for the next scenario.
+            async move {
+                if let Some(w) = world {
+                    w.end_given_account_sessions().await;
+                    w.account_lease = None;
+                }
+            }
+            .boxed_local()
         });
 
     let filter = move |feature: &gherkin::Feature,

@@ -242,6 +242,28 @@ impl AuthWorld {
         &self.ctx.target
     }
 
+    /// Signs out every client of this scenario that holds a session of the given account:
+    /// sessions the harness starts on an account it did not create must not pile up there
+    /// (list-sessions answers at most 100). Best effort: the verdict is already made.
+    pub async fn end_given_account_sessions(&mut self) {
+        if self.account.is_none() {
+            return;
+        }
+        let name = self.session_cookie_name();
+        let mut clients: Vec<&mut Client> = vec![&mut self.client];
+        if let Some((device, _)) = self.second_device.as_mut() {
+            clients.push(device);
+        }
+        clients.extend(self.resource.clients());
+        for client in clients {
+            if client.cookie(&name).is_some() {
+                let _ = client
+                    .send(Request::post_json("/sign-out", serde_json::json!({})))
+                    .await;
+            }
+        }
+    }
+
     /// Takes this scenario's given account, if any (see [`AccountPool`]).
     pub async fn lease_account(&mut self, exclusive: bool) {
         if let Some((account, lease)) = self.ctx.accounts.lease(exclusive).await {

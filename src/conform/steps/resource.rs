@@ -40,6 +40,13 @@ pub struct ResourceState {
     calls: Vec<Call>,
 }
 
+impl ResourceState {
+    /// The clients of the users signed in at the issuer (for signing them out at the end).
+    pub(crate) fn clients(&mut self) -> impl Iterator<Item = &mut Client> {
+        self.users.iter_mut().map(|u| &mut u.client)
+    }
+}
+
 impl fmt::Debug for ResourceState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResourceState")
