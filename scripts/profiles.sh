@@ -73,8 +73,8 @@ cargo test --quiet --test profiles --no-run
 tests=$(cargo test --quiet --test profiles -- --list --include-ignored 2>/dev/null | sed -n 's/: test$//p')
 failed=0
 {
-  echo "| test | verdict | wall time | profile, exit, boot, run, summary |"
-  echo "|---|---|---|---|"
+  echo "| test | verdict | wall time | profile | exit | boot | run | summary |"
+  echo "|---|---|---|---|---|---|---|---|"
 } | tee "$out/table.md"
 for test in $tests; do
   if [ -n "$filter" ] && [[ $test != *"$filter"* ]]; then continue; fi
