@@ -117,11 +117,14 @@ const FRESH_ACCOUNT_STEPS: &[&str] = &[
     "a user signed in at the issuer",
 ];
 
-/// Steps that end every session of the scenario's account (and so every other scenario's
-/// session on a shared given account).
+/// Steps that end every session of the scenario's account, or every OAuth refresh token of the
+/// account and client (a replayed refresh token makes Better Auth drop the whole (client, user)
+/// family, RFC 9700 §4.14), and so other scenarios' on a shared given account.
 const ACCOUNT_ENDING_STEPS: &[&str] = &[
     "the user revokes their other sessions",
     "the user revokes all their sessions",
+    "the OAuth client presents the rotated refresh token again",
+    "the OAuth client refreshes with the revoked refresh token",
 ];
 
 fn has_step(scenario: &gherkin::Scenario, steps: &[&str]) -> bool {
