@@ -191,6 +191,17 @@ pub struct ConformArgs {
     #[arg(long, value_name = "VERSION", conflicts_with = "target")]
     pub better_auth: Option<String>,
 
+    /// Boot the bundled reference in these configuration profiles (comma-separated, e.g.
+    /// `mounted,closed-signup`; each a documented Better Auth option, listed in docs/profiles.md).
+    /// The reference's facts (mount, cookie prefix, seeded accounts, OAuth client) are used.
+    #[arg(
+        long,
+        value_name = "PROFILES",
+        conflicts_with = "target",
+        env = "BA_HARNESS_REFERENCE_PROFILE"
+    )]
+    pub reference_profile: Option<String>,
+
     /// Trust this CA certificate (PEM) for the target's https certificate.
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
@@ -289,8 +300,13 @@ pub struct ConformArgs {
     )]
     pub user_password: Option<String>,
 
+    /// Existing accounts, one `email,password` per line (`#` comments): each scenario leases
+    /// one, so a scenario that ends every session of its account does not hold up the others.
+    #[arg(long, value_name = "FILE")]
+    pub users_file: Option<PathBuf>,
+
     /// The target's sign-in rate limit (requests per 10 s window per client) for @rate-limit.
-    /// Default: Better Auth's production limit, 3; 0 declares rate limiting off (skips @rate-limit).
+    /// Without it the limit is probed (@rate-limit-probe); 0 declares rate limiting off.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub rate_limit_max: Option<u32>,
 
@@ -335,6 +351,12 @@ pub struct ConformArgs {
     )]
     pub apps: Vec<crate::framework_app::Framework>,
 
+    /// The target file: the facts about the deployment that cannot be discovered (target, base
+    /// path, cookie prefix, OAuth client, accounts, rate limit, where the secret is). Default:
+    /// ./ba-harness.toml when present. Flags override it. See docs/configuration.md.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Leave the accounts the run creates on the target. By default the harness deletes them at
     /// the end (POST /delete-user, where the target enables it) so repeated runs against a
     /// staging server do not pile up accounts.
@@ -344,13 +366,22 @@ pub struct ConformArgs {
 
 /// Runs the program with `args` and returns its exit code.
 pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    use clap::{CommandFactory as _, FromArgMatches as _};
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (mut cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
         }
     };
+    // The target file (ba-harness.toml / --config) fills what the flags leave unset.
+    if let Err(e) = apply_target_file(&mut cli, &matches) {
+        eprintln!("ba-harness: error: {e}");
+        return e.exit_code();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -402,4 +433,70 @@ async fn dispatch(cli: Cli) -> Result<Outcome, HarnessError> {
         Command::Releases(args) => releases::releases_command(args).await.map(outcome_of_code),
         Command::Bisect(args) => releases::bisect_command(args).await.map(outcome_of_code),
     }
+}
+
+/// Fills the conform/snapshot arguments the command line leaves unset from the target file
+/// (`--config FILE`, else ./ba-harness.toml when present): see src/config.rs.
+fn apply_target_file(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), HarnessError> {
+    let (args, matches) = match (&mut cli.command, matches.subcommand()) {
+        (Command::Conform(args), Some(("conform", sub))) => (args, sub),
+        (Command::Snapshot(snapshot), Some(("snapshot", sub))) => (&mut snapshot.conform, sub),
+        _ => return Ok(()),
+    };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let Some(path) =
+        crate::config::locate(args.config.as_deref(), &cwd).map_err(HarnessError::Usage)?
+    else {
+        return Ok(());
+    };
+    let mut file = crate::config::read(&path).map_err(HarnessError::Usage)?;
+    // A flag that asks for the bundled reference overrides the file's target.
+    if args.reference_https || args.better_auth.is_some() || !args.apps.is_empty() {
+        file.target = None;
+    }
+    // base_path and cookie_prefix have defaults: only a value typed on the command line wins.
+    let given = |id: &str| {
+        matches!(
+            matches.value_source(id),
+            Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
+        )
+    };
+    let flags = crate::config::Facts {
+        target: args.target.clone(),
+        base_path: given("base_path").then(|| args.base_path.clone()),
+        cookie_prefix: given("cookie_prefix").then(|| args.cookie_prefix.clone()),
+        ca_cert: args.ca_cert.clone(),
+        secret: args.secret.clone(),
+        rate_limit_max: args.rate_limit_max,
+        session_update_age: args.session_update_age,
+        users_file: args.users_file.clone(),
+        account: args.user_email.clone().zip(args.user_password.clone()),
+        client_id: args.client_id.clone(),
+        redirect_uri: args.redirect_uri.clone(),
+        post_logout_redirect_uri: args.post_logout_redirect_uri.clone(),
+    };
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let facts = crate::config::merge(flags, &file, dir, &|var| std::env::var(var).ok())
+        .map_err(|e| HarnessError::Usage(format!("{}: {e}", path.display())))?;
+    args.target = facts.target;
+    if let Some(base_path) = facts.base_path {
+        args.base_path = base_path;
+    }
+    if let Some(prefix) = facts.cookie_prefix {
+        args.cookie_prefix = prefix;
+    }
+    args.ca_cert = facts.ca_cert;
+    args.secret = facts.secret;
+    args.rate_limit_max = facts.rate_limit_max;
+    args.session_update_age = facts.session_update_age;
+    (args.user_email, args.user_password) = facts.account.unzip();
+    args.client_id = facts.client_id;
+    args.redirect_uri = facts.redirect_uri;
+    args.post_logout_redirect_uri = facts.post_logout_redirect_uri;
+    args.users_file = facts.users_file;
+    eprintln!(
+        "ba-harness: target file {} (flags override it)",
+        path.display()
+    );
+    Ok(())
 }

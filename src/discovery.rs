@@ -7,15 +7,32 @@ use crate::error::HarnessError;
 use crate::http::{Client, CookieChoice, Request};
 use crate::protocol::cookie::cookie_name;
 use crate::redact::SecretRegistry;
-use crate::target::Target;
+use crate::target::{SIGN_UP_CLOSED, Target};
 use crate::test_user::TestUser;
 
 /// The redirect URI a dynamically registered client gets: a loopback address nothing listens
 /// on, since the harness reads redirects from Location headers and never follows them.
 pub const REGISTERED_REDIRECT_URI: &str = "http://127.0.0.1:4000/callback";
 
-/// Probes the target and records its capabilities (and notes on what is missing).
+/// Where Better Auth is commonly mounted, tried in this order when the given base path answers
+/// 404 (Better Auth's default first).
+pub const COMMON_MOUNTS: &[&str] = &[
+    "/api/auth",
+    "/auth",
+    "/api/v1/auth",
+    "/v1/auth",
+    "/api/identity",
+    "/identity",
+    "/api/better-auth",
+    "/better-auth",
+];
+
+/// Probes the target and records its capabilities (and notes on what is missing). Fails (exit
+/// 2, naming --base-path) when Better Auth answers at neither the base path nor a common mount.
 pub async fn discover(target: &mut Target) -> Result<(), HarnessError> {
+    let mut client =
+        Client::new(target.endpoint()).map_err(|e| HarnessError::Usage(e.to_string()))?;
+    locate_mount(target, &mut client).await?;
     let mut client =
         Client::new(target.endpoint()).map_err(|e| HarnessError::Usage(e.to_string()))?;
 
@@ -62,60 +79,104 @@ pub async fn discover(target: &mut Target) -> Result<(), HarnessError> {
         register_client(target, &mut client).await;
     }
 
-    // Session features, seen on one sign-in: bearer (set-auth-token), cookie cache (session_data).
-    let sign_in = match target.account.clone() {
-        Some(account) => {
-            client
-                .send(Request::post_json(
-                    "/sign-in/email",
-                    json!({"email": account.email, "password": account.password}),
-                ))
-                .await
-        }
-        None => {
-            let user = TestUser::random();
-            client
-                .send(
-                    Request::post_json(
-                        "/sign-up/email",
-                        json!({"email": user.email, "password": user.password, "name": user.name}),
-                    )
-                    .cookies(CookieChoice::None),
+    // Session features, seen on one sign-in: bearer (set-auth-token), cookie cache
+    // (session_data), and the cookie prefix. Without a given account this is the sign-up, which
+    // also says whether sign-up is open; with one, sign-up is still probed (its scenarios run
+    // when it is open).
+    let sign_up = {
+        let user = TestUser::random();
+        client
+            .send(
+                Request::post_json(
+                    "/sign-up/email",
+                    json!({"email": user.email, "password": user.password, "name": user.name}),
                 )
-                .await
-        }
+                .cookies(CookieChoice::None),
+            )
+            .await
     };
-    match sign_in {
+    match &sign_up {
         Ok(e) if e.status == 200 => {
-            if target.account.is_none() {
-                target.capabilities.insert("sign-up".into());
-            }
-            for cookie in e.set_cookies() {
-                SecretRegistry::global().register(&cookie.value);
-                SecretRegistry::global().register(&cookie.decoded_value());
-            }
-            if let Some(token) = e.header("set-auth-token") {
-                SecretRegistry::global().register(token);
-                target.capabilities.insert("bearer".into());
-            }
-            let cache = cookie_name(&target.cookie_prefix, "session_data", target.is_https());
-            if let Some(c) = e.set_cookie(&cache).filter(|c| !c.value.is_empty()) {
-                target.capabilities.insert("cookie-cache".into());
-                target.cookie_cache_max_age = c.max_age;
-            }
+            target.capabilities.insert("sign-up".into());
+        }
+        Ok(e) if (400..500).contains(&e.status) && e.status != 429 => {
+            let code = e
+                .json()
+                .ok()
+                .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_string))
+                .map(|c| format!(" {c}"))
+                .unwrap_or_default();
+            target.sign_up_closed = Some(format!(
+                "POST {}/sign-up/email answered HTTP {}{code}",
+                target.base_path, e.status
+            ));
         }
         Ok(e) => target.discovery_notes.push(format!(
-            "the discovery {} answered HTTP {}: scenarios needing a session may fail",
-            if target.account.is_some() {
-                "sign-in with --user-email"
-            } else {
-                "sign-up"
-            },
+            "the discovery sign-up answered HTTP {}: scenarios needing a fresh account may fail",
             e.status
         )),
         Err(e) => target
             .discovery_notes
             .push(format!("the discovery sign-up failed: {e}")),
+    }
+    if let Some(closed) = &target.sign_up_closed {
+        target
+            .discovery_notes
+            .push(if !target.accounts().is_empty() {
+                format!("sign-up is closed ({closed}); scenarios use the given account(s)")
+            } else {
+                format!(
+                    "{SIGN_UP_CLOSED} ({closed}); scenarios that need a fresh account are skipped"
+                )
+            });
+    }
+    let sign_in = match target.accounts().first().cloned() {
+        Some(account) => Some(
+            client
+                .send(
+                    Request::post_json(
+                        "/sign-in/email",
+                        json!({"email": account.email, "password": account.password}),
+                    )
+                    .cookies(CookieChoice::None),
+                )
+                .await,
+        ),
+        None => None,
+    };
+    let session_start = match (sign_in, sign_up) {
+        (Some(Ok(e)), _) if e.status == 200 => Some(e),
+        (Some(Ok(e)), _) => {
+            target.discovery_notes.push(format!(
+                "the discovery sign-in with --user-email answered HTTP {}: check the account's email and password",
+                e.status
+            ));
+            None
+        }
+        (Some(Err(e)), _) => {
+            target
+                .discovery_notes
+                .push(format!("the discovery sign-in failed: {e}"));
+            None
+        }
+        (None, Ok(e)) if e.status == 200 => Some(e),
+        (None, _) => None,
+    };
+    if let Some(e) = session_start {
+        for cookie in e.set_cookies() {
+            SecretRegistry::global().register(&cookie.value);
+            SecretRegistry::global().register(&cookie.decoded_value());
+        }
+        adopt_cookie_prefix(target, &e);
+        if let Some(token) = e.header("set-auth-token") {
+            SecretRegistry::global().register(token);
+            target.capabilities.insert("bearer".into());
+        }
+        let cache = cookie_name(&target.cookie_prefix, "session_data", target.is_https());
+        if let Some(c) = e.set_cookie(&cache).filter(|c| !c.value.is_empty()) {
+            target.capabilities.insert("cookie-cache".into());
+            target.cookie_cache_max_age = c.max_age;
+        }
     }
     target.declare_configured_capabilities();
     Ok(())
@@ -180,5 +241,193 @@ async fn register_client(target: &mut Target, client: &mut Client) {
         Err(e) => target
             .discovery_notes
             .push(format!("dynamic client registration failed: {e}")),
+    }
+}
+
+/// Whether an answer to `GET <mount>/get-session` without cookies is Better Auth's: HTTP 200
+/// with JSON `null` (no session) or a session object.
+pub fn is_get_session_answer(status: u16, body: &str) -> bool {
+    status == 200
+        && serde_json::from_str::<Value>(body)
+            .is_ok_and(|v| v.is_null() || v.get("session").is_some())
+}
+
+/// The mount paths to try after a 404, in order: the issuer path of a discovery document at the
+/// host root (Better Auth's issuer is its base URL), then [`COMMON_MOUNTS`]; the given base path
+/// is left out.
+pub fn mount_candidates(given: &str, issuer: Option<&str>) -> Vec<String> {
+    let from_issuer = issuer
+        .and_then(|i| url::Url::parse(i).ok())
+        .map(|u| crate::http::normalise_base_path(u.path()))
+        .filter(|p| p != "/" && !p.is_empty());
+    let mut candidates: Vec<String> = Vec::new();
+    for mount in from_issuer
+        .into_iter()
+        .chain(COMMON_MOUNTS.iter().map(|m| m.to_string()))
+    {
+        if mount != given && !candidates.contains(&mount) {
+            candidates.push(mount);
+        }
+    }
+    candidates
+}
+
+/// A run against a base path that answers 404 to everything is no verdict: when
+/// `<base>/get-session` answers 404, look for Better Auth elsewhere and use it if found.
+async fn locate_mount(target: &mut Target, client: &mut Client) -> Result<(), HarnessError> {
+    match client
+        .send(Request::get("/get-session").cookies(CookieChoice::None))
+        .await
+    {
+        Ok(e) if e.status == 404 => {}
+        _ => return Ok(()),
+    }
+    let given = target.base_path.clone();
+    let root_document = {
+        let mut request = Request::get("/.well-known/openid-configuration");
+        request.absolute = true;
+        client.send(request).await.ok().and_then(|e| e.json().ok())
+    };
+    let issuer = root_document
+        .as_ref()
+        .and_then(|d| d.get("issuer"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let candidates = mount_candidates(&given, issuer.as_deref());
+    for mount in &candidates {
+        let mut request = Request::get(&format!("{mount}/get-session")).cookies(CookieChoice::None);
+        request.absolute = true;
+        if let Ok(e) = client.send(request).await
+            && is_get_session_answer(e.status, &e.body)
+        {
+            let message = format!(
+                "Better Auth found at {mount} (not {given}); using it. Pass --base-path {mount} to skip this probe"
+            );
+            println!("{message}");
+            target.discovery_notes.push(message);
+            target.base_path = mount.clone();
+            return Ok(());
+        }
+    }
+    Err(HarnessError::Usage(format!(
+        "Better Auth does not answer at {}: GET {given}/get-session is 404, and no Better Auth \
+         answered at {}; give the path its handler is mounted at with --base-path PATH \
+         (e.g. --base-path /auth)",
+        target.auth_url(),
+        candidates.join(", ")
+    )))
+}
+
+/// The cookies Better Auth names `<cookiePrefix>.<name>`, whichever plugins are on.
+const PREFIXED_COOKIES: &[&str] = &["session_token", "session_data", "dont_remember"];
+
+/// The cookie prefix a Better Auth cookie's name shows: `<prefix>.session_token` (or
+/// `session_data`, `dont_remember`), optionally with `__Secure-` or `__Host-` before it.
+pub fn cookie_prefix_of(name: &str) -> Option<&str> {
+    let bare = name
+        .strip_prefix("__Secure-")
+        .or_else(|| name.strip_prefix("__Host-"))
+        .unwrap_or(name);
+    PREFIXED_COOKIES
+        .iter()
+        .find_map(|suffix| bare.strip_suffix(suffix)?.strip_suffix('.'))
+        .filter(|p| !p.is_empty())
+}
+
+/// The one prefix every Better Auth cookie of an answer shares (Better Auth's
+/// `advanced.cookiePrefix` names them all), `None` if they disagree or there is no session
+/// cookie among them.
+pub fn shared_cookie_prefix<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut prefix: Option<&str> = None;
+    let mut has_session = false;
+    for name in names {
+        let Some(p) = cookie_prefix_of(name) else {
+            continue;
+        };
+        has_session |= name.ends_with(".session_token");
+        match prefix {
+            Some(seen) if seen != p => return None,
+            _ => prefix = Some(p),
+        }
+    }
+    prefix.filter(|_| has_session).map(str::to_string)
+}
+
+/// Reads the cookie prefix from the cookies the server set, so a deployment with
+/// `advanced.cookiePrefix` needs no flag. What the server sets is what every later check must
+/// look for, so it is used even when it disagrees with --cookie-prefix (the note says so).
+/// Cookies with different prefixes are left to the cookie scenarios to judge.
+fn adopt_cookie_prefix(target: &mut Target, exchange: &crate::http::Exchange) {
+    let cookies = exchange.set_cookies();
+    let Some(seen) = shared_cookie_prefix(cookies.iter().map(|c| c.name.as_str())) else {
+        return;
+    };
+    if seen != target.cookie_prefix {
+        target.discovery_notes.push(format!(
+            "the session cookie's prefix is `{seen}` (not `{}`); using `{seen}`",
+            target.cookie_prefix
+        ));
+        target.cookie_prefix = seen;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_prefix_from_session_cookie_names() {
+        assert_eq!(
+            cookie_prefix_of("better-auth.session_token"),
+            Some("better-auth")
+        );
+        assert_eq!(
+            cookie_prefix_of("__Secure-myapp.session_token"),
+            Some("myapp")
+        );
+        assert_eq!(cookie_prefix_of("__Host-x.y.session_token"), Some("x.y"));
+        assert_eq!(
+            cookie_prefix_of("better-auth.session_data"),
+            Some("better-auth")
+        );
+        assert_eq!(cookie_prefix_of("better-auth.state"), None);
+        assert_eq!(cookie_prefix_of(".session_token"), None);
+    }
+
+    #[test]
+    fn a_prefix_is_adopted_only_when_every_cookie_shares_it() {
+        assert_eq!(
+            shared_cookie_prefix(["myapp.session_token", "myapp.session_data"]),
+            Some("myapp".into())
+        );
+        assert_eq!(
+            shared_cookie_prefix(["__Secure-myapp.session_token"]),
+            Some("myapp".into())
+        );
+        // A renamed session cookie beside the default-named cache is a server fault to report.
+        assert_eq!(
+            shared_cookie_prefix(["ba.session_token", "better-auth.session_data"]),
+            None
+        );
+        assert_eq!(shared_cookie_prefix(["myapp.session_data"]), None);
+    }
+
+    #[test]
+    fn get_session_answers_of_better_auth() {
+        assert!(is_get_session_answer(200, "null"));
+        assert!(is_get_session_answer(200, r#"{"session":{},"user":{}}"#));
+        assert!(!is_get_session_answer(404, "null"));
+        assert!(!is_get_session_answer(200, "<html>app</html>"));
+        assert!(!is_get_session_answer(200, r#"{"ok":true}"#));
+    }
+
+    #[test]
+    fn mount_candidates_start_with_the_issuer_path_and_skip_the_given_one() {
+        let c = mount_candidates("/api/auth", Some("http://127.0.0.1:3000/identity/v2"));
+        assert_eq!(c[0], "/identity/v2");
+        assert!(!c.contains(&"/api/auth".to_string()));
+        assert!(c.contains(&"/auth".to_string()));
+        let root = mount_candidates("/x", Some("http://127.0.0.1:3000"));
+        assert_eq!(root[0], "/api/auth");
     }
 }

@@ -92,6 +92,9 @@ pub struct Request {
     /// Send the target's Origin header (the default for POSTs: Better Auth rejects a cookie-carrying
     /// POST without one). Origin-check scenarios turn it off or override it.
     pub send_origin: bool,
+    /// Wait and retry when the target answers 429 (the default): a limit the request did not
+    /// set out to meet is no verdict. The rate-limit scenarios turn it off to see the 429.
+    pub retry_when_limited: bool,
 }
 
 impl Request {
@@ -119,7 +122,14 @@ impl Request {
             body: None,
             cookies: CookieChoice::Jar,
             send_origin,
+            retry_when_limited: true,
         }
+    }
+
+    /// Sends the 429 back instead of waiting it out (rate-limit scenarios).
+    pub fn seeing_limits(mut self) -> Self {
+        self.retry_when_limited = false;
+        self
     }
 
     pub fn cookies(mut self, choice: CookieChoice) -> Self {
@@ -457,13 +467,45 @@ impl Client {
             None => None,
         };
 
-        let started = Instant::now();
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| classify(&url, self.endpoint.timeout, e))?;
-        let (status, response_headers, bytes, truncated) =
-            read_response(response, &url, self.endpoint.timeout).await?;
+        let mut retries = 0;
+        let (started, status, response_headers, bytes, truncated) = loop {
+            let attempt = builder.try_clone();
+            let started = Instant::now();
+            let response = builder
+                .send()
+                .await
+                .map_err(|e| classify(&url, self.endpoint.timeout, e))?;
+            let (status, response_headers, bytes, truncated) =
+                read_response(response, &url, self.endpoint.timeout).await?;
+            match attempt {
+                Some(again)
+                    if status == 429
+                        && request.retry_when_limited
+                        && retries < MAX_LIMIT_RETRIES =>
+                {
+                    let header = |name: &str| {
+                        response_headers
+                            .iter()
+                            .find(|(n, _)| n == name)
+                            .map(|(_, v)| v.as_str())
+                    };
+                    let wait = crate::protocol::rate_limit::wait_before_retry(
+                        crate::protocol::rate_limit::announced_retry(
+                            header("x-retry-after"),
+                            header("retry-after"),
+                        ),
+                    );
+                    // Up to a second of jitter, so clients refused together do not all come
+                    // back at the same instant and collide again.
+                    let wait = wait + Duration::from_millis(rand::random::<u64>() % 1000);
+                    note_limit_wait(wait);
+                    tokio::time::sleep(wait).await;
+                    retries += 1;
+                    builder = again;
+                }
+                _ => break (started, status, response_headers, bytes, truncated),
+            }
+        };
         let exchange = Exchange {
             method: request.method.to_string(),
             url,
@@ -491,6 +533,30 @@ impl Client {
             }
         }
     }
+}
+
+/// How often one request is retried after a 429 it did not ask for: with every client in one
+/// bucket (a proxy that sets the client IP), several clients race for the few requests each
+/// window allows, so a request may lose a few windows in a row.
+const MAX_LIMIT_RETRIES: u32 = 12;
+
+static LIMIT_WAIT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static LIMIT_RETRIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn note_limit_wait(wait: Duration) {
+    use std::sync::atomic::Ordering;
+    LIMIT_WAIT_MS.fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
+    LIMIT_RETRIES.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The time this process waited out the target's rate limit, and how many requests it retried
+/// (429s a request did not ask for); taking resets both, one conform run at a time.
+pub fn take_limit_waits() -> (Duration, u64) {
+    use std::sync::atomic::Ordering;
+    (
+        Duration::from_millis(LIMIT_WAIT_MS.swap(0, Ordering::Relaxed)),
+        LIMIT_RETRIES.swap(0, Ordering::Relaxed),
+    )
 }
 
 /// Status, headers (names lowercased, repeats kept apart) and a body read up to

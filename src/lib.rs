@@ -8,6 +8,7 @@ pub mod bundled;
 pub mod cache;
 pub mod cleanup;
 pub mod cli;
+pub mod config;
 pub mod conform;
 pub mod deviations;
 pub mod discovery;

@@ -33,6 +33,13 @@ pub struct ReadyInfo {
     pub jwt_alg: Option<String>,
     /// session.updateAge in seconds: get-session extends a session older than this.
     pub session_update_age: Option<u64>,
+    /// The configuration profiles it runs (`BA_PROFILE`; empty: the default configuration).
+    #[serde(default)]
+    pub profiles: Vec<String>,
+    /// advanced.cookiePrefix, reported when a profile is on.
+    pub cookie_prefix: Option<String>,
+    /// The seeded accounts (`email,password` lines) of the closed-signup profile.
+    pub users_file: Option<String>,
 }
 
 /// A running bundled server; dropping it kills the process.

@@ -35,8 +35,16 @@ pub struct Target {
     pub capabilities: BTreeSet<String>,
     /// An existing account to use when sign-up is closed (`--user-email/--user-password`).
     pub account: Option<Account>,
+    /// Further existing accounts (`--users-file`): scenarios lease them one each, so scenarios
+    /// that end every session of their account do not wait for each other.
+    pub more_accounts: Vec<Account>,
+    /// What discovery saw when it tried to sign up (`EMAIL_PASSWORD_SIGN_UP_DISABLED`, HTTP
+    /// 4xx): sign-up is closed, and scenarios that need a fresh account are skipped.
+    pub sign_up_closed: Option<String>,
     /// Sign-in requests allowed per window before 429 (`--rate-limit-max`), for @rate-limit.
     pub rate_limit_max: Option<u32>,
+    /// Rate limiting declared off (`--rate-limit-max 0`): the probe scenarios do not run.
+    pub rate_limit_off: bool,
     /// The cookie cache's lifetime in seconds, read from the session_data cookie's Max-Age.
     pub cookie_cache_max_age: Option<i64>,
     /// session.updateAge in seconds (`--session-update-age`), for @session-refresh.
@@ -173,7 +181,10 @@ impl Target {
             description: base_url.to_string(),
             capabilities: BTreeSet::new(),
             account: None,
+            more_accounts: Vec::new(),
+            sign_up_closed: None,
             rate_limit_max: None,
+            rate_limit_off: false,
             cookie_cache_max_age: None,
             session_update_age: None,
             openid_configuration: None,
@@ -185,6 +196,15 @@ impl Target {
             resource_issuer: None,
             observers: Observers::default(),
         })
+    }
+
+    /// Every given account: `--user-email` first, then `--users-file`.
+    pub fn accounts(&self) -> Vec<Account> {
+        self.account
+            .iter()
+            .chain(self.more_accounts.iter())
+            .cloned()
+            .collect()
     }
 
     /// Better Auth adds the `__Secure-` prefix and `Secure` attribute when the base URL is https.
@@ -226,6 +246,9 @@ impl Target {
         }
         if self.rate_limit_max.is_some() {
             self.capabilities.insert("rate-limit".into());
+        }
+        if !self.rate_limit_off {
+            self.capabilities.insert("rate-limit-probe".into());
         }
         if self.next_app.is_some() {
             self.capabilities.insert("next-app".into());
@@ -318,7 +341,7 @@ pub const SHORT_COOKIE_CACHE_SECS: i64 = 30;
 pub const CAPABILITIES: &[(&str, &str)] = &[
     (
         "sign-up",
-        "the target refused the discovery sign-up (sign-up closed?); scenarios that create users cannot run",
+        "sign-up is closed (the discovery sign-up was refused), and these scenarios check sign-up itself",
     ),
     (
         "server-secret",
@@ -376,7 +399,11 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     ),
     (
         "rate-limit",
-        "the sign-in rate limit is not known (give --rate-limit-max N)",
+        "no sign-in rate limit declared (--rate-limit-max N checks that exact limit; without it the @rate-limit-probe scenarios probe the limit)",
+    ),
+    (
+        "rate-limit-probe",
+        "rate limiting declared off (--rate-limit-max 0)",
     ),
     (
         "session-refresh",
@@ -387,6 +414,52 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
         "the cookie cache lifetime (session_data Max-Age) is over 30 s: the harness does not wait that long to see the cache expire",
     ),
 ];
+
+/// Why a scenario that needs a fresh account is skipped on a target with closed sign-up.
+pub const SIGN_UP_CLOSED: &str =
+    "sign-up is closed: give --user-email/--user-password (or --users-file)";
+
+/// Reads `--users-file`: one `email,password` per line; blank lines and `#` comments are
+/// ignored. Passwords are registered as secrets before anything else sees them.
+pub fn read_users_file(path: &std::path::Path) -> Result<Vec<Account>, HarnessError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| HarnessError::Usage(format!("--users-file {}: {e}", path.display())))?;
+    parse_users(&text)
+        .map_err(|e| HarnessError::Usage(format!("--users-file {}: {e}", path.display())))
+}
+
+/// The accounts of a users file (see [`read_users_file`]).
+pub fn parse_users(text: &str) -> Result<Vec<Account>, String> {
+    let mut accounts = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((email, password)) = line.split_once(',') else {
+            return Err(format!(
+                "line {} is not `email,password` (the password is not shown)",
+                number + 1
+            ));
+        };
+        let (email, password) = (email.trim(), password.trim());
+        crate::redact::SecretRegistry::global().register(password);
+        if email.is_empty() || password.is_empty() {
+            return Err(format!(
+                "line {} has an empty email or password",
+                number + 1
+            ));
+        }
+        accounts.push(Account {
+            email: email.to_string(),
+            password: password.to_string(),
+        });
+    }
+    if accounts.is_empty() {
+        return Err("no `email,password` line".into());
+    }
+    Ok(accounts)
+}
 
 /// What a scenario tag requires of the target, and why it would be skipped without it.
 pub fn capability_for_tag(tag: &str) -> Option<(&'static str, &'static str)> {
@@ -442,6 +515,22 @@ mod tests {
                 "{capability} has no CAPABILITIES entry"
             );
         }
+    }
+
+    #[test]
+    fn users_file_lines_are_email_comma_password() {
+        let accounts = parse_users("# staging\n\na@x.test, pw-one\nb@x.test,pw,two\n").unwrap();
+        assert_eq!(accounts.len(), 2);
+        assert_eq!(accounts[0].email, "a@x.test");
+        assert_eq!(accounts[0].password, "pw-one");
+        // Only the first comma splits: a password may hold commas.
+        assert_eq!(accounts[1].password, "pw,two");
+        let error = parse_users("a@x.test secret-pw\n").unwrap_err();
+        assert!(
+            error.contains("line 1") && !error.contains("secret-pw"),
+            "{error}"
+        );
+        assert!(parse_users("# nothing\n").is_err());
     }
 
     #[test]

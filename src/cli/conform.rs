@@ -15,12 +15,9 @@ use crate::report::event::Listener;
 use crate::report::terminal::{TerminalReporter, Verbosity};
 use crate::target::Target;
 
-/// Better Auth's built-in limit for /sign-in and /sign-up in production: 3 requests per 10 s.
-const DOCUMENTED_SIGN_IN_LIMIT: u32 = 3;
-
 /// Runs `conform`; with `snapshot_out`, records the exchanges there instead of writing reports.
 pub(super) async fn run(
-    args: ConformArgs,
+    mut args: ConformArgs,
     snapshot_out: Option<PathBuf>,
     output: Output,
 ) -> Result<Outcome, HarnessError> {
@@ -43,6 +40,17 @@ pub(super) async fn run(
         Some(_) => Bundled::default(),
         None => Bundled::boot(&args, &options, output.verbosity).await?,
     };
+    // A reference profile's cookie prefix and seeded accounts, unless given.
+    if let Some(server) = &bundled.server {
+        if let Some(prefix) = &server.ready.cookie_prefix
+            && args.cookie_prefix == "better-auth"
+        {
+            args.cookie_prefix = prefix.clone();
+        }
+        if args.users_file.is_none() && args.user_email.is_none() {
+            args.users_file = server.ready.users_file.as_ref().map(PathBuf::from);
+        }
+    }
     let target = match (&args.target, &bundled.server) {
         (Some(url), _) => Target::new(url, &args.base_path, timeout),
         (None, Some(_)) => bundled.target(timeout),
@@ -190,11 +198,18 @@ impl Bundled {
         // A short cookie cache and updateAge let the run watch the cache's revocation delay
         // end and a session slide (cookie-cache, session-refresh features); everything else
         // is the reference's production config.
+        // --reference-profile: BA_PROFILE for server.mjs; tls-proxy is served over https.
+        let mut reference_env = vec![("COOKIE_CACHE_MAX_AGE", "6"), ("SESSION_UPDATE_AGE", "3")];
+        let profile = args.reference_profile.as_deref().unwrap_or_default();
+        if !profile.is_empty() {
+            reference_env.push(("BA_PROFILE", profile));
+        }
+        let tls_proxy = profile.split(',').any(|p| p.trim() == "tls-proxy");
         let (server, next_app, resource) = tokio::join!(
             ReferenceServer::boot_release(
                 args.better_auth.as_deref(),
-                &[("COOKIE_CACHE_MAX_AGE", "6"), ("SESSION_UPDATE_AGE", "3")],
-                args.reference_https,
+                &reference_env,
+                args.reference_https || tls_proxy,
             ),
             async {
                 if with_next_app {
@@ -256,6 +271,9 @@ fn configure_target(
     ca_pem: Option<String>,
 ) -> Result<Target, HarnessError> {
     apply_overrides(&mut target, args);
+    if let Some(path) = &args.users_file {
+        target.more_accounts = crate::target::read_users_file(path)?;
+    }
     crate::framework_app::apply_target_kind(&mut target, args.target_kind);
     if let Some(app) = &args.next_app {
         target.next_app =
@@ -303,20 +321,14 @@ fn apply_overrides(target: &mut Target, args: &ConformArgs) {
     match args.rate_limit_max {
         Some(0) => {
             target.rate_limit_max = None;
+            target.rate_limit_off = true;
             target
                 .discovery_notes
                 .push("rate limiting declared off (--rate-limit-max 0)".into());
         }
         Some(max) => target.rate_limit_max = Some(max),
-        // The bundled reference reports its limit; for another server, Better Auth's documented
-        // production default applies unless the user says otherwise.
-        None if target.rate_limit_max.is_none() && args.target.is_some() => {
-            target.rate_limit_max = Some(DOCUMENTED_SIGN_IN_LIMIT);
-            target.discovery_notes.push(format!(
-                "assuming Better Auth's production sign-in rate limit, {DOCUMENTED_SIGN_IN_LIMIT} per 10 s per client \
-                 (--rate-limit-max N to change, --rate-limit-max 0 if rate limiting is off)"
-            ));
-        }
+        // The bundled reference reports its limit; for another server an undeclared limit is
+        // probed (features/rate-limit.feature), never assumed.
         None => {}
     }
     if args.session_update_age.is_some() {

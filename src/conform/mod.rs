@@ -158,6 +158,75 @@ fn count_selected(dir: &Path, filter: Option<&TagOperation>) -> usize {
     total
 }
 
+/// Steps that start with an account of the scenario's own: a fresh sign-up unless accounts are
+/// given. On a target with closed sign-up and no given account, their scenarios cannot run.
+const FRESH_ACCOUNT_STEPS: &[&str] = &[
+    "a registered user",
+    "a signed-in user",
+    "a user signed in at the issuer",
+];
+
+/// Steps that end every session of the scenario's account, or every OAuth refresh token of the
+/// account and client (a replayed refresh token makes Better Auth drop the whole (client, user)
+/// family, RFC 9700 §4.14), and so other scenarios' on a shared given account.
+const ACCOUNT_ENDING_STEPS: &[&str] = &[
+    "the user revokes their other sessions",
+    "the user revokes all their sessions",
+    "the OAuth client presents the rotated refresh token again",
+    "the OAuth client refreshes with the revoked refresh token",
+];
+
+/// Steps that change or delete the scenario's own account. An account the user gave
+/// (`--user-email`, `--users-file`) is never changed: such scenarios need a fresh one.
+const ACCOUNT_CHANGING_STEPS: &[&str] = &[
+    "the user deletes their account",
+    "the user changes their password and asks to revoke their other sessions",
+    "the user changes their name",
+    "the user changes their name, naming the other user's session token in the body",
+];
+
+/// Steps that sign up a second account of their own, whatever accounts are given.
+const SECOND_ACCOUNT_STEPS: &[&str] = &["another user is signed in"];
+
+/// Why a scenario cannot run on this target with the accounts it has, before it runs: sign-up
+/// closed and no account given, a given account it would change, or a second account it would
+/// have to sign up.
+fn account_precondition(
+    scenario: &gherkin::Scenario,
+    accounts_given: bool,
+    sign_up_closed: bool,
+) -> Option<String> {
+    if sign_up_closed && !accounts_given && has_step(scenario, FRESH_ACCOUNT_STEPS) {
+        return Some(crate::target::SIGN_UP_CLOSED.into());
+    }
+    if accounts_given && has_step(scenario, ACCOUNT_CHANGING_STEPS) {
+        return Some(
+            "changes or deletes its account, and an account given with --user-email or \
+             --users-file is never changed: runs with open sign-up and no given account"
+                .into(),
+        );
+    }
+    if sign_up_closed && has_step(scenario, SECOND_ACCOUNT_STEPS) {
+        return Some(
+            "needs a second account of its own, made by sign-up, which the target refuses \
+             (emailAndPassword.disableSignUp)"
+                .into(),
+        );
+    }
+    None
+}
+
+fn has_step(scenario: &gherkin::Scenario, steps: &[&str]) -> bool {
+    scenario
+        .steps
+        .iter()
+        .any(|s| steps.contains(&s.value.trim()))
+}
+
+fn ends_account_sessions(scenario: &gherkin::Scenario) -> bool {
+    has_step(scenario, ACCOUNT_ENDING_STEPS)
+}
+
 /// Checks the options that need no target (features folder, tag expression), so a typo is
 /// reported before the bundled server is booted.
 pub fn validate(options: &ConformOptions) -> Result<(), HarnessError> {
@@ -193,6 +262,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     // discovery (several requests, each up to --timeout) as well as the scenarios.
     let deadline = tokio::time::Instant::now() + options.run_timeout;
     let started = Instant::now();
+    crate::http::take_limit_waits();
     let run_secs = options.run_timeout.as_secs();
     match tokio::time::timeout_at(deadline, target.check_reachable()).await {
         Ok(reachable) => reachable?,
@@ -206,10 +276,12 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
             });
         }
     }
-    if tokio::time::timeout_at(deadline, crate::discovery::discover(&mut target))
-        .await
-        .is_err()
-    {
+    let discovered =
+        tokio::time::timeout_at(deadline, crate::discovery::discover(&mut target)).await;
+    if let Ok(found) = discovered {
+        // Better Auth not found at the base path nor a common mount: exit 2 naming --base-path.
+        found?;
+    } else {
         let failure = StepFailure {
             rule: "the run finishes within --run-timeout".into(),
             expected: format!("capability discovery to finish within {run_secs} s"),
@@ -245,7 +317,10 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     let description = target.description.clone();
     let capabilities = target.capabilities.clone();
     let endpoint = target.endpoint();
-    set_current(Some(Arc::new(RunContext { target })));
+    let accounts = world::AccountPool::new(target.accounts());
+    let accounts_given = !target.accounts().is_empty();
+    let sign_up_closed = target.sign_up_closed.is_some();
+    set_current(Some(Arc::new(RunContext { target, accounts })));
 
     let outcomes: Arc<Mutex<Vec<ScenarioOutcome>>> = Arc::default();
     let in_flight: Arc<Mutex<Vec<InFlight>>> = Arc::default();
@@ -273,7 +348,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
         ))
         .with_default_cli()
         .max_concurrent_scenarios(options.concurrency.max(1))
-        .before(move |feature, _, scenario, _| {
+        .before(move |feature, _, scenario, world| {
             start_clock
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -281,16 +356,19 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
             if let Some(recorder) = &recorder {
                 recorder.set_scenario(&scenario.name);
             }
-            futures::future::ready(()).boxed_local()
+            // A given account is leased for the whole scenario: exclusively by one that ends
+            // every session of it, so no other scenario loses its session meanwhile.
+            let exclusive = ends_account_sessions(scenario);
+            async move { world.lease_account(exclusive).await }.boxed_local()
         })
-        .after(move |feature, rule, scenario, finished, world| {
+        .after(move |feature, rule, scenario, finished, mut world| {
             let loc = location(feature, scenario);
             let tags = all_tags(feature, rule, scenario);
             let verdict = match finished {
                 // Every step passed; a passive rule (protocol::passive) broken on one of the
                 // scenario's exchanges still fails it.
                 ScenarioFinished::StepPassed => {
-                    match world.and_then(steps::passive::take_violation) {
+                    match world.as_deref_mut().and_then(steps::passive::take_violation) {
                         Some(failure) => {
                             ScenarioOutcome::failed(
                                 &feature.name,
@@ -310,16 +388,26 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                     actual: "a step was skipped".into(),
                     exchange: None,
                 },
+                ScenarioFinished::StepFailed(..)
+                    if world.as_ref().is_some_and(|w| w.skip_reason.is_some()) =>
+                {
+                    Verdict::Skipped {
+                        reason: world
+                            .as_mut()
+                            .and_then(|w| w.skip_reason.take())
+                            .unwrap_or_default(),
+                    }
+                }
                 ScenarioFinished::StepFailed(_, _, error) => {
-                    let failure =
-                        world
-                            .and_then(|w| w.failure.take())
-                            .unwrap_or_else(|| StepFailure {
-                                rule: "the step runs".into(),
-                                expected: "the step to finish".into(),
-                                actual: crate::redact::scrub_text(&error.to_string()),
-                                exchange: None,
-                            });
+                    let failure = world
+                        .as_mut()
+                        .and_then(|w| w.failure.take())
+                        .unwrap_or_else(|| StepFailure {
+                            rule: "the step runs".into(),
+                            expected: "the step to finish".into(),
+                            actual: crate::redact::scrub_text(&error.to_string()),
+                            exchange: None,
+                        });
                     let outcome = ScenarioOutcome::failed(
                         &feature.name,
                         &scenario.name,
@@ -356,7 +444,15 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(outcome);
-            futures::future::ready(()).boxed_local()
+            // A given account's sessions this scenario started end with it (they would pile up
+            // run after run), and the account is free for the next scenario.
+            async move {
+                if let Some(w) = world {
+                    w.end_given_account_sessions().await;
+                    w.account_lease = None;
+                }
+            }
+            .boxed_local()
         });
 
     let filter = move |feature: &gherkin::Feature,
@@ -368,29 +464,34 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
         {
             return false;
         }
+        let skip = |reason: String| {
+            let outcome = ScenarioOutcome::new(
+                &feature.name,
+                &scenario.name,
+                location(feature, scenario),
+                tags.clone(),
+                Verdict::Skipped { reason },
+            );
+            skip_listener.emit(&RunEvent::ScenarioFinished {
+                outcome: &outcome,
+                steps: &[],
+            });
+            skipped
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(outcome);
+        };
         for tag in &tags {
             if let Some((capability, reason)) = capability_for_tag(tag)
                 && !capabilities.contains(capability)
             {
-                let outcome = ScenarioOutcome::new(
-                    &feature.name,
-                    &scenario.name,
-                    location(feature, scenario),
-                    tags.clone(),
-                    Verdict::Skipped {
-                        reason: format!("needs @{capability}: {reason}"),
-                    },
-                );
-                skip_listener.emit(&RunEvent::ScenarioFinished {
-                    outcome: &outcome,
-                    steps: &[],
-                });
-                skipped
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(outcome);
+                skip(format!("needs @{capability}: {reason}"));
                 return false;
             }
+        }
+        if let Some(reason) = account_precondition(scenario, accounts_given, sign_up_closed) {
+            skip(reason);
+            return false;
         }
         flight_start
             .lock()
@@ -479,6 +580,13 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
             options.features.display(),
             parse_errors.join("\n  ")
         )));
+    }
+    let (waited, retries) = crate::http::take_limit_waits();
+    if retries > 0 {
+        println!(
+            "waited {} s for the target's rate limit ({retries} retries of requests it refused with 429)",
+            waited.as_secs()
+        );
     }
     let mut outcomes = std::mem::take(&mut *outcomes.lock().unwrap_or_else(|e| e.into_inner()));
     for outcome in &mut outcomes {

@@ -15,6 +15,45 @@ use crate::target::Target;
 #[derive(Debug)]
 pub struct RunContext {
     pub target: Target,
+    /// The given accounts (`--user-email`, `--users-file`), leased per scenario.
+    pub accounts: AccountPool,
+}
+
+/// The given accounts, each behind a lock: scenarios using an account share it, a scenario that
+/// ends every session of its account holds it alone. Results then do not depend on
+/// --concurrency: no scenario's session is ended by another scenario.
+#[derive(Debug, Default)]
+pub struct AccountPool {
+    entries: Vec<(crate::target::Account, Arc<tokio::sync::RwLock<()>>)>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl AccountPool {
+    pub fn new(accounts: Vec<crate::target::Account>) -> Self {
+        AccountPool {
+            entries: accounts
+                .into_iter()
+                .map(|a| (a, Arc::new(tokio::sync::RwLock::new(()))))
+                .collect(),
+            next: Default::default(),
+        }
+    }
+
+    /// The next account in turn and its lease (shared, or `exclusive`); `None` without
+    /// given accounts.
+    pub async fn lease(&self, exclusive: bool) -> Option<(crate::target::Account, AccountLease)> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let turn = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (account, lock) = &self.entries[turn % self.entries.len()];
+        let lease = if exclusive {
+            AccountLease::Exclusive(Arc::clone(lock).write_owned().await)
+        } else {
+            AccountLease::Shared(Arc::clone(lock).read_owned().await)
+        };
+        Some((account.clone(), lease))
+    }
 }
 
 /// The run context of the current `conform` run. cucumber builds Worlds through a function
@@ -66,12 +105,29 @@ pub struct AuthWorld {
     pub resource: crate::conform::steps::resource::ResourceState,
     /// The failure a step reported, for the run summary.
     pub failure: Option<StepFailure>,
+    /// Why the scenario cannot run on this target: a precondition found missing only while it
+    /// ran (sign-up closed, no second client, ...). Set, the scenario is reported skipped with
+    /// this reason, never failed.
+    pub skip_reason: Option<String>,
+    /// The given account this scenario uses (`--user-email` or `--users-file`), leased for the
+    /// whole scenario (see [`AccountLease`]).
+    pub account: Option<crate::target::Account>,
+    /// Held while the scenario runs: shared by scenarios that only use the account, exclusive
+    /// for one that ends every session of it.
+    pub account_lease: Option<AccountLease>,
     /// What the passive checks must not find in any response (steps/passive.rs).
     pub passive: crate::conform::steps::passive::PassiveState,
     /// A second user of the same scenario (isolation scenarios, steps/isolation.rs).
     pub other_user: Option<crate::conform::steps::isolation::OtherUser>,
     /// Answers to requests from origins that only look trusted (steps/origin.rs).
     pub lookalike_answers: Vec<(crate::protocol::origin::Lookalike, Exchange)>,
+}
+
+/// A lease on a given account: a read guard (the account's sessions are used) or a write guard
+/// (the scenario ends every session of the account, so nothing else may use it meanwhile).
+pub enum AccountLease {
+    Shared(tokio::sync::OwnedRwLockReadGuard<()>),
+    Exclusive(tokio::sync::OwnedRwLockWriteGuard<()>),
 }
 
 // Hand-written so that no Debug print (cucumber shows the World on failures at higher verbosity)
@@ -117,6 +173,9 @@ impl AuthWorld {
             oauth: Default::default(),
             resource: Default::default(),
             failure: None,
+            skip_reason: None,
+            account: None,
+            account_lease: None,
             passive: Default::default(),
             other_user: None,
             lookalike_answers: Vec::new(),
@@ -125,6 +184,36 @@ impl AuthWorld {
 
     pub fn target(&self) -> &Target {
         &self.ctx.target
+    }
+
+    /// Signs out every client of this scenario that holds a session of the given account:
+    /// sessions the harness starts on an account it did not create must not pile up there
+    /// (list-sessions answers at most 100). Best effort: the verdict is already made.
+    pub async fn end_given_account_sessions(&mut self) {
+        if self.account.is_none() {
+            return;
+        }
+        let name = self.session_cookie_name();
+        let mut clients: Vec<&mut Client> = vec![&mut self.client];
+        if let Some((device, _)) = self.second_device.as_mut() {
+            clients.push(device);
+        }
+        clients.extend(self.resource.clients());
+        for client in clients {
+            if client.cookie(&name).is_some() {
+                let _ = client
+                    .send(Request::post_json("/sign-out", serde_json::json!({})))
+                    .await;
+            }
+        }
+    }
+
+    /// Takes this scenario's given account, if any (see [`AccountPool`]).
+    pub async fn lease_account(&mut self, exclusive: bool) {
+        if let Some((account, lease)) = self.ctx.accounts.lease(exclusive).await {
+            self.account = Some(account);
+            self.account_lease = Some(lease);
+        }
     }
 
     /// The session cookie's documented name for this target.
@@ -200,6 +289,19 @@ impl AuthWorld {
         };
         self.failure = Some(failure.clone());
         failure
+    }
+
+    /// Stops the scenario as skipped: `reason` says what is missing and the flag or setting
+    /// that supplies it. The returned failure only ends the step; the report shows a skip.
+    pub fn skip(&mut self, reason: impl Into<String>) -> StepFailure {
+        let reason = scrub_text(&reason.into());
+        self.skip_reason = Some(reason.clone());
+        StepFailure {
+            rule: "precondition".into(),
+            expected: reason.clone(),
+            actual: format!("skipped: {reason}"),
+            exchange: None,
+        }
     }
 
     /// The last exchange, or a failure saying a step is missing before this one.

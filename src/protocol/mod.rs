@@ -11,3 +11,4 @@ pub mod passive;
 pub mod pkce;
 pub mod resource;
 pub mod session;
+pub mod rate_limit;

@@ -30,22 +30,89 @@
 //   BA_HARNESS_PARENT_PID exit when this process is gone (set by the harness)
 //   TLS_CERT_FILE, TLS_KEY_FILE  serve https with this certificate and key (PEM)
 //   USE_SECURE_COOKIES    "false" turns Secure cookies off (a deliberately broken profile)
+//   BA_PROFILE            comma-separated configuration profiles, each one documented Better Auth
+//                         option, so the harness can be run against differently configured real
+//                         servers (docs/profiles.md). Unset: the default configuration above.
+//     mounted               basePath "/auth" and advanced.cookiePrefix "acme"
+//     closed-signup         emailAndPassword.disableSignUp; SEED_USERS accounts (default 8) are
+//                           created at boot through a second instance with sign-up open, and
+//                           written as `email,password` lines to USERS_FILE (default users.txt
+//                           next to the database): give it to the harness as --users-file
+//     no-dcr                oauthProvider allowDynamicClientRegistration off (the seeded client
+//                           in the ready line is the only one)
+//     rate-limit-off        rateLimit.enabled false
+//     rate-limit-custom     rateLimit.customRules "/sign-in/*": 5 per 20 s (sign-up keeps the default)
+//     cookie-cache-compact, cookie-cache-jwt, cookie-cache-jwe
+//                           session.cookieCache.strategy
+//     rs256, es256          the jwt plugin's jwks.keyPairConfig.alg (as JWT_ALG)
+//     development, production
+//                           NODE_ENV, set before Better Auth loads (it reads NODE_ENV when its
+//                           modules load); development leaves rateLimit to Better Auth's
+//                           default (off outside production) unless a rate-limit profile says
+//     tls-proxy             behind a TLS-terminating proxy: Better Auth listens on plain http on
+//                           an internal port, an https proxy (TLS_CERT_FILE/TLS_KEY_FILE) on PORT
+//                           forwards to it with x-forwarded-proto/-host; advanced.useSecureCookies
+//                           true and trustedProxyHeaders true
+//     one-ip                a front that sets X-Forwarded-For to the connection's address (as
+//                           nginx's `$remote_addr` does): every client shares one rate-limit bucket
 //
-// NODE_ENV is forced to "production": `NODE_ENV=test` (or a TEST variable) silently turns the
-// origin checks off, which would make the conformance results depend on the caller's shell.
-process.env.NODE_ENV = "production";
-delete process.env.TEST;
+// Without a NODE_ENV profile, NODE_ENV is set to "production" once Better Auth has loaded (as
+// before profiles existed): `NODE_ENV=test` (or a TEST variable) silently turns the origin checks
+// off, which would make the conformance results depend on the caller's shell. Better Auth's own
+// load-time NODE_ENV checks still see the caller's value then.
+const knownProfiles = [
+  "mounted",
+  "closed-signup",
+  "no-dcr",
+  "rate-limit-off",
+  "rate-limit-custom",
+  "cookie-cache-compact",
+  "cookie-cache-jwt",
+  "cookie-cache-jwe",
+  "rs256",
+  "es256",
+  "development",
+  "production",
+  "tls-proxy",
+  "one-ip",
+];
+const profiles = new Set(
+  (process.env.BA_PROFILE ?? "")
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean),
+);
+for (const name of profiles) {
+  if (!knownProfiles.includes(name)) {
+    console.error(`server.mjs: unknown BA_PROFILE "${name}" (known: ${knownProfiles.join(", ")})`);
+    process.exit(2);
+  }
+}
+if (profiles.has("development") && profiles.has("production")) {
+  console.error("server.mjs: BA_PROFILE development and production exclude each other");
+  process.exit(2);
+}
+const nodeEnvProfile = profiles.has("development")
+  ? "development"
+  : profiles.has("production")
+    ? "production"
+    : null;
+if (nodeEnvProfile) process.env.NODE_ENV = nodeEnvProfile;
 
-import { createServer } from "node:http";
+import { createServer, request as httpRequest } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { betterAuth } from "better-auth";
-import { getMigrations } from "better-auth/db/migration";
-import { toNodeHandler } from "better-auth/node";
-import { bearer, jwt } from "better-auth/plugins";
+// Better Auth is imported dynamically, after NODE_ENV is set above: static imports would load it
+// before any line of this file runs.
+const { betterAuth } = await import("better-auth");
+const { getMigrations } = await import("better-auth/db/migration");
+const { toNodeHandler } = await import("better-auth/node");
+const { bearer, jwt } = await import("better-auth/plugins");
+if (!nodeEnvProfile) process.env.NODE_ENV = "production";
+delete process.env.TEST;
 // The provider plugin is optional so that older Better Auth releases without a matching
 // @better-auth/oauth-provider can run too (`ba-harness snapshot --better-auth VERSION`).
 let oauthProvider = null;
@@ -75,14 +142,34 @@ for (const suffix of ["", "-wal", "-shm"]) rmSync(databasePath + suffix, { force
 const database = new Database(databasePath);
 database.pragma("journal_mode = WAL");
 
-const rateLimitOff = process.env.RATE_LIMIT === "off";
+const rateLimitOff = process.env.RATE_LIMIT === "off" || profiles.has("rate-limit-off");
+// The rate-limit-custom profile: a sign-in rule unlike Better Auth's built-in 3 per 10 s.
+const customSignInRule = profiles.has("rate-limit-custom") ? { window: 20, max: 5 } : null;
 const rateLimitMax = process.env.RATE_LIMIT_MAX
   ? Number.parseInt(process.env.RATE_LIMIT_MAX, 10)
   : undefined;
+// The development profile leaves rateLimit to Better Auth's default, which is off outside
+// production, unless another profile sets it.
+const rateLimitDefaulted =
+  nodeEnvProfile === "development" &&
+  !rateLimitOff &&
+  !customSignInRule &&
+  rateLimitMax === undefined;
 // Better Auth's built-in sign-in/sign-up rule, reported to the harness for the @rate-limit scenario.
-const signInLimit = rateLimitOff ? null : (rateLimitMax ?? 3);
+const signInLimit =
+  rateLimitOff || rateLimitDefaulted ? null : (customSignInRule?.max ?? rateLimitMax ?? 3);
 const cookieCacheMaxAge = Number.parseInt(process.env.COOKIE_CACHE_MAX_AGE ?? "300", 10);
-const jwtAlg = process.env.JWT_ALG ?? "EdDSA";
+const cookieCacheStrategy = ["compact", "jwt", "jwe"].find((strategy) =>
+  profiles.has(`cookie-cache-${strategy}`),
+);
+const jwtAlg = profiles.has("rs256")
+  ? "RS256"
+  : profiles.has("es256")
+    ? "ES256"
+    : (process.env.JWT_ALG ?? "EdDSA");
+const basePath = profiles.has("mounted") ? "/auth" : "/api/auth";
+const cookiePrefix = profiles.has("mounted") ? "acme" : undefined;
+const tlsProxy = profiles.has("tls-proxy");
 const sessionUpdateAge = process.env.SESSION_UPDATE_AGE
   ? Number.parseInt(process.env.SESSION_UPDATE_AGE, 10)
   : undefined;
@@ -104,25 +191,38 @@ const jwtPluginOptions = (jwtOverrides = {}) => ({
 });
 const clientOrigin = "http://127.0.0.1:4000";
 
+const advancedOptions = {
+  ...(process.env.USE_SECURE_COOKIES === "false" ? { useSecureCookies: false } : {}),
+  ...(cookiePrefix ? { cookiePrefix } : {}),
+  // Behind a TLS-terminating proxy Better Auth sees plain http: Secure cookies are asked for
+  // explicitly, and the proxy's x-forwarded-* headers are trusted.
+  ...(tlsProxy ? { useSecureCookies: true, trustedProxyHeaders: true } : {}),
+};
+
 export const authOptions = {
   appName: "ba-harness reference",
   baseURL,
-  basePath: "/api/auth",
+  basePath,
   secret:
     process.env.BETTER_AUTH_SECRET ?? "ba-harness-reference-secret-not-for-production-use-0001",
   database,
   telemetry: { enabled: false },
   // USE_SECURE_COOKIES=false reproduces a real misconfiguration (better-auth #7156): https
   // without the __Secure- prefix and the Secure attribute. Used by the harness's own tests.
-  advanced:
-    process.env.USE_SECURE_COOKIES === "false" ? { useSecureCookies: false } : {},
-  emailAndPassword: { enabled: true },
+  advanced: advancedOptions,
+  emailAndPassword: profiles.has("closed-signup")
+    ? { enabled: true, disableSignUp: true }
+    : { enabled: true },
   // POST /delete-user on (off by default in Better Auth): the harness deletes the accounts a run
   // creates at its end, replaying each sign-up's (fresh) session, so no password is re-hashed.
   // DELETE_USER=off turns it off, as on a deployment that does not offer it.
   user: { deleteUser: { enabled: process.env.DELETE_USER !== "off" } },
   session: {
-    cookieCache: { enabled: process.env.COOKIE_CACHE !== "off", maxAge: cookieCacheMaxAge },
+    cookieCache: {
+      enabled: process.env.COOKIE_CACHE !== "off",
+      maxAge: cookieCacheMaxAge,
+      ...(cookieCacheStrategy ? { strategy: cookieCacheStrategy } : {}),
+    },
     // Default 1 day; a few seconds lets the harness watch the sliding expiry happen.
     ...(sessionUpdateAge === undefined ? {} : { updateAge: sessionUpdateAge }),
   },
@@ -131,33 +231,44 @@ export const authOptions = {
   // X-Forwarded-For address, so a normal run never trips them, and the rate-limit scenario trips
   // the sign-in limit on purpose. RATE_LIMIT_MAX overrides the sign-in/sign-up limit;
   // RATE_LIMIT=off turns limiting off (load profiles).
-  rateLimit: rateLimitOff
-    ? { enabled: false }
+  ...(rateLimitDefaulted
+    ? {}
     : {
-        enabled: true,
-        ...(rateLimitMax === undefined
-          ? {}
+        rateLimit: rateLimitOff
+          ? { enabled: false }
           : {
-              customRules: {
-                "/sign-in/*": { window: 10, max: rateLimitMax },
-                "/sign-up/*": { window: 10, max: rateLimitMax },
-              },
-            }),
-      },
+              enabled: true,
+              ...(customSignInRule
+                ? { customRules: { "/sign-in/*": customSignInRule } }
+                : rateLimitMax === undefined
+                  ? {}
+                  : {
+                      customRules: {
+                        "/sign-in/*": { window: 10, max: rateLimitMax },
+                        "/sign-up/*": { window: 10, max: rateLimitMax },
+                      },
+                    }),
+            },
+      }),
   plugins: [
     jwt(jwtPluginOptions()),
     bearer(),
     ...(oauthProvider ? [oauthProvider({
       loginPage: "/login",
       consentPage: "/consent",
-      allowDynamicClientRegistration: true,
-      allowUnauthenticatedClientRegistration: true,
+      allowDynamicClientRegistration: !profiles.has("no-dcr"),
+      allowUnauthenticatedClientRegistration: !profiles.has("no-dcr"),
       scopes: ["openid", "profile", "email", "offline_access"],
     })] : []),
   ],
 };
 
 const auth = betterAuth(authOptions);
+// The instance that creates the seed accounts: the same one, or, when sign-up is closed, the same
+// database and secret with sign-up open (disableSignUp also refuses server-side sign-ups).
+const seedAuth = profiles.has("closed-signup")
+  ? betterAuth({ ...authOptions, emailAndPassword: { enabled: true } })
+  : auth;
 
 const startedAt = Date.now();
 const { runMigrations } = await getMigrations(authOptions);
@@ -195,6 +306,10 @@ function sendText(res, status, contentType, body) {
 
 const handleRequest = (req, res) => {
   const path = (req.url ?? "/").split("?")[0];
+  // one-ip: the client address a fronting proxy would set, whatever the client sent.
+  if (profiles.has("one-ip")) {
+    req.headers["x-forwarded-for"] = req.socket.remoteAddress ?? "127.0.0.1";
+  }
   if (path === "/health") {
     sendText(res, 200, "application/json", JSON.stringify({ status: "ok" }));
     return;
@@ -215,14 +330,40 @@ const handleRequest = (req, res) => {
   // /.well-known/oauth-authorization-server/api/auth, goes to Better Auth.
   authHandler(req, res);
 };
-const server = tls ? createHttpsServer(tls, handleRequest) : createServer(handleRequest);
+// tls-proxy: Better Auth itself on plain http (an internal port); the https front on PORT.
+const server = tls && !tlsProxy ? createHttpsServer(tls, handleRequest) : createServer(handleRequest);
+
+// The TLS-terminating proxy of the tls-proxy profile: what nginx or a load balancer does in front
+// of a Node app (terminate TLS, forward over http with x-forwarded-proto/-host/-for).
+function startTlsProxy(upstreamPort) {
+  const proxy = createHttpsServer(tls, (req, res) => {
+    const headers = {
+      ...req.headers,
+      "x-forwarded-proto": "https",
+      "x-forwarded-host": req.headers.host ?? `127.0.0.1:${port}`,
+    };
+    const upstream = httpRequest(
+      { host: "127.0.0.1", port: upstreamPort, method: req.method, path: req.url, headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on("error", () => {
+      if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
+      res.end("bad gateway");
+    });
+    req.pipe(upstream);
+  });
+  return new Promise((resolve) => proxy.listen(port, "127.0.0.1", () => resolve(proxy)));
+}
 
 // Seed the OAuth provider's public PKCE client. `enable_end_session` can only be set through the
 // server API (dynamic registration drops it), and that API wants a signed-in user.
 async function seedOAuthClient() {
   const email = `seed-admin-${Date.now()}@reference.ba-harness.test`;
   const password = `seed-${Math.random().toString(36).slice(2)}-${Date.now()}`;
-  const signUp = await auth.api.signUpEmail({
+  const signUp = await seedAuth.api.signUpEmail({
     body: { email, password, name: "Reference seed admin" },
     asResponse: true,
   });
@@ -253,15 +394,38 @@ async function seedOAuthClient() {
   };
 }
 
-server.listen(port, "127.0.0.1", async () => {
+// closed-signup: the accounts that exist, created through the seeding instance (sign-up open).
+async function seedUsers() {
+  const count = Number.parseInt(process.env.SEED_USERS ?? "8", 10);
+  const usersFile = process.env.USERS_FILE ?? join(dirname(databasePath), "users.txt");
+  const lines = ["# accounts seeded by targets/better-auth/server.mjs (closed-signup profile)"];
+  for (let i = 1; i <= count; i += 1) {
+    const email = `seeded-${i}-${Date.now()}@reference.ba-harness.test`;
+    const password = `seeded-${Math.random().toString(36).slice(2)}-${i}`;
+    const answer = await seedAuth.api.signUpEmail({
+      body: { email, password, name: `Seeded user ${i}` },
+      asResponse: true,
+    });
+    if (!answer.ok) throw new Error(`seeding account ${i} failed with HTTP ${answer.status}`);
+    lines.push(`${email},${password}`);
+  }
+  writeFileSync(usersFile, `${lines.join("\n")}\n`, { mode: 0o600 });
+  return usersFile;
+}
+
+// With tls-proxy, Better Auth takes any free internal port and the proxy takes PORT.
+server.listen(tlsProxy ? 0 : port, "127.0.0.1", async () => {
   try {
-    const actualPort = server.address().port;
+    const actualPort = tlsProxy
+      ? (await startTlsProxy(server.address().port)).address().port
+      : server.address().port;
     const oauthClient = oauthProvider ? await seedOAuthClient() : {};
+    const usersFile = profiles.has("closed-signup") ? await seedUsers() : null;
     const ready = {
       ready: true,
       base_url: baseURL,
       port: actualPort,
-      base_path: "/api/auth",
+      base_path: basePath,
       jwt_alg: jwtAlg,
       cookie_cache_max_age: cookieCacheMaxAge,
       session_update_age: sessionUpdateAge ?? 86400,
@@ -269,6 +433,17 @@ server.listen(port, "127.0.0.1", async () => {
       jwks_rotation_interval: jwksRotationInterval ?? null,
       jwt_test_profiles: Object.keys(jwtTestProfiles),
       ...oauthClient,
+      // Only with profiles, so that the default ready line is what it always was.
+      ...(profiles.size > 0
+        ? {
+            profiles: [...profiles],
+            cookie_prefix: cookiePrefix ?? "better-auth",
+            users_file: usersFile,
+            dynamic_client_registration: !profiles.has("no-dcr"),
+            cookie_cache_strategy: cookieCacheStrategy ?? "compact",
+            node_env: process.env.NODE_ENV,
+          }
+        : {}),
       startup_ms: Date.now() - startedAt,
     };
     if (process.env.READY_FILE) writeFileSync(process.env.READY_FILE, JSON.stringify(ready));

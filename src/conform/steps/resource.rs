@@ -44,6 +44,13 @@ pub struct ResourceState {
     calls: Vec<Call>,
 }
 
+impl ResourceState {
+    /// The clients of the users signed in at the issuer (for signing them out at the end).
+    pub(crate) fn clients(&mut self) -> impl Iterator<Item = &mut Client> {
+        self.users.iter_mut().map(|u| &mut u.client)
+    }
+}
+
 impl fmt::Debug for ResourceState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResourceState")
@@ -87,11 +94,10 @@ async fn sign_in_at_issuer(world: &mut AuthWorld) -> Result<IssuerUser, StepFail
         .map_err(|e| world.fail_on(ISSUER_PRECONDITION, "an HTTP client", e.to_string(), None))?;
     // The --user-email account lives on the target; a separate issuer gets a fresh user.
     let account = world
-        .target()
         .account
-        .as_ref()
+        .clone()
         .filter(|_| issuer.base_url == world.target().base_url);
-    let (mut user, request) = starting_user(account);
+    let (mut user, request) = starting_user(account.as_ref());
     let exchange = client.send(request).await.map_err(|e| {
         world.fail_on(
             ISSUER_PRECONDITION,

@@ -144,6 +144,9 @@ pub(super) fn check_signed_copy(world: &mut AuthWorld, rule: &str) -> StepResult
 
 #[then("the authorization server asks for consent with a signed query")]
 async fn asks_consent(world: &mut AuthWorld) -> StepResult {
+    if let Some(reason) = consent_already_given(world, world.oauth.hops.first()) {
+        return Err(world.skip(reason));
+    }
     check_signed_copy(world, RULE_CONSENT_REDIRECT)
 }
 

@@ -326,8 +326,27 @@ pub(super) async fn grant_consent(world: &mut AuthWorld) -> StepResult {
     answer_consent(world, true).await
 }
 
+/// Why a consent check cannot run: a given account (`--user-email`, `--users-file`) that was
+/// sent straight back to the client with a code has consented to this client before (Better
+/// Auth stores consent per user and client, across runs); a fresh account never has.
+pub(super) fn consent_already_given(world: &AuthWorld, hop: Option<&Hop>) -> Option<String> {
+    let straight_back = matches!(
+        hop.and_then(|h| h.hop.as_ref()),
+        Some(AuthorizeHop::Client(params)) if params.get("code").is_some()
+    );
+    (straight_back && world.account.is_some()).then(|| {
+        "the given account has consented to this OAuth client before (consent is stored per \
+         user and client), so no consent page is shown: needs a fresh account (open sign-up) \
+         or a --users-file account that never consented to --client-id"
+            .to_string()
+    })
+}
+
 /// Posts the consent page's signed query back with the user's answer.
 pub(super) async fn answer_consent(world: &mut AuthWorld, accept: bool) -> StepResult {
+    if let Some(reason) = consent_already_given(world, last_hop(world).as_ref()) {
+        return Err(world.skip(reason));
+    }
     let Some(Hop {
         hop: Some(AuthorizeHop::Interaction(page)),
         ..
