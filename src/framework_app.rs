@@ -594,11 +594,14 @@ mod tests {
         let mut node = Target::new("http://127.0.0.1:1", "/api/auth", timeout).unwrap();
         apply_target_kind(&mut node, Some(TargetKind::Node));
         node.declare_configured_capabilities();
+        // Only the rate-limit probe, which every target gets unless its limiter is declared off.
+        node.capabilities.remove("rate-limit-probe");
         assert!(node.capabilities.is_empty(), "{:?}", node.capabilities);
 
         let mut express = Target::new("http://127.0.0.1:1", "/api/auth", timeout).unwrap();
         apply_target_kind(&mut express, Some(TargetKind::Express));
         express.declare_configured_capabilities();
+        express.capabilities.remove("rate-limit-probe");
         assert_eq!(
             express.capabilities.iter().collect::<Vec<_>>(),
             vec!["express"]

@@ -372,6 +372,8 @@ const KNOWN_CYCLE_EDGES: &[(&str, &str)] = &[
     ("crate::conform::world", "crate::conform::steps::jwt"),
     ("crate::conform::world", "crate::conform::steps::oauth"),
     ("crate::conform::world", "crate::conform::steps::resource"),
+    ("crate::conform::world", "crate::conform::steps::passive"),
+    ("crate::conform::world", "crate::conform::steps::isolation"),
     // Secret registration helpers shared between step modules move to the secret harvester.
     (
         "crate::conform::steps::session",

@@ -334,7 +334,9 @@ async fn snapshot_releases(
                 println!("snapshot {version}: {}", out.display());
                 recorded.push((version, out));
             }
-            _ => println!("snapshot {version}: not recorded (see `ba-harness snapshot --better-auth {version}`)"),
+            _ => println!(
+                "snapshot {version}: not recorded (see `ba-harness snapshot --better-auth {version}`)"
+            ),
         }
     }
     println!();

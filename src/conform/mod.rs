@@ -368,7 +368,10 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                 // Every step passed; a passive rule (protocol::passive) broken on one of the
                 // scenario's exchanges still fails it.
                 ScenarioFinished::StepPassed => {
-                    match world.as_deref_mut().and_then(steps::passive::take_violation) {
+                    match world
+                        .as_deref_mut()
+                        .and_then(steps::passive::take_violation)
+                    {
                         Some(failure) => {
                             ScenarioOutcome::failed(
                                 &feature.name,

@@ -11,7 +11,6 @@
 //! the workers' reports (merge.rs).
 
 pub mod get_session;
-pub mod html;
 pub mod interrupt;
 pub mod jwt_verification;
 pub mod live;

@@ -4,6 +4,9 @@
 //! every request and the per-second timeline, so that several runs can be merged
 //! (`load merge`). The HTML report is the harness's own (html.rs): self-contained, no CDN.
 
+/// The self-contained HTML report (inline SVG charts), drawn from a [`Summary`].
+pub mod html;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -713,7 +716,7 @@ impl Summary {
             source: e,
         };
         if let Some(html) = &paths.html {
-            let text = scrub_text(&super::html::render(self));
+            let text = scrub_text(&html::render(self));
             std::fs::write(html, text).map_err(|e| output(html, e))?;
             println!("HTML report: {}", html.display());
         }

@@ -9,6 +9,6 @@ pub mod oauth;
 pub mod origin;
 pub mod passive;
 pub mod pkce;
+pub mod rate_limit;
 pub mod resource;
 pub mod session;
-pub mod rate_limit;

@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
-use super::live::Sample;
-use super::report::Summary;
+use super::Summary;
+use crate::load::live::Sample;
 
 /// `&`, `<`, `>`, `"` escaped for HTML text and attributes.
 pub fn escape(text: &str) -> String {
