@@ -14,22 +14,22 @@ Feature: Rate limiting
     And the request beyond the limit gets 429 with a retry-after header in seconds
     And get-session is not limited by the sign-in limit
 
-  @should @rate-limit-probe
+  @should @rate-limit-probe @better-auth-rate-limit-c
   Scenario: Sign-in is rate-limited: a burst of failed sign-ins from one client meets 429
     When one client signs in with a wrong password until it is refused with 429, 30 times at most
     Then the burst met a 429
 
-  @rate-limit-probe
+  @rate-limit-probe @better-auth-rate-limit-a
   Scenario: A 429 from the sign-in limit says when to retry
     When one client signs in with a wrong password until it is refused with 429, 30 times at most
     Then the 429 says when to retry, in seconds
 
-  @should @rate-limit-probe
+  @should @rate-limit-probe @better-auth-rate-limit-d
   Scenario: A 429 from the sign-in limit explains itself in a JSON body
     When one client signs in with a wrong password until it is refused with 429, 30 times at most
     Then the 429's body is JSON that explains the refusal
 
-  @should @rate-limit-probe
+  @should @rate-limit-probe @better-auth-rate-limit-e
   Scenario: Another X-Forwarded-For does not escape the sign-in limit
     When one client signs in with a wrong password until it is refused with 429, 30 times at most
     And the same client signs in again claiming another address in X-Forwarded-For

@@ -396,6 +396,8 @@ flaw_tests! {
 const COVERED_BY_THE_PROXY: &[&str] = &[
     "Emails are case-insensitive",
     "With rememberMe false the server keeps the session for one day",
+    "Every cookie the session starts with is HttpOnly",
+    "The session cookie is host-only",
 ];
 
 /// Every scenario in features/ is made to fail by at least one flaw, and every flaw names a

@@ -42,7 +42,7 @@ async fn the_https_reference_passes_the_https_and_session_cookie_rules() {
     assert_eq!(run.code, Some(0), "{}", run.output);
     assert!(
         run.output
-            .contains("conform: 15 passed, 0 failed, 0 skipped"),
+            .contains("conform: 17 passed, 0 failed, 0 skipped"),
         "{}",
         run.output
     );

@@ -216,6 +216,17 @@ fn account_precondition(
     None
 }
 
+/// Whether a passive violation (its rule reads `[rule-id] …`) breaks a MUST or MUST NOT of the
+/// inventory; a rule the inventory does not know counts as binding.
+fn passive_rule_is_binding(rule: &str) -> bool {
+    let id = rule
+        .strip_prefix('[')
+        .and_then(|r| r.split_once(']'))
+        .map(|(id, _)| id);
+    id.and_then(|id| crate::rules::embedded().get(id))
+        .is_none_or(|r| r.level.is_binding())
+}
+
 fn has_step(scenario: &gherkin::Scenario, steps: &[&str]) -> bool {
     scenario
         .steps
@@ -363,7 +374,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
         })
         .after(move |feature, rule, scenario, finished, mut world| {
             let loc = location(feature, scenario);
-            let tags = all_tags(feature, rule, scenario);
+            let mut tags = all_tags(feature, rule, scenario);
             let verdict = match finished {
                 // Every step passed; a passive rule (protocol::passive) broken on one of the
                 // scenario's exchanges still fails it.
@@ -372,7 +383,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                         .as_deref_mut()
                         .and_then(steps::passive::take_violation)
                     {
-                        Some(failure) => {
+                        Some(failure) if passive_rule_is_binding(&failure.rule) => {
                             ScenarioOutcome::failed(
                                 &feature.name,
                                 &scenario.name,
@@ -381,6 +392,13 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                                 failure,
                             )
                             .verdict
+                        }
+                        // A passive rule the spec states as a SHOULD (NOT): the scenario's
+                        // failure is a warning, as a @should scenario's is. A MUST failure must
+                        // mean the server broke a MUST.
+                        Some(failure) => {
+                            tags.push("should".to_string());
+                            failure.into_verdict()
                         }
                         None => Verdict::Passed,
                     }
@@ -607,4 +625,22 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     report.cleanup = cleanup;
     report.deviation_list = options.deviations.describe();
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::passive_rule_is_binding;
+
+    #[test]
+    fn a_passive_should_rule_is_not_a_must_failure() {
+        assert!(passive_rule_is_binding(
+            "[better-auth-passive-a] no password comes back (passive check, every exchange)"
+        ));
+        assert!(!passive_rule_is_binding(
+            "[rfc6750-5.3-a] no token in a URL (passive check, every exchange)"
+        ));
+        // Not an inventory id: binding, as every scenario without @should is.
+        assert!(passive_rule_is_binding("[no-such-rule] x"));
+        assert!(passive_rule_is_binding("no brackets"));
+    }
 }

@@ -211,7 +211,13 @@ pub fn error_not_json(
     let under_api = auth_base_path.is_empty()
         || response.path == auth_base_path
         || response.path.starts_with(&format!("{auth_base_path}/"));
-    if response.status < 400 || !under_api || response.method.eq_ignore_ascii_case("HEAD") {
+    // A 429 is the rate limiter's, often a proxy's in front of the app, and its body is judged
+    // by the rate-limit scenarios, as the SHOULD it is there (features/rate-limit.feature).
+    if response.status < 400
+        || response.status == 429
+        || !under_api
+        || response.method.eq_ignore_ascii_case("HEAD")
+    {
         return None;
     }
     // An unknown route: Better Auth's router answers an empty 404 (or 405). A bearer challenge
@@ -379,5 +385,12 @@ mod tests {
             check(&view(200, &h, leak), &forbidden, "/api/auth").map(|v| v.rule_id),
             Some(NO_PASSWORD)
         );
+    }
+
+    #[test]
+    fn a_429_is_left_to_the_rate_limit_scenarios() {
+        let h = vec![("content-type".to_string(), "text/plain".to_string())];
+        assert!(error_not_json(&view(429, &h, "Too many requests"), "/api/auth").is_none());
+        assert!(error_not_json(&view(500, &h, "Internal error"), "/api/auth").is_some());
     }
 }
