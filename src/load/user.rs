@@ -220,8 +220,10 @@ async fn send_paced(
     let mut attempts = 0;
     loop {
         ctx.pacer.turn().await;
+        // The pacer handles 429s itself (it slows down and counts them for the report), so the
+        // client must hand them back rather than wait them out on its own.
         let exchange = client
-            .send(request.clone())
+            .send(request.clone().seeing_limits())
             .await
             .map_err(|e| SetupError::http(step, e))?;
         register_answer_secrets(&exchange);

@@ -18,16 +18,28 @@ static CONFIDENTIAL_CLIENTS: std::sync::LazyLock<
 
 type ConfidentialClient = std::sync::Arc<tokio::sync::OnceCell<(String, String)>>;
 
+/// Why introspection checks are skipped when no confidential client can be registered.
+const CONFIDENTIAL_CLIENT_SKIP: &str = "needs a confidential OAuth client (introspection is for \
+     authenticated clients, RFC 7662), registered through dynamic client registration, which \
+     the target does not allow (oauthProvider allowDynamicClientRegistration)";
+
 async fn register_confidential_client(
     endpoint: crate::http::Endpoint,
     request: Request,
-) -> Result<(String, String), (String, String, Option<String>)> {
-    let mut client = Client::new(endpoint)
-        .map_err(|e| ("an HTTP client".to_string(), e.to_string(), None::<String>))?;
+) -> Result<(String, String), super::clients::Refusal> {
+    let mut client = Client::new(endpoint).map_err(|e| {
+        (
+            "an HTTP client".to_string(),
+            e.to_string(),
+            None::<String>,
+            None,
+        )
+    })?;
     let exchange = client.send(request).await.map_err(|e| {
         (
             "an answer from the registration_endpoint".to_string(),
             e.to_string(),
+            None,
             None,
         )
     })?;
@@ -48,6 +60,7 @@ async fn register_confidential_client(
                 .into(),
             describe_token_answer(exchange.status, &body),
             Some(exchange.excerpt()),
+            Some(exchange.status),
         )),
     }
 }
@@ -59,13 +72,11 @@ async fn confidential_client(world: &mut AuthWorld) -> Result<(String, String), 
     );
     let first = client_config(world)?;
     let d = discovery(world).await?;
+    // Dynamic registration is optional (RFC 7591, OAuth 2.1): without it the check cannot run.
     let Some(endpoint) = d.registration_endpoint.clone() else {
-        return Err(world.fail_on(
-            &rule,
-            "`registration_endpoint` in the discovery document (RFC 7591)",
-            "absent: the target does not offer dynamic client registration",
-            None,
-        ));
+        return Err(
+            world.skip(CONFIDENTIAL_CLIENT_SKIP.to_string() + " (no registration_endpoint)")
+        );
     };
     let mut request = request_to(world, &endpoint, &rule)?;
     request.method = reqwest::Method::POST;
@@ -88,7 +99,13 @@ async fn confidential_client(world: &mut AuthWorld) -> Result<(String, String), 
         .await
     {
         Ok(pair) => Ok(pair.clone()),
-        Err((expected, actual, exchange)) => Err(world.fail_on(&rule, expected, actual, exchange)),
+        Err((_, _, _, Some(status))) if (400..500).contains(&status) && status != 429 => Err(world
+            .skip(format!(
+                "{CONFIDENTIAL_CLIENT_SKIP} (registration refused: HTTP {status})"
+            ))),
+        Err((expected, actual, exchange, _)) => {
+            Err(world.fail_on(&rule, expected, actual, exchange))
+        }
     }
 }
 
