@@ -194,7 +194,8 @@ actual_contains = "invalid_request"
     fn the_shipped_list_parses() {
         let embedded = DeviationList::Embedded.load().unwrap();
         assert!(!embedded.is_empty());
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("known-deviations.toml");
+        // cargo runs unit tests in the package root.
+        let path = PathBuf::from("known-deviations.toml");
         assert_eq!(
             load(&path).unwrap(),
             embedded,

@@ -327,7 +327,8 @@ mod tests {
 
     #[test]
     fn the_listed_end_session_deviation_matches_the_reported_text() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("known-deviations.toml");
+        // cargo runs unit tests in the package root.
+        let path = std::path::Path::new("known-deviations.toml");
         let list = crate::deviations::load(&path).unwrap();
         let entry = list
             .iter()
