@@ -329,7 +329,7 @@ mod tests {
     fn the_listed_end_session_deviation_matches_the_reported_text() {
         // cargo runs unit tests in the package root.
         let path = std::path::Path::new("known-deviations.toml");
-        let list = crate::deviations::load(&path).unwrap();
+        let list = crate::deviations::load(path).unwrap();
         let entry = list
             .iter()
             .find(|d| {
