@@ -13,32 +13,33 @@ pub(super) type SecondClient = std::sync::Arc<tokio::sync::OnceCell<String>>;
 /// Why a registration did not give a client: (expected, actual, exchange excerpt, status).
 pub(super) type Refusal = (String, String, Option<String>, Option<u16>);
 
-/// Registers a public client with the same redirect_uri as the first one (RFC 7591 §3).
-pub(super) async fn register_public_client(
+/// Sends a registration request (RFC 7591 §3) and returns the answer with its JSON body, its
+/// secrets (client_secret included) registered for redaction.
+pub(super) async fn send_registration(
     endpoint: crate::http::Endpoint,
     request: Request,
-) -> Result<String, Refusal> {
-    let mut client = Client::new(endpoint).map_err(|e| {
-        (
-            "an HTTP client".to_string(),
-            e.to_string(),
-            None::<String>,
-            None,
-        )
-    })?;
-    let exchange = client.send(request).await.map_err(|e| {
-        (
-            "an answer from the registration_endpoint".to_string(),
-            e.to_string(),
-            None,
-            None,
-        )
-    })?;
+) -> Result<(Exchange, Value), Refusal> {
+    let unanswered = |expected: &str, e: String| (expected.to_string(), e, None::<String>, None);
+    let mut client =
+        Client::new(endpoint).map_err(|e| unanswered("an HTTP client", e.to_string()))?;
+    let exchange = client
+        .send(request)
+        .await
+        .map_err(|e| unanswered("an answer from the registration_endpoint", e.to_string()))?;
     register_exchange_secrets(&exchange);
     let body = exchange.json().unwrap_or(Value::Null);
     if let Some(secret) = body.get("client_secret").and_then(Value::as_str) {
         register_with_form_encoding(secret);
     }
+    Ok((exchange, body))
+}
+
+/// Registers a public client with the same redirect_uri as the first one (RFC 7591 §3).
+pub(super) async fn register_public_client(
+    endpoint: crate::http::Endpoint,
+    request: Request,
+) -> Result<String, Refusal> {
+    let (exchange, body) = send_registration(endpoint, request).await?;
     let client_id = body.get("client_id").and_then(Value::as_str);
     match client_id {
         Some(id) if matches!(exchange.status, 200 | 201) && !id.is_empty() => Ok(id.to_string()),

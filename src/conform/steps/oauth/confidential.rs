@@ -27,28 +27,8 @@ async fn register_confidential_client(
     endpoint: crate::http::Endpoint,
     request: Request,
 ) -> Result<(String, String), super::clients::Refusal> {
-    let mut client = Client::new(endpoint).map_err(|e| {
-        (
-            "an HTTP client".to_string(),
-            e.to_string(),
-            None::<String>,
-            None,
-        )
-    })?;
-    let exchange = client.send(request).await.map_err(|e| {
-        (
-            "an answer from the registration_endpoint".to_string(),
-            e.to_string(),
-            None,
-            None,
-        )
-    })?;
-    register_exchange_secrets(&exchange);
-    let body = exchange.json().unwrap_or(Value::Null);
+    let (exchange, body) = super::clients::send_registration(endpoint, request).await?;
     let secret = body.get("client_secret").and_then(Value::as_str);
-    if let Some(secret) = secret {
-        register_with_form_encoding(secret);
-    }
     match (body.get("client_id").and_then(Value::as_str), secret) {
         (Some(id), Some(secret))
             if matches!(exchange.status, 200 | 201) && !id.is_empty() && !secret.is_empty() =>
