@@ -20,6 +20,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub mod oauth;
+
 /// One request on its way through the proxy.
 #[derive(Clone, Debug)]
 pub struct ProxyRequest {

@@ -1,0 +1,388 @@
+//! Helpers for the OAuth flaw tests: run one scenario against a broken reference, read and
+//! rewrite requests and answers (forms, queries, JSON, Location), and re-sign ID tokens with
+//! the proxy's own published key.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+
+use super::{BrokenReference, ConformRun, Flaw, ProxyRequest, ProxyResponse, run_conform};
+
+// ---------------------------------------------------------------------------------------------
+// Running
+
+/// Runs the OAuth scenarios matching `tags` from the shipped features (or from `features`).
+pub async fn run_oauth(
+    broken: &BrokenReference,
+    features: Option<&Path>,
+    tags: &str,
+) -> ConformRun {
+    let mut args = broken.target_args();
+    if let Some(dir) = features {
+        args.extend(["--features".into(), dir.display().to_string()]);
+    }
+    args.extend(["--tags".into(), tags.into()]);
+    run_conform(args).await
+}
+
+/// A features folder holding only `scenario` (with its feature's header and tags), cut from
+/// the shipped features/*.feature: each flaw test runs its one scenario, not its area.
+pub struct OneScenario {
+    pub dir: PathBuf,
+}
+
+impl OneScenario {
+    pub fn new(scenario: &str) -> Self {
+        let features = Path::new(env!("CARGO_MANIFEST_DIR")).join("features");
+        let wanted = format!("Scenario: {scenario}");
+        for entry in std::fs::read_dir(&features).unwrap().flatten() {
+            let path = entry.path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if !name.ends_with(".feature") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            let Some(at) = lines.iter().position(|l| l.trim() == wanted) else {
+                continue;
+            };
+            let opens_block = |l: &str| {
+                let t = l.trim();
+                t.starts_with('@') || t.starts_with("Scenario:")
+            };
+            let feature = lines
+                .iter()
+                .position(|l| l.trim_start().starts_with("Feature:"))
+                .unwrap();
+            let header_end = (feature + 1..lines.len())
+                .find(|&i| opens_block(lines[i]))
+                .unwrap();
+            let mut start = at;
+            while start > 0 && lines[start - 1].trim().starts_with('@') {
+                start -= 1;
+            }
+            let end = (at + 1..lines.len())
+                .find(|&i| opens_block(lines[i]))
+                .unwrap_or(lines.len());
+            let mut cut: Vec<&str> = lines[..header_end].to_vec();
+            cut.extend_from_slice(&lines[start..end]);
+            let dir = std::env::temp_dir().join(format!(
+                "ba-harness-oauth-{}-{}",
+                std::process::id(),
+                rand::random::<u64>()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(name), cut.join("\n") + "\n").unwrap();
+            return OneScenario { dir };
+        }
+        panic!("no features/*.feature has `{wanted}`");
+    }
+}
+
+impl Drop for OneScenario {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs `scenario` alone against `broken` and requires it to fail on a rule naming
+/// `rule_fragment`.
+pub async fn assert_breaks(
+    broken: &BrokenReference,
+    scenario: &str,
+    rule_fragment: &str,
+) -> ConformRun {
+    let one = OneScenario::new(scenario);
+    let run = run_oauth(broken, Some(&one.dir), "@oauth-provider").await;
+    run.assert_failed(scenario, rule_fragment);
+    if std::env::var("BA_HARNESS_SHOW_RUNS").is_ok() {
+        eprintln!("{}", run.output);
+    }
+    run
+}
+
+/// The flaw must make `scenario` fail on a rule naming `rule_fragment`.
+pub async fn breaks(flaw: Flaw, scenario: &str, rule_fragment: &str) {
+    let broken = BrokenReference::start(flaw, &[]).await;
+    assert_breaks(&broken, scenario, rule_fragment).await;
+    broken.server.stop().await;
+}
+
+/// Like [`breaks`], for flaws that need the reference's own values (its redirect URI).
+pub async fn breaks_with(
+    make: impl FnOnce(&BrokenReference) -> Flaw,
+    scenario: &str,
+    rule_fragment: &str,
+) {
+    let broken = BrokenReference::start(Flaw::none(), &[]).await;
+    broken.proxy.set_flaw(make(&broken));
+    assert_breaks(&broken, scenario, rule_fragment).await;
+    broken.server.stop().await;
+}
+
+/// (scenario, actual_contains) of every entry in known-deviations.toml.
+pub fn known_deviations() -> Vec<(String, String)> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("known-deviations.toml");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let doc: toml::Table = toml::from_str(&text).expect("known-deviations.toml parses");
+    doc.get("deviation")
+        .and_then(|d| d.as_array())
+        .map(|all| {
+            all.iter()
+                .map(|d| {
+                    (
+                        d["scenario"].as_str().unwrap_or_default().to_string(),
+                        d["actual_contains"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every OAuth scenario ran, and each passed or is a listed known deviation.
+pub fn assert_all_pass_or_known(run: &ConformRun) {
+    let known = known_deviations();
+    let scenarios = run.report["scenarios"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        scenarios.len() >= 45,
+        "only {} OAuth scenarios ran:\n{}",
+        scenarios.len(),
+        run.output
+    );
+    for s in &scenarios {
+        let name = s["scenario"].as_str().unwrap_or_default();
+        let actual = s["actual"].as_str().unwrap_or_default();
+        let ok = match s["status"].as_str() {
+            Some("passed") | Some("deviation") => true,
+            // Before the deviation list is applied, a listed deviation shows as a failure.
+            Some("failed") => known
+                .iter()
+                .any(|(n, a)| n == name && actual.contains(a.as_str())),
+            _ => false,
+        };
+        assert!(
+            ok,
+            "`{name}` is {} ({actual}):\n{}",
+            s["status"], run.output
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for flaws
+
+pub fn is(req: &ProxyRequest, suffix: &str) -> bool {
+    req.path_only().ends_with(suffix)
+}
+
+pub fn form(req: &ProxyRequest) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(&req.body)
+        .into_owned()
+        .collect()
+}
+
+pub fn form_value(req: &ProxyRequest, name: &str) -> Option<String> {
+    form(req)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+}
+
+pub fn set_form(req: &mut ProxyRequest, pairs: &[(String, String)]) {
+    req.body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+        .into_bytes();
+}
+
+pub fn query(req: &ProxyRequest) -> Vec<(String, String)> {
+    match req.path.split_once('?') {
+        Some((_, q)) => url::form_urlencoded::parse(q.as_bytes())
+            .into_owned()
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+pub fn query_value(req: &ProxyRequest, name: &str) -> Option<String> {
+    query(req)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+}
+
+/// Rewrites the query of a (possibly relative) URL.
+pub fn edit_query(url: &str, f: impl FnOnce(&mut Vec<(String, String)>)) -> String {
+    let (head, q) = url.split_once('?').unwrap_or((url, ""));
+    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(q.as_bytes())
+        .into_owned()
+        .collect();
+    f(&mut pairs);
+    let q = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&pairs)
+        .finish();
+    if q.is_empty() {
+        head.to_string()
+    } else {
+        format!("{head}?{q}")
+    }
+}
+
+pub fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
+    let q = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("{base}?{q}")
+}
+
+pub fn set_location(resp: &mut ProxyResponse, f: impl FnOnce(&str) -> String) {
+    if let Some(location) = resp.header("location").map(str::to_string) {
+        resp.set_header("location", &f(&location));
+    }
+}
+
+pub fn edit_json(resp: &mut ProxyResponse, f: impl FnOnce(&mut Value)) {
+    if let Some(mut body) = resp.json() {
+        f(&mut body);
+        resp.set_json(&body);
+    }
+}
+
+/// Rewrites the `url` of a JSON `{redirect: true, url}` answer.
+pub fn edit_json_url(resp: &mut ProxyResponse, f: impl FnOnce(&str) -> String) {
+    edit_json(resp, |body| {
+        if let Some(url) = body.get("url").and_then(Value::as_str).map(str::to_string) {
+            body["url"] = Value::String(f(&url));
+        }
+    });
+}
+
+pub fn json_response(status: u16, body: Value) -> ProxyResponse {
+    ProxyResponse {
+        status,
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("cache-control".into(), "no-store".into()),
+        ],
+        body: serde_json::to_vec(&body).unwrap(),
+    }
+}
+
+pub fn invalid_grant() -> ProxyResponse {
+    json_response(
+        400,
+        json!({"error": "invalid_grant", "error_description": "refused by the proxy"}),
+    )
+}
+
+pub fn redirect_response(location: &str, cookies: &[&str]) -> ProxyResponse {
+    let mut headers = vec![("location".to_string(), location.to_string())];
+    headers.extend(
+        cookies
+            .iter()
+            .map(|c| ("set-cookie".to_string(), c.to_string())),
+    );
+    ProxyResponse {
+        status: 302,
+        headers,
+        body: Vec::new(),
+    }
+}
+
+/// A flaw on token-endpoint answers with status 200.
+pub fn on_tokens(f: impl Fn(&ProxyRequest, &mut ProxyResponse) + Send + Sync + 'static) -> Flaw {
+    Flaw::response(move |req, resp| {
+        if is(req, "/oauth2/token") && resp.status == 200 {
+            f(req, resp);
+        }
+    })
+}
+
+pub fn on_discovery(f: impl Fn(&mut Value) + Send + Sync + 'static) -> Flaw {
+    Flaw::response(move |req, resp| {
+        if is(req, "/.well-known/openid-configuration") && resp.status == 200 {
+            edit_json(resp, &f);
+        }
+    })
+}
+
+pub fn on_consent_url(f: impl Fn(&str) -> String + Send + Sync + 'static) -> Flaw {
+    Flaw::response(move |req, resp| {
+        if is(req, "/oauth2/consent") {
+            edit_json_url(resp, &f);
+        }
+    })
+}
+
+pub fn drop_param(name: &'static str) -> impl Fn(&str) -> String {
+    move |url| edit_query(url, |q| q.retain(|(n, _)| n != name))
+}
+
+// --- re-signing ID tokens with the proxy's own key -----------------------------------------
+
+/// An Ed25519 key the proxy signs with (generated for these tests; it protects nothing).
+pub const PROXY_KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEILGIVCRdPNn9NTbulYleUAkADIdEhMUlWETcD9pe0l+w
+-----END PRIVATE KEY-----
+";
+pub const PROXY_KEY_X: &str = "61EdOHbu8pnr_hYkB4ZCDoqy63ejfXz1q0Z40alJpww";
+pub const PROXY_KID: &str = "ba-harness-proxy-key";
+
+pub fn resign(id_token: &str, mutate: &dyn Fn(&mut Map<String, Value>)) -> String {
+    let payload = id_token.split('.').nth(1).expect("a JWS");
+    let bytes = URL_SAFE_NO_PAD.decode(payload).expect("base64url payload");
+    let mut claims: Map<String, Value> = serde_json::from_slice(&bytes).expect("JSON claims");
+    mutate(&mut claims);
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    header.kid = Some(PROXY_KID.into());
+    header.typ = None;
+    let key =
+        jsonwebtoken::EncodingKey::from_ed_pem(PROXY_KEY_PEM.as_bytes()).expect("the proxy key");
+    jsonwebtoken::encode(&header, &claims, &key).expect("signing")
+}
+
+/// Publishes the proxy's key in the JWKS (the server's own key stays) and re-signs every
+/// issued ID token with it after `mutate` changed its claims. The server verifies
+/// id_token_hint against its JWKS fetched through its public URL, i.e. through this proxy, so
+/// end session keeps accepting the re-signed tokens.
+pub fn resign_id_tokens(mutate: impl Fn(&mut Map<String, Value>) + Send + Sync + 'static) -> Flaw {
+    Flaw::response(move |req, resp| {
+        if is(req, "/jwks") && resp.status == 200 {
+            edit_json(resp, |jwks| {
+                if let Some(keys) = jwks.get_mut("keys").and_then(Value::as_array_mut) {
+                    keys.push(json!({
+                        "kty": "OKP", "crv": "Ed25519", "x": PROXY_KEY_X,
+                        "kid": PROXY_KID, "alg": "EdDSA", "use": "sig"
+                    }));
+                }
+            });
+        }
+        if is(req, "/oauth2/token") && resp.status == 200 {
+            edit_json(resp, |body| {
+                if let Some(id_token) = body
+                    .get("id_token")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                {
+                    body["id_token"] = Value::String(resign(&id_token, &mutate));
+                }
+            });
+        }
+    })
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
