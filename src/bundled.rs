@@ -209,6 +209,229 @@ where
     }
 }
 
+/// A bundled server's running process: spawned with its output in its run folder's log,
+/// killed on drop, and stopped (the run folder removed) by [`ServerProcess::stop`]. Every
+/// bundled server holds one; none writes its own spawn, wait or stop.
+pub(crate) struct ServerProcess {
+    child: Child,
+    run_dir: PathBuf,
+    log_path: PathBuf,
+    started: Instant,
+}
+
+impl ServerProcess {
+    /// Spawns `command` (stdin closed, stdout and stderr to `run`'s log); `what` names the server
+    /// in the error, `fix` says what to do when it cannot be started at all.
+    pub(crate) fn spawn(
+        command: &mut Command,
+        run: RunFolder,
+        what: &str,
+        fix: &str,
+    ) -> Result<Self, HarnessError> {
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(run.stdout))
+            .stderr(Stdio::from(run.stderr))
+            .kill_on_drop(true);
+        let child = command.spawn().map_err(|e| HarnessError::Boot {
+            cause: format!("could not start {what}: {e}"),
+            fix: fix.into(),
+            log_tail: None,
+        })?;
+        Ok(ServerProcess {
+            child,
+            run_dir: run.dir,
+            log_path: run.log_path,
+            started: Instant::now(),
+        })
+    }
+
+    /// Polls `ready` until it yields a value (see [`wait_until_ready`]); `what` names the server
+    /// and `exited_fix` says what to do when it exits during start-up.
+    pub(crate) async fn wait_ready<T, F, Fut>(
+        &mut self,
+        what: &str,
+        waiting_for: String,
+        exited_fix: String,
+        ready: F,
+    ) -> Result<T, HarnessError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let watch = BootWatch {
+            what: what.to_string(),
+            waiting_for,
+            log_path: &self.log_path,
+            exited_fix,
+        };
+        wait_until_ready(&mut self.child, self.started, watch, ready).await
+    }
+
+    /// Waits until `url` answers with a 2xx status.
+    pub(crate) async fn wait_answering(
+        &mut self,
+        what: &str,
+        url: &str,
+        exited_fix: String,
+    ) -> Result<(), HarnessError> {
+        let probe = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| HarnessError::Boot {
+                cause: format!("could not build an HTTP client: {e}"),
+                fix: "report this as a harness bug".into(),
+                log_tail: None,
+            })?;
+        let probe = &probe;
+        self.wait_ready(
+            what,
+            format!("did not answer {url}"),
+            exited_fix,
+            move || answers_ok(probe, url),
+        )
+        .await
+    }
+
+    /// The default fix for a server that exits during start-up: read its log.
+    pub(crate) fn read_the_log(&self) -> String {
+        format!("read the log below (full log: {})", self.log_path.display())
+    }
+
+    /// Milliseconds from spawn until now (the start-up time, right after a wait).
+    pub(crate) fn startup_ms(&self) -> u128 {
+        self.started.elapsed().as_millis()
+    }
+
+    /// Stops the server and removes its run folder (database, log).
+    pub(crate) async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+        let _ = fs::remove_dir_all(&self.run_dir);
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        // kill_on_drop covers the process; this also covers an early return before `stop`.
+        let _ = self.child.start_kill();
+    }
+}
+
+/// A bundled app's folder under the targets folder, absolute (servers run in it and resolve
+/// the paths handed to them from there).
+pub(crate) fn app_dir(name: &str) -> PathBuf {
+    let dir = crate::reference::targets_dir_or_default().join(name);
+    std::path::absolute(&dir).unwrap_or(dir)
+}
+
+/// `npm ci` into `dir` under its install lock unless `installed` already holds; `what` names
+/// the app in the progress lines.
+pub(crate) async fn npm_ci_once(
+    dir: &Path,
+    what: &str,
+    installed: impl Fn() -> bool,
+) -> Result<(), HarnessError> {
+    if installed() {
+        return Ok(());
+    }
+    let Some(_lock) = DirLock::take(dir.join(".install-lock"), INSTALL_TIMEOUT, &installed).await?
+    else {
+        // Another harness process installed it while this one waited.
+        return Ok(());
+    };
+    if installed() {
+        return Ok(());
+    }
+    eprintln!(
+        "ba-harness: installing {what} (npm ci in {}); the first run compiles better-sqlite3, about 1-2 minutes…",
+        dir.display()
+    );
+    let started = Instant::now();
+    run_logged(
+        Command::new("npm").args(["ci", "--include=dev", "--no-audit", "--no-fund"]),
+        dir,
+        &dir.join("npm-ci.log"),
+        INSTALL_TIMEOUT,
+        "npm ci",
+        "better-sqlite3 builds from source and needs a C++ compiler, make and python3; the first install needs the npm registry",
+    )
+    .await?;
+    eprintln!(
+        "ba-harness: installed {what} in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `<pkg> <version>, …` of `packages` as installed under `dir`/node_modules (for reports).
+pub(crate) fn installed_versions(dir: &Path, packages: &[&str]) -> String {
+    packages
+        .iter()
+        .filter_map(|pkg| Some(format!("{pkg} {}", installed_version(dir, pkg)?)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The version of `package` installed under `dir`/node_modules.
+pub(crate) fn installed_version(dir: &Path, package: &str) -> Option<String> {
+    let text =
+        fs::read_to_string(dir.join("node_modules").join(package).join("package.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json.get("version")?.as_str().map(str::to_string)
+}
+
+/// A hash over `salt` and the files under `inputs` (paths relative to `dir`, contents): a build
+/// is redone when it changes.
+pub(crate) fn sources_fingerprint(
+    dir: &Path,
+    inputs: &[&str],
+    salt: &str,
+) -> Result<String, HarnessError> {
+    use sha2::{Digest, Sha256};
+    let mut files: Vec<PathBuf> = Vec::new();
+    for input in inputs {
+        collect_files(&dir.join(input), &mut files);
+    }
+    files.sort();
+    let mut hash = Sha256::new();
+    hash.update(salt.as_bytes());
+    for file in files {
+        let relative = file.strip_prefix(dir).unwrap_or(&file);
+        let content = fs::read(&file).map_err(|e| boot_io("read a source file", &file, e))?;
+        hash.update(relative.to_string_lossy().as_bytes());
+        hash.update([0]);
+        hash.update((content.len() as u64).to_le_bytes());
+        hash.update(&content);
+    }
+    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// A boot error unless `dir` holds every file of `required`: the bundled sources of `what` are
+/// missing (a wrong BA_HARNESS_TARGETS_DIR); `instead` names the flag that gives a running one.
+pub(crate) fn require_sources(
+    dir: &Path,
+    required: &[&str],
+    what: &str,
+    instead: &str,
+) -> Result<(), HarnessError> {
+    if required.iter().all(|file| dir.join(file).is_file()) {
+        return Ok(());
+    }
+    Err(HarnessError::Boot {
+        cause: format!(
+            "the bundled {what} is missing: {} has no {}",
+            dir.display(),
+            required.join(" or ")
+        ),
+        fix: format!(
+            "unset BA_HARNESS_TARGETS_DIR to use the sources embedded in ba-harness{instead}"
+        ),
+        log_tail: None,
+    })
+}
+
 /// A ready check for [`wait_until_ready`]: `url` answers with a 2xx status.
 pub(crate) async fn answers_ok(probe: &reqwest::Client, url: &str) -> Option<()> {
     match probe.get(url).send().await {

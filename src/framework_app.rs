@@ -17,12 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 use crate::bundled::{
-    BootWatch, DirLock, RunFolder, answers_ok, boot_io, collect_files, free_port, new_secret,
-    run_logged, wait_until_ready,
+    DirLock, RunFolder, ServerProcess, boot_io, free_port, installed_versions, new_secret,
+    npm_ci_once, require_sources, run_logged, sources_fingerprint,
 };
 use crate::error::HarnessError;
 use crate::next_app::node_options;
@@ -30,8 +29,6 @@ use crate::reference::{targets_dir, targets_dir_or_default};
 use crate::report::RunReport;
 use crate::target::Target;
 
-/// `npm ci`, better-sqlite3 compiled from source (about 1-2 minutes here).
-const INSTALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// The framework's build (tsc, vite).
 const BUILD_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// Written into the build folder after a successful build: the fingerprint of its inputs.
@@ -193,7 +190,7 @@ impl FrameworkAppOptions {
 
 /// A running bundled framework app; dropping it kills the server.
 pub struct FrameworkApp {
-    child: Child,
+    process: ServerProcess,
     pub framework: Framework,
     /// Where the app is reached (its public URL, the proxy's when given one).
     pub url: String,
@@ -208,7 +205,6 @@ pub struct FrameworkApp {
     pub session_update_age: Option<u64>,
     /// Milliseconds from spawn to the first answer.
     pub startup_ms: u128,
-    run_dir: PathBuf,
 }
 
 impl FrameworkApp {
@@ -223,18 +219,7 @@ impl FrameworkApp {
         // Unpacks the bundled sources on first use; reports why it could not.
         targets_dir()?;
         let dir = framework.dir();
-        if !dir.join("package.json").is_file() || !dir.join("package-lock.json").is_file() {
-            return Err(HarnessError::Boot {
-                cause: format!(
-                    "the bundled {} is missing: {} has no package.json or package-lock.json",
-                    spec.title,
-                    dir.display()
-                ),
-                fix: "unset BA_HARNESS_TARGETS_DIR to use the sources embedded in ba-harness"
-                    .into(),
-                log_tail: None,
-            });
-        }
+        require_sources(&dir, &["package.json", "package-lock.json"], spec.title, "")?;
         ensure_installed(&dir, &spec).await?;
         if let Some(build) = &spec.build {
             ensure_built(&dir, &spec, build).await?;
@@ -246,67 +231,43 @@ impl FrameworkApp {
             .clone()
             .unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
         let secret = new_secret();
-        let RunFolder {
-            dir: run_dir,
-            log_path,
-            stdout: log,
-            stderr: log_err,
-        } = RunFolder::create(&dir, port, "server.log")?;
-
+        let run = RunFolder::create(&dir, port, "server.log")?;
         let mut command = node_command(&dir);
         command
             .args(spec.start)
             .env("PORT", port.to_string())
             .env("BETTER_AUTH_URL", &url)
             .env("BETTER_AUTH_SECRET", &secret)
-            .env("DATABASE_PATH", run_dir.join("app.sqlite"));
+            .env("DATABASE_PATH", run.dir.join("app.sqlite"));
         for (name, value) in &options.env {
             command.env(name, value);
         }
         if options.pitfall {
             command.env(spec.pitfall.0, spec.pitfall.1);
         }
-        command
-            .stdout(Stdio::from(log))
-            .stderr(Stdio::from(log_err))
-            .kill_on_drop(true);
-        let started = Instant::now();
-        let mut child = command.spawn().map_err(|e| HarnessError::Boot {
-            cause: format!("could not start the bundled {}: {e}", spec.title),
-            fix: "install Node.js 20 or newer and make sure `node` is on PATH".into(),
-            log_tail: None,
-        })?;
-
-        let probe = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| HarnessError::Boot {
-                cause: format!("could not build an HTTP client: {e}"),
-                fix: "report this as a harness bug".into(),
-                log_tail: None,
-            })?;
-        let ok_url = format!("http://127.0.0.1:{port}/api/auth/ok");
-        let (probe_ref, url_ref) = (&probe, ok_url.as_str());
-        wait_until_ready(
-            &mut child,
-            started,
-            BootWatch {
-                what: format!("the bundled {}", spec.title),
-                waiting_for: format!("did not answer {ok_url}"),
-                log_path: &log_path,
-                exited_fix: format!("read the log below (full log: {})", log_path.display()),
-            },
-            move || answers_ok(probe_ref, url_ref),
-        )
-        .await?;
+        let what = format!("the bundled {}", spec.title);
+        let mut process = ServerProcess::spawn(
+            &mut command,
+            run,
+            &what,
+            "install Node.js 20 or newer and make sure `node` is on PATH",
+        )?;
+        let exited_fix = process.read_the_log();
+        process
+            .wait_answering(
+                &what,
+                &format!("http://127.0.0.1:{port}/api/auth/ok"),
+                exited_fix,
+            )
+            .await?;
         let session_update_age = options
             .env
             .iter()
             .find(|(name, _)| name == "SESSION_UPDATE_AGE")
             .and_then(|(_, value)| value.parse().ok());
         Ok(FrameworkApp {
-            child,
+            startup_ms: process.startup_ms(),
+            process,
             framework,
             url,
             port,
@@ -314,8 +275,6 @@ impl FrameworkApp {
             pitfall: options.pitfall,
             version: installed_versions(&dir, spec.versions),
             session_update_age,
-            startup_ms: started.elapsed().as_millis(),
-            run_dir,
         })
     }
 
@@ -342,16 +301,8 @@ impl FrameworkApp {
     }
 
     /// Stops the server and removes its run folder (database, log).
-    pub async fn stop(mut self) {
-        let _ = self.child.start_kill();
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
-        let _ = fs::remove_dir_all(&self.run_dir);
-    }
-}
-
-impl Drop for FrameworkApp {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
+    pub async fn stop(self) {
+        self.process.stop().await;
     }
 }
 
@@ -380,42 +331,14 @@ fn node_command(dir: &Path) -> Command {
 
 /// The folder of exit-with-parent.mjs (targets/nextjs), absolute: NODE_OPTIONS needs a file URL.
 fn preload_dir() -> PathBuf {
-    let dir = targets_dir_or_default().join("nextjs");
-    std::path::absolute(&dir).unwrap_or(dir)
+    crate::bundled::app_dir("nextjs")
 }
 
 async fn ensure_installed(dir: &Path, spec: &Spec) -> Result<(), HarnessError> {
-    if is_installed(dir, spec) {
-        return Ok(());
-    }
-    let _lock = DirLock::take(dir.join(".install-lock"), INSTALL_TIMEOUT, || {
+    npm_ci_once(dir, &format!("the bundled {}", spec.title), || {
         is_installed(dir, spec)
     })
-    .await?;
-    if is_installed(dir, spec) {
-        return Ok(());
-    }
-    eprintln!(
-        "ba-harness: installing the bundled {} (npm ci in {}); the first run compiles better-sqlite3, about 1-2 minutes…",
-        spec.title,
-        dir.display()
-    );
-    let started = Instant::now();
-    run_logged(
-        Command::new("npm").args(["ci", "--include=dev", "--no-audit", "--no-fund"]),
-        dir,
-        &dir.join("npm-ci.log"),
-        INSTALL_TIMEOUT,
-        "npm ci",
-        "better-sqlite3 builds from source and needs a C++ compiler, make and python3; the first install needs the npm registry",
-    )
-    .await?;
-    eprintln!(
-        "ba-harness: installed the bundled {} in {:.0} s",
-        spec.title,
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
+    .await
 }
 
 fn is_installed(dir: &Path, spec: &Spec) -> bool {
@@ -431,7 +354,7 @@ fn is_installed(dir: &Path, spec: &Spec) -> bool {
 }
 
 async fn ensure_built(dir: &Path, spec: &Spec, build: &Build) -> Result<(), HarnessError> {
-    let fingerprint = build_fingerprint(dir, build.inputs)?;
+    let fingerprint = sources_fingerprint(dir, build.inputs, "")?;
     let stamp = dir.join(build.out_dir).join(STAMP_FILE);
     let is_built = || fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == fingerprint);
     if is_built() {
@@ -467,38 +390,6 @@ async fn ensure_built(dir: &Path, spec: &Spec, build: &Build) -> Result<(), Harn
 }
 
 /// SHA-256 over every build input (relative path and content, in path order).
-fn build_fingerprint(dir: &Path, inputs: &[&str]) -> Result<String, HarnessError> {
-    let mut files: Vec<PathBuf> = Vec::new();
-    for input in inputs {
-        collect_files(&dir.join(input), &mut files);
-    }
-    files.sort();
-    let mut hash = Sha256::new();
-    for file in files {
-        let relative = file.strip_prefix(dir).unwrap_or(&file);
-        let content = fs::read(&file).map_err(|e| boot_io("read a source file", &file, e))?;
-        hash.update(relative.to_string_lossy().as_bytes());
-        hash.update([0]);
-        hash.update((content.len() as u64).to_le_bytes());
-        hash.update(&content);
-    }
-    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
-fn installed_versions(dir: &Path, packages: &[&str]) -> String {
-    let read = |pkg: &str| -> Option<String> {
-        let text =
-            fs::read_to_string(dir.join("node_modules").join(pkg).join("package.json")).ok()?;
-        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-        Some(format!("{pkg} {}", v.get("version")?.as_str()?))
-    };
-    packages
-        .iter()
-        .filter_map(|p| read(p))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Sets what kind of app the target is (`--target-kind`): its app-level scenarios apply; a
 /// Next.js target is its own Next.js app for @next-app.
 pub fn apply_target_kind(target: &mut Target, kind: Option<TargetKind>) {
@@ -679,10 +570,10 @@ mod tests {
         ));
         fs::create_dir_all(dir.join("src")).unwrap();
         fs::write(dir.join("src/main.ts"), "a").unwrap();
-        let first = build_fingerprint(&dir, &["src", "missing.json"]).unwrap();
-        assert_eq!(first, build_fingerprint(&dir, &["src"]).unwrap());
+        let first = sources_fingerprint(&dir, &["src", "missing.json"], "").unwrap();
+        assert_eq!(first, sources_fingerprint(&dir, &["src"], "").unwrap());
         fs::write(dir.join("src/main.ts"), "b").unwrap();
-        assert_ne!(first, build_fingerprint(&dir, &["src"]).unwrap());
+        assert_ne!(first, sources_fingerprint(&dir, &["src"], "").unwrap());
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -14,23 +14,20 @@
 //! which is killed as a whole when the harness gives up on them.
 
 use crate::bundled::{
-    BootWatch, DirLock, RunFolder, answers_ok, boot_io, check_node, collect_files, free_port,
-    new_secret, run_logged, wait_until_ready,
+    DirLock, RunFolder, ServerProcess, boot_io, check_node, free_port, installed_versions,
+    new_secret, npm_ci_once, require_sources, run_logged,
 };
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 use url::Url;
 
 use crate::error::HarnessError;
-use crate::reference::{targets_dir, targets_dir_or_default};
+use crate::reference::targets_dir;
 
-/// `npm ci`: next, react, better-auth, and better-sqlite3 compiled from source (~2 min here).
-const INSTALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// `next build` with type checking (~25 s here; a minute on a cold disk).
 const BUILD_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
@@ -105,7 +102,7 @@ impl Default for NextAppOptions {
 
 /// A running bundled Next.js app; dropping it kills the server.
 pub struct NextApp {
-    child: Child,
+    process: ServerProcess,
     /// Where the app is reached: its public URL (the proxy's, when given one).
     pub url: String,
     /// The port `next start` listens on, on 127.0.0.1.
@@ -117,13 +114,11 @@ pub struct NextApp {
     pub version: String,
     /// Milliseconds from spawn to the first answer.
     pub startup_ms: u128,
-    run_dir: PathBuf,
 }
 
 /// The app's folder: targets/nextjs next to the bundled reference.
 pub fn app_dir() -> PathBuf {
-    let dir = targets_dir_or_default().join("nextjs");
-    std::path::absolute(&dir).unwrap_or(dir)
+    crate::bundled::app_dir("nextjs")
 }
 
 impl NextApp {
@@ -136,16 +131,12 @@ impl NextApp {
         // Unpacks the bundled sources on first use; reports why it could not.
         targets_dir()?;
         let dir = app_dir();
-        if !dir.join("package.json").is_file() || !dir.join("next.config.ts").is_file() {
-            return Err(HarnessError::Boot {
-                cause: format!(
-                    "the bundled Next.js app is missing: {} has no package.json or next.config.ts",
-                    dir.display()
-                ),
-                fix: "unset BA_HARNESS_TARGETS_DIR to use the sources embedded in ba-harness, or give --next-app URL".into(),
-                log_tail: None,
-            });
-        }
+        require_sources(
+            &dir,
+            &["package.json", "next.config.ts"],
+            "Next.js app",
+            ", or give --next-app URL",
+        )?;
         check_node(
             (20, 9),
             "the bundled Next.js app",
@@ -161,71 +152,44 @@ impl NextApp {
             .clone()
             .unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
         let secret = new_secret();
-        let RunFolder {
-            dir: run_dir,
-            log_path,
-            stdout: log,
-            stderr: log_err,
-        } = RunFolder::create(&dir, port, "next.log")?;
-
-        let mut command = node_command(&dir, options.variant);
-        command
-            .args([
-                "start",
-                "--port",
-                &port.to_string(),
-                "--hostname",
-                "127.0.0.1",
-            ])
-            .env("BETTER_AUTH_URL", &url)
-            .env("BETTER_AUTH_SECRET", &secret)
-            .env("DATABASE_PATH", run_dir.join("app.sqlite"))
-            .stdout(Stdio::from(log))
-            .stderr(Stdio::from(log_err))
-            .kill_on_drop(true);
-        let started = Instant::now();
-        let mut child = command.spawn().map_err(|e| HarnessError::Boot {
-            cause: format!("could not start `next start`: {e}"),
-            fix: "install Node.js 20.9 or newer and make sure `node` is on PATH".into(),
-            log_tail: None,
-        })?;
-
-        let probe = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| HarnessError::Boot {
-                cause: format!("could not build an HTTP client: {e}"),
-                fix: "report this as a harness bug".into(),
-                log_tail: None,
-            })?;
-        let ok_url = format!("http://127.0.0.1:{port}/api/auth/ok");
-        let (probe_ref, url_ref) = (&probe, ok_url.as_str());
-        wait_until_ready(
-            &mut child,
-            started,
-            BootWatch {
-                what: "the bundled Next.js app".into(),
-                waiting_for: format!("did not answer {ok_url}"),
-                log_path: &log_path,
-                exited_fix: format!(
-                    "read the log below (full log: {}); a broken build is fixed by deleting {}",
-                    log_path.display(),
-                    dir.join(options.variant.dist_dir()).display()
-                ),
-            },
-            move || answers_ok(probe_ref, url_ref),
-        )
-        .await?;
+        let run = RunFolder::create(&dir, port, "next.log")?;
+        let database = run.dir.join("app.sqlite");
+        let mut process = ServerProcess::spawn(
+            node_command(&dir, options.variant)
+                .args([
+                    "start",
+                    "--port",
+                    &port.to_string(),
+                    "--hostname",
+                    "127.0.0.1",
+                ])
+                .env("BETTER_AUTH_URL", &url)
+                .env("BETTER_AUTH_SECRET", &secret)
+                .env("DATABASE_PATH", database),
+            run,
+            "`next start`",
+            "install Node.js 20.9 or newer and make sure `node` is on PATH",
+        )?;
+        let exited_fix = format!(
+            "{}; a broken build is fixed by deleting {}",
+            process.read_the_log(),
+            dir.join(options.variant.dist_dir()).display()
+        );
+        process
+            .wait_answering(
+                "the bundled Next.js app",
+                &format!("http://127.0.0.1:{port}/api/auth/ok"),
+                exited_fix,
+            )
+            .await?;
         Ok(NextApp {
-            child,
+            startup_ms: process.startup_ms(),
+            process,
             url,
             port,
             secret,
             variant: options.variant,
-            version: installed_version(&dir),
-            startup_ms: started.elapsed().as_millis(),
-            run_dir,
+            version: installed_versions(&dir, &["next", "better-auth"]),
         })
     }
 
@@ -235,17 +199,8 @@ impl NextApp {
     }
 
     /// Stops the server and removes its run folder (database, log).
-    pub async fn stop(mut self) {
-        let _ = self.child.start_kill();
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
-        let _ = fs::remove_dir_all(&self.run_dir);
-    }
-}
-
-impl Drop for NextApp {
-    fn drop(&mut self) {
-        // kill_on_drop covers the process; this also covers an early return before `stop`.
-        let _ = self.child.start_kill();
+    pub async fn stop(self) {
+        self.process.stop().await;
     }
 }
 
@@ -288,35 +243,7 @@ pub(crate) fn node_options(dir: &Path) -> String {
 // Install
 
 async fn ensure_installed(dir: &Path) -> Result<(), HarnessError> {
-    if is_installed(dir) {
-        return Ok(());
-    }
-    let _lock = DirLock::take(dir.join(".install-lock"), INSTALL_TIMEOUT, || {
-        is_installed(dir)
-    })
-    .await?;
-    if is_installed(dir) {
-        return Ok(());
-    }
-    eprintln!(
-        "ba-harness: installing the bundled Next.js app (npm ci in {}); the first run compiles better-sqlite3, about 2 minutes…",
-        dir.display()
-    );
-    let started = Instant::now();
-    run_logged(
-        Command::new("npm").args(["ci", "--include=dev", "--no-audit", "--no-fund"]),
-        dir,
-        &dir.join("npm-ci.log"),
-        INSTALL_TIMEOUT,
-        "npm ci",
-        "better-sqlite3 builds from source and needs a C++ compiler, make and python3; the first install needs the npm registry",
-    )
-    .await?;
-    eprintln!(
-        "ba-harness: installed the bundled Next.js app in {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
+    npm_ci_once(dir, "the bundled Next.js app", || is_installed(dir)).await
 }
 
 fn is_installed(dir: &Path) -> bool {
@@ -387,36 +314,7 @@ fn is_built(dir: &Path, variant: Variant, fingerprint: &str) -> bool {
 
 /// SHA-256 over the variant and every build input (relative path and content, in path order).
 pub fn build_fingerprint(dir: &Path, variant: Variant) -> Result<String, HarnessError> {
-    let mut files: Vec<PathBuf> = Vec::new();
-    for input in BUILD_INPUTS {
-        collect_files(&dir.join(input), &mut files);
-    }
-    files.sort();
-    let mut hash = Sha256::new();
-    hash.update(variant.switch().as_bytes());
-    for file in files {
-        let relative = file.strip_prefix(dir).unwrap_or(&file);
-        let content = fs::read(&file).map_err(|e| boot_io("read a source file", &file, e))?;
-        hash.update(relative.to_string_lossy().as_bytes());
-        hash.update([0]);
-        hash.update((content.len() as u64).to_le_bytes());
-        hash.update(&content);
-    }
-    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
-fn installed_version(dir: &Path) -> String {
-    let read = |pkg: &str| -> Option<String> {
-        let text =
-            fs::read_to_string(dir.join("node_modules").join(pkg).join("package.json")).ok()?;
-        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-        Some(format!("{pkg} {}", v.get("version")?.as_str()?))
-    };
-    [read("next"), read("better-auth")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::bundled::sources_fingerprint(dir, BUILD_INPUTS, variant.switch())
 }
 
 #[cfg(test)]

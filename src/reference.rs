@@ -3,15 +3,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 use crate::bundled::{
-    BootWatch, DirLock, INSTALL_TIMEOUT, RunFolder, boot_io, check_node, free_port, new_secret,
-    run_npm, wait_until_ready,
+    RunFolder, ServerProcess, boot_io, check_node, free_port, installed_versions, new_secret,
+    npm_ci_once, require_sources,
 };
 use crate::error::HarnessError;
 use crate::target::{OAuthClient, Target};
@@ -44,10 +43,9 @@ pub struct ReadyInfo {
 
 /// A running bundled server; dropping it kills the process.
 pub struct ReferenceServer {
-    child: Child,
+    process: ServerProcess,
     pub ready: ReadyInfo,
     pub secret: String,
-    run_dir: PathBuf,
     pub version: String,
     /// The throwaway CA the server's certificate chains to, when served over https.
     pub ca_pem: Option<String>,
@@ -94,13 +92,12 @@ impl ReferenceServer {
         let base = targets_dir()?.join("better-auth");
         // Absolute, because the server runs in `dir` and resolves the paths we hand it from there.
         let base = std::path::absolute(&base).unwrap_or(base);
-        if !base.join("server.mjs").is_file() {
-            return Err(HarnessError::Boot {
-                cause: format!("the bundled reference is missing: {} has no server.mjs", base.display()),
-                fix: "unset BA_HARNESS_TARGETS_DIR to use the sources embedded in ba-harness, or give --target URL".into(),
-                log_tail: None,
-            });
-        }
+        require_sources(
+            &base,
+            &["server.mjs"],
+            "reference",
+            ", or give --target URL",
+        )?;
         check_node(
             (20, 0),
             "the bundled Better Auth server",
@@ -121,12 +118,8 @@ impl ReferenceServer {
 
         let port = free_port()?;
         let secret = new_secret();
-        let RunFolder {
-            dir: run_dir,
-            log_path,
-            stdout: log,
-            stderr: log_err,
-        } = RunFolder::create(&dir, port, "server.log")?;
+        let run = RunFolder::create(&dir, port, "server.log")?;
+        let run_dir = run.dir.clone();
         let ready_path = run_dir.join("ready.json");
 
         let tls = if https {
@@ -163,48 +156,39 @@ impl ReferenceServer {
             .env("READY_FILE", &ready_path)
             .env("BETTER_AUTH_SECRET", &secret)
             // The server exits by itself if the harness dies without stopping it (SIGKILL).
-            .env("BA_HARNESS_PARENT_PID", std::process::id().to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log))
-            .stderr(Stdio::from(log_err))
-            .kill_on_drop(true);
+            .env("BA_HARNESS_PARENT_PID", std::process::id().to_string());
         for (k, v) in extra_env {
             command.env(k, v);
         }
-        let mut child = command.spawn().map_err(|e| HarnessError::Boot {
-            cause: format!("could not start `node server.mjs`: {e}"),
-            fix: "install Node.js 20 or newer and make sure `node` is on PATH".into(),
-            log_tail: None,
-        })?;
-
-        let started = Instant::now();
-        let ready = wait_until_ready(
-            &mut child,
-            started,
-            BootWatch {
-                what: "the bundled Better Auth server".into(),
-                waiting_for: "was not ready".into(),
-                log_path: &log_path,
-                exited_fix: format!(
-                        "read the log below (full log: {}); a broken install is fixed by deleting {}/node_modules",
-                        log_path.display(),
-                        dir.display()
-                    ),
-            },
-            || {
-                let info = fs::read_to_string(&ready_path)
-                    .ok()
-                    .and_then(|text| serde_json::from_str::<ReadyInfo>(&text).ok());
-                std::future::ready(info)
-            },
-        )
-        .await?;
+        let mut process = ServerProcess::spawn(
+            &mut command,
+            run,
+            "`node server.mjs`",
+            "install Node.js 20 or newer and make sure `node` is on PATH",
+        )?;
+        let exited_fix = format!(
+            "{}; a broken install is fixed by deleting {}/node_modules",
+            process.read_the_log(),
+            dir.display()
+        );
+        let ready = process
+            .wait_ready(
+                "the bundled Better Auth server",
+                "was not ready".into(),
+                exited_fix,
+                || {
+                    let info = fs::read_to_string(&ready_path)
+                        .ok()
+                        .and_then(|text| serde_json::from_str::<ReadyInfo>(&text).ok());
+                    std::future::ready(info)
+                },
+            )
+            .await?;
         Ok(ReferenceServer {
-            child,
+            process,
             ready,
             secret,
-            run_dir,
-            version: installed_version(&dir),
+            version: installed_versions(&dir, &["better-auth", "@better-auth/oauth-provider"]),
             ca_pem: tls.map(|t| t.ca_pem),
         })
     }
@@ -229,35 +213,15 @@ impl ReferenceServer {
     }
 
     /// Stops the server and removes its run folder (database, log).
-    pub async fn stop(mut self) {
-        let _ = self.child.start_kill();
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
-        let _ = fs::remove_dir_all(&self.run_dir);
-    }
-}
-
-impl Drop for ReferenceServer {
-    fn drop(&mut self) {
-        // kill_on_drop covers the process; this also covers an early return before `stop`.
-        let _ = self.child.start_kill();
+    pub async fn stop(self) {
+        self.process.stop().await;
     }
 }
 
 /// `npm ci` when node_modules is missing or older than the lockfile. A lock folder keeps two
 /// harness processes (parallel tests, say) from installing into the same folder at once.
 async fn ensure_installed(dir: &Path) -> Result<(), HarnessError> {
-    if is_installed(dir) {
-        return Ok(());
-    }
-    let Some(_lock) = DirLock::take(dir.join(".install-lock"), INSTALL_TIMEOUT, || {
-        is_installed(dir)
-    })
-    .await?
-    else {
-        // Another harness process installed it while this one waited.
-        return Ok(());
-    };
-    run_npm_ci(dir).await
+    npm_ci_once(dir, "the bundled Better Auth server", || is_installed(dir)).await
 }
 
 fn is_installed(dir: &Path) -> bool {
@@ -269,22 +233,4 @@ fn is_installed(dir: &Path) -> bool {
         (Ok(lock), Ok(installed)) => binding.is_file() && installed >= lock,
         _ => false,
     }
-}
-
-async fn run_npm_ci(dir: &Path) -> Result<(), HarnessError> {
-    run_npm(dir, &["ci", "--no-audit", "--no-fund"]).await
-}
-
-fn installed_version(dir: &Path) -> String {
-    let read = |pkg: &str| -> Option<String> {
-        let text =
-            fs::read_to_string(dir.join("node_modules").join(pkg).join("package.json")).ok()?;
-        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-        Some(format!("{pkg} {}", v.get("version")?.as_str()?))
-    };
-    [read("better-auth"), read("@better-auth/oauth-provider")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use tokio::process::Command;
 
-use crate::bundled::{boot_io, run_npm};
+use crate::bundled::{boot_io, installed_version, run_npm};
 use crate::error::HarnessError;
 
 /// A release number as npm writes it: digits and dots, optionally a pre-release suffix.
@@ -56,13 +56,6 @@ async fn provider_versions() -> Result<Vec<String>, HarnessError> {
         fix: "check that the npm registry is reachable".into(),
         log_tail: None,
     })
-}
-
-fn installed_version(dir: &Path, package: &str) -> Option<String> {
-    let text =
-        fs::read_to_string(dir.join("node_modules").join(package).join("package.json")).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json.get("version")?.as_str().map(str::to_string)
 }
 
 /// Makes targets/better-auth/releases/<version> (package.json, .npmrc, a copy of server.mjs)

@@ -71,6 +71,50 @@ pub enum Verdict {
     },
 }
 
+/// What a failed (or deviating) scenario broke, borrowed from its verdict.
+pub struct Failure<'a> {
+    pub rule: &'a str,
+    pub expected: &'a str,
+    pub actual: &'a str,
+    pub exchange: Option<&'a str>,
+}
+
+impl Verdict {
+    /// The rule, expectation, answer and exchange of a failure or deviation; `None` otherwise.
+    pub fn failure(&self) -> Option<Failure<'_>> {
+        match self {
+            Verdict::Failed {
+                rule,
+                expected,
+                actual,
+                exchange,
+            }
+            | Verdict::Deviation {
+                rule,
+                expected,
+                actual,
+                exchange,
+                ..
+            } => Some(Failure {
+                rule,
+                expected,
+                actual,
+                exchange: exchange.as_deref(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The failed (or deviating) scenarios among `listed`, each with what it broke.
+pub fn with_failures<'a>(
+    listed: impl IntoIterator<Item = &'a ScenarioOutcome>,
+) -> impl Iterator<Item = (&'a ScenarioOutcome, Failure<'a>)> {
+    listed
+        .into_iter()
+        .filter_map(|s| s.verdict.failure().map(|f| (s, f)))
+}
+
 /// Picks the scenarios one section of the summary lists.
 type Selector<'a> = dyn Fn(&ScenarioOutcome) -> bool + 'a;
 
@@ -343,23 +387,16 @@ impl RunReport {
                 _ => style.magenta(mark),
             };
             let _ = writeln!(out, "\n{} ({}):", style.bold(title), listed.len());
-            for s in listed {
-                let (rule, expected, actual, exchange) = match &s.verdict {
-                    Verdict::Failed {
-                        rule,
-                        expected,
-                        actual,
-                        exchange,
-                    }
-                    | Verdict::Deviation {
-                        rule,
-                        expected,
-                        actual,
-                        exchange,
-                        ..
-                    } => (rule, expected, actual, exchange),
-                    _ => continue,
-                };
+            for (
+                s,
+                Failure {
+                    rule,
+                    expected,
+                    actual,
+                    exchange,
+                },
+            ) in with_failures(listed)
+            {
                 let _ = writeln!(
                     out,
                     "\n  {mark} [{}] {} › {}  ({})",

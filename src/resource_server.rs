@@ -15,14 +15,14 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 use url::Url;
 
 use crate::bundled::{
-    BootWatch, DirLock, RunFolder, answers_ok, boot_io, free_port, run_logged, wait_until_ready,
+    DirLock, RunFolder, ServerProcess, boot_io, free_port, require_sources, run_logged,
 };
 use crate::error::HarnessError;
-use crate::reference::{ReferenceServer, targets_dir, targets_dir_or_default};
+use crate::reference::{ReferenceServer, targets_dir};
 use crate::target::Target;
 
 /// `python3 -m venv` plus `pip install` of fastapi, uvicorn, PyJWT[crypto] (~20 s here).
@@ -190,7 +190,7 @@ pub struct ResourceServerOptions {
 
 /// A running bundled backend; dropping it kills the process.
 pub struct ResourceServer {
-    child: Child,
+    process: ServerProcess,
     /// `http://127.0.0.1:<port>`.
     pub url: String,
     pub port: u16,
@@ -198,13 +198,11 @@ pub struct ResourceServer {
     pub startup_ms: u128,
     /// `fastapi <v>, PyJWT <v>, uvicorn <v>` as pinned.
     pub version: String,
-    run_dir: PathBuf,
 }
 
 /// targets/fastapi-resource, next to the bundled reference.
 pub fn app_dir() -> PathBuf {
-    let dir = targets_dir_or_default().join("fastapi-resource");
-    std::path::absolute(&dir).unwrap_or(dir)
+    crate::bundled::app_dir("fastapi-resource")
 }
 
 impl ResourceServer {
@@ -213,80 +211,50 @@ impl ResourceServer {
         // Unpacks the bundled sources on first use; reports why it could not.
         targets_dir()?;
         let dir = app_dir();
-        if !dir.join("app.py").is_file() || !dir.join("requirements.txt").is_file() {
-            return Err(HarnessError::Boot {
-                cause: format!(
-                    "the bundled resource server is missing: {} has no app.py or requirements.txt",
-                    dir.display()
-                ),
-                fix: "unset BA_HARNESS_TARGETS_DIR to use the sources embedded in ba-harness, or give --resource URL".into(),
-                log_tail: None,
-            });
-        }
+        require_sources(
+            &dir,
+            &["app.py", "requirements.txt"],
+            "resource server",
+            ", or give --resource URL",
+        )?;
         ensure_installed(&dir).await?;
 
         let port = free_port()?;
-        let RunFolder {
-            dir: run_dir,
-            log_path,
-            stdout: log,
-            stderr: log_err,
-        } = RunFolder::create(&dir, port, "server.log")?;
-        let mut command = Command::new(venv_python(&dir));
-        command
-            .arg("run.py")
-            .current_dir(&dir)
-            .env("PORT", port.to_string())
-            .env("JWKS_URL", &options.jwks_url)
-            .env("JWT_ISSUER", &options.issuer)
-            .env("JWT_AUDIENCE", options.audience.as_deref().unwrap_or(""))
-            .env("BROKEN", options.broken.as_deref().unwrap_or(""))
-            .env("BA_HARNESS_PARENT_PID", std::process::id().to_string())
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .env("PYTHONUNBUFFERED", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log))
-            .stderr(Stdio::from(log_err))
-            .kill_on_drop(true);
-        let started = Instant::now();
-        let mut child = command.spawn().map_err(|e| HarnessError::Boot {
-            cause: format!("could not start the resource server (.venv/bin/python run.py): {e}"),
-            fix: format!(
+        let run = RunFolder::create(&dir, port, "server.log")?;
+        let mut process = ServerProcess::spawn(
+            Command::new(venv_python(&dir))
+                .arg("run.py")
+                .current_dir(&dir)
+                .env("PORT", port.to_string())
+                .env("JWKS_URL", &options.jwks_url)
+                .env("JWT_ISSUER", &options.issuer)
+                .env("JWT_AUDIENCE", options.audience.as_deref().unwrap_or(""))
+                .env("BROKEN", options.broken.as_deref().unwrap_or(""))
+                .env("BA_HARNESS_PARENT_PID", std::process::id().to_string())
+                .env("PYTHONDONTWRITEBYTECODE", "1")
+                .env("PYTHONUNBUFFERED", "1"),
+            run,
+            "the resource server (.venv/bin/python run.py)",
+            &format!(
                 "delete {} to have it reinstalled",
                 dir.join(".venv").display()
             ),
-            log_tail: None,
-        })?;
-        let probe = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| HarnessError::Boot {
-                cause: format!("could not build an HTTP client: {e}"),
-                fix: "report this as a harness bug".into(),
-                log_tail: None,
-            })?;
+        )?;
         let url = format!("http://127.0.0.1:{port}");
-        let health = format!("{url}/health");
-        let (probe_ref, url_ref) = (&probe, health.as_str());
-        wait_until_ready(
-            &mut child,
-            started,
-            BootWatch {
-                what: "the bundled resource server".into(),
-                waiting_for: format!("did not answer {health}"),
-                log_path: &log_path,
-                exited_fix: format!("read the log below (full log: {})", log_path.display()),
-            },
-            move || answers_ok(probe_ref, url_ref),
-        )
-        .await?;
+        let exited_fix = process.read_the_log();
+        process
+            .wait_answering(
+                "the bundled resource server",
+                &format!("{url}/health"),
+                exited_fix,
+            )
+            .await?;
         Ok(ResourceServer {
-            child,
+            startup_ms: process.startup_ms(),
+            process,
             url,
             port,
-            startup_ms: started.elapsed().as_millis(),
             version: pinned_versions(&dir),
-            run_dir,
         })
     }
 
@@ -296,16 +264,8 @@ impl ResourceServer {
     }
 
     /// Stops the server and removes its run folder (its log).
-    pub async fn stop(mut self) {
-        let _ = self.child.start_kill();
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
-        let _ = fs::remove_dir_all(&self.run_dir);
-    }
-}
-
-impl Drop for ResourceServer {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
+    pub async fn stop(self) {
+        self.process.stop().await;
     }
 }
 

@@ -3,14 +3,13 @@
 //! (a 200 carrying someone else's session is worse than a 503, and counts as a failure).
 
 use goose::prelude::*;
-use reqwest::header::COOKIE;
 use serde_json::Value;
 
 use crate::protocol::session::parse_session_answer;
 use crate::redact::scrub_text;
 
 use super::live::Outcome;
-use super::user::{RunContext, VirtualUser, no_session};
+use super::user::{RunContext, VirtualUser, measured_get, no_session};
 
 /// Largest get-session body read; a bigger one fails the check rather than being buffered.
 const MAX_BODY: usize = 256 * 1024;
@@ -48,22 +47,18 @@ pub async fn get_session(user: &mut GooseUser, ctx: &RunContext) -> TransactionR
     let cookie = state.cookie_header.clone();
     let user_id = state.user_id.clone();
 
-    let builder = super::user::get(ctx, &ctx.get_session_url).header(COOKIE, cookie);
-    let request = GooseRequest::builder()
-        .set_request_builder(builder)
-        .name(ctx.get_session_path.as_str())
-        .build();
-    let mut goose = user.request(request).await?;
-    let micros = goose.request.response_time_micros();
-
-    let response = match goose.response {
-        Ok(response) => response,
-        // A transport error: goose has recorded it as a failed request already.
-        Err(_) => {
-            ctx.live.record(micros, Outcome::Failed);
-            return Ok(());
-        }
+    let Some((response, mut metric)) = measured_get(
+        user,
+        ctx,
+        &ctx.get_session_url,
+        &ctx.get_session_path,
+        cookie,
+    )
+    .await?
+    else {
+        return Ok(());
     };
+    let micros = metric.response_time_micros();
     let status = response.status().as_u16();
     let refreshed: Vec<String> = response
         .headers()
@@ -86,8 +81,8 @@ pub async fn get_session(user: &mut GooseUser, ctx: &RunContext) -> TransactionR
     match verdict {
         Ok(()) => Ok(()),
         // A non-2xx status is already a failure in goose's table, with its status as reason.
-        Err(_) if !goose.request.success => Ok(()),
-        Err(reason) => user.set_failure(&reason, &mut goose.request, None, None),
+        Err(_) if !metric.success => Ok(()),
+        Err(reason) => user.set_failure(&reason, &mut metric, None, None),
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use goose::prelude::*;
-use reqwest::header::{AUTHORIZATION, COOKIE};
+use reqwest::header::AUTHORIZATION;
 use serde_json::Value;
 
 use crate::protocol::jwt::{self, JwksCache, JwtError, Verified};
@@ -18,7 +18,7 @@ use crate::redact::scrub_text;
 
 use super::get_session::read_body;
 use super::live::Outcome;
-use super::user::{RunContext, VirtualUser, no_session};
+use super::user::{RunContext, VirtualUser, measured_get, no_session};
 
 /// The custom row goose reports verification under: method "JWT", name "verify".
 pub const VERIFY_METHOD: &str = "JWT";
@@ -115,20 +115,12 @@ pub async fn get_token_and_verify(user: &mut GooseUser, ctx: &RunContext) -> Tra
         return no_session().await;
     };
 
-    let builder = super::user::get(ctx, &ctx.token_url).header(COOKIE, cookie);
-    let request = GooseRequest::builder()
-        .set_request_builder(builder)
-        .name(ctx.token_path.as_str())
-        .build();
-    let mut goose = user.request(request).await?;
-    let micros = goose.request.response_time_micros();
-    let response = match goose.response {
-        Ok(response) => response,
-        Err(_) => {
-            ctx.live.record(micros, Outcome::Failed);
-            return Ok(());
-        }
+    let Some((response, mut metric)) =
+        measured_get(user, ctx, &ctx.token_url, &ctx.token_path, cookie).await?
+    else {
+        return Ok(());
     };
+    let micros = metric.response_time_micros();
     let status = response.status().as_u16();
     let token = match read_body(response).await {
         Ok(body) => token_from_answer(status, &body),
@@ -138,10 +130,10 @@ pub async fn get_token_and_verify(user: &mut GooseUser, ctx: &RunContext) -> Tra
         Ok(token) => token,
         Err(reason) => {
             ctx.live.record(micros, Outcome::of(status, false));
-            if !goose.request.success {
+            if !metric.success {
                 return Ok(());
             }
-            return user.set_failure(&reason, &mut goose.request, None, None);
+            return user.set_failure(&reason, &mut metric, None, None);
         }
     };
 
@@ -177,7 +169,7 @@ pub async fn get_token_and_verify(user: &mut GooseUser, ctx: &RunContext) -> Tra
     )
     .await?;
     if let Some(reason) = reason {
-        return user.set_failure(&reason, &mut goose.request, None, None);
+        return user.set_failure(&reason, &mut metric, None, None);
     }
 
     if let Some(resource) = &ctx.resource {

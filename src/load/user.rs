@@ -370,6 +370,34 @@ pub fn get(ctx: &RunContext, url: &url::Url) -> reqwest::RequestBuilder {
     )
 }
 
+/// GETs `url` (named `name` in goose's statistics) with the virtual user's cookie header.
+/// Returns the answer and goose's record of the request (for `set_failure`); a transport error
+/// (goose has recorded it as a failed request already) is counted in the live view and gives
+/// `None`.
+pub async fn measured_get(
+    user: &mut GooseUser,
+    ctx: &RunContext,
+    url: &url::Url,
+    name: &str,
+    cookie: HeaderValue,
+) -> Result<Option<(reqwest::Response, goose::metrics::GooseRequestMetric)>, Box<TransactionError>>
+{
+    let builder = get(ctx, url).header(reqwest::header::COOKIE, cookie);
+    let request = GooseRequest::builder()
+        .set_request_builder(builder)
+        .name(name)
+        .build();
+    let goose = user.request(request).await?;
+    let micros = goose.request.response_time_micros();
+    match goose.response {
+        Ok(response) => Ok(Some((response, goose.request))),
+        Err(_) => {
+            ctx.live.record(micros, super::live::Outcome::Failed);
+            Ok(None)
+        }
+    }
+}
+
 /// The client goose measures the loop with: one per virtual user (its own connection, as a
 /// browser has), no redirects followed (each hop would be a protocol step), no compression
 /// (Better Auth sends none; it would only add a header and a decoder).

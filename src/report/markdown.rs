@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{RunReport, ScenarioOutcome, Verdict};
+use super::{Failure, RunReport, ScenarioOutcome, Verdict};
 
 /// Picks the scenarios one section lists.
 type Selector<'a> = Box<dyn Fn(&&ScenarioOutcome) -> bool + 'a>;
@@ -61,23 +61,16 @@ pub fn markdown(report: &RunReport) -> String {
             continue;
         }
         let _ = writeln!(out, "### {title} ({})\n", listed.len());
-        for s in listed {
-            let (rule, expected, actual, exchange) = match &s.verdict {
-                Verdict::Failed {
-                    rule,
-                    expected,
-                    actual,
-                    exchange,
-                }
-                | Verdict::Deviation {
-                    rule,
-                    expected,
-                    actual,
-                    exchange,
-                    ..
-                } => (rule, expected, actual, exchange),
-                _ => continue,
-            };
+        for (
+            s,
+            Failure {
+                rule,
+                expected,
+                actual,
+                exchange,
+            },
+        ) in super::with_failures(listed)
+        {
             let _ = writeln!(
                 out,
                 "- **{}** › {} (`{}`, {})",

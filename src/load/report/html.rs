@@ -77,19 +77,8 @@ pub fn chart(
     kind: Kind,
     window: Option<(f64, f64)>,
 ) -> String {
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg class="chart" role="img" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" xmlns="http://www.w3.org/2000/svg"><title>{}</title>"#,
-        escape(title)
-    );
-    let _ = write!(
-        svg,
-        r##"<text x="{LEFT}" y="18" font-size="14" font-weight="bold" fill="#222">{}</text>"##,
-        escape(title)
-    );
-    let plot_w = WIDTH - LEFT - RIGHT;
-    let plot_h = HEIGHT - TOP - BOTTOM;
+    let mut svg = svg_open(title);
+    let (plot_w, plot_h) = (WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM);
     if xs.is_empty() || series.iter().all(|s| s.values.is_empty()) {
         let _ = write!(
             svg,
@@ -225,9 +214,8 @@ pub fn chart(
     svg
 }
 
-/// The latency distribution of the measured request: count per bucket, on a log time axis,
-/// with p50, p95 and p99 marked. `buckets` are (µs, count). Pure.
-pub fn distribution(title: &str, buckets: &[(u64, u64)], marks: &[(&str, f64)]) -> String {
+/// An open chart: the `<svg>` element with its accessible title, and the title drawn on top.
+fn svg_open(title: &str) -> String {
     let mut svg = String::new();
     let _ = write!(
         svg,
@@ -239,8 +227,14 @@ pub fn distribution(title: &str, buckets: &[(u64, u64)], marks: &[(&str, f64)]) 
         r##"<text x="{LEFT}" y="18" font-size="14" font-weight="bold" fill="#222">{}</text>"##,
         escape(title)
     );
-    let plot_w = WIDTH - LEFT - RIGHT;
-    let plot_h = HEIGHT - TOP - BOTTOM;
+    svg
+}
+
+/// The latency distribution of the measured request: count per bucket, on a log time axis,
+/// with p50, p95 and p99 marked. `buckets` are (µs, count). Pure.
+pub fn distribution(title: &str, buckets: &[(u64, u64)], marks: &[(&str, f64)]) -> String {
+    let mut svg = svg_open(title);
+    let (plot_w, plot_h) = (WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM);
     let nonzero: Vec<(u64, u64)> = buckets.iter().copied().filter(|(_, c)| *c > 0).collect();
     if nonzero.is_empty() {
         svg.push_str(r##"<text x="80" y="120" font-size="13" fill="#666">no requests measured</text></svg>"##);
@@ -417,23 +411,12 @@ pub fn render(s: &Summary) -> String {
 
     h.push_str("<h2>Requests (every response checked)</h2><table><tr><th>request</th><th>requests</th><th>failed</th><th>429</th><th>req/s</th><th>avg ms</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>");
     for r in &s.rows {
-        let _ = write!(
-            h,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}{}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td></tr>",
-            escape(&r.request),
-            r.requests,
-            r.failures,
-            r.rate_limited,
-            r.per_second,
-            r.avg_ms,
-            r.p50_ms,
-            r.p95_ms,
-            r.p95_ms_co_mitigated
-                .map(|p| format!(" (CO {p:.3})"))
-                .unwrap_or_default(),
-            r.p99_ms,
-            r.max_ms
-        );
+        let [request, numbers @ ..] = r.cells();
+        let _ = write!(h, "<tr><td>{}</td>", escape(&request));
+        for n in numbers {
+            let _ = write!(h, "<td class=\"n\">{}</td>", escape(&n));
+        }
+        h.push_str("</tr>");
     }
     h.push_str("</table>");
 
