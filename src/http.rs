@@ -301,6 +301,8 @@ pub struct Endpoint {
     pub ca_pem: Option<std::sync::Arc<String>>,
     /// What every client made from this endpoint reports its exchanges to.
     pub observers: Observers,
+    /// Where its clients count the time they waited out the target's rate limit.
+    pub limit_waits: std::sync::Arc<LimitWaits>,
 }
 
 impl Endpoint {
@@ -311,6 +313,7 @@ impl Endpoint {
             timeout,
             ca_pem: None,
             observers: Observers::default(),
+            limit_waits: Default::default(),
         }
     }
 
@@ -498,7 +501,7 @@ impl Client {
                     // Up to a second of jitter, so clients refused together do not all come
                     // back at the same instant and collide again.
                     let wait = wait + Duration::from_millis(rand::random::<u64>() % 1000);
-                    note_limit_wait(wait);
+                    self.endpoint.limit_waits.note(wait);
                     tokio::time::sleep(wait).await;
                     retries += 1;
                     builder = again;
@@ -540,23 +543,31 @@ impl Client {
 /// window allows, so a request may lose a few windows in a row.
 const MAX_LIMIT_RETRIES: u32 = 12;
 
-static LIMIT_WAIT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-static LIMIT_RETRIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-fn note_limit_wait(wait: Duration) {
-    use std::sync::atomic::Ordering;
-    LIMIT_WAIT_MS.fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
-    LIMIT_RETRIES.fetch_add(1, Ordering::Relaxed);
+/// The time a run's clients waited out the target's rate limit, and how many requests they
+/// retried (429s a request did not ask for). The run owns one and hands it to every client
+/// through the endpoint, like its observers.
+#[derive(Debug, Default)]
+pub struct LimitWaits {
+    waited_ms: std::sync::atomic::AtomicU64,
+    retries: std::sync::atomic::AtomicU64,
 }
 
-/// The time this process waited out the target's rate limit, and how many requests it retried
-/// (429s a request did not ask for); taking resets both, one conform run at a time.
-pub fn take_limit_waits() -> (Duration, u64) {
-    use std::sync::atomic::Ordering;
-    (
-        Duration::from_millis(LIMIT_WAIT_MS.swap(0, Ordering::Relaxed)),
-        LIMIT_RETRIES.swap(0, Ordering::Relaxed),
-    )
+impl LimitWaits {
+    fn note(&self, wait: Duration) {
+        use std::sync::atomic::Ordering;
+        self.waited_ms
+            .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
+        self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How long was waited, and how many requests were retried.
+    pub fn total(&self) -> (Duration, u64) {
+        use std::sync::atomic::Ordering;
+        (
+            Duration::from_millis(self.waited_ms.load(Ordering::Relaxed)),
+            self.retries.load(Ordering::Relaxed),
+        )
+    }
 }
 
 /// Status, headers (names lowercased, repeats kept apart) and a body read up to

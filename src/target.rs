@@ -69,6 +69,8 @@ pub struct Target {
     /// What every client of the run reports its exchanges to (the account ledger, the snapshot
     /// recorder): set by the run that owns them.
     pub observers: Observers,
+    /// Where the run's clients count the time they waited out the target's rate limit.
+    pub limit_waits: std::sync::Arc<crate::http::LimitWaits>,
 }
 
 /// What kind of app mounts Better Auth at a target (`--target-kind`): it decides which app-level
@@ -195,6 +197,7 @@ impl Target {
             resource_server: None,
             resource_issuer: None,
             observers: Observers::default(),
+            limit_waits: Default::default(),
         })
     }
 
@@ -216,6 +219,7 @@ impl Target {
         let mut endpoint = Endpoint::new(&self.base_url, &self.base_path, self.timeout);
         endpoint.ca_pem = self.ca_pem.clone();
         endpoint.observers = self.observers.clone();
+        endpoint.limit_waits = self.limit_waits.clone();
         endpoint
     }
 

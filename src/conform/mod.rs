@@ -276,7 +276,8 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     // discovery (several requests, each up to --timeout) as well as the scenarios.
     let deadline = tokio::time::Instant::now() + options.run_timeout;
     let started = Instant::now();
-    crate::http::take_limit_waits();
+    // This run's own count (a target reused across runs starts each at zero).
+    target.limit_waits = Default::default();
     let run_secs = options.run_timeout.as_secs();
     match tokio::time::timeout_at(deadline, target.check_reachable()).await {
         Ok(reachable) => reachable?,
@@ -334,6 +335,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     let accounts = world::AccountPool::new(target.accounts());
     let accounts_given = !target.accounts().is_empty();
     let sign_up_closed = target.sign_up_closed.is_some();
+    let limit_waits = target.limit_waits.clone();
     set_current(Some(Arc::new(RunContext { target, accounts })));
 
     let outcomes: Arc<Mutex<Vec<ScenarioOutcome>>> = Arc::default();
@@ -605,7 +607,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
             parse_errors.join("\n  ")
         )));
     }
-    let (waited, retries) = crate::http::take_limit_waits();
+    let (waited, retries) = limit_waits.total();
     if retries > 0 {
         println!(
             "waited {} s for the target's rate limit ({retries} retries of requests it refused with 429)",
