@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 mod apps;
+mod matrix;
 mod releases;
 mod rules;
 
@@ -135,6 +136,20 @@ pub enum Command {
     /// The rule inventory (rules/*.toml) joined with the scenarios that check each rule: per
     /// spec, how many rules are covered, not observable, not applicable or missing.
     Rules(RulesArgs),
+    /// The compatibility matrix of conform JSON reports (the reference first, then ports or
+    /// other servers): counts per feature area, then every failure next to what the first
+    /// report does. See docs/compatibility.md.
+    Matrix(MatrixArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    /// Reports as NAME=FILE or FILE (named after the file); the first is the reference.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<String>,
+    /// Write the matrix into this Markdown file's generated block instead of printing it.
+    #[arg(long, value_name = "FILE")]
+    pub into: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -185,6 +200,12 @@ pub struct ConformArgs {
     /// harness makes and trusts (checks the https cookie rules: __Secure- prefix, Secure).
     #[arg(long, conflicts_with = "target")]
     pub reference_https: bool,
+
+    /// Check a bundled port of Better Auth to another language instead of the reference
+    /// (built or installed on first use; judged without the known-deviation list, and by
+    /// default without the app-level scenarios: see docs/compatibility.md).
+    #[arg(long, value_enum, value_name = "PORT", conflicts_with_all = ["target", "reference_https", "better_auth", "reference_profile"])]
+    pub port: Option<crate::bundled::port::Port>,
 
     /// Run another Better Auth release as the bundled reference (installed on first use into
     /// targets/better-auth/releases/VERSION), e.g. to snapshot two releases and diff them.
@@ -430,6 +451,7 @@ async fn dispatch(cli: Cli) -> Result<Outcome, HarnessError> {
         Command::Completions { shell } => completions::completions(shell),
         Command::Man { out } => completions::man(out.as_deref()),
         Command::Rules(args) => rules::run(args),
+        Command::Matrix(args) => matrix::run(args),
         Command::Releases(args) => releases::releases_command(args).await.map(outcome_of_code),
         Command::Bisect(args) => releases::bisect_command(args).await.map(outcome_of_code),
     }

@@ -38,6 +38,9 @@ struct DeviationFile {
 pub enum DeviationList {
     Embedded,
     File(PathBuf),
+    /// No list: a port of Better Auth to another language is judged without the TypeScript
+    /// release's findings, which must not excuse another implementation.
+    Empty,
 }
 
 impl DeviationList {
@@ -58,6 +61,7 @@ impl DeviationList {
     pub fn describe(&self) -> String {
         match self {
             DeviationList::File(path) => path.display().to_string(),
+            DeviationList::Empty => "none (a port is judged without the reference's list)".into(),
             DeviationList::Embedded => match crate::assets::bundled_better_auth_version() {
                 Some(version) => format!("embedded known-deviations.toml (better-auth {version})"),
                 None => "embedded known-deviations.toml".into(),
@@ -74,6 +78,7 @@ impl DeviationList {
                 HarnessError::Usage(format!("the embedded deviation list is not valid: {e}"))
             }),
             DeviationList::File(path) => load(path),
+            DeviationList::Empty => Ok(Vec::new()),
         }
     }
 }

@@ -26,7 +26,6 @@ use crate::bundled::{
 use crate::error::HarnessError;
 use crate::next_app::node_options;
 use crate::reference::{targets_dir, targets_dir_or_default};
-use crate::report::RunReport;
 use crate::target::Target;
 
 /// The framework's build (tsc, vite).
@@ -400,55 +399,6 @@ pub fn apply_target_kind(target: &mut Target, kind: Option<TargetKind>) {
     }
 }
 
-/// A Markdown table: one row per feature area, one column per run; a cell is `passed/checked`
-/// with `FAIL` when a MUST failed, or `skipped` when nothing in the area ran.
-pub fn matrix(columns: &[(&str, &RunReport)]) -> String {
-    let mut areas: Vec<String> = Vec::new();
-    for (_, report) in columns {
-        for area in &report.areas {
-            if !areas.contains(&area.area) {
-                areas.push(area.area.clone());
-            }
-        }
-    }
-    let mut out = format!(
-        "| feature area | {} |\n| --- |{}\n",
-        columns
-            .iter()
-            .map(|(n, _)| *n)
-            .collect::<Vec<_>>()
-            .join(" | "),
-        " --- |".repeat(columns.len())
-    );
-    for area in &areas {
-        let cells: Vec<String> = columns
-            .iter()
-            .map(|(_, report)| {
-                let Some(counts) = report.areas.iter().find(|a| &a.area == area) else {
-                    return "–".to_string();
-                };
-                let c = &counts.counts;
-                let checked = c.passed + c.failed + c.warnings + c.deviations;
-                if checked == 0 {
-                    "skipped".to_string()
-                } else if c.failed > 0 {
-                    format!("FAIL {}/{checked}", c.passed)
-                } else if c.warnings > 0 {
-                    format!(
-                        "pass {}/{checked}, {} SHOULD warning(s)",
-                        c.passed + c.deviations,
-                        c.warnings
-                    )
-                } else {
-                    format!("pass {}/{checked}", c.passed + c.deviations)
-                }
-            })
-            .collect();
-        out.push_str(&format!("| {area} | {} |\n", cells.join(" | ")));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -506,58 +456,6 @@ mod tests {
         assert_eq!(
             next.next_app.as_ref().map(|u| u.as_str()),
             Some("http://127.0.0.1:3000/")
-        );
-    }
-
-    #[test]
-    fn the_matrix_has_a_row_per_area_and_a_column_per_run() {
-        use crate::report::{ScenarioOutcome, Verdict};
-        let outcome = |feature: &str, verdict: Verdict| {
-            ScenarioOutcome::new(feature, "s", format!("{feature}:1"), Vec::new(), verdict)
-        };
-        let reference = RunReport::new(
-            "r".into(),
-            0,
-            false,
-            vec![
-                outcome("Sign-out", Verdict::Passed),
-                outcome("Bearer tokens", Verdict::Passed),
-            ],
-        );
-        let app = RunReport::new(
-            "a".into(),
-            0,
-            false,
-            vec![
-                outcome(
-                    "Sign-out",
-                    Verdict::Failed {
-                        rule: "r".into(),
-                        expected: "e".into(),
-                        actual: "a".into(),
-                        exchange: None,
-                    },
-                ),
-                outcome(
-                    "Bearer tokens",
-                    Verdict::Skipped {
-                        reason: "no".into(),
-                    },
-                ),
-            ],
-        );
-        let table = matrix(&[("reference", &reference), ("express", &app)]);
-        assert!(
-            table.starts_with("| feature area | reference | express |\n| --- | --- | --- |\n"),
-            "{table}"
-        );
-        assert!(
-            table.contains("| Sign-out | pass 1/1 | FAIL 0/1 |"),
-            "{table}"
-        );
-        assert!(
-            table.contains("| Bearer tokens | pass 1/1 | skipped |"),
-            "{table}"
         );
     }
 

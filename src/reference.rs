@@ -41,6 +41,24 @@ pub struct ReadyInfo {
     pub users_file: Option<String>,
 }
 
+impl ReadyInfo {
+    /// The OAuth client the server seeded (with end session on, which dynamic registration
+    /// cannot set).
+    pub fn oauth_client(&self) -> OAuthClient {
+        OAuthClient {
+            client_id: self.client_id.clone(),
+            redirect_uri: self.redirect_uri.clone(),
+            post_logout_redirect_uri: self.post_logout_redirect_uri.clone(),
+        }
+    }
+}
+
+/// The ready file a bundled server writes once it listens, when it is there and complete.
+pub(crate) fn read_ready_file(path: &Path) -> Option<ReadyInfo> {
+    let text = fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
 /// A running bundled server; dropping it kills the process.
 pub struct ReferenceServer {
     process: ServerProcess,
@@ -176,12 +194,7 @@ impl ReferenceServer {
                 "the bundled Better Auth server",
                 "was not ready".into(),
                 exited_fix,
-                || {
-                    let info = fs::read_to_string(&ready_path)
-                        .ok()
-                        .and_then(|text| serde_json::from_str::<ReadyInfo>(&text).ok());
-                    std::future::ready(info)
-                },
+                || std::future::ready(read_ready_file(&ready_path)),
             )
             .await?;
         Ok(ReferenceServer {
@@ -197,11 +210,7 @@ impl ReferenceServer {
     pub fn target(&self, timeout: Duration) -> Result<Target, HarnessError> {
         let mut target = Target::new(&self.ready.base_url, &self.ready.base_path, timeout)?;
         target.secret = Some(self.secret.clone());
-        target.oauth = OAuthClient {
-            client_id: self.ready.client_id.clone(),
-            redirect_uri: self.ready.redirect_uri.clone(),
-            post_logout_redirect_uri: self.ready.post_logout_redirect_uri.clone(),
-        };
+        target.oauth = self.ready.oauth_client();
         target.rate_limit_max = self.ready.rate_limit_max;
         target.session_update_age = self.ready.session_update_age;
         target.ca_pem = self.ca_pem.clone().map(std::sync::Arc::new);

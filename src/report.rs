@@ -3,6 +3,7 @@
 
 pub mod event;
 pub mod markdown;
+pub mod matrix;
 pub mod style;
 pub mod terminal;
 
@@ -672,7 +673,7 @@ pub fn check_writable(path: &Path, flag: &str) -> Result<(), HarnessError> {
     Ok(())
 }
 
-fn write_file(path: &Path, text: &str) -> Result<(), HarnessError> {
+pub(crate) fn write_file(path: &Path, text: &str) -> Result<(), HarnessError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|source| HarnessError::Output {
             path: parent.display().to_string(),

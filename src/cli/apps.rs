@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::conform::ConformOptions;
 use crate::error::HarnessError;
-use crate::framework_app::{Framework, FrameworkApp, FrameworkAppOptions, matrix};
+use crate::framework_app::{Framework, FrameworkApp, FrameworkAppOptions};
 use crate::report::RunReport;
 
 /// The environment the bundled apps get in a matrix run: the same short cookie cache and
@@ -75,8 +75,8 @@ pub(crate) async fn run_apps(
     let mut columns: Vec<(&str, &RunReport)> = vec![("reference", reference)];
     columns.extend(reports.iter().map(|(n, r)| (n.as_str(), r)));
     println!(
-        "\nFramework matrix (passed/checked per feature area; skipped = capability absent):\n"
+        "\nFramework matrix (passed/failed/skipped per feature area; +Nw SHOULD warnings, +Nd known deviations):\n"
     );
-    println!("{}", matrix(&columns));
+    println!("{}", crate::report::matrix::render_reports(&columns));
     Ok(reports.iter().all(|(_, r)| r.passed()))
 }

@@ -51,10 +51,9 @@ pub(super) async fn run(
             args.users_file = server.ready.users_file.as_ref().map(PathBuf::from);
         }
     }
-    let target = match (&args.target, &bundled.server) {
-        (Some(url), _) => Target::new(url, &args.base_path, timeout),
-        (None, Some(_)) => bundled.target(timeout),
-        (None, None) => unreachable!("the bundled server boots when no --target is given"),
+    let target = match &args.target {
+        Some(url) => Target::new(url, &args.base_path, timeout),
+        None => bundled.target(timeout),
     };
     let target = match target.and_then(|t| configure_target(t, &args, &bundled, ca_pem)) {
         Ok(target) => target,
@@ -124,11 +123,18 @@ fn options(
     };
     let mut options = ConformOptions {
         features,
-        tags: args.tags.clone(),
+        // A port runs the compatibility matrix's selection unless told otherwise.
+        tags: args.tags.clone().or_else(|| {
+            args.port
+                .map(|_| crate::bundled::port::MATRIX_TAGS.to_string())
+        }),
         concurrency: args.concurrency as usize,
         run_timeout: Duration::from_secs(args.run_timeout),
         strict: args.strict,
-        deviations: crate::deviations::DeviationList::from_flag(args.deviations.clone()),
+        deviations: match (&args.port, &args.deviations) {
+            (Some(_), None) => crate::deviations::DeviationList::Empty,
+            _ => crate::deviations::DeviationList::from_flag(args.deviations.clone()),
+        },
         recorder: None,
         keep_users: args.keep_users,
         listener,
@@ -149,6 +155,7 @@ fn options(
 #[derive(Default)]
 struct Bundled {
     server: Option<ReferenceServer>,
+    port: Option<crate::bundled::port::PortServer>,
     next_app: Option<crate::next_app::NextApp>,
     resource: Option<crate::resource_server::BundledResource>,
 }
@@ -159,6 +166,15 @@ impl Bundled {
         options: &ConformOptions,
         verbosity: Verbosity,
     ) -> Result<Self, HarnessError> {
+        if let Some(port) = args.port {
+            if verbosity != Verbosity::Quiet {
+                eprintln!("ba-harness: starting the bundled {} port…", port.name());
+            }
+            return Ok(Bundled {
+                port: Some(crate::bundled::port::PortServer::boot(port).await?),
+                ..Bundled::default()
+            });
+        }
         // The bundled Next.js app (targets/nextjs) runs the @next-app scenarios; it is booted
         // with the reference, in parallel, whenever the tag filter selects them (by default;
         // `--tags 'not @next-app'` leaves it out) and no --next-app URL is given.
@@ -224,15 +240,19 @@ impl Bundled {
         // Whichever failed, the others are stopped by their drop.
         Ok(Bundled {
             server: Some(server?),
+            port: None,
             next_app: next_app?,
             resource: resource?,
         })
     }
 
-    /// The bundled reference as the target, with the Next.js app when it runs.
+    /// The bundled reference (or port) as the target, with the Next.js app when it runs.
     fn target(&self, timeout: Duration) -> Result<Target, HarnessError> {
-        let server = self.server.as_ref().expect("the bundled reference runs");
-        let mut target = server.target(timeout)?;
+        let mut target = match (&self.server, &self.port) {
+            (_, Some(port)) => port.target(timeout)?,
+            (Some(server), None) => server.target(timeout)?,
+            (None, None) => unreachable!("the bundled server boots when no --target is given"),
+        };
         if let Some(app) = &self.next_app {
             target.next_app = Some(app.app_url());
             target.description = format!(
@@ -246,6 +266,9 @@ impl Bundled {
     async fn stop(self) {
         if let Some(server) = self.server {
             server.stop().await;
+        }
+        if let Some(port) = self.port {
+            port.stop().await;
         }
         if let Some(app) = self.next_app {
             app.stop().await;

@@ -2,7 +2,7 @@
 configured like the bundled TypeScript reference (targets/better-auth/server.mjs) as far as the
 port allows, with a real SQLite database (SQLAlchemy + aiosqlite).
 
-Started by scripts/port.sh; runnable by hand too (after the script made .venv):
+Started by `ba-harness conform --port python`; runnable by hand too (after it made .venv):
     PORT=3000 .venv/bin/python server.py
 
 Environment (the same names as server.mjs):

@@ -1,6 +1,6 @@
 //! The Rust port of Better Auth (crates.io `better-auth` 1.0.0-alpha.5, better-auth-rs project)
 //! on axum, configured like the bundled TypeScript reference (targets/better-auth/server.mjs)
-//! as far as the port allows. Started by scripts/port.sh; runnable by hand too:
+//! as far as the port allows. Started by `ba-harness conform --port rust`; runnable by hand too:
 //!   PORT=3000 cargo run --release
 //!
 //! Environment (the same names as server.mjs):

@@ -15,6 +15,9 @@ use rand::distr::Alphanumeric;
 use tokio::process::{Child, Command};
 
 use crate::error::HarnessError;
+
+pub mod port;
+pub(crate) mod venv;
 use crate::redact::SecretRegistry;
 
 /// How long a bundled server (reference, Next.js app, framework app, resource server) may take
