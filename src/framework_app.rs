@@ -23,9 +23,9 @@ use crate::bundled::{
     DirLock, RunFolder, ServerProcess, boot_io, free_port, installed_versions, new_secret,
     npm_ci_once, require_sources, run_logged, sources_fingerprint,
 };
+use crate::bundled::{targets_dir, targets_dir_or_default};
 use crate::error::HarnessError;
 use crate::next_app::node_options;
-use crate::reference::{targets_dir, targets_dir_or_default};
 use crate::target::Target;
 
 /// The framework's build (tsc, vite).

@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use tokio::process::Command;
 use url::Url;
 
+use crate::bundled::targets_dir;
 use crate::error::HarnessError;
-use crate::reference::targets_dir;
 
 /// `next build` with type checking (~25 s here; a minute on a cold disk).
 const BUILD_TIMEOUT: Duration = Duration::from_secs(10 * 60);

@@ -2,62 +2,18 @@
 //! start on a free loopback port, wait until it says it is ready, stop it on drop.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use serde::Deserialize;
 use tokio::process::Command;
 
+pub use crate::bundled::{ReadyInfo, targets_dir};
 use crate::bundled::{
     RunFolder, ServerProcess, boot_io, check_node, free_port, installed_versions, new_secret,
-    npm_ci_once, require_sources,
+    npm_ci_once, read_ready_file, require_sources,
 };
 use crate::error::HarnessError;
-use crate::target::{OAuthClient, Target};
-
-/// The ready line the server writes (targets/better-auth/server.mjs).
-#[derive(Clone, Debug, Deserialize)]
-pub struct ReadyInfo {
-    pub base_url: String,
-    /// The port the server listens on (differs from the base URL's when it sits behind a proxy).
-    pub port: u16,
-    pub base_path: String,
-    pub client_id: Option<String>,
-    pub redirect_uri: Option<String>,
-    pub post_logout_redirect_uri: Option<String>,
-    pub startup_ms: Option<u64>,
-    /// Sign-in requests allowed per 10 s per client (None: rate limiting off).
-    pub rate_limit_max: Option<u32>,
-    pub cookie_cache_max_age: Option<i64>,
-    pub jwt_alg: Option<String>,
-    /// session.updateAge in seconds: get-session extends a session older than this.
-    pub session_update_age: Option<u64>,
-    /// The configuration profiles it runs (`BA_PROFILE`; empty: the default configuration).
-    #[serde(default)]
-    pub profiles: Vec<String>,
-    /// advanced.cookiePrefix, reported when a profile is on.
-    pub cookie_prefix: Option<String>,
-    /// The seeded accounts (`email,password` lines) of the closed-signup profile.
-    pub users_file: Option<String>,
-}
-
-impl ReadyInfo {
-    /// The OAuth client the server seeded (with end session on, which dynamic registration
-    /// cannot set).
-    pub fn oauth_client(&self) -> OAuthClient {
-        OAuthClient {
-            client_id: self.client_id.clone(),
-            redirect_uri: self.redirect_uri.clone(),
-            post_logout_redirect_uri: self.post_logout_redirect_uri.clone(),
-        }
-    }
-}
-
-/// The ready file a bundled server writes once it listens, when it is there and complete.
-pub(crate) fn read_ready_file(path: &Path) -> Option<ReadyInfo> {
-    let text = fs::read_to_string(path).ok()?;
-    serde_json::from_str(&text).ok()
-}
+use crate::target::Target;
 
 /// A running bundled server; dropping it kills the process.
 pub struct ReferenceServer {
@@ -67,24 +23,6 @@ pub struct ReferenceServer {
     pub version: String,
     /// The throwaway CA the server's certificate chains to, when served over https.
     pub ca_pem: Option<String>,
-}
-
-/// The folder that holds the bundled servers: `$BA_HARNESS_TARGETS_DIR` when it is set (the
-/// repository's .cargo/config.toml sets it to the clone's targets/ for `cargo run` and
-/// `cargo test`, so development uses the clone's files and installs), else the sources embedded
-/// in the binary, unpacked into the cache folder on first use (crate::cache), so an installed
-/// binary works from any folder.
-pub fn targets_dir() -> Result<PathBuf, HarnessError> {
-    if let Some(dir) = std::env::var_os("BA_HARNESS_TARGETS_DIR").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
-    }
-    Ok(crate::cache::assets_root()?.join(crate::assets::TARGETS_FOLDER))
-}
-
-/// [`targets_dir`] for the path helpers that cannot fail (app folders named in messages and
-/// tests); every boot calls [`targets_dir`] first, so an unpack error is reported there.
-pub(crate) fn targets_dir_or_default() -> PathBuf {
-    targets_dir().unwrap_or_else(|_| PathBuf::from("targets"))
 }
 
 impl ReferenceServer {

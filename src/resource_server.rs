@@ -15,10 +15,11 @@ use std::path::{Path, PathBuf};
 use tokio::process::Command;
 use url::Url;
 
+use crate::bundled::targets_dir;
 use crate::bundled::venv::{ensure_venv, venv_python};
 use crate::bundled::{RunFolder, ServerProcess, free_port, require_sources};
 use crate::error::HarnessError;
-use crate::reference::{ReferenceServer, targets_dir};
+use crate::reference::ReferenceServer;
 use crate::target::Target;
 
 /// The path the bundled backend serves the signed-in user at.

@@ -12,10 +12,10 @@ use tokio::process::Command;
 
 use super::venv::{ensure_venv, venv_python};
 use super::{
-    DirLock, RunFolder, ServerProcess, app_dir, free_port, new_secret, require_sources, run_logged,
+    DirLock, ReadyInfo, RunFolder, ServerProcess, app_dir, free_port, new_secret, read_ready_file,
+    require_sources, run_logged, targets_dir,
 };
 use crate::error::HarnessError;
-use crate::reference::ReadyInfo;
 use crate::target::Target;
 
 /// A cold build of the Rust port took about 27 min on two busy cores.
@@ -135,7 +135,7 @@ pub struct PortServer {
 
 impl PortServer {
     pub async fn boot(port: Port) -> Result<Self, HarnessError> {
-        crate::reference::targets_dir()?;
+        targets_dir()?;
         let dir = app_dir(port.folder());
         let mut command = port.prepare(&dir).await?;
         let listen = free_port()?;
@@ -155,7 +155,7 @@ impl PortServer {
         let exited_fix = process.read_the_log();
         let ready = process
             .wait_ready(&title, "was not ready".into(), exited_fix, || {
-                std::future::ready(crate::reference::read_ready_file(&ready_path))
+                std::future::ready(read_ready_file(&ready_path))
             })
             .await?;
         Ok(PortServer {
