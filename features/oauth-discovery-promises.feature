@@ -6,11 +6,11 @@ Feature: OAuth 2.1 / OIDC provider: what the metadata documents promise
   fragment for a dynamic OP), and the authorization response keeps the stated or default
   modes; a server that offers revocation and introspection lists them; a JWKS that holds
   encryption keys next to signing keys says every key's use; with several keys in the JWKS the
-  ID token names its key (OIDC Core §10.1).
+  ID token names its key (OIDC Core §10.1). The two key rules bind only such a JWKS: with no
+  encryption key, or one key, there is nothing to check and the scenario passes.
   The grant probes carry made-up credentials: a listed grant may fail on them, never with
   unsupported_grant_type. Revocation and introspection are looked for at Better Auth's paths
-  under the issuer. The key checks are skipped when the JWKS holds no encryption key, or one
-  key only.
+  under the issuer.
 
   @oauth-client @oauth-discovery @oidc-discovery-3-k
   Scenario: The token endpoint serves the grant types the discovery document lists and no others
@@ -28,15 +28,14 @@ Feature: OAuth 2.1 / OIDC provider: what the metadata documents promise
     When the OAuth client fetches the discovery document
     Then the metadata documents list the revocation and introspection endpoints the server offers
 
-  @oauth-discovery @oidc-discovery-3-l
+  @oauth-client @oauth-discovery @oidc-discovery-3-l
   Scenario: Every JWKS key says its use when encryption keys are published
     When the OAuth client fetches the discovery document
     Then every key of the JWKS says its use when the JWKS holds encryption keys
 
   @oauth-client @oauth-id-token @oidc-core-10.1-a
   Scenario: The ID token names its key when the JWKS holds several keys
-    Given the JWKS holds several keys
-    And a signed-in user
+    Given a signed-in user
     And the user has authorized the OAuth client
     And the OAuth client has exchanged the code for tokens
     Then the ID token's header names its key with a kid the JWKS holds

@@ -2,10 +2,11 @@
 Feature: OAuth 2.1 / OIDC provider: UserInfo by POST, in JSON, and subject identifiers
   UserInfo answers POST as well as GET (OIDC Core §5.3.1), in JSON (§5.3.2). The sub is at
   most 255 ASCII characters (§2). With the public subject type every client sees the same sub
-  for the same user (§8); with the pairwise type, clients of different sectors (redirect
-  hosts) see different ones (§8.1). The public check uses the run's second client (dynamic
-  registration) and runs when subject_types_supported is public alone; the pairwise check
-  registers two pairwise clients and runs only when the document offers pairwise.
+  for the same user (§8); with the pairwise type, clients of different sectors (redirect hosts
+  127.0.0.1 and localhost) see different ones (§8.1). The public check uses the run's second
+  client (dynamic registration) and runs when subject_types_supported is public alone; the
+  pairwise one registers two pairwise clients when the document offers pairwise, and has
+  nothing to check otherwise (Better Auth: oauthProvider pairwiseSecret).
 
   @oauth-client @oauth-userinfo @oidc-core-5.3.1-b
   Scenario: UserInfo answers a POST with the access token
@@ -40,7 +41,6 @@ Feature: OAuth 2.1 / OIDC provider: UserInfo by POST, in JSON, and subject ident
 
   @oauth-client @oauth-id-token @oidc-core-8.1-a
   Scenario: Pairwise clients of different sectors see different subs
-    Given the discovery document offers the pairwise subject type
-    And a signed-in user
+    Given a signed-in user
     When the user authorizes two pairwise clients of different sectors
     Then the two sectors see different subs for the user

@@ -4,9 +4,8 @@
 use regex::Regex;
 use std::sync::LazyLock;
 
-static FORM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?is)<form\b([^>]*)>(.*?)</form>"#).expect("a valid regex")
-});
+static FORM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?is)<form\b([^>]*)>(.*?)</form>"#).expect("a valid regex"));
 static FIELD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?is)<(?:input|button)\b([^>]*)>"#).expect("a valid regex"));
 
@@ -22,11 +21,15 @@ fn attribute(attributes: &str, name: &str) -> Option<String> {
 /// The first `method="post"` form of `html`: its action resolved against `page_url`, and the
 /// fields it sends (named inputs and buttons with their values).
 pub fn post_form(html: &str, page_url: &str) -> Option<(String, Vec<(String, String)>)> {
-    let form = FORM.captures_iter(html).find(|c| {
-        attribute(&c[1], "method").is_some_and(|m| m.eq_ignore_ascii_case("post"))
-    })?;
+    let form = FORM
+        .captures_iter(html)
+        .find(|c| attribute(&c[1], "method").is_some_and(|m| m.eq_ignore_ascii_case("post")))?;
     let action = attribute(&form[1], "action").unwrap_or_default();
-    let action = url::Url::parse(page_url).ok()?.join(&action).ok()?.to_string();
+    let action = url::Url::parse(page_url)
+        .ok()?
+        .join(&action)
+        .ok()?
+        .to_string();
     let fields = FIELD
         .captures_iter(&form[2])
         .filter_map(|f| {
@@ -44,7 +47,8 @@ mod tests {
     #[test]
     fn the_confirmation_form_is_read() {
         let page = r#"<main><form method="post" data-x action="http://op.test/api/auth/oauth2/end-session/confirm"><button type="submit" name="action" value="confirm">Confirm logout</button></form></main>"#;
-        let (action, fields) = post_form(page, "http://op.test/api/auth/oauth2/end-session").unwrap();
+        let (action, fields) =
+            post_form(page, "http://op.test/api/auth/oauth2/end-session").unwrap();
         assert_eq!(action, "http://op.test/api/auth/oauth2/end-session/confirm");
         assert_eq!(fields, vec![("action".to_string(), "confirm".to_string())]);
     }

@@ -196,7 +196,9 @@ pub fn check_kid_named(header: &Value, jwks: &Value) -> Result<(), String> {
     if published {
         return Ok(());
     }
-    Err(format!("the ID token names kid {kid:?}, which the JWKS does not hold"))
+    Err(format!(
+        "the ID token names kid {kid:?}, which the JWKS does not hold"
+    ))
 }
 
 /// OIDC Core §2: sub is at most 255 ASCII characters.
@@ -225,21 +227,27 @@ mod tests {
 
     #[test]
     fn listed_grants_are_probed_as_served_and_known_others_as_refused() {
-        let doc = json!({"grant_types_supported": ["authorization_code", "refresh_token", "implicit"]});
+        let doc =
+            json!({"grant_types_supported": ["authorization_code", "refresh_token", "implicit"]});
         let (served, refused) = grant_probes(&grant_types(&doc));
         assert_eq!(served, vec!["authorization_code", "refresh_token"]);
         assert!(refused.contains(&"password".to_string()));
         assert!(refused.contains(&"client_credentials".to_string()));
         assert!(!refused.contains(&"refresh_token".to_string()));
         // Omitted: the default.
-        assert_eq!(grant_types(&json!({})), vec!["authorization_code", "implicit"]);
+        assert_eq!(
+            grant_types(&json!({})),
+            vec!["authorization_code", "implicit"]
+        );
     }
 
     #[test]
     fn only_unsupported_grant_type_says_a_grant_is_not_served() {
         let refused = json!({"error": "unsupported_grant_type"});
         assert!(check_grant_served("client_credentials", 400, &refused).is_err());
-        assert!(check_grant_served("refresh_token", 400, &json!({"error": "invalid_grant"})).is_ok());
+        assert!(
+            check_grant_served("refresh_token", 400, &json!({"error": "invalid_grant"})).is_ok()
+        );
         assert!(check_grant_served("x", 401, &json!({"error": "invalid_client"})).is_ok());
     }
 
@@ -279,7 +287,8 @@ mod tests {
         ]});
         let e = check_key_use(&unmarked).unwrap_err();
         assert!(e.contains("\"a\""), "{e}");
-        let by_ops = json!({"keys": [{"kty": "RSA", "key_ops": ["wrapKey"]}, {"kty": "OKP", "use": "sig"}]});
+        let by_ops =
+            json!({"keys": [{"kty": "RSA", "key_ops": ["wrapKey"]}, {"kty": "OKP", "use": "sig"}]});
         assert!(check_key_use(&by_ops).is_err());
     }
 
@@ -287,7 +296,11 @@ mod tests {
     fn the_id_token_names_a_published_key() {
         let jwks = json!({"keys": [{"kid": "a"}, {"kid": "b"}]});
         assert!(check_kid_named(&json!({"alg": "EdDSA", "kid": "b"}), &jwks).is_ok());
-        assert!(check_kid_named(&json!({"alg": "EdDSA"}), &jwks).unwrap_err().contains("no kid"));
+        assert!(
+            check_kid_named(&json!({"alg": "EdDSA"}), &jwks)
+                .unwrap_err()
+                .contains("no kid")
+        );
         assert!(check_kid_named(&json!({"kid": "c"}), &jwks).is_err());
         assert_eq!(key_count(&jwks), 2);
     }

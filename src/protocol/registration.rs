@@ -103,7 +103,9 @@ pub fn check_secret_expiry(body: &Value) -> Result<bool, String> {
 /// (invalid_redirect_uri or invalid_client_metadata) and registers nothing.
 pub fn check_metadata_refused(status: u16, body: &Value) -> Result<(), String> {
     if registered_client_id(status, body).is_some() {
-        return Err(format!("HTTP {status} with a client_id: the client was registered"));
+        return Err(format!(
+            "HTTP {status} with a client_id: the client was registered"
+        ));
     }
     let error = body.get("error").and_then(Value::as_str);
     match error {
@@ -150,7 +152,11 @@ mod tests {
     #[test]
     fn a_created_client_is_201_json_with_a_client_id() {
         assert!(check_created(201, true, &answer()).is_ok());
-        assert!(check_created(200, true, &answer()).unwrap_err().contains("200"));
+        assert!(
+            check_created(200, true, &answer())
+                .unwrap_err()
+                .contains("200")
+        );
         assert!(check_created(201, false, &answer()).is_err());
         assert!(check_created(201, true, &json!({"client_id": ""})).is_err());
     }
@@ -192,7 +198,11 @@ mod tests {
         assert!(check_metadata_refused(400, &json!({"error": "invalid_client_metadata"})).is_ok());
         assert!(check_metadata_refused(401, &refused).is_err());
         assert!(check_metadata_refused(400, &json!({"error": "server_error"})).is_err());
-        assert!(check_metadata_refused(201, &answer()).unwrap_err().contains("registered"));
+        assert!(
+            check_metadata_refused(201, &answer())
+                .unwrap_err()
+                .contains("registered")
+        );
         assert!(check_nothing_registered(201, &answer()).is_err());
         assert!(check_nothing_registered(401, &json!({})).is_ok());
     }

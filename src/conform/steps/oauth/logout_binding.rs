@@ -8,7 +8,8 @@ use super::end_session::post_logout_uri;
 use super::*;
 use crate::protocol::forms::post_form;
 
-const RULE_POST: &str = "the end session endpoint accepts a form POST as well as GET (OIDC RP-Initiated Logout §2)";
+const RULE_POST: &str =
+    "the end session endpoint accepts a form POST as well as GET (OIDC RP-Initiated Logout §2)";
 const RULE_CLIENT_MISMATCH: &str = "when client_id and id_token_hint are both sent, the OP checks that the hint was issued to that client: a hint of another client neither ends the session nor redirects to the named client's post_logout_redirect_uri without the End-User (OIDC RP-Initiated Logout §2)";
 const RULE_OTHER_CLIENTS_URI: &str = "a post_logout_redirect_uri registered only for another client than the hint's is never redirected to, even after the End-User confirms (OIDC RP-Initiated Logout §3)";
 const RULE_NO_HINT: &str = "without id_token_hint (or other proof of the client) the OP does not redirect to the post_logout_redirect_uri, even after the End-User confirms (OIDC RP-Initiated Logout §3)";
@@ -49,10 +50,7 @@ async fn end_session_with(
 }
 
 /// The hint, post_logout_redirect_uri and state parameters for the current ID token.
-fn logout_params(
-    world: &mut AuthWorld,
-    uri: &str,
-) -> Result<Vec<(String, String)>, StepFailure> {
+fn logout_params(world: &mut AuthWorld, uri: &str) -> Result<Vec<(String, String)>, StepFailure> {
     let (_, _, _, tokens, _) = current_id_token(world, &precondition("an ID token"))?;
     let hint = tokens.id_token.unwrap_or_default();
     SecretRegistry::global().register(&hint);
@@ -112,19 +110,22 @@ async fn follow_to_end(
 
 /// The first answer of `answers` that redirects to `uri`, described.
 fn redirect_to(answers: &[Exchange], uri: &str) -> Option<String> {
-    answers.iter().enumerate().find_map(|(i, a)| match redirect_of(a) {
-        Some(Ok(target)) if target.is_at(uri) => Some(format!(
-            "{} HTTP {} to {}",
-            if i == 0 {
-                "end session answered".to_string()
-            } else {
-                format!("after {i} more step(s) of the flow, an answer of")
-            },
-            a.status,
-            target.describe()
-        )),
-        _ => None,
-    })
+    answers
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| match redirect_of(a) {
+            Some(Ok(target)) if target.is_at(uri) => Some(format!(
+                "{} HTTP {} to {}",
+                if i == 0 {
+                    "end session answered".to_string()
+                } else {
+                    format!("after {i} more step(s) of the flow, an answer of")
+                },
+                a.status,
+                target.describe()
+            )),
+            _ => None,
+        })
 }
 
 /// Fails `rule` when the flow from the last answer reaches `uri`.
@@ -151,7 +152,9 @@ async fn end_session_post(world: &mut AuthWorld) -> StepResult {
     end_session_with(world, params, true).await.map(|_| ())
 }
 
-#[then("end session accepts the POST and redirects to the post_logout_redirect_uri with the same state")]
+#[then(
+    "end session accepts the POST and redirects to the post_logout_redirect_uri with the same state"
+)]
 async fn post_accepted(world: &mut AuthWorld) -> StepResult {
     let exchange = world.last_exchange()?;
     if matches!(exchange.status, 404 | 405 | 415) {
@@ -176,7 +179,9 @@ async fn end_session_mismatch(world: &mut AuthWorld) -> StepResult {
     end_session_with(world, params, false).await.map(|_| ())
 }
 
-#[then("end session neither redirects to the client's post_logout_redirect_uri nor ends the session")]
+#[then(
+    "end session neither redirects to the client's post_logout_redirect_uri nor ends the session"
+)]
 async fn mismatch_not_acted_on(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_CLIENT_MISMATCH;
     let uri = post_logout_uri(world)?;
@@ -195,7 +200,9 @@ async fn mismatch_not_acted_on(world: &mut AuthWorld) -> StepResult {
     ))
 }
 
-#[when("end session is requested with a post_logout_redirect_uri registered only for another client")]
+#[when(
+    "end session is requested with a post_logout_redirect_uri registered only for another client"
+)]
 async fn end_session_other_clients_uri(world: &mut AuthWorld) -> StepResult {
     let own = post_logout_uri(world)?;
     let other_uri = unregistered_variant(&own, "/ba-harness-other-client-logged-out");
@@ -237,7 +244,9 @@ async fn other_clients_uri_refused(world: &mut AuthWorld) -> StepResult {
     judge_no_redirect(world, RULE_OTHER_CLIENTS_URI, &uri, true).await
 }
 
-#[when("end session is requested without an ID token, with the registered post_logout_redirect_uri and a state")]
+#[when(
+    "end session is requested without an ID token, with the registered post_logout_redirect_uri and a state"
+)]
 async fn end_session_no_hint(world: &mut AuthWorld) -> StepResult {
     let uri = post_logout_uri(world)?;
     let state = format!("ls-{}", random_string(16));
@@ -248,7 +257,9 @@ async fn end_session_no_hint(world: &mut AuthWorld) -> StepResult {
     end_session_with(world, params, false).await.map(|_| ())
 }
 
-#[then("end session does not redirect to the post_logout_redirect_uri, even once the End-User confirms")]
+#[then(
+    "end session does not redirect to the post_logout_redirect_uri, even once the End-User confirms"
+)]
 async fn no_hint_no_redirect(world: &mut AuthWorld) -> StepResult {
     let uri = post_logout_uri(world)?;
     judge_no_redirect(world, RULE_NO_HINT, &uri, true).await

@@ -7,9 +7,8 @@
 
 use super::*;
 use crate::protocol::registration::{
-    UNKNOWN_MEMBER, check_created, check_echoes, check_metadata_refused,
-    check_nothing_registered, check_secret_expiry, probe_metadata, registered_client_id,
-    with_member,
+    UNKNOWN_MEMBER, check_created, check_echoes, check_metadata_refused, check_nothing_registered,
+    check_secret_expiry, probe_metadata, registered_client_id, with_member,
 };
 use crate::protocol::session::is_json_content_type;
 
@@ -25,31 +24,29 @@ const RULE_REGISTRATION_OFF: &str = "unless allowDynamicClientRegistration is on
 /// Better Auth's registration endpoint under the issuer, for servers whose discovery names none.
 const REGISTER_PATH: &str = "/oauth2/register";
 
-/// Sends `metadata` to `endpoint` as a registration (JSON POST, with Origin); with the user's
-/// session cookies when `with_session`.
+/// Sends `metadata` to `endpoint` as a registration without a session (JSON POST, with
+/// Origin, no cookies).
 async fn register_at(
     world: &mut AuthWorld,
     endpoint: &str,
     metadata: Value,
-    with_session: bool,
 ) -> Result<Exchange, StepFailure> {
     let rule = precondition("the registration endpoint is on the target's origin");
     let mut request = request_to(world, endpoint, &rule)?;
     request.method = reqwest::Method::POST;
     request.body = Some(Body::Json(metadata));
-    request.cookies = if with_session {
-        CookieChoice::Jar
-    } else {
-        CookieChoice::None
-    };
+    request.cookies = CookieChoice::None;
     request.send_origin = true;
     send(world, request).await
 }
 
 /// Registers `metadata` without a session at the discovery registration_endpoint.
-pub(super) async fn register(world: &mut AuthWorld, metadata: Value) -> Result<Exchange, StepFailure> {
+pub(super) async fn register(
+    world: &mut AuthWorld,
+    metadata: Value,
+) -> Result<Exchange, StepFailure> {
     let endpoint = registration_endpoint(world).await?;
-    register_at(world, &endpoint, metadata, false).await
+    register_at(world, &endpoint, metadata).await
 }
 
 async fn registration_endpoint(world: &mut AuthWorld) -> Result<String, StepFailure> {
@@ -143,7 +140,9 @@ async fn unknown_ignored(world: &mut AuthWorld) -> StepResult {
     let refused = format!(
         "with `{UNKNOWN_MEMBER}` the registration got HTTP {} ({})",
         exchange.status,
-        body.get("error").and_then(Value::as_str).unwrap_or("no error code")
+        body.get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("no error code")
     );
     let metadata = probe(world)?;
     let control = register(world, metadata).await?;
@@ -253,61 +252,18 @@ async fn no_trust_from_metadata(world: &mut AuthWorld) -> StepResult {
     ))
 }
 
-#[given("the discovery document does not offer public clients")]
-async fn public_clients_not_offered(world: &mut AuthWorld) -> StepResult {
-    registration_endpoint(world).await?;
-    let exchange = fetch_discovery(world).await?;
-    let doc = exchange.json().unwrap_or(Value::Null);
-    let methods = crate::protocol::promises::list_or_default(
-        &doc,
-        "token_endpoint_auth_methods_supported",
-        &["client_secret_basic"],
-    );
-    if methods.iter().any(|m| m == "none") {
-        return Err(world.skip(
-            "token_endpoint_auth_methods_supported lists none, which Better Auth does when \
-             allowUnauthenticatedClientRegistration is on (or client discovery is configured): \
-             registration without a session may be allowed, so there is nothing to check; \
-             run against a server with allowUnauthenticatedClientRegistration off",
-        ));
-    }
-    Ok(())
+/// The discovery registration_endpoint, else Better Auth's path under the issuer.
+async fn registration_endpoint_or_path(world: &mut AuthWorld) -> Result<String, StepFailure> {
+    let d = discovery(world).await?;
+    Ok(d.registration_endpoint
+        .unwrap_or_else(|| format!("{}{REGISTER_PATH}", d.issuer.trim_end_matches('/'))))
 }
 
-#[then("a registration without a session is refused while the same one with the session is accepted")]
-async fn session_required(world: &mut AuthWorld) -> StepResult {
-    let endpoint = registration_endpoint(world).await?;
-    let metadata = with_member(
-        probe(world)?,
-        "token_endpoint_auth_method",
-        json!("client_secret_post"),
-    );
-    let anonymous = register_at(world, &endpoint, metadata.clone(), false).await?;
-    let anonymous_body = anonymous.json().unwrap_or(Value::Null);
-    if let Err(e) = check_nothing_registered(anonymous.status, &anonymous_body) {
-        return Err(world.fail(RULE_SESSION_REQUIRED, "a refusal (HTTP 401)", e));
-    }
-    let control = register_at(world, &endpoint, metadata, true).await?;
-    let control_body = control.json().unwrap_or(Value::Null);
-    if registered_client_id(control.status, &control_body).is_none() {
-        return Err(world.skip(format!(
-            "the same registration with the user's session was refused too (HTTP {}): the \
-             refusal without a session proves nothing about the session",
-            control.status
-        )));
-    }
-    Ok(())
-}
-
-#[given("the discovery document names no registration endpoint")]
-async fn no_registration_endpoint(world: &mut AuthWorld) -> StepResult {
-    if discovery(world).await?.registration_endpoint.is_some() {
-        return Err(world.skip(
-            "the discovery document names a registration_endpoint: dynamic registration is on, \
-             so there is nothing to check (the no-dcr reference profile has it off)",
-        ));
-    }
-    Ok(())
+#[when("a client registers without a session")]
+async fn registers_without_session(world: &mut AuthWorld) -> StepResult {
+    let endpoint = registration_endpoint_or_path(world).await?;
+    let metadata = probe(world)?;
+    register_at(world, &endpoint, metadata).await.map(|_| ())
 }
 
 #[when("a client registers at Better Auth's registration path")]
@@ -315,14 +271,63 @@ async fn registers_at_conventional_path(world: &mut AuthWorld) -> StepResult {
     let issuer = discovery(world).await?.issuer;
     let endpoint = format!("{}{REGISTER_PATH}", issuer.trim_end_matches('/'));
     let metadata = probe(world)?;
-    register_at(world, &endpoint, metadata, false)
-        .await
-        .map(|_| ())
+    register_at(world, &endpoint, metadata).await.map(|_| ())
 }
 
-#[then("no client is registered")]
-async fn nothing_registered(world: &mut AuthWorld) -> StepResult {
+#[then(
+    "a registration without a session is accepted only where unauthenticated registration is on"
+)]
+async fn session_required(world: &mut AuthWorld) -> StepResult {
     let (exchange, body) = last_answer(world)?;
-    check_nothing_registered(exchange.status, &body)
-        .map_err(|e| world.fail(RULE_REGISTRATION_OFF, "a refusal, no client_id", e))
+    // Refused: the rule holds, whatever the setting.
+    if check_nothing_registered(exchange.status, &body).is_ok() {
+        return Ok(());
+    }
+    let doc = fetch_discovery(world).await?.json().unwrap_or(Value::Null);
+    let methods = crate::protocol::promises::list_or_default(
+        &doc,
+        "token_endpoint_auth_methods_supported",
+        &["client_secret_basic"],
+    );
+    let public_clients = methods.iter().any(|m| m == "none");
+    // Better Auth lists "none" when unauthenticated registration is on, or when a client
+    // discovery (Client ID Metadata Document) profile is configured: then the setting is unknown.
+    let client_discovery = doc
+        .get("client_id_metadata_document_supported")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    match (public_clients, client_discovery) {
+        (true, false) => Ok(()),
+        (true, true) => Err(world.skip(
+            "a client was registered without a session, and the discovery document lists              token_endpoint_auth_method none next to a Client ID Metadata Document profile, so              whether allowUnauthenticatedClientRegistration is on cannot be told from outside",
+        )),
+        (false, _) => Err(world.fail_on(
+            RULE_SESSION_REQUIRED,
+            "a refusal (HTTP 401): token_endpoint_auth_methods_supported leaves out none, which              Better Auth does when allowUnauthenticatedClientRegistration is off",
+            format!("HTTP {} with a client_id: a client was registered", exchange.status),
+            Some(exchange.excerpt()),
+        )),
+    }
+}
+
+#[then(
+    "a client is registered there only where the discovery document names a registration endpoint"
+)]
+async fn registration_only_when_on(world: &mut AuthWorld) -> StepResult {
+    let (exchange, body) = last_answer(world)?;
+    if check_nothing_registered(exchange.status, &body).is_ok()
+        || discovery(world).await?.registration_endpoint.is_some()
+    {
+        return Ok(());
+    }
+    Err(world.fail_on(
+        RULE_REGISTRATION_OFF,
+        "a refusal, no client_id: the discovery document names no registration_endpoint, which \
+         Better Auth does when allowDynamicClientRegistration is off",
+        format!(
+            "HTTP {} with a client_id: a client was registered",
+            exchange.status
+        ),
+        Some(exchange.excerpt()),
+    ))
 }
