@@ -4,10 +4,7 @@
 //! token names its key (OIDC Discovery §3, RFC 8414 §2, OIDC Core §10.1).
 
 use super::*;
-use crate::protocol::promises::{
-    check_grant_served, check_key_use, check_kid_named, check_response_mode, code_delivery,
-    grant_probes, grant_types, key_count, response_modes,
-};
+use crate::protocol::promises as promise;
 
 const RULE_GRANTS: &str = "the token endpoint serves every grant type grant_types_supported lists (no unsupported_grant_type) and refuses the ones it leaves out with a JSON error and no token (OIDC Discovery §3)";
 const RULE_RESPONSE_MODES: &str = "the authorization response uses a response_mode the document offers (response_modes_supported, by default query and fragment for a dynamic OP) when asked for it, and never one it leaves out (OIDC Discovery §3)";
@@ -37,7 +34,7 @@ async fn grants_as_listed(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_GRANTS;
     let client = client_config(world)?;
     let doc = raw_discovery(world).await?;
-    let (served, refused) = grant_probes(&grant_types(&doc));
+    let (served, refused) = promise::grant_probes(&promise::grant_types(&doc));
     for (grant, listed) in served
         .iter()
         .map(|g| (g, true))
@@ -65,7 +62,7 @@ async fn grants_as_listed(world: &mut AuthWorld) -> StepResult {
         let answer = token_call(world, form).await?;
         let body = answer.json().unwrap_or(Value::Null);
         let verdict = if listed {
-            check_grant_served(grant, answer.status, &body)
+            promise::check_grant_served(grant, answer.status, &body)
         } else {
             crate::protocol::oauth::check_grant_refused(answer.status, &body)
                 .map_err(|e| format!("grant_type {grant} is not listed, yet: {e}"))
@@ -87,7 +84,7 @@ async fn response_modes_as_promised(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_RESPONSE_MODES;
     let d = discovery(world).await?;
     let doc = raw_discovery(world).await?;
-    let offered = response_modes(&doc, d.registration_endpoint.is_some());
+    let offered = promise::response_modes(&doc, d.registration_endpoint.is_some());
     let client = client_config(world)?;
     for mode in ["query", "fragment"] {
         let pkce = PkcePair::generate();
@@ -122,9 +119,9 @@ async fn response_modes_as_promised(world: &mut AuthWorld) -> StepResult {
             }
         }
         let in_fragment = fragment.all("code").len() > params.all("code").len();
-        let delivered = code_delivery(params.code().is_some(), in_fragment);
+        let delivered = promise::code_delivery(params.code().is_some(), in_fragment);
         let listed = offered.iter().any(|m| m == mode);
-        check_response_mode(mode, listed, delivered)
+        promise::check_response_mode(mode, listed, delivered)
             .map_err(|e| world.fail(rule, format!("response modes as promised: {offered:?}"), e))?;
     }
     Ok(())
@@ -197,7 +194,7 @@ async fn raw_jwks(world: &mut AuthWorld, rule: &str) -> Result<Value, StepFailur
 async fn keys_say_use(world: &mut AuthWorld) -> StepResult {
     let jwks = raw_jwks(world, RULE_KEY_USE).await?;
     // Without an encryption key the rule does not bind: nothing to check.
-    check_key_use(&jwks)
+    promise::check_key_use(&jwks)
         .map(|_| ())
         .map_err(|e| world.fail(RULE_KEY_USE, "`use` (sig or enc) on every key", e))
 }
@@ -207,10 +204,10 @@ async fn id_token_names_kid(world: &mut AuthWorld) -> StepResult {
     let (_, header, _, _, _) = current_id_token(world, RULE_KID)?;
     let jwks = raw_jwks(world, RULE_KID).await?;
     // One key: the rule does not bind, nothing to check.
-    if key_count(&jwks) < 2 {
+    if promise::key_count(&jwks) < 2 {
         return Ok(());
     }
-    check_kid_named(&header, &jwks).map_err(|e| {
+    promise::check_kid_named(&header, &jwks).map_err(|e| {
         world.fail(
             RULE_KID,
             "a kid in the ID token's header, held by the JWKS",

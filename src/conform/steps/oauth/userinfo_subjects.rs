@@ -70,6 +70,17 @@ async fn userinfo_json(world: &mut AuthWorld) -> StepResult {
     ))
 }
 
+/// The failure of an authorization that ended without a code: where it ended instead.
+fn without_code(world: &mut AuthWorld) -> StepFailure {
+    let ended = last_hop(world).map(|h| describe_hop(&h));
+    let rule = precondition("the other client's authorization returns a code");
+    world.fail(
+        &rule,
+        "a redirect to the redirect_uri with `code`",
+        ended.unwrap_or_default(),
+    )
+}
+
 /// Authorizes the signed-in user for `client_id` (consent included) and exchanges the code:
 /// the tokens become the current ones, the first client's stay the first.
 async fn tokens_for(world: &mut AuthWorld, client_id: String, redirect_uri: String) -> StepResult {
@@ -79,16 +90,8 @@ async fn tokens_for(world: &mut AuthWorld, client_id: String, redirect_uri: Stri
     let pkce = PkcePair::generate();
     let request = standard_request(&client, Some(&pkce));
     drive_authorization(world, request, Some(pkce.clone())).await?;
-    let Some(code) = world.oauth.code.clone() else {
-        let actual = last_hop(world)
-            .map(|h| describe_hop(&h))
-            .unwrap_or_default();
-        return Err(world.fail(
-            &precondition("the other client's authorization returns a code"),
-            "a redirect to the redirect_uri with `code`",
-            actual,
-        ));
-    };
+    let code = world.oauth.code.clone();
+    let code = code.ok_or_else(|| without_code(world))?;
     let exchange = token_call(
         world,
         code_exchange_form(&code, &redirect_uri, &client_id, &pkce.verifier),
