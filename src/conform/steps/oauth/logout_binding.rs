@@ -71,9 +71,9 @@ async fn follow_to_end(
     confirm: bool,
 ) -> Result<Vec<Exchange>, StepFailure> {
     let origin = world.target().endpoint().origin;
-    let mut answers = vec![first];
+    let mut answers = vec![first.clone()];
+    let mut last = first;
     while answers.len() < MAX_HOPS {
-        let last = answers.last().cloned().unwrap_or_else(|| unreachable!());
         let next = match redirect_of(&last) {
             Some(Ok(target)) => {
                 // Only the OP's own hops: a redirect elsewhere ends the flow.
@@ -102,8 +102,8 @@ async fn follow_to_end(
                 request
             }
         };
-        let answer = send(world, next.cookies(CookieChoice::Jar)).await?;
-        answers.push(answer);
+        last = send(world, next.cookies(CookieChoice::Jar)).await?;
+        answers.push(last.clone());
     }
     Ok(answers)
 }

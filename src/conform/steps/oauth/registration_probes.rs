@@ -208,9 +208,8 @@ async fn secret_expiry(world: &mut AuthWorld) -> StepResult {
 
 #[then("the registration is refused with 400 and a registration error")]
 async fn refused_metadata(world: &mut AuthWorld) -> StepResult {
-    let (_, body) = last_answer(world)?;
-    let status = world.last_exchange()?.status;
-    check_metadata_refused(status, &body).map_err(|e| {
+    let (exchange, body) = last_answer(world)?;
+    check_metadata_refused(exchange.status, &body).map_err(|e| {
         world.fail(
             RULE_BAD_REDIRECT,
             "HTTP 400 with error invalid_redirect_uri (or invalid_client_metadata), no client_id",
