@@ -172,7 +172,9 @@ async fn pairwise_offered(world: &mut AuthWorld) -> Result<bool, StepFailure> {
 #[when("the user authorizes two pairwise clients of different sectors")]
 async fn two_pairwise_clients(world: &mut AuthWorld) -> StepResult {
     if !pairwise_offered(world).await? {
-        return Ok(());
+        return Err(world.skip(
+            "discovery offers no pairwise subject type (subject_types_supported), and the rule binds only when it does",
+        ));
     }
     let registered = client_config(world)?.redirect_uri;
     for host in PAIRWISE_HOSTS {
