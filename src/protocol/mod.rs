@@ -12,3 +12,4 @@ pub mod pkce;
 pub mod rate_limit;
 pub mod resource;
 pub mod session;
+pub mod token_errors;

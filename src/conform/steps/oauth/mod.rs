@@ -22,6 +22,8 @@ mod requests;
 mod revocation;
 mod shared;
 mod token;
+mod token_clients;
+mod token_errors;
 mod userinfo;
 
 use cucumber::{given, then, when};
