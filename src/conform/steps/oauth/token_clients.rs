@@ -5,12 +5,15 @@
 
 use super::confidential::{confidential_client, register_confidential_client};
 use super::revocation::client_form_call;
-use super::token_errors::{judge_last as judge, newest_refresh_token as newest_refresh};
+use super::token_errors::{
+    authorize_with, expect_token_error, grant_request, judge_last as judge,
+    newest_refresh_token as newest_refresh,
+};
 use super::*;
 use crate::protocol::oauth::{check_grant_refused, introspection_active};
 use crate::protocol::token_errors::{
     basic_authorization, basic_client_registration, check_error_format, check_failed_basic_answer,
-    check_refused_status, check_token_error, check_tokens_issued, grant_type_listed,
+    check_refused_status, check_tokens_issued, grant_type_listed,
 };
 
 const RULE_CLIENT_MUST_AUTHENTICATE: &str = "a client that was issued credentials must authenticate at the token endpoint: its code exchange or refresh without its client_secret is refused with an error and no tokens (RFC 6749 §3.2.1, §4.1.3, §6; OIDC Core §3.1.3.2)";
@@ -55,51 +58,45 @@ async fn register_basic_client(world: &mut AuthWorld) -> Result<(String, String)
     }
 }
 
-/// Authorizes `client_id` (PKCE S256, the first client's redirect_uri) for the signed-in user
-/// and requires a code; the code and verifier are kept in the OAuth state.
-async fn authorize_client(world: &mut AuthWorld, client_id: &str) -> StepResult {
-    let mut client = client_config(world)?;
-    client.client_id = client_id.to_string();
-    let pkce = PkcePair::generate();
-    drive_authorization(world, standard_request(&client, Some(&pkce)), Some(pkce)).await?;
-    if world.oauth.code.is_some() {
-        return Ok(());
-    }
-    let actual = last_hop(world)
-        .map(|h| describe_hop(&h))
-        .unwrap_or_default();
-    Err(world.fail(
-        &precondition("the registered client's authorization returns a code"),
-        "a redirect to the redirect_uri with `code`",
-        actual,
-    ))
-}
-
 /// The code exchange form for the current code and verifier, as `client_id`.
 fn current_exchange_form(
     world: &mut AuthWorld,
     client_id: &str,
 ) -> Result<Vec<(String, String)>, StepFailure> {
-    let Some(code) = world.oauth.code.clone() else {
-        return Err(world.fail(
+    let code = world.oauth.code.clone().ok_or_else(|| {
+        world.fail(
             &precondition("an authorization code was issued"),
             "a code from an earlier step",
             "none",
-        ));
-    };
-    let verifier = world
-        .oauth
-        .pkce
-        .as_ref()
-        .map(|p| p.verifier.clone())
-        .unwrap_or_default();
+        )
+    })?;
+    let pkce = world.oauth.pkce.clone().unwrap_or_else(PkcePair::generate);
     let redirect_uri = redirect_uri_sent(world);
     Ok(code_exchange_form(
         &code,
         &redirect_uri,
         client_id,
-        &verifier,
+        &pkce.verifier,
     ))
+}
+
+/// Posts `form` (whose `token` is a secret) to the discovery endpoint `(name, pick)` as the
+/// confidential client, authenticated with `secret`, or with its own when None.
+async fn confidential_post(
+    world: &mut AuthWorld,
+    (name, pick): (&str, fn(&Discovery) -> Option<String>),
+    mut form: Vec<(String, String)>,
+    secret: Option<String>,
+) -> StepResult {
+    let (id, own) = confidential_client(world).await?;
+    for (field, value) in &form {
+        if field == "token" {
+            register_with_form_encoding(value);
+        }
+    }
+    form.push(("client_id".into(), id));
+    form.push(("client_secret".into(), secret.unwrap_or(own)));
+    client_form_call(world, name, pick, form).await.map(|_| ())
 }
 
 /// Posts `form` to the token endpoint with `Authorization: <authorization>`.
@@ -128,7 +125,7 @@ async fn token_call_with_authorization(
 #[given("the user has authorized the confidential OAuth client again")]
 async fn confidential_authorized_again(world: &mut AuthWorld) -> StepResult {
     let (id, _) = confidential_client(world).await?;
-    authorize_client(world, &id).await
+    authorize_with(world, Some(&id), None).await
 }
 
 #[when("the confidential client exchanges the code without its client_secret")]
@@ -179,7 +176,7 @@ async fn refuses_unauthenticated_client(world: &mut AuthWorld) -> StepResult {
 async fn basic_client_exchange(world: &mut AuthWorld) -> StepResult {
     let (id, secret) = register_basic_client(world).await?;
     register_with_form_encoding(&secret);
-    authorize_client(world, &id).await?;
+    authorize_with(world, Some(&id), None).await?;
     let mut form = current_exchange_form(world, &id)?;
     // Authenticated through the header, the client leaves client_id out of the body (§4.1.3).
     form.retain(|(name, _)| name != "client_id");
@@ -234,22 +231,14 @@ async fn basic_failure_challenged(world: &mut AuthWorld) -> StepResult {
 
 #[when("the confidential client revokes its access token with a wrong client_secret")]
 async fn revokes_with_wrong_secret(world: &mut AuthWorld) -> StepResult {
-    let (id, _) = confidential_client(world).await?;
     let (tokens, _) = current_tokens(world)?;
-    register_with_form_encoding(&tokens.access_token);
-    let mut form = revocation_form(&tokens.access_token, "access_token", &id);
-    form.push((
-        "client_secret".into(),
-        format!("wrong-{}", random_string(24)),
-    ));
-    client_form_call(
-        world,
-        "revocation_endpoint",
-        |d| d.revocation_endpoint.clone(),
-        form,
-    )
-    .await
-    .map(|_| ())
+    let wrong = format!("wrong-{}", random_string(24));
+    let form = vec![
+        ("token".into(), tokens.access_token),
+        ("token_type_hint".into(), "access_token".into()),
+    ];
+    let pick: fn(&Discovery) -> Option<String> = |d| d.revocation_endpoint.clone();
+    confidential_post(world, ("revocation_endpoint", pick), form, Some(wrong)).await
 }
 
 #[then("the revocation endpoint refuses the wrong client credentials")]
@@ -277,22 +266,13 @@ async fn revocation_error_format(world: &mut AuthWorld) -> StepResult {
 
 #[when(expr = "the confidential client introspects its access token with token_type_hint {word}")]
 async fn introspects_with_hint(world: &mut AuthWorld, hint: String) -> StepResult {
-    let (id, secret) = confidential_client(world).await?;
     let (tokens, _) = current_tokens(world)?;
-    register_with_form_encoding(&tokens.access_token);
-    client_form_call(
-        world,
-        "introspection_endpoint",
-        |d| d.introspection_endpoint.clone(),
-        vec![
-            ("token".into(), tokens.access_token.clone()),
-            ("token_type_hint".into(), hint),
-            ("client_id".into(), id),
-            ("client_secret".into(), secret),
-        ],
-    )
-    .await
-    .map(|_| ())
+    let form = vec![
+        ("token".into(), tokens.access_token),
+        ("token_type_hint".into(), hint),
+    ];
+    let pick: fn(&Discovery) -> Option<String> = |d| d.introspection_endpoint.clone();
+    confidential_post(world, ("introspection_endpoint", pick), form, None).await
 }
 
 fn expect_active(world: &mut AuthWorld, rule: &str) -> StepResult {
@@ -330,20 +310,11 @@ async fn confidential_client_credentials(world: &mut AuthWorld) -> StepResult {
         ));
     }
     let (id, secret) = confidential_client(world).await?;
-    let form = vec![
-        ("grant_type".into(), "client_credentials".into()),
-        ("client_id".into(), id),
-        ("client_secret".into(), secret),
-    ];
-    token_call(world, form).await.map(|_| ())
+    let pairs = vec![("client_id".into(), id), ("client_secret".into(), secret)];
+    grant_request(world, "client_credentials", pairs).await
 }
 
 #[then("the token endpoint refuses the grant type with unauthorized_client")]
 async fn refuses_unauthorized_client(world: &mut AuthWorld) -> StepResult {
-    judge(
-        world,
-        RULE_UNAUTHORIZED_CLIENT,
-        "HTTP 400 with error unauthorized_client",
-        |status, body| check_token_error(status, body, "unauthorized_client"),
-    )
+    expect_token_error(world, RULE_UNAUTHORIZED_CLIENT, "unauthorized_client")
 }

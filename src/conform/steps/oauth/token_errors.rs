@@ -3,7 +3,7 @@
 //! attributes (RFC 6750 §3). Every refusal that could be mistaken for a broken request is sent
 //! right after the same request succeeded without the one thing that should make it fail.
 
-use super::lifetimes::revoke_as;
+use super::lifetimes::{require_revocation_ok, revoke_as};
 use super::*;
 use crate::protocol::oauth::check_grant_refused;
 use crate::protocol::token_errors::{
@@ -43,6 +43,25 @@ pub(super) fn judge_last(
     let exchange = world.last_exchange()?;
     let body = exchange.json().unwrap_or(Value::Null);
     check(exchange.status, &body).map_err(|e| world.fail(rule, expected, e))
+}
+
+/// Fails `rule` unless the last answer is `400 {"error": <error>}`.
+pub(super) fn expect_token_error(world: &mut AuthWorld, rule: &str, error: &str) -> StepResult {
+    let expected = format!("HTTP 400 with error {error}");
+    judge_last(world, rule, &expected, |status, body| {
+        check_token_error(status, body, error)
+    })
+}
+
+/// Asks the token endpoint for `grant` with the other `pairs` given.
+pub(super) async fn grant_request(
+    world: &mut AuthWorld,
+    grant: &str,
+    pairs: Vec<(String, String)>,
+) -> StepResult {
+    let mut form = vec![("grant_type".to_string(), grant.to_string())];
+    form.extend(pairs);
+    token_call(world, form).await.map(|_| ())
 }
 
 /// Fails `rule` unless the last answer is `application/json`.
@@ -90,21 +109,12 @@ async fn refresh_with(world: &mut AuthWorld, extra: Vec<(String, String)>) -> St
 async fn unsupported_grant(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
     let grant = format!("urn:ba-harness:unsupported-grant:{}", random_string(8));
-    let form = vec![
-        ("grant_type".into(), grant),
-        ("client_id".into(), client.client_id),
-    ];
-    token_call(world, form).await.map(|_| ())
+    grant_request(world, &grant, vec![("client_id".into(), client.client_id)]).await
 }
 
 #[then("the token endpoint refuses the unsupported grant_type with unsupported_grant_type")]
 async fn refuses_unsupported_grant(world: &mut AuthWorld) -> StepResult {
-    judge_last(
-        world,
-        RULE_UNSUPPORTED_GRANT,
-        "HTTP 400 with error unsupported_grant_type",
-        |status, body| check_token_error(status, body, "unsupported_grant_type"),
-    )
+    expect_token_error(world, RULE_UNSUPPORTED_GRANT, "unsupported_grant_type")
 }
 
 #[then("the token endpoint's error answer is application/json")]
@@ -143,22 +153,14 @@ async fn exchange_without_code(world: &mut AuthWorld) -> StepResult {
 
 #[then("the token endpoint refuses the request with invalid_request")]
 async fn refuses_with_invalid_request(world: &mut AuthWorld) -> StepResult {
-    judge_last(
-        world,
-        RULE_INVALID_REQUEST,
-        "HTTP 400 with error invalid_request",
-        |status, body| check_token_error(status, body, "invalid_request"),
-    )
+    expect_token_error(world, RULE_INVALID_REQUEST, "invalid_request")
 }
 
 #[when("the OAuth client asks the token endpoint for a client_credentials grant")]
 async fn public_client_credentials(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
-    let form = vec![
-        ("grant_type".into(), "client_credentials".into()),
-        ("client_id".into(), client.client_id),
-    ];
-    token_call(world, form).await.map(|_| ())
+    let pairs = vec![("client_id".into(), client.client_id)];
+    grant_request(world, "client_credentials", pairs).await
 }
 
 #[then("the token endpoint refuses the client_credentials grant to the public client")]
@@ -229,12 +231,23 @@ async fn refuses_repeated_parameter(world: &mut AuthWorld) -> StepResult {
     )
 }
 
-#[given("the user has authorized the OAuth client for openid and offline_access only")]
-async fn authorized_narrowly(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
+/// Authorizes the signed-in user (PKCE S256, the first client's redirect_uri) for `client_id`
+/// (the first client's when None) with `scope` (the standard one when None), and requires a
+/// code; the code and verifier are kept in the OAuth state.
+pub(super) async fn authorize_with(
+    world: &mut AuthWorld,
+    client_id: Option<&str>,
+    scope: Option<&str>,
+) -> StepResult {
+    let mut client = client_config(world)?;
+    if let Some(id) = client_id {
+        client.client_id = id.to_string();
+    }
     let pkce = PkcePair::generate();
     let mut request = standard_request(&client, Some(&pkce));
-    request.scope = NARROW_SCOPE.into();
+    if let Some(scope) = scope {
+        request.scope = scope.to_string();
+    }
     drive_authorization(world, request, Some(pkce)).await?;
     if world.oauth.code.is_some() {
         return Ok(());
@@ -243,10 +256,15 @@ async fn authorized_narrowly(world: &mut AuthWorld) -> StepResult {
         .map(|h| describe_hop(&h))
         .unwrap_or_default();
     Err(world.fail(
-        &precondition("an authorization for openid and offline_access returns a code"),
+        &precondition("the authorization returns a code"),
         "a redirect to the redirect_uri with `code`",
         actual,
     ))
+}
+
+#[given("the user has authorized the OAuth client for openid and offline_access only")]
+async fn authorized_narrowly(world: &mut AuthWorld) -> StepResult {
+    authorize_with(world, None, Some(NARROW_SCOPE)).await
 }
 
 /// The scope the discovery document offers beyond the narrow grant; skips when there is none.
@@ -302,12 +320,7 @@ async fn grants_no_wider_scope(world: &mut AuthWorld) -> StepResult {
 
 #[then("the token endpoint refuses the wider scope with invalid_scope")]
 async fn refuses_wider_scope(world: &mut AuthWorld) -> StepResult {
-    judge_last(
-        world,
-        RULE_INVALID_SCOPE,
-        "HTTP 400 with error invalid_scope",
-        |status, body| check_token_error(status, body, "invalid_scope"),
-    )
+    expect_token_error(world, RULE_INVALID_SCOPE, "invalid_scope")
 }
 
 #[when("the OAuth client refreshes asking for exactly the granted scope")]
@@ -336,23 +349,8 @@ async fn revokes_refresh_with_wrong_hint(world: &mut AuthWorld) -> StepResult {
 
 #[then("the wrongly hinted refresh token is revoked")]
 async fn wrongly_hinted_token_revoked(world: &mut AuthWorld) -> StepResult {
-    let rule = RULE_REVOKE_WRONG_HINT;
-    let Some(revocation) = world.oauth.revocation.clone() else {
-        return Err(world.fail(rule, "a revocation request before this step", "none"));
-    };
-    if revocation.status != 200 {
-        let body = revocation.json().unwrap_or(Value::Null);
-        return Err(world.fail_on(
-            rule,
-            "HTTP 200 from the revocation endpoint",
-            format!(
-                "the revocation answered {}",
-                describe_token_answer(revocation.status, &body)
-            ),
-            Some(revocation.excerpt()),
-        ));
-    }
-    expect_invalid_grant(world, rule)
+    require_revocation_ok(world, RULE_REVOKE_WRONG_HINT)?;
+    expect_invalid_grant(world, RULE_REVOKE_WRONG_HINT)
 }
 
 #[then("userinfo's challenge names error, error_description and error_uri at most once each")]
