@@ -58,3 +58,10 @@ Feature: OAuth 2.1 / OIDC provider: client authentication at the token, revocati
     Then introspection reports the live access token active
     When the confidential client introspects its access token with token_type_hint refresh_token
     Then introspection still reports the live access token active
+
+  @oauth-client @oauth-token @oauth21-4.1.3-b
+  Scenario: A code issued without a code_challenge cannot be exchanged with a code_verifier
+    Given a signed-in user
+    When the confidential client asks for a code without a code_challenge
+    And the confidential client exchanges that code with a code_verifier and its client_secret
+    Then the token endpoint refuses the code_verifier of a code issued without a challenge

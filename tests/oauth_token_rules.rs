@@ -404,6 +404,37 @@ const REVOCATION_WRONG_SECRET: &str =
     "Revocation refuses a confidential client with a wrong client_secret";
 const INTROSPECTION_HINTS: &str =
     "Introspection takes a form POST and looks past a wrong token_type_hint";
+const NO_PKCE_DOWNGRADE: &str =
+    "A code issued without a code_challenge cannot be exchanged with a code_verifier";
+
+/// The verifier of the challenge the proxy adds to authorization requests without one.
+const PROXY_VERIFIER: &str = "ba-harness-proxy-verifier-0123456789-abcdefghijklmnopqrstuv";
+
+/// A server that issues codes without a code_challenge (the reference requires one of every
+/// client): the proxy adds its own challenge to an authorization request that has none, so
+/// the code comes back to a client that sent no challenge. With `accept_any_verifier`, the
+/// server also takes any code_verifier for such a code (the proxy puts its own in), which is
+/// the downgrade the rule forbids.
+fn issues_codes_without_challenge(accept_any_verifier: bool) -> Flaw {
+    Flaw::request(move |req| {
+        if is(req, "/oauth2/authorize") && query_value(req, "code_challenge").is_none() {
+            let challenge = ba_harness::protocol::pkce::s256_challenge(PROXY_VERIFIER);
+            req.path = edit_query(&req.path, |q| {
+                q.push(("code_challenge".into(), challenge));
+                q.push(("code_challenge_method".into(), "S256".into()));
+            });
+        }
+        let downgrade = form_value(req, "client_secret").is_some()
+            && form_value(req, "code_verifier").is_some();
+        if accept_any_verifier && is(req, "/oauth2/token") && downgrade {
+            let mut pairs = form(req);
+            pairs.retain(|(n, _)| n != "code_verifier");
+            pairs.push(("code_verifier".into(), PROXY_VERIFIER.into()));
+            set_form(req, &pairs);
+        }
+        None
+    })
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_authentication_flaws() {
@@ -491,6 +522,18 @@ async fn client_authentication_flaws() {
                     .then(|| token_error(415, "invalid_request"))
             }),
             FailsOn("introspection takes an HTTP POST with a form-encoded token"),
+        ),
+        // OAuth 2.1 §4.1.3: the reference never issues a code without a challenge (the
+        // scenario skips there); one that does must refuse a verifier for it.
+        case(
+            NO_PKCE_DOWNGRADE,
+            issues_codes_without_challenge(true),
+            FailsWith("PKCE cannot be downgraded", "HTTP 200 with tokens"),
+        ),
+        case(
+            NO_PKCE_DOWNGRADE,
+            issues_codes_without_challenge(false),
+            Passes,
         ),
     ])
     .await;
