@@ -9,7 +9,9 @@ Feature: OAuth 2.1 / OIDC provider: client authentication at the token, revocati
   past a wrong token_type_hint (RFC 7662 §2.1). The clients are registered through dynamic
   client registration (RFC 7591): the client_secret_post one once per run, the
   client_secret_basic one by the scenario that needs it; without registration these skip.
-  Every refusal follows the same client succeeding with its right credentials.
+  Every refusal follows the same client succeeding with its right credentials. A server that
+  issues no code without a code_challenge, even to a confidential client (as OAuth 2.1 allows),
+  leaves no PKCE downgrade to try: the downgrade scenario passes on that refusal.
   Known deviation of Better Auth 1.7.25 / oauth-provider 1.7.5 (known-deviations.toml):
   introspection with token_type_hint=refresh_token reports a live access token inactive.
 

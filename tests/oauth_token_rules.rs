@@ -523,8 +523,9 @@ async fn client_authentication_flaws() {
             }),
             FailsOn("introspection takes an HTTP POST with a form-encoded token"),
         ),
-        // OAuth 2.1 §4.1.3: the reference never issues a code without a challenge (the
-        // scenario skips there); one that does must refuse a verifier for it.
+        // OAuth 2.1 §4.1.3: the reference never issues a code without a challenge (nothing to
+        // downgrade: the scenario passes); one that does must refuse a verifier for it.
+        case(NO_PKCE_DOWNGRADE, Flaw::none(), Passes),
         case(
             NO_PKCE_DOWNGRADE,
             issues_codes_without_challenge(true),
