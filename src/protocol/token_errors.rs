@@ -90,13 +90,15 @@ pub fn basic_authorization(client_id: &str, secret: &str) -> String {
 }
 
 /// The answer to an HTTP Basic client authentication that failed (RFC 6749 §5.2
-/// invalid_client): 401, a `WWW-Authenticate` challenge for the Basic scheme, and no tokens.
+/// invalid_client): 401 with error invalid_client, a `WWW-Authenticate` challenge for the
+/// Basic scheme, and no tokens.
 pub fn check_failed_basic_answer(
     status: u16,
     body: &Value,
     www_authenticate: &[&str],
 ) -> Result<(), String> {
-    if status != 401 || body.get("access_token").is_some() {
+    let invalid_client = parse_oauth_error(body).is_ok_and(|e| e.error == "invalid_client");
+    if status != 401 || !invalid_client || body.get("access_token").is_some() {
         return Err(describe_token_answer(status, body));
     }
     let challenges = parse_challenges(www_authenticate.iter().copied());
@@ -257,6 +259,8 @@ mod tests {
         check_failed_basic_answer(401, &e, &["Basic"]).unwrap();
         check_failed_basic_answer(401, &e, &["Bearer, Basic realm=\"x\""]).unwrap();
         assert!(check_failed_basic_answer(400, &e, &["Basic"]).is_err());
+        let other = json!({"error": "invalid_request"});
+        assert!(check_failed_basic_answer(401, &other, &["Basic"]).is_err());
         let missing = check_failed_basic_answer(401, &e, &[]).unwrap_err();
         assert!(missing.contains("without WWW-Authenticate"), "{missing}");
         assert!(check_failed_basic_answer(401, &e, &["Bearer"]).is_err());

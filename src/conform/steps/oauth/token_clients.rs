@@ -96,8 +96,11 @@ async fn confidential_post(
             register_with_form_encoding(value);
         }
     }
+    // A wrong secret is kept out of reports like a right one.
+    let secret = secret.unwrap_or(own);
+    register_with_form_encoding(&secret);
     form.push(("client_id".into(), id));
-    form.push(("client_secret".into(), secret.unwrap_or(own)));
+    form.push(("client_secret".into(), secret));
     client_form_call(world, name, pick, form).await.map(|_| ())
 }
 
@@ -208,6 +211,7 @@ async fn basic_client_wrong_password(world: &mut AuthWorld) -> StepResult {
         .unwrap_or_default();
     let refresh = newest_refresh(world)?;
     let wrong = format!("wrong-{}", random_string(24));
+    register_with_form_encoding(&wrong);
     let mut form = refresh_form(&refresh, &id);
     form.retain(|(name, _)| name != "client_id");
     token_call_with_authorization(world, form, &basic_authorization(&id, &wrong))
