@@ -9,7 +9,8 @@ Feature: OAuth 2.1 / OIDC provider: how the token endpoint reads requests and an
   clients (§4.4). A refresh never widens the grant and its new refresh token keeps the old
   one's scope (§6). Successful answers are JSON too (§5.1). Revocation looks past a wrong
   token_type_hint (RFC 7009 §2.1), and a Bearer challenge names each error attribute once
-  (RFC 6750 §3). Every probe that must be refused follows the same request succeeding.
+  (RFC 6750 §3). Where a refusal could have another cause (the repeated parameter, the wider
+  scope), the same refresh without the fault succeeds first.
   Known deviations of Better Auth 1.7.25 / oauth-provider 1.7.5 (known-deviations.toml): an
   empty scope= is read as a request for the scope "", a repeated refresh_token is accepted,
   and a refresh token revoked with token_type_hint=access_token survives.
