@@ -15,3 +15,4 @@ pub mod rate_limit;
 pub mod registration;
 pub mod resource;
 pub mod session;
+pub mod token_errors;

@@ -25,6 +25,8 @@ mod requests;
 mod revocation;
 mod shared;
 mod token;
+mod token_clients;
+mod token_errors;
 mod userinfo;
 mod userinfo_subjects;
 
