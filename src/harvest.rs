@@ -10,22 +10,7 @@ use serde_json::Value;
 
 use crate::http::{Body, Endpoint, Exchange, ExchangeObserver, Request};
 use crate::protocol::cookie::SetCookie;
-use crate::redact::SecretRegistry;
-
-/// JSON or form fields whose values are credentials, in requests and answers alike.
-const SECRET_FIELDS: &[&str] = &[
-    "password",
-    "newPassword",
-    "currentPassword",
-    "token",
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "code",
-    "code_verifier",
-    "client_secret",
-    "registration_access_token",
-];
+use crate::redact::{SECRET_FIELDS, SecretRegistry};
 
 /// Answer headers that carry a credential (the bearer and JWT plugins).
 const SECRET_HEADERS: &[&str] = &["set-auth-token", "set-auth-jwt"];

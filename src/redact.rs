@@ -34,8 +34,9 @@ const SECRET_HEADERS: &[&str] = &[
     "proxy-authorization",
 ];
 
-/// JSON fields whose string value is a credential.
-const SECRET_FIELDS: &[&str] = &[
+/// JSON or form fields whose string value is a credential (redacted here, harvested for the
+/// registry by crate::harvest).
+pub(crate) const SECRET_FIELDS: &[&str] = &[
     "password",
     "newPassword",
     "currentPassword",
@@ -50,6 +51,7 @@ const SECRET_FIELDS: &[&str] = &[
     "refreshToken",
     "idToken",
     "session_token",
+    "registration_access_token",
 ];
 
 /// Exact secret strings seen or made during this run (process-wide, so that every output path

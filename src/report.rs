@@ -424,11 +424,7 @@ impl RunReport {
                 }
             }
         }
-        let skipped: Vec<_> = self
-            .scenarios
-            .iter()
-            .filter(|s| matches!(s.verdict, Verdict::Skipped { .. }))
-            .collect();
+        let skipped = self.skipped();
         if !skipped.is_empty() && full {
             let _ = writeln!(out, "\n{} ({}):", style.bold("Skipped"), skipped.len());
             for s in skipped {
@@ -501,6 +497,14 @@ impl RunReport {
                 a.counts.deviations
             );
         }
+    }
+
+    /// The scenarios that were skipped, in run order.
+    pub fn skipped(&self) -> Vec<&ScenarioOutcome> {
+        self.scenarios
+            .iter()
+            .filter(|s| matches!(s.verdict, Verdict::Skipped { .. }))
+            .collect()
     }
 
     pub fn write_json(&self, path: &Path) -> Result<(), HarnessError> {

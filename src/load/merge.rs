@@ -233,21 +233,18 @@ pub fn merge(
             .as_ref()
             .filter(|d| http && d.counter > raw.counter)
             .map(|d| ms(d.percentile_us(0.95)));
+        let (avg_ms, p50_ms, p95_ms, p99_ms, max_ms) = super::report::latencies(&raw);
         let row = Row {
             request: name.clone(),
             requests: same.iter().map(|r| r.requests).sum(),
             failures: same.iter().map(|r| r.failures).sum(),
             rate_limited: same.iter().map(|r| r.rate_limited).sum(),
             per_second: same.iter().map(|r| r.per_second).sum(),
-            avg_ms: if raw.counter == 0 {
-                0.0
-            } else {
-                raw.average_ms()
-            },
-            p50_ms: ms(raw.percentile_us(0.50)),
-            p95_ms: ms(raw.percentile_us(0.95)),
-            p99_ms: ms(raw.percentile_us(0.99)),
-            max_ms: ms(raw.maximum_time_us),
+            avg_ms,
+            p50_ms,
+            p95_ms,
+            p99_ms,
+            max_ms,
             p95_ms_co_mitigated: co_p95,
             http,
         };

@@ -1211,58 +1211,44 @@ mod tests {
 
     #[test]
     fn bad_values_are_usage_errors() {
-        let m = usage_message(resolve(
-            &args(&["--scenario", "get-session", "--run-time", "0s"]),
-            None,
-            None,
-        ));
-        assert!(m.contains("zero"), "{m}");
-        let m = usage_message(resolve(
-            &args(&["--scenario", "get-session", "--run-time", "25h"]),
-            None,
-            None,
-        ));
-        assert!(m.contains("over"), "{m}");
-        let m = usage_message(resolve(
-            &args(&["--scenario", "get-session", "--hatch-rate", "0"]),
-            None,
-            None,
-        ));
-        assert!(m.contains("hatch-rate"), "{m}");
-        let m = usage_message(resolve(
-            &args(&["--scenario", "get-session", "--max-error-rate", "2"]),
-            None,
-            None,
-        ));
-        assert!(m.contains("out of range"), "{m}");
-        let m = usage_message(resolve(
-            &args(&[
-                "--scenario",
-                "get-session",
-                "--resource",
-                "http://127.0.0.1:9/",
-            ]),
-            None,
-            None,
-        ));
-        assert!(m.contains("jwt-verification"), "{m}");
-        let m = usage_message(resolve(
-            &args(&[
-                "--scenario",
+        let cases: [(&[&str], &str); 7] = [
+            (&["--scenario", "get-session", "--run-time", "0s"], "zero"),
+            (&["--scenario", "get-session", "--run-time", "25h"], "over"),
+            (
+                &["--scenario", "get-session", "--hatch-rate", "0"],
+                "hatch-rate",
+            ),
+            (
+                &["--scenario", "get-session", "--max-error-rate", "2"],
+                "out of range",
+            ),
+            (
+                &[
+                    "--scenario",
+                    "get-session",
+                    "--resource",
+                    "http://127.0.0.1:9/",
+                ],
                 "jwt-verification",
-                "--resource",
-                "http://10.0.0.1/",
-            ]),
-            None,
-            None,
-        ));
-        assert!(m.contains("loopback"), "{m}");
-        let m = usage_message(resolve(
-            &args(&["--scenario", "jwt-verification", "--jwt-alg", "HS256"]),
-            None,
-            None,
-        ));
-        assert!(m.contains("HS256"), "{m}");
+            ),
+            (
+                &[
+                    "--scenario",
+                    "jwt-verification",
+                    "--resource",
+                    "http://10.0.0.1/",
+                ],
+                "loopback",
+            ),
+            (
+                &["--scenario", "jwt-verification", "--jwt-alg", "HS256"],
+                "HS256",
+            ),
+        ];
+        for (argv, says) in cases {
+            let m = usage_message(resolve(&args(argv), None, None));
+            assert!(m.contains(says), "{argv:?}: {m}");
+        }
         let both = Profile {
             run_time: Some("5s".into()),
             iterations: Some(3),

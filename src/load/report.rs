@@ -191,6 +191,22 @@ pub struct Row {
     pub http: bool,
 }
 
+/// Average, p50, p95, p99 and maximum of a timing histogram, in ms.
+pub(crate) fn latencies(data: &GooseRequestMetricTimingData) -> (f64, f64, f64, f64, f64) {
+    let avg = if data.counter == 0 {
+        0.0
+    } else {
+        data.average_ms()
+    };
+    (
+        avg,
+        ms(data.percentile_us(0.50)),
+        ms(data.percentile_us(0.95)),
+        ms(data.percentile_us(0.99)),
+        ms(data.maximum_time_us),
+    )
+}
+
 impl Row {
     /// The numbers of the requests table, formatted, in column order (request name first;
     /// p95 carries its coordinated-omission value when mitigation ran).
@@ -373,21 +389,18 @@ impl Summary {
             } else {
                 0
             };
+            let (avg_ms, p50_ms, p95_ms, p99_ms, max_ms) = latencies(data);
             let row = Row {
                 request: name.clone(),
                 requests,
                 failures: (agg.fail_count as u64).saturating_sub(rate_limited),
                 rate_limited,
                 per_second: requests as f64 / secs,
-                avg_ms: if data.counter == 0 {
-                    0.0
-                } else {
-                    data.average_ms()
-                },
-                p50_ms: ms(data.percentile_us(0.50)),
-                p95_ms: ms(data.percentile_us(0.95)),
-                p99_ms: ms(data.percentile_us(0.99)),
-                max_ms: ms(data.maximum_time_us),
+                avg_ms,
+                p50_ms,
+                p95_ms,
+                p99_ms,
+                max_ms,
                 p95_ms_co_mitigated: co_p95,
                 http,
             };

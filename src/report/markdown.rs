@@ -120,11 +120,7 @@ pub fn markdown(report: &RunReport) -> String {
         );
     }
     let _ = writeln!(out, "\n</details>\n");
-    let skipped: Vec<_> = report
-        .scenarios
-        .iter()
-        .filter(|s| matches!(s.verdict, Verdict::Skipped { .. }))
-        .collect();
+    let skipped = report.skipped();
     if !skipped.is_empty() {
         let _ = writeln!(
             out,
