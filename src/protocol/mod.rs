@@ -1,5 +1,6 @@
 //! Protocol knowledge as pure functions: no I/O, unit-tested, shared by every runner.
 
+pub mod authorize;
 pub mod challenge;
 pub mod cookie;
 pub mod cookie_cache;

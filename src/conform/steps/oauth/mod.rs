@@ -10,8 +10,13 @@
 //! registered with the redaction registry before anything can print it.
 
 mod authorization;
+mod authorize_clients;
+mod authorize_redirects;
+mod authorize_requests;
+mod authorize_tokens;
 mod clients;
 mod confidential;
+mod consent_rules;
 mod discovery;
 mod end_session;
 mod id_token;
