@@ -485,3 +485,54 @@ async fn authorize_that_takes_an_id_token_hint_for_a_session() {
     )
     .await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// features/oauth-authorize-client-authentication.feature
+
+/// The claims of the client assertion an introspection request carries (not verified).
+fn assertion_claims(req: &ProxyRequest) -> Value {
+    use base64::Engine as _;
+    form_value(req, "client_assertion")
+        .and_then(|jwt| jwt.split('.').nth(1).map(str::to_string))
+        .and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .ok()
+        })
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// Which refused assertions a broken server takes: (what, does it take this one).
+type Overlook = fn(&Value, &str) -> bool;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn introspection_that_overlooks_one_assertion_check() {
+    // Each flaw turns the server's refusal of one kind of bad assertion into an authenticated
+    // answer: a replayed jti, an expired one, one for another audience, one in another name.
+    let scenario = "private_key_jwt client assertions are verified and single-use";
+    let overlooks: [(&str, Overlook); 4] = [
+        ("replay", |_, answer| answer.contains("already been used")),
+        ("exp", |claims, _| {
+            claims["exp"].as_i64().unwrap_or(i64::MAX) < now()
+        }),
+        ("aud", |claims, _| {
+            claims["aud"].to_string().contains("another-server")
+        }),
+        ("iss", |claims, _| claims["iss"] != claims["sub"]),
+    ];
+    let broken = BrokenReference::start(Flaw::none(), &[]).await;
+    for (what, takes) in overlooks {
+        broken.proxy.set_flaw(Flaw::response(move |req, resp| {
+            if is(req, "/oauth2/introspect")
+                && resp.status != 200
+                && takes(&assertion_claims(req), &resp.text())
+            {
+                *resp = json_response(200, json!({"active": false}));
+            }
+        }));
+        eprintln!("flaw: the server overlooks {what}");
+        assert_breaks(&broken, scenario, "single-use: a replayed assertion").await;
+    }
+    broken.server.stop().await;
+}

@@ -2,6 +2,7 @@
 
 pub mod authorize;
 pub mod challenge;
+pub mod client_assertion;
 pub mod cookie;
 pub mod cookie_cache;
 pub mod forge;

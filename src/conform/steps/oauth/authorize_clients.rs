@@ -21,7 +21,7 @@ const REGISTRATION_SKIP: &str = "needs a client registered with restricted metad
 
 /// Registers a client with `metadata` (the first client's redirect_uri) and returns its
 /// client_id and the registration's JSON answer; skips when registration is closed.
-async fn register_restricted(
+pub(super) async fn register_restricted(
     world: &mut AuthWorld,
     metadata: Value,
 ) -> Result<(String, Value), StepFailure> {

@@ -10,6 +10,7 @@
 //! registered with the redaction registry before anything can print it.
 
 mod authorization;
+mod authorize_client_assertions;
 mod authorize_clients;
 mod authorize_redirects;
 mod authorize_requests;
