@@ -30,6 +30,16 @@ fn on_authorize(
     })
 }
 
+/// Leaves `name` out of a JSON request body.
+fn drop_body_field(req: &mut ProxyRequest, name: &str) {
+    if let Ok(mut body) = serde_json::from_slice::<Value>(&req.body)
+        && let Some(fields) = body.as_object_mut()
+    {
+        fields.remove(name);
+        req.body = serde_json::to_vec(&body).unwrap();
+    }
+}
+
 fn has(q: &[(String, String)], name: &str) -> bool {
     q.iter().any(|(n, _)| n == name)
 }
@@ -386,12 +396,8 @@ async fn consent_that_trusts_any_origin() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consent_that_grants_every_requested_scope() {
     let flaw = Flaw::request(|req| {
-        if is(req, "/oauth2/consent")
-            && let Ok(mut body) = serde_json::from_slice::<Value>(&req.body)
-            && let Some(fields) = body.as_object_mut()
-        {
-            fields.remove("scope");
-            req.body = serde_json::to_vec(&body).unwrap();
+        if is(req, "/oauth2/consent") {
+            drop_body_field(req, "scope");
         }
         None
     });
@@ -425,12 +431,21 @@ async fn consent_shared_between_clients() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn registration_that_promises_a_scope_it_does_not_enforce() {
-    let flaw = Flaw::response(|req, resp| {
-        if is(req, "/oauth2/register") && matches!(resp.status, 200 | 201) {
-            edit_json(resp, |body| body["scope"] = json!("openid"));
-        }
-    });
+async fn client_creation_that_records_a_scope_it_does_not_enforce() {
+    // The server is told no scope (so it allows every one) but answers as if it kept "openid".
+    let flaw = Flaw {
+        on_request: Some(Arc::new(|req| {
+            if is(req, "/oauth2/create-client") {
+                drop_body_field(req, "scope");
+            }
+            None
+        })),
+        on_response: Some(Arc::new(|req, resp| {
+            if is(req, "/oauth2/create-client") {
+                edit_json(resp, |body| body["scope"] = json!("openid"));
+            }
+        })),
+    };
     breaks(
         flaw,
         "A client registered for the openid scope only cannot obtain profile",

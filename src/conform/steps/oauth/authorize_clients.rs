@@ -1,8 +1,8 @@
-//! Clients registered for less than everything (RFC 7591): one registered for the openid scope
-//! only cannot obtain more (Better Auth oauth-provider scopes), and one registered without the
-//! authorization_code grant is told so at its redirect URI (RFC 6749 §4.1.2.1
-//! unauthorized_client). Each scenario registers its own client through the discovery
-//! registration_endpoint; without open dynamic registration it is skipped.
+//! Clients registered for less than everything: one created for the openid scope only (Better
+//! Auth's create-client, with the user's session) cannot obtain more (Better Auth oauth-provider
+//! scopes), and one registered without the authorization_code grant (RFC 7591) is told so at its
+//! redirect URI (RFC 6749 §4.1.2.1 unauthorized_client). Each scenario makes its own client;
+//! without the endpoint (or open dynamic registration) it is skipped.
 
 use super::authorization::check_error_at_client;
 use super::requests::follow_to_the_end;
@@ -57,6 +57,11 @@ pub(super) async fn register_restricted(
     }
 }
 
+/// Better Auth's client-management endpoint (oauth-provider `createOAuthClient`), which takes
+/// the signed-in user's session: unlike dynamic registration it keeps a requested `scope` as
+/// the client's allowed scopes.
+const CREATE_CLIENT_PATH: &str = "/oauth2/create-client";
+
 #[when(
     "a client registered for the openid scope only asks to authorize the user with openid and profile, and the user consents wherever asked"
 )]
@@ -65,22 +70,29 @@ async fn restricted_client_asks_more(world: &mut AuthWorld) -> StepResult {
     let mut metadata =
         public_client_registration("ba-harness openid-only client", &client.redirect_uri);
     metadata["scope"] = json!(REGISTERED_SCOPE);
-    let (id, answer) = register_restricted(world, metadata).await?;
-    // RFC 7591 §3.2.1: the answer states the scope the client was registered for, which the
-    // server may have widened; only a client that is really restricted can be checked.
-    let registered = answer
+    let answer = send(world, Request::post_json(CREATE_CLIENT_PATH, metadata)).await?;
+    let body = answer.json().unwrap_or(Value::Null);
+    let id = body
+        .get("client_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    // The answer states the scope the client was registered for; only a client that is really
+    // restricted can be checked.
+    let registered = body
         .get("scope")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    if registered.is_empty() || registered.split(' ').any(|s| s == BEYOND_SCOPE) {
+    if !matches!(answer.status, 200 | 201)
+        || id.is_empty()
+        || registered.is_empty()
+        || registered.split(' ').any(|s| s == BEYOND_SCOPE)
+    {
         return Err(world.skip(format!(
-            "the target registered the client asking for scope {REGISTER:?} for {registered:?}: \
-             it does not restrict a dynamically registered client's scopes, so there is no \
-             scope beyond the registered ones to ask for",
-            REGISTER = REGISTERED_SCOPE
+            "needs a client restricted to the {REGISTERED_SCOPE} scope, made through Better              Auth's {CREATE_CLIENT_PATH} with the user's session; the target answered HTTP {}              with scope {registered:?}",
+            answer.status
         )));
     }
-    client.client_id = id;
+    client.client_id = id.to_string();
     let pkce = PkcePair::generate();
     let mut request = standard_request(&client, Some(&pkce));
     request.scope = format!("{REGISTERED_SCOPE} {BEYOND_SCOPE}");
