@@ -1,6 +1,7 @@
 @oauth-provider
 Feature: OAuth 2.1 / OIDC provider: what only the user's consent grants
-  RFC 6749 §10.12: a consent posted by a third-party page with the user's cookies grants nothing.
+  RFC 6749 §10.12: a consent posted by a page of another origin on the same site (another port of
+  the target's host, where even SameSite cookies travel) with the user's cookies grants nothing.
   OIDC Core §11: a refresh token for offline_access only after the user consented to it. Better
   Auth stores consent per user and client: consent to one client is not consent to another, and
   a client registered for fewer scopes cannot obtain more. OIDC Core §3.1.2.2: a claims request
@@ -8,11 +9,11 @@ Feature: OAuth 2.1 / OIDC provider: what only the user's consent grants
   did not sign authenticates no one.
 
   @oauth-client @oauth-authorize @rfc6749-10.12-a
-  Scenario: A consent posted from a third-party origin grants nothing
+  Scenario: A consent posted from another origin grants nothing
     Given a signed-in user
     When the OAuth client sends the user to the authorization endpoint with PKCE S256
-    And a third-party page posts the user's consent from its own origin
-    Then the consent from the third-party origin grants nothing
+    And a page of another origin on the same site posts the user's consent
+    Then the consent from the other origin grants nothing
 
   @oauth-client @oauth-authorize @oidc-core-11-a
   Scenario: A refresh token for offline_access is issued only after consent to offline_access

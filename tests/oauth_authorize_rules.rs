@@ -387,7 +387,7 @@ async fn consent_that_trusts_any_origin() {
                 None
             })
         },
-        "A consent posted from a third-party origin grants nothing",
+        "A consent posted from another origin grants nothing",
         "protected against CSRF",
     )
     .await;
