@@ -65,13 +65,18 @@ async fn userinfo_that_reads_the_token_from_the_query() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn access_token_that_outlives_sign_out() {
-    breaks(
-        userinfo_that_never_forgets(),
+async fn access_token_that_outlives_its_session() {
+    for scenario in [
         "After sign-out the OAuth access token issued in the session is refused by userinfo",
-        "ending the user's session by sign-out",
-    )
-    .await;
+        "After revoke-sessions the OAuth access token issued in the session is refused by userinfo",
+    ] {
+        breaks(
+            userinfo_that_never_forgets(),
+            scenario,
+            "ending the user's session (sign-out, revoke-sessions)",
+        )
+        .await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
