@@ -1,6 +1,8 @@
 //! Protocol knowledge as pure functions: no I/O, unit-tested, shared by every runner.
 
+pub mod authorize;
 pub mod challenge;
+pub mod client_assertion;
 pub mod cookie;
 pub mod cookie_cache;
 pub mod forge;

@@ -125,7 +125,10 @@ async fn confidential_client_has_tokens(world: &mut AuthWorld) -> StepResult {
 }
 
 /// Introspects `token` as the confidential client.
-async fn introspect(world: &mut AuthWorld, token: &str) -> Result<Exchange, StepFailure> {
+pub(super) async fn introspect(
+    world: &mut AuthWorld,
+    token: &str,
+) -> Result<Exchange, StepFailure> {
     let (id, secret) = confidential_client(world).await?;
     register_with_form_encoding(token);
     client_form_call(

@@ -64,7 +64,11 @@ pub(super) fn require_revocation_ok(world: &mut AuthWorld, rule: &str) -> StepRe
 }
 
 /// Asks userinfo with the current access token and fails `rule` unless it is refused with 401.
-async fn expect_access_token_dead(world: &mut AuthWorld, rule: &str, why: &str) -> StepResult {
+pub(super) async fn expect_access_token_dead(
+    world: &mut AuthWorld,
+    rule: &str,
+    why: &str,
+) -> StepResult {
     let (tokens, _) = current_tokens(world)?;
     let exchange = userinfo_call(world, Some(&tokens.access_token)).await?;
     if exchange.status == 401 {

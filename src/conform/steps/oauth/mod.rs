@@ -10,8 +10,14 @@
 //! registered with the redaction registry before anything can print it.
 
 mod authorization;
+mod authorize_client_assertions;
+mod authorize_clients;
+mod authorize_redirects;
+mod authorize_requests;
+mod authorize_tokens;
 mod clients;
 mod confidential;
+mod consent_rules;
 mod discovery;
 mod discovery_promises;
 mod end_session;

@@ -1,0 +1,110 @@
+//! Redirect URIs that look like the registered one but are not it (OAuth 2.1 §2.3.1, RFC 6749
+//! §3.1.2, §10.2): each is followed from a user-agent without a session through login and
+//! consent, and must never receive a code or an error; and a user who has already consented is
+//! not granted a repeated request for such a URI without being asked.
+
+use super::*;
+use crate::protocol::authorize::{ParamEdit, redirect_uri_variants, with_fragment};
+
+const RULE_EXACT_MATCH: &str = "redirect_uri matching is exact string comparison: the registered URI with its path's case changed, a path segment or a query added (or, off loopback, another port) is not a match and never receives a code or an error, through login and consent (OAuth 2.1 §2.3.1; RFC 6749 §3.1.2.4, §4.1.2.1)";
+const RULE_FRAGMENT: &str = "a redirect_uri with a fragment is never a redirect target: the registered URI plus a fragment never receives a code or an error, through login and consent (RFC 6749 §3.1.2)";
+const RULE_REPEATED_IMPERSONATOR: &str = "a repeated authorization is granted without the user only to the client proven by its registered redirect_uri: after consent, a request naming a look-alike redirect_uri gets no code there (RFC 6749 §10.2)";
+
+/// The look-alike URIs a phrase names, with what changed.
+fn look_alikes(
+    world: &mut AuthWorld,
+    fragment: bool,
+) -> Result<Vec<(String, String)>, StepFailure> {
+    let client = client_config(world)?;
+    if fragment {
+        return Ok(vec![(
+            "a fragment added".to_string(),
+            with_fragment(&client.redirect_uri),
+        )]);
+    }
+    redirect_uri_variants(&client.redirect_uri)
+        .map(|v| {
+            v.into_iter()
+                .map(|(what, uri)| (what.to_string(), uri))
+                .collect()
+        })
+        .map_err(|e| {
+            world.fail(
+                &precondition("the registered redirect_uri is a URL"),
+                "an absolute URL",
+                e,
+            )
+        })
+}
+
+/// Sends an authorization request naming `uri` as its redirect_uri.
+async fn start_for(world: &mut AuthWorld, uri: &str) -> StepResult {
+    let client = client_config(world)?;
+    let pkce = PkcePair::generate();
+    let mut request = standard_request(&client, Some(&pkce));
+    request.redirect_uri = uri.to_string();
+    super::authorize_requests::start_edited_authorization(world, request, pkce, &ParamEdit::Keep)
+        .await
+}
+
+/// The first hop of the current authorization that delivered something (a code or an error)
+/// at `uri`, or a code anywhere.
+fn delivery_at(world: &AuthWorld, uri: &str) -> Option<(Hop, String)> {
+    world.oauth.hops.iter().find_map(|hop| {
+        let target = redirect_of(&hop.exchange)?.ok()?;
+        let delivers = target.code().is_some() || (target.is_at(uri) && target.error().is_some());
+        delivers.then(|| (hop.clone(), target.describe()))
+    })
+}
+
+/// Follows each look-alike of the registered redirect_uri from a user-agent without a session
+/// through login and consent; fails `rule` at the first that receives a code or an error.
+async fn check_look_alikes(world: &mut AuthWorld, rule: &str, fragment: bool) -> StepResult {
+    for (what, uri) in look_alikes(world, fragment)? {
+        world.client.clear_cookies();
+        start_for(world, &uri).await?;
+        super::requests::follow_to_the_end(world).await?;
+        if let Some((hop, found)) = delivery_at(world, &uri) {
+            world.last = Some(hop.exchange);
+            return Err(world.fail(
+                rule,
+                format!("an error page of the server for {uri} ({what}), and no code anywhere"),
+                format!("a delivery: {found}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[then(
+    "no look-alike of the registered redirect_uri receives a code or an error, through login and consent"
+)]
+async fn look_alikes_refused(world: &mut AuthWorld) -> StepResult {
+    check_look_alikes(world, RULE_EXACT_MATCH, false).await
+}
+
+#[then(
+    "the registered redirect_uri with a fragment receives no code or error, through login and consent"
+)]
+async fn fragment_refused(world: &mut AuthWorld) -> StepResult {
+    check_look_alikes(world, RULE_FRAGMENT, true).await
+}
+
+#[then(
+    "a repeated authorization naming a look-alike of the registered redirect_uri yields no code without the user"
+)]
+async fn repeated_look_alike_not_granted(world: &mut AuthWorld) -> StepResult {
+    let rule = RULE_REPEATED_IMPERSONATOR;
+    for (what, uri) in look_alikes(world, false)? {
+        start_for(world, &uri).await?;
+        if let Some((hop, found)) = delivery_at(world, &uri) {
+            world.last = Some(hop.exchange);
+            return Err(world.fail(
+                rule,
+                format!("no code for {uri} ({what}) without asking the user"),
+                format!("granted at once: {found}"),
+            ));
+        }
+    }
+    Ok(())
+}
