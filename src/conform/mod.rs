@@ -609,10 +609,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     }
     let (waited, retries) = limit_waits.total();
     if retries > 0 {
-        println!(
-            "waited {} s for the target's rate limit ({retries} retries of requests it refused with 429)",
-            waited.as_secs()
-        );
+        listener.emit(&RunEvent::RateLimitWaits { waited, retries });
     }
     let mut outcomes = std::mem::take(&mut *outcomes.lock().unwrap_or_else(|e| e.into_inner()));
     for outcome in &mut outcomes {

@@ -45,6 +45,12 @@ pub enum RunEvent<'a> {
     },
     /// The accounts the run created were deleted (or kept): the cleanup's summary line.
     Cleanup { summary: &'a str },
+    /// The run's clients waited out the target's rate limit: how long, over how many retries
+    /// of requests the target refused with 429.
+    RateLimitWaits {
+        waited: std::time::Duration,
+        retries: u64,
+    },
 }
 
 /// Consumes a run's events.

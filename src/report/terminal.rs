@@ -246,6 +246,15 @@ impl RunListener for TerminalReporter {
                     println!("{summary}");
                 }
             }
+            RunEvent::RateLimitWaits { waited, retries } => {
+                self.erase_counter(&mut progress);
+                if self.verbosity != Verbosity::Quiet {
+                    println!(
+                        "waited {} s for the target's rate limit ({retries} retries of requests it refused with 429)",
+                        waited.as_secs()
+                    );
+                }
+            }
         }
     }
 }
