@@ -303,6 +303,8 @@ pub struct Endpoint {
     pub observers: Observers,
     /// Where its clients count the time they waited out the target's rate limit.
     pub limit_waits: std::sync::Arc<LimitWaits>,
+    /// Where its clients take their X-Forwarded-For addresses from.
+    pub client_ips: std::sync::Arc<ClientIps>,
 }
 
 impl Endpoint {
@@ -314,6 +316,7 @@ impl Endpoint {
             ca_pem: None,
             observers: Observers::default(),
             limit_waits: Default::default(),
+            client_ips: Default::default(),
         }
     }
 
@@ -358,14 +361,25 @@ pub struct Client {
 /// A distinct address per virtual user from 198.18.0.0/15 (RFC 2544, benchmarking), sent as
 /// X-Forwarded-For. Better Auth rate-limits per (client IP, path); without it every client of
 /// the run would share one bucket and trip the 3-per-10-s sign-in limit by accident.
-fn next_client_ip() -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: std::sync::OnceLock<AtomicU32> = std::sync::OnceLock::new();
-    let n = NEXT
-        .get_or_init(|| AtomicU32::new(rand::random::<u32>() % 0x1_0000))
-        .fetch_add(1, Ordering::Relaxed)
-        % 0x2_0000;
-    format!("198.{}.{}.{}", 18 + (n >> 16), (n >> 8) & 0xff, n & 0xff)
+/// Hands out those addresses in turn. The run owns one (through the target's endpoints, like
+/// the observers), so every client of the run gets its own address; it starts at a random one
+/// so that two runs against one server do not share buckets either.
+#[derive(Debug)]
+pub struct ClientIps(std::sync::atomic::AtomicU32);
+
+impl Default for ClientIps {
+    fn default() -> Self {
+        ClientIps(std::sync::atomic::AtomicU32::new(
+            rand::random::<u32>() % 0x1_0000,
+        ))
+    }
+}
+
+impl ClientIps {
+    fn next(&self) -> String {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 0x2_0000;
+        format!("198.{}.{}.{}", 18 + (n >> 16), (n >> 8) & 0xff, n & 0xff)
+    }
 }
 
 impl Client {
@@ -391,9 +405,9 @@ impl Client {
             })?;
         Ok(Client {
             http,
+            client_ip: endpoint.client_ips.next(),
             endpoint,
             jar: BTreeMap::new(),
-            client_ip: next_client_ip(),
         })
     }
 
@@ -731,8 +745,8 @@ mod tests {
 
     #[test]
     fn client_ips_are_distinct_benchmarking_addresses() {
-        let a = next_client_ip();
-        let b = next_client_ip();
+        let ips = ClientIps::default();
+        let (a, b) = (ips.next(), ips.next());
         assert_ne!(a, b);
         assert!(a.starts_with("198.18.") || a.starts_with("198.19."), "{a}");
     }

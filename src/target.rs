@@ -71,6 +71,8 @@ pub struct Target {
     pub observers: Observers,
     /// Where the run's clients count the time they waited out the target's rate limit.
     pub limit_waits: std::sync::Arc<crate::http::LimitWaits>,
+    /// The run's X-Forwarded-For addresses, one per client.
+    pub client_ips: std::sync::Arc<crate::http::ClientIps>,
 }
 
 /// What kind of app mounts Better Auth at a target (`--target-kind`): it decides which app-level
@@ -198,6 +200,7 @@ impl Target {
             resource_issuer: None,
             observers: Observers::default(),
             limit_waits: Default::default(),
+            client_ips: Default::default(),
         })
     }
 
@@ -220,6 +223,7 @@ impl Target {
         endpoint.ca_pem = self.ca_pem.clone();
         endpoint.observers = self.observers.clone();
         endpoint.limit_waits = self.limit_waits.clone();
+        endpoint.client_ips = self.client_ips.clone();
         endpoint
     }
 

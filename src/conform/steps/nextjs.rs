@@ -64,6 +64,8 @@ fn enter_app(world: &mut AuthWorld) -> StepResult {
     let target = world.target();
     let mut endpoint = Endpoint::new(&url, &target.base_path, target.timeout);
     endpoint.ca_pem = target.ca_pem.clone();
+    // The run's address pool: every client of the run has its own rate-limit bucket.
+    endpoint.client_ips = target.client_ips.clone();
     world.client = Client::new(endpoint).map_err(|e| {
         world.fail(
             "a Next.js app is known (precondition)",

@@ -87,6 +87,7 @@ fn fail_with(
 async fn sign_in_at_issuer(world: &mut AuthWorld) -> Result<IssuerUser, StepFailure> {
     let issuer = issuer(world);
     let mut endpoint = Endpoint::new(&issuer.base_url, &issuer.base_path, world.target().timeout);
+    endpoint.client_ips = world.target().client_ips.clone();
     if issuer.base_url == world.target().base_url {
         endpoint.ca_pem = world.target().ca_pem.clone();
     }
