@@ -386,7 +386,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                 ScenarioFinished::StepPassed => {
                     match world
                         .as_deref_mut()
-                        .and_then(steps::passive::take_violation)
+                        .and_then(world::passive::take_violation)
                     {
                         Some(failure) if passive_rule_is_binding(&failure.rule) => {
                             ScenarioOutcome::failed(

@@ -79,7 +79,7 @@ pub(crate) async fn register_user(world: &mut AuthWorld) -> StepResult {
         }
     };
     register_answer_secrets(&exchange);
-    super::passive::observe(world, &exchange)?;
+    crate::conform::world::passive::observe(world, &exchange)?;
     let answer = exchange
         .json()
         .map_err(|e| exchange.describe_json_error(&e))

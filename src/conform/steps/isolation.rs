@@ -6,21 +6,12 @@ use cucumber::{given, then, when};
 use serde_json::{Value, json};
 
 use super::accounts::{register_answer_secrets, sign_up_request};
-use super::passive::{observe, observe_other_user};
+use crate::conform::world::passive::{observe, observe_other_user};
+use crate::conform::world::state::OtherUser;
 use crate::conform::world::{AuthWorld, StepFailure, StepResult, TestUser, random_string};
 use crate::http::{Client, CookieChoice, Exchange, Request};
 use crate::protocol::session::parse_session_answer;
 use crate::redact::SecretRegistry;
-
-/// Another user of the scenario: its own client (cookie jar), its account, its session token
-/// and its session cookie (name, value).
-#[derive(Clone)]
-pub struct OtherUser {
-    pub client: Client,
-    pub user: TestUser,
-    pub token: String,
-    pub cookie: (String, String),
-}
 
 fn other_user(world: &mut AuthWorld) -> Result<OtherUser, StepFailure> {
     match world.other_user.clone() {

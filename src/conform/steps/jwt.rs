@@ -1,8 +1,6 @@
 //! Steps for the JWT plugin: GET /token, GET /jwks, the `set-auth-jwt` header, verification and
 //! claims. Thin glue over `protocol::jwt`; every JWT received is registered as a secret.
 
-use std::fmt;
-
 use cucumber::{given, then, when};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -15,30 +13,6 @@ use crate::protocol::jwt::{
 };
 use crate::protocol::session::kind;
 use crate::redact::SecretRegistry;
-
-/// Per-scenario JWT state, kept in the World. Debug leaves the JWT and exchanges out.
-#[derive(Clone, Default)]
-pub struct JwtState {
-    /// The answer to GET /token.
-    pub token_exchange: Option<Exchange>,
-    /// The JWT that answer carried (`{"token": …}`), when it carried a string.
-    pub token: Option<String>,
-    /// The last answer to GET /jwks.
-    pub jwks_exchange: Option<Exchange>,
-    /// That answer parsed, when it was a JWKS.
-    pub jwks: Option<Jwks>,
-    /// The keys by kid, for verification.
-    pub keys: JwksCache,
-}
-
-impl fmt::Debug for JwtState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JwtState")
-            .field("has_token", &self.token.is_some())
-            .field("jwks_keys", &self.jwks.as_ref().map(|j| j.keys.len()))
-            .finish_non_exhaustive()
-    }
-}
 
 const TOKEN_PRECONDITION: &str = "GET /token issues a JWT for a signed-in session (precondition)";
 const JWKS_PRECONDITION: &str = "GET /jwks serves a JWKS (precondition)";

@@ -11,7 +11,6 @@ pub mod jwt;
 pub mod nextjs;
 pub mod oauth;
 pub mod origin;
-pub mod passive;
 pub mod rate_limit;
 pub mod resource;
 pub mod responses;

@@ -187,7 +187,7 @@ async fn sign_in_attempts(world: &mut AuthWorld, placement: Placement) -> StepRe
             .map_err(|e| world.fail("the server answers sign-in", "an answer", e.to_string()))?;
         super::accounts::register_answer_secrets(&exchange);
         world.last = Some(exchange.clone());
-        super::passive::observe(world, &exchange)?;
+        crate::conform::world::passive::observe(world, &exchange)?;
         burst.push((lookalike, exchange));
     }
     world.lookalike_answers = burst;

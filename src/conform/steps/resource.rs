@@ -3,13 +3,13 @@
 //! (`Target::resource_issuer`); users sign in there with clients of their own. Every JWT made
 //! or received is registered as a secret; the checks are `protocol::resource::check_*`.
 
-use std::fmt;
 use std::time::{Duration, Instant};
 
 use cucumber::{given, then, when};
 
 use crate::conform::steps::accounts::{register_answer_secrets, starting_user};
-use crate::conform::world::{AuthWorld, StepFailure, StepResult, TestUser};
+use crate::conform::world::state::{Call, IssuerUser};
+use crate::conform::world::{AuthWorld, StepFailure, StepResult};
 use crate::http::{Client, CookieChoice, Endpoint, Exchange, Request};
 use crate::protocol::jwt;
 use crate::protocol::resource::{
@@ -19,46 +19,6 @@ use crate::protocol::session::parse_auth_answer;
 use crate::redact::SecretRegistry;
 use crate::resource_server;
 use crate::target::{LONGEST_ROTATION_WAIT_SECS, ResourceIssuer};
-
-/// One user signed in at the issuer, with the client that holds their session.
-#[derive(Clone)]
-struct IssuerUser {
-    user: TestUser,
-    client: Client,
-}
-
-/// One call to the resource server: whose JWT it carried, what JWT it was, the answer.
-#[derive(Clone)]
-struct Call {
-    user: usize,
-    what: String,
-    exchange: Exchange,
-}
-
-/// Per-scenario state, kept in the World. Debug leaves tokens and exchanges out.
-#[derive(Clone, Default)]
-pub struct ResourceState {
-    users: Vec<IssuerUser>,
-    /// The JWT the first user got before the issuer rotated its key.
-    before_rotation: Option<String>,
-    calls: Vec<Call>,
-}
-
-impl ResourceState {
-    /// The clients of the users signed in at the issuer (for signing them out at the end).
-    pub(crate) fn clients(&mut self) -> impl Iterator<Item = &mut Client> {
-        self.users.iter_mut().map(|u| &mut u.client)
-    }
-}
-
-impl fmt::Debug for ResourceState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResourceState")
-            .field("users", &self.users.len())
-            .field("calls", &self.calls.len())
-            .finish_non_exhaustive()
-    }
-}
 
 const ISSUER_PRECONDITION: &str = "the issuer signs the user in and issues JWTs (precondition)";
 

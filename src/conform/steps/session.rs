@@ -68,9 +68,10 @@ pub(crate) async fn probe_started_session(
         )
         .await
         .map_err(|e| world.fail(rule, "an answer from get-session", e.to_string()))?;
-    super::oauth::register_exchange_secrets(&exchange);
+    // The target's endpoint carries the run's secret harvester: the answer's credentials are
+    // registered for redaction as it arrives.
     world.last = Some(exchange.clone());
-    super::passive::observe(world, &exchange)?;
+    crate::conform::world::passive::observe(world, &exchange)?;
     let body = json_body(world, &exchange, rule)?;
     Ok((exchange, body))
 }

@@ -23,7 +23,7 @@ async fn second_device(world: &mut AuthWorld) -> StepResult {
         .await
         .map_err(|e| world.fail(rule, "an answer to sign-in", e.to_string()))?;
     register_answer_secrets(&exchange);
-    super::passive::observe(world, &exchange)?;
+    crate::conform::world::passive::observe(world, &exchange)?;
     let token = exchange
         .json()
         .ok()
@@ -193,7 +193,7 @@ pub(crate) async fn require_second_device_ended(world: &mut AuthWorld, rule: &st
         .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(name, token)])))
         .await
         .map_err(|e| world.fail(rule, "an answer to get-session", e.to_string()))?;
-    super::passive::observe(world, &exchange)?;
+    crate::conform::world::passive::observe(world, &exchange)?;
     let alive = exchange
         .json()
         .ok()

@@ -61,6 +61,7 @@ use crate::redact::{SecretRegistry, redact_set_cookie};
 
 // The section files share the plumbing (and these imports) through this module: each starts
 // with `use super::*`.
+use crate::conform::world::state::{Hop, OAuthState};
 use shared::*;
 
 pub(crate) use shared::register_exchange_secrets;
@@ -131,52 +132,3 @@ const RULE_CODE_BOUND_TO_CLIENT: &str = "an authorization code is bound to the c
 const RULE_END_SESSION_CONFIRM: &str = "end session with an id_token_hint from a request that carries no session of the user asks the End-User to confirm before logging out: the session survives the request (OIDC RP-Initiated Logout 1.0 §2)";
 /// Fragment of the failure's `actual` when the OP logs out without asking (known-deviations.toml).
 const ENDED_WITHOUT_ASKING: &str = "the session was ended without asking the End-User";
-
-/// One hop of an authorization: the exchange and where it led (None: it led nowhere).
-#[derive(Clone)]
-struct Hop {
-    exchange: Exchange,
-    hop: Option<AuthorizeHop>,
-}
-
-/// Per-scenario OAuth state, kept in the World. Holds secrets: Debug shows none of them.
-#[derive(Clone, Default)]
-pub struct OAuthState {
-    discovery: Option<Discovery>,
-    /// The last authorization request sent, and its PKCE pair (if it had one).
-    request: Option<AuthorizeRequest>,
-    pkce: Option<PkcePair>,
-    /// The hops of the current authorization, in order.
-    hops: Vec<Hop>,
-    /// The code the current authorization ended with.
-    code: Option<String>,
-    /// The current token set and the exchange that issued it.
-    tokens: Option<(TokenResponse, Exchange)>,
-    /// The first token set of the scenario (for replays and stability checks).
-    first_tokens: Option<(TokenResponse, Exchange)>,
-    /// The refresh token presented to the last successful refresh (now rotated).
-    rotated_refresh_token: Option<String>,
-    /// The unregistered URI an end-session request named.
-    unregistered_logout_uri: Option<String>,
-    /// The unregistered redirect_uri an authorization request named.
-    unregistered_redirect_uri: Option<String>,
-    /// The state sent with end session.
-    logout_state: Option<String>,
-    /// The refresh token the client revoked, and the revocation endpoint's answer.
-    revoked_refresh_token: Option<String>,
-    revocation: Option<Exchange>,
-}
-
-impl std::fmt::Debug for OAuthState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OAuthState")
-            .field(
-                "discovery",
-                &self.discovery.as_ref().map(|d| d.issuer.clone()),
-            )
-            .field("hops", &self.hops.len())
-            .field("has_code", &self.code.is_some())
-            .field("has_tokens", &self.tokens.is_some())
-            .finish_non_exhaustive()
-    }
-}

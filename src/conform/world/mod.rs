@@ -1,5 +1,8 @@
 //! The cucumber World: one per scenario, with its own HTTP client, cookie jar and test user.
 
+pub mod passive;
+pub mod state;
+
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
@@ -98,11 +101,11 @@ pub struct AuthWorld {
     /// A second password used by a duplicate sign-up, to check it did not take over the account.
     pub kept_password: Option<String>,
     /// JWT plugin scenarios' state (steps/jwt.rs).
-    pub jwt: crate::conform::steps::jwt::JwtState,
+    pub jwt: state::JwtState,
     /// OAuth provider scenarios' state (steps/oauth.rs).
-    pub oauth: crate::conform::steps::oauth::OAuthState,
+    pub oauth: state::OAuthState,
     /// Resource server scenarios' state (steps/resource.rs).
-    pub resource: crate::conform::steps::resource::ResourceState,
+    pub resource: state::ResourceState,
     /// The failure a step reported, for the run summary.
     pub failure: Option<StepFailure>,
     /// Why the scenario cannot run on this target: a precondition found missing only while it
@@ -116,9 +119,9 @@ pub struct AuthWorld {
     /// for one that ends every session of it.
     pub account_lease: Option<AccountLease>,
     /// What the passive checks must not find in any response (steps/passive.rs).
-    pub passive: crate::conform::steps::passive::PassiveState,
+    pub passive: passive::PassiveState,
     /// A second user of the same scenario (isolation scenarios, steps/isolation.rs).
-    pub other_user: Option<crate::conform::steps::isolation::OtherUser>,
+    pub other_user: Option<state::OtherUser>,
     /// Answers to requests from origins that only look trusted (steps/origin.rs).
     pub lookalike_answers: Vec<(crate::protocol::origin::Lookalike, Exchange)>,
 }
@@ -237,7 +240,7 @@ impl AuthWorld {
             Ok(exchange) => {
                 self.last = Some(exchange.clone());
                 // Rules that hold for every response (protocol::passive).
-                crate::conform::steps::passive::observe(self, &exchange)?;
+                passive::observe(self, &exchange)?;
                 Ok(exchange)
             }
             Err(e) => Err(self.transport_failure(&what, e)),
