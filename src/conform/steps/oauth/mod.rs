@@ -11,6 +11,7 @@
 
 mod authorization;
 mod clients;
+mod code_lifetime;
 mod confidential;
 mod discovery;
 mod discovery_promises;
