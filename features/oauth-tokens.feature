@@ -48,7 +48,7 @@ Feature: OAuth 2.1 / OIDC provider: the token endpoint and refresh tokens
     When the OAuth client exchanges the code with a wrong code_verifier
     Then the token endpoint refuses the wrong code_verifier with invalid_grant
 
-  @oauth-client @oauth-token @rfc6749-4.1.2-b @rfc6749-5.2-c @oidc-core-3.1.3.2-d @oauth21-4.1.3-c
+  @oauth-client @oauth-token @rfc6749-4.1.2-b @rfc6749-5.2-c @rfc6749-10.5-a @oidc-core-3.1.3.2-d @oauth21-4.1.3-c
   Scenario: An authorization code can be exchanged only once
     Given a signed-in user
     And the user has authorized the OAuth client

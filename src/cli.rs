@@ -335,6 +335,11 @@ pub struct ConformArgs {
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub session_update_age: Option<u64>,
 
+    /// The target's authorization code lifetime in seconds (the oauth-provider's
+    /// codeExpiresIn): enables @code-lifetime, which waits it out and expects the code refused.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub code_lifetime: Option<u64>,
+
     /// Known-deviation list (TOML). Default: $BA_HARNESS_DEVIATIONS, else the one embedded in
     /// ba-harness, made for the bundled release. A missing or malformed file is an error (exit 2).
     #[arg(long, value_name = "FILE")]
@@ -491,6 +496,7 @@ fn apply_target_file(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Ha
         secret: args.secret.clone(),
         rate_limit_max: args.rate_limit_max,
         session_update_age: args.session_update_age,
+        code_lifetime: args.code_lifetime,
         users_file: args.users_file.clone(),
         account: args.user_email.clone().zip(args.user_password.clone()),
         client_id: args.client_id.clone(),
@@ -511,6 +517,7 @@ fn apply_target_file(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Ha
     args.secret = facts.secret;
     args.rate_limit_max = facts.rate_limit_max;
     args.session_update_age = facts.session_update_age;
+    args.code_lifetime = facts.code_lifetime;
     (args.user_email, args.user_password) = facts.account.unzip();
     args.client_id = facts.client_id;
     args.redirect_uri = facts.redirect_uri;

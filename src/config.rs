@@ -33,6 +33,8 @@ pub struct TargetFile {
     pub rate_limit_max: Option<u32>,
     /// `--session-update-age`: the target's session.updateAge in seconds.
     pub session_update_age: Option<u64>,
+    /// `--code-lifetime`: the authorization code lifetime in seconds (600 at most).
+    pub code_lifetime: Option<u64>,
     /// `--users-file`: one `email,password` per line; relative to the file's folder.
     pub users_file: Option<PathBuf>,
     /// `--user-email` and the variable that holds its password.
@@ -67,6 +69,7 @@ pub struct Facts {
     pub secret: Option<String>,
     pub rate_limit_max: Option<u32>,
     pub session_update_age: Option<u64>,
+    pub code_lifetime: Option<u64>,
     pub users_file: Option<PathBuf>,
     /// `(email, password)`: one account, from `--user-email/--user-password` or `[account]`.
     pub account: Option<(String, String)>,
@@ -93,6 +96,7 @@ impl std::fmt::Debug for Facts {
             .field("secret", &redacted(self.secret.is_some()))
             .field("rate_limit_max", &self.rate_limit_max)
             .field("session_update_age", &self.session_update_age)
+            .field("code_lifetime", &self.code_lifetime)
             .field("users_file", &self.users_file)
             .field("account", &self.account.as_ref().map(|(email, _)| email))
             .field("client_id", &self.client_id)
@@ -145,6 +149,16 @@ pub fn merge(
         }
     };
     let oauth = file.oauth.clone().unwrap_or_default();
+    // As --code-lifetime: a lifetime over RFC 6749's ten minutes is not waited out.
+    if let Some(secs) = file.code_lifetime
+        && !(1..=crate::target::LONGEST_CODE_LIFETIME_SECS).contains(&secs)
+    {
+        return Err(format!(
+            "code_lifetime = {secs}: give the authorization code lifetime in seconds, 1 to {} \
+             (RFC 6749 §4.1.2 recommends ten minutes at most)",
+            crate::target::LONGEST_CODE_LIFETIME_SECS
+        ));
+    }
     let secret = match (flags.secret, &file.secret_env) {
         (Some(secret), _) => Some(secret),
         (None, Some(var)) => Some(from_env("secret_env", var)?),
@@ -168,6 +182,7 @@ pub fn merge(
         secret,
         rate_limit_max: flags.rate_limit_max.or(file.rate_limit_max),
         session_update_age: flags.session_update_age.or(file.session_update_age),
+        code_lifetime: flags.code_lifetime.or(file.code_lifetime),
         users_file: flags
             .users_file
             .or_else(|| file.users_file.as_ref().map(relative)),
@@ -215,6 +230,7 @@ ca_cert = "certs/ca.pem"
 secret_env = "ACME_AUTH_SECRET"
 rate_limit_max = 5
 session_update_age = 3
+code_lifetime = 8
 users_file = "accounts.txt"
 
 [account]
@@ -270,6 +286,13 @@ post_logout_redirect_uri = "http://127.0.0.1:4000/logged-out"
     }
 
     #[test]
+    fn a_code_lifetime_over_ten_minutes_is_an_error() {
+        let file = parse("code_lifetime = 601\n", "t.toml").unwrap();
+        let error = merge(Facts::default(), &file, Path::new("/ci"), &env).unwrap_err();
+        assert!(error.contains("code_lifetime = 601"), "{error}");
+    }
+
+    #[test]
     fn the_file_fills_what_the_flags_leave_unset_and_paths_are_relative_to_it() {
         let file = parse(FULL, "ba-harness.toml").unwrap();
         let facts = merge(Facts::default(), &file, Path::new("/ci/conf"), &env).unwrap();
@@ -286,6 +309,7 @@ post_logout_redirect_uri = "http://127.0.0.1:4000/logged-out"
             Some(("ci@example.com".into(), "file-password".into()))
         );
         assert_eq!(facts.session_update_age, Some(3));
+        assert_eq!(facts.code_lifetime, Some(8));
         assert_eq!(
             facts.post_logout_redirect_uri.as_deref(),
             Some("http://127.0.0.1:4000/logged-out")

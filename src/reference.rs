@@ -151,6 +151,7 @@ impl ReferenceServer {
         target.oauth = self.ready.oauth_client();
         target.rate_limit_max = self.ready.rate_limit_max;
         target.session_update_age = self.ready.session_update_age;
+        target.code_lifetime = self.ready.code_expires_in;
         target.ca_pem = self.ca_pem.clone().map(std::sync::Arc::new);
         target.description = format!(
             "bundled reference ({}) at {}{}",

@@ -49,6 +49,9 @@ pub struct Target {
     pub cookie_cache_max_age: Option<i64>,
     /// session.updateAge in seconds (`--session-update-age`), for @session-refresh.
     pub session_update_age: Option<u64>,
+    /// The authorization code lifetime in seconds (`--code-lifetime`; the oauth-provider's
+    /// codeExpiresIn), for @code-lifetime.
+    pub code_lifetime: Option<u64>,
     /// The OpenID discovery document, when the target serves one.
     pub openid_configuration: Option<serde_json::Value>,
     /// What discovery found or could not find, for the report header.
@@ -191,6 +194,7 @@ impl Target {
             rate_limit_off: false,
             cookie_cache_max_age: None,
             session_update_age: None,
+            code_lifetime: None,
             openid_configuration: None,
             discovery_notes: Vec::new(),
             ca_pem: None,
@@ -284,6 +288,12 @@ impl Target {
             self.capabilities.insert("session-refresh".into());
         }
         if self
+            .code_lifetime
+            .is_some_and(|secs| secs > 0 && secs <= LONGEST_CODE_LIFETIME_SECS)
+        {
+            self.capabilities.insert("code-lifetime".into());
+        }
+        if self
             .cookie_cache_max_age
             .is_some_and(|age| age > 0 && age <= SHORT_COOKIE_CACHE_SECS)
         {
@@ -344,6 +354,10 @@ pub const SHORT_UPDATE_AGE_SECS: u64 = 10;
 
 /// The longest cookie cache lifetime the harness waits out to measure the revocation delay.
 pub const SHORT_COOKIE_CACHE_SECS: i64 = 30;
+
+/// The longest authorization code lifetime the harness waits out to see an expired code
+/// refused: RFC 6749 §4.1.2 recommends ten minutes at most, so waiting longer proves nothing.
+pub const LONGEST_CODE_LIFETIME_SECS: u64 = 600;
 
 /// Every capability tag: the capability, and why a scenario needing it is skipped without it.
 pub const CAPABILITIES: &[(&str, &str)] = &[
@@ -416,6 +430,10 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     (
         "session-refresh",
         "session.updateAge is not known or over 10 s (give --session-update-age SECS for a deployment with a short one)",
+    ),
+    (
+        "code-lifetime",
+        "the authorization code lifetime is not known (give --code-lifetime SECS, the server's codeExpiresIn, 600 s at most)",
     ),
     (
         "short-cookie-cache",
@@ -496,6 +514,7 @@ mod tests {
         t.secret = Some("s".into());
         t.rate_limit_max = Some(3);
         t.session_update_age = Some(3);
+        t.code_lifetime = Some(5);
         t.cookie_cache_max_age = Some(5);
         t.next_app = Some(Url::parse("http://127.0.0.1:1").unwrap());
         for kind in [

@@ -361,6 +361,8 @@ pub struct ReadyInfo {
     pub jwt_alg: Option<String>,
     /// session.updateAge in seconds: get-session extends a session older than this.
     pub session_update_age: Option<u64>,
+    /// The oauth-provider's codeExpiresIn in seconds, when set short (`CODE_EXPIRES_IN`).
+    pub code_expires_in: Option<u64>,
     /// The configuration profiles it runs (`BA_PROFILE`; empty: the default configuration).
     #[serde(default)]
     pub profiles: Vec<String>,

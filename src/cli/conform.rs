@@ -30,6 +30,7 @@ pub(super) async fn run(
     }
     // A report path that cannot be written is found now, not after the whole run.
     check_report_paths(&args)?;
+    check_code_lifetime_fits(&args)?;
     let reporter = Arc::new(TerminalReporter::new(output.verbosity, output.color));
     let timeout = Duration::from_secs(args.timeout);
     let options = options(&args, snapshot_out.is_some(), Listener(reporter.clone()))?;
@@ -88,6 +89,23 @@ fn check_report_paths(args: &ConformArgs) -> Result<(), HarnessError> {
         }
     }
     Ok(())
+}
+
+/// The code-lifetime scenario waits the declared lifetime out: a run bounded more tightly than
+/// that would cut it off and count it failed, so the pair is refused before anything runs.
+fn check_code_lifetime_fits(args: &ConformArgs) -> Result<(), HarnessError> {
+    // The wait (lifetime + 2 s) plus room for the sign-up, authorization and exchange before it.
+    const ROOM_SECS: u64 = 30;
+    match args.code_lifetime {
+        Some(lifetime) if args.run_timeout <= lifetime + ROOM_SECS => {
+            Err(HarnessError::Usage(format!(
+                "--code-lifetime {lifetime} needs a run longer than the wait: give --run-timeout \
+                 above {}",
+                lifetime + ROOM_SECS
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn write_reports(
@@ -150,6 +168,12 @@ fn options(
     Ok(options)
 }
 
+/// The bundled reference's authorization code lifetime (CODE_EXPIRES_IN, seconds): short enough
+/// that the code-lifetime scenario's wait hides among the other scenarios, long enough that
+/// every other flow (a sign-in on the login page included, under a signed query the provider
+/// bounds by the same lifetime) finishes well within it on a loaded machine.
+const BUNDLED_CODE_LIFETIME: &str = "8";
+
 /// The bundled servers a run without --target boots: the reference, and the Next.js app and
 /// the resource server (with an issuer of its own) when the tags select their scenarios.
 #[derive(Default)]
@@ -204,16 +228,23 @@ impl Bundled {
                 }
             );
         }
-        // A short cookie cache and updateAge let the run watch the cache's revocation delay
-        // end and a session slide (cookie-cache, session-refresh features); everything else
-        // is the reference's production config.
+        // A short cookie cache, updateAge and code lifetime let the run watch the cache's
+        // revocation delay end, a session slide and a code expire (cookie-cache,
+        // session-refresh, oauth-code-lifetime features); everything else is the reference's
+        // production config.
         // --reference-profile: BA_PROFILE for server.mjs; tls-proxy is served over https.
         let mut reference_env = vec![("COOKIE_CACHE_MAX_AGE", "6"), ("SESSION_UPDATE_AGE", "3")];
         let profile = args.reference_profile.as_deref().unwrap_or_default();
         if !profile.is_empty() {
             reference_env.push(("BA_PROFILE", profile));
         }
-        let tls_proxy = profile.split(',').any(|p| p.trim() == "tls-proxy");
+        let has_profile = |name: &str| profile.split(',').any(|p| p.trim() == name);
+        // Not with one-ip: there every client shares one rate-limit bucket, and a request that
+        // waits out a 429 could outlive a short code or signed login query.
+        if !has_profile("one-ip") {
+            reference_env.push(("CODE_EXPIRES_IN", BUNDLED_CODE_LIFETIME));
+        }
+        let tls_proxy = has_profile("tls-proxy");
         let (server, next_app, resource) = tokio::join!(
             ReferenceServer::boot_release(
                 args.better_auth.as_deref(),
@@ -350,6 +381,9 @@ fn apply_overrides(target: &mut Target, args: &ConformArgs) {
     if args.session_update_age.is_some() {
         target.session_update_age = args.session_update_age;
     }
+    if args.code_lifetime.is_some() {
+        target.code_lifetime = args.code_lifetime;
+    }
     if let Some(secret) = &args.secret {
         SecretRegistry::global().register(secret);
         target.secret = Some(secret.clone());
@@ -369,7 +403,8 @@ fn apply_overrides(target: &mut Target, args: &ConformArgs) {
 /// they make depends on timing, not on the protocol.
 /// The Next.js scenarios post multipart forms outside the recorded client, so they are left out too.
 /// The resource-server scenarios talk to a backend on a random port outside the recorded target.
-const SNAPSHOT_EXCLUDED_TAGS: &str = "not @short-cookie-cache and not @session-refresh and not @rate-limit and not @next-app and not @resource-server";
+/// The code-lifetime scenario waits the lifetime out, which one-at-a-time snapshots would pay in full.
+const SNAPSHOT_EXCLUDED_TAGS: &str = "not @short-cookie-cache and not @session-refresh and not @rate-limit and not @code-lifetime and not @next-app and not @resource-server";
 
 /// Replaces the .snap files in `dir` with this run's.
 fn write_snapshot_dir(

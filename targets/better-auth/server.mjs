@@ -16,6 +16,9 @@
 //   COOKIE_CACHE_MAX_AGE  cookie cache (session_data) lifetime in seconds (default 300)
 //   COOKIE_CACHE          "off" disables the cookie cache
 //   SESSION_UPDATE_AGE    seconds after which get-session extends a session (default 86400)
+//   CODE_EXPIRES_IN       oauthProvider codeExpiresIn: authorization code lifetime in seconds
+//                         (default: the provider's, 600); it also bounds the signed query of
+//                         the login and consent pages. Reported as code_expires_in when set
 //   JWT_EXPIRATION        jwt plugin token lifetime, e.g. "15m" (default) or "5s"
 //   READY_FILE            where to write the ready line as JSON (optional; also printed on stdout)
 //   JWKS_ROTATION_INTERVAL  jwt plugin jwks.rotationInterval in seconds: a key older than this is
@@ -173,6 +176,9 @@ const tlsProxy = profiles.has("tls-proxy");
 const sessionUpdateAge = process.env.SESSION_UPDATE_AGE
   ? Number.parseInt(process.env.SESSION_UPDATE_AGE, 10)
   : undefined;
+const codeExpiresIn = process.env.CODE_EXPIRES_IN
+  ? Number.parseInt(process.env.CODE_EXPIRES_IN, 10)
+  : undefined;
 // RSA keys need a modulus length; the other algorithms take none.
 const keyPairConfig = jwtAlg.startsWith("RS") || jwtAlg.startsWith("PS")
   ? { alg: jwtAlg, modulusLength: 2048 }
@@ -259,6 +265,8 @@ export const authOptions = {
       allowDynamicClientRegistration: !profiles.has("no-dcr"),
       allowUnauthenticatedClientRegistration: !profiles.has("no-dcr"),
       scopes: ["openid", "profile", "email", "offline_access"],
+      // A few seconds lets the harness see an expired code refused (features/oauth-code-lifetime).
+      ...(codeExpiresIn === undefined ? {} : { codeExpiresIn }),
     })] : []),
   ],
 };
@@ -429,6 +437,8 @@ server.listen(tlsProxy ? 0 : port, "127.0.0.1", async () => {
       jwt_alg: jwtAlg,
       cookie_cache_max_age: cookieCacheMaxAge,
       session_update_age: sessionUpdateAge ?? 86400,
+      // Only when set: the provider's default (600 s) is too long to wait out.
+      code_expires_in: oauthProvider && codeExpiresIn !== undefined ? codeExpiresIn : null,
       rate_limit_max: signInLimit,
       jwks_rotation_interval: jwksRotationInterval ?? null,
       jwt_test_profiles: Object.keys(jwtTestProfiles),

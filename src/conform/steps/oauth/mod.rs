@@ -16,6 +16,7 @@ mod authorize_redirects;
 mod authorize_requests;
 mod authorize_tokens;
 mod clients;
+mod code_lifetime;
 mod confidential;
 mod consent_rules;
 mod discovery;
