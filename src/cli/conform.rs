@@ -171,8 +171,10 @@ fn options(
 /// The bundled reference's authorization code lifetime (CODE_EXPIRES_IN, seconds): short enough
 /// that the code-lifetime scenario's wait hides among the other scenarios, long enough that
 /// every other flow (a sign-in on the login page included, under a signed query the provider
-/// bounds by the same lifetime) finishes well within it on a loaded machine.
-const BUNDLED_CODE_LIFETIME: &str = "8";
+/// bounds by the same lifetime) finishes well within it on a loaded machine. A sign-in can queue
+/// behind a dozen scrypt hashes of concurrent scenarios (about 10 a second here, fewer under a
+/// full CI build), hence 15 s rather than the few seconds an idle run would allow.
+const BUNDLED_CODE_LIFETIME: &str = "15";
 
 /// The bundled servers a run without --target boots: the reference, and the Next.js app and
 /// the resource server (with an issuer of its own) when the tags select their scenarios.
