@@ -151,6 +151,7 @@ impl ReferenceServer {
         target.oauth = self.ready.oauth_client();
         target.rate_limit_max = self.ready.rate_limit_max;
         target.session_update_age = self.ready.session_update_age;
+        target.account_settings = self.ready.account_settings();
         target.ca_pem = self.ca_pem.clone().map(std::sync::Arc::new);
         target.description = format!(
             "bundled reference ({}) at {}{}",

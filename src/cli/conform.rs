@@ -350,6 +350,9 @@ fn apply_overrides(target: &mut Target, args: &ConformArgs) {
     if args.session_update_age.is_some() {
         target.session_update_age = args.session_update_age;
     }
+    target.account_settings = target
+        .account_settings
+        .overridden_by(&args.account_settings());
     if let Some(secret) = &args.secret {
         SecretRegistry::global().register(secret);
         target.secret = Some(secret.clone());
