@@ -50,7 +50,8 @@ impl AccountSettings {
 
     /// The capabilities these settings give (see [`CAPABILITIES`]).
     fn capabilities(&self) -> Vec<&'static str> {
-        let short = |secs: Option<u64>| secs.is_some_and(|s| s > 0 && s <= LONGEST_LIFETIME_WAIT_SECS);
+        let short =
+            |secs: Option<u64>| secs.is_some_and(|s| s > 0 && s <= LONGEST_LIFETIME_WAIT_SECS);
         let mut capabilities = Vec::new();
         if self.mailbox.is_some() {
             capabilities.push("mailbox");

@@ -30,7 +30,10 @@ fn declared_settings(broken: &BrokenReference) -> Vec<String> {
         args.push("--revoke-sessions-on-password-reset".to_string());
     }
     for (flag, secs) in [
-        ("--reset-token-expires-in", ready.reset_password_token_expires_in),
+        (
+            "--reset-token-expires-in",
+            ready.reset_password_token_expires_in,
+        ),
         ("--session-expires-in", ready.session_expires_in),
         ("--fresh-age", ready.fresh_age),
     ] {
@@ -73,7 +76,8 @@ fn undying_sessions() -> Flaw {
         let cookie_token = request.header("cookie").and_then(|header| {
             header.split(';').find_map(|pair| {
                 let (name, value) = pair.trim().split_once('=')?;
-                (name == SESSION_TOKEN).then(|| value.split('.').next().unwrap_or_default().to_string())
+                (name == SESSION_TOKEN)
+                    .then(|| value.split('.').next().unwrap_or_default().to_string())
             })
         });
         if is(request, "/get-session")
@@ -99,9 +103,7 @@ fn undying_sessions() -> Flaw {
 /// An answer the reference refuses with `code` (on a path ending in `path`) becomes 200 `body`.
 fn accepts_what_it_refused(path: &'static str, code: &'static str, body: Value) -> Flaw {
     Flaw::response(move |request, response| {
-        if is(request, path)
-            && response.json().is_some_and(|b| b["code"] == code)
-        {
+        if is(request, path) && response.json().is_some_and(|b| b["code"] == code) {
             *response = json_response(200, body.clone());
         }
     })
@@ -111,13 +113,22 @@ fn accepts_what_it_refused(path: &'static str, code: &'static str, body: Value) 
 async fn the_short_sessions_profile_passes_every_lifetime_scenario() {
     // The bundled run: the ready line's mailbox and lifetimes reach the target by themselves.
     let run = run_conform(
-        ["--reference-profile", "short-sessions", "--tags", TAGS, "--strict"]
-            .map(String::from)
-            .to_vec(),
+        [
+            "--reference-profile",
+            "short-sessions",
+            "--tags",
+            TAGS,
+            "--strict",
+        ]
+        .map(String::from)
+        .to_vec(),
     )
     .await;
     assert_eq!(run.code, Some(0), "{}", run.output);
-    let scenarios = run.report["scenarios"].as_array().cloned().unwrap_or_default();
+    let scenarios = run.report["scenarios"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(scenarios.len(), 5, "{}", run.output);
     assert!(
         scenarios.iter().all(|s| s["status"] == "passed"),
@@ -140,9 +151,8 @@ async fn a_reset_that_leaves_the_sessions_alive_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reset_token_that_works_twice_or_after_expiry_fails() {
     // reset-password accepts a token it would refuse (used, or expired).
-    let flaw = || {
-        accepts_what_it_refused("/reset-password", "INVALID_TOKEN", json!({"status": true}))
-    };
+    let flaw =
+        || accepts_what_it_refused("/reset-password", "INVALID_TOKEN", json!({"status": true}));
     for (env, scenario) in [
         (&[][..], "A password reset token works only once"),
         (SHORT_SESSIONS, "An expired password reset token is refused"),
@@ -185,7 +195,11 @@ async fn a_stale_session_that_deletes_its_user_fails() {
 
 #[tokio::test]
 async fn a_lifetime_the_harness_would_not_wait_out_is_a_usage_error() {
-    for flag in ["--session-expires-in", "--fresh-age", "--reset-token-expires-in"] {
+    for flag in [
+        "--session-expires-in",
+        "--fresh-age",
+        "--reset-token-expires-in",
+    ] {
         let run = run_conform(
             ["--target", "http://127.0.0.1:9", flag, "86400"]
                 .map(String::from)

@@ -392,7 +392,10 @@ impl ReadyInfo {
     /// The password-reset mailbox and the lifetimes the server reports.
     pub fn account_settings(&self) -> crate::target::AccountSettings {
         crate::target::AccountSettings {
-            mailbox: self.mailbox.as_deref().and_then(|u| url::Url::parse(u).ok()),
+            mailbox: self
+                .mailbox
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok()),
             revoke_sessions_on_password_reset: self.revoke_sessions_on_password_reset,
             reset_token_expires_in: self.reset_password_token_expires_in,
             session_expires_in: self.session_expires_in,

@@ -9,9 +9,8 @@ use std::time::Duration;
 use cucumber::{then, when};
 use serde_json::{Value, json};
 
-use super::accounts::{register_answer_secrets, sign_in_request};
 use crate::conform::world::{AuthWorld, StepFailure, StepResult, random_string};
-use crate::http::{Client, CookieChoice, Exchange, Request};
+use crate::http::{Client, CookieChoice, Request};
 use crate::protocol::reset::{mailbox_query, reset_token};
 use crate::protocol::session::parse_session_answer;
 use crate::redact::SecretRegistry;
@@ -150,11 +149,21 @@ async fn read_reset_token(world: &mut AuthWorld) -> Result<String, StepFailure> 
 
 #[then("the reset ended the session the user started with")]
 async fn reset_ended_own_session(world: &mut AuthWorld) -> StepResult {
-    let (exchange, body) = super::session::probe_started_session(world, RULE_RESET_ENDS_SESSIONS).await?;
+    require_started_session_ended(world, RULE_RESET_ENDS_SESSIONS, "from before the reset").await
+}
+
+/// Fails `rule` unless get-session with the session cookie the user started with (alone, from
+/// a fresh client) answers no session; `which` says which session it was.
+async fn require_started_session_ended(
+    world: &mut AuthWorld,
+    rule: &str,
+    which: &str,
+) -> StepResult {
+    let (exchange, body) = super::session::probe_started_session(world, rule).await?;
     if parse_session_answer(&body).ok().flatten().is_some() {
         return Err(world.fail_on(
-            RULE_RESET_ENDS_SESSIONS,
-            "null from get-session with the session cookie from before the reset",
+            rule,
+            format!("null from get-session with the session cookie {which}"),
             "the session is still valid",
             Some(exchange.excerpt()),
         ));
@@ -170,16 +179,7 @@ async fn reset_ended_second_device(world: &mut AuthWorld) -> StepResult {
 #[then("the new password from the reset signs the user in")]
 async fn reset_password_works(world: &mut AuthWorld) -> StepResult {
     let rule = "after reset-password the new password signs in";
-    let exchange = sign_in_with_reset_password(world, rule).await?;
-    if exchange.status != 200 {
-        return Err(world.fail_on(
-            rule,
-            "HTTP 200 from sign-in with the password the reset set",
-            format!("HTTP {}", exchange.status),
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    require_reset_password_sign_in(world, rule, true).await
 }
 
 #[then("the reset is refused")]
@@ -197,36 +197,35 @@ async fn reset_refused(world: &mut AuthWorld) -> StepResult {
 
 #[then("the password of the refused reset does not sign the user in")]
 async fn refused_password_does_not_work(world: &mut AuthWorld) -> StepResult {
-    let exchange = sign_in_with_reset_password(world, RULE_TOKEN_ONCE).await?;
-    if exchange.status == 200 {
-        return Err(world.fail_on(
-            RULE_TOKEN_ONCE,
-            "sign-in with the password of the refused reset is refused",
-            "HTTP 200: the refused reset set its password",
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    require_reset_password_sign_in(world, RULE_TOKEN_ONCE, false).await
 }
 
-/// Signs the user in from a fresh client with the password the last reset asked for.
-async fn sign_in_with_reset_password(
+/// Fails `rule` unless sign-in with the password the last reset asked for (from a fresh
+/// client) succeeds when the reset `took`, and is refused when it did not.
+async fn require_reset_password_sign_in(
     world: &mut AuthWorld,
     rule: &str,
-) -> Result<Exchange, StepFailure> {
-    let user = world.user()?;
+    took: bool,
+) -> StepResult {
     let Some(password) = world.kept_password.clone() else {
         return Err(world.fail("scenario wiring", "a password reset before", "none"));
     };
-    let mut client = Client::new(world.target().endpoint())
-        .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
-    let exchange = client
-        .send(sign_in_request(&user.email, &password, None).cookies(CookieChoice::None))
-        .await
-        .map_err(|e| world.fail(rule, "an answer to sign-in", e.to_string()))?;
-    register_answer_secrets(&exchange);
-    super::passive::observe(world, &exchange)?;
-    Ok(exchange)
+    let exchange = super::isolation::sign_in_fresh(world, &password, rule).await?;
+    if (exchange.status == 200) == took {
+        return Ok(());
+    }
+    let (expected, actual) = if took {
+        (
+            "HTTP 200 from sign-in with the password the reset set",
+            format!("HTTP {}", exchange.status),
+        )
+    } else {
+        (
+            "sign-in with the password of the refused reset is refused",
+            "HTTP 200: the refused reset set its password".to_string(),
+        )
+    };
+    Err(world.fail_on(rule, expected, actual, Some(exchange.excerpt())))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -277,16 +276,7 @@ async fn outlive_fresh_age(world: &mut AuthWorld) -> StepResult {
 #[then("the session the user started with is no session any more")]
 async fn expired_session_is_none(world: &mut AuthWorld) -> StepResult {
     let rule = "a session past session.expiresIn is no session";
-    let (exchange, body) = super::session::probe_started_session(world, rule).await?;
-    if parse_session_answer(&body).ok().flatten().is_some() {
-        return Err(world.fail_on(
-            rule,
-            "null from get-session with the expired session's cookie",
-            "the session is still valid",
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    require_started_session_ended(world, rule, "of the expired session").await
 }
 
 #[then("the stale session did not delete the user")]
