@@ -5,8 +5,8 @@ Feature: Sessions after account changes
   re-issues the caller's session); the old password stops working. delete-user ends every
   session of the user and clears the session cookies. Sign-out ends the session for its bearer
   token too. request-password-reset answers the same for a registered and an unknown email.
-  The reset-password and change-email flows need a mailbox the harness cannot read; they are
-  not observable from outside.
+  The reset-password flow, which needs a mailbox, is in account-reset-password.feature;
+  change-email is not observable from outside.
 
   @better-auth-email-password-i @better-auth-email-password-j
   Scenario: change-password with revokeOtherSessions ends the other sessions and keeps the caller signed in

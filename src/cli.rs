@@ -339,6 +339,30 @@ pub struct ConformArgs {
     /// codeExpiresIn): enables @code-lifetime, which waits it out and expects the code refused.
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
     pub code_lifetime: Option<u64>,
+    /// A mailbox the harness can read: `GET URL?email=ADDRESS` answers `{"token", "url"}` of the
+    /// last password-reset message sent there (docs/configuration.md). Enables @mailbox.
+    #[arg(long, value_name = "URL")]
+    pub mailbox: Option<url::Url>,
+
+    /// The target sets emailAndPassword.revokeSessionsOnPasswordReset (with --mailbox: checks
+    /// that a reset ends every earlier session).
+    #[arg(long)]
+    pub revoke_sessions_on_password_reset: bool,
+
+    /// The target's emailAndPassword.resetPasswordTokenExpiresIn in seconds (at most 120; with
+    /// --mailbox: checks that an expired reset token is refused).
+    #[arg(long, value_name = "SECS", value_parser = |s: &str| crate::target::short_lifetime("--reset-token-expires-in", s))]
+    pub reset_token_expires_in: Option<u64>,
+
+    /// The target's session.expiresIn in seconds (at most 120): checks that an expired session
+    /// is no session.
+    #[arg(long, value_name = "SECS", value_parser = |s: &str| crate::target::short_lifetime("--session-expires-in", s))]
+    pub session_expires_in: Option<u64>,
+
+    /// The target's session.freshAge in seconds (at most 120): checks that a stale session
+    /// cannot delete its user.
+    #[arg(long, value_name = "SECS", value_parser = |s: &str| crate::target::short_lifetime("--fresh-age", s))]
+    pub fresh_age: Option<u64>,
 
     /// Known-deviation list (TOML). Default: $BA_HARNESS_DEVIATIONS, else the one embedded in
     /// ba-harness, made for the bundled release. A missing or malformed file is an error (exit 2).
@@ -388,6 +412,27 @@ pub struct ConformArgs {
     /// staging server do not pile up accounts.
     #[arg(long)]
     pub keep_users: bool,
+}
+
+impl ConformArgs {
+    /// The password-reset mailbox and lifetimes the flags declare.
+    pub(crate) fn account_settings(&self) -> crate::target::AccountSettings {
+        crate::target::AccountSettings {
+            mailbox: self.mailbox.clone(),
+            revoke_sessions_on_password_reset: self.revoke_sessions_on_password_reset,
+            reset_token_expires_in: self.reset_token_expires_in,
+            session_expires_in: self.session_expires_in,
+            fresh_age: self.fresh_age,
+        }
+    }
+
+    fn set_account_settings(&mut self, settings: crate::target::AccountSettings) {
+        self.mailbox = settings.mailbox;
+        self.revoke_sessions_on_password_reset = settings.revoke_sessions_on_password_reset;
+        self.reset_token_expires_in = settings.reset_token_expires_in;
+        self.session_expires_in = settings.session_expires_in;
+        self.fresh_age = settings.fresh_age;
+    }
 }
 
 /// Runs the program with `args` and returns its exit code.
@@ -497,6 +542,7 @@ fn apply_target_file(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Ha
         rate_limit_max: args.rate_limit_max,
         session_update_age: args.session_update_age,
         code_lifetime: args.code_lifetime,
+        account_settings: args.account_settings(),
         users_file: args.users_file.clone(),
         account: args.user_email.clone().zip(args.user_password.clone()),
         client_id: args.client_id.clone(),
@@ -518,6 +564,7 @@ fn apply_target_file(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Ha
     args.rate_limit_max = facts.rate_limit_max;
     args.session_update_age = facts.session_update_age;
     args.code_lifetime = facts.code_lifetime;
+    args.set_account_settings(facts.account_settings);
     (args.user_email, args.user_password) = facts.account.unzip();
     args.client_id = facts.client_id;
     args.redirect_uri = facts.redirect_uri;

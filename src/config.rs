@@ -35,6 +35,14 @@ pub struct TargetFile {
     pub session_update_age: Option<u64>,
     /// `--code-lifetime`: the authorization code lifetime in seconds (600 at most).
     pub code_lifetime: Option<u64>,
+    /// `--mailbox`: where the last password-reset link sent to an address is read.
+    pub mailbox: Option<String>,
+    /// `--revoke-sessions-on-password-reset`: emailAndPassword.revokeSessionsOnPasswordReset.
+    pub revoke_sessions_on_password_reset: Option<bool>,
+    /// `--reset-token-expires-in`, `--session-expires-in`, `--fresh-age` (seconds, at most 120).
+    pub reset_token_expires_in: Option<u64>,
+    pub session_expires_in: Option<u64>,
+    pub fresh_age: Option<u64>,
     /// `--users-file`: one `email,password` per line; relative to the file's folder.
     pub users_file: Option<PathBuf>,
     /// `--user-email` and the variable that holds its password.
@@ -70,6 +78,8 @@ pub struct Facts {
     pub rate_limit_max: Option<u32>,
     pub session_update_age: Option<u64>,
     pub code_lifetime: Option<u64>,
+    /// The password-reset mailbox and lifetimes (`--mailbox`, `--session-expires-in`, ...).
+    pub account_settings: crate::target::AccountSettings,
     pub users_file: Option<PathBuf>,
     /// `(email, password)`: one account, from `--user-email/--user-password` or `[account]`.
     pub account: Option<(String, String)>,
@@ -97,6 +107,7 @@ impl std::fmt::Debug for Facts {
             .field("rate_limit_max", &self.rate_limit_max)
             .field("session_update_age", &self.session_update_age)
             .field("code_lifetime", &self.code_lifetime)
+            .field("account_settings", &self.account_settings)
             .field("users_file", &self.users_file)
             .field("account", &self.account.as_ref().map(|(email, _)| email))
             .field("client_id", &self.client_id)
@@ -159,6 +170,21 @@ pub fn merge(
             crate::target::LONGEST_CODE_LIFETIME_SECS
         ));
     }
+    let lifetime = |key: &str, secs: Option<u64>| {
+        secs.map(|s| crate::target::short_lifetime(key, &s.to_string()))
+            .transpose()
+    };
+    let file_settings = crate::target::AccountSettings {
+        mailbox: file
+            .mailbox
+            .as_deref()
+            .map(|u| url::Url::parse(u).map_err(|e| format!("mailbox `{u}` is not a URL ({e})")))
+            .transpose()?,
+        revoke_sessions_on_password_reset: file.revoke_sessions_on_password_reset == Some(true),
+        reset_token_expires_in: lifetime("reset_token_expires_in", file.reset_token_expires_in)?,
+        session_expires_in: lifetime("session_expires_in", file.session_expires_in)?,
+        fresh_age: lifetime("fresh_age", file.fresh_age)?,
+    };
     let secret = match (flags.secret, &file.secret_env) {
         (Some(secret), _) => Some(secret),
         (None, Some(var)) => Some(from_env("secret_env", var)?),
@@ -183,6 +209,7 @@ pub fn merge(
         rate_limit_max: flags.rate_limit_max.or(file.rate_limit_max),
         session_update_age: flags.session_update_age.or(file.session_update_age),
         code_lifetime: flags.code_lifetime.or(file.code_lifetime),
+        account_settings: file_settings.overridden_by(&flags.account_settings),
         users_file: flags
             .users_file
             .or_else(|| file.users_file.as_ref().map(relative)),
@@ -231,6 +258,9 @@ secret_env = "ACME_AUTH_SECRET"
 rate_limit_max = 5
 session_update_age = 3
 code_lifetime = 8
+mailbox = "http://127.0.0.1:8025/reset-links"
+revoke_sessions_on_password_reset = true
+session_expires_in = 8
 users_file = "accounts.txt"
 
 [account]
@@ -310,6 +340,12 @@ post_logout_redirect_uri = "http://127.0.0.1:4000/logged-out"
         );
         assert_eq!(facts.session_update_age, Some(3));
         assert_eq!(facts.code_lifetime, Some(8));
+        assert_eq!(facts.account_settings.session_expires_in, Some(8));
+        assert!(facts.account_settings.revoke_sessions_on_password_reset);
+        assert_eq!(
+            facts.account_settings.mailbox.map(|u| u.to_string()),
+            Some("http://127.0.0.1:8025/reset-links".into())
+        );
         assert_eq!(
             facts.post_logout_redirect_uri.as_deref(),
             Some("http://127.0.0.1:4000/logged-out")
@@ -369,6 +405,13 @@ post_logout_redirect_uri = "http://127.0.0.1:4000/logged-out"
         .unwrap();
         let error = merge(Facts::default(), &file, Path::new("."), &env).unwrap_err();
         assert!(error.contains("UNSET_PASSWORD"), "{error}");
+    }
+
+    #[test]
+    fn a_lifetime_the_harness_would_not_wait_out_is_an_error() {
+        let file = parse("fresh_age = 86400\n", "t.toml").unwrap();
+        let error = merge(Facts::default(), &file, Path::new("."), &env).unwrap_err();
+        assert!(error.contains("fresh_age 86400 s"), "{error}");
     }
 
     #[test]

@@ -152,6 +152,7 @@ impl ReferenceServer {
         target.rate_limit_max = self.ready.rate_limit_max;
         target.session_update_age = self.ready.session_update_age;
         target.code_lifetime = self.ready.code_expires_in;
+        target.account_settings = self.ready.account_settings();
         target.ca_pem = self.ca_pem.clone().map(std::sync::Arc::new);
         target.description = format!(
             "bundled reference ({}) at {}{}",

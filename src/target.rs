@@ -16,6 +16,83 @@ pub struct OAuthClient {
     pub post_logout_redirect_uri: Option<String>,
 }
 
+/// The target's password-reset and session-lifetime settings, which no server publishes
+/// (`--mailbox`, `--revoke-sessions-on-password-reset`, `--reset-token-expires-in`,
+/// `--session-expires-in`, `--fresh-age`, or the bundled reference's ready line): the
+/// @mailbox and lifetime scenarios run only when they are known.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountSettings {
+    /// Where the harness reads the last password-reset link sent to an address
+    /// (`GET <mailbox>?email=ADDRESS` → `{"token", "url"}`, docs/configuration.md).
+    pub mailbox: Option<Url>,
+    /// emailAndPassword.revokeSessionsOnPasswordReset is on.
+    pub revoke_sessions_on_password_reset: bool,
+    /// emailAndPassword.resetPasswordTokenExpiresIn in seconds.
+    pub reset_token_expires_in: Option<u64>,
+    /// session.expiresIn in seconds.
+    pub session_expires_in: Option<u64>,
+    /// session.freshAge in seconds.
+    pub fresh_age: Option<u64>,
+}
+
+impl AccountSettings {
+    /// These settings with each one `given` declares in its place.
+    pub fn overridden_by(&self, given: &AccountSettings) -> AccountSettings {
+        AccountSettings {
+            mailbox: given.mailbox.clone().or_else(|| self.mailbox.clone()),
+            revoke_sessions_on_password_reset: given.revoke_sessions_on_password_reset
+                || self.revoke_sessions_on_password_reset,
+            reset_token_expires_in: given.reset_token_expires_in.or(self.reset_token_expires_in),
+            session_expires_in: given.session_expires_in.or(self.session_expires_in),
+            fresh_age: given.fresh_age.or(self.fresh_age),
+        }
+    }
+
+    /// The capabilities these settings give (see [`CAPABILITIES`]).
+    fn capabilities(&self) -> Vec<&'static str> {
+        let short =
+            |secs: Option<u64>| secs.is_some_and(|s| s > 0 && s <= LONGEST_LIFETIME_WAIT_SECS);
+        let mut capabilities = Vec::new();
+        if self.mailbox.is_some() {
+            capabilities.push("mailbox");
+            if self.revoke_sessions_on_password_reset {
+                capabilities.push("reset-revokes-sessions");
+            }
+            if short(self.reset_token_expires_in) {
+                capabilities.push("short-reset-token");
+            }
+        }
+        if short(self.session_expires_in) {
+            capabilities.push("short-session");
+        }
+        if short(self.fresh_age) {
+            capabilities.push("short-fresh-age");
+        }
+        capabilities
+    }
+}
+
+/// The longest lifetime (session, freshness, reset token) the harness waits out: waiting
+/// longer is not a conformance test. A longer one declared with a flag is a usage error.
+pub const LONGEST_LIFETIME_WAIT_SECS: u64 = 120;
+
+/// A declared lifetime (`--session-expires-in`, `--fresh-age`, `--reset-token-expires-in`, or
+/// its target-file key), refused when the harness would not wait it out.
+pub fn short_lifetime(what: &str, text: &str) -> Result<u64, String> {
+    let secs: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{what} `{text}` is not a number of seconds"))?;
+    if secs == 0 || secs > LONGEST_LIFETIME_WAIT_SECS {
+        return Err(format!(
+            "{what} {secs} s: the harness waits out at most {LONGEST_LIFETIME_WAIT_SECS} s \
+             (waiting longer is not a conformance test); configure the deployment under test \
+             with a shorter one, or leave it out (its scenarios are skipped)"
+        ));
+    }
+    Ok(secs)
+}
+
 /// Everything a runner needs to know about the target.
 #[derive(Clone, Debug)]
 pub struct Target {
@@ -52,6 +129,8 @@ pub struct Target {
     /// The authorization code lifetime in seconds (`--code-lifetime`; the oauth-provider's
     /// codeExpiresIn), for @code-lifetime.
     pub code_lifetime: Option<u64>,
+    /// Password-reset mailbox and lifetimes (`--mailbox`, `--session-expires-in`, ...).
+    pub account_settings: AccountSettings,
     /// The OpenID discovery document, when the target serves one.
     pub openid_configuration: Option<serde_json::Value>,
     /// What discovery found or could not find, for the report header.
@@ -195,6 +274,7 @@ impl Target {
             cookie_cache_max_age: None,
             session_update_age: None,
             code_lifetime: None,
+            account_settings: AccountSettings::default(),
             openid_configuration: None,
             discovery_notes: Vec::new(),
             ca_pem: None,
@@ -298,6 +378,9 @@ impl Target {
             .is_some_and(|age| age > 0 && age <= SHORT_COOKIE_CACHE_SECS)
         {
             self.capabilities.insert("short-cookie-cache".into());
+        }
+        for capability in self.account_settings.capabilities() {
+            self.capabilities.insert(capability.into());
         }
         if self.oauth.client_id.is_some() && self.oauth.redirect_uri.is_some() {
             self.capabilities.insert("oauth-client".into());
@@ -436,6 +519,26 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
         "the authorization code lifetime is not known (give --code-lifetime SECS, the server's codeExpiresIn, 600 s at most)",
     ),
     (
+        "mailbox",
+        "no mailbox the harness can read the password-reset link from (give --mailbox URL: GET URL?email=ADDRESS answers {\"token\", \"url\"} of the last reset message, docs/configuration.md)",
+    ),
+    (
+        "reset-revokes-sessions",
+        "emailAndPassword.revokeSessionsOnPasswordReset is not declared on (give --revoke-sessions-on-password-reset for a server that sets it, and --mailbox)",
+    ),
+    (
+        "short-reset-token",
+        "emailAndPassword.resetPasswordTokenExpiresIn is not known or over 120 s (give --reset-token-expires-in SECS for a deployment configured with a short one, and --mailbox; the bundled reference: --reference-profile short-sessions)",
+    ),
+    (
+        "short-session",
+        "session.expiresIn is not known or over 120 s (give --session-expires-in SECS for a deployment configured with a short one; the bundled reference: --reference-profile short-sessions)",
+    ),
+    (
+        "short-fresh-age",
+        "session.freshAge is not known or over 120 s (give --fresh-age SECS for a deployment configured with a short one; the bundled reference: --reference-profile short-sessions)",
+    ),
+    (
         "short-cookie-cache",
         "the cookie cache lifetime (session_data Max-Age) is over 30 s: the harness does not wait that long to see the cache expire",
     ),
@@ -535,6 +638,13 @@ mod tests {
         t.oauth.client_id = Some("c".into());
         t.oauth.redirect_uri = Some("r".into());
         t.oauth.post_logout_redirect_uri = Some("p".into());
+        t.account_settings = AccountSettings {
+            mailbox: Some(Url::parse("http://127.0.0.1:3/mailbox").unwrap()),
+            revoke_sessions_on_password_reset: true,
+            reset_token_expires_in: Some(3),
+            session_expires_in: Some(8),
+            fresh_age: Some(3),
+        };
         t.declare_configured_capabilities();
         for capability in &t.capabilities {
             assert!(

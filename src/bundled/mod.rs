@@ -370,6 +370,14 @@ pub struct ReadyInfo {
     pub cookie_prefix: Option<String>,
     /// The seeded accounts (`email,password` lines) of the closed-signup profile.
     pub users_file: Option<String>,
+    /// The test-only mailbox that answers the last password-reset link sent to an address.
+    pub mailbox: Option<String>,
+    #[serde(default)]
+    pub revoke_sessions_on_password_reset: bool,
+    /// emailAndPassword.resetPasswordTokenExpiresIn, session.expiresIn, session.freshAge (s).
+    pub reset_password_token_expires_in: Option<u64>,
+    pub session_expires_in: Option<u64>,
+    pub fresh_age: Option<u64>,
 }
 
 impl ReadyInfo {
@@ -380,6 +388,20 @@ impl ReadyInfo {
             client_id: self.client_id.clone(),
             redirect_uri: self.redirect_uri.clone(),
             post_logout_redirect_uri: self.post_logout_redirect_uri.clone(),
+        }
+    }
+
+    /// The password-reset mailbox and the lifetimes the server reports.
+    pub fn account_settings(&self) -> crate::target::AccountSettings {
+        crate::target::AccountSettings {
+            mailbox: self
+                .mailbox
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok()),
+            revoke_sessions_on_password_reset: self.revoke_sessions_on_password_reset,
+            reset_token_expires_in: self.reset_password_token_expires_in,
+            session_expires_in: self.session_expires_in,
+            fresh_age: self.fresh_age,
         }
     }
 }

@@ -386,6 +386,9 @@ fn apply_overrides(target: &mut Target, args: &ConformArgs) {
     if args.code_lifetime.is_some() {
         target.code_lifetime = args.code_lifetime;
     }
+    target.account_settings = target
+        .account_settings
+        .overridden_by(&args.account_settings());
     if let Some(secret) = &args.secret {
         SecretRegistry::global().register(secret);
         target.secret = Some(secret.clone());

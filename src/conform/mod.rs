@@ -181,6 +181,7 @@ const ACCOUNT_ENDING_STEPS: &[&str] = &[
 const ACCOUNT_CHANGING_STEPS: &[&str] = &[
     "the user deletes their account",
     "the user changes their password and asks to revoke their other sessions",
+    "the user sets a new password with the link from the mailbox",
     "the user changes their name",
     "the user changes their name, naming the other user's session token in the body",
 ];

@@ -15,6 +15,7 @@ pub mod pkce;
 pub mod promises;
 pub mod rate_limit;
 pub mod registration;
+pub mod reset;
 pub mod resource;
 pub mod session;
 pub mod token_errors;

@@ -58,6 +58,17 @@
 //                           true and trustedProxyHeaders true
 //     one-ip                a front that sets X-Forwarded-For to the connection's address (as
 //                           nginx's `$remote_addr` does): every client shares one rate-limit bucket
+//     short-sessions        session.expiresIn 8 s, session.freshAge 3 s and
+//                           emailAndPassword.resetPasswordTokenExpiresIn 3 s, reported in the ready
+//                           line, so the harness can watch a session expire, go stale and a reset
+//                           token expire (@lifetimes). Only for those scenarios: most others need
+//                           a session that lives longer than a few seconds.
+//
+// Password reset: sendResetPassword writes each reset link into an in-memory mailbox, served
+// (test-only, outside the auth mount) at GET /__ba-harness/mailbox?email=ADDRESS as
+// {"token", "url"} of the newest message to that address (404 when none), and reported as
+// `mailbox` in the ready line; revokeSessionsOnPasswordReset is on. This is the harness's
+// --mailbox contract (docs/configuration.md).
 //
 // Without a NODE_ENV profile, NODE_ENV is set to "production" once Better Auth has loaded (as
 // before profiles existed): `NODE_ENV=test` (or a TEST variable) silently turns the origin checks
@@ -78,6 +89,7 @@ const knownProfiles = [
   "production",
   "tls-proxy",
   "one-ip",
+  "short-sessions",
 ];
 const profiles = new Set(
   (process.env.BA_PROFILE ?? "")
@@ -196,6 +208,14 @@ const jwtPluginOptions = (jwtOverrides = {}) => ({
   jwt: { expirationTime: jwtExpiration, ...jwtOverrides },
 });
 const clientOrigin = "http://127.0.0.1:4000";
+// short-sessions: lifetimes short enough to wait out (seconds); otherwise Better Auth's defaults.
+const shortSessions = profiles.has("short-sessions");
+const sessionExpiresIn = shortSessions ? 8 : 604800;
+const sessionFreshAge = shortSessions ? 3 : 86400;
+const resetTokenExpiresIn = shortSessions ? 3 : 3600;
+// The test-only mailbox: the newest password-reset message per address (lower case).
+const mailboxPath = "/__ba-harness/mailbox";
+const mailbox = new Map();
 
 const advancedOptions = {
   ...(process.env.USE_SECURE_COOKIES === "false" ? { useSecureCookies: false } : {}),
@@ -216,9 +236,15 @@ export const authOptions = {
   // USE_SECURE_COOKIES=false reproduces a real misconfiguration (better-auth #7156): https
   // without the __Secure- prefix and the Secure attribute. Used by the harness's own tests.
   advanced: advancedOptions,
-  emailAndPassword: profiles.has("closed-signup")
-    ? { enabled: true, disableSignUp: true }
-    : { enabled: true },
+  emailAndPassword: {
+    enabled: true,
+    ...(profiles.has("closed-signup") ? { disableSignUp: true } : {}),
+    revokeSessionsOnPasswordReset: true,
+    resetPasswordTokenExpiresIn: resetTokenExpiresIn,
+    sendResetPassword: async ({ user, url, token }) => {
+      mailbox.set(user.email.toLowerCase(), { token, url });
+    },
+  },
   // POST /delete-user on (off by default in Better Auth): the harness deletes the accounts a run
   // creates at its end, replaying each sign-up's (fresh) session, so no password is re-hashed.
   // DELETE_USER=off turns it off, as on a deployment that does not offer it.
@@ -231,6 +257,8 @@ export const authOptions = {
     },
     // Default 1 day; a few seconds lets the harness watch the sliding expiry happen.
     ...(sessionUpdateAge === undefined ? {} : { updateAge: sessionUpdateAge }),
+    expiresIn: sessionExpiresIn,
+    freshAge: sessionFreshAge,
   },
   // On, as in production, with Better Auth's own defaults (sign-in/sign-up 3 per 10 s per client
   // IP, the provider's per-60 s budgets). The harness gives every virtual client its own
@@ -275,7 +303,7 @@ const auth = betterAuth(authOptions);
 // The instance that creates the seed accounts: the same one, or, when sign-up is closed, the same
 // database and secret with sign-up open (disableSignUp also refuses server-side sign-ups).
 const seedAuth = profiles.has("closed-signup")
-  ? betterAuth({ ...authOptions, emailAndPassword: { enabled: true } })
+  ? betterAuth({ ...authOptions, emailAndPassword: { ...authOptions.emailAndPassword, disableSignUp: false } })
   : auth;
 
 const startedAt = Date.now();
@@ -317,6 +345,13 @@ const handleRequest = (req, res) => {
   // one-ip: the client address a fronting proxy would set, whatever the client sent.
   if (profiles.has("one-ip")) {
     req.headers["x-forwarded-for"] = req.socket.remoteAddress ?? "127.0.0.1";
+  }
+  if (path === mailboxPath && req.method === "GET") {
+    const email = new URL(req.url ?? "/", "http://mailbox").searchParams.get("email") ?? "";
+    const message = mailbox.get(email.toLowerCase());
+    if (message) sendText(res, 200, "application/json", JSON.stringify(message));
+    else sendText(res, 404, "application/json", JSON.stringify({ error: "no_message" }));
+    return;
   }
   if (path === "/health") {
     sendText(res, 200, "application/json", JSON.stringify({ status: "ok" }));
@@ -442,6 +477,11 @@ server.listen(tlsProxy ? 0 : port, "127.0.0.1", async () => {
       rate_limit_max: signInLimit,
       jwks_rotation_interval: jwksRotationInterval ?? null,
       jwt_test_profiles: Object.keys(jwtTestProfiles),
+      mailbox: `${baseURL}${mailboxPath}`,
+      revoke_sessions_on_password_reset: true,
+      reset_password_token_expires_in: resetTokenExpiresIn,
+      session_expires_in: sessionExpiresIn,
+      fresh_age: sessionFreshAge,
       ...oauthClient,
       // Only with profiles, so that the default ready line is what it always was.
       ...(profiles.size > 0

@@ -284,7 +284,7 @@ async fn still_signed_in_with_jar(world: &mut AuthWorld) -> StepResult {
     Ok(())
 }
 
-async fn sign_in_fresh(
+pub(crate) async fn sign_in_fresh(
     world: &mut AuthWorld,
     password: &str,
     rule: &str,

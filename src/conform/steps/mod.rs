@@ -1,6 +1,7 @@
 //! The step library. Each step is a sentence from the feature files and thin glue over
 //! `protocol::*`; each `Then` names the rule it checks so a failure report can quote it.
 
+pub mod account_lifetime;
 pub mod accounts;
 pub mod bearer;
 pub mod cache;
