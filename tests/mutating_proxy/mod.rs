@@ -393,6 +393,49 @@ impl ConformRun {
             self.output
         );
     }
+
+    /// Asserts that `scenario` failed on a rule naming `rule_fragment` and prints the failure
+    /// (rule, expected, actual); `against` says what was broken (`as it should`, `against X`).
+    pub fn assert_failed_and_show(&self, scenario: &str, rule_fragment: &str, against: &str) {
+        self.assert_failed(scenario, rule_fragment);
+        let failed = self.scenario(scenario).unwrap();
+        let field = |name: &str| failed[name].as_str().unwrap_or_default().to_string();
+        println!(
+            "`{scenario}` failed {against}: rule `{}`; expected {}; actual {}",
+            field("rule"),
+            field("expected"),
+            field("actual")
+        );
+    }
+
+    /// The run failed, `scenario` among it on a rule naming `rule_fragment`; other scenarios
+    /// the flaw also broke are printed, not asserted.
+    pub fn assert_breaks(&self, scenario: &str, rule_fragment: &str) {
+        assert_eq!(self.code, Some(1), "{}", self.output);
+        self.assert_failed_and_show(scenario, rule_fragment, "as it should");
+        let others: Vec<String> = self
+            .failed_names()
+            .into_iter()
+            .filter(|n| n != scenario)
+            .collect();
+        if !others.is_empty() {
+            println!("`{scenario}`: the flaw also failed {others:?}");
+        }
+    }
+
+    /// The run passed, with `expected` scenarios, all of them passed; returns them.
+    pub fn assert_all_passed(&self, expected: usize) -> Vec<serde_json::Value> {
+        assert_eq!(self.code, Some(0), "{}", self.output);
+        let scenarios = self.report["scenarios"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(scenarios.len(), expected, "{}", self.output);
+        for scenario in &scenarios {
+            assert_eq!(scenario["status"], "passed", "{scenario}\n{}", self.output);
+        }
+        scenarios
+    }
 }
 
 /// Runs the harness binary with `args` (plus a JSON report) and reads the report.
