@@ -25,7 +25,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use mutating_proxy::{BrokenReference, Flaw};
+use mutating_proxy::{BrokenReference, Flaw, harness};
 
 /// The per-request timeout every run here uses (`--timeout`).
 const REQUEST_TIMEOUT_SECS: u64 = 2;
@@ -149,16 +149,6 @@ impl Run {
     }
 }
 
-fn report_path() -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    std::env::temp_dir().join(format!(
-        "ba-harness-broken-targets-{}-{}-{:08x}.json",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        rand::random::<u32>()
-    ))
-}
-
 /// Runs `conform --target TARGET --timeout 2 --run-timeout 30 --tags @email-password --json F`
 /// plus `extra`.
 async fn conform(target: &str, extra: &[&str]) -> Run {
@@ -166,36 +156,27 @@ async fn conform(target: &str, extra: &[&str]) -> Run {
 }
 
 async fn conform_with(target: &str, timeout: u64, run_timeout: u64, extra: &[&str]) -> Run {
-    let json = report_path();
+    let json = harness::temp_file("broken-targets.json");
     let timeout = timeout.to_string();
     let run_timeout = run_timeout.to_string();
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ba-harness"));
+    let mut command = harness::command();
     command
         .args(["conform", "--target", target, "--timeout", &timeout])
         .args(["--run-timeout", &run_timeout, "--tags", "@email-password"])
         .arg("--json")
         .arg(&json)
-        .args(extra)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("BA_HARNESS_SECRET")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
+        .args(extra);
     let started = Instant::now();
     let output = tokio::time::timeout(HANG_GUARD, command.output())
         .await
         .unwrap_or_else(|_| panic!("the harness hung: no exit within {HANG_GUARD:?} ({target})"))
         .expect("the harness binary runs");
     let elapsed = started.elapsed();
-    let report = std::fs::read_to_string(&json)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null);
-    let _ = std::fs::remove_file(&json);
     Run {
         code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        report,
+        stdout: harness::lossy(&output.stdout),
+        stderr: harness::lossy(&output.stderr),
+        report: harness::take_json(&json),
         elapsed,
     }
 }

@@ -3,6 +3,8 @@
 //! reported as failed with exit 1, and a short smoke run against the bundled reference that
 //! must pass and write its reports. Every run here is bounded to a few seconds.
 
+mod mutating_proxy;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -16,28 +18,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-fn harness() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ba-harness"));
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null());
-    command
-}
-
-fn run(args: &[&str]) -> Output {
-    harness()
-        .args(args)
-        .output()
-        .expect("the harness binary runs")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use mutating_proxy::harness::{self, run, text};
 
 fn temp_path(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ba-harness-load-test-{}", std::process::id()));
@@ -285,9 +266,11 @@ async fn load_with(
     .map(|s| s.to_string())
     .collect();
     args.extend(extra.iter().map(|s| s.to_string()));
-    let output = tokio::task::spawn_blocking(move || harness().args(&args).output().unwrap())
-        .await
-        .unwrap();
+    let output = tokio::task::spawn_blocking(move || {
+        harness::blocking_command().args(&args).output().unwrap()
+    })
+    .await
+    .unwrap();
     let report = std::fs::read_to_string(&json)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -684,7 +667,7 @@ fn ctrl_c_stops_the_run_and_the_bundled_server_with_exit_130() {
     use std::time::{Duration, Instant};
 
     let md = temp_path("interrupted.md");
-    let mut child = harness()
+    let mut child = harness::blocking_command()
         .args([
             "load",
             "--scenario",

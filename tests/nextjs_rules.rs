@@ -101,32 +101,10 @@ fn is(request: &ProxyRequest, method: &str, path: &str) -> bool {
     request.method == method && request.path_only() == path
 }
 
-/// Asserts that `scenario` failed on a rule naming `rule_fragment`; others the flaw also broke
-/// are printed, not asserted.
-fn assert_breaks(run: &ConformRun, scenario: &str, rule_fragment: &str) {
-    assert_eq!(run.code, Some(1), "{}", run.output);
-    run.assert_failed(scenario, rule_fragment);
-    let failed = run.scenario(scenario).unwrap();
-    println!(
-        "`{scenario}` failed as it should: rule `{}`; expected {}; actual {}",
-        failed["rule"].as_str().unwrap_or_default(),
-        failed["expected"].as_str().unwrap_or_default(),
-        failed["actual"].as_str().unwrap_or_default()
-    );
-    let others: Vec<String> = run
-        .failed_names()
-        .into_iter()
-        .filter(|n| n != scenario)
-        .collect();
-    if !others.is_empty() {
-        println!("`{scenario}`: the flaw also failed {others:?}");
-    }
-}
-
 async fn breaks(flaw: Flaw, scenario: &str, rule_fragment: &str) {
     let app = App::behind_proxy(flaw).await;
     let run = app.run().await;
-    assert_breaks(&run, scenario, rule_fragment);
+    run.assert_breaks(scenario, rule_fragment);
     app.stop().await;
 }
 
@@ -144,17 +122,7 @@ fn status(run: &ConformRun, scenario: &str) -> String {
 async fn the_real_app_passes_every_next_app_scenario() {
     let app = App::behind_proxy(Flaw::none()).await;
     let run = app.run().await;
-    assert_eq!(run.code, Some(0), "{}", run.output);
-    let scenarios = run.report["scenarios"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(scenarios.len(), 7, "{}", run.output);
-    assert!(
-        scenarios.iter().all(|s| s["status"] == "passed"),
-        "every @next-app scenario passes: {}",
-        run.output
-    );
+    run.assert_all_passed(7);
     app.stop().await;
 }
 
@@ -163,7 +131,7 @@ async fn the_app_without_next_cookies_fails_the_server_action_sign_in() {
     let app = App::direct(Variant::WithoutNextCookies).await;
     let run = app.run().await;
     let scenario = "Signing in through the server-action form sets the session cookie";
-    assert_breaks(&run, scenario, "nextCookies()");
+    run.assert_breaks(scenario, "nextCookies()");
     let failed = run.scenario(scenario).unwrap();
     let expected = failed["expected"].as_str().unwrap_or_default();
     let actual = failed["actual"].as_str().unwrap_or_default();

@@ -13,7 +13,7 @@ mod mutating_proxy;
 use std::time::Instant;
 
 use ba_harness::reference::ReferenceServer;
-use mutating_proxy::ConformRun;
+use mutating_proxy::{ConformRun, run_conform_with};
 
 /// How the facts reach the harness.
 #[derive(Clone, Copy, PartialEq)]
@@ -150,41 +150,7 @@ fn target_file(flag_args: &[String], secret_var: &str) -> String {
 /// `--run-timeout` (busy CI machines and the waits for the target's 429s need more than the other
 /// suites' 120 s).
 async fn conform(args: Vec<String>, env: &[(&str, &str)], run_timeout_secs: u64) -> ConformRun {
-    let json = std::env::temp_dir().join(format!(
-        "ba-harness-profile-{}-{}.json",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    let mut full = vec!["conform".to_string()];
-    full.extend(args);
-    full.extend([
-        "--json".to_string(),
-        json.display().to_string(),
-        "--run-timeout".to_string(),
-        run_timeout_secs.to_string(),
-    ]);
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_ba-harness"))
-        .args(&full)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("BA_HARNESS_SECRET")
-        .envs(env.iter().copied())
-        .output()
-        .await
-        .expect("the harness runs");
-    let report = std::fs::read_to_string(&json)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(serde_json::Value::Null);
-    let _ = std::fs::remove_file(&json);
-    ConformRun {
-        code: output.status.code(),
-        output: format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-        report,
-    }
+    run_conform_with(args, env, run_timeout_secs).await
 }
 
 /// The run passed (exit 0) and really checked something: at least `min_passed` scenarios

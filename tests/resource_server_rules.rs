@@ -11,7 +11,7 @@ use ba_harness::reference::ReferenceServer;
 use ba_harness::resource_server::{
     BUNDLED_ROTATION_INTERVAL_SECS, ResourceServer, ResourceServerOptions, issuer_of,
 };
-use mutating_proxy::{ConformRun, run_conform};
+use mutating_proxy::{ConformRun, harness, run_conform};
 
 const ACCEPTED: &str = "A fresh JWT from the issuer is accepted and names the signed-in user";
 const OWN_SUBJECT: &str = "Two users calling in turn each get their own subject";
@@ -115,14 +115,7 @@ async fn breaks_allowing(
     let run = setup.run(tags).await;
     assert_eq!(run.code, Some(1), "{}", run.output);
     for (scenario, rule) in failing {
-        run.assert_failed(scenario, rule);
-        let failed = run.scenario(scenario).unwrap();
-        println!(
-            "`{scenario}` failed against BROKEN={broken:?}: rule `{}`; expected {}; actual {}",
-            failed["rule"].as_str().unwrap_or_default(),
-            failed["expected"].as_str().unwrap_or_default(),
-            failed["actual"].as_str().unwrap_or_default()
-        );
+        run.assert_failed_and_show(scenario, rule, &format!("against BROKEN={broken:?}"));
     }
     let mut failed: Vec<String> = run
         .failed_names()
@@ -166,15 +159,7 @@ const WITHOUT_ROTATION: &str = "@resource-server and not @key-rotation";
 async fn the_real_backend_passes_every_resource_server_scenario() {
     let setup = Setup::start(None, None).await;
     let run = setup.run("@resource-server").await;
-    assert_eq!(run.code, Some(0), "{}", run.output);
-    let scenarios = run.report["scenarios"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(scenarios.len(), 12, "{}", run.output);
-    for scenario in scenarios {
-        assert_eq!(scenario["status"], "passed", "{scenario}\n{}", run.output);
-    }
+    run.assert_all_passed(12);
     assert!(!run.output.contains("eyJ"), "a JWT leaked:\n{}", run.output);
     setup.stop().await;
 }
@@ -371,43 +356,20 @@ async fn a_backend_that_keeps_only_the_newest_key_fails_the_rotation() {
 /// Runs `ba-harness load --scenario jwt-verification` for 3 s with 2 users and `extra`; returns
 /// the exit code, the output and the JSON report.
 async fn load(extra: &[&str]) -> (Option<i32>, String, serde_json::Value) {
-    let json = std::env::temp_dir().join(format!(
-        "ba-harness-resource-load-{}-{}.json",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    let mut args: Vec<String> = [
-        "load",
-        "--scenario",
-        "jwt-verification",
-        "--users",
-        "2",
-        "--run-time",
-        "3s",
-        "--report",
-        json.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_ba-harness"))
-        .args(&args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let json = harness::temp_file("resource-load.json");
+    let output = harness::command()
+        .args(["load", "--scenario", "jwt-verification", "--users", "2"])
+        .args(["--run-time", "3s", "--report"])
+        .arg(&json)
+        .args(extra)
         .output()
         .await
         .expect("the harness runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report = std::fs::read_to_string(&json)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(serde_json::Value::Null);
-    let _ = std::fs::remove_file(&json);
-    (output.status.code(), text, report)
+    (
+        output.status.code(),
+        harness::text(&output),
+        harness::take_json(&json),
+    )
 }
 
 fn resource_row(report: &serde_json::Value) -> serde_json::Value {
