@@ -263,39 +263,20 @@ async fn signs_up_again(world: &mut AuthWorld) -> StepResult {
 #[then("the original password still signs the user in")]
 async fn original_password_works(world: &mut AuthWorld) -> StepResult {
     let rule = "a refused duplicate sign-up leaves the existing account as it was";
-    let user = world.user()?;
-    let mut fresh = Client::new(world.target().endpoint())
-        .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
-    let exchange = fresh
-        .send(sign_in_request(&user.email, &user.password, None))
-        .await
-        .map_err(|e| world.fail(rule, "an answer to sign-in", e.to_string()))?;
-    register_answer_secrets(&exchange);
-    if exchange.status != 200 {
-        return Err(world.fail_on(
-            rule,
-            "sign-in with the original password answers HTTP 200",
-            format!("HTTP {}", exchange.status),
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    let password = world.user()?.password;
+    let (_, exchange) = super::sign_in_from_fresh_client(world, rule, &password).await?;
+    let expected = "sign-in with the original password answers HTTP 200";
+    super::require_status(world, &exchange, 200, rule, expected)
 }
 
 #[then("the other password does not sign the user in")]
 async fn other_password_refused(world: &mut AuthWorld) -> StepResult {
     let rule = "a refused duplicate sign-up does not set a new password on the existing account";
-    let user = world.user()?;
+    world.user()?;
     let Some(other) = world.kept_password.clone() else {
         return Err(world.fail(rule, "an earlier duplicate sign-up step", "none ran"));
     };
-    let mut fresh = Client::new(world.target().endpoint())
-        .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
-    let exchange = fresh
-        .send(sign_in_request(&user.email, &other, None))
-        .await
-        .map_err(|e| world.fail(rule, "an answer to sign-in", e.to_string()))?;
-    register_answer_secrets(&exchange);
+    let (_, exchange) = super::sign_in_from_fresh_client(world, rule, &other).await?;
     if exchange.status == 200 {
         return Err(world.fail_on(
             rule,
@@ -311,10 +292,7 @@ async fn other_password_refused(world: &mut AuthWorld) -> StepResult {
 async fn signs_out(world: &mut AuthWorld) -> StepResult {
     // better-call's client sends `{}` for a body-less POST; an empty JSON object is what a
     // browser's authClient.signOut() sends too.
-    world
-        .send(Request::post_json("/sign-out", json!({})))
-        .await?;
-    Ok(())
+    super::send(world, Request::post_json("/sign-out", json!({}))).await
 }
 
 #[when(expr = "someone signs up with a {int}-character password")]

@@ -74,12 +74,7 @@ async fn replay_kept_cookies(world: &mut AuthWorld) -> StepResult {
 #[when("the user asks for the session with only the cookie cache cookie")]
 async fn get_session_cache_only(world: &mut AuthWorld) -> StepResult {
     let cache = started_cache_cookie(world)?;
-    world
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::Exactly(vec![(cache.name, cache.value)])),
-        )
-        .await?;
+    super::get_session_with_cookie(world, cache).await?;
     Ok(())
 }
 

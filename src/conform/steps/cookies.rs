@@ -444,6 +444,19 @@ async fn all_session_cookies_cleared(world: &mut AuthWorld) -> StepResult {
         }
     }
     started.dedup();
+    check_all_cleared(world, &exchange, started, |name| {
+        format!("sign-out clears every cookie the sign-in set, including `{name}`")
+    })
+}
+
+/// Fails unless `exchange` clears each of the `started` cookies (the rule for one is
+/// `rule_for(name)`); a session that started with no cookie fails its precondition.
+pub(crate) fn check_all_cleared(
+    world: &mut AuthWorld,
+    exchange: &Exchange,
+    started: Vec<String>,
+    rule_for: impl Fn(&str) -> String,
+) -> StepResult {
     if started.is_empty() {
         return Err(world.fail(
             "a session was started (precondition)",
@@ -452,8 +465,7 @@ async fn all_session_cookies_cleared(world: &mut AuthWorld) -> StepResult {
         ));
     }
     for name in started {
-        let rule = format!("sign-out clears every cookie the sign-in set, including `{name}`");
-        check_cleared(world, &exchange, &name, &rule)?;
+        check_cleared(world, exchange, &name, &rule_for(&name))?;
     }
     Ok(())
 }

@@ -387,29 +387,13 @@ async fn delete_account(world: &mut AuthWorld) -> StepResult {
 #[then("the answer clears every cookie the session started with")]
 async fn answer_clears_session_cookies(world: &mut AuthWorld) -> StepResult {
     let exchange = world.last_exchange()?;
-    let started: Vec<String> = world
-        .session_start
-        .as_ref()
-        .map(|e| {
-            e.set_cookies()
-                .into_iter()
-                .filter(|c| !c.value.is_empty())
-                .map(|c| c.name)
-                .collect()
-        })
-        .unwrap_or_default();
-    if started.is_empty() {
-        return Err(world.fail(
-            "a session was started (precondition)",
-            "cookies set by sign-in",
-            "none",
-        ));
-    }
-    for name in started {
-        let rule = format!("delete-user clears the session's cookies, including `{name}`");
-        super::cookies::check_cleared(world, &exchange, &name, &rule)?;
-    }
-    Ok(())
+    let started = super::started_cookies(world)
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    super::cookies::check_all_cleared(world, &exchange, started, |name| {
+        format!("delete-user clears the session's cookies, including `{name}`")
+    })
 }
 
 #[then("none of the user's sessions is valid any more")]
@@ -424,36 +408,14 @@ async fn no_session_left(world: &mut AuthWorld) -> StepResult {
             Some(exchange.excerpt()),
         ));
     }
-    let Some((mut device, _)) = world.second_device.clone() else {
-        return Err(world.fail("scenario wiring", "a second device", "none"));
-    };
-    let name = world.session_cookie_name();
-    let Some(value) = device.cookie(&name).map(str::to_string) else {
-        return Err(world.fail(
-            rule,
-            format!("the second device holds `{name}`"),
-            "it does not",
-        ));
-    };
-    let exchange = device
-        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(name, value)])))
-        .await
-        .map_err(|e| world.fail(rule, "an answer to get-session", e.to_string()))?;
-    observe(world, &exchange)?;
-    if exchange
-        .json()
-        .ok()
-        .and_then(|b| parse_session_answer(&b).ok().flatten())
-        .is_some()
-    {
-        return Err(world.fail_on(
-            rule,
-            "null from get-session with the second device's session cookie",
-            "the second device's session is still valid",
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    super::sessions::require_device_session_ended(
+        world,
+        rule,
+        false,
+        "null from get-session with the second device's session cookie",
+        "the second device's session is still valid",
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -520,43 +482,12 @@ async fn answers_alike(world: &mut AuthWorld) -> StepResult {
 #[then("the second device's bearer token is no session either")]
 async fn second_device_bearer_dead(world: &mut AuthWorld) -> StepResult {
     let rule = "a revoked session is no session through the bearer plugin either (Authorization: Bearer with its signed token)";
-    let Some((mut device, _)) = world.second_device.clone() else {
-        return Err(world.fail("scenario wiring", "a second device", "none"));
-    };
-    let name = world.session_cookie_name();
-    // The bearer token is the signed session token, the session cookie's value decoded.
-    let Some(bearer) = device.cookie(&name).map(|v| {
-        percent_encoding::percent_decode_str(v)
-            .decode_utf8_lossy()
-            .into_owned()
-    }) else {
-        return Err(world.fail(
-            rule,
-            format!("the second device holds `{name}`"),
-            "it does not",
-        ));
-    };
-    let exchange = device
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::None)
-                .header("authorization", &format!("Bearer {bearer}")),
-        )
-        .await
-        .map_err(|e| world.fail(rule, "an answer to get-session", e.to_string()))?;
-    observe(world, &exchange)?;
-    if exchange
-        .json()
-        .ok()
-        .and_then(|b| parse_session_answer(&b).ok().flatten())
-        .is_some()
-    {
-        return Err(world.fail_on(
-            rule,
-            "null from get-session with the revoked session's bearer token",
-            "the session is still valid through its bearer token",
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    super::sessions::require_device_session_ended(
+        world,
+        rule,
+        true,
+        "null from get-session with the revoked session's bearer token",
+        "the session is still valid through its bearer token",
+    )
+    .await
 }

@@ -20,10 +20,11 @@ pub mod sessions;
 
 use serde_json::Value;
 
-use crate::http::Exchange;
+use crate::http::{Client, CookieChoice, Exchange, Request};
+use crate::protocol::cookie::SetCookie;
 use crate::protocol::session::is_json_content_type;
 
-use super::world::{AuthWorld, StepFailure};
+use super::world::{AuthWorld, StepFailure, StepResult};
 
 /// Parses the last response as JSON for `rule`, failing with the content type and body excerpt.
 pub(crate) fn json_body(
@@ -63,4 +64,84 @@ pub(crate) fn require_json_content_type(
             ),
         ))
     }
+}
+
+/// Fails `rule` unless `exchange` answered HTTP `status`; `expected` says what should have come.
+pub(crate) fn require_status(
+    world: &mut AuthWorld,
+    exchange: &Exchange,
+    status: u16,
+    rule: &str,
+    expected: &str,
+) -> StepResult {
+    if exchange.status == status {
+        return Ok(());
+    }
+    Err(world.fail_on(
+        rule,
+        expected,
+        format!("HTTP {}", exchange.status),
+        Some(exchange.excerpt()),
+    ))
+}
+
+/// The failure of a scenario whose feature file misses the earlier step that makes `expected`.
+pub(crate) fn wiring(world: &mut AuthWorld, expected: &str, actual: &str) -> StepFailure {
+    world.fail("scenario wiring", expected, actual)
+}
+
+/// Sends `request` as the scenario's next exchange, for a step that only sends it.
+pub(crate) async fn send(world: &mut AuthWorld, request: Request) -> StepResult {
+    world.send(request).await?;
+    Ok(())
+}
+
+/// Asks get-session with exactly `cookies` (name, value) and nothing else from the jar.
+pub(crate) async fn get_session_with(
+    world: &mut AuthWorld,
+    cookies: Vec<(String, String)>,
+) -> Result<Exchange, StepFailure> {
+    world
+        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(cookies)))
+        .await
+}
+
+/// Asks get-session with exactly one cookie.
+pub(crate) async fn get_session_with_cookie(
+    world: &mut AuthWorld,
+    cookie: SetCookie,
+) -> Result<Exchange, StepFailure> {
+    get_session_with(world, vec![(cookie.name, cookie.value)]).await
+}
+
+/// The user signs in with `password` from a fresh client (another device, no cookies);
+/// transport failures fail `rule`. The answer, its secrets registered, is the caller's to check.
+pub(crate) async fn sign_in_from_fresh_client(
+    world: &mut AuthWorld,
+    rule: &str,
+    password: &str,
+) -> Result<(Client, Exchange), StepFailure> {
+    let user = world.user()?;
+    let mut fresh = Client::new(world.target().endpoint())
+        .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
+    let exchange = fresh
+        .send(accounts::sign_in_request(&user.email, password, None))
+        .await
+        .map_err(|e| world.fail(rule, "an answer to sign-in", e.to_string()))?;
+    accounts::register_answer_secrets(&exchange);
+    Ok((fresh, exchange))
+}
+
+/// The cookies (with a value) the session-starting answer set.
+pub(crate) fn started_cookies(world: &AuthWorld) -> Vec<SetCookie> {
+    world
+        .session_start
+        .as_ref()
+        .map(|e| {
+            e.set_cookies()
+                .into_iter()
+                .filter(|c| !c.value.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
 }

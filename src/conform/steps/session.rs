@@ -78,12 +78,7 @@ pub(crate) async fn probe_started_session(
 #[when("the user asks for the session with only the session cookie")]
 async fn get_session_token_only(world: &mut AuthWorld) -> StepResult {
     let cookie = started_session_cookie(world)?;
-    world
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::Exactly(vec![(cookie.name, cookie.value)])),
-        )
-        .await?;
+    super::get_session_with_cookie(world, cookie).await?;
     Ok(())
 }
 
@@ -98,12 +93,7 @@ async fn get_session_tampered(world: &mut AuthWorld) -> StepResult {
         )
     })?;
     let tampered = crate::protocol::cookie::encode_cookie_value(&tamper_signature(&signed));
-    world
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::Exactly(vec![(cookie.name, tampered)])),
-        )
-        .await?;
+    super::get_session_with(world, vec![(cookie.name, tampered)]).await?;
     Ok(())
 }
 
@@ -117,12 +107,7 @@ async fn get_session_unsigned(world: &mut AuthWorld) -> StepResult {
             e.to_string(),
         )
     })?;
-    world
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::Exactly(vec![(cookie.name, signed.value)])),
-        )
-        .await?;
+    super::get_session_with(world, vec![(cookie.name, signed.value)]).await?;
     Ok(())
 }
 
@@ -141,12 +126,7 @@ async fn replay_kept_cookie(world: &mut AuthWorld) -> StepResult {
             "none ran",
         ));
     };
-    world
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::Exactly(vec![(cookie.name, cookie.value)])),
-        )
-        .await?;
+    super::get_session_with_cookie(world, cookie).await?;
     Ok(())
 }
 

@@ -200,16 +200,7 @@ pub(super) fn is_cleared(cookie: &SetCookie, original: &SetCookie) -> bool {
 async fn end_session_clears(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_END_SESSION_COOKIES;
     let exchange = world.last_exchange()?;
-    let started: Vec<SetCookie> = world
-        .session_start
-        .as_ref()
-        .map(|e| {
-            e.set_cookies()
-                .into_iter()
-                .filter(|c| !c.value.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
+    let started = crate::conform::steps::started_cookies(world);
     if started.is_empty() {
         return Err(world.fail(
             &precondition("a session was started"),
