@@ -59,8 +59,8 @@ async fn keep_session_cookies(world: &mut AuthWorld) -> StepResult {
 async fn replay_kept_cookies(world: &mut AuthWorld) -> StepResult {
     let cookies = world.kept_cookies.clone();
     if cookies.is_empty() {
-        return Err(world.fail(
-            "scenario wiring",
+        return Err(super::wiring(
+            world,
             "a step that keeps the session cookies",
             "none ran",
         ));

@@ -25,8 +25,8 @@ pub struct OtherUser {
 fn other_user(world: &mut AuthWorld) -> Result<OtherUser, StepFailure> {
     match world.other_user.clone() {
         Some(o) => Ok(o),
-        None => Err(world.fail(
-            "scenario wiring",
+        None => Err(super::wiring(
+            world,
             "another user made by an earlier step",
             "none (the feature file misses `And another user is signed in`)",
         )),
@@ -350,17 +350,16 @@ async fn deleted_password_refused(world: &mut AuthWorld) -> StepResult {
 async fn new_password_works(world: &mut AuthWorld) -> StepResult {
     let rule = "after change-password the new password signs in";
     let Some(password) = world.kept_password.clone() else {
-        return Err(world.fail("scenario wiring", "a password change before", "none"));
+        return Err(super::wiring(world, "a password change before", "none"));
     };
     let exchange = sign_in_fresh(world, &password, rule).await?;
-    if exchange.status != 200 {
-        return Err(world.fail_on(
-            rule,
-            "HTTP 200 from sign-in with the new password",
-            format!("HTTP {}", exchange.status),
-            Some(exchange.excerpt()),
-        ));
-    }
+    super::require_status(
+        world,
+        &exchange,
+        200,
+        rule,
+        "HTTP 200 from sign-in with the new password",
+    )?;
     Ok(())
 }
 
@@ -455,7 +454,7 @@ fn reset_answer_shape(exchange: &Exchange) -> (u16, Option<Value>) {
 async fn answers_alike(world: &mut AuthWorld) -> StepResult {
     let rule = "request-password-reset answers a registered and an unknown email alike (no account enumeration)";
     let [known, unknown] = world.burst.as_slice() else {
-        return Err(world.fail("scenario wiring", "two password reset answers", "none"));
+        return Err(super::wiring(world, "two password reset answers", "none"));
     };
     let (known, unknown) = (known.clone(), unknown.clone());
     if reset_answer_shape(&known) != reset_answer_shape(&unknown) {

@@ -193,8 +193,8 @@ async fn keys_for(world: &mut AuthWorld, kid: Option<&str>) -> Result<JwksCache,
 async fn token_answer_is_jwt(world: &mut AuthWorld) -> StepResult {
     let rule = "GET /token with a valid session answers 200 {\"token\": \"<compact JWT>\"}";
     let Some(exchange) = world.jwt.token_exchange.clone() else {
-        return Err(world.fail(
-            "scenario wiring",
+        return Err(super::wiring(
+            world,
             "a GET /token step before this one",
             "none ran",
         ));
@@ -235,8 +235,8 @@ async fn token_answer_is_jwt(world: &mut AuthWorld) -> StepResult {
 async fn token_refused(world: &mut AuthWorld) -> StepResult {
     let rule = "GET /token without a session is refused with 401 and issues no JWT";
     let Some(exchange) = world.jwt.token_exchange.clone() else {
-        return Err(world.fail(
-            "scenario wiring",
+        return Err(super::wiring(
+            world,
             "a GET /token step before this one",
             "none ran",
         ));
@@ -266,8 +266,8 @@ async fn token_refused(world: &mut AuthWorld) -> StepResult {
 /// The fetched JWKS, or a failure of `rule` saying why there is none.
 fn require_jwks(world: &mut AuthWorld, rule: &str) -> Result<Jwks, StepFailure> {
     let Some(exchange) = world.jwt.jwks_exchange.clone() else {
-        return Err(world.fail(
-            "scenario wiring",
+        return Err(super::wiring(
+            world,
             "a GET /jwks step before this one",
             "none ran",
         ));
@@ -544,8 +544,8 @@ fn user_id(world: &mut AuthWorld) -> Result<String, StepFailure> {
     let user = world.user()?;
     match user.id {
         Some(id) => Ok(id),
-        None => Err(world.fail(
-            "scenario wiring",
+        None => Err(super::wiring(
+            world,
             "a user whose id the server gave at sign-up or sign-in",
             "no id known",
         )),

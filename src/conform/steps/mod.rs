@@ -86,7 +86,11 @@ pub(crate) fn require_status(
 }
 
 /// The failure of a scenario whose feature file misses the earlier step that makes `expected`.
-pub(crate) fn wiring(world: &mut AuthWorld, expected: &str, actual: &str) -> StepFailure {
+pub(crate) fn wiring(
+    world: &mut AuthWorld,
+    expected: impl Into<String>,
+    actual: impl Into<String>,
+) -> StepFailure {
     world.fail("scenario wiring", expected, actual)
 }
 

@@ -240,8 +240,8 @@ fn describe_answer(exchange: &Exchange) -> String {
 fn started_exchange(world: &mut AuthWorld) -> Result<Exchange, StepFailure> {
     match world.session_start.clone() {
         Some(e) => Ok(e),
-        None => Err(world.fail(
-            "scenario wiring",
+        None => Err(super::wiring(
+            world,
             "a server action submitted by an earlier step",
             "none was",
         )),

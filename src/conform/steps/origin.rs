@@ -121,13 +121,7 @@ fn lookalikes(
     } else {
         lookalike_origins(&origin)
     };
-    all.ok_or_else(|| {
-        world.fail(
-            "scenario wiring",
-            "the target's origin as scheme://host:port",
-            origin,
-        )
-    })
+    all.ok_or_else(|| super::wiring(world, "the target's origin as scheme://host:port", origin))
 }
 
 #[when("the user signs out from each origin that only looks like the target's")]

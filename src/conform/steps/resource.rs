@@ -160,8 +160,8 @@ async fn fresh_jwt(
 ) -> Result<String, StepFailure> {
     let issuer = issuer(world);
     let Some(mut holder) = world.resource.users.get(index).cloned() else {
-        return Err(world.fail(
-            "scenario wiring",
+        return Err(super::wiring(
+            world,
             "a user signed in at the issuer by an earlier step",
             "none (the feature misses a Given step)",
         ));
@@ -209,8 +209,8 @@ async fn fresh_jwt(
 /// GET the resource server with `Authorization: Bearer <token>` (or none), recorded as a call.
 async fn call(world: &mut AuthWorld, user: usize, what: &str, token: Option<&str>) -> StepResult {
     let Some(url) = world.target().resource_server.clone() else {
-        return Err(world.fail(
-            "scenario wiring",
+        return Err(super::wiring(
+            world,
             "a resource server (--resource URL)",
             "none is configured",
         ));
@@ -338,8 +338,8 @@ async fn call_with_foreign_key(world: &mut AuthWorld) -> StepResult {
 #[when(expr = "the user calls the resource server with a JWT from the issuer's {word} profile")]
 async fn call_with_profile(world: &mut AuthWorld, profile: String) -> StepResult {
     if !resource_server::ISSUER_PROFILES.contains(&profile.as_str()) {
-        return Err(world.fail(
-            "scenario wiring",
+        return Err(super::wiring(
+            world,
             format!("one of the profiles {:?}", resource_server::ISSUER_PROFILES),
             format!("{profile:?}"),
         ));
@@ -421,8 +421,8 @@ async fn accepted_before(world: &mut AuthWorld) -> StepResult {
 async fn issuer_rotates(world: &mut AuthWorld) -> StepResult {
     let rule = "the issuer rotates its signing key within its rotation interval (precondition)";
     let Some(before) = world.resource.before_rotation.clone() else {
-        return Err(world.fail(
-            "scenario wiring",
+        return Err(super::wiring(
+            world,
             "a JWT accepted before the rotation",
             "none (the feature misses a Given step)",
         ));
@@ -469,8 +469,8 @@ fn expected_user(holder: &IssuerUser) -> (String, Option<String>) {
 fn last_call(world: &mut AuthWorld) -> Result<Call, StepFailure> {
     match world.resource.calls.last().cloned() {
         Some(call) => Ok(call),
-        None => Err(world.fail(
-            "scenario wiring",
+        None => Err(super::wiring(
+            world,
             "a call to the resource server before this step",
             "none was made",
         )),
@@ -479,7 +479,7 @@ fn last_call(world: &mut AuthWorld) -> Result<Call, StepFailure> {
 
 fn check_call_accepted(world: &mut AuthWorld, call: &Call, rule: &str) -> StepResult {
     let Some(holder) = world.resource.users.get(call.user).cloned() else {
-        return Err(world.fail("scenario wiring", "a user for the call", "none"));
+        return Err(super::wiring(world, "a user for the call", "none"));
     };
     let (id, email) = expected_user(&holder);
     let expected = ExpectedUser {
@@ -563,8 +563,8 @@ async fn refusal_challenges(world: &mut AuthWorld) -> StepResult {
 #[then("the JWT from before the rotation is still accepted")]
 async fn old_key_still_accepted(world: &mut AuthWorld) -> StepResult {
     let Some(token) = world.resource.before_rotation.clone() else {
-        return Err(world.fail(
-            "scenario wiring",
+        return Err(super::wiring(
+            world,
             "a JWT accepted before the rotation",
             "none",
         ));

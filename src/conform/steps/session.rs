@@ -120,8 +120,8 @@ async fn keep_session_cookie(world: &mut AuthWorld) -> StepResult {
 #[when("the kept session cookie alone is replayed to get-session")]
 async fn replay_kept_cookie(world: &mut AuthWorld) -> StepResult {
     let Some(cookie) = world.kept_session_cookie.clone() else {
-        return Err(world.fail(
-            "scenario wiring",
+        return Err(super::wiring(
+            world,
             "an earlier step that keeps the session cookie",
             "none ran",
         ));
@@ -231,8 +231,8 @@ async fn read_expiry(world: &mut AuthWorld) -> StepResult {
 #[when("the session becomes older than the server's updateAge")]
 async fn wait_update_age(world: &mut AuthWorld) -> StepResult {
     let Some(age) = world.target().session_update_age else {
-        return Err(world.fail(
-            "scenario wiring",
+        return Err(super::wiring(
+            world,
             "a known session.updateAge (--session-update-age)",
             "none (this scenario needs @session-refresh)",
         ));
@@ -245,7 +245,7 @@ async fn wait_update_age(world: &mut AuthWorld) -> StepResult {
 async fn session_extended(world: &mut AuthWorld) -> StepResult {
     let rule = "get-session extends a session older than updateAge (sliding expiry) and re-issues its cookie";
     let Some(before) = world.kept_expiry else {
-        return Err(world.fail("scenario wiring", "an expiry read earlier", "none"));
+        return Err(super::wiring(world, "an expiry read earlier", "none"));
     };
     let (exchange, answer) = session_by_token(world, rule).await?;
     if answer.expires_at <= before + time::Duration::seconds(1) {

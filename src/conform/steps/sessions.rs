@@ -114,7 +114,7 @@ async fn list_holds_both(world: &mut AuthWorld) -> StepResult {
 #[when("the user revokes the second device's session")]
 async fn revoke_second(world: &mut AuthWorld) -> StepResult {
     let Some((_, token)) = world.second_device.clone() else {
-        return Err(world.fail("scenario wiring", "a second device", "none"));
+        return Err(super::wiring(world, "a second device", "none"));
     };
     world
         .send(Request::post_json(
@@ -127,7 +127,11 @@ async fn revoke_second(world: &mut AuthWorld) -> StepResult {
 
 #[when("the user revokes their other sessions")]
 async fn revoke_others(world: &mut AuthWorld) -> StepResult {
-    super::send(world, Request::post_json("/revoke-other-sessions", json!({}))).await
+    super::send(
+        world,
+        Request::post_json("/revoke-other-sessions", json!({})),
+    )
+    .await
 }
 
 #[when("the user revokes all their sessions")]

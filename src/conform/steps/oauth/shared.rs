@@ -137,14 +137,13 @@ pub(super) fn discovery_in(
     exchange: &Exchange,
     rule: &str,
 ) -> Result<Discovery, StepFailure> {
-    if exchange.status != 200 {
-        return Err(world.fail_on(
-            rule,
-            "HTTP 200 with the discovery document",
-            format!("HTTP {}", exchange.status),
-            Some(exchange.excerpt()),
-        ));
-    }
+    crate::conform::steps::require_status(
+        world,
+        &exchange,
+        200,
+        rule,
+        "HTTP 200 with the discovery document",
+    )?;
     let body = match exchange.json() {
         Ok(b) => b,
         Err(e) => {
