@@ -358,8 +358,7 @@ async fn sign_up_mixed_case(world: &mut AuthWorld) -> StepResult {
 #[then("the response body carries the email in lower case")]
 async fn email_lower_case(world: &mut AuthWorld) -> StepResult {
     let rule = "emails are stored in lower case";
-    let exchange = world.last_exchange()?;
-    let user = world.user()?;
+    let (exchange, user) = super::last_exchange_and_user(world)?;
     let body = super::json_body(world, &exchange, rule)?;
     let answer = parse_auth_answer(&body).map_err(|e| world.fail(rule, "{token, user}", e))?;
     let expected = user.email.to_lowercase();

@@ -104,8 +104,7 @@ async fn get_session_forged_cache(world: &mut AuthWorld) -> StepResult {
 #[then("the forged cache is not believed")]
 async fn forged_cache_not_believed(world: &mut AuthWorld) -> StepResult {
     let rule = "a cookie cache whose content was altered is not trusted (its signature is checked)";
-    let exchange = world.last_exchange()?;
-    let user = world.user()?;
+    let (exchange, user) = super::last_exchange_and_user(world)?;
     let answer = exchange
         .json()
         .map_err(|e| e.to_string())

@@ -100,8 +100,7 @@ async fn visitor_requests_forged(world: &mut AuthWorld, path: String) -> StepRes
 
 #[then("the app answers 200 with the signed-in user")]
 async fn answers_with_user(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let user = world.user()?;
+    let (exchange, user) = super::last_exchange_and_user(world)?;
     if exchange.status != 200 {
         let hint = pitfall(world, Pitfall::Headers);
         return Err(world.fail(

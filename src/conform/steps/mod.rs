@@ -94,6 +94,13 @@ pub(crate) fn wiring(
     world.fail("scenario wiring", expected, actual)
 }
 
+/// The exchange a `Then` step checks and the user it should be about.
+pub(crate) fn last_exchange_and_user(
+    world: &mut AuthWorld,
+) -> Result<(Exchange, crate::conform::world::TestUser), StepFailure> {
+    Ok((world.last_exchange()?, world.user()?))
+}
+
 /// Sends `request` as the scenario's next exchange, for a step that only sends it.
 pub(crate) async fn send(world: &mut AuthWorld, request: Request) -> StepResult {
     world.send(request).await?;

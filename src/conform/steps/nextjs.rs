@@ -450,8 +450,7 @@ async fn same_meaning(world: &mut AuthWorld) -> StepResult {
 
 #[then("the page answers 200 and shows the user's name")]
 async fn page_shows_user(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let user = world.user()?;
+    let (exchange, user) = super::last_exchange_and_user(world)?;
     let escaped = user
         .name
         .replace('&', "&amp;")

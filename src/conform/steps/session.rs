@@ -133,8 +133,7 @@ async fn replay_kept_cookie(world: &mut AuthWorld) -> StepResult {
 #[then("the session belongs to the user")]
 async fn session_belongs_to_user(world: &mut AuthWorld) -> StepResult {
     let rule = "get-session returns the session of the user the cookie was issued to";
-    let exchange = world.last_exchange()?;
-    let user = world.user()?;
+    let (exchange, user) = super::last_exchange_and_user(world)?;
     if exchange.status != 200 {
         return Err(world.fail(
             rule,

@@ -52,8 +52,7 @@ async fn list_sessions_anonymous(world: &mut AuthWorld) -> StepResult {
 #[then("the list holds both sessions, and only sessions of the user")]
 async fn list_holds_both(world: &mut AuthWorld) -> StepResult {
     let rule = "list-sessions returns every active session of the user and no one else's";
-    let exchange = world.last_exchange()?;
-    let user = world.user()?;
+    let (exchange, user) = super::last_exchange_and_user(world)?;
     let user_id = user.id.clone().unwrap_or_default();
     let second_token = world
         .second_device
