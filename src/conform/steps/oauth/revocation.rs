@@ -16,15 +16,7 @@ pub(super) async fn client_form_call(
 #[when("the OAuth client revokes the refresh token")]
 async fn revokes_refresh(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
-    let (tokens, exchange) = current_tokens(world)?;
-    let Some(refresh) = tokens.refresh_token.clone() else {
-        return Err(world.fail_on(
-            &precondition("the code exchange issued a refresh token (offline_access)"),
-            "a refresh_token",
-            "none",
-            Some(exchange.excerpt()),
-        ));
-    };
+    let refresh = current_refresh_token(world, OFFLINE_ACCESS)?;
     register_with_form_encoding(&refresh);
     let answer = client_form_call(
         world,
@@ -41,17 +33,13 @@ async fn revokes_refresh(world: &mut AuthWorld) -> StepResult {
 #[when("the OAuth client refreshes with the revoked refresh token")]
 async fn refreshes_with_revoked(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
-    let Some(revoked) = world.oauth.revoked_refresh_token.clone() else {
-        return Err(world.fail(
-            &precondition("the client revoked its refresh token"),
-            "a revoked refresh token",
-            "none",
-        ));
-    };
-    // Judged by the Then step; a 200 here must not become the current token set.
-    token_call(world, refresh_form(&revoked, &client.client_id))
-        .await
-        .map(|_| ())
+    let revoked = kept(
+        world,
+        |o| o.revoked_refresh_token.clone(),
+        "the client revoked its refresh token",
+        "a revoked refresh token",
+    )?;
+    token_call_judged_later(world, refresh_form(&revoked, &client.client_id)).await
 }
 
 #[then("the token endpoint refuses the revoked refresh token with invalid_grant")]

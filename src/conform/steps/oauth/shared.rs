@@ -450,6 +450,55 @@ pub(super) fn keep_tokens(world: &mut AuthWorld, exchange: &Exchange) {
     }
 }
 
+/// What an earlier step kept in the OAuth state (`pick`), or a failure of the precondition that
+/// it `happened`; `expected` names what it should have left.
+pub(super) fn kept<T>(
+    world: &mut AuthWorld,
+    pick: impl Fn(&OAuthState) -> Option<T>,
+    happened: &str,
+    expected: &str,
+) -> Result<T, StepFailure> {
+    match pick(&world.oauth) {
+        Some(value) => Ok(value),
+        None => Err(world.fail(&precondition(happened), expected, "none")),
+    }
+}
+
+/// The form exchanging the current code for `client_id`, with the verifier and redirect_uri of
+/// the authorization request unless given.
+pub(super) fn current_code_form(
+    world: &mut AuthWorld,
+    client_id: &str,
+    redirect_uri: Option<String>,
+    verifier: Option<String>,
+) -> Result<Vec<(String, String)>, StepFailure> {
+    let code = kept(
+        world,
+        |o| o.code.clone(),
+        "an authorization code was issued",
+        "a code from an earlier step",
+    )?;
+    let verifier = verifier
+        .or_else(|| world.oauth.pkce.as_ref().map(|p| p.verifier.clone()))
+        .unwrap_or_default();
+    let redirect_uri = redirect_uri.unwrap_or_else(|| redirect_uri_sent(world));
+    Ok(code_exchange_form(
+        &code,
+        &redirect_uri,
+        client_id,
+        &verifier,
+    ))
+}
+
+/// Sends a token request whose answer a Then step judges: a 200 here must not become the
+/// current token set.
+pub(super) async fn token_call_judged_later(
+    world: &mut AuthWorld,
+    form: Vec<(String, String)>,
+) -> StepResult {
+    token_call(world, form).await.map(|_| ())
+}
+
 /// Exchanges the current code with the current verifier; `redirect_uri` as given.
 pub(super) async fn exchange_code_with(
     world: &mut AuthWorld,
@@ -457,25 +506,31 @@ pub(super) async fn exchange_code_with(
     verifier: Option<String>,
 ) -> Result<Exchange, StepFailure> {
     let client = client_config(world)?;
-    let Some(code) = world.oauth.code.clone() else {
-        return Err(world.fail(
-            &precondition("an authorization code was issued"),
-            "a code from an earlier step",
-            "none",
-        ));
-    };
-    let verifier = verifier
-        .or_else(|| world.oauth.pkce.as_ref().map(|p| p.verifier.clone()))
-        .unwrap_or_default();
-    let redirect_uri = redirect_uri.unwrap_or_else(|| redirect_uri_sent(world));
-    let exchange = token_call(
-        world,
-        code_exchange_form(&code, &redirect_uri, &client.client_id, &verifier),
-    )
-    .await?;
+    let form = current_code_form(world, &client.client_id, redirect_uri, verifier)?;
+    let exchange = token_call(world, form).await?;
     keep_tokens(world, &exchange);
     Ok(exchange)
 }
+
+/// The current refresh token, or a failure of the precondition that an earlier step `issued` it.
+pub(super) fn current_refresh_token(
+    world: &mut AuthWorld,
+    issued: &str,
+) -> Result<String, StepFailure> {
+    let (tokens, exchange) = current_tokens(world)?;
+    match tokens.refresh_token {
+        Some(refresh) => Ok(refresh),
+        None => Err(world.fail_on(
+            &precondition(issued),
+            "a refresh_token",
+            "none",
+            Some(exchange.excerpt()),
+        )),
+    }
+}
+
+/// What issues the refresh token of the code exchange.
+pub(super) const OFFLINE_ACCESS: &str = "the code exchange issued a refresh token (offline_access)";
 
 /// Requires the last token answer to be a usable token set.
 pub(super) fn require_tokens(

@@ -134,23 +134,9 @@ const RULE_EXCHANGE_WITHOUT_VERIFIER: &str = "a code exchange without code_verif
 /// is judged by a Then step; a 200 here must not become the current token set.
 async fn exchange_code_without(world: &mut AuthWorld, left_out: &str) -> StepResult {
     let client = client_config(world)?;
-    let Some(code) = world.oauth.code.clone() else {
-        return Err(world.fail(
-            &precondition("an authorization code was issued"),
-            "a code from an earlier step",
-            "none",
-        ));
-    };
-    let verifier = world
-        .oauth
-        .pkce
-        .as_ref()
-        .map(|p| p.verifier.clone())
-        .unwrap_or_default();
-    let redirect_uri = redirect_uri_sent(world);
-    let mut form = code_exchange_form(&code, &redirect_uri, &client.client_id, &verifier);
+    let mut form = current_code_form(world, &client.client_id, None, None)?;
     form.retain(|(name, _)| name != left_out);
-    token_call(world, form).await.map(|_| ())
+    token_call_judged_later(world, form).await
 }
 
 #[when("the OAuth client exchanges the code without the redirect_uri")]
