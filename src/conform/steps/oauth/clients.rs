@@ -129,15 +129,12 @@ async fn other_client_exchanges(world: &mut AuthWorld) -> StepResult {
 
 #[then("the token endpoint refuses the code presented by the other client")]
 async fn refuses_other_client(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let body = exchange.json().unwrap_or(Value::Null);
-    check_foreign_code_refused(exchange.status, &body).map_err(|e| {
-        world.fail(
-            RULE_CODE_BOUND_TO_CLIENT,
-            "HTTP 400 with error invalid_grant (or invalid_client)",
-            e,
-        )
-    })
+    judge_last_answer(
+        world,
+        RULE_CODE_BOUND_TO_CLIENT,
+        "HTTP 400 with error invalid_grant (or invalid_client)",
+        check_foreign_code_refused,
+    )
 }
 
 // Isolation between clients: what one client was issued, another cannot use or end.
@@ -155,15 +152,12 @@ async fn other_client_refreshes(world: &mut AuthWorld) -> StepResult {
 
 #[then("the token endpoint refuses the refresh token presented by the other client")]
 async fn refuses_other_client_refresh(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let body = exchange.json().unwrap_or(Value::Null);
-    check_foreign_code_refused(exchange.status, &body).map_err(|e| {
-        world.fail(
-            RULE_REFRESH_BOUND_TO_CLIENT,
-            "HTTP 400 with error invalid_grant (or invalid_client)",
-            e,
-        )
-    })
+    judge_last_answer(
+        world,
+        RULE_REFRESH_BOUND_TO_CLIENT,
+        "HTTP 400 with error invalid_grant (or invalid_client)",
+        check_foreign_code_refused,
+    )
 }
 
 #[when("another OAuth client revokes the client's refresh token")]

@@ -71,29 +71,16 @@ async fn confidential_client_has_tokens(world: &mut AuthWorld) -> StepResult {
     let pkce = PkcePair::generate();
     let request = standard_request(&client, Some(&pkce));
     drive_authorization(world, request, Some(pkce.clone())).await?;
-    let Some(code) = world.oauth.code.clone() else {
-        let actual = last_hop(world)
-            .map(|h| describe_hop(&h))
-            .unwrap_or_default();
-        return Err(world.fail(
-            &precondition("the confidential client's authorization returns a code"),
-            "a redirect to the redirect_uri with `code`",
-            actual,
-        ));
-    };
+    let code = require_code(
+        world,
+        "the confidential client's authorization returns a code",
+    )?;
     let mut form = code_exchange_form(&code, &client.redirect_uri, &id, &pkce.verifier);
     form.push(("client_secret".into(), secret));
     let exchange = token_call(world, form).await?;
     keep_tokens(world, &exchange);
-    if exchange.status != 200 || world.oauth.tokens.is_none() {
-        let body = exchange.json().unwrap_or(Value::Null);
-        return Err(world.fail(
-            &precondition("the confidential client's code exchange issues tokens"),
-            "HTTP 200 with a token response",
-            describe_token_answer(exchange.status, &body),
-        ));
-    }
-    Ok(())
+    let issues = "the confidential client's code exchange issues tokens";
+    require_issued_tokens(world, &exchange, issues)
 }
 
 /// Introspects `token` as the confidential client.

@@ -44,7 +44,7 @@ async fn revokes_access(world: &mut AuthWorld) -> StepResult {
 }
 
 /// Fails `rule` unless the revocation before this step answered 200 (RFC 7009 §2.2).
-fn require_revocation_ok(world: &mut AuthWorld, rule: &str) -> StepResult {
+pub(super) fn require_revocation_ok(world: &mut AuthWorld, rule: &str) -> StepResult {
     let Some(revocation) = world.oauth.revocation.clone() else {
         return Err(world.fail(rule, "a revocation request before this step", "none"));
     };

@@ -176,13 +176,10 @@ async fn password_grant(world: &mut AuthWorld) -> StepResult {
 
 #[then("the token endpoint refuses the password grant")]
 async fn refuses_password_grant(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let body = exchange.json().unwrap_or(Value::Null);
-    check_grant_refused(exchange.status, &body).map_err(|e| {
-        world.fail(
-            RULE_PASSWORD_GRANT,
-            "a 4xx JSON error (unsupported_grant_type), and no token",
-            e,
-        )
-    })
+    judge_last_answer(
+        world,
+        RULE_PASSWORD_GRANT,
+        "a 4xx JSON error (unsupported_grant_type), and no token",
+        check_grant_refused,
+    )
 }

@@ -211,17 +211,8 @@ async fn authorized_with_max_age(world: &mut AuthWorld) -> StepResult {
         .extra
         .push(("max_age".into(), MAX_AGE_SECS.to_string()));
     drive_authorization(world, request, Some(pkce)).await?;
-    if world.oauth.code.is_none() {
-        let actual = last_hop(world)
-            .map(|h| describe_hop(&h))
-            .unwrap_or_default();
-        return Err(world.fail(
-            &precondition("the authorization with max_age (and a fresh session) returns a code"),
-            "a redirect to the redirect_uri with `code`",
-            actual,
-        ));
-    }
-    Ok(())
+    let returns = "the authorization with max_age (and a fresh session) returns a code";
+    require_code(world, returns).map(|_| ())
 }
 
 #[then("the ID token carries an auth_time no older than max_age")]

@@ -45,21 +45,7 @@ async fn refreshes_with_revoked(world: &mut AuthWorld) -> StepResult {
 #[then("the token endpoint refuses the revoked refresh token with invalid_grant")]
 async fn refuses_revoked(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_REVOKED_REFRESH;
-    let Some(revocation) = world.oauth.revocation.clone() else {
-        return Err(world.fail(rule, "a revocation request before this step", "none"));
-    };
-    if revocation.status != 200 {
-        let body = revocation.json().unwrap_or(Value::Null);
-        return Err(world.fail_on(
-            rule,
-            "HTTP 200 from the revocation endpoint",
-            format!(
-                "the revocation answered {}",
-                describe_token_answer(revocation.status, &body)
-            ),
-            Some(revocation.excerpt()),
-        ));
-    }
+    super::lifetimes::require_revocation_ok(world, rule)?;
     expect_invalid_grant(world, rule)
 }
 
@@ -80,13 +66,10 @@ async fn introspects_without_credentials(world: &mut AuthWorld) -> StepResult {
 
 #[then("the introspection endpoint refuses the client without credentials with 401 invalid_client")]
 async fn introspection_refused(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let body = exchange.json().unwrap_or(Value::Null);
-    check_introspection_refused(exchange.status, &body).map_err(|e| {
-        world.fail(
-            RULE_INTROSPECTION_AUTH,
-            "HTTP 401 with error invalid_client, and no token information",
-            e,
-        )
-    })
+    judge_last_answer(
+        world,
+        RULE_INTROSPECTION_AUTH,
+        "HTTP 401 with error invalid_client, and no token information",
+        check_introspection_refused,
+    )
 }

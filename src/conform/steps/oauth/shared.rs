@@ -406,17 +406,57 @@ pub(super) async fn authorize_for_code(world: &mut AuthWorld) -> StepResult {
     let pkce = PkcePair::generate();
     let request = standard_request(&client, Some(&pkce));
     drive_authorization(world, request, Some(pkce)).await?;
-    if world.oauth.code.is_none() {
-        let actual = last_hop(world)
-            .map(|h| describe_hop(&h))
-            .unwrap_or_default();
-        return Err(world.fail(
-            &precondition("the authorization code flow with PKCE S256 returns a code"),
-            "a redirect to the redirect_uri with `code`",
-            actual,
-        ));
+    require_code(
+        world,
+        "the authorization code flow with PKCE S256 returns a code",
+    )
+    .map(|_| ())
+}
+
+/// The code the authorization ended with, or a failure of the precondition that it `returns`
+/// one, describing where the authorization ended instead.
+pub(super) fn require_code(world: &mut AuthWorld, returns: &str) -> Result<String, StepFailure> {
+    if let Some(code) = world.oauth.code.clone() {
+        return Ok(code);
     }
-    Ok(())
+    let actual = last_hop(world)
+        .map(|h| describe_hop(&h))
+        .unwrap_or_default();
+    Err(world.fail(
+        &precondition(returns),
+        "a redirect to the redirect_uri with `code`",
+        actual,
+    ))
+}
+
+/// Fails the precondition that the code exchange `issues` tokens unless `exchange` did.
+pub(super) fn require_issued_tokens(
+    world: &mut AuthWorld,
+    exchange: &Exchange,
+    issues: &str,
+) -> StepResult {
+    if exchange.status == 200 && world.oauth.tokens.is_some() {
+        return Ok(());
+    }
+    let body = exchange.json().unwrap_or(Value::Null);
+    Err(world.fail(
+        &precondition(issues),
+        "HTTP 200 with a token response",
+        describe_token_answer(exchange.status, &body),
+    ))
+}
+
+/// Judges the last answer (its status, and its JSON body or null) with `check`; what `check`
+/// finds wrong fails `rule`, with `expected` saying what should have come.
+pub(super) fn judge_last_answer(
+    world: &mut AuthWorld,
+    rule: &str,
+    expected: &str,
+    check: impl Fn(u16, &Value) -> Result<(), String>,
+) -> StepResult {
+    let exchange = world.last_exchange()?;
+    let body = exchange.json().unwrap_or(Value::Null);
+    check(exchange.status, &body).map_err(|e| world.fail(rule, expected, e))
 }
 
 /// Posts a form to the token endpoint (secrets in it are registered first).

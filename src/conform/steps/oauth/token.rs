@@ -5,15 +5,8 @@ use super::*;
 #[given("the OAuth client has exchanged the code for tokens")]
 async fn has_exchanged(world: &mut AuthWorld) -> StepResult {
     let exchange = exchange_code_with(world, None, None).await?;
-    if world.oauth.tokens.is_none() || exchange.status != 200 {
-        let body = exchange.json().unwrap_or(Value::Null);
-        return Err(world.fail(
-            &precondition("the code exchange with the right code_verifier issues tokens"),
-            "HTTP 200 with a token response",
-            describe_token_answer(exchange.status, &body),
-        ));
-    }
-    Ok(())
+    let issues = "the code exchange with the right code_verifier issues tokens";
+    require_issued_tokens(world, &exchange, issues)
 }
 
 #[when("the OAuth client exchanges the code for tokens")]
@@ -150,15 +143,8 @@ async fn exchanges_without_verifier(world: &mut AuthWorld) -> StepResult {
 }
 
 fn expect_missing_binding_refused(world: &mut AuthWorld, rule: &str) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let body = exchange.json().unwrap_or(Value::Null);
-    check_missing_parameter_refused(exchange.status, &body).map_err(|e| {
-        world.fail(
-            rule,
-            "HTTP 400 with error invalid_request (or invalid_grant), and no tokens",
-            e,
-        )
-    })
+    let expected = "HTTP 400 with error invalid_request (or invalid_grant), and no tokens";
+    judge_last_answer(world, rule, expected, check_missing_parameter_refused)
 }
 
 #[then("the token endpoint refuses the exchange without the redirect_uri")]
