@@ -277,15 +277,14 @@ async fn other_password_refused(world: &mut AuthWorld) -> StepResult {
         return Err(world.fail(rule, "an earlier duplicate sign-up step", "none ran"));
     };
     let (_, exchange) = super::sign_in_from_fresh_client(world, rule, &other).await?;
-    if exchange.status == 200 {
-        return Err(world.fail_on(
-            rule,
-            "sign-in with the duplicate sign-up's password is refused",
-            "HTTP 200: the second sign-up's password works",
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    super::fail_if(
+        world,
+        exchange.status == 200,
+        &exchange,
+        rule,
+        "sign-in with the duplicate sign-up's password is refused",
+        "HTTP 200: the second sign-up's password works",
+    )
 }
 
 #[when("the user signs out")]

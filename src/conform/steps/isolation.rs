@@ -198,15 +198,14 @@ async fn other_name_unchanged(world: &mut AuthWorld) -> StepResult {
             Some(exchange.excerpt()),
         ));
     };
-    if answer.user.name != other.user.name {
-        return Err(world.fail_on(
-            rule,
-            format!("the other user's name still `{}`", other.user.name),
-            format!("`{}`", answer.user.name),
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    super::fail_if(
+        world,
+        answer.user.name != other.user.name,
+        &exchange,
+        rule,
+        format!("the other user's name still `{}`", other.user.name),
+        format!("`{}`", answer.user.name),
+    )
 }
 
 #[then("the user's session shows the new name")]
@@ -319,15 +318,14 @@ async fn old_password_refused(world: &mut AuthWorld) -> StepResult {
     let rule = "after change-password the old password no longer signs in";
     let user = world.user()?;
     let exchange = sign_in_fresh(world, &user.password, rule).await?;
-    if exchange.status == 200 {
-        return Err(world.fail_on(
-            rule,
-            "sign-in with the old password refused",
-            "HTTP 200: the old password still works",
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    super::fail_if(
+        world,
+        exchange.status == 200,
+        &exchange,
+        rule,
+        "sign-in with the old password refused",
+        "HTTP 200: the old password still works",
+    )
 }
 
 #[then("the deleted user's password signs no one in")]
@@ -335,15 +333,14 @@ async fn deleted_password_refused(world: &mut AuthWorld) -> StepResult {
     let rule = "after delete-user the account's credentials sign no one in";
     let user = world.user()?;
     let exchange = sign_in_fresh(world, &user.password, rule).await?;
-    if exchange.status == 200 {
-        return Err(world.fail_on(
-            rule,
-            "sign-in with the deleted user's email and password refused",
-            "HTTP 200: the deleted account still signs in",
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    super::fail_if(
+        world,
+        exchange.status == 200,
+        &exchange,
+        rule,
+        "sign-in with the deleted user's email and password refused",
+        "HTTP 200: the deleted account still signs in",
+    )
 }
 
 #[then("the new password signs the user in")]

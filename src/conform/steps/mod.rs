@@ -85,6 +85,22 @@ pub(crate) fn require_status(
     ))
 }
 
+/// Fails `rule` when `broken`, quoting `exchange`: `expected` is what should have come, `actual`
+/// what did.
+pub(crate) fn fail_if(
+    world: &mut AuthWorld,
+    broken: bool,
+    exchange: &Exchange,
+    rule: &str,
+    expected: impl Into<String>,
+    actual: impl Into<String>,
+) -> StepResult {
+    if broken {
+        return Err(world.fail_on(rule, expected, actual, Some(exchange.excerpt())));
+    }
+    Ok(())
+}
+
 /// The failure of a scenario whose feature file misses the earlier step that makes `expected`.
 pub(crate) fn wiring(
     world: &mut AuthWorld,

@@ -144,15 +144,14 @@ async fn own_session_revoked(world: &mut AuthWorld) -> StepResult {
     // The session cookie alone, from a fresh client: the cookie cache would vouch for the
     // deleted session until its maxAge (cookie-cache.feature), which is not this rule.
     let (exchange, body) = super::session::probe_started_session(world, rule).await?;
-    if parse_session_answer(&body).ok().flatten().is_some() {
-        return Err(world.fail_on(
-            rule,
-            "null from get-session with the caller's own session cookie",
-            "the caller's session is still valid",
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    super::fail_if(
+        world,
+        parse_session_answer(&body).ok().flatten().is_some(),
+        &exchange,
+        rule,
+        "null from get-session with the caller's own session cookie",
+        "the caller's session is still valid",
+    )
 }
 
 #[then("the second device's session is no longer valid")]
