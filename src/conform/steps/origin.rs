@@ -11,6 +11,16 @@ use crate::protocol::origin::{
     Lookalike, grants_credentialed_access, lookalike_origins, lookalike_redirects,
 };
 
+/// The user's sign-in with no cookie and no Origin of the harness's own: the step adds what the
+/// browser would say about where it comes from.
+fn bare_sign_in(world: &mut AuthWorld) -> Result<Request, crate::conform::world::StepFailure> {
+    let user = world.user()?;
+    let mut request =
+        sign_in_request(&user.email, &user.password, None).cookies(CookieChoice::None);
+    request.send_origin = false;
+    Ok(request)
+}
+
 #[when(expr = "the user signs out sending Origin {string}")]
 async fn sign_out_with_origin(world: &mut AuthWorld, origin: String) -> StepResult {
     let mut request = Request::post_json("/sign-out", json!({}));
@@ -29,35 +39,23 @@ async fn sign_out_without_origin(world: &mut AuthWorld) -> StepResult {
 
 #[when(expr = "the user signs in from Origin {string}")]
 async fn sign_in_from_origin(world: &mut AuthWorld, origin: String) -> StepResult {
-    let user = world.user()?;
-    let mut request =
-        sign_in_request(&user.email, &user.password, None).cookies(CookieChoice::None);
-    request.send_origin = false;
-    world.send(request.header("origin", &origin)).await?;
-    Ok(())
+    let request = bare_sign_in(world)?.header("origin", &origin);
+    super::send(world, request).await
 }
 
 #[when(expr = "the user signs in with Referer {string} and no Origin")]
 async fn sign_in_with_referer(world: &mut AuthWorld, referer: String) -> StepResult {
-    let user = world.user()?;
-    let mut request =
-        sign_in_request(&user.email, &user.password, None).cookies(CookieChoice::None);
-    request.send_origin = false;
-    world.send(request.header("referer", &referer)).await?;
-    Ok(())
+    let request = bare_sign_in(world)?.header("referer", &referer);
+    super::send(world, request).await
 }
 
 #[when("the user signs in from a cross-site form navigation")]
 async fn sign_in_cross_site_navigation(world: &mut AuthWorld) -> StepResult {
-    let user = world.user()?;
-    let mut request = sign_in_request(&user.email, &user.password, None)
-        .cookies(CookieChoice::None)
+    let request = bare_sign_in(world)?
         .header("sec-fetch-site", "cross-site")
         .header("sec-fetch-mode", "navigate")
         .header("sec-fetch-dest", "document");
-    request.send_origin = false;
-    world.send(request).await?;
-    Ok(())
+    super::send(world, request).await
 }
 
 #[when(expr = "the user signs in asking to be sent to callbackURL {string}")]

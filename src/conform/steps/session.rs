@@ -82,8 +82,10 @@ async fn get_session_token_only(world: &mut AuthWorld) -> StepResult {
     Ok(())
 }
 
-#[when("the user asks for the session with the session cookie's signature altered")]
-async fn get_session_tampered(world: &mut AuthWorld) -> StepResult {
+/// The session cookie as sign-in set it, and its value split into token and signature.
+fn started_signed_session(
+    world: &mut AuthWorld,
+) -> Result<(SetCookie, crate::protocol::cookie::SignedValue), StepFailure> {
     let cookie = started_session_cookie(world)?;
     let signed = split_signed_value(&cookie.decoded_value()).map_err(|e| {
         world.fail(
@@ -92,6 +94,12 @@ async fn get_session_tampered(world: &mut AuthWorld) -> StepResult {
             e.to_string(),
         )
     })?;
+    Ok((cookie, signed))
+}
+
+#[when("the user asks for the session with the session cookie's signature altered")]
+async fn get_session_tampered(world: &mut AuthWorld) -> StepResult {
+    let (cookie, signed) = started_signed_session(world)?;
     let tampered = crate::protocol::cookie::encode_cookie_value(&tamper_signature(&signed));
     super::get_session_with(world, vec![(cookie.name, tampered)]).await?;
     Ok(())
@@ -99,14 +107,7 @@ async fn get_session_tampered(world: &mut AuthWorld) -> StepResult {
 
 #[when("the user asks for the session with the session cookie's signature removed")]
 async fn get_session_unsigned(world: &mut AuthWorld) -> StepResult {
-    let cookie = started_session_cookie(world)?;
-    let signed = split_signed_value(&cookie.decoded_value()).map_err(|e| {
-        world.fail(
-            "the session cookie value is signed (precondition)",
-            "<token>.<signature>",
-            e.to_string(),
-        )
-    })?;
+    let (cookie, signed) = started_signed_session(world)?;
     super::get_session_with(world, vec![(cookie.name, signed.value)]).await?;
     Ok(())
 }

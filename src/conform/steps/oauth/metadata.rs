@@ -83,15 +83,12 @@ async fn discovery_no_empty_lists(world: &mut AuthWorld) -> StepResult {
 
 #[then("the discovery document includes RS256 among the ID token signing algorithms")]
 async fn discovery_rs256(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let d = discovery_in(world, &exchange, RULE_RS256)?;
-    check_rs256_listed(&d).map_err(|e| {
-        world.fail(
-            RULE_RS256,
-            "\"RS256\" in id_token_signing_alg_values_supported",
-            e,
-        )
-    })
+    judge_discovery(
+        world,
+        RULE_RS256,
+        "\"RS256\" in id_token_signing_alg_values_supported",
+        check_rs256_listed,
+    )
 }
 
 #[when("the OAuth client fetches the RFC 8414 authorization server metadata")]

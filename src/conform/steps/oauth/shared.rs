@@ -446,6 +446,19 @@ pub(super) fn require_issued_tokens(
     ))
 }
 
+/// Judges the discovery document of the last answer with `check`; what `check` finds wrong
+/// fails `rule`, with `expected` saying what the document should hold.
+pub(super) fn judge_discovery(
+    world: &mut AuthWorld,
+    rule: &str,
+    expected: &str,
+    check: impl Fn(&Discovery) -> Result<(), String>,
+) -> StepResult {
+    let exchange = world.last_exchange()?;
+    let d = discovery_in(world, &exchange, rule)?;
+    check(&d).map_err(|e| world.fail(rule, expected, e))
+}
+
 /// Judges the last answer (its status, and its JSON body or null) with `check`; what `check`
 /// finds wrong fails `rule`, with `expected` saying what should have come.
 pub(super) fn judge_last_answer(
