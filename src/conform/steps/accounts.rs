@@ -236,10 +236,11 @@ async fn signs_in_wrong(world: &mut AuthWorld) -> StepResult {
 #[when("someone signs in with an email nobody registered")]
 async fn signs_in_unknown(world: &mut AuthWorld) -> StepResult {
     let stranger = TestUser::random();
-    world
-        .send(sign_in_request(&stranger.email, &stranger.password, None))
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        sign_in_request(&stranger.email, &stranger.password, None),
+    )
+    .await
 }
 
 #[when("someone signs up again with the same email and another password")]
@@ -306,22 +307,22 @@ async fn sign_up_short_password(world: &mut AuthWorld, length: usize) -> StepRes
 #[when("someone signs in without a password")]
 async fn sign_in_without_password(world: &mut AuthWorld) -> StepResult {
     let stranger = TestUser::random();
-    world
-        .send(
-            Request::post_json("/sign-in/email", json!({"email": stranger.email}))
-                .cookies(CookieChoice::None),
-        )
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        Request::post_json("/sign-in/email", json!({"email": stranger.email}))
+            .cookies(CookieChoice::None),
+    )
+    .await
 }
 
 #[when(expr = "someone signs in with the email {string}")]
 async fn sign_in_with_email(world: &mut AuthWorld, email: String) -> StepResult {
     let stranger = TestUser::random();
-    world
-        .send(sign_in_request(&email, &stranger.password, None).cookies(CookieChoice::None))
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        sign_in_request(&email, &stranger.password, None).cookies(CookieChoice::None),
+    )
+    .await
 }
 
 #[when(expr = "someone signs up with the email {string}")]

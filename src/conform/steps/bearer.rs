@@ -107,8 +107,7 @@ async fn sign_out_with_bearer(world: &mut AuthWorld) -> StepResult {
         .cookies(CookieChoice::None)
         .header("authorization", &format!("Bearer {token}"));
     request.send_origin = false;
-    world.send(request).await?;
-    Ok(())
+    super::send(world, request).await
 }
 
 /// Asks get-session with no cookie and `token` as the bearer token.

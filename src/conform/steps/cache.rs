@@ -65,10 +65,11 @@ async fn replay_kept_cookies(world: &mut AuthWorld) -> StepResult {
             "none ran",
         ));
     }
-    world
-        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(cookies)))
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        Request::get("/get-session").cookies(CookieChoice::Exactly(cookies)),
+    )
+    .await
 }
 
 #[when("the user asks for the session with only the cookie cache cookie")]
@@ -90,15 +91,14 @@ async fn get_session_forged_cache(world: &mut AuthWorld) -> StepResult {
             "a value in another format",
         ));
     };
-    world
-        .send(
-            Request::get("/get-session").cookies(CookieChoice::Exactly(vec![
-                (token.name, token.value),
-                (cache.name, forged),
-            ])),
-        )
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        Request::get("/get-session").cookies(CookieChoice::Exactly(vec![
+            (token.name, token.value),
+            (cache.name, forged),
+        ])),
+    )
+    .await
 }
 
 #[then("the forged cache is not believed")]

@@ -96,13 +96,11 @@ async fn other_user_session(
 #[when("the user asks to revoke the other user's session by its token")]
 async fn revoke_other_users_session(world: &mut AuthWorld) -> StepResult {
     let other = other_user(world)?;
-    world
-        .send(Request::post_json(
-            "/revoke-session",
-            json!({"token": other.token}),
-        ))
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        Request::post_json("/revoke-session", json!({"token": other.token})),
+    )
+    .await
 }
 
 #[then("the other user's session is still valid")]
@@ -237,17 +235,18 @@ async fn change_password_revoking(world: &mut AuthWorld) -> StepResult {
     let new_password = format!("Pw-{}-{}", random_string(20), random_string(4));
     SecretRegistry::global().register(&new_password);
     world.kept_password = Some(new_password.clone());
-    world
-        .send(Request::post_json(
+    super::send(
+        world,
+        Request::post_json(
             "/change-password",
             json!({
                 "currentPassword": user.password,
                 "newPassword": new_password,
                 "revokeOtherSessions": true,
             }),
-        ))
-        .await?;
-    Ok(())
+        ),
+    )
+    .await
 }
 
 #[then("the password change ended the second device's session")]

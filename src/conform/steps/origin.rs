@@ -25,16 +25,14 @@ fn bare_sign_in(world: &mut AuthWorld) -> Result<Request, crate::conform::world:
 async fn sign_out_with_origin(world: &mut AuthWorld, origin: String) -> StepResult {
     let mut request = Request::post_json("/sign-out", json!({}));
     request.send_origin = false;
-    world.send(request.header("origin", &origin)).await?;
-    Ok(())
+    super::send(world, request.header("origin", &origin)).await
 }
 
 #[when("the user signs out without an Origin header")]
 async fn sign_out_without_origin(world: &mut AuthWorld) -> StepResult {
     let mut request = Request::post_json("/sign-out", json!({}));
     request.send_origin = false;
-    world.send(request).await?;
-    Ok(())
+    super::send(world, request).await
 }
 
 #[when(expr = "the user signs in from Origin {string}")]
@@ -66,8 +64,7 @@ async fn sign_in_with_callback(world: &mut AuthWorld, callback: String) -> StepR
         json!({"email": user.email, "password": user.password, "callbackURL": callback}),
     )
     .cookies(CookieChoice::None);
-    world.send(request).await?;
-    Ok(())
+    super::send(world, request).await
 }
 
 #[then("the user's session is still valid")]

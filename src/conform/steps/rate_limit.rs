@@ -182,8 +182,7 @@ async fn sign_in_other_address(world: &mut AuthWorld) -> StepResult {
         .cookies(CookieChoice::None)
         .header("x-forwarded-for", &claimed)
         .seeing_limits();
-    world.send(request).await?;
-    Ok(())
+    super::send(world, request).await
 }
 
 #[then("that sign-in is refused with 429 too")]

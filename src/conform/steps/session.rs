@@ -11,16 +11,16 @@ use crate::protocol::session::parse_session_answer;
 
 #[when("the user asks for the session with the cookies they were given")]
 async fn get_session_with_jar(world: &mut AuthWorld) -> StepResult {
-    world.send(Request::get("/get-session")).await?;
-    Ok(())
+    super::send(world, Request::get("/get-session")).await
 }
 
 #[when("a client without cookies asks for the session")]
 async fn get_session_anonymous(world: &mut AuthWorld) -> StepResult {
-    world
-        .send(Request::get("/get-session").cookies(CookieChoice::None))
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        Request::get("/get-session").cookies(CookieChoice::None),
+    )
+    .await
 }
 
 /// A cookie (`session_token`, `session_data`, ...) as the session-starting answer set it.

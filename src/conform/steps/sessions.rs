@@ -37,16 +37,16 @@ async fn second_device(world: &mut AuthWorld) -> StepResult {
 
 #[when("the user lists their sessions")]
 async fn list_sessions(world: &mut AuthWorld) -> StepResult {
-    world.send(Request::get("/list-sessions")).await?;
-    Ok(())
+    super::send(world, Request::get("/list-sessions")).await
 }
 
 #[when("a client without cookies lists sessions")]
 async fn list_sessions_anonymous(world: &mut AuthWorld) -> StepResult {
-    world
-        .send(Request::get("/list-sessions").cookies(CookieChoice::None))
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        Request::get("/list-sessions").cookies(CookieChoice::None),
+    )
+    .await
 }
 
 #[then("the list holds both sessions, and only sessions of the user")]
@@ -115,13 +115,11 @@ async fn revoke_second(world: &mut AuthWorld) -> StepResult {
     let Some((_, token)) = world.second_device.clone() else {
         return Err(super::wiring(world, "a second device", "none"));
     };
-    world
-        .send(Request::post_json(
-            "/revoke-session",
-            json!({"token": token}),
-        ))
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        Request::post_json("/revoke-session", json!({"token": token})),
+    )
+    .await
 }
 
 #[when("the user revokes their other sessions")]
