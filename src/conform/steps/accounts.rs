@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::conform::world::{AuthWorld, StepResult, TestUser, random_string};
 use crate::http::{Client, CookieChoice, Exchange, Request};
-use crate::protocol::session::parse_auth_answer;
+use crate::protocol::session::{AuthAnswer, parse_auth_answer};
 use crate::redact::SecretRegistry;
 
 pub(crate) fn sign_up_request(user: &TestUser) -> Request {
@@ -26,6 +26,14 @@ pub(crate) fn sign_in_request(email: &str, password: &str, remember_me: Option<b
 
 /// Registers the session token of an auth answer as a secret, so it is redacted wherever it
 /// appears (cookies carry it signed, bodies carry it bare).
+/// The `{token, user}` answer of a sign-up or sign-in, or why its body is not one.
+pub(crate) fn auth_answer(exchange: &Exchange) -> Result<AuthAnswer, String> {
+    exchange
+        .json()
+        .map_err(|e| exchange.describe_json_error(&e))
+        .and_then(|body| parse_auth_answer(&body))
+}
+
 pub(crate) fn register_answer_secrets(exchange: &Exchange) {
     if let Ok(body) = exchange.json()
         && let Some(token) = body.get("token").and_then(Value::as_str)
@@ -80,11 +88,7 @@ pub(crate) async fn register_user(world: &mut AuthWorld) -> StepResult {
     };
     register_answer_secrets(&exchange);
     super::passive::observe(world, &exchange)?;
-    let answer = exchange
-        .json()
-        .map_err(|e| exchange.describe_json_error(&e))
-        .and_then(|body| parse_auth_answer(&body));
-    match answer {
+    match auth_answer(&exchange) {
         Ok(answer) if exchange.status == 200 => {
             user.id = Some(answer.user.id);
             if user.name.is_empty() {
@@ -206,10 +210,7 @@ async fn a_new_user_signs_up(world: &mut AuthWorld) -> StepResult {
     world.user = Some(user);
     if exchange.status == 200 {
         world.session_start = Some(exchange.clone());
-        if let Ok(answer) = exchange
-            .json()
-            .map_err(|e| e.to_string())
-            .and_then(|b| parse_auth_answer(&b))
+        if let Ok(answer) = auth_answer(&exchange)
             && let Some(user) = world.user.as_mut()
         {
             user.id = Some(answer.user.id);
@@ -344,11 +345,7 @@ async fn sign_up_mixed_case(world: &mut AuthWorld) -> StepResult {
         .replace("@ba-harness.test", "@BA-Harness.TEST");
     let exchange = world.send(sign_up_request(&user)).await?;
     register_answer_secrets(&exchange);
-    if let Ok(answer) = exchange
-        .json()
-        .map_err(|e| e.to_string())
-        .and_then(|b| parse_auth_answer(&b))
-    {
+    if let Ok(answer) = auth_answer(&exchange) {
         user.id = Some(answer.user.id);
     }
     world.user = Some(user);

@@ -269,26 +269,14 @@ async fn still_signed_in_with_jar(world: &mut AuthWorld) -> StepResult {
             "the answer cleared it and set no new one",
         ));
     };
-    let exchange = world
-        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(name, value)])))
-        .await?;
-    let user = world.user()?;
-    let alive = exchange
-        .json()
-        .ok()
-        .and_then(|b| parse_session_answer(&b).ok().flatten())
-        .is_some_and(|a| a.user.email.eq_ignore_ascii_case(&user.email));
-    if !alive {
-        return Err(world.fail(
-            rule,
-            format!(
-                "get-session with the caller's session cookie returns {}",
-                user.email
-            ),
-            "no session",
-        ));
-    }
-    Ok(())
+    super::require_user_session(
+        world,
+        rule,
+        vec![(name, value)],
+        "get-session with the caller's session cookie returns",
+        "no session",
+    )
+    .await
 }
 
 async fn sign_in_fresh(

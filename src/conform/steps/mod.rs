@@ -141,6 +141,32 @@ pub(crate) async fn get_session_with_cookie(
     get_session_with(world, vec![(cookie.name, cookie.value)]).await
 }
 
+/// Fails `rule` unless get-session with exactly `cookies` answers the session of the user:
+/// `expected` is "<what get-session should do> <the user's email>", `actual` what no session means.
+pub(crate) async fn require_user_session(
+    world: &mut AuthWorld,
+    rule: &str,
+    cookies: Vec<(String, String)>,
+    what: &str,
+    actual: &str,
+) -> StepResult {
+    let exchange = get_session_with(world, cookies).await?;
+    let user = world.user()?;
+    let valid = exchange
+        .json()
+        .ok()
+        .and_then(|b| {
+            crate::protocol::session::parse_session_answer(&b)
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|s| s.user.email.eq_ignore_ascii_case(&user.email));
+    if !valid {
+        return Err(world.fail(rule, format!("{what} {}", user.email), actual));
+    }
+    Ok(())
+}
+
 /// The user signs in with `password` from a fresh client (another device, no cookies);
 /// transport failures fail `rule`. The answer, its secrets registered, is the caller's to check.
 pub(crate) async fn sign_in_from_fresh_client(

@@ -73,33 +73,14 @@ async fn session_still_valid(world: &mut AuthWorld) -> StepResult {
     // The session cookie alone: with the cookie cache on, session_data would vouch for a session
     // the server has already deleted, until the cache's maxAge (see cookie-cache.feature).
     let cookie = super::session::started_session_cookie(world)?;
-    let exchange = world
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::Exactly(vec![(cookie.name, cookie.value)])),
-        )
-        .await?;
-    let user = world.user()?;
-    let valid = exchange
-        .json()
-        .ok()
-        .and_then(|b| {
-            crate::protocol::session::parse_session_answer(&b)
-                .ok()
-                .flatten()
-        })
-        .is_some_and(|s| s.user.email.eq_ignore_ascii_case(&user.email));
-    if !valid {
-        return Err(world.fail(
-            rule,
-            format!(
-                "get-session with the session cookie still returns the session of {}",
-                user.email
-            ),
-            "no session: the session was ended on the server",
-        ));
-    }
-    Ok(())
+    super::require_user_session(
+        world,
+        rule,
+        vec![(cookie.name, cookie.value)],
+        "get-session with the session cookie still returns the session of",
+        "no session: the session was ended on the server",
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ use crate::protocol::jwt;
 use crate::protocol::resource::{
     ExpectedUser, check_accepted, check_bearer_challenge, check_refused, token_from_answer,
 };
-use crate::protocol::session::parse_auth_answer;
 use crate::redact::SecretRegistry;
 use crate::resource_server;
 use crate::target::{LONGEST_ROTATION_WAIT_SECS, ResourceIssuer};
@@ -107,11 +106,7 @@ async fn sign_in_at_issuer(world: &mut AuthWorld) -> Result<IssuerUser, StepFail
         )
     })?;
     register_answer_secrets(&exchange);
-    let answer = exchange
-        .json()
-        .map_err(|e| exchange.describe_json_error(&e))
-        .and_then(|body| parse_auth_answer(&body));
-    match answer {
+    match super::accounts::auth_answer(&exchange) {
         Ok(answer) if exchange.status == 200 => {
             user.id = Some(answer.user.id);
             Ok(IssuerUser { user, client })
