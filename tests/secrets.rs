@@ -87,18 +87,12 @@ impl Recorded {
 
     /// JWT-shaped strings (three base64url segments, the first `eyJ`) anywhere in `text`.
     fn add_jwts_in(&self, text: &str) {
-        let mut rest = text;
-        while let Some(start) = rest.find("eyJ") {
-            let candidate = &rest[start..];
-            let len = candidate
-                .bytes()
-                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-                .count();
-            let token = &candidate[..len];
+        static JWT_LIKE: std::sync::LazyLock<regex::Regex> =
+            std::sync::LazyLock::new(|| regex::Regex::new(r"eyJ[A-Za-z0-9_.-]*").unwrap());
+        for token in JWT_LIKE.find_iter(text).map(|m| m.as_str()) {
             if token.matches('.').count() >= 2 {
                 self.add("JWT", token);
             }
-            rest = &candidate[len.max(3)..];
         }
     }
 
@@ -392,8 +386,9 @@ impl AccountCounts {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_secret_issued_during_a_full_run_is_printed_or_written() {
+/// The reference (with `env`) behind a proxy that records every secret it sees, the server's
+/// own included, and counts the accounts signed up and deleted.
+async fn recorded_reference(env: &[(&str, &str)]) -> (Recorded, AccountCounts, BrokenReference) {
     let recorded = Recorded::default();
     let accounts = AccountCounts::default();
     let counter = accounts.clone();
@@ -401,10 +396,16 @@ async fn no_secret_issued_during_a_full_run_is_printed_or_written() {
         recording(&recorded, move |request, response| {
             counter.count(request, response)
         }),
-        &[],
+        env,
     )
     .await;
     recorded.add("server secret", &broken.server.secret);
+    (recorded, accounts, broken)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_issued_during_a_full_run_is_printed_or_written() {
+    let (recorded, accounts, broken) = recorded_reference(&[]).await;
     let outputs = run_conform(&broken, &[]).await;
     broken.server.stop().await;
     // Hygiene: every account the run signed up was deleted at its end, and the run says so.
@@ -453,18 +454,8 @@ async fn no_secret_issued_during_a_full_run_is_printed_or_written() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_from_a_load_smoke_is_printed_or_written() {
-    let recorded = Recorded::default();
-    let accounts = AccountCounts::default();
-    let counter = accounts.clone();
     // Rate limits off, as the load profiles of the bundled reference have them.
-    let broken = BrokenReference::start(
-        recording(&recorded, move |request, response| {
-            counter.count(request, response)
-        }),
-        &[("RATE_LIMIT", "off")],
-    )
-    .await;
-    recorded.add("server secret", &broken.server.secret);
+    let (recorded, accounts, broken) = recorded_reference(&[("RATE_LIMIT", "off")]).await;
     let reports: Vec<(&'static str, PathBuf)> = vec![
         ("the load JSON report", temp_path("load.json")),
         ("the load Markdown report", temp_path("load.md")),
