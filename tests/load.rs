@@ -237,6 +237,7 @@ async fn load_against(target: &str, scenario: &str, name: &str) -> (Output, Valu
     load_with(target, scenario, name, &[]).await
 }
 
+/// Like [`load_against`], with `extra` arguments.
 async fn load_with(
     target: &str,
     scenario: &str,
@@ -245,38 +246,41 @@ async fn load_with(
 ) -> (Output, Value, String) {
     let json = temp_path(&format!("{name}.json"));
     let md = temp_path(&format!("{name}.md"));
-    let mut args: Vec<String> = [
-        "load",
-        "--scenario",
-        scenario,
-        "--target",
-        target,
-        "--users",
-        "2",
-        "--run-time",
-        "2s",
-        "--max-error-rate",
-        "0",
-        "--report",
-        json.to_str().unwrap(),
-        "--report",
-        md.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let output = tokio::task::spawn_blocking(move || {
-        harness::blocking_command().args(&args).output().unwrap()
-    })
-    .await
-    .unwrap();
-    let report = std::fs::read_to_string(&json)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null);
+    let mut command = harness::blocking_command();
+    command
+        .args(["load", "--scenario", scenario, "--target", target])
+        .args(["--users", "2", "--run-time", "2s", "--max-error-rate", "0"])
+        .arg("--report")
+        .arg(&json)
+        .arg("--report")
+        .arg(&md)
+        .args(extra);
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
     let markdown = std::fs::read_to_string(&md).unwrap_or_default();
+    (output, harness::take_json(&json), markdown)
+}
+
+/// Runs `scenario` against a fake answering in `mode`; every measured request must fail with
+/// `reason`. Returns the run for further checks.
+async fn fails_every_request(
+    mode: Mode,
+    scenario: &str,
+    name: &str,
+    reason: &str,
+) -> (Output, Value, String) {
+    let server = fake(mode).await;
+    let (output, report, markdown) = load_against(&server.uri(), scenario, name).await;
+    assert_every_request_failed(&output, &report, &markdown, reason);
     (output, report, markdown)
+}
+
+/// The run's exit code is `code`; returns what it printed.
+fn assert_exit(output: &Output, code: i32) -> String {
+    let all = text(output);
+    assert_eq!(output.status.code(), Some(code), "{all}");
+    all
 }
 
 /// Asserts the run failed every measured request with `reason`, in the console, the JSON
@@ -329,20 +333,39 @@ async fn a_correct_fake_passes() {
     }
 }
 
+/// Fakes that answer wrongly: (their mode, the load scenario, the report name, the reason every
+/// measured request must fail with).
+const WRONG_ANSWERS: &[(Mode, &str, &str, &str)] = &[
+    (
+        Mode::OtherUsersSession,
+        "get-session",
+        "other-session",
+        "another user's session",
+    ),
+    (
+        Mode::OtherUsersJwt,
+        "jwt-verification",
+        "other-jwt",
+        "sub is not this virtual user",
+    ),
+];
+
 #[tokio::test(flavor = "multi_thread")]
-async fn another_users_session_fails_every_request() {
-    let server = fake(Mode::OtherUsersSession).await;
-    let (output, report, markdown) =
-        load_against(&server.uri(), "get-session", "other-session").await;
-    assert_every_request_failed(&output, &report, &markdown, "another user's session");
+async fn another_users_session_or_jwt_fails_every_request() {
+    for (mode, scenario, name, reason) in WRONG_ANSWERS {
+        fails_every_request(*mode, scenario, name, reason).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_jwt_that_does_not_verify_fails_every_request() {
-    let server = fake(Mode::ForeignSignature).await;
-    let (output, report, markdown) =
-        load_against(&server.uri(), "jwt-verification", "foreign-jwt").await;
-    assert_every_request_failed(&output, &report, &markdown, "signature does not verify");
+    let (output, report, markdown) = fails_every_request(
+        Mode::ForeignSignature,
+        "jwt-verification",
+        "foreign-jwt",
+        "signature does not verify",
+    )
+    .await;
     // The harness's own verification row is there, failed too.
     let rows = report["ba_harness"]["rows"].as_array().unwrap();
     let verify = rows.iter().find(|r| r["request"] == "JWT verify").unwrap();
@@ -351,14 +374,6 @@ async fn a_jwt_that_does_not_verify_fails_every_request() {
     let all = format!("{report}{markdown}{}", text(&output));
     assert!(!all.contains("eyJ"), "a JWT leaked");
     assert!(!all.contains("sess-user"), "a session cookie leaked");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_jwt_for_another_user_fails_every_request() {
-    let server = fake(Mode::OtherUsersJwt).await;
-    let (output, report, markdown) =
-        load_against(&server.uri(), "jwt-verification", "other-jwt").await;
-    assert_every_request_failed(&output, &report, &markdown, "sub is not this virtual user");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -377,8 +392,7 @@ async fn a_resource_that_refuses_the_jwt_fails_every_request() {
         &["--resource", &resource],
     )
     .await;
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(1), "{all}");
+    assert_exit(&output, 1);
     // A non-2xx status is failed by goose itself, with the status as its reason.
     assert!(
         markdown.contains("| GET resource (Bearer JWT) | 401 Unauthorized"),
@@ -406,8 +420,7 @@ async fn a_target_whose_sign_up_fails_exits_1_naming_it() {
         .start()
         .await;
     let (output, _, _) = load_against(&server.uri(), "get-session", "no-sign-up").await;
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(1), "{all}");
+    let all = assert_exit(&output, 1);
     assert!(all.contains("could not sign up and sign in"), "{all}");
     assert!(
         all.contains("POST /sign-up/email answered HTTP 404"),
@@ -450,8 +463,7 @@ async fn answers_429_are_counted_apart_and_named() {
     let server = fake(Mode::RateLimited).await;
     let (output, report, markdown) =
         load_against(&server.uri(), "get-session", "rate-limited").await;
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(1), "{all}");
+    let all = assert_exit(&output, 1);
     let observed = &report["ba_harness"]["observed"];
     let requests = observed["requests"].as_u64().unwrap();
     let limited = observed["rate_limited"].as_u64().unwrap();
@@ -471,8 +483,7 @@ async fn answers_429_are_counted_apart_and_named() {
 async fn the_sign_in_phase_waits_out_429s_and_reports_itself() {
     let server = fake(Mode::SignInRateLimited).await;
     let (output, report, _) = load_against(&server.uri(), "get-session", "sign-in-429").await;
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{all}");
+    let all = assert_exit(&output, 0);
     assert!(
         all.contains("sign-in phase: 2 users ready in"),
         "the phase is reported on its own: {all}"
@@ -507,8 +518,7 @@ async fn a_users_file_signs_existing_accounts_in_when_sign_up_is_closed() {
         &["--users-file", file.to_str().unwrap()],
     )
     .await;
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{all}");
+    let all = assert_exit(&output, 0);
     assert!(all.contains("sign-in (--users-file)"), "{all}");
     assert_eq!(report["ba_harness"]["sign_in"]["users_ready"], 2);
     assert!(!all.contains(password) && !markdown.contains(password));
@@ -583,8 +593,7 @@ fn smoke_against_the_bundled_reference_passes_and_writes_reports() {
         "--report",
         md.to_str().unwrap(),
     ]);
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{all}");
+    let all = assert_exit(&output, 0);
     assert!(all.contains("load: passed"), "{all}");
 
     let html = std::fs::read_to_string(&html).expect("HTML report written");
@@ -651,8 +660,7 @@ fn jwt_smoke_against_the_bundled_reference_passes() {
         "--report",
         md.to_str().unwrap(),
     ]);
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{all}");
+    let all = assert_exit(&output, 0);
     assert!(all.contains("JWT verify"), "{all}");
     let md = std::fs::read_to_string(&md).unwrap();
     assert!(md.contains("**average**"), "{md}");
@@ -738,8 +746,7 @@ async fn https_with_a_private_ca_needs_ca_cert() {
     let ca = temp_path("ca.pem");
     std::fs::write(&ca, server.ca_pem.clone().unwrap()).unwrap();
     let (output, _, _) = load_with(&target, "get-session", "https-untrusted", &[]).await;
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(3), "{all}");
+    let all = assert_exit(&output, 3);
     assert!(all.contains("--ca-cert"), "{all}");
     let (output, report, _) = load_with(
         &target,
@@ -748,8 +755,7 @@ async fn https_with_a_private_ca_needs_ca_cert() {
         &["--ca-cert", ca.to_str().unwrap()],
     )
     .await;
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{all}");
+    assert_exit(&output, 0);
     assert!(
         report["ba_harness"]["observed"]["requests"]
             .as_u64()
