@@ -52,11 +52,12 @@ pub fn text(output: &Output) -> String {
     format!("{}{}", lossy(&output.stdout), lossy(&output.stderr))
 }
 
-/// A fresh path in the temporary folder for a file one run writes: `ba-harness-<name>-<pid>-<random>`
-/// (`name` ends with the file's extension).
+/// A fresh path in the temporary folder for a file one run writes, keeping the extension of
+/// `name` last (the harness picks a report's kind by it): `ba-harness-<stem>-<pid>-<random>.<ext>`.
 pub fn temp_file(name: &str) -> PathBuf {
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
     std::env::temp_dir().join(format!(
-        "ba-harness-{name}-{}-{:016x}",
+        "ba-harness-{stem}-{}-{:016x}.{ext}",
         std::process::id(),
         rand::random::<u64>()
     ))
