@@ -23,14 +23,13 @@ pub struct OtherUser {
 }
 
 fn other_user(world: &mut AuthWorld) -> Result<OtherUser, StepFailure> {
-    match world.other_user.clone() {
-        Some(o) => Ok(o),
-        None => Err(super::wiring(
+    world.other_user.clone().ok_or_else(|| {
+        super::wiring(
             world,
             "another user made by an earlier step",
             "none (the feature file misses `And another user is signed in`)",
-        )),
-    }
+        )
+    })
 }
 
 #[given("another user is signed in")]

@@ -238,14 +238,13 @@ fn describe_answer(exchange: &Exchange) -> String {
 }
 
 fn started_exchange(world: &mut AuthWorld) -> Result<Exchange, StepFailure> {
-    match world.session_start.clone() {
-        Some(e) => Ok(e),
-        None => Err(super::wiring(
+    world.session_start.clone().ok_or_else(|| {
+        super::wiring(
             world,
             "a server action submitted by an earlier step",
             "none was",
-        )),
-    }
+        )
+    })
 }
 
 /// The session cookie a server action's answer set (non-empty, not expired).

@@ -203,13 +203,13 @@ async fn fresh_jwt(
 
 /// GET the resource server with `Authorization: Bearer <token>` (or none), recorded as a call.
 async fn call(world: &mut AuthWorld, user: usize, what: &str, token: Option<&str>) -> StepResult {
-    let Some(url) = world.target().resource_server.clone() else {
-        return Err(super::wiring(
+    let url = world.target().resource_server.clone().ok_or_else(|| {
+        super::wiring(
             world,
             "a resource server (--resource URL)",
             "none is configured",
-        ));
-    };
+        )
+    })?;
     let mut endpoint = Endpoint::new(&url, "", world.target().timeout);
     endpoint.ca_pem = world.target().ca_pem.clone();
     let rule = "the resource server answers";
@@ -415,13 +415,13 @@ async fn accepted_before(world: &mut AuthWorld) -> StepResult {
 #[when("the issuer rotates its signing key")]
 async fn issuer_rotates(world: &mut AuthWorld) -> StepResult {
     let rule = "the issuer rotates its signing key within its rotation interval (precondition)";
-    let Some(before) = world.resource.before_rotation.clone() else {
-        return Err(super::wiring(
+    let before = world.resource.before_rotation.clone().ok_or_else(|| {
+        super::wiring(
             world,
             "a JWT accepted before the rotation",
             "none (the feature misses a Given step)",
-        ));
-    };
+        )
+    })?;
     let old_kid = jwt::decode(&before)
         .ok()
         .and_then(|d| d.kid().map(str::to_string));
@@ -462,14 +462,13 @@ fn expected_user(holder: &IssuerUser) -> (String, Option<String>) {
 }
 
 fn last_call(world: &mut AuthWorld) -> Result<Call, StepFailure> {
-    match world.resource.calls.last().cloned() {
-        Some(call) => Ok(call),
-        None => Err(super::wiring(
+    world.resource.calls.last().cloned().ok_or_else(|| {
+        super::wiring(
             world,
             "a call to the resource server before this step",
             "none was made",
-        )),
-    }
+        )
+    })
 }
 
 fn check_call_accepted(world: &mut AuthWorld, call: &Call, rule: &str) -> StepResult {
@@ -557,13 +556,11 @@ async fn refusal_challenges(world: &mut AuthWorld) -> StepResult {
 
 #[then("the JWT from before the rotation is still accepted")]
 async fn old_key_still_accepted(world: &mut AuthWorld) -> StepResult {
-    let Some(token) = world.resource.before_rotation.clone() else {
-        return Err(super::wiring(
-            world,
-            "a JWT accepted before the rotation",
-            "none",
-        ));
-    };
+    let token = world
+        .resource
+        .before_rotation
+        .clone()
+        .ok_or_else(|| super::wiring(world, "a JWT accepted before the rotation", "none"))?;
     call(world, 0, "the JWT from before the rotation", Some(&token)).await?;
     check_last_accepted(
         world,

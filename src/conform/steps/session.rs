@@ -120,13 +120,13 @@ async fn keep_session_cookie(world: &mut AuthWorld) -> StepResult {
 
 #[when("the kept session cookie alone is replayed to get-session")]
 async fn replay_kept_cookie(world: &mut AuthWorld) -> StepResult {
-    let Some(cookie) = world.kept_session_cookie.clone() else {
-        return Err(super::wiring(
+    let cookie = world.kept_session_cookie.clone().ok_or_else(|| {
+        super::wiring(
             world,
             "an earlier step that keeps the session cookie",
             "none ran",
-        ));
-    };
+        )
+    })?;
     super::get_session_with_cookie(world, cookie).await?;
     Ok(())
 }
@@ -230,13 +230,13 @@ async fn read_expiry(world: &mut AuthWorld) -> StepResult {
 
 #[when("the session becomes older than the server's updateAge")]
 async fn wait_update_age(world: &mut AuthWorld) -> StepResult {
-    let Some(age) = world.target().session_update_age else {
-        return Err(super::wiring(
+    let age = world.target().session_update_age.ok_or_else(|| {
+        super::wiring(
             world,
             "a known session.updateAge (--session-update-age)",
             "none (this scenario needs @session-refresh)",
-        ));
-    };
+        )
+    })?;
     tokio::time::sleep(std::time::Duration::from_millis(age * 1000 + 1200)).await;
     Ok(())
 }
