@@ -392,11 +392,12 @@ async fn at_least_cookies(world: &mut AuthWorld, count: usize) -> StepResult {
     Ok(())
 }
 
-#[then("every Set-Cookie header line carries exactly one cookie")]
-async fn one_cookie_per_line(world: &mut AuthWorld) -> StepResult {
-    let rule =
-        "every cookie arrives in its own Set-Cookie header line, never comma-folded into one";
-    let exchange = world.last_exchange()?;
+/// Fails `rule` when a Set-Cookie line of `exchange` carries more than one cookie (comma-folded).
+pub(crate) fn check_no_folded_lines(
+    world: &mut AuthWorld,
+    exchange: &Exchange,
+    rule: &str,
+) -> StepResult {
     for line in exchange.set_cookie_lines() {
         let folded = folded_cookie_names(line);
         if !folded.is_empty() {
@@ -410,6 +411,17 @@ async fn one_cookie_per_line(world: &mut AuthWorld) -> StepResult {
                 ),
             ));
         }
+    }
+    Ok(())
+}
+
+#[then("every Set-Cookie header line carries exactly one cookie")]
+async fn one_cookie_per_line(world: &mut AuthWorld) -> StepResult {
+    let rule =
+        "every cookie arrives in its own Set-Cookie header line, never comma-folded into one";
+    let exchange = world.last_exchange()?;
+    check_no_folded_lines(world, &exchange, rule)?;
+    for line in exchange.set_cookie_lines() {
         if SetCookie::parse(line).is_err() {
             return Err(world.fail(
                 rule,

@@ -18,7 +18,7 @@ use super::accounts::{register_answer_secrets, sign_in_request, sign_up_request}
 use crate::conform::world::{AuthWorld, StepFailure, StepResult, TestUser};
 use crate::http::{Client, CookieChoice, Endpoint, Exchange, Request};
 use crate::next::{self, ActionForm};
-use crate::protocol::cookie::{SetCookie, cookie_name, folded_cookie_names};
+use crate::protocol::cookie::{SetCookie, cookie_name};
 use crate::redact::redact_set_cookie;
 
 const RULE_FORM: &str = "the page renders a server-action form that works without JavaScript ($ACTION_ID_ or $ACTION_REF_ fields)";
@@ -575,20 +575,7 @@ async fn old_cookie_refused(world: &mut AuthWorld, path: String) -> StepResult {
 )]
 async fn route_handler_lines(world: &mut AuthWorld) -> StepResult {
     let exchange = world.last_exchange()?;
-    for line in exchange.set_cookie_lines() {
-        let folded = folded_cookie_names(line);
-        if !folded.is_empty() {
-            return Err(world.fail(
-                RULE_ROUTE_LINES,
-                "one cookie per Set-Cookie line",
-                format!(
-                    "one line also carries {}: {}",
-                    folded.join(", "),
-                    redact_set_cookie(line)
-                ),
-            ));
-        }
-    }
+    super::cookies::check_no_folded_lines(world, &exchange, RULE_ROUTE_LINES)?;
     for name in [session_name(world), app_name(world, "session_data")] {
         let found = exchange
             .set_cookies()
