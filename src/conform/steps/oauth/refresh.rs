@@ -14,14 +14,13 @@ async fn refreshes(world: &mut AuthWorld) -> StepResult {
 
 #[when("the OAuth client presents the rotated refresh token again")]
 async fn presents_rotated(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let old = kept(
+    refresh_with_kept(
         world,
         |o| o.rotated_refresh_token.clone(),
         "a refresh happened",
         "a rotated refresh token",
-    )?;
-    token_call_judged_later(world, refresh_form(&old, &client.client_id)).await
+    )
+    .await
 }
 
 #[when("the OAuth client refreshes with the newest refresh token")]

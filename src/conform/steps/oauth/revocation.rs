@@ -32,14 +32,13 @@ async fn revokes_refresh(world: &mut AuthWorld) -> StepResult {
 
 #[when("the OAuth client refreshes with the revoked refresh token")]
 async fn refreshes_with_revoked(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let revoked = kept(
+    refresh_with_kept(
         world,
         |o| o.revoked_refresh_token.clone(),
         "the client revoked its refresh token",
         "a revoked refresh token",
-    )?;
-    token_call_judged_later(world, refresh_form(&revoked, &client.client_id)).await
+    )
+    .await
 }
 
 #[then("the token endpoint refuses the revoked refresh token with invalid_grant")]
