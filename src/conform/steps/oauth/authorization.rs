@@ -251,12 +251,7 @@ pub(super) fn client_redirect(
 #[then("the authorization response carries the state unchanged")]
 async fn state_unchanged(world: &mut AuthWorld) -> StepResult {
     let redirect = client_redirect(world, RULE_STATE)?;
-    let sent = world
-        .oauth
-        .request
-        .as_ref()
-        .and_then(|r| r.state.clone())
-        .unwrap_or_default();
+    let sent = sent_in_request(world, |r| r.state.clone()).unwrap_or_default();
     let found = redirect.all("state");
     if found.len() == 1 && found[0] == sent {
         return Ok(());
@@ -393,7 +388,7 @@ pub(super) fn check_error_at_client(world: &mut AuthWorld, rule: &str, error: &s
         return Err(world.fail(rule, "an authorization request before this step", "none"));
     };
     let redirect_uri = redirect_uri_sent(world);
-    let sent_state = world.oauth.request.as_ref().and_then(|r| r.state.clone());
+    let sent_state = sent_in_request(world, |r| r.state.clone());
     let expected = format!(
         "a redirect to {redirect_uri}?error={error}&state={}, and no code",
         sent_state.as_deref().unwrap_or_default()

@@ -82,12 +82,7 @@ async fn id_token_current(world: &mut AuthWorld) -> StepResult {
 #[then("the ID token echoes the nonce sent to the authorization endpoint")]
 async fn id_token_nonce(world: &mut AuthWorld) -> StepResult {
     let (_, _, claims, _, exchange) = current_id_token(world, RULE_ID_NONCE)?;
-    let sent = world
-        .oauth
-        .request
-        .as_ref()
-        .and_then(|r| r.nonce.clone())
-        .unwrap_or_default();
+    let sent = sent_in_request(world, |r| r.nonce.clone()).unwrap_or_default();
     check_id_token_nonce(&claims, &sent).map_err(|e| {
         world.fail_on(
             RULE_ID_NONCE,

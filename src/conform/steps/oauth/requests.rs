@@ -70,7 +70,7 @@ async fn answers_unsupported_response_type(world: &mut AuthWorld) -> StepResult 
         return Err(world.fail(rule, "an authorization request before this step", "none"));
     };
     world.last = Some(last.exchange.clone());
-    let sent_state = world.oauth.request.as_ref().and_then(|r| r.state.clone());
+    let sent_state = sent_in_request(world, |r| r.state.clone());
     let expected = format!(
         "a redirect to {}?error=unsupported_response_type&state={} (query or fragment)",
         redirect_uri_sent(world),

@@ -517,6 +517,14 @@ pub(super) fn kept<T>(
     }
 }
 
+/// What the last authorization request sent (`pick`: its state, nonce, ...), if it sent it.
+pub(super) fn sent_in_request(
+    world: &AuthWorld,
+    pick: impl Fn(&AuthorizeRequest) -> Option<String>,
+) -> Option<String> {
+    world.oauth.request.as_ref().and_then(pick)
+}
+
 /// Refreshes with a refresh token an earlier step kept (`pick`, see [`kept`]); the answer is
 /// judged by a Then step.
 pub(super) async fn refresh_with_kept(
