@@ -271,15 +271,8 @@ async fn state_unchanged(world: &mut AuthWorld) -> StepResult {
 async fn response_names_issuer(world: &mut AuthWorld) -> StepResult {
     let redirect = client_redirect(world, RULE_ISS)?;
     let issuer = discovery(world).await?.issuer;
-    match redirect.all("iss").as_slice() {
-        [one] if *one == issuer => Ok(()),
-        [] => Err(world.fail(RULE_ISS, format!("iss={issuer:?}"), "no iss parameter")),
-        found => Err(world.fail(
-            RULE_ISS,
-            format!("iss={issuer:?} (once)"),
-            format!("iss {found:?}"),
-        )),
-    }
+    let missing = (format!("iss={issuer:?}"), "no iss parameter".to_string());
+    require_param_once(world, RULE_ISS, &redirect, ("iss", &issuer), missing)
 }
 
 /// A refused authorization: no hop delivered a code, and the request ended in an error (at the

@@ -175,15 +175,8 @@ async fn end_session_redirects(world: &mut AuthWorld) -> StepResult {
             format!("a redirect to {}", target.describe()),
         ));
     }
-    match target.all("state").as_slice() {
-        [one] if *one == state => Ok(()),
-        [] => Err(world.fail(rule, format!("state={state}"), "no state parameter")),
-        found => Err(world.fail(
-            rule,
-            format!("state={state} (once)"),
-            format!("state {found:?}"),
-        )),
-    }
+    let missing = (format!("state={state}"), "no state parameter".to_string());
+    require_param_once(world, rule, &target, ("state", &state), missing)
 }
 
 pub(super) fn is_cleared(cookie: &SetCookie, original: &SetCookie) -> bool {

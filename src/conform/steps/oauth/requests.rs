@@ -266,23 +266,15 @@ async fn error_response_names_issuer(world: &mut AuthWorld) -> StepResult {
             params.describe(),
         ));
     }
-    match params.all("iss").as_slice() {
-        [one] if *one == d.issuer => Ok(()),
-        [] => Err(world.fail(
-            rule,
-            format!(
-                "iss={:?} with error={}",
-                d.issuer,
-                params.error().unwrap_or_default()
-            ),
-            format!("no iss parameter: {}", params.describe()),
-        )),
-        found => Err(world.fail(
-            rule,
-            format!("iss={:?} (once)", d.issuer),
-            format!("iss {found:?}"),
-        )),
-    }
+    let missing = (
+        format!(
+            "iss={:?} with error={}",
+            d.issuer,
+            params.error().unwrap_or_default()
+        ),
+        format!("no iss parameter: {}", params.describe()),
+    );
+    require_param_once(world, rule, &params, ("iss", &d.issuer), missing)
 }
 
 #[then("the ID token is signed with an alg the discovery document lists")]

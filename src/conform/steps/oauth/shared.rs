@@ -517,6 +517,38 @@ pub(super) fn kept<T>(
     }
 }
 
+/// Fails `rule` unless `params` carry `name` exactly once, equal to `want`; `missing` is the
+/// (expected, actual) to report when it is absent.
+pub(super) fn require_param_once(
+    world: &mut AuthWorld,
+    rule: &str,
+    params: &RedirectParams,
+    (name, want): (&str, &str),
+    missing: (String, String),
+) -> StepResult {
+    match params.all(name).as_slice() {
+        [one] if *one == want => Ok(()),
+        [] => Err(world.fail(rule, missing.0, missing.1)),
+        found => Err(world.fail(
+            rule,
+            format!("{name}={want:?} (once)"),
+            format!("{name} {found:?}"),
+        )),
+    }
+}
+
+/// The outcome of a check on the current ID token: a complaint fails `rule` with `expected`,
+/// quoting the token answer (`exchange`).
+pub(super) fn id_token_verdict(
+    world: &mut AuthWorld,
+    rule: &str,
+    exchange: &Exchange,
+    expected: String,
+    outcome: Result<(), String>,
+) -> StepResult {
+    outcome.map_err(|e| world.fail_on(rule, expected, e, Some(exchange.excerpt())))
+}
+
 /// What the last authorization request sent (`pick`: its state, nonce, ...), if it sent it.
 pub(super) fn sent_in_request(
     world: &AuthWorld,
