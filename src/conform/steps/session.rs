@@ -135,13 +135,7 @@ async fn replay_kept_cookie(world: &mut AuthWorld) -> StepResult {
 async fn session_belongs_to_user(world: &mut AuthWorld) -> StepResult {
     let rule = "get-session returns the session of the user the cookie was issued to";
     let (exchange, user) = super::last_exchange_and_user(world)?;
-    if exchange.status != 200 {
-        return Err(world.fail(
-            rule,
-            "HTTP 200 with {session, user}",
-            format!("HTTP {}", exchange.status),
-        ));
-    }
+    super::require_status(world, &exchange, 200, rule, "HTTP 200 with {session, user}")?;
     let body = json_body(world, &exchange, rule)?;
     let answer = match parse_session_answer(&body) {
         Ok(Some(a)) => a,
