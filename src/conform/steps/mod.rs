@@ -117,6 +117,17 @@ pub(crate) fn last_exchange_and_user(
     Ok((world.last_exchange()?, world.user()?))
 }
 
+/// A target setting a scenario tagged `tag` relies on (`what`, with the flag that gives it), or
+/// a wiring failure: only scenarios with that tag run when the setting is known.
+pub(crate) fn setting<T>(
+    world: &mut AuthWorld,
+    value: Option<T>,
+    what: &str,
+    tag: &str,
+) -> Result<T, StepFailure> {
+    value.ok_or_else(|| wiring(world, what, format!("none (this scenario needs {tag})")))
+}
+
 /// Sends `request` as the scenario's next exchange, for a step that only sends it.
 pub(crate) async fn send(world: &mut AuthWorld, request: Request) -> StepResult {
     world.send(request).await?;

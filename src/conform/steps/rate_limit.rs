@@ -10,13 +10,13 @@ use crate::protocol::rate_limit::{PROBE_ATTEMPTS, announced_retry, body_explains
 
 #[when("the user signs in with a wrong password as often as the rate limit allows, and once more")]
 async fn burst_of_sign_ins(world: &mut AuthWorld) -> StepResult {
-    let limit = world.target().rate_limit_max.ok_or_else(|| {
-        super::wiring(
-            world,
-            "a known rate limit (--rate-limit-max)",
-            "none (this scenario needs @rate-limit)",
-        )
-    })?;
+    let max = world.target().rate_limit_max;
+    let limit = super::setting(
+        world,
+        max,
+        "a known rate limit (--rate-limit-max)",
+        "@rate-limit",
+    )?;
     let user = world.user()?;
     world.burst.clear();
     for _ in 0..=limit {

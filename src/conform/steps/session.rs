@@ -224,13 +224,9 @@ async fn read_expiry(world: &mut AuthWorld) -> StepResult {
 
 #[when("the session becomes older than the server's updateAge")]
 async fn wait_update_age(world: &mut AuthWorld) -> StepResult {
-    let age = world.target().session_update_age.ok_or_else(|| {
-        super::wiring(
-            world,
-            "a known session.updateAge (--session-update-age)",
-            "none (this scenario needs @session-refresh)",
-        )
-    })?;
+    let update_age = world.target().session_update_age;
+    let what = "a known session.updateAge (--session-update-age)";
+    let age = super::setting(world, update_age, what, "@session-refresh")?;
     tokio::time::sleep(std::time::Duration::from_millis(age * 1000 + 1200)).await;
     Ok(())
 }

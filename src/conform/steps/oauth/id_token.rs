@@ -96,11 +96,7 @@ async fn id_token_nonce(world: &mut AuthWorld) -> StepResult {
 #[then("the ID token's at_hash matches the access token")]
 async fn id_token_at_hash(world: &mut AuthWorld) -> StepResult {
     let (_, header, claims, tokens, exchange) = current_id_token(world, RULE_ID_AT_HASH)?;
-    let alg = header
-        .get("alg")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let alg = header_alg(&header);
     let outcome = check_at_hash(&claims, &alg, &tokens.access_token);
     id_token_verdict(
         world,

@@ -281,11 +281,7 @@ async fn error_response_names_issuer(world: &mut AuthWorld) -> StepResult {
 async fn id_token_alg_advertised(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_DISCOVERY_ALG;
     let (_, header, _, _, exchange) = current_id_token(world, rule)?;
-    let alg = header
-        .get("alg")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let alg = header_alg(&header);
     let d = discovery(world).await?;
     check_alg_advertised(&alg, d.id_token_signing_alg_values_supported.as_deref()).map_err(|e| {
         world.fail_on(

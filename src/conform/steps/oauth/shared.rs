@@ -549,6 +549,15 @@ pub(super) fn id_token_verdict(
     outcome.map_err(|e| world.fail_on(rule, expected, e, Some(exchange.excerpt())))
 }
 
+/// The `alg` a JOSE header names ("" when it names none).
+pub(super) fn header_alg(header: &Value) -> String {
+    header
+        .get("alg")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// What the last authorization request sent (`pick`: its state, nonce, ...), if it sent it.
 pub(super) fn sent_in_request(
     world: &AuthWorld,
