@@ -299,9 +299,14 @@ async fn sign_in_fresh(
     Ok(exchange)
 }
 
-#[then("the old password no longer signs the user in")]
-async fn old_password_refused(world: &mut AuthWorld) -> StepResult {
-    let rule = "after change-password the old password no longer signs in";
+/// Fails `rule` unless signing in afresh with the user's password is refused; `expected` and
+/// `actual` word the failure.
+async fn password_refused(
+    world: &mut AuthWorld,
+    rule: &str,
+    expected: &str,
+    actual: &str,
+) -> StepResult {
     let user = world.user()?;
     let exchange = sign_in_fresh(world, &user.password, rule).await?;
     super::fail_if(
@@ -309,24 +314,33 @@ async fn old_password_refused(world: &mut AuthWorld) -> StepResult {
         exchange.status == 200,
         &exchange,
         rule,
+        expected,
+        actual,
+    )
+}
+
+#[then("the old password no longer signs the user in")]
+async fn old_password_refused(world: &mut AuthWorld) -> StepResult {
+    let rule = "after change-password the old password no longer signs in";
+    password_refused(
+        world,
+        rule,
         "sign-in with the old password refused",
         "HTTP 200: the old password still works",
     )
+    .await
 }
 
 #[then("the deleted user's password signs no one in")]
 async fn deleted_password_refused(world: &mut AuthWorld) -> StepResult {
     let rule = "after delete-user the account's credentials sign no one in";
-    let user = world.user()?;
-    let exchange = sign_in_fresh(world, &user.password, rule).await?;
-    super::fail_if(
+    password_refused(
         world,
-        exchange.status == 200,
-        &exchange,
         rule,
         "sign-in with the deleted user's email and password refused",
         "HTTP 200: the deleted account still signs in",
     )
+    .await
 }
 
 #[then("the new password signs the user in")]

@@ -192,13 +192,13 @@ async fn sign_up_through_route_handler(world: &mut AuthWorld) -> StepResult {
     let user = TestUser::random();
     let exchange = world.send(sign_up_request(&user)).await?;
     register_answer_secrets(&exchange);
-    if exchange.status != 200 {
-        return Err(world.fail(
-            "sign-up through the app's route handler works (precondition)",
-            "HTTP 200",
-            format!("HTTP {}", exchange.status),
-        ));
-    }
+    super::require_status(
+        world,
+        &exchange,
+        200,
+        "sign-up through the app's route handler works (precondition)",
+        "HTTP 200",
+    )?;
     world.user = Some(user);
     Ok(())
 }
@@ -321,13 +321,13 @@ async fn sign_in_route_handler(world: &mut AuthWorld) -> StepResult {
         .send(sign_in_request(&user.email, &user.password, None).cookies(CookieChoice::None))
         .await?;
     register_answer_secrets(&exchange);
-    if exchange.status != 200 {
-        return Err(world.fail(
-            "sign-in through the app's route handler works (precondition)",
-            "HTTP 200",
-            format!("HTTP {}", exchange.status),
-        ));
-    }
+    super::require_status(
+        world,
+        &exchange,
+        200,
+        "sign-in through the app's route handler works (precondition)",
+        "HTTP 200",
+    )?;
     let name = session_name(world);
     world.kept_session_cookie = exchange.set_cookie(&name);
     Ok(())
