@@ -4,9 +4,7 @@ use super::*;
 
 #[when("the OAuth client sends the user to the authorization endpoint with PKCE S256")]
 async fn authorize_s256(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let request = standard_request(&client, Some(&pkce));
+    let (_, request, pkce) = pkce_request(world)?;
     start_authorization(world, request, Some(pkce)).await
 }
 
@@ -14,9 +12,7 @@ async fn authorize_s256(world: &mut AuthWorld) -> StepResult {
     "the OAuth client sends the user to the authorization endpoint with a state of reserved characters"
 )]
 async fn authorize_tricky_state(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (_, mut request, pkce) = pkce_request(world)?;
     // Every character that needs percent-encoding in a query, plus non-ASCII.
     request.state = Some(format!("st {} +/=&?#%é~", random_string(8)));
     start_authorization(world, request, Some(pkce)).await
@@ -42,9 +38,7 @@ async fn authorize_plain(world: &mut AuthWorld) -> StepResult {
 
 #[when("the OAuth client asks to authorize the user with an unregistered redirect_uri")]
 async fn authorize_unregistered(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (client, mut request, pkce) = pkce_request(world)?;
     let unregistered =
         unregistered_variant(&client.redirect_uri, "/ba-harness-unregistered-callback");
     request.redirect_uri = unregistered.clone();
@@ -359,9 +353,7 @@ pub(super) fn check_never_redirected(world: &mut AuthWorld, rule: &str) -> StepR
     "the OAuth client sends a user without a session to the authorization endpoint with prompt=none"
 )]
 async fn authorize_prompt_none(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (_, mut request, pkce) = pkce_request(world)?;
     request.extra.push(("prompt".into(), "none".into()));
     // A user-agent with no session: nothing in the jar, nothing sent.
     world.client.clear_cookies();

@@ -27,9 +27,7 @@ const MAX_AGE_SECS: i64 = 600;
 
 #[when("the OAuth client asks to authorize the user with response_type token")]
 async fn authorize_response_type_token(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (_, mut request, pkce) = pkce_request(world)?;
     request.response_type = Some("token".into());
     drive_authorization(world, request, Some(pkce)).await
 }
@@ -95,9 +93,7 @@ async fn answers_unsupported_response_type(world: &mut AuthWorld) -> StepResult 
 
 #[when("the OAuth client asks to authorize the user with a scope the server does not know")]
 async fn authorize_unknown_scope(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (_, mut request, pkce) = pkce_request(world)?;
     request.scope = format!("{SCOPE} {UNKNOWN_SCOPE}");
     drive_authorization(world, request, Some(pkce)).await
 }
@@ -140,9 +136,7 @@ async fn answers_invalid_scope(world: &mut AuthWorld) -> StepResult {
 
 #[when("the OAuth client sends the user to the authorization endpoint with an unknown client_id")]
 async fn authorize_unknown_client(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (client, mut request, pkce) = pkce_request(world)?;
     request.client_id = format!("ba-harness-unknown-client-{}", random_string(12));
     // The registered redirect_uri of the real client: an attacker's request looks just like it.
     world.oauth.unregistered_redirect_uri = Some(client.redirect_uri.clone());
@@ -160,9 +154,7 @@ async fn never_redirects_for_unknown_client(world: &mut AuthWorld) -> StepResult
     "the OAuth client sends the signed-in user to the authorization endpoint with prompt=login and the user consents without signing in again"
 )]
 async fn authorize_prompt_login(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (_, mut request, pkce) = pkce_request(world)?;
     request.extra.push(("prompt".into(), "login".into()));
     start_authorization(world, request, Some(pkce)).await?;
     // Whatever page the server shows, the user-agent answers it with the old session as if it
@@ -204,9 +196,7 @@ async fn no_code_without_sign_in(world: &mut AuthWorld) -> StepResult {
 
 #[given("the user has authorized the OAuth client with max_age")]
 async fn authorized_with_max_age(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (_, mut request, pkce) = pkce_request(world)?;
     request
         .extra
         .push(("max_age".into(), MAX_AGE_SECS.to_string()));
@@ -295,9 +285,7 @@ async fn id_token_alg_advertised(world: &mut AuthWorld) -> StepResult {
 
 #[when("the OAuth client sends the signed-in user to the authorization endpoint with prompt=none")]
 async fn authorize_prompt_none_signed_in(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (_, mut request, pkce) = pkce_request(world)?;
     request.extra.push(("prompt".into(), "none".into()));
     start_authorization(world, request, Some(pkce)).await
 }
@@ -367,9 +355,7 @@ async fn follow_to_the_end(world: &mut AuthWorld) -> StepResult {
     "the OAuth client sends the user without a session to the authorization endpoint with an unregistered redirect_uri, and the user signs in and consents wherever asked"
 )]
 async fn authorize_unregistered_through_login(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (client, mut request, pkce) = pkce_request(world)?;
     let unregistered =
         unregistered_variant(&client.redirect_uri, "/ba-harness-unregistered-callback");
     request.redirect_uri = unregistered.clone();
@@ -390,9 +376,7 @@ async fn never_reaches_unregistered(world: &mut AuthWorld) -> StepResult {
     "the OAuth client sends the signed-in user to the authorization endpoint with prompt=none consent, and the user consents wherever asked"
 )]
 async fn authorize_prompt_none_consent(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (_, mut request, pkce) = pkce_request(world)?;
     request.extra.push(("prompt".into(), "none consent".into()));
     drive_authorization(world, request, Some(pkce)).await
 }

@@ -287,6 +287,16 @@ pub(super) fn standard_request(client: &ClientConfig, pkce: Option<&PkcePair>) -
     }
 }
 
+/// A standard authorization request of the configured client with a fresh S256 PKCE pair.
+pub(super) fn pkce_request(
+    world: &mut AuthWorld,
+) -> Result<(ClientConfig, AuthorizeRequest, PkcePair), StepFailure> {
+    let client = client_config(world)?;
+    let pkce = PkcePair::generate();
+    let request = standard_request(&client, Some(&pkce));
+    Ok((client, request, pkce))
+}
+
 /// Sends the user-agent to the authorization endpoint (with the jar's cookies) and records
 /// where it was sent.
 pub(super) async fn start_authorization(
