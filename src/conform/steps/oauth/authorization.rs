@@ -272,22 +272,9 @@ async fn response_names_issuer(world: &mut AuthWorld) -> StepResult {
 /// A refused authorization: no hop delivered a code, and the request ended in an error (at the
 /// client, on an error page, or as an HTTP error).
 pub(super) fn check_refused(world: &mut AuthWorld, rule: &str) -> StepResult {
-    let hops = world.oauth.hops.clone();
-    let Some(last) = hops.last() else {
-        return Err(world.fail(rule, "an authorization request before this step", "none"));
-    };
-    for hop in &hops {
-        if let Some(AuthorizeHop::Client(p)) = &hop.hop
-            && p.code().is_some()
-        {
-            world.last = Some(hop.exchange.clone());
-            return Err(world.fail(
-                rule,
-                "an error, and no code",
-                format!("a code was issued: {}", describe_hop(hop)),
-            ));
-        }
-    }
+    let (hops, last) = authorization_hops(world, rule)?;
+    let expected = "an error, and no code";
+    fail_if_code_issued(world, &hops, rule, expected, "a code was issued")?;
     world.last = Some(last.exchange.clone());
     let refused = match &last.hop {
         Some(AuthorizeHop::Client(p)) | Some(AuthorizeHop::ServerError(p)) => p.error().is_some(),
@@ -300,7 +287,7 @@ pub(super) fn check_refused(world: &mut AuthWorld, rule: &str) -> StepResult {
         Err(world.fail(
             rule,
             "an error redirect (e.g. error=invalid_request) or an error page",
-            describe_hop(last),
+            describe_hop(&last),
         ))
     }
 }
@@ -368,31 +355,17 @@ async fn deny_consent(world: &mut AuthWorld) -> StepResult {
 /// The authorization ended at the client with `error` and the state that was sent, and no hop
 /// issued a code.
 pub(super) fn check_error_at_client(world: &mut AuthWorld, rule: &str, error: &str) -> StepResult {
-    let hops = world.oauth.hops.clone();
-    let Some(last) = hops.last() else {
-        return Err(world.fail(rule, "an authorization request before this step", "none"));
-    };
+    let (hops, last) = authorization_hops(world, rule)?;
     let redirect_uri = redirect_uri_sent(world);
     let sent_state = sent_in_request(world, |r| r.state.clone());
     let expected = format!(
         "a redirect to {redirect_uri}?error={error}&state={}, and no code",
         sent_state.as_deref().unwrap_or_default()
     );
-    for hop in &hops {
-        if let Some(AuthorizeHop::Client(p)) = &hop.hop
-            && p.code().is_some()
-        {
-            world.last = Some(hop.exchange.clone());
-            return Err(world.fail(
-                rule,
-                expected,
-                format!("a code was issued: {}", describe_hop(hop)),
-            ));
-        }
-    }
+    fail_if_code_issued(world, &hops, rule, &expected, "a code was issued")?;
     world.last = Some(last.exchange.clone());
     let Some(AuthorizeHop::Client(params)) = &last.hop else {
-        return Err(world.fail(rule, expected, describe_hop(last)));
+        return Err(world.fail(rule, expected, describe_hop(&last)));
     };
     check_error_response(params, error, sent_state.as_deref()).map_err(|e| {
         world.fail(

@@ -175,23 +175,14 @@ async fn authorize_prompt_login(world: &mut AuthWorld) -> StepResult {
 #[then("the authorization server issues no code without a new sign-in")]
 async fn no_code_without_sign_in(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_PROMPT_LOGIN;
-    let hops = world.oauth.hops.clone();
-    if hops.is_empty() {
-        return Err(world.fail(rule, "an authorization request before this step", "none"));
-    }
-    for hop in &hops {
-        if let Some(AuthorizeHop::Client(p)) = &hop.hop
-            && p.code().is_some()
-        {
-            world.last = Some(hop.exchange.clone());
-            return Err(world.fail(
-                rule,
-                "the login page (or error=login_required), and no code before the user signs in again",
-                format!("a code was issued on the old session: {}", describe_hop(hop)),
-            ));
-        }
-    }
-    Ok(())
+    let (hops, _) = authorization_hops(world, rule)?;
+    fail_if_code_issued(
+        world,
+        &hops,
+        rule,
+        "the login page (or error=login_required), and no code before the user signs in again",
+        "a code was issued on the old session",
+    )
 }
 
 #[given("the user has authorized the OAuth client with max_age")]

@@ -287,6 +287,39 @@ pub(super) fn standard_request(client: &ClientConfig, pkce: Option<&PkcePair>) -
     }
 }
 
+/// The hops of the authorization before this step and its last one, or a failure of `rule`
+/// when none was sent.
+pub(super) fn authorization_hops(
+    world: &mut AuthWorld,
+    rule: &str,
+) -> Result<(Vec<Hop>, Hop), StepFailure> {
+    let hops = world.oauth.hops.clone();
+    match hops.last().cloned() {
+        Some(last) => Ok((hops, last)),
+        None => Err(world.fail(rule, "an authorization request before this step", "none")),
+    }
+}
+
+/// Fails `rule` (with `expected`, quoting the hop) when a hop of `hops` delivered a code to the
+/// client; `issued` says how the failure names the code ("a code was issued").
+pub(super) fn fail_if_code_issued(
+    world: &mut AuthWorld,
+    hops: &[Hop],
+    rule: &str,
+    expected: &str,
+    issued: &str,
+) -> StepResult {
+    for hop in hops {
+        if let Some(AuthorizeHop::Client(p)) = &hop.hop
+            && p.code().is_some()
+        {
+            world.last = Some(hop.exchange.clone());
+            return Err(world.fail(rule, expected, format!("{issued}: {}", describe_hop(hop))));
+        }
+    }
+    Ok(())
+}
+
 /// A standard authorization request of the configured client with a fresh S256 PKCE pair.
 pub(super) fn pkce_request(
     world: &mut AuthWorld,
