@@ -38,11 +38,7 @@ async fn authorize_plain(world: &mut AuthWorld) -> StepResult {
 
 #[when("the OAuth client asks to authorize the user with an unregistered redirect_uri")]
 async fn authorize_unregistered(world: &mut AuthWorld) -> StepResult {
-    let (client, mut request, pkce) = pkce_request(world)?;
-    let unregistered =
-        unregistered_variant(&client.redirect_uri, "/ba-harness-unregistered-callback");
-    request.redirect_uri = unregistered.clone();
-    world.oauth.unregistered_redirect_uri = Some(unregistered);
+    let (request, pkce) = unregistered_redirect_request(world)?;
     drive_authorization(world, request, Some(pkce)).await
 }
 
@@ -367,13 +363,8 @@ pub(super) fn check_error_at_client(world: &mut AuthWorld, rule: &str, error: &s
     let Some(AuthorizeHop::Client(params)) = &last.hop else {
         return Err(world.fail(rule, expected, describe_hop(&last)));
     };
-    check_error_response(params, error, sent_state.as_deref()).map_err(|e| {
-        world.fail(
-            rule,
-            expected,
-            format!("HTTP {} to the client with {e}", last.exchange.status),
-        )
-    })
+    let outcome = check_error_response(params, error, sent_state.as_deref());
+    client_error_verdict(world, rule, expected, &last, outcome)
 }
 
 #[then("the authorization server answers login_required at the redirect URI with the state")]

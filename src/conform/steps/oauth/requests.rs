@@ -77,18 +77,12 @@ async fn answers_unsupported_response_type(world: &mut AuthWorld) -> StepResult 
     let Some(AuthorizeHop::Client(params)) = &last.hop else {
         return Err(world.fail(rule, expected, describe_hop(last)));
     };
-    check_error_response(
+    let outcome = check_error_response(
         &params.with_fragment_params(),
         "unsupported_response_type",
         sent_state.as_deref(),
-    )
-    .map_err(|e| {
-        world.fail(
-            rule,
-            expected,
-            format!("HTTP {} to the client with {e}", last.exchange.status),
-        )
-    })
+    );
+    client_error_verdict(world, rule, expected, last, outcome)
 }
 
 #[when("the OAuth client asks to authorize the user with a scope the server does not know")]
@@ -346,11 +340,7 @@ async fn follow_to_the_end(world: &mut AuthWorld) -> StepResult {
     "the OAuth client sends the user without a session to the authorization endpoint with an unregistered redirect_uri, and the user signs in and consents wherever asked"
 )]
 async fn authorize_unregistered_through_login(world: &mut AuthWorld) -> StepResult {
-    let (client, mut request, pkce) = pkce_request(world)?;
-    let unregistered =
-        unregistered_variant(&client.redirect_uri, "/ba-harness-unregistered-callback");
-    request.redirect_uri = unregistered.clone();
-    world.oauth.unregistered_redirect_uri = Some(unregistered);
+    let (request, pkce) = unregistered_redirect_request(world)?;
     world.client.clear_cookies();
     start_authorization(world, request, Some(pkce)).await?;
     follow_to_the_end(world).await

@@ -330,6 +330,37 @@ pub(super) fn pkce_request(
     Ok((client, request, pkce))
 }
 
+/// A standard PKCE authorization request naming an unregistered variant of the client's
+/// redirect_uri, which is kept for the Then steps.
+pub(super) fn unregistered_redirect_request(
+    world: &mut AuthWorld,
+) -> Result<(AuthorizeRequest, PkcePair), StepFailure> {
+    let (client, mut request, pkce) = pkce_request(world)?;
+    let unregistered =
+        unregistered_variant(&client.redirect_uri, "/ba-harness-unregistered-callback");
+    request.redirect_uri = unregistered.clone();
+    world.oauth.unregistered_redirect_uri = Some(unregistered);
+    Ok((request, pkce))
+}
+
+/// The outcome of checking the error the last hop delivered to the client (`params`): a
+/// complaint fails `rule` with `expected`, naming the status it came with.
+pub(super) fn client_error_verdict(
+    world: &mut AuthWorld,
+    rule: &str,
+    expected: String,
+    last: &Hop,
+    outcome: Result<(), String>,
+) -> StepResult {
+    outcome.map_err(|e| {
+        world.fail(
+            rule,
+            expected,
+            format!("HTTP {} to the client with {e}", last.exchange.status),
+        )
+    })
+}
+
 /// Sends the user-agent to the authorization endpoint (with the jar's cookies) and records
 /// where it was sent.
 pub(super) async fn start_authorization(
