@@ -178,11 +178,17 @@ fn assert_passes(run: &ConformRun, profile: &str, min_passed: usize) {
 /// Scenarios that must pass in every profile (a plain --target run passes about 120).
 const MIN_PASSED: usize = 60;
 
+/// Runs the reference in `profile` (with `extra_env`): it must pass, [`MIN_PASSED`] scenarios
+/// or more.
+async fn profile_passes(profile: &str, extra_env: &[(&str, &str)]) {
+    let run = run_profile(profile, extra_env).await;
+    assert_passes(&run, profile, MIN_PASSED);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mounted_elsewhere_with_another_cookie_prefix_passes_with_facts_only() {
     // No --base-path, no --cookie-prefix: the harness finds /auth and `acme` itself.
-    let run = run_profile("mounted", &[]).await;
-    assert_passes(&run, "mounted", MIN_PASSED);
+    profile_passes("mounted", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -210,71 +216,61 @@ async fn dynamic_registration_off_with_a_seeded_client_passes_with_a_target_file
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn rate_limiter_off_passes_without_a_declared_limit() {
-    let run = run_profile("rate-limit-off", &[]).await;
-    assert_passes(&run, "rate-limit-off", MIN_PASSED);
+    profile_passes("rate-limit-off", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn a_custom_sign_in_limit_passes_without_a_declared_limit() {
-    let run = run_profile("rate-limit-custom", &[]).await;
-    assert_passes(&run, "rate-limit-custom", MIN_PASSED);
+    profile_passes("rate-limit-custom", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn the_compact_cookie_cache_passes() {
-    let run = run_profile("cookie-cache-compact", &[("COOKIE_CACHE_MAX_AGE", "6")]).await;
-    assert_passes(&run, "cookie-cache-compact", MIN_PASSED);
+    profile_passes("cookie-cache-compact", &[("COOKIE_CACHE_MAX_AGE", "6")]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn the_jwt_cookie_cache_passes() {
-    let run = run_profile("cookie-cache-jwt", &[("COOKIE_CACHE_MAX_AGE", "6")]).await;
-    assert_passes(&run, "cookie-cache-jwt", MIN_PASSED);
+    profile_passes("cookie-cache-jwt", &[("COOKIE_CACHE_MAX_AGE", "6")]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn the_jwe_cookie_cache_passes() {
-    let run = run_profile("cookie-cache-jwe", &[("COOKIE_CACHE_MAX_AGE", "6")]).await;
-    assert_passes(&run, "cookie-cache-jwe", MIN_PASSED);
+    profile_passes("cookie-cache-jwe", &[("COOKIE_CACHE_MAX_AGE", "6")]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn rs256_keys_pass() {
-    let run = run_profile("rs256", &[]).await;
-    assert_passes(&run, "rs256", MIN_PASSED);
+    profile_passes("rs256", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn es256_keys_pass() {
-    let run = run_profile("es256", &[]).await;
-    assert_passes(&run, "es256", MIN_PASSED);
+    profile_passes("es256", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn node_env_development_passes() {
-    let run = run_profile("development", &[]).await;
-    assert_passes(&run, "development", MIN_PASSED);
+    profile_passes("development", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn node_env_production_passes() {
-    let run = run_profile("production", &[]).await;
-    assert_passes(&run, "production", MIN_PASSED);
+    profile_passes("production", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn behind_a_tls_terminating_proxy_passes() {
-    let run = run_profile("tls-proxy", &[]).await;
-    assert_passes(&run, "tls-proxy", MIN_PASSED);
+    profile_passes("tls-proxy", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
