@@ -152,6 +152,24 @@ async fn breaks(
 
 const WITHOUT_ROTATION: &str = "@resource-server and not @key-rotation";
 
+/// [`breaks`] for the backend with its BROKEN=`switch`: outside the key rotation, `failing`
+/// fails (on a rule naming its fragment) and nothing else, while `passing` pass.
+async fn switched_off(switch: &str, failing: (&str, &str), passing: &[&str]) {
+    breaks(Some(switch), None, WITHOUT_ROTATION, &[failing], passing).await;
+}
+
+/// [`breaks`] for the key rotation: with BROKEN=`switch` it fails on a rule naming `fragment`.
+async fn rotation_breaks(switch: &str, fragment: &str) {
+    breaks(
+        Some(switch),
+        None,
+        "@key-rotation",
+        &[(ROTATION, fragment)],
+        &[],
+    )
+    .await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The backend as shipped passes every scenario.
 
@@ -202,11 +220,9 @@ async fn a_backend_that_answers_the_first_user_to_everyone_fails() {
 /// No token at all is treated as a guest and answered 200.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_lets_anonymous_requests_through_fails() {
-    breaks(
-        Some("allow-anonymous"),
-        None,
-        WITHOUT_ROTATION,
-        &[(NO_TOKEN, "refuses no Authorization header with 401")],
+    switched_off(
+        "allow-anonymous",
+        (NO_TOKEN, "refuses no Authorization header with 401"),
         &[
             ACCEPTED,
             OWN_SUBJECT,
@@ -241,11 +257,9 @@ async fn a_backend_that_skips_the_signature_fails_the_tampering_scenarios() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_accepts_alg_none_fails() {
-    breaks(
-        Some("accept-alg-none"),
-        None,
-        WITHOUT_ROTATION,
-        &[(ALG_NONE, "an unsigned JWT (alg none) with 401")],
+    switched_off(
+        "accept-alg-none",
+        (ALG_NONE, "an unsigned JWT (alg none) with 401"),
         &[ACCEPTED, ALTERED_SIGNATURE, ALTERED_SUBJECT, FOREIGN_KEY],
     )
     .await;
@@ -254,14 +268,12 @@ async fn a_backend_that_accepts_alg_none_fails() {
 /// The key the token offers in its own header is trusted (RFC 7515 `jwk`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_trusts_the_jwk_header_fails() {
-    breaks(
-        Some("trust-header-jwk"),
-        None,
-        WITHOUT_ROTATION,
-        &[(
+    switched_off(
+        "trust-header-jwk",
+        (
             FOREIGN_KEY,
             "signed by a key the issuer's JWKS does not list with 401",
-        )],
+        ),
         &[ACCEPTED, ALTERED_SIGNATURE, ALG_NONE],
     )
     .await;
@@ -269,11 +281,9 @@ async fn a_backend_that_trusts_the_jwk_header_fails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_skips_the_issuer_check_fails() {
-    breaks(
-        Some("skip-iss"),
-        None,
-        WITHOUT_ROTATION,
-        &[(WRONG_ISSUER, "wrong-issuer profile with 401")],
+    switched_off(
+        "skip-iss",
+        (WRONG_ISSUER, "wrong-issuer profile with 401"),
         &[ACCEPTED, WRONG_AUDIENCE, EXPIRED, ALTERED_SIGNATURE],
     )
     .await;
@@ -281,11 +291,9 @@ async fn a_backend_that_skips_the_issuer_check_fails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_skips_the_audience_check_fails() {
-    breaks(
-        Some("skip-aud"),
-        None,
-        WITHOUT_ROTATION,
-        &[(WRONG_AUDIENCE, "wrong-audience profile with 401")],
+    switched_off(
+        "skip-aud",
+        (WRONG_AUDIENCE, "wrong-audience profile with 401"),
         &[ACCEPTED, WRONG_ISSUER, EXPIRED, ALTERED_SIGNATURE],
     )
     .await;
@@ -293,11 +301,9 @@ async fn a_backend_that_skips_the_audience_check_fails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_skips_the_expiry_check_fails() {
-    breaks(
-        Some("skip-exp"),
-        None,
-        WITHOUT_ROTATION,
-        &[(EXPIRED, "expired profile with 401")],
+    switched_off(
+        "skip-exp",
+        (EXPIRED, "expired profile with 401"),
         &[ACCEPTED, WRONG_ISSUER, WRONG_AUDIENCE, ALTERED_SIGNATURE],
     )
     .await;
@@ -307,11 +313,9 @@ async fn a_backend_that_skips_the_expiry_check_fails() {
 /// the run fails only with --strict (which these runs use).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_refuses_without_a_challenge_fails() {
-    breaks(
-        Some("no-challenge"),
-        None,
-        WITHOUT_ROTATION,
-        &[(CHALLENGE, "WWW-Authenticate: Bearer")],
+    switched_off(
+        "no-challenge",
+        (CHALLENGE, "WWW-Authenticate: Bearer"),
         &[
             ACCEPTED,
             ALTERED_SIGNATURE,
@@ -326,28 +330,14 @@ async fn a_backend_that_refuses_without_a_challenge_fails() {
 /// The JWKS is fetched once and never again: the rotated-in key stays unknown.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_never_refetches_the_jwks_fails_the_rotation() {
-    breaks(
-        Some("no-jwks-refetch"),
-        None,
-        "@key-rotation",
-        &[(ROTATION, "accepts JWTs signed with the new key")],
-        &[],
-    )
-    .await;
+    rotation_breaks("no-jwks-refetch", "accepts JWTs signed with the new key").await;
 }
 
 /// Only the newest key of the JWKS is kept: JWTs of the previous key, still listed during the
 /// grace period and not expired, are refused after the rotation.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_keeps_only_the_newest_key_fails_the_rotation() {
-    breaks(
-        Some("newest-key-only"),
-        None,
-        "@key-rotation",
-        &[(ROTATION, "signed with the previous key")],
-        &[],
-    )
-    .await;
+    rotation_breaks("newest-key-only", "signed with the previous key").await;
 }
 
 // ---------------------------------------------------------------------------------------------
