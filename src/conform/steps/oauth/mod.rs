@@ -23,6 +23,7 @@ mod revocation;
 mod shared;
 mod token;
 mod userinfo;
+mod verdicts;
 
 use cucumber::{given, then, when};
 use serde_json::{Value, json};
@@ -50,6 +51,7 @@ use crate::redact::{SecretRegistry, redact_set_cookie};
 // The section files share the plumbing (and these imports) through this module: each starts
 // with `use super::*`.
 use shared::*;
+use verdicts::*;
 
 pub(crate) use shared::register_exchange_secrets;
 
