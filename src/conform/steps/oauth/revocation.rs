@@ -44,7 +44,7 @@ async fn refreshes_with_revoked(world: &mut AuthWorld) -> StepResult {
 #[then("the token endpoint refuses the revoked refresh token with invalid_grant")]
 async fn refuses_revoked(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_REVOKED_REFRESH;
-    super::lifetimes::require_revocation_ok(world, rule)?;
+    require_revocation_ok(world, rule)?;
     expect_invalid_grant(world, rule)
 }
 
