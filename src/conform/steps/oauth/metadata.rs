@@ -137,16 +137,15 @@ async fn revokes_unknown(world: &mut AuthWorld) -> StepResult {
 
 #[then("the revocation endpoint answers 200")]
 async fn revocation_answers_200(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    if exchange.status == 200 {
-        return Ok(());
-    }
-    let body = exchange.json().unwrap_or(Value::Null);
-    Err(world.fail(
+    judge_last_answer(
+        world,
         RULE_UNKNOWN_REVOCATION,
         "HTTP 200",
-        describe_token_answer(exchange.status, &body),
-    ))
+        |status, body| match status {
+            200 => Ok(()),
+            _ => Err(describe_token_answer(status, body)),
+        },
+    )
 }
 
 #[when("the OAuth client asks the token endpoint for a password grant")]
