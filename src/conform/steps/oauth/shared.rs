@@ -137,13 +137,8 @@ pub(super) fn discovery_in(
     exchange: &Exchange,
     rule: &str,
 ) -> Result<Discovery, StepFailure> {
-    crate::conform::steps::require_status(
-        world,
-        &exchange,
-        200,
-        rule,
-        "HTTP 200 with the discovery document",
-    )?;
+    let expected = "HTTP 200 with the discovery document";
+    crate::conform::steps::require_status(world, exchange, 200, rule, expected)?;
     let body = match exchange.json() {
         Ok(b) => b,
         Err(e) => {
