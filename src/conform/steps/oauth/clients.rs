@@ -187,6 +187,22 @@ fn foreign_revocation_answer(world: &AuthWorld) -> String {
     }
 }
 
+/// Passes when the client's token `survived` the other client's revocation; else fails `rule`
+/// with `expected`, naming what that revocation answered and what `then` came.
+fn require_survived(
+    world: &mut AuthWorld,
+    rule: &str,
+    survived: bool,
+    expected: &str,
+    then: String,
+) -> StepResult {
+    if survived {
+        return Ok(());
+    }
+    let revocation = foreign_revocation_answer(world);
+    Err(world.fail(rule, expected, format!("{revocation}; {then}")))
+}
+
 #[then("the client's refresh token still works")]
 async fn own_refresh_still_works(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_FOREIGN_REFRESH_REVOCATION;
@@ -194,19 +210,17 @@ async fn own_refresh_still_works(world: &mut AuthWorld) -> StepResult {
     let refresh = current_refresh_token(world, OFFLINE_ACCESS)?;
     let answer = token_call(world, refresh_form(&refresh, &client.client_id)).await?;
     let body = answer.json().unwrap_or(Value::Null);
-    if answer.status == 200 && parse_token_response(&body).is_ok() {
+    let survived = answer.status == 200 && parse_token_response(&body).is_ok();
+    if survived {
         keep_tokens(world, &answer);
-        return Ok(());
     }
-    let revocation = foreign_revocation_answer(world);
-    Err(world.fail(
-        rule,
-        "HTTP 200 with new tokens: the refresh token survived the other client's revocation",
-        format!(
-            "{revocation}; the owner's refresh then got {}",
-            describe_token_answer(answer.status, &body)
-        ),
-    ))
+    let then = format!(
+        "the owner's refresh then got {}",
+        describe_token_answer(answer.status, &body)
+    );
+    let expected =
+        "HTTP 200 with new tokens: the refresh token survived the other client's revocation";
+    require_survived(world, rule, survived, expected, then)
 }
 
 #[then("the client's access token still works at userinfo")]
@@ -214,16 +228,8 @@ async fn own_access_still_works(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_FOREIGN_ACCESS_REVOCATION;
     let (tokens, _) = current_tokens(world)?;
     let answer = userinfo_call(world, Some(&tokens.access_token)).await?;
-    if answer.status == 200 {
-        return Ok(());
-    }
-    let revocation = foreign_revocation_answer(world);
-    Err(world.fail(
-        rule,
-        "HTTP 200 from userinfo: the access token survived the other client's revocation",
-        format!(
-            "{revocation}; userinfo then answered HTTP {}",
-            answer.status
-        ),
-    ))
+    let then = format!("userinfo then answered HTTP {}", answer.status);
+    let expected =
+        "HTTP 200 from userinfo: the access token survived the other client's revocation";
+    require_survived(world, rule, answer.status == 200, expected, then)
 }

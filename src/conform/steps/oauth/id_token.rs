@@ -42,13 +42,8 @@ async fn id_token_iss(world: &mut AuthWorld) -> StepResult {
     let (_, _, claims, _, exchange) = current_id_token(world, RULE_ID_ISS)?;
     let issuer = discovery(world).await?.issuer;
     let outcome = check_id_token_iss(&claims, &issuer);
-    id_token_verdict(
-        world,
-        RULE_ID_ISS,
-        &exchange,
-        format!("iss {issuer:?}"),
-        outcome,
-    )
+    let expected = format!("iss {issuer:?}");
+    id_token_verdict(world, RULE_ID_ISS, &exchange, expected, outcome)
 }
 
 #[then("the ID token's aud is the client_id")]
@@ -56,13 +51,8 @@ async fn id_token_aud(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
     let (_, _, claims, _, exchange) = current_id_token(world, RULE_ID_AUD)?;
     let outcome = check_id_token_aud(&claims, &client.client_id);
-    id_token_verdict(
-        world,
-        RULE_ID_AUD,
-        &exchange,
-        format!("aud {:?}", client.client_id),
-        outcome,
-    )
+    let expected = format!("aud {:?}", client.client_id);
+    id_token_verdict(world, RULE_ID_AUD, &exchange, expected, outcome)
 }
 
 #[then("the ID token has not expired")]
@@ -70,13 +60,8 @@ async fn id_token_current(world: &mut AuthWorld) -> StepResult {
     let (_, _, claims, _, exchange) = current_id_token(world, RULE_ID_TIMES)?;
     let now = now();
     let outcome = check_id_token_times(&claims, now);
-    id_token_verdict(
-        world,
-        RULE_ID_TIMES,
-        &exchange,
-        format!("exp after {now}, iat at most {now}"),
-        outcome,
-    )
+    let expected = format!("exp after {now}, iat at most {now}");
+    id_token_verdict(world, RULE_ID_TIMES, &exchange, expected, outcome)
 }
 
 #[then("the ID token echoes the nonce sent to the authorization endpoint")]
@@ -84,13 +69,8 @@ async fn id_token_nonce(world: &mut AuthWorld) -> StepResult {
     let (_, _, claims, _, exchange) = current_id_token(world, RULE_ID_NONCE)?;
     let sent = sent_in_request(world, |r| r.nonce.clone()).unwrap_or_default();
     let outcome = check_id_token_nonce(&claims, &sent);
-    id_token_verdict(
-        world,
-        RULE_ID_NONCE,
-        &exchange,
-        format!("nonce {sent:?}"),
-        outcome,
-    )
+    let expected = format!("nonce {sent:?}");
+    id_token_verdict(world, RULE_ID_NONCE, &exchange, expected, outcome)
 }
 
 #[then("the ID token's at_hash matches the access token")]
@@ -98,13 +78,8 @@ async fn id_token_at_hash(world: &mut AuthWorld) -> StepResult {
     let (_, header, claims, tokens, exchange) = current_id_token(world, RULE_ID_AT_HASH)?;
     let alg = header_alg(&header);
     let outcome = check_at_hash(&claims, &alg, &tokens.access_token);
-    id_token_verdict(
-        world,
-        RULE_ID_AT_HASH,
-        &exchange,
-        format!("at_hash = base64url(left half of the {alg} hash of the access token)"),
-        outcome,
-    )
+    let expected = format!("at_hash = base64url(left half of the {alg} hash of the access token)");
+    id_token_verdict(world, RULE_ID_AT_HASH, &exchange, expected, outcome)
 }
 
 #[then("the ID token's sub is the same for both authorizations")]
