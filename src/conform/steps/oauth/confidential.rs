@@ -23,7 +23,7 @@ const CONFIDENTIAL_CLIENT_SKIP: &str = "needs a confidential OAuth client (intro
      authenticated clients, RFC 7662), registered through dynamic client registration, which \
      the target does not allow (oauthProvider allowDynamicClientRegistration)";
 
-async fn register_confidential_client(
+pub(super) async fn register_confidential_client(
     endpoint: crate::http::Endpoint,
     request: Request,
 ) -> Result<(String, String), super::clients::Refusal> {
@@ -46,7 +46,9 @@ async fn register_confidential_client(
 }
 
 /// (client_id, client_secret) of a confidential client with the first one's redirect_uri.
-async fn confidential_client(world: &mut AuthWorld) -> Result<(String, String), StepFailure> {
+pub(super) async fn confidential_client(
+    world: &mut AuthWorld,
+) -> Result<(String, String), StepFailure> {
     let rule = precondition(
         "a confidential OAuth client can be registered (dynamic client registration with client_secret_post)",
     );
@@ -84,7 +86,10 @@ async fn confidential_client_has_tokens(world: &mut AuthWorld) -> StepResult {
 }
 
 /// Introspects `token` as the confidential client.
-async fn introspect(world: &mut AuthWorld, token: &str) -> Result<Exchange, StepFailure> {
+pub(super) async fn introspect(
+    world: &mut AuthWorld,
+    token: &str,
+) -> Result<Exchange, StepFailure> {
     let (id, secret) = confidential_client(world).await?;
     register_with_form_encoding(token);
     client_form_call(

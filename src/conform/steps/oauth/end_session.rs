@@ -150,7 +150,7 @@ async fn end_session_forged_hint_refused(world: &mut AuthWorld) -> StepResult {
 }
 
 #[then("end session redirects to the post_logout_redirect_uri with the same state")]
-async fn end_session_redirects(world: &mut AuthWorld) -> StepResult {
+pub(super) async fn end_session_redirects(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_END_SESSION_REDIRECT;
     let uri = post_logout_uri(world)?;
     let exchange = world.last_exchange()?;

@@ -2,7 +2,6 @@
 //! refresh token it was issued with was revoked (RFC 7009 §2.1 SHOULD), and once refresh-token
 //! reuse revoked its family (RFC 9700 §4.14.2); judged where a client would use it, at userinfo.
 
-use super::revocation::client_form_call;
 use super::*;
 
 const RULE_REVOKED_ACCESS: &str = "revoking an access token answers 200 and kills it at once: userinfo then refuses it with 401 (RFC 7009 §2.1-2.2)";
@@ -43,8 +42,32 @@ async fn revokes_access(world: &mut AuthWorld) -> StepResult {
     .map(|_| ())
 }
 
+/// Fails `rule` unless the revocation before this step answered 200 (RFC 7009 §2.2).
+pub(super) fn require_revocation_ok(world: &mut AuthWorld, rule: &str) -> StepResult {
+    let Some(revocation) = world.oauth.revocation.clone() else {
+        return Err(world.fail(rule, "a revocation request before this step", "none"));
+    };
+    if revocation.status == 200 {
+        return Ok(());
+    }
+    let body = revocation.json().unwrap_or(Value::Null);
+    Err(world.fail_on(
+        rule,
+        "HTTP 200 from the revocation endpoint",
+        format!(
+            "the revocation answered {}",
+            describe_token_answer(revocation.status, &body)
+        ),
+        Some(revocation.excerpt()),
+    ))
+}
+
 /// Asks userinfo with the current access token and fails `rule` unless it is refused with 401.
-async fn expect_access_token_dead(world: &mut AuthWorld, rule: &str, why: &str) -> StepResult {
+pub(super) async fn expect_access_token_dead(
+    world: &mut AuthWorld,
+    rule: &str,
+    why: &str,
+) -> StepResult {
     let (tokens, _) = current_tokens(world)?;
     let exchange = userinfo_call(world, Some(&tokens.access_token)).await?;
     if exchange.status == 401 {

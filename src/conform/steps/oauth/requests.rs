@@ -318,7 +318,7 @@ async fn refuses_challenge_without_method(world: &mut AuthWorld) -> StepResult {
 /// Follows an authorization to its end as a browser whose user signs in and consents wherever
 /// asked: at an interaction page it signs in with the signed query when the user-agent has no
 /// session, and grants consent when it has one. A bounded number of pages.
-async fn follow_to_the_end(world: &mut AuthWorld) -> StepResult {
+pub(super) async fn follow_to_the_end(world: &mut AuthWorld) -> StepResult {
     for _ in 0..4 {
         let asks = matches!(
             last_hop(world).and_then(|h| h.hop),

@@ -2,16 +2,7 @@
 
 use super::*;
 
-/// Posts a form to the discovery endpoint `name` as a client-to-server call.
-pub(super) async fn client_form_call(
-    world: &mut AuthWorld,
-    name: &str,
-    pick: fn(&Discovery) -> Option<String>,
-    form: Vec<(String, String)>,
-) -> Result<Exchange, StepFailure> {
-    let base = endpoint_request(world, name, pick).await?;
-    send(world, form_post(base, form)).await
-}
+pub(super) use super::shared::client_form_call;
 
 #[when("the OAuth client revokes the refresh token")]
 async fn revokes_refresh(world: &mut AuthWorld) -> StepResult {
@@ -44,7 +35,7 @@ async fn refreshes_with_revoked(world: &mut AuthWorld) -> StepResult {
 #[then("the token endpoint refuses the revoked refresh token with invalid_grant")]
 async fn refuses_revoked(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_REVOKED_REFRESH;
-    require_revocation_ok(world, rule)?;
+    super::lifetimes::require_revocation_ok(world, rule)?;
     expect_invalid_grant(world, rule)
 }
 

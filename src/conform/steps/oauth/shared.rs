@@ -305,6 +305,17 @@ pub(super) fn unregistered_redirect_request(
     Ok((request, pkce))
 }
 
+/// Posts a form to the discovery endpoint `name` as a client-to-server call.
+pub(super) async fn client_form_call(
+    world: &mut AuthWorld,
+    name: &str,
+    pick: fn(&Discovery) -> Option<String>,
+    form: Vec<(String, String)>,
+) -> Result<Exchange, StepFailure> {
+    let base = endpoint_request(world, name, pick).await?;
+    send(world, form_post(base, form)).await
+}
+
 /// Sends the user-agent to the authorization endpoint (with the jar's cookies) and records
 /// where it was sent.
 pub(super) async fn start_authorization(

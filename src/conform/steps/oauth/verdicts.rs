@@ -153,23 +153,3 @@ pub(super) fn header_alg(header: &Value) -> String {
         .unwrap_or_default()
         .to_string()
 }
-
-/// Fails `rule` unless the revocation before this step answered 200 (RFC 7009 §2.2).
-pub(super) fn require_revocation_ok(world: &mut AuthWorld, rule: &str) -> StepResult {
-    let Some(revocation) = world.oauth.revocation.clone() else {
-        return Err(world.fail(rule, "a revocation request before this step", "none"));
-    };
-    if revocation.status == 200 {
-        return Ok(());
-    }
-    let body = revocation.json().unwrap_or(Value::Null);
-    Err(world.fail_on(
-        rule,
-        "HTTP 200 from the revocation endpoint",
-        format!(
-            "the revocation answered {}",
-            describe_token_answer(revocation.status, &body)
-        ),
-        Some(revocation.excerpt()),
-    ))
-}
