@@ -25,7 +25,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use mutating_proxy::{BrokenReference, Flaw};
+use mutating_proxy::{BrokenReference, Flaw, harness};
 
 /// The per-request timeout every run here uses (`--timeout`).
 const REQUEST_TIMEOUT_SECS: u64 = 2;
@@ -118,6 +118,25 @@ impl Run {
 
     /// Exit 1 with at least one failed scenario, and every failed scenario's rule, expectation
     /// or answer naming the cause (one of `causes`, case-insensitively). Returns the failures.
+    /// The run ended well within the bound: `--run-timeout 8` ended it.
+    fn assert_bounded_by_run_timeout(&self) {
+        assert!(
+            self.elapsed < Duration::from_secs(40),
+            "--run-timeout 8 did not bound the run:\n{}",
+            self.output()
+        );
+    }
+
+    /// [`Self::assert_failed_naming`], and one of the failures' `field` contains `needle`.
+    fn assert_failed_one_saying(&self, causes: &[&str], field: &str, needle: &str) {
+        let failed = self.assert_failed_naming(causes);
+        assert!(
+            failed.iter().any(|s| says(s, field, needle)),
+            "{}",
+            self.output()
+        );
+    }
+
     fn assert_failed_naming(&self, causes: &[&str]) -> Vec<&Value> {
         self.assert_sane();
         assert_eq!(self.code, Some(1), "{}", self.output());
@@ -149,16 +168,6 @@ impl Run {
     }
 }
 
-fn report_path() -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    std::env::temp_dir().join(format!(
-        "ba-harness-broken-targets-{}-{}-{:08x}.json",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        rand::random::<u32>()
-    ))
-}
-
 /// Runs `conform --target TARGET --timeout 2 --run-timeout 30 --tags @email-password --json F`
 /// plus `extra`.
 async fn conform(target: &str, extra: &[&str]) -> Run {
@@ -166,36 +175,27 @@ async fn conform(target: &str, extra: &[&str]) -> Run {
 }
 
 async fn conform_with(target: &str, timeout: u64, run_timeout: u64, extra: &[&str]) -> Run {
-    let json = report_path();
+    let json = harness::temp_file("broken-targets.json");
     let timeout = timeout.to_string();
     let run_timeout = run_timeout.to_string();
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ba-harness"));
+    let mut command = harness::command();
     command
         .args(["conform", "--target", target, "--timeout", &timeout])
         .args(["--run-timeout", &run_timeout, "--tags", "@email-password"])
         .arg("--json")
         .arg(&json)
-        .args(extra)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("BA_HARNESS_SECRET")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
+        .args(extra);
     let started = Instant::now();
     let output = tokio::time::timeout(HANG_GUARD, command.output())
         .await
         .unwrap_or_else(|_| panic!("the harness hung: no exit within {HANG_GUARD:?} ({target})"))
         .expect("the harness binary runs");
     let elapsed = started.elapsed();
-    let report = std::fs::read_to_string(&json)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null);
-    let _ = std::fs::remove_file(&json);
     Run {
         code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        report,
+        stdout: harness::lossy(&output.stdout),
+        stderr: harness::lossy(&output.stderr),
+        report: harness::take_json(&json),
         elapsed,
     }
 }
@@ -437,9 +437,17 @@ impl Drop for TlsServer {
 // The server answers HTTP, badly: exit 1, failed scenarios naming the cause
 // ------------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_that_answers_the_probe_then_goes_silent_fails_steps_with_the_timeout() {
-    let server = RawServer::start(|mut stream| async move {
+/// Whether a failed scenario's `field` (rule, expected, actual) contains `needle`.
+fn says(scenario: &Value, field: &str, needle: &str) -> bool {
+    scenario[field]
+        .as_str()
+        .unwrap_or_default()
+        .contains(needle)
+}
+
+/// A server that answers the harness's probe (get-session: null) and then never answers again.
+async fn probe_then_silence() -> RawServer {
+    RawServer::start(|mut stream| async move {
         let Some(request) = read_request(&mut stream).await else {
             return;
         };
@@ -451,43 +459,24 @@ async fn a_server_that_answers_the_probe_then_goes_silent_fails_steps_with_the_t
             hold(stream).await;
         }
     })
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_answers_the_probe_then_goes_silent_fails_steps_with_the_timeout() {
+    let server = probe_then_silence().await;
     let run = conform(&server.url(), &[]).await;
-    let failed = run.assert_failed_naming(&["within 2 s"]);
-    assert!(
-        failed.iter().any(|s| s["rule"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("answers POST")),
-        "{}",
-        run.output()
-    );
+    run.assert_failed_one_saying(&["within 2 s"], "rule", "answers POST");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_run_timeout_bounds_discovery_and_scenarios_even_with_a_long_request_timeout() {
     // Every request but the probe hangs, and --timeout 60 would let discovery alone wait three
     // minutes: --run-timeout 8 must end the whole run, discovery included.
-    let server = RawServer::start(|mut stream| async move {
-        let Some(request) = read_request(&mut stream).await else {
-            return;
-        };
-        if request.method == "GET" && request.path.ends_with("/get-session") {
-            let _ = stream
-                .write_all(&json_response("200 OK", &Value::Null))
-                .await;
-        } else {
-            hold(stream).await;
-        }
-    })
-    .await;
+    let server = probe_then_silence().await;
     let run = conform_with(&server.url(), 60, 8, &[]).await;
     run.assert_failed_naming(&["--run-timeout"]);
-    assert!(
-        run.elapsed < Duration::from_secs(40),
-        "--run-timeout 8 did not bound the run:\n{}",
-        run.output()
-    );
+    run.assert_bounded_by_run_timeout();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -517,18 +506,13 @@ async fn the_run_timeout_ends_scenarios_stuck_on_a_long_request_timeout() {
     let run = conform_with(&server.url(), 60, 8, &[]).await;
     let failed = run.assert_failed_naming(&["--run-timeout", "HTTP 500"]);
     assert!(
-        failed.iter().any(|s| s["actual"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("still running when the run timed out")),
+        failed
+            .iter()
+            .any(|s| says(s, "actual", "still running when the run timed out")),
         "{}",
         run.output()
     );
-    assert!(
-        run.elapsed < Duration::from_secs(40),
-        "--run-timeout 8 did not bound the run:\n{}",
-        run.output()
-    );
+    run.assert_bounded_by_run_timeout();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -584,15 +568,7 @@ async fn invalid_json_fails_naming_the_body() {
         .await;
     let run = conform(&server.uri(), &[]).await;
     // Scenarios that expect another status fail on the status (200) before reading the body.
-    let failed = run.assert_failed_naming(&["not JSON", "HTTP 200"]);
-    assert!(
-        failed.iter().any(|s| s["actual"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("not JSON")),
-        "{}",
-        run.output()
-    );
+    run.assert_failed_one_saying(&["not JSON", "HTTP 200"], "actual", "not JSON");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -703,10 +679,7 @@ async fn a_wrong_content_type_on_a_real_server_fails_the_content_type_rules() {
     let run = conform(&broken.proxy.url, &[]).await;
     let failed = run.assert_failed_naming(&["content-type"]);
     assert!(
-        failed.iter().all(|s| s["actual"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("text/html")),
+        failed.iter().all(|s| says(s, "actual", "text/html")),
         "{}",
         run.output()
     );

@@ -4,36 +4,27 @@
 #[allow(dead_code)]
 mod support;
 
+mod mutating_proxy;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use mutating_proxy::harness::{self, text};
+
+/// The harness binary, without the BA_HARNESS_SECRET of the test's environment.
 fn harness() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ba-harness"));
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("BA_HARNESS_SECRET")
-        .stdin(Stdio::null());
+    let mut command = harness::blocking_command();
+    command.env_remove("BA_HARNESS_SECRET");
     command
 }
 
 fn run(args: &[&str]) -> Output {
-    harness()
-        .args(args)
-        .output()
-        .expect("the harness binary runs")
+    harness().args(args).output().expect("the harness runs")
 }
 
 fn temp_path(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("ba-harness-cli-{}-{name}", std::process::id()))
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[test]

@@ -4,15 +4,17 @@
 //! naming --base-path, and each rate-limit scenario must fail on a limiter that breaks exactly
 //! its rule (and no other scenario with it).
 
+mod mutating_proxy;
+
 use std::collections::HashMap;
-use std::process::Stdio;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use mutating_proxy::harness;
 
 /// Bound on one harness run, on top of the harness's own --run-timeout.
 const RUN_BOUND: Duration = Duration::from_secs(120);
@@ -145,37 +147,22 @@ impl Run {
 
 /// Runs `conform --target <target>` with `args` until it finishes.
 async fn conform(target: &str, args: &[&str]) -> Run {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let report_file = std::env::temp_dir().join(format!(
-        "ba-harness-deployments-{}-{}.json",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ba-harness"));
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["conform", "--target", target, "--json"])
-        .arg(&report_file)
-        .args(["--timeout", "10", "--run-timeout", "90"])
-        .args(args)
-        .env_remove("BA_HARNESS_SECRET")
-        .env_remove("BA_HARNESS_FEATURES_DIR")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(RUN_BOUND, command.output())
-        .await
-        .expect("ba-harness finishes in time")
-        .expect("ba-harness starts");
-    let report = std::fs::read_to_string(&report_file)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or(Value::Null);
-    let _ = std::fs::remove_file(&report_file);
+    let report_file = harness::temp_file("deployments.json");
+    let output = harness::output_within(
+        harness::command()
+            .args(["conform", "--target", target, "--json"])
+            .arg(&report_file)
+            .args(["--timeout", "10", "--run-timeout", "90"])
+            .args(args)
+            .env_remove("BA_HARNESS_FEATURES_DIR"),
+        RUN_BOUND,
+    )
+    .await;
     Run {
         code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        report,
+        stdout: harness::lossy(&output.stdout),
+        stderr: harness::lossy(&output.stderr),
+        report: harness::take_json(&report_file),
     }
 }
 

@@ -115,34 +115,13 @@ fn failed(run: &ConformRun) -> BTreeSet<String> {
     run.failed_names().into_iter().collect()
 }
 
-fn assert_all_pass(run: &ConformRun, expected: usize) {
-    assert_eq!(run.code, Some(0), "{}", run.output);
-    let scenarios = run.report["scenarios"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(scenarios.len(), expected, "{}", run.output);
-    assert!(
-        scenarios.iter().all(|s| s["status"] == "passed"),
-        "every scenario passes: {}",
-        run.output
-    );
-}
-
 /// Asserts that exactly `scenarios` failed, each on a rule naming `rule_fragment`.
 fn assert_fails_exactly(run: &ConformRun, scenarios: &[&str], rule_fragment: &str) {
     assert_eq!(run.code, Some(1), "{}", run.output);
     let expected: BTreeSet<String> = scenarios.iter().map(|s| s.to_string()).collect();
     assert_eq!(failed(run), expected, "{}", run.output);
     for scenario in scenarios {
-        run.assert_failed(scenario, rule_fragment);
-        let failure = run.scenario(scenario).unwrap();
-        println!(
-            "`{scenario}` failed as it should: rule `{}`; expected {}; actual {}",
-            failure["rule"].as_str().unwrap_or_default(),
-            failure["expected"].as_str().unwrap_or_default(),
-            failure["actual"].as_str().unwrap_or_default()
-        );
+        run.assert_failed_and_show(scenario, rule_fragment, "as it should");
     }
 }
 
@@ -201,7 +180,7 @@ const EXPRESS_MALFORMED: &str =
 async fn the_express_app_passes_every_express_scenario() {
     let app = App::direct(Framework::Express, false).await;
     let run = app.run(&[]).await;
-    assert_all_pass(&run, 7);
+    run.assert_all_passed(7);
     app.stop().await;
 }
 
@@ -319,7 +298,7 @@ async fn the_nestjs_app_passes_every_nestjs_scenario() {
     }
     let app = App::direct(Framework::Nestjs, false).await;
     let run = app.run(&[]).await;
-    assert_all_pass(&run, 7);
+    run.assert_all_passed(7);
     app.stop().await;
 }
 
@@ -441,7 +420,7 @@ async fn the_tanstack_start_app_passes_every_tanstack_start_scenario() {
     }
     let app = App::direct(Framework::TanstackStart, false).await;
     let run = app.run(&[]).await;
-    assert_all_pass(&run, 4);
+    run.assert_all_passed(4);
     app.stop().await;
 }
 

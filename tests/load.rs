@@ -3,6 +3,8 @@
 //! reported as failed with exit 1, and a short smoke run against the bundled reference that
 //! must pass and write its reports. Every run here is bounded to a few seconds.
 
+mod mutating_proxy;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -16,28 +18,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-fn harness() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ba-harness"));
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null());
-    command
-}
-
-fn run(args: &[&str]) -> Output {
-    harness()
-        .args(args)
-        .output()
-        .expect("the harness binary runs")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use mutating_proxy::harness::{self, run, text};
 
 fn temp_path(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ba-harness-load-test-{}", std::process::id()));
@@ -256,6 +237,7 @@ async fn load_against(target: &str, scenario: &str, name: &str) -> (Output, Valu
     load_with(target, scenario, name, &[]).await
 }
 
+/// Like [`load_against`], with `extra` arguments.
 async fn load_with(
     target: &str,
     scenario: &str,
@@ -264,36 +246,41 @@ async fn load_with(
 ) -> (Output, Value, String) {
     let json = temp_path(&format!("{name}.json"));
     let md = temp_path(&format!("{name}.md"));
-    let mut args: Vec<String> = [
-        "load",
-        "--scenario",
-        scenario,
-        "--target",
-        target,
-        "--users",
-        "2",
-        "--run-time",
-        "2s",
-        "--max-error-rate",
-        "0",
-        "--report",
-        json.to_str().unwrap(),
-        "--report",
-        md.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let output = tokio::task::spawn_blocking(move || harness().args(&args).output().unwrap())
+    let mut command = harness::blocking_command();
+    command
+        .args(["load", "--scenario", scenario, "--target", target])
+        .args(["--users", "2", "--run-time", "2s", "--max-error-rate", "0"])
+        .arg("--report")
+        .arg(&json)
+        .arg("--report")
+        .arg(&md)
+        .args(extra);
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
         .unwrap();
-    let report = std::fs::read_to_string(&json)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null);
     let markdown = std::fs::read_to_string(&md).unwrap_or_default();
+    (output, harness::take_json(&json), markdown)
+}
+
+/// Runs `scenario` against a fake answering in `mode`; every measured request must fail with
+/// `reason`. Returns the run for further checks.
+async fn fails_every_request(
+    mode: Mode,
+    scenario: &str,
+    name: &str,
+    reason: &str,
+) -> (Output, Value, String) {
+    let server = fake(mode).await;
+    let (output, report, markdown) = load_against(&server.uri(), scenario, name).await;
+    assert_every_request_failed(&output, &report, &markdown, reason);
     (output, report, markdown)
+}
+
+/// The run's exit code is `code`; returns what it printed.
+fn assert_exit(output: &Output, code: i32) -> String {
+    let all = text(output);
+    assert_eq!(output.status.code(), Some(code), "{all}");
+    all
 }
 
 /// Asserts the run failed every measured request with `reason`, in the console, the JSON
@@ -346,20 +333,39 @@ async fn a_correct_fake_passes() {
     }
 }
 
+/// Fakes that answer wrongly: (their mode, the load scenario, the report name, the reason every
+/// measured request must fail with).
+const WRONG_ANSWERS: &[(Mode, &str, &str, &str)] = &[
+    (
+        Mode::OtherUsersSession,
+        "get-session",
+        "other-session",
+        "another user's session",
+    ),
+    (
+        Mode::OtherUsersJwt,
+        "jwt-verification",
+        "other-jwt",
+        "sub is not this virtual user",
+    ),
+];
+
 #[tokio::test(flavor = "multi_thread")]
-async fn another_users_session_fails_every_request() {
-    let server = fake(Mode::OtherUsersSession).await;
-    let (output, report, markdown) =
-        load_against(&server.uri(), "get-session", "other-session").await;
-    assert_every_request_failed(&output, &report, &markdown, "another user's session");
+async fn another_users_session_or_jwt_fails_every_request() {
+    for (mode, scenario, name, reason) in WRONG_ANSWERS {
+        fails_every_request(*mode, scenario, name, reason).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_jwt_that_does_not_verify_fails_every_request() {
-    let server = fake(Mode::ForeignSignature).await;
-    let (output, report, markdown) =
-        load_against(&server.uri(), "jwt-verification", "foreign-jwt").await;
-    assert_every_request_failed(&output, &report, &markdown, "signature does not verify");
+    let (output, report, markdown) = fails_every_request(
+        Mode::ForeignSignature,
+        "jwt-verification",
+        "foreign-jwt",
+        "signature does not verify",
+    )
+    .await;
     // The harness's own verification row is there, failed too.
     let rows = report["ba_harness"]["rows"].as_array().unwrap();
     let verify = rows.iter().find(|r| r["request"] == "JWT verify").unwrap();
@@ -368,14 +374,6 @@ async fn a_jwt_that_does_not_verify_fails_every_request() {
     let all = format!("{report}{markdown}{}", text(&output));
     assert!(!all.contains("eyJ"), "a JWT leaked");
     assert!(!all.contains("sess-user"), "a session cookie leaked");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_jwt_for_another_user_fails_every_request() {
-    let server = fake(Mode::OtherUsersJwt).await;
-    let (output, report, markdown) =
-        load_against(&server.uri(), "jwt-verification", "other-jwt").await;
-    assert_every_request_failed(&output, &report, &markdown, "sub is not this virtual user");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -394,8 +392,7 @@ async fn a_resource_that_refuses_the_jwt_fails_every_request() {
         &["--resource", &resource],
     )
     .await;
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(1), "{all}");
+    assert_exit(&output, 1);
     // A non-2xx status is failed by goose itself, with the status as its reason.
     assert!(
         markdown.contains("| GET resource (Bearer JWT) | 401 Unauthorized"),
@@ -423,13 +420,13 @@ async fn a_target_whose_sign_up_fails_exits_1_naming_it() {
         .start()
         .await;
     let (output, _, _) = load_against(&server.uri(), "get-session", "no-sign-up").await;
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(1), "{all}");
-    assert!(all.contains("could not sign up and sign in"), "{all}");
-    assert!(
-        all.contains("POST /sign-up/email answered HTTP 404"),
-        "{all}"
-    );
+    let all = assert_exit(&output, 1);
+    for said in [
+        "could not sign up and sign in",
+        "POST /sign-up/email answered HTTP 404",
+    ] {
+        assert!(all.contains(said), "{all}");
+    }
 }
 
 /// The consent gate, through the binary: refused before anything is sent (these names are never
@@ -467,8 +464,7 @@ async fn answers_429_are_counted_apart_and_named() {
     let server = fake(Mode::RateLimited).await;
     let (output, report, markdown) =
         load_against(&server.uri(), "get-session", "rate-limited").await;
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(1), "{all}");
+    let all = assert_exit(&output, 1);
     let observed = &report["ba_harness"]["observed"];
     let requests = observed["requests"].as_u64().unwrap();
     let limited = observed["rate_limited"].as_u64().unwrap();
@@ -488,8 +484,7 @@ async fn answers_429_are_counted_apart_and_named() {
 async fn the_sign_in_phase_waits_out_429s_and_reports_itself() {
     let server = fake(Mode::SignInRateLimited).await;
     let (output, report, _) = load_against(&server.uri(), "get-session", "sign-in-429").await;
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{all}");
+    let all = assert_exit(&output, 0);
     assert!(
         all.contains("sign-in phase: 2 users ready in"),
         "the phase is reported on its own: {all}"
@@ -524,8 +519,7 @@ async fn a_users_file_signs_existing_accounts_in_when_sign_up_is_closed() {
         &["--users-file", file.to_str().unwrap()],
     )
     .await;
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{all}");
+    let all = assert_exit(&output, 0);
     assert!(all.contains("sign-in (--users-file)"), "{all}");
     assert_eq!(report["ba_harness"]["sign_in"]["users_ready"], 2);
     assert!(!all.contains(password) && !markdown.contains(password));
@@ -600,8 +594,7 @@ fn smoke_against_the_bundled_reference_passes_and_writes_reports() {
         "--report",
         md.to_str().unwrap(),
     ]);
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{all}");
+    let all = assert_exit(&output, 0);
     assert!(all.contains("load: passed"), "{all}");
 
     let html = std::fs::read_to_string(&html).expect("HTML report written");
@@ -668,8 +661,7 @@ fn jwt_smoke_against_the_bundled_reference_passes() {
         "--report",
         md.to_str().unwrap(),
     ]);
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{all}");
+    let all = assert_exit(&output, 0);
     assert!(all.contains("JWT verify"), "{all}");
     let md = std::fs::read_to_string(&md).unwrap();
     assert!(md.contains("**average**"), "{md}");
@@ -684,7 +676,7 @@ fn ctrl_c_stops_the_run_and_the_bundled_server_with_exit_130() {
     use std::time::{Duration, Instant};
 
     let md = temp_path("interrupted.md");
-    let mut child = harness()
+    let mut child = harness::blocking_command()
         .args([
             "load",
             "--scenario",
@@ -755,8 +747,7 @@ async fn https_with_a_private_ca_needs_ca_cert() {
     let ca = temp_path("ca.pem");
     std::fs::write(&ca, server.ca_pem.clone().unwrap()).unwrap();
     let (output, _, _) = load_with(&target, "get-session", "https-untrusted", &[]).await;
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(3), "{all}");
+    let all = assert_exit(&output, 3);
     assert!(all.contains("--ca-cert"), "{all}");
     let (output, report, _) = load_with(
         &target,
@@ -765,8 +756,7 @@ async fn https_with_a_private_ca_needs_ca_cert() {
         &["--ca-cert", ca.to_str().unwrap()],
     )
     .await;
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(0), "{all}");
+    assert_exit(&output, 0);
     assert!(
         report["ba_harness"]["observed"]["requests"]
             .as_u64()

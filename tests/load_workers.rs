@@ -4,28 +4,16 @@
 //! percentiles must come from the merged histograms; one process running the same total users
 //! is run beside it for comparison. Bounded to about half a minute.
 
+mod mutating_proxy;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ba_harness::reference::ReferenceServer;
 use serde_json::Value;
 
-fn harness() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ba-harness"));
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null());
-    command
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use mutating_proxy::harness::{self, text};
 
 fn dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ba-harness-workers-{}", std::process::id()));
@@ -43,7 +31,7 @@ const USERS: &str = "6";
 const RUN_TIME: &str = "3s";
 
 fn load(target: &str, extra: &[&str]) -> std::process::Child {
-    harness()
+    harness::blocking_command()
         .args([
             "load",
             "--scenario",
@@ -116,7 +104,7 @@ async fn three_workers_merged_match_the_sums_and_one_process() {
         "--report".into(),
         merged_html.display().to_string(),
     ]);
-    let output = harness().args(&args).output().unwrap();
+    let output = harness::blocking_command().args(&args).output().unwrap();
     let all = text(&output);
     assert_eq!(output.status.code(), Some(0), "{all}");
     assert!(all.contains("merged 3 worker reports"), "{all}");
@@ -178,13 +166,13 @@ async fn three_workers_merged_match_the_sums_and_one_process() {
     // A report given twice is refused (exit 2), as is an incomplete set.
     let w0 = parts[0].0.display().to_string();
     let w1 = parts[1].0.display().to_string();
-    let output = harness()
+    let output = harness::blocking_command()
         .args(["load", "merge", &w0, &w0, &w1])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     assert!(text(&output).contains("twice"), "{}", text(&output));
-    let output = harness()
+    let output = harness::blocking_command()
         .args(["load", "merge", &w0, &w1])
         .output()
         .unwrap();

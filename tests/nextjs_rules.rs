@@ -101,32 +101,39 @@ fn is(request: &ProxyRequest, method: &str, path: &str) -> bool {
     request.method == method && request.path_only() == path
 }
 
-/// Asserts that `scenario` failed on a rule naming `rule_fragment`; others the flaw also broke
-/// are printed, not asserted.
-fn assert_breaks(run: &ConformRun, scenario: &str, rule_fragment: &str) {
-    assert_eq!(run.code, Some(1), "{}", run.output);
-    run.assert_failed(scenario, rule_fragment);
-    let failed = run.scenario(scenario).unwrap();
-    println!(
-        "`{scenario}` failed as it should: rule `{}`; expected {}; actual {}",
-        failed["rule"].as_str().unwrap_or_default(),
-        failed["expected"].as_str().unwrap_or_default(),
-        failed["actual"].as_str().unwrap_or_default()
-    );
-    let others: Vec<String> = run
-        .failed_names()
-        .into_iter()
-        .filter(|n| n != scenario)
-        .collect();
-    if !others.is_empty() {
-        println!("`{scenario}`: the flaw also failed {others:?}");
-    }
+/// A flaw on the answers to `method path` only.
+fn on_answer(
+    method: &'static str,
+    path: &'static str,
+    f: impl Fn(&mut ProxyResponse) + Send + Sync + 'static,
+) -> Flaw {
+    Flaw::response(move |request, response| {
+        if is(request, method, path) {
+            f(response);
+        }
+    })
 }
 
-async fn breaks(flaw: Flaw, scenario: &str, rule_fragment: &str) {
+/// A flaw on the requests to `method path` only: `f` rewrites one, or answers it itself.
+fn on_request(
+    method: &'static str,
+    path: &'static str,
+    f: impl Fn(&mut ProxyRequest) -> Option<ProxyResponse> + Send + Sync + 'static,
+) -> Flaw {
+    Flaw::request(move |request| is(request, method, path).then(|| f(request)).flatten())
+}
+
+/// The answers to `method path` lose their Set-Cookie lines.
+fn drops_set_cookies(method: &'static str, path: &'static str) -> Flaw {
+    on_answer(method, path, |response| {
+        response.remove_header("set-cookie")
+    })
+}
+
+async fn breaks(scenario: &str, rule_fragment: &str, flaw: Flaw) {
     let app = App::behind_proxy(flaw).await;
     let run = app.run().await;
-    assert_breaks(&run, scenario, rule_fragment);
+    run.assert_breaks(scenario, rule_fragment);
     app.stop().await;
 }
 
@@ -144,17 +151,7 @@ fn status(run: &ConformRun, scenario: &str) -> String {
 async fn the_real_app_passes_every_next_app_scenario() {
     let app = App::behind_proxy(Flaw::none()).await;
     let run = app.run().await;
-    assert_eq!(run.code, Some(0), "{}", run.output);
-    let scenarios = run.report["scenarios"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(scenarios.len(), 7, "{}", run.output);
-    assert!(
-        scenarios.iter().all(|s| s["status"] == "passed"),
-        "every @next-app scenario passes: {}",
-        run.output
-    );
+    run.assert_all_passed(7);
     app.stop().await;
 }
 
@@ -163,7 +160,7 @@ async fn the_app_without_next_cookies_fails_the_server_action_sign_in() {
     let app = App::direct(Variant::WithoutNextCookies).await;
     let run = app.run().await;
     let scenario = "Signing in through the server-action form sets the session cookie";
-    assert_breaks(&run, scenario, "nextCookies()");
+    run.assert_breaks(scenario, "nextCookies()");
     let failed = run.scenario(scenario).unwrap();
     let expected = failed["expected"].as_str().unwrap_or_default();
     let actual = failed["actual"].as_str().unwrap_or_default();
@@ -200,13 +197,9 @@ async fn the_app_without_next_cookies_fails_the_server_action_sign_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sign_up_action_whose_cookie_is_dropped_fails() {
     breaks(
-        Flaw::response(|request, response| {
-            if is(request, "POST", "/sign-up") {
-                response.remove_header("set-cookie");
-            }
-        }),
         "Signing up through the server-action form signs the user in",
         "sends the session cookie",
+        drops_set_cookies("POST", "/sign-up"),
     )
     .await;
 }
@@ -215,20 +208,18 @@ async fn a_sign_up_action_whose_cookie_is_dropped_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_action_cookie_without_http_only_fails() {
     breaks(
-        Flaw::response(|request, response| {
-            if is(request, "POST", "/sign-in") {
-                response.map_set_cookies(|line| {
-                    Some(
-                        line.split(';')
-                            .filter(|part| !part.trim().eq_ignore_ascii_case("httponly"))
-                            .collect::<Vec<_>>()
-                            .join(";"),
-                    )
-                });
-            }
-        }),
         "Signing in through the server-action form sets the session cookie",
         "means the same as the route handler's",
+        on_answer("POST", "/sign-in", |response| {
+            response.map_set_cookies(|line| {
+                Some(
+                    line.split(';')
+                        .filter(|part| !part.trim().eq_ignore_ascii_case("httponly"))
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                )
+            })
+        }),
     )
     .await;
 }
@@ -237,14 +228,12 @@ async fn a_server_action_cookie_without_http_only_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dashboard_that_never_sees_the_cookie_fails() {
     breaks(
-        Flaw::request(|request| {
-            if is(request, "GET", "/dashboard") {
-                request.remove_header("cookie");
-            }
-            None
-        }),
         "The session cookie from the server action opens the protected page",
         "opens the protected page",
+        on_request("GET", "/dashboard", |request| {
+            request.remove_header("cookie");
+            None
+        }),
     )
     .await;
 }
@@ -253,12 +242,11 @@ async fn a_dashboard_that_never_sees_the_cookie_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dashboard_open_to_visitors_without_a_cookie_fails() {
     breaks(
-        Flaw::request(|request| {
-            (is(request, "GET", "/dashboard") && request.header("cookie").is_none())
-                .then(dashboard_page)
-        }),
         "Without a session cookie the protected page redirects to sign-in",
         "proxy.ts",
+        on_request("GET", "/dashboard", |request| {
+            request.header("cookie").is_none().then(dashboard_page)
+        }),
     )
     .await;
 }
@@ -268,15 +256,14 @@ async fn a_dashboard_open_to_visitors_without_a_cookie_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dashboard_that_trusts_any_session_cookie_fails() {
     breaks(
-        Flaw::request(|request| {
-            (is(request, "GET", "/dashboard")
-                && request
-                    .header("cookie")
-                    .is_some_and(|c| c.contains(SESSION_TOKEN)))
-            .then(dashboard_page)
-        }),
         "A session cookie the server does not know does not open the protected page",
         "validates the session itself",
+        on_request("GET", "/dashboard", |request| {
+            let cookie = request.header("cookie");
+            cookie
+                .is_some_and(|c| c.contains(SESSION_TOKEN))
+                .then(dashboard_page)
+        }),
     )
     .await;
 }
@@ -285,13 +272,9 @@ async fn a_dashboard_that_trusts_any_session_cookie_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sign_out_action_that_clears_no_cookie_fails() {
     breaks(
-        Flaw::response(|request, response| {
-            if is(request, "POST", "/dashboard") {
-                response.remove_header("set-cookie");
-            }
-        }),
         "Signing out through a server action clears the session cookie",
         "clears every cookie the sign-in set",
+        drops_set_cookies("POST", "/dashboard"),
     )
     .await;
 }
@@ -300,27 +283,20 @@ async fn a_sign_out_action_that_clears_no_cookie_fails() {
 /// cookies without the session ever being revoked on the server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sign_out_that_does_not_revoke_the_session_fails() {
+    let cleared = |name: &str| format!("{name}=; Path=/; Max-Age=0; HttpOnly; SameSite=lax");
+    let signed_out = ProxyResponse {
+        status: 303,
+        headers: vec![
+            ("location".into(), "/sign-in".into()),
+            ("set-cookie".into(), cleared(SESSION_TOKEN)),
+            ("set-cookie".into(), cleared("better-auth.session_data")),
+        ],
+        body: Vec::new(),
+    };
     breaks(
-        Flaw::request(|request| {
-            is(request, "POST", "/dashboard").then(|| ProxyResponse {
-                status: 303,
-                headers: vec![
-                    ("location".into(), "/sign-in".into()),
-                    (
-                        "set-cookie".into(),
-                        format!("{SESSION_TOKEN}=; Path=/; Max-Age=0; HttpOnly; SameSite=lax"),
-                    ),
-                    (
-                        "set-cookie".into(),
-                        "better-auth.session_data=; Path=/; Max-Age=0; HttpOnly; SameSite=lax"
-                            .into(),
-                    ),
-                ],
-                body: Vec::new(),
-            })
-        }),
         "Signing out through a server action clears the session cookie",
         "no longer opens the protected page",
+        on_request("POST", "/dashboard", move |_| Some(signed_out.clone())),
     )
     .await;
 }
@@ -330,17 +306,15 @@ async fn a_sign_out_that_does_not_revoke_the_session_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_route_handler_that_keeps_one_set_cookie_fails() {
     breaks(
-        Flaw::response(|request, response| {
-            if is(request, "POST", "/api/auth/sign-in/email") {
-                let last = response.headers_named("set-cookie").pop();
-                response.remove_header("set-cookie");
-                if let Some(line) = last {
-                    response.headers.push(("set-cookie".into(), line));
-                }
-            }
-        }),
         "The route handler sends every cookie on its own Set-Cookie line",
         "passes every Set-Cookie through on its own line",
+        on_answer("POST", "/api/auth/sign-in/email", |response| {
+            let last = response.headers_named("set-cookie").pop();
+            response.remove_header("set-cookie");
+            if let Some(line) = last {
+                response.headers.push(("set-cookie".into(), line));
+            }
+        }),
     )
     .await;
 }

@@ -9,7 +9,7 @@
 
 mod mutating_proxy;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -398,31 +398,8 @@ async fn token_endpoint_that_ignores_the_code_verifier() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_endpoint_that_replays_the_first_answer_for_a_reused_code() {
-    let cache: Arc<Mutex<HashMap<String, ProxyResponse>>> = Arc::default();
-    let lookup = Arc::clone(&cache);
-    let flaw = Flaw {
-        on_request: Some(Arc::new(move |req| {
-            if !is(req, "/oauth2/token") {
-                return None;
-            }
-            let code = form_value(req, "code")?;
-            lookup.lock().unwrap().get(&code).cloned()
-        })),
-        on_response: Some(Arc::new(move |req, resp| {
-            if is(req, "/oauth2/token")
-                && resp.status == 200
-                && let Some(code) = form_value(req, "code")
-            {
-                cache
-                    .lock()
-                    .unwrap()
-                    .entry(code)
-                    .or_insert_with(|| resp.clone());
-            }
-        })),
-    };
     breaks(
-        flaw,
+        replays_first_answer("code"),
         "An authorization code can be exchanged only once",
         "single-use",
     )
@@ -431,25 +408,8 @@ async fn token_endpoint_that_replays_the_first_answer_for_a_reused_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_endpoint_that_refuses_a_reused_code_without_revoking() {
-    // The proxy refuses the replay itself, so the server never learns of it.
-    let seen: Arc<Mutex<HashSet<String>>> = Arc::default();
-    let check = Arc::clone(&seen);
-    let flaw = Flaw {
-        on_request: Some(Arc::new(move |req| {
-            let code = form_value(req, "code").filter(|_| is(req, "/oauth2/token"))?;
-            check.lock().unwrap().contains(&code).then(invalid_grant)
-        })),
-        on_response: Some(Arc::new(move |req, resp| {
-            if is(req, "/oauth2/token")
-                && resp.status == 200
-                && let Some(code) = form_value(req, "code")
-            {
-                seen.lock().unwrap().insert(code);
-            }
-        })),
-    };
     breaks(
-        flaw,
+        refuses_replays_silently("code"),
         "Replaying an authorization code revokes the tokens issued from it",
         "revokes the access token issued from it",
     )
@@ -579,28 +539,8 @@ async fn refresh_that_hands_back_the_same_refresh_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_that_replays_the_answer_to_a_rotated_token() {
-    let cache: Arc<Mutex<HashMap<String, ProxyResponse>>> = Arc::default();
-    let lookup = Arc::clone(&cache);
-    let flaw = Flaw {
-        on_request: Some(Arc::new(move |req| {
-            let token = form_value(req, "refresh_token").filter(|_| is(req, "/oauth2/token"))?;
-            lookup.lock().unwrap().get(&token).cloned()
-        })),
-        on_response: Some(Arc::new(move |req, resp| {
-            if is(req, "/oauth2/token")
-                && resp.status == 200
-                && let Some(token) = form_value(req, "refresh_token")
-            {
-                cache
-                    .lock()
-                    .unwrap()
-                    .entry(token)
-                    .or_insert_with(|| resp.clone());
-            }
-        })),
-    };
     breaks(
-        flaw,
+        replays_first_answer("refresh_token"),
         "A rotated refresh token is refused",
         "already rotated is refused",
     )
@@ -609,24 +549,8 @@ async fn refresh_that_replays_the_answer_to_a_rotated_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_that_refuses_a_replay_without_revoking_the_family() {
-    let seen: Arc<Mutex<HashSet<String>>> = Arc::default();
-    let check = Arc::clone(&seen);
-    let flaw = Flaw {
-        on_request: Some(Arc::new(move |req| {
-            let token = form_value(req, "refresh_token").filter(|_| is(req, "/oauth2/token"))?;
-            check.lock().unwrap().contains(&token).then(invalid_grant)
-        })),
-        on_response: Some(Arc::new(move |req, resp| {
-            if is(req, "/oauth2/token")
-                && resp.status == 200
-                && let Some(token) = form_value(req, "refresh_token")
-            {
-                seen.lock().unwrap().insert(token);
-            }
-        })),
-    };
     breaks(
-        flaw,
+        refuses_replays_silently("refresh_token"),
         "Replaying a rotated refresh token revokes the whole family",
         "revokes its family",
     )

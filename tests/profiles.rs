@@ -13,7 +13,7 @@ mod mutating_proxy;
 use std::time::Instant;
 
 use ba_harness::reference::ReferenceServer;
-use mutating_proxy::ConformRun;
+use mutating_proxy::{ConformRun, run_conform_with};
 
 /// How the facts reach the harness.
 #[derive(Clone, Copy, PartialEq)]
@@ -150,41 +150,7 @@ fn target_file(flag_args: &[String], secret_var: &str) -> String {
 /// `--run-timeout` (busy CI machines and the waits for the target's 429s need more than the other
 /// suites' 120 s).
 async fn conform(args: Vec<String>, env: &[(&str, &str)], run_timeout_secs: u64) -> ConformRun {
-    let json = std::env::temp_dir().join(format!(
-        "ba-harness-profile-{}-{}.json",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    let mut full = vec!["conform".to_string()];
-    full.extend(args);
-    full.extend([
-        "--json".to_string(),
-        json.display().to_string(),
-        "--run-timeout".to_string(),
-        run_timeout_secs.to_string(),
-    ]);
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_ba-harness"))
-        .args(&full)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("BA_HARNESS_SECRET")
-        .envs(env.iter().copied())
-        .output()
-        .await
-        .expect("the harness runs");
-    let report = std::fs::read_to_string(&json)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(serde_json::Value::Null);
-    let _ = std::fs::remove_file(&json);
-    ConformRun {
-        code: output.status.code(),
-        output: format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-        report,
-    }
+    run_conform_with(args, env, run_timeout_secs).await
 }
 
 /// The run passed (exit 0) and really checked something: at least `min_passed` scenarios
@@ -212,11 +178,17 @@ fn assert_passes(run: &ConformRun, profile: &str, min_passed: usize) {
 /// Scenarios that must pass in every profile (a plain --target run passes about 120).
 const MIN_PASSED: usize = 60;
 
+/// Runs the reference in `profile` (with `extra_env`): it must pass, [`MIN_PASSED`] scenarios
+/// or more.
+async fn profile_passes(profile: &str, extra_env: &[(&str, &str)]) {
+    let run = run_profile(profile, extra_env).await;
+    assert_passes(&run, profile, MIN_PASSED);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mounted_elsewhere_with_another_cookie_prefix_passes_with_facts_only() {
     // No --base-path, no --cookie-prefix: the harness finds /auth and `acme` itself.
-    let run = run_profile("mounted", &[]).await;
-    assert_passes(&run, "mounted", MIN_PASSED);
+    profile_passes("mounted", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -244,71 +216,61 @@ async fn dynamic_registration_off_with_a_seeded_client_passes_with_a_target_file
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn rate_limiter_off_passes_without_a_declared_limit() {
-    let run = run_profile("rate-limit-off", &[]).await;
-    assert_passes(&run, "rate-limit-off", MIN_PASSED);
+    profile_passes("rate-limit-off", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn a_custom_sign_in_limit_passes_without_a_declared_limit() {
-    let run = run_profile("rate-limit-custom", &[]).await;
-    assert_passes(&run, "rate-limit-custom", MIN_PASSED);
+    profile_passes("rate-limit-custom", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn the_compact_cookie_cache_passes() {
-    let run = run_profile("cookie-cache-compact", &[("COOKIE_CACHE_MAX_AGE", "6")]).await;
-    assert_passes(&run, "cookie-cache-compact", MIN_PASSED);
+    profile_passes("cookie-cache-compact", &[("COOKIE_CACHE_MAX_AGE", "6")]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn the_jwt_cookie_cache_passes() {
-    let run = run_profile("cookie-cache-jwt", &[("COOKIE_CACHE_MAX_AGE", "6")]).await;
-    assert_passes(&run, "cookie-cache-jwt", MIN_PASSED);
+    profile_passes("cookie-cache-jwt", &[("COOKIE_CACHE_MAX_AGE", "6")]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn the_jwe_cookie_cache_passes() {
-    let run = run_profile("cookie-cache-jwe", &[("COOKIE_CACHE_MAX_AGE", "6")]).await;
-    assert_passes(&run, "cookie-cache-jwe", MIN_PASSED);
+    profile_passes("cookie-cache-jwe", &[("COOKIE_CACHE_MAX_AGE", "6")]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn rs256_keys_pass() {
-    let run = run_profile("rs256", &[]).await;
-    assert_passes(&run, "rs256", MIN_PASSED);
+    profile_passes("rs256", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn es256_keys_pass() {
-    let run = run_profile("es256", &[]).await;
-    assert_passes(&run, "es256", MIN_PASSED);
+    profile_passes("es256", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn node_env_development_passes() {
-    let run = run_profile("development", &[]).await;
-    assert_passes(&run, "development", MIN_PASSED);
+    profile_passes("development", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn node_env_production_passes() {
-    let run = run_profile("production", &[]).await;
-    assert_passes(&run, "production", MIN_PASSED);
+    profile_passes("production", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full matrix: scripts/profiles.sh"]
 async fn behind_a_tls_terminating_proxy_passes() {
-    let run = run_profile("tls-proxy", &[]).await;
-    assert_passes(&run, "tls-proxy", MIN_PASSED);
+    profile_passes("tls-proxy", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,7 @@ use ba_harness::reference::ReferenceServer;
 use ba_harness::resource_server::{
     BUNDLED_ROTATION_INTERVAL_SECS, ResourceServer, ResourceServerOptions, issuer_of,
 };
-use mutating_proxy::{ConformRun, run_conform};
+use mutating_proxy::{ConformRun, harness, run_conform};
 
 const ACCEPTED: &str = "A fresh JWT from the issuer is accepted and names the signed-in user";
 const OWN_SUBJECT: &str = "Two users calling in turn each get their own subject";
@@ -115,14 +115,7 @@ async fn breaks_allowing(
     let run = setup.run(tags).await;
     assert_eq!(run.code, Some(1), "{}", run.output);
     for (scenario, rule) in failing {
-        run.assert_failed(scenario, rule);
-        let failed = run.scenario(scenario).unwrap();
-        println!(
-            "`{scenario}` failed against BROKEN={broken:?}: rule `{}`; expected {}; actual {}",
-            failed["rule"].as_str().unwrap_or_default(),
-            failed["expected"].as_str().unwrap_or_default(),
-            failed["actual"].as_str().unwrap_or_default()
-        );
+        run.assert_failed_and_show(scenario, rule, &format!("against BROKEN={broken:?}"));
     }
     let mut failed: Vec<String> = run
         .failed_names()
@@ -159,6 +152,24 @@ async fn breaks(
 
 const WITHOUT_ROTATION: &str = "@resource-server and not @key-rotation";
 
+/// [`breaks`] for the backend with its BROKEN=`switch`: outside the key rotation, `failing`
+/// fails (on a rule naming its fragment) and nothing else, while `passing` pass.
+async fn switched_off(switch: &str, failing: (&str, &str), passing: &[&str]) {
+    breaks(Some(switch), None, WITHOUT_ROTATION, &[failing], passing).await;
+}
+
+/// [`breaks`] for the key rotation: with BROKEN=`switch` it fails on a rule naming `fragment`.
+async fn rotation_breaks(switch: &str, fragment: &str) {
+    breaks(
+        Some(switch),
+        None,
+        "@key-rotation",
+        &[(ROTATION, fragment)],
+        &[],
+    )
+    .await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The backend as shipped passes every scenario.
 
@@ -166,15 +177,7 @@ const WITHOUT_ROTATION: &str = "@resource-server and not @key-rotation";
 async fn the_real_backend_passes_every_resource_server_scenario() {
     let setup = Setup::start(None, None).await;
     let run = setup.run("@resource-server").await;
-    assert_eq!(run.code, Some(0), "{}", run.output);
-    let scenarios = run.report["scenarios"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(scenarios.len(), 12, "{}", run.output);
-    for scenario in scenarios {
-        assert_eq!(scenario["status"], "passed", "{scenario}\n{}", run.output);
-    }
+    run.assert_all_passed(12);
     assert!(!run.output.contains("eyJ"), "a JWT leaked:\n{}", run.output);
     setup.stop().await;
 }
@@ -217,11 +220,9 @@ async fn a_backend_that_answers_the_first_user_to_everyone_fails() {
 /// No token at all is treated as a guest and answered 200.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_lets_anonymous_requests_through_fails() {
-    breaks(
-        Some("allow-anonymous"),
-        None,
-        WITHOUT_ROTATION,
-        &[(NO_TOKEN, "refuses no Authorization header with 401")],
+    switched_off(
+        "allow-anonymous",
+        (NO_TOKEN, "refuses no Authorization header with 401"),
         &[
             ACCEPTED,
             OWN_SUBJECT,
@@ -256,11 +257,9 @@ async fn a_backend_that_skips_the_signature_fails_the_tampering_scenarios() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_accepts_alg_none_fails() {
-    breaks(
-        Some("accept-alg-none"),
-        None,
-        WITHOUT_ROTATION,
-        &[(ALG_NONE, "an unsigned JWT (alg none) with 401")],
+    switched_off(
+        "accept-alg-none",
+        (ALG_NONE, "an unsigned JWT (alg none) with 401"),
         &[ACCEPTED, ALTERED_SIGNATURE, ALTERED_SUBJECT, FOREIGN_KEY],
     )
     .await;
@@ -269,14 +268,12 @@ async fn a_backend_that_accepts_alg_none_fails() {
 /// The key the token offers in its own header is trusted (RFC 7515 `jwk`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_trusts_the_jwk_header_fails() {
-    breaks(
-        Some("trust-header-jwk"),
-        None,
-        WITHOUT_ROTATION,
-        &[(
+    switched_off(
+        "trust-header-jwk",
+        (
             FOREIGN_KEY,
             "signed by a key the issuer's JWKS does not list with 401",
-        )],
+        ),
         &[ACCEPTED, ALTERED_SIGNATURE, ALG_NONE],
     )
     .await;
@@ -284,11 +281,9 @@ async fn a_backend_that_trusts_the_jwk_header_fails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_skips_the_issuer_check_fails() {
-    breaks(
-        Some("skip-iss"),
-        None,
-        WITHOUT_ROTATION,
-        &[(WRONG_ISSUER, "wrong-issuer profile with 401")],
+    switched_off(
+        "skip-iss",
+        (WRONG_ISSUER, "wrong-issuer profile with 401"),
         &[ACCEPTED, WRONG_AUDIENCE, EXPIRED, ALTERED_SIGNATURE],
     )
     .await;
@@ -296,11 +291,9 @@ async fn a_backend_that_skips_the_issuer_check_fails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_skips_the_audience_check_fails() {
-    breaks(
-        Some("skip-aud"),
-        None,
-        WITHOUT_ROTATION,
-        &[(WRONG_AUDIENCE, "wrong-audience profile with 401")],
+    switched_off(
+        "skip-aud",
+        (WRONG_AUDIENCE, "wrong-audience profile with 401"),
         &[ACCEPTED, WRONG_ISSUER, EXPIRED, ALTERED_SIGNATURE],
     )
     .await;
@@ -308,11 +301,9 @@ async fn a_backend_that_skips_the_audience_check_fails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_skips_the_expiry_check_fails() {
-    breaks(
-        Some("skip-exp"),
-        None,
-        WITHOUT_ROTATION,
-        &[(EXPIRED, "expired profile with 401")],
+    switched_off(
+        "skip-exp",
+        (EXPIRED, "expired profile with 401"),
         &[ACCEPTED, WRONG_ISSUER, WRONG_AUDIENCE, ALTERED_SIGNATURE],
     )
     .await;
@@ -322,11 +313,9 @@ async fn a_backend_that_skips_the_expiry_check_fails() {
 /// the run fails only with --strict (which these runs use).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_refuses_without_a_challenge_fails() {
-    breaks(
-        Some("no-challenge"),
-        None,
-        WITHOUT_ROTATION,
-        &[(CHALLENGE, "WWW-Authenticate: Bearer")],
+    switched_off(
+        "no-challenge",
+        (CHALLENGE, "WWW-Authenticate: Bearer"),
         &[
             ACCEPTED,
             ALTERED_SIGNATURE,
@@ -341,28 +330,14 @@ async fn a_backend_that_refuses_without_a_challenge_fails() {
 /// The JWKS is fetched once and never again: the rotated-in key stays unknown.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_never_refetches_the_jwks_fails_the_rotation() {
-    breaks(
-        Some("no-jwks-refetch"),
-        None,
-        "@key-rotation",
-        &[(ROTATION, "accepts JWTs signed with the new key")],
-        &[],
-    )
-    .await;
+    rotation_breaks("no-jwks-refetch", "accepts JWTs signed with the new key").await;
 }
 
 /// Only the newest key of the JWKS is kept: JWTs of the previous key, still listed during the
 /// grace period and not expired, are refused after the rotation.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_that_keeps_only_the_newest_key_fails_the_rotation() {
-    breaks(
-        Some("newest-key-only"),
-        None,
-        "@key-rotation",
-        &[(ROTATION, "signed with the previous key")],
-        &[],
-    )
-    .await;
+    rotation_breaks("newest-key-only", "signed with the previous key").await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -371,43 +346,20 @@ async fn a_backend_that_keeps_only_the_newest_key_fails_the_rotation() {
 /// Runs `ba-harness load --scenario jwt-verification` for 3 s with 2 users and `extra`; returns
 /// the exit code, the output and the JSON report.
 async fn load(extra: &[&str]) -> (Option<i32>, String, serde_json::Value) {
-    let json = std::env::temp_dir().join(format!(
-        "ba-harness-resource-load-{}-{}.json",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    let mut args: Vec<String> = [
-        "load",
-        "--scenario",
-        "jwt-verification",
-        "--users",
-        "2",
-        "--run-time",
-        "3s",
-        "--report",
-        json.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_ba-harness"))
-        .args(&args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let json = harness::temp_file("resource-load.json");
+    let output = harness::command()
+        .args(["load", "--scenario", "jwt-verification", "--users", "2"])
+        .args(["--run-time", "3s", "--report"])
+        .arg(&json)
+        .args(extra)
         .output()
         .await
         .expect("the harness runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report = std::fs::read_to_string(&json)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(serde_json::Value::Null);
-    let _ = std::fs::remove_file(&json);
-    (output.status.code(), text, report)
+    (
+        output.status.code(),
+        harness::text(&output),
+        harness::take_json(&json),
+    )
 }
 
 fn resource_row(report: &serde_json::Value) -> serde_json::Value {

@@ -21,7 +21,6 @@ mod mutating_proxy;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -29,7 +28,7 @@ use std::time::Duration;
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
-use mutating_proxy::{BrokenReference, Flaw, ProxyRequest, ProxyResponse};
+use mutating_proxy::{BrokenReference, Flaw, ProxyRequest, ProxyResponse, harness};
 
 /// Shortest value checked (shorter ones would match ordinary text; no real secret is that short).
 const MIN_SECRET_LEN: usize = 8;
@@ -88,18 +87,12 @@ impl Recorded {
 
     /// JWT-shaped strings (three base64url segments, the first `eyJ`) anywhere in `text`.
     fn add_jwts_in(&self, text: &str) {
-        let mut rest = text;
-        while let Some(start) = rest.find("eyJ") {
-            let candidate = &rest[start..];
-            let len = candidate
-                .bytes()
-                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-                .count();
-            let token = &candidate[..len];
+        static JWT_LIKE: std::sync::LazyLock<regex::Regex> =
+            std::sync::LazyLock::new(|| regex::Regex::new(r"eyJ[A-Za-z0-9_.-]*").unwrap());
+        for token in JWT_LIKE.find_iter(text).map(|m| m.as_str()) {
             if token.matches('.').count() >= 2 {
                 self.add("JWT", token);
             }
-            rest = &candidate[len.max(3)..];
         }
     }
 
@@ -285,23 +278,18 @@ fn temp_path(tag: &str) -> PathBuf {
 async fn run_conform(broken: &BrokenReference, extra: &[&str]) -> Outputs {
     let json = temp_path("report.json");
     let junit = temp_path("report.xml");
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ba-harness"));
-    command
-        .arg("conform")
-        .args(broken.target_args())
-        .args(["--run-timeout", "300", "--json"])
-        .arg(&json)
-        .arg("--junit")
-        .arg(&junit)
-        .args(extra)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("BA_HARNESS_SECRET")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(RUN_BOUND, command.output())
-        .await
-        .expect("the harness finishes within the bound")
-        .expect("the harness runs");
+    let output = harness::output_within(
+        harness::command()
+            .arg("conform")
+            .args(broken.target_args())
+            .args(["--run-timeout", "300", "--json"])
+            .arg(&json)
+            .arg("--junit")
+            .arg(&junit)
+            .args(extra),
+        RUN_BOUND,
+    )
+    .await;
     let read = |path: &PathBuf| {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         let _ = std::fs::remove_file(path);
@@ -310,14 +298,8 @@ async fn run_conform(broken: &BrokenReference, extra: &[&str]) -> Outputs {
     Outputs {
         code: output.status.code(),
         files: vec![
-            (
-                "stdout",
-                String::from_utf8_lossy(&output.stdout).into_owned(),
-            ),
-            (
-                "stderr",
-                String::from_utf8_lossy(&output.stderr).into_owned(),
-            ),
+            ("stdout", harness::lossy(&output.stdout)),
+            ("stderr", harness::lossy(&output.stderr)),
             ("the JSON report", read(&json)),
             ("the JUnit report", read(&junit)),
         ],
@@ -404,8 +386,9 @@ impl AccountCounts {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_secret_issued_during_a_full_run_is_printed_or_written() {
+/// The reference (with `env`) behind a proxy that records every secret it sees, the server's
+/// own included, and counts the accounts signed up and deleted.
+async fn recorded_reference(env: &[(&str, &str)]) -> (Recorded, AccountCounts, BrokenReference) {
     let recorded = Recorded::default();
     let accounts = AccountCounts::default();
     let counter = accounts.clone();
@@ -413,10 +396,16 @@ async fn no_secret_issued_during_a_full_run_is_printed_or_written() {
         recording(&recorded, move |request, response| {
             counter.count(request, response)
         }),
-        &[],
+        env,
     )
     .await;
     recorded.add("server secret", &broken.server.secret);
+    (recorded, accounts, broken)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_issued_during_a_full_run_is_printed_or_written() {
+    let (recorded, accounts, broken) = recorded_reference(&[]).await;
     let outputs = run_conform(&broken, &[]).await;
     broken.server.stop().await;
     // Hygiene: every account the run signed up was deleted at its end, and the run says so.
@@ -465,24 +454,14 @@ async fn no_secret_issued_during_a_full_run_is_printed_or_written() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_from_a_load_smoke_is_printed_or_written() {
-    let recorded = Recorded::default();
-    let accounts = AccountCounts::default();
-    let counter = accounts.clone();
     // Rate limits off, as the load profiles of the bundled reference have them.
-    let broken = BrokenReference::start(
-        recording(&recorded, move |request, response| {
-            counter.count(request, response)
-        }),
-        &[("RATE_LIMIT", "off")],
-    )
-    .await;
-    recorded.add("server secret", &broken.server.secret);
+    let (recorded, accounts, broken) = recorded_reference(&[("RATE_LIMIT", "off")]).await;
     let reports: Vec<(&'static str, PathBuf)> = vec![
         ("the load JSON report", temp_path("load.json")),
         ("the load Markdown report", temp_path("load.md")),
         ("the load HTML report", temp_path("load.html")),
     ];
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ba-harness"));
+    let mut command = harness::command();
     command
         .args(["load", "--scenario", "jwt-verification", "--target"])
         .arg(&broken.proxy.url)
@@ -490,24 +469,11 @@ async fn no_secret_from_a_load_smoke_is_printed_or_written() {
     for (_, path) in &reports {
         command.arg("--report").arg(path);
     }
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(RUN_BOUND, command.output())
-        .await
-        .expect("the load smoke finishes within the bound")
-        .expect("the harness runs");
+    let output = harness::output_within(&mut command, RUN_BOUND).await;
     broken.server.stop().await;
     let mut files = vec![
-        (
-            "stdout",
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-        ),
-        (
-            "stderr",
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        ),
+        ("stdout", harness::lossy(&output.stdout)),
+        ("stderr", harness::lossy(&output.stderr)),
     ];
     for (name, path) in &reports {
         files.push((*name, std::fs::read_to_string(path).unwrap_or_default()));

@@ -20,6 +20,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub mod harness;
 pub mod oauth;
 
 /// One request on its way through the proxy.
@@ -32,12 +33,25 @@ pub struct ProxyRequest {
     pub body: Vec<u8>,
 }
 
+/// The first header named `name` (case-insensitive) in a request's or response's headers.
+fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// Replaces every header named `name` by one with `value` (`None`: removes them).
+fn replace_header(headers: &mut Vec<(String, String)>, name: &str, value: Option<&str>) {
+    headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    if let Some(value) = value {
+        headers.push((name.to_string(), value.to_string()));
+    }
+}
+
 impl ProxyRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        find_header(&self.headers, name)
     }
 
     pub fn path_only(&self) -> &str {
@@ -45,12 +59,11 @@ impl ProxyRequest {
     }
 
     pub fn remove_header(&mut self, name: &str) {
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        replace_header(&mut self.headers, name, None);
     }
 
     pub fn set_header(&mut self, name: &str, value: &str) {
-        self.remove_header(name);
-        self.headers.push((name.to_string(), value.to_string()));
+        replace_header(&mut self.headers, name, Some(value));
     }
 }
 
@@ -65,10 +78,7 @@ pub struct ProxyResponse {
 
 impl ProxyResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        find_header(&self.headers, name)
     }
 
     pub fn headers_named(&self, name: &str) -> Vec<String> {
@@ -80,12 +90,11 @@ impl ProxyResponse {
     }
 
     pub fn remove_header(&mut self, name: &str) {
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        replace_header(&mut self.headers, name, None);
     }
 
     pub fn set_header(&mut self, name: &str, value: &str) {
-        self.remove_header(name);
-        self.headers.push((name.to_string(), value.to_string()));
+        replace_header(&mut self.headers, name, Some(value));
     }
 
     /// Rewrites every Set-Cookie line with `f` (return None to drop the line).
@@ -393,43 +402,77 @@ impl ConformRun {
             self.output
         );
     }
+
+    /// Asserts that `scenario` failed on a rule naming `rule_fragment` and prints the failure
+    /// (rule, expected, actual); `against` says what was broken (`as it should`, `against X`).
+    pub fn assert_failed_and_show(&self, scenario: &str, rule_fragment: &str, against: &str) {
+        self.assert_failed(scenario, rule_fragment);
+        let failed = self.scenario(scenario).unwrap();
+        let field = |name: &str| failed[name].as_str().unwrap_or_default().to_string();
+        println!(
+            "`{scenario}` failed {against}: rule `{}`; expected {}; actual {}",
+            field("rule"),
+            field("expected"),
+            field("actual")
+        );
+    }
+
+    /// The run failed, `scenario` among it on a rule naming `rule_fragment`; other scenarios
+    /// the flaw also broke are printed, not asserted.
+    pub fn assert_breaks(&self, scenario: &str, rule_fragment: &str) {
+        assert_eq!(self.code, Some(1), "{}", self.output);
+        self.assert_failed_and_show(scenario, rule_fragment, "as it should");
+        let others: Vec<String> = self
+            .failed_names()
+            .into_iter()
+            .filter(|n| n != scenario)
+            .collect();
+        if !others.is_empty() {
+            println!("`{scenario}`: the flaw also failed {others:?}");
+        }
+    }
+
+    /// The run passed, with `expected` scenarios, all of them passed; returns them.
+    pub fn assert_all_passed(&self, expected: usize) -> Vec<serde_json::Value> {
+        assert_eq!(self.code, Some(0), "{}", self.output);
+        let scenarios = self.report["scenarios"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(scenarios.len(), expected, "{}", self.output);
+        for scenario in &scenarios {
+            assert_eq!(scenario["status"], "passed", "{scenario}\n{}", self.output);
+        }
+        scenarios
+    }
 }
 
 /// Runs the harness binary with `args` (plus a JSON report) and reads the report.
 pub async fn run_conform(args: Vec<String>) -> ConformRun {
-    let json = std::env::temp_dir().join(format!(
-        "ba-harness-proxy-{}-{}.json",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    let mut full = vec!["conform".to_string()];
-    full.extend(args);
-    full.extend([
-        "--json".to_string(),
-        json.display().to_string(),
-        "--run-timeout".to_string(),
-        "120".to_string(),
-    ]);
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_ba-harness"))
-        .args(&full)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("BA_HARNESS_SECRET")
+    run_conform_with(args, &[], 120).await
+}
+
+/// Runs `ba-harness conform` with `args`, the child-only environment `env` and a JSON report,
+/// bounded by `--run-timeout run_timeout_secs`, and reads the report.
+pub async fn run_conform_with(
+    args: Vec<String>,
+    env: &[(&str, &str)],
+    run_timeout_secs: u64,
+) -> ConformRun {
+    let json = harness::temp_file("proxy.json");
+    let output = harness::command()
+        .arg("conform")
+        .args(args)
+        .arg("--json")
+        .arg(&json)
+        .args(["--run-timeout", &run_timeout_secs.to_string()])
+        .envs(env.iter().copied())
         .output()
         .await
         .expect("the harness runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report = std::fs::read_to_string(&json)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(serde_json::Value::Null);
-    let _ = std::fs::remove_file(&json);
     ConformRun {
         code: output.status.code(),
-        output: text,
-        report,
+        output: harness::text(&output),
+        report: harness::take_json(&json),
     }
 }

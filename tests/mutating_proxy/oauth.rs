@@ -2,7 +2,9 @@
 //! rewrite requests and answers (forms, queries, JSON, Location), and re-sign ID tokens with
 //! the proxy's own published key.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -404,4 +406,47 @@ pub fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replays at the token endpoint
+
+/// A token endpoint that remembers its first 200 answer for each `field` value (`code`,
+/// `refresh_token`) and answers a later request with that value itself: `again(first)`.
+fn on_redeemed_again(
+    field: &'static str,
+    again: impl Fn(&ProxyResponse) -> ProxyResponse + Send + Sync + 'static,
+) -> Flaw {
+    let first: Arc<Mutex<HashMap<String, ProxyResponse>>> = Arc::default();
+    let lookup = Arc::clone(&first);
+    Flaw {
+        on_request: Some(Arc::new(move |req| {
+            let value = form_value(req, field).filter(|_| is(req, "/oauth2/token"))?;
+            lookup.lock().unwrap().get(&value).map(&again)
+        })),
+        on_response: Some(Arc::new(move |req, resp| {
+            if is(req, "/oauth2/token")
+                && resp.status == 200
+                && let Some(value) = form_value(req, field)
+            {
+                first
+                    .lock()
+                    .unwrap()
+                    .entry(value)
+                    .or_insert_with(|| resp.clone());
+            }
+        })),
+    }
+}
+
+/// A token endpoint that answers a `field` value it already redeemed with its first answer
+/// again (the same tokens), instead of refusing it.
+pub fn replays_first_answer(field: &'static str) -> Flaw {
+    on_redeemed_again(field, ProxyResponse::clone)
+}
+
+/// A token endpoint that refuses a redeemed `field` value again with invalid_grant itself, so
+/// the server never learns of the replay (and revokes nothing).
+pub fn refuses_replays_silently(field: &'static str) -> Flaw {
+    on_redeemed_again(field, |_| invalid_grant())
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::conform::world::{AuthWorld, StepResult, TestUser, random_string};
 use crate::http::{Client, CookieChoice, Exchange, Request};
-use crate::protocol::session::parse_auth_answer;
+use crate::protocol::session::{AuthAnswer, parse_auth_answer};
 use crate::redact::SecretRegistry;
 
 pub(crate) fn sign_up_request(user: &TestUser) -> Request {
@@ -26,6 +26,14 @@ pub(crate) fn sign_in_request(email: &str, password: &str, remember_me: Option<b
 
 /// Registers the session token of an auth answer as a secret, so it is redacted wherever it
 /// appears (cookies carry it signed, bodies carry it bare).
+/// The `{token, user}` answer of a sign-up or sign-in, or why its body is not one.
+pub(crate) fn auth_answer(exchange: &Exchange) -> Result<AuthAnswer, String> {
+    exchange
+        .json()
+        .map_err(|e| exchange.describe_json_error(&e))
+        .and_then(|body| parse_auth_answer(&body))
+}
+
 pub(crate) fn register_answer_secrets(exchange: &Exchange) {
     if let Ok(body) = exchange.json()
         && let Some(token) = body.get("token").and_then(Value::as_str)
@@ -80,11 +88,7 @@ pub(crate) async fn register_user(world: &mut AuthWorld) -> StepResult {
     };
     register_answer_secrets(&exchange);
     crate::conform::world::passive::observe(world, &exchange)?;
-    let answer = exchange
-        .json()
-        .map_err(|e| exchange.describe_json_error(&e))
-        .and_then(|body| parse_auth_answer(&body));
-    match answer {
+    match auth_answer(&exchange) {
         Ok(answer) if exchange.status == 200 => {
             user.id = Some(answer.user.id);
             if user.name.is_empty() {
@@ -206,10 +210,7 @@ async fn a_new_user_signs_up(world: &mut AuthWorld) -> StepResult {
     world.user = Some(user);
     if exchange.status == 200 {
         world.session_start = Some(exchange.clone());
-        if let Ok(answer) = exchange
-            .json()
-            .map_err(|e| e.to_string())
-            .and_then(|b| parse_auth_answer(&b))
+        if let Ok(answer) = auth_answer(&exchange)
             && let Some(user) = world.user.as_mut()
         {
             user.id = Some(answer.user.id);
@@ -236,10 +237,11 @@ async fn signs_in_wrong(world: &mut AuthWorld) -> StepResult {
 #[when("someone signs in with an email nobody registered")]
 async fn signs_in_unknown(world: &mut AuthWorld) -> StepResult {
     let stranger = TestUser::random();
-    world
-        .send(sign_in_request(&stranger.email, &stranger.password, None))
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        sign_in_request(&stranger.email, &stranger.password, None),
+    )
+    .await
 }
 
 #[when("someone signs up again with the same email and another password")]
@@ -263,58 +265,35 @@ async fn signs_up_again(world: &mut AuthWorld) -> StepResult {
 #[then("the original password still signs the user in")]
 async fn original_password_works(world: &mut AuthWorld) -> StepResult {
     let rule = "a refused duplicate sign-up leaves the existing account as it was";
-    let user = world.user()?;
-    let mut fresh = Client::new(world.target().endpoint())
-        .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
-    let exchange = fresh
-        .send(sign_in_request(&user.email, &user.password, None))
-        .await
-        .map_err(|e| world.fail(rule, "an answer to sign-in", e.to_string()))?;
-    register_answer_secrets(&exchange);
-    if exchange.status != 200 {
-        return Err(world.fail_on(
-            rule,
-            "sign-in with the original password answers HTTP 200",
-            format!("HTTP {}", exchange.status),
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    let password = world.user()?.password;
+    let (_, exchange) = super::sign_in_from_fresh_client(world, rule, &password).await?;
+    let expected = "sign-in with the original password answers HTTP 200";
+    super::require_status(world, &exchange, 200, rule, expected)
 }
 
 #[then("the other password does not sign the user in")]
 async fn other_password_refused(world: &mut AuthWorld) -> StepResult {
     let rule = "a refused duplicate sign-up does not set a new password on the existing account";
-    let user = world.user()?;
+    world.user()?;
     let Some(other) = world.kept_password.clone() else {
         return Err(world.fail(rule, "an earlier duplicate sign-up step", "none ran"));
     };
-    let mut fresh = Client::new(world.target().endpoint())
-        .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
-    let exchange = fresh
-        .send(sign_in_request(&user.email, &other, None))
-        .await
-        .map_err(|e| world.fail(rule, "an answer to sign-in", e.to_string()))?;
-    register_answer_secrets(&exchange);
-    if exchange.status == 200 {
-        return Err(world.fail_on(
-            rule,
-            "sign-in with the duplicate sign-up's password is refused",
-            "HTTP 200: the second sign-up's password works",
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    let (_, exchange) = super::sign_in_from_fresh_client(world, rule, &other).await?;
+    super::fail_if(
+        world,
+        exchange.status == 200,
+        &exchange,
+        rule,
+        "sign-in with the duplicate sign-up's password is refused",
+        "HTTP 200: the second sign-up's password works",
+    )
 }
 
 #[when("the user signs out")]
 async fn signs_out(world: &mut AuthWorld) -> StepResult {
     // better-call's client sends `{}` for a body-less POST; an empty JSON object is what a
     // browser's authClient.signOut() sends too.
-    world
-        .send(Request::post_json("/sign-out", json!({})))
-        .await?;
-    Ok(())
+    super::send(world, Request::post_json("/sign-out", json!({}))).await
 }
 
 #[when(expr = "someone signs up with a {int}-character password")]
@@ -329,22 +308,22 @@ async fn sign_up_short_password(world: &mut AuthWorld, length: usize) -> StepRes
 #[when("someone signs in without a password")]
 async fn sign_in_without_password(world: &mut AuthWorld) -> StepResult {
     let stranger = TestUser::random();
-    world
-        .send(
-            Request::post_json("/sign-in/email", json!({"email": stranger.email}))
-                .cookies(CookieChoice::None),
-        )
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        Request::post_json("/sign-in/email", json!({"email": stranger.email}))
+            .cookies(CookieChoice::None),
+    )
+    .await
 }
 
 #[when(expr = "someone signs in with the email {string}")]
 async fn sign_in_with_email(world: &mut AuthWorld, email: String) -> StepResult {
     let stranger = TestUser::random();
-    world
-        .send(sign_in_request(&email, &stranger.password, None).cookies(CookieChoice::None))
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        sign_in_request(&email, &stranger.password, None).cookies(CookieChoice::None),
+    )
+    .await
 }
 
 #[when(expr = "someone signs up with the email {string}")]
@@ -366,11 +345,7 @@ async fn sign_up_mixed_case(world: &mut AuthWorld) -> StepResult {
         .replace("@ba-harness.test", "@BA-Harness.TEST");
     let exchange = world.send(sign_up_request(&user)).await?;
     register_answer_secrets(&exchange);
-    if let Ok(answer) = exchange
-        .json()
-        .map_err(|e| e.to_string())
-        .and_then(|b| parse_auth_answer(&b))
-    {
+    if let Ok(answer) = auth_answer(&exchange) {
         user.id = Some(answer.user.id);
     }
     world.user = Some(user);
@@ -380,8 +355,7 @@ async fn sign_up_mixed_case(world: &mut AuthWorld) -> StepResult {
 #[then("the response body carries the email in lower case")]
 async fn email_lower_case(world: &mut AuthWorld) -> StepResult {
     let rule = "emails are stored in lower case";
-    let exchange = world.last_exchange()?;
-    let user = world.user()?;
+    let (exchange, user) = super::last_exchange_and_user(world)?;
     let body = super::json_body(world, &exchange, rule)?;
     let answer = parse_auth_answer(&body).map_err(|e| world.fail(rule, "{token, user}", e))?;
     let expected = user.email.to_lowercase();

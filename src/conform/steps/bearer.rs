@@ -83,14 +83,7 @@ async fn set_auth_token_exposed(world: &mut AuthWorld) -> StepResult {
 #[when("the user asks for the session with the bearer token")]
 async fn get_session_with_bearer(world: &mut AuthWorld) -> StepResult {
     let token = started_bearer_token(world)?;
-    world
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::None)
-                .header("authorization", &format!("Bearer {token}")),
-        )
-        .await?;
-    Ok(())
+    ask_session_with_bearer(world, &token).await
 }
 
 #[when("the user asks for the session with the bearer token's signature altered")]
@@ -104,14 +97,7 @@ async fn get_session_with_tampered_bearer(world: &mut AuthWorld) -> StepResult {
         )
     })?;
     let tampered = tamper_signature(&signed);
-    world
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::None)
-                .header("authorization", &format!("Bearer {tampered}")),
-        )
-        .await?;
-    Ok(())
+    ask_session_with_bearer(world, &tampered).await
 }
 
 #[when("the user signs out with only the bearer token and no Origin")]
@@ -121,6 +107,13 @@ async fn sign_out_with_bearer(world: &mut AuthWorld) -> StepResult {
         .cookies(CookieChoice::None)
         .header("authorization", &format!("Bearer {token}"));
     request.send_origin = false;
-    world.send(request).await?;
-    Ok(())
+    super::send(world, request).await
+}
+
+/// Asks get-session with no cookie and `token` as the bearer token.
+async fn ask_session_with_bearer(world: &mut AuthWorld, token: &str) -> StepResult {
+    let request = Request::get("/get-session")
+        .cookies(CookieChoice::None)
+        .header("authorization", &format!("Bearer {token}"));
+    super::send(world, request).await
 }

@@ -59,27 +59,23 @@ async fn keep_session_cookies(world: &mut AuthWorld) -> StepResult {
 async fn replay_kept_cookies(world: &mut AuthWorld) -> StepResult {
     let cookies = world.kept_cookies.clone();
     if cookies.is_empty() {
-        return Err(world.fail(
-            "scenario wiring",
+        return Err(super::wiring(
+            world,
             "a step that keeps the session cookies",
             "none ran",
         ));
     }
-    world
-        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(cookies)))
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        Request::get("/get-session").cookies(CookieChoice::Exactly(cookies)),
+    )
+    .await
 }
 
 #[when("the user asks for the session with only the cookie cache cookie")]
 async fn get_session_cache_only(world: &mut AuthWorld) -> StepResult {
     let cache = started_cache_cookie(world)?;
-    world
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::Exactly(vec![(cache.name, cache.value)])),
-        )
-        .await?;
+    super::get_session_with_cookie(world, cache).await?;
     Ok(())
 }
 
@@ -95,22 +91,20 @@ async fn get_session_forged_cache(world: &mut AuthWorld) -> StepResult {
             "a value in another format",
         ));
     };
-    world
-        .send(
-            Request::get("/get-session").cookies(CookieChoice::Exactly(vec![
-                (token.name, token.value),
-                (cache.name, forged),
-            ])),
-        )
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        Request::get("/get-session").cookies(CookieChoice::Exactly(vec![
+            (token.name, token.value),
+            (cache.name, forged),
+        ])),
+    )
+    .await
 }
 
 #[then("the forged cache is not believed")]
 async fn forged_cache_not_believed(world: &mut AuthWorld) -> StepResult {
     let rule = "a cookie cache whose content was altered is not trusted (its signature is checked)";
-    let exchange = world.last_exchange()?;
-    let user = world.user()?;
+    let (exchange, user) = super::last_exchange_and_user(world)?;
     let answer = exchange
         .json()
         .map_err(|e| e.to_string())

@@ -392,11 +392,12 @@ async fn at_least_cookies(world: &mut AuthWorld, count: usize) -> StepResult {
     Ok(())
 }
 
-#[then("every Set-Cookie header line carries exactly one cookie")]
-async fn one_cookie_per_line(world: &mut AuthWorld) -> StepResult {
-    let rule =
-        "every cookie arrives in its own Set-Cookie header line, never comma-folded into one";
-    let exchange = world.last_exchange()?;
+/// Fails `rule` when a Set-Cookie line of `exchange` carries more than one cookie (comma-folded).
+pub(crate) fn check_no_folded_lines(
+    world: &mut AuthWorld,
+    exchange: &Exchange,
+    rule: &str,
+) -> StepResult {
     for line in exchange.set_cookie_lines() {
         let folded = folded_cookie_names(line);
         if !folded.is_empty() {
@@ -410,6 +411,17 @@ async fn one_cookie_per_line(world: &mut AuthWorld) -> StepResult {
                 ),
             ));
         }
+    }
+    Ok(())
+}
+
+#[then("every Set-Cookie header line carries exactly one cookie")]
+async fn one_cookie_per_line(world: &mut AuthWorld) -> StepResult {
+    let rule =
+        "every cookie arrives in its own Set-Cookie header line, never comma-folded into one";
+    let exchange = world.last_exchange()?;
+    check_no_folded_lines(world, &exchange, rule)?;
+    for line in exchange.set_cookie_lines() {
         if SetCookie::parse(line).is_err() {
             return Err(world.fail(
                 rule,
@@ -444,6 +456,19 @@ async fn all_session_cookies_cleared(world: &mut AuthWorld) -> StepResult {
         }
     }
     started.dedup();
+    check_all_cleared(world, &exchange, started, |name| {
+        format!("sign-out clears every cookie the sign-in set, including `{name}`")
+    })
+}
+
+/// Fails unless `exchange` clears each of the `started` cookies (the rule for one is
+/// `rule_for(name)`); a session that started with no cookie fails its precondition.
+pub(crate) fn check_all_cleared(
+    world: &mut AuthWorld,
+    exchange: &Exchange,
+    started: Vec<String>,
+    rule_for: impl Fn(&str) -> String,
+) -> StepResult {
     if started.is_empty() {
         return Err(world.fail(
             "a session was started (precondition)",
@@ -452,8 +477,7 @@ async fn all_session_cookies_cleared(world: &mut AuthWorld) -> StepResult {
         ));
     }
     for name in started {
-        let rule = format!("sign-out clears every cookie the sign-in set, including `{name}`");
-        check_cleared(world, &exchange, &name, &rule)?;
+        check_cleared(world, exchange, &name, &rule_for(&name))?;
     }
     Ok(())
 }

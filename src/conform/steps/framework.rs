@@ -71,16 +71,14 @@ enum Pitfall {
 async fn user_requests(world: &mut AuthWorld, path: String) -> StepResult {
     let mut request = Request::get(&path);
     request.absolute = true;
-    world.send(request).await?;
-    Ok(())
+    super::send(world, request).await
 }
 
 #[when(expr = "a visitor requests {string} from the app without cookies")]
 async fn visitor_requests(world: &mut AuthWorld, path: String) -> StepResult {
     let mut request = Request::get(&path).cookies(CookieChoice::None);
     request.absolute = true;
-    world.send(request).await?;
-    Ok(())
+    super::send(world, request).await
 }
 
 #[when(expr = "a visitor requests {string} from the app with a forged session cookie")]
@@ -94,14 +92,12 @@ async fn visitor_requests_forged(world: &mut AuthWorld, path: String) -> StepRes
     );
     let mut request = Request::get(&path).cookies(CookieChoice::Exactly(vec![(name, forged)]));
     request.absolute = true;
-    world.send(request).await?;
-    Ok(())
+    super::send(world, request).await
 }
 
 #[then("the app answers 200 with the signed-in user")]
 async fn answers_with_user(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let user = world.user()?;
+    let (exchange, user) = super::last_exchange_and_user(world)?;
     if exchange.status != 200 {
         let hint = pitfall(world, Pitfall::Headers);
         return Err(world.fail(
@@ -212,8 +208,7 @@ async fn posts_truncated_json(world: &mut AuthWorld) -> StepResult {
         content_type: "application/json".into(),
         text: "{\"email\": \"someone@ba-harness.test\", \"password\":".into(),
     });
-    world.send(request).await?;
-    Ok(())
+    super::send(world, request).await
 }
 
 #[then("Better Auth itself refuses the malformed body with a JSON error")]
@@ -388,8 +383,7 @@ async fn opens_with_server_fn_cookies(world: &mut AuthWorld, path: String) -> St
     let jar = world.kept_cookies.clone();
     let mut request = Request::get(&path).cookies(CookieChoice::Exactly(jar));
     request.absolute = true;
-    world.send(request).await?;
-    Ok(())
+    super::send(world, request).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -408,8 +402,7 @@ async fn cors_preflight(world: &mut AuthWorld, origin: String, path: String) -> 
         .header("access-control-request-headers", "content-type");
     request.method = reqwest::Method::OPTIONS;
     request.absolute = true;
-    world.send(request).await?;
-    Ok(())
+    super::send(world, request).await
 }
 
 #[then(expr = "the preflight allows {string} with credentials")]

@@ -14,14 +14,13 @@ use crate::protocol::session::parse_session_answer;
 use crate::redact::SecretRegistry;
 
 fn other_user(world: &mut AuthWorld) -> Result<OtherUser, StepFailure> {
-    match world.other_user.clone() {
-        Some(o) => Ok(o),
-        None => Err(world.fail(
-            "scenario wiring",
+    world.other_user.clone().ok_or_else(|| {
+        super::wiring(
+            world,
             "another user made by an earlier step",
             "none (the feature file misses `And another user is signed in`)",
-        )),
-    }
+        )
+    })
 }
 
 #[given("another user is signed in")]
@@ -87,13 +86,11 @@ async fn other_user_session(
 #[when("the user asks to revoke the other user's session by its token")]
 async fn revoke_other_users_session(world: &mut AuthWorld) -> StepResult {
     let other = other_user(world)?;
-    world
-        .send(Request::post_json(
-            "/revoke-session",
-            json!({"token": other.token}),
-        ))
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        Request::post_json("/revoke-session", json!({"token": other.token})),
+    )
+    .await
 }
 
 #[then("the other user's session is still valid")]
@@ -189,15 +186,14 @@ async fn other_name_unchanged(world: &mut AuthWorld) -> StepResult {
             Some(exchange.excerpt()),
         ));
     };
-    if answer.user.name != other.user.name {
-        return Err(world.fail_on(
-            rule,
-            format!("the other user's name still `{}`", other.user.name),
-            format!("`{}`", answer.user.name),
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    super::fail_if(
+        world,
+        answer.user.name != other.user.name,
+        &exchange,
+        rule,
+        format!("the other user's name still `{}`", other.user.name),
+        format!("`{}`", answer.user.name),
+    )
 }
 
 #[then("the user's session shows the new name")]
@@ -229,17 +225,18 @@ async fn change_password_revoking(world: &mut AuthWorld) -> StepResult {
     let new_password = format!("Pw-{}-{}", random_string(20), random_string(4));
     SecretRegistry::global().register(&new_password);
     world.kept_password = Some(new_password.clone());
-    world
-        .send(Request::post_json(
+    super::send(
+        world,
+        Request::post_json(
             "/change-password",
             json!({
                 "currentPassword": user.password,
                 "newPassword": new_password,
                 "revokeOtherSessions": true,
             }),
-        ))
-        .await?;
-    Ok(())
+        ),
+    )
+    .await
 }
 
 #[then("the password change ended the second device's session")]
@@ -262,26 +259,14 @@ async fn still_signed_in_with_jar(world: &mut AuthWorld) -> StepResult {
             "the answer cleared it and set no new one",
         ));
     };
-    let exchange = world
-        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(name, value)])))
-        .await?;
-    let user = world.user()?;
-    let alive = exchange
-        .json()
-        .ok()
-        .and_then(|b| parse_session_answer(&b).ok().flatten())
-        .is_some_and(|a| a.user.email.eq_ignore_ascii_case(&user.email));
-    if !alive {
-        return Err(world.fail(
-            rule,
-            format!(
-                "get-session with the caller's session cookie returns {}",
-                user.email
-            ),
-            "no session",
-        ));
-    }
-    Ok(())
+    super::require_user_session(
+        world,
+        rule,
+        vec![(name, value)],
+        "get-session with the caller's session cookie returns",
+        "no session",
+    )
+    .await
 }
 
 pub(crate) async fn sign_in_fresh(
@@ -305,53 +290,64 @@ pub(crate) async fn sign_in_fresh(
     Ok(exchange)
 }
 
+/// Fails `rule` unless signing in afresh with the user's password is refused; `expected` and
+/// `actual` word the failure.
+async fn password_refused(
+    world: &mut AuthWorld,
+    rule: &str,
+    expected: &str,
+    actual: &str,
+) -> StepResult {
+    let user = world.user()?;
+    let exchange = sign_in_fresh(world, &user.password, rule).await?;
+    super::fail_if(
+        world,
+        exchange.status == 200,
+        &exchange,
+        rule,
+        expected,
+        actual,
+    )
+}
+
 #[then("the old password no longer signs the user in")]
 async fn old_password_refused(world: &mut AuthWorld) -> StepResult {
     let rule = "after change-password the old password no longer signs in";
-    let user = world.user()?;
-    let exchange = sign_in_fresh(world, &user.password, rule).await?;
-    if exchange.status == 200 {
-        return Err(world.fail_on(
-            rule,
-            "sign-in with the old password refused",
-            "HTTP 200: the old password still works",
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    password_refused(
+        world,
+        rule,
+        "sign-in with the old password refused",
+        "HTTP 200: the old password still works",
+    )
+    .await
 }
 
 #[then("the deleted user's password signs no one in")]
 async fn deleted_password_refused(world: &mut AuthWorld) -> StepResult {
     let rule = "after delete-user the account's credentials sign no one in";
-    let user = world.user()?;
-    let exchange = sign_in_fresh(world, &user.password, rule).await?;
-    if exchange.status == 200 {
-        return Err(world.fail_on(
-            rule,
-            "sign-in with the deleted user's email and password refused",
-            "HTTP 200: the deleted account still signs in",
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    password_refused(
+        world,
+        rule,
+        "sign-in with the deleted user's email and password refused",
+        "HTTP 200: the deleted account still signs in",
+    )
+    .await
 }
 
 #[then("the new password signs the user in")]
 async fn new_password_works(world: &mut AuthWorld) -> StepResult {
     let rule = "after change-password the new password signs in";
     let Some(password) = world.kept_password.clone() else {
-        return Err(world.fail("scenario wiring", "a password change before", "none"));
+        return Err(super::wiring(world, "a password change before", "none"));
     };
     let exchange = sign_in_fresh(world, &password, rule).await?;
-    if exchange.status != 200 {
-        return Err(world.fail_on(
-            rule,
-            "HTTP 200 from sign-in with the new password",
-            format!("HTTP {}", exchange.status),
-            Some(exchange.excerpt()),
-        ));
-    }
+    super::require_status(
+        world,
+        &exchange,
+        200,
+        rule,
+        "HTTP 200 from sign-in with the new password",
+    )?;
     Ok(())
 }
 
@@ -378,29 +374,13 @@ async fn delete_account(world: &mut AuthWorld) -> StepResult {
 #[then("the answer clears every cookie the session started with")]
 async fn answer_clears_session_cookies(world: &mut AuthWorld) -> StepResult {
     let exchange = world.last_exchange()?;
-    let started: Vec<String> = world
-        .session_start
-        .as_ref()
-        .map(|e| {
-            e.set_cookies()
-                .into_iter()
-                .filter(|c| !c.value.is_empty())
-                .map(|c| c.name)
-                .collect()
-        })
-        .unwrap_or_default();
-    if started.is_empty() {
-        return Err(world.fail(
-            "a session was started (precondition)",
-            "cookies set by sign-in",
-            "none",
-        ));
-    }
-    for name in started {
-        let rule = format!("delete-user clears the session's cookies, including `{name}`");
-        super::cookies::check_cleared(world, &exchange, &name, &rule)?;
-    }
-    Ok(())
+    let started = super::started_cookies(world)
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    super::cookies::check_all_cleared(world, &exchange, started, |name| {
+        format!("delete-user clears the session's cookies, including `{name}`")
+    })
 }
 
 #[then("none of the user's sessions is valid any more")]
@@ -415,36 +395,14 @@ async fn no_session_left(world: &mut AuthWorld) -> StepResult {
             Some(exchange.excerpt()),
         ));
     }
-    let Some((mut device, _)) = world.second_device.clone() else {
-        return Err(world.fail("scenario wiring", "a second device", "none"));
-    };
-    let name = world.session_cookie_name();
-    let Some(value) = device.cookie(&name).map(str::to_string) else {
-        return Err(world.fail(
-            rule,
-            format!("the second device holds `{name}`"),
-            "it does not",
-        ));
-    };
-    let exchange = device
-        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(name, value)])))
-        .await
-        .map_err(|e| world.fail(rule, "an answer to get-session", e.to_string()))?;
-    observe(world, &exchange)?;
-    if exchange
-        .json()
-        .ok()
-        .and_then(|b| parse_session_answer(&b).ok().flatten())
-        .is_some()
-    {
-        return Err(world.fail_on(
-            rule,
-            "null from get-session with the second device's session cookie",
-            "the second device's session is still valid",
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    super::sessions::require_device_session_ended(
+        world,
+        rule,
+        false,
+        "null from get-session with the second device's session cookie",
+        "the second device's session is still valid",
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -484,7 +442,7 @@ fn reset_answer_shape(exchange: &Exchange) -> (u16, Option<Value>) {
 async fn answers_alike(world: &mut AuthWorld) -> StepResult {
     let rule = "request-password-reset answers a registered and an unknown email alike (no account enumeration)";
     let [known, unknown] = world.burst.as_slice() else {
-        return Err(world.fail("scenario wiring", "two password reset answers", "none"));
+        return Err(super::wiring(world, "two password reset answers", "none"));
     };
     let (known, unknown) = (known.clone(), unknown.clone());
     if reset_answer_shape(&known) != reset_answer_shape(&unknown) {
@@ -511,43 +469,12 @@ async fn answers_alike(world: &mut AuthWorld) -> StepResult {
 #[then("the second device's bearer token is no session either")]
 async fn second_device_bearer_dead(world: &mut AuthWorld) -> StepResult {
     let rule = "a revoked session is no session through the bearer plugin either (Authorization: Bearer with its signed token)";
-    let Some((mut device, _)) = world.second_device.clone() else {
-        return Err(world.fail("scenario wiring", "a second device", "none"));
-    };
-    let name = world.session_cookie_name();
-    // The bearer token is the signed session token, the session cookie's value decoded.
-    let Some(bearer) = device.cookie(&name).map(|v| {
-        percent_encoding::percent_decode_str(v)
-            .decode_utf8_lossy()
-            .into_owned()
-    }) else {
-        return Err(world.fail(
-            rule,
-            format!("the second device holds `{name}`"),
-            "it does not",
-        ));
-    };
-    let exchange = device
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::None)
-                .header("authorization", &format!("Bearer {bearer}")),
-        )
-        .await
-        .map_err(|e| world.fail(rule, "an answer to get-session", e.to_string()))?;
-    observe(world, &exchange)?;
-    if exchange
-        .json()
-        .ok()
-        .and_then(|b| parse_session_answer(&b).ok().flatten())
-        .is_some()
-    {
-        return Err(world.fail_on(
-            rule,
-            "null from get-session with the revoked session's bearer token",
-            "the session is still valid through its bearer token",
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    super::sessions::require_device_session_ended(
+        world,
+        rule,
+        true,
+        "null from get-session with the revoked session's bearer token",
+        "the session is still valid through its bearer token",
+    )
+    .await
 }

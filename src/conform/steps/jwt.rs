@@ -166,13 +166,11 @@ async fn keys_for(world: &mut AuthWorld, kid: Option<&str>) -> Result<JwksCache,
 #[then("GET /token answers 200 with a JWT")]
 async fn token_answer_is_jwt(world: &mut AuthWorld) -> StepResult {
     let rule = "GET /token with a valid session answers 200 {\"token\": \"<compact JWT>\"}";
-    let Some(exchange) = world.jwt.token_exchange.clone() else {
-        return Err(world.fail(
-            "scenario wiring",
-            "a GET /token step before this one",
-            "none ran",
-        ));
-    };
+    let exchange = world
+        .jwt
+        .token_exchange
+        .clone()
+        .ok_or_else(|| super::wiring(world, "a GET /token step before this one", "none ran"))?;
     if exchange.status != 200 {
         return Err(fail_token(
             world,
@@ -208,13 +206,11 @@ async fn token_answer_is_jwt(world: &mut AuthWorld) -> StepResult {
 #[then("GET /token refuses it with 401 and issues no JWT")]
 async fn token_refused(world: &mut AuthWorld) -> StepResult {
     let rule = "GET /token without a session is refused with 401 and issues no JWT";
-    let Some(exchange) = world.jwt.token_exchange.clone() else {
-        return Err(world.fail(
-            "scenario wiring",
-            "a GET /token step before this one",
-            "none ran",
-        ));
-    };
+    let exchange = world
+        .jwt
+        .token_exchange
+        .clone()
+        .ok_or_else(|| super::wiring(world, "a GET /token step before this one", "none ran"))?;
     let issued = world
         .jwt
         .token
@@ -239,13 +235,11 @@ async fn token_refused(world: &mut AuthWorld) -> StepResult {
 
 /// The fetched JWKS, or a failure of `rule` saying why there is none.
 fn require_jwks(world: &mut AuthWorld, rule: &str) -> Result<Jwks, StepFailure> {
-    let Some(exchange) = world.jwt.jwks_exchange.clone() else {
-        return Err(world.fail(
-            "scenario wiring",
-            "a GET /jwks step before this one",
-            "none ran",
-        ));
-    };
+    let exchange = world
+        .jwt
+        .jwks_exchange
+        .clone()
+        .ok_or_else(|| super::wiring(world, "a GET /jwks step before this one", "none ran"))?;
     if exchange.status != 200 {
         return Err(fail_jwks(
             world,
@@ -516,14 +510,13 @@ async fn aud_is_origin(world: &mut AuthWorld) -> StepResult {
 /// The signed-in user's id, from sign-up or sign-in.
 fn user_id(world: &mut AuthWorld) -> Result<String, StepFailure> {
     let user = world.user()?;
-    match user.id {
-        Some(id) => Ok(id),
-        None => Err(world.fail(
-            "scenario wiring",
+    user.id.ok_or_else(|| {
+        super::wiring(
+            world,
             "a user whose id the server gave at sign-up or sign-in",
             "no id known",
-        )),
-    }
+        )
+    })
 }
 
 #[then("the JWT's sub is the signed-in user's id")]

@@ -20,10 +20,11 @@ pub mod sessions;
 
 use serde_json::Value;
 
-use crate::http::Exchange;
+use crate::http::{Client, CookieChoice, Exchange, Request};
+use crate::protocol::cookie::SetCookie;
 use crate::protocol::session::is_json_content_type;
 
-use super::world::{AuthWorld, StepFailure};
+use super::world::{AuthWorld, StepFailure, StepResult};
 
 /// Parses the last response as JSON for `rule`, failing with the content type and body excerpt.
 pub(crate) fn json_body(
@@ -63,4 +64,148 @@ pub(crate) fn require_json_content_type(
             ),
         ))
     }
+}
+
+/// Fails `rule` unless `exchange` answered HTTP `status`; `expected` says what should have come.
+pub(crate) fn require_status(
+    world: &mut AuthWorld,
+    exchange: &Exchange,
+    status: u16,
+    rule: &str,
+    expected: &str,
+) -> StepResult {
+    if exchange.status == status {
+        return Ok(());
+    }
+    Err(world.fail_on(
+        rule,
+        expected,
+        format!("HTTP {}", exchange.status),
+        Some(exchange.excerpt()),
+    ))
+}
+
+/// Fails `rule` when `broken`, quoting `exchange`: `expected` is what should have come, `actual`
+/// what did.
+pub(crate) fn fail_if(
+    world: &mut AuthWorld,
+    broken: bool,
+    exchange: &Exchange,
+    rule: &str,
+    expected: impl Into<String>,
+    actual: impl Into<String>,
+) -> StepResult {
+    if broken {
+        return Err(world.fail_on(rule, expected, actual, Some(exchange.excerpt())));
+    }
+    Ok(())
+}
+
+/// The failure of a scenario whose feature file misses the earlier step that makes `expected`.
+pub(crate) fn wiring(
+    world: &mut AuthWorld,
+    expected: impl Into<String>,
+    actual: impl Into<String>,
+) -> StepFailure {
+    world.fail("scenario wiring", expected, actual)
+}
+
+/// The exchange a `Then` step checks and the user it should be about.
+pub(crate) fn last_exchange_and_user(
+    world: &mut AuthWorld,
+) -> Result<(Exchange, crate::conform::world::TestUser), StepFailure> {
+    Ok((world.last_exchange()?, world.user()?))
+}
+
+/// A target setting a scenario tagged `tag` relies on (`what`, with the flag that gives it), or
+/// a wiring failure: only scenarios with that tag run when the setting is known.
+pub(crate) fn setting<T>(
+    world: &mut AuthWorld,
+    value: Option<T>,
+    what: &str,
+    tag: &str,
+) -> Result<T, StepFailure> {
+    value.ok_or_else(|| wiring(world, what, format!("none (this scenario needs {tag})")))
+}
+
+/// Sends `request` as the scenario's next exchange, for a step that only sends it.
+pub(crate) async fn send(world: &mut AuthWorld, request: Request) -> StepResult {
+    world.send(request).await?;
+    Ok(())
+}
+
+/// Asks get-session with exactly `cookies` (name, value) and nothing else from the jar.
+pub(crate) async fn get_session_with(
+    world: &mut AuthWorld,
+    cookies: Vec<(String, String)>,
+) -> Result<Exchange, StepFailure> {
+    world
+        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(cookies)))
+        .await
+}
+
+/// Asks get-session with exactly one cookie.
+pub(crate) async fn get_session_with_cookie(
+    world: &mut AuthWorld,
+    cookie: SetCookie,
+) -> Result<Exchange, StepFailure> {
+    get_session_with(world, vec![(cookie.name, cookie.value)]).await
+}
+
+/// Fails `rule` unless get-session with exactly `cookies` answers the session of the user:
+/// `expected` is "<what get-session should do> <the user's email>", `actual` what no session means.
+pub(crate) async fn require_user_session(
+    world: &mut AuthWorld,
+    rule: &str,
+    cookies: Vec<(String, String)>,
+    what: &str,
+    actual: &str,
+) -> StepResult {
+    let exchange = get_session_with(world, cookies).await?;
+    let user = world.user()?;
+    let valid = exchange
+        .json()
+        .ok()
+        .and_then(|b| {
+            crate::protocol::session::parse_session_answer(&b)
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|s| s.user.email.eq_ignore_ascii_case(&user.email));
+    if !valid {
+        return Err(world.fail(rule, format!("{what} {}", user.email), actual));
+    }
+    Ok(())
+}
+
+/// The user signs in with `password` from a fresh client (another device, no cookies);
+/// transport failures fail `rule`. The answer, its secrets registered, is the caller's to check.
+pub(crate) async fn sign_in_from_fresh_client(
+    world: &mut AuthWorld,
+    rule: &str,
+    password: &str,
+) -> Result<(Client, Exchange), StepFailure> {
+    let user = world.user()?;
+    let mut fresh = Client::new(world.target().endpoint())
+        .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
+    let exchange = fresh
+        .send(accounts::sign_in_request(&user.email, password, None))
+        .await
+        .map_err(|e| world.fail(rule, "an answer to sign-in", e.to_string()))?;
+    accounts::register_answer_secrets(&exchange);
+    Ok((fresh, exchange))
+}
+
+/// The cookies (with a value) the session-starting answer set.
+pub(crate) fn started_cookies(world: &AuthWorld) -> Vec<SetCookie> {
+    world
+        .session_start
+        .as_ref()
+        .map(|e| {
+            e.set_cookies()
+                .into_iter()
+                .filter(|c| !c.value.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
 }

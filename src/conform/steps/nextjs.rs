@@ -18,7 +18,7 @@ use super::accounts::{register_answer_secrets, sign_in_request, sign_up_request}
 use crate::conform::world::{AuthWorld, StepFailure, StepResult, TestUser};
 use crate::http::{Client, CookieChoice, Endpoint, Exchange, Request};
 use crate::next::{self, ActionForm};
-use crate::protocol::cookie::{SetCookie, cookie_name, folded_cookie_names};
+use crate::protocol::cookie::{SetCookie, cookie_name};
 use crate::redact::redact_set_cookie;
 
 const RULE_FORM: &str = "the page renders a server-action form that works without JavaScript ($ACTION_ID_ or $ACTION_REF_ fields)";
@@ -194,13 +194,13 @@ async fn sign_up_through_route_handler(world: &mut AuthWorld) -> StepResult {
     let user = TestUser::random();
     let exchange = world.send(sign_up_request(&user)).await?;
     register_answer_secrets(&exchange);
-    if exchange.status != 200 {
-        return Err(world.fail(
-            "sign-up through the app's route handler works (precondition)",
-            "HTTP 200",
-            format!("HTTP {}", exchange.status),
-        ));
-    }
+    super::require_status(
+        world,
+        &exchange,
+        200,
+        "sign-up through the app's route handler works (precondition)",
+        "HTTP 200",
+    )?;
     world.user = Some(user);
     Ok(())
 }
@@ -240,14 +240,13 @@ fn describe_answer(exchange: &Exchange) -> String {
 }
 
 fn started_exchange(world: &mut AuthWorld) -> Result<Exchange, StepFailure> {
-    match world.session_start.clone() {
-        Some(e) => Ok(e),
-        None => Err(world.fail(
-            "scenario wiring",
+    world.session_start.clone().ok_or_else(|| {
+        super::wiring(
+            world,
             "a server action submitted by an earlier step",
             "none was",
-        )),
-    }
+        )
+    })
 }
 
 /// The session cookie a server action's answer set (non-empty, not expired).
@@ -324,13 +323,13 @@ async fn sign_in_route_handler(world: &mut AuthWorld) -> StepResult {
         .send(sign_in_request(&user.email, &user.password, None).cookies(CookieChoice::None))
         .await?;
     register_answer_secrets(&exchange);
-    if exchange.status != 200 {
-        return Err(world.fail(
-            "sign-in through the app's route handler works (precondition)",
-            "HTTP 200",
-            format!("HTTP {}", exchange.status),
-        ));
-    }
+    super::require_status(
+        world,
+        &exchange,
+        200,
+        "sign-in through the app's route handler works (precondition)",
+        "HTTP 200",
+    )?;
     let name = session_name(world);
     world.kept_session_cookie = exchange.set_cookie(&name);
     Ok(())
@@ -452,8 +451,7 @@ async fn same_meaning(world: &mut AuthWorld) -> StepResult {
 
 #[then("the page answers 200 and shows the user's name")]
 async fn page_shows_user(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let user = world.user()?;
+    let (exchange, user) = super::last_exchange_and_user(world)?;
     let escaped = user
         .name
         .replace('&', "&amp;")
@@ -579,20 +577,7 @@ async fn old_cookie_refused(world: &mut AuthWorld, path: String) -> StepResult {
 )]
 async fn route_handler_lines(world: &mut AuthWorld) -> StepResult {
     let exchange = world.last_exchange()?;
-    for line in exchange.set_cookie_lines() {
-        let folded = folded_cookie_names(line);
-        if !folded.is_empty() {
-            return Err(world.fail(
-                RULE_ROUTE_LINES,
-                "one cookie per Set-Cookie line",
-                format!(
-                    "one line also carries {}: {}",
-                    folded.join(", "),
-                    redact_set_cookie(line)
-                ),
-            ));
-        }
-    }
+    super::cookies::check_no_folded_lines(world, &exchange, RULE_ROUTE_LINES)?;
     for name in [session_name(world), app_name(world, "session_data")] {
         let found = exchange
             .set_cookies()

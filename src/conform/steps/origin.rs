@@ -11,53 +11,49 @@ use crate::protocol::origin::{
     Lookalike, grants_credentialed_access, lookalike_origins, lookalike_redirects,
 };
 
+/// The user's sign-in with no cookie and no Origin of the harness's own: the step adds what the
+/// browser would say about where it comes from.
+fn bare_sign_in(world: &mut AuthWorld) -> Result<Request, crate::conform::world::StepFailure> {
+    let user = world.user()?;
+    let mut request =
+        sign_in_request(&user.email, &user.password, None).cookies(CookieChoice::None);
+    request.send_origin = false;
+    Ok(request)
+}
+
 #[when(expr = "the user signs out sending Origin {string}")]
 async fn sign_out_with_origin(world: &mut AuthWorld, origin: String) -> StepResult {
     let mut request = Request::post_json("/sign-out", json!({}));
     request.send_origin = false;
-    world.send(request.header("origin", &origin)).await?;
-    Ok(())
+    super::send(world, request.header("origin", &origin)).await
 }
 
 #[when("the user signs out without an Origin header")]
 async fn sign_out_without_origin(world: &mut AuthWorld) -> StepResult {
     let mut request = Request::post_json("/sign-out", json!({}));
     request.send_origin = false;
-    world.send(request).await?;
-    Ok(())
+    super::send(world, request).await
 }
 
 #[when(expr = "the user signs in from Origin {string}")]
 async fn sign_in_from_origin(world: &mut AuthWorld, origin: String) -> StepResult {
-    let user = world.user()?;
-    let mut request =
-        sign_in_request(&user.email, &user.password, None).cookies(CookieChoice::None);
-    request.send_origin = false;
-    world.send(request.header("origin", &origin)).await?;
-    Ok(())
+    let request = bare_sign_in(world)?.header("origin", &origin);
+    super::send(world, request).await
 }
 
 #[when(expr = "the user signs in with Referer {string} and no Origin")]
 async fn sign_in_with_referer(world: &mut AuthWorld, referer: String) -> StepResult {
-    let user = world.user()?;
-    let mut request =
-        sign_in_request(&user.email, &user.password, None).cookies(CookieChoice::None);
-    request.send_origin = false;
-    world.send(request.header("referer", &referer)).await?;
-    Ok(())
+    let request = bare_sign_in(world)?.header("referer", &referer);
+    super::send(world, request).await
 }
 
 #[when("the user signs in from a cross-site form navigation")]
 async fn sign_in_cross_site_navigation(world: &mut AuthWorld) -> StepResult {
-    let user = world.user()?;
-    let mut request = sign_in_request(&user.email, &user.password, None)
-        .cookies(CookieChoice::None)
+    let request = bare_sign_in(world)?
         .header("sec-fetch-site", "cross-site")
         .header("sec-fetch-mode", "navigate")
         .header("sec-fetch-dest", "document");
-    request.send_origin = false;
-    world.send(request).await?;
-    Ok(())
+    super::send(world, request).await
 }
 
 #[when(expr = "the user signs in asking to be sent to callbackURL {string}")]
@@ -68,8 +64,7 @@ async fn sign_in_with_callback(world: &mut AuthWorld, callback: String) -> StepR
         json!({"email": user.email, "password": user.password, "callbackURL": callback}),
     )
     .cookies(CookieChoice::None);
-    world.send(request).await?;
-    Ok(())
+    super::send(world, request).await
 }
 
 #[then("the user's session is still valid")]
@@ -78,33 +73,14 @@ async fn session_still_valid(world: &mut AuthWorld) -> StepResult {
     // The session cookie alone: with the cookie cache on, session_data would vouch for a session
     // the server has already deleted, until the cache's maxAge (see cookie-cache.feature).
     let cookie = super::session::started_session_cookie(world)?;
-    let exchange = world
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::Exactly(vec![(cookie.name, cookie.value)])),
-        )
-        .await?;
-    let user = world.user()?;
-    let valid = exchange
-        .json()
-        .ok()
-        .and_then(|b| {
-            crate::protocol::session::parse_session_answer(&b)
-                .ok()
-                .flatten()
-        })
-        .is_some_and(|s| s.user.email.eq_ignore_ascii_case(&user.email));
-    if !valid {
-        return Err(world.fail(
-            rule,
-            format!(
-                "get-session with the session cookie still returns the session of {}",
-                user.email
-            ),
-            "no session: the session was ended on the server",
-        ));
-    }
-    Ok(())
+    super::require_user_session(
+        world,
+        rule,
+        vec![(cookie.name, cookie.value)],
+        "get-session with the session cookie still returns the session of",
+        "no session: the session was ended on the server",
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -121,13 +97,7 @@ fn lookalikes(
     } else {
         lookalike_origins(&origin)
     };
-    all.ok_or_else(|| {
-        world.fail(
-            "scenario wiring",
-            "the target's origin as scheme://host:port",
-            origin,
-        )
-    })
+    all.ok_or_else(|| super::wiring(world, "the target's origin as scheme://host:port", origin))
 }
 
 #[when("the user signs out from each origin that only looks like the target's")]

@@ -10,13 +10,13 @@ use crate::protocol::rate_limit::{PROBE_ATTEMPTS, announced_retry, body_explains
 
 #[when("the user signs in with a wrong password as often as the rate limit allows, and once more")]
 async fn burst_of_sign_ins(world: &mut AuthWorld) -> StepResult {
-    let Some(limit) = world.target().rate_limit_max else {
-        return Err(world.fail(
-            "scenario wiring",
-            "a known rate limit (--rate-limit-max)",
-            "none (this scenario needs @rate-limit)",
-        ));
-    };
+    let max = world.target().rate_limit_max;
+    let limit = super::setting(
+        world,
+        max,
+        "a known rate limit (--rate-limit-max)",
+        "@rate-limit",
+    )?;
     let user = world.user()?;
     world.burst.clear();
     for _ in 0..=limit {
@@ -53,7 +53,7 @@ async fn within_limit_not_limited(world: &mut AuthWorld) -> StepResult {
 async fn beyond_limit_limited(world: &mut AuthWorld) -> StepResult {
     let rule = "a request beyond the rate limit gets 429 and says when to retry (X-Retry-After or Retry-After, seconds)";
     let Some(last) = world.burst.last().cloned() else {
-        return Err(world.fail("scenario wiring", "a burst before this step", "none"));
+        return Err(super::wiring(world, "a burst before this step", "none"));
     };
     world.last = Some(last.clone());
     if last.status != 429 {
@@ -182,8 +182,7 @@ async fn sign_in_other_address(world: &mut AuthWorld) -> StepResult {
         .cookies(CookieChoice::None)
         .header("x-forwarded-for", &claimed)
         .seeing_limits();
-    world.send(request).await?;
-    Ok(())
+    super::send(world, request).await
 }
 
 #[then("that sign-in is refused with 429 too")]

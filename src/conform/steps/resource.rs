@@ -15,7 +15,6 @@ use crate::protocol::jwt;
 use crate::protocol::resource::{
     ExpectedUser, check_accepted, check_bearer_challenge, check_refused, token_from_answer,
 };
-use crate::protocol::session::parse_auth_answer;
 use crate::redact::SecretRegistry;
 use crate::resource_server;
 use crate::target::{LONGEST_ROTATION_WAIT_SECS, ResourceIssuer};
@@ -68,11 +67,7 @@ async fn sign_in_at_issuer(world: &mut AuthWorld) -> Result<IssuerUser, StepFail
         )
     })?;
     register_answer_secrets(&exchange);
-    let answer = exchange
-        .json()
-        .map_err(|e| exchange.describe_json_error(&e))
-        .and_then(|body| parse_auth_answer(&body));
-    match answer {
+    match super::accounts::auth_answer(&exchange) {
         Ok(answer) if exchange.status == 200 => {
             user.id = Some(answer.user.id);
             Ok(IssuerUser { user, client })
@@ -121,8 +116,8 @@ async fn fresh_jwt(
 ) -> Result<String, StepFailure> {
     let issuer = issuer(world);
     let Some(mut holder) = world.resource.users.get(index).cloned() else {
-        return Err(world.fail(
-            "scenario wiring",
+        return Err(super::wiring(
+            world,
             "a user signed in at the issuer by an earlier step",
             "none (the feature misses a Given step)",
         ));
@@ -169,13 +164,13 @@ async fn fresh_jwt(
 
 /// GET the resource server with `Authorization: Bearer <token>` (or none), recorded as a call.
 async fn call(world: &mut AuthWorld, user: usize, what: &str, token: Option<&str>) -> StepResult {
-    let Some(url) = world.target().resource_server.clone() else {
-        return Err(world.fail(
-            "scenario wiring",
+    let url = world.target().resource_server.clone().ok_or_else(|| {
+        super::wiring(
+            world,
             "a resource server (--resource URL)",
             "none is configured",
-        ));
-    };
+        )
+    })?;
     let mut endpoint = Endpoint::new(&url, "", world.target().timeout);
     endpoint.ca_pem = world.target().ca_pem.clone();
     let rule = "the resource server answers";
@@ -299,8 +294,8 @@ async fn call_with_foreign_key(world: &mut AuthWorld) -> StepResult {
 #[when(expr = "the user calls the resource server with a JWT from the issuer's {word} profile")]
 async fn call_with_profile(world: &mut AuthWorld, profile: String) -> StepResult {
     if !resource_server::ISSUER_PROFILES.contains(&profile.as_str()) {
-        return Err(world.fail(
-            "scenario wiring",
+        return Err(super::wiring(
+            world,
             format!("one of the profiles {:?}", resource_server::ISSUER_PROFILES),
             format!("{profile:?}"),
         ));
@@ -381,13 +376,13 @@ async fn accepted_before(world: &mut AuthWorld) -> StepResult {
 #[when("the issuer rotates its signing key")]
 async fn issuer_rotates(world: &mut AuthWorld) -> StepResult {
     let rule = "the issuer rotates its signing key within its rotation interval (precondition)";
-    let Some(before) = world.resource.before_rotation.clone() else {
-        return Err(world.fail(
-            "scenario wiring",
+    let before = world.resource.before_rotation.clone().ok_or_else(|| {
+        super::wiring(
+            world,
             "a JWT accepted before the rotation",
             "none (the feature misses a Given step)",
-        ));
-    };
+        )
+    })?;
     let old_kid = jwt::decode(&before)
         .ok()
         .and_then(|d| d.kid().map(str::to_string));
@@ -428,19 +423,18 @@ fn expected_user(holder: &IssuerUser) -> (String, Option<String>) {
 }
 
 fn last_call(world: &mut AuthWorld) -> Result<Call, StepFailure> {
-    match world.resource.calls.last().cloned() {
-        Some(call) => Ok(call),
-        None => Err(world.fail(
-            "scenario wiring",
+    world.resource.calls.last().cloned().ok_or_else(|| {
+        super::wiring(
+            world,
             "a call to the resource server before this step",
             "none was made",
-        )),
-    }
+        )
+    })
 }
 
 fn check_call_accepted(world: &mut AuthWorld, call: &Call, rule: &str) -> StepResult {
     let Some(holder) = world.resource.users.get(call.user).cloned() else {
-        return Err(world.fail("scenario wiring", "a user for the call", "none"));
+        return Err(super::wiring(world, "a user for the call", "none"));
     };
     let (id, email) = expected_user(&holder);
     let expected = ExpectedUser {
@@ -523,13 +517,11 @@ async fn refusal_challenges(world: &mut AuthWorld) -> StepResult {
 
 #[then("the JWT from before the rotation is still accepted")]
 async fn old_key_still_accepted(world: &mut AuthWorld) -> StepResult {
-    let Some(token) = world.resource.before_rotation.clone() else {
-        return Err(world.fail(
-            "scenario wiring",
-            "a JWT accepted before the rotation",
-            "none",
-        ));
-    };
+    let token = world
+        .resource
+        .before_rotation
+        .clone()
+        .ok_or_else(|| super::wiring(world, "a JWT accepted before the rotation", "none"))?;
     call(world, 0, "the JWT from before the rotation", Some(&token)).await?;
     check_last_accepted(
         world,

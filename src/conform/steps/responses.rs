@@ -71,8 +71,7 @@ async fn body_is_null(world: &mut AuthWorld) -> StepResult {
 #[then("the response body carries the user with the email and name given at sign-up")]
 async fn body_carries_user(world: &mut AuthWorld) -> StepResult {
     let rule = "sign-up and sign-in answer with the user's record";
-    let exchange = world.last_exchange()?;
-    let user = world.user()?;
+    let (exchange, user) = super::last_exchange_and_user(world)?;
     let body = json_body(world, &exchange, rule)?;
     let answer = parse_auth_answer(&body)
         .map_err(|e| world.fail(rule, "{token, user: {id, email, name}}", e))?;

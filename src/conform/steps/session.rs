@@ -11,16 +11,16 @@ use crate::protocol::session::parse_session_answer;
 
 #[when("the user asks for the session with the cookies they were given")]
 async fn get_session_with_jar(world: &mut AuthWorld) -> StepResult {
-    world.send(Request::get("/get-session")).await?;
-    Ok(())
+    super::send(world, Request::get("/get-session")).await
 }
 
 #[when("a client without cookies asks for the session")]
 async fn get_session_anonymous(world: &mut AuthWorld) -> StepResult {
-    world
-        .send(Request::get("/get-session").cookies(CookieChoice::None))
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        Request::get("/get-session").cookies(CookieChoice::None),
+    )
+    .await
 }
 
 /// A cookie (`session_token`, `session_data`, ...) as the session-starting answer set it.
@@ -79,17 +79,14 @@ pub(crate) async fn probe_started_session(
 #[when("the user asks for the session with only the session cookie")]
 async fn get_session_token_only(world: &mut AuthWorld) -> StepResult {
     let cookie = started_session_cookie(world)?;
-    world
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::Exactly(vec![(cookie.name, cookie.value)])),
-        )
-        .await?;
+    super::get_session_with_cookie(world, cookie).await?;
     Ok(())
 }
 
-#[when("the user asks for the session with the session cookie's signature altered")]
-async fn get_session_tampered(world: &mut AuthWorld) -> StepResult {
+/// The session cookie as sign-in set it, and its value split into token and signature.
+fn started_signed_session(
+    world: &mut AuthWorld,
+) -> Result<(SetCookie, crate::protocol::cookie::SignedValue), StepFailure> {
     let cookie = started_session_cookie(world)?;
     let signed = split_signed_value(&cookie.decoded_value()).map_err(|e| {
         world.fail(
@@ -98,32 +95,21 @@ async fn get_session_tampered(world: &mut AuthWorld) -> StepResult {
             e.to_string(),
         )
     })?;
+    Ok((cookie, signed))
+}
+
+#[when("the user asks for the session with the session cookie's signature altered")]
+async fn get_session_tampered(world: &mut AuthWorld) -> StepResult {
+    let (cookie, signed) = started_signed_session(world)?;
     let tampered = crate::protocol::cookie::encode_cookie_value(&tamper_signature(&signed));
-    world
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::Exactly(vec![(cookie.name, tampered)])),
-        )
-        .await?;
+    super::get_session_with(world, vec![(cookie.name, tampered)]).await?;
     Ok(())
 }
 
 #[when("the user asks for the session with the session cookie's signature removed")]
 async fn get_session_unsigned(world: &mut AuthWorld) -> StepResult {
-    let cookie = started_session_cookie(world)?;
-    let signed = split_signed_value(&cookie.decoded_value()).map_err(|e| {
-        world.fail(
-            "the session cookie value is signed (precondition)",
-            "<token>.<signature>",
-            e.to_string(),
-        )
-    })?;
-    world
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::Exactly(vec![(cookie.name, signed.value)])),
-        )
-        .await?;
+    let (cookie, signed) = started_signed_session(world)?;
+    super::get_session_with(world, vec![(cookie.name, signed.value)]).await?;
     Ok(())
 }
 
@@ -135,34 +121,22 @@ async fn keep_session_cookie(world: &mut AuthWorld) -> StepResult {
 
 #[when("the kept session cookie alone is replayed to get-session")]
 async fn replay_kept_cookie(world: &mut AuthWorld) -> StepResult {
-    let Some(cookie) = world.kept_session_cookie.clone() else {
-        return Err(world.fail(
-            "scenario wiring",
+    let cookie = world.kept_session_cookie.clone().ok_or_else(|| {
+        super::wiring(
+            world,
             "an earlier step that keeps the session cookie",
             "none ran",
-        ));
-    };
-    world
-        .send(
-            Request::get("/get-session")
-                .cookies(CookieChoice::Exactly(vec![(cookie.name, cookie.value)])),
         )
-        .await?;
+    })?;
+    super::get_session_with_cookie(world, cookie).await?;
     Ok(())
 }
 
 #[then("the session belongs to the user")]
 async fn session_belongs_to_user(world: &mut AuthWorld) -> StepResult {
     let rule = "get-session returns the session of the user the cookie was issued to";
-    let exchange = world.last_exchange()?;
-    let user = world.user()?;
-    if exchange.status != 200 {
-        return Err(world.fail(
-            rule,
-            "HTTP 200 with {session, user}",
-            format!("HTTP {}", exchange.status),
-        ));
-    }
+    let (exchange, user) = super::last_exchange_and_user(world)?;
+    super::require_status(world, &exchange, 200, rule, "HTTP 200 with {session, user}")?;
     let body = json_body(world, &exchange, rule)?;
     let answer = match parse_session_answer(&body) {
         Ok(Some(a)) => a,
@@ -251,13 +225,9 @@ async fn read_expiry(world: &mut AuthWorld) -> StepResult {
 
 #[when("the session becomes older than the server's updateAge")]
 async fn wait_update_age(world: &mut AuthWorld) -> StepResult {
-    let Some(age) = world.target().session_update_age else {
-        return Err(world.fail(
-            "scenario wiring",
-            "a known session.updateAge (--session-update-age)",
-            "none (this scenario needs @session-refresh)",
-        ));
-    };
+    let update_age = world.target().session_update_age;
+    let what = "a known session.updateAge (--session-update-age)";
+    let age = super::setting(world, update_age, what, "@session-refresh")?;
     tokio::time::sleep(std::time::Duration::from_millis(age * 1000 + 1200)).await;
     Ok(())
 }
@@ -266,7 +236,7 @@ async fn wait_update_age(world: &mut AuthWorld) -> StepResult {
 async fn session_extended(world: &mut AuthWorld) -> StepResult {
     let rule = "get-session extends a session older than updateAge (sliding expiry) and re-issues its cookie";
     let Some(before) = world.kept_expiry else {
-        return Err(world.fail("scenario wiring", "an expiry read earlier", "none"));
+        return Err(super::wiring(world, "an expiry read earlier", "none"));
     };
     let (exchange, answer) = session_by_token(world, rule).await?;
     if answer.expires_at <= before + time::Duration::seconds(1) {

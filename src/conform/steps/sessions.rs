@@ -4,9 +4,8 @@
 use cucumber::{given, then, when};
 use serde_json::{Value, json};
 
-use super::accounts::{register_answer_secrets, sign_in_request};
 use crate::conform::world::{AuthWorld, StepResult};
-use crate::http::{Client, CookieChoice, Request};
+use crate::http::{CookieChoice, Request};
 use crate::protocol::session::{kind, parse_session_answer};
 
 /// How many sessions Better Auth's list-sessions answers at most (its adapters' default limit).
@@ -15,14 +14,8 @@ const LIST_SESSIONS_PAGE: usize = 100;
 #[given("the user has also signed in on a second device")]
 async fn second_device(world: &mut AuthWorld) -> StepResult {
     let rule = "sign-in on a second device starts a second session (precondition)";
-    let user = world.user()?;
-    let mut device = Client::new(world.target().endpoint())
-        .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
-    let exchange = device
-        .send(sign_in_request(&user.email, &user.password, None))
-        .await
-        .map_err(|e| world.fail(rule, "an answer to sign-in", e.to_string()))?;
-    register_answer_secrets(&exchange);
+    let password = world.user()?.password;
+    let (device, exchange) = super::sign_in_from_fresh_client(world, rule, &password).await?;
     crate::conform::world::passive::observe(world, &exchange)?;
     let token = exchange
         .json()
@@ -44,23 +37,22 @@ async fn second_device(world: &mut AuthWorld) -> StepResult {
 
 #[when("the user lists their sessions")]
 async fn list_sessions(world: &mut AuthWorld) -> StepResult {
-    world.send(Request::get("/list-sessions")).await?;
-    Ok(())
+    super::send(world, Request::get("/list-sessions")).await
 }
 
 #[when("a client without cookies lists sessions")]
 async fn list_sessions_anonymous(world: &mut AuthWorld) -> StepResult {
-    world
-        .send(Request::get("/list-sessions").cookies(CookieChoice::None))
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        Request::get("/list-sessions").cookies(CookieChoice::None),
+    )
+    .await
 }
 
 #[then("the list holds both sessions, and only sessions of the user")]
 async fn list_holds_both(world: &mut AuthWorld) -> StepResult {
     let rule = "list-sessions returns every active session of the user and no one else's";
-    let exchange = world.last_exchange()?;
-    let user = world.user()?;
+    let (exchange, user) = super::last_exchange_and_user(world)?;
     let user_id = user.id.clone().unwrap_or_default();
     let second_token = world
         .second_device
@@ -121,31 +113,27 @@ async fn list_holds_both(world: &mut AuthWorld) -> StepResult {
 #[when("the user revokes the second device's session")]
 async fn revoke_second(world: &mut AuthWorld) -> StepResult {
     let Some((_, token)) = world.second_device.clone() else {
-        return Err(world.fail("scenario wiring", "a second device", "none"));
+        return Err(super::wiring(world, "a second device", "none"));
     };
-    world
-        .send(Request::post_json(
-            "/revoke-session",
-            json!({"token": token}),
-        ))
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        Request::post_json("/revoke-session", json!({"token": token})),
+    )
+    .await
 }
 
 #[when("the user revokes their other sessions")]
 async fn revoke_others(world: &mut AuthWorld) -> StepResult {
-    world
-        .send(Request::post_json("/revoke-other-sessions", json!({})))
-        .await?;
-    Ok(())
+    super::send(
+        world,
+        Request::post_json("/revoke-other-sessions", json!({})),
+    )
+    .await
 }
 
 #[when("the user revokes all their sessions")]
 async fn revoke_all(world: &mut AuthWorld) -> StepResult {
-    world
-        .send(Request::post_json("/revoke-sessions", json!({})))
-        .await?;
-    Ok(())
+    super::send(world, Request::post_json("/revoke-sessions", json!({}))).await
 }
 
 #[then("the user's own session is no longer valid")]
@@ -154,15 +142,14 @@ async fn own_session_revoked(world: &mut AuthWorld) -> StepResult {
     // The session cookie alone, from a fresh client: the cookie cache would vouch for the
     // deleted session until its maxAge (cookie-cache.feature), which is not this rule.
     let (exchange, body) = super::session::probe_started_session(world, rule).await?;
-    if parse_session_answer(&body).ok().flatten().is_some() {
-        return Err(world.fail_on(
-            rule,
-            "null from get-session with the caller's own session cookie",
-            "the caller's session is still valid",
-            Some(exchange.excerpt()),
-        ));
-    }
-    Ok(())
+    super::fail_if(
+        world,
+        parse_session_answer(&body).ok().flatten().is_some(),
+        &exchange,
+        rule,
+        "null from get-session with the caller's own session cookie",
+        "the caller's session is still valid",
+    )
 }
 
 #[then("the second device's session is no longer valid")]
@@ -176,21 +163,43 @@ async fn second_device_revoked(world: &mut AuthWorld) -> StepResult {
 
 /// Fails `rule` unless get-session with the second device's session cookie answers no session.
 pub(crate) async fn require_second_device_ended(world: &mut AuthWorld, rule: &str) -> StepResult {
+    let expected = "null from get-session with the revoked session's cookie";
+    require_device_session_ended(world, rule, false, expected, "the session is still valid").await
+}
+
+/// Fails `rule` (with `expected` and `actual`) unless get-session from the second device answers
+/// no session. It sends its session cookie alone (with the cookie cache on, a kept session_data
+/// copy would stay valid until its maxAge by design, see cookie-cache.feature, which is not the
+/// rule), or with `bearer`, no cookie and that cookie's signed token as a bearer token.
+pub(crate) async fn require_device_session_ended(
+    world: &mut AuthWorld,
+    rule: &str,
+    bearer: bool,
+    expected: &str,
+    actual: &str,
+) -> StepResult {
     let Some((mut device, _)) = world.second_device.clone() else {
-        return Err(world.fail("scenario wiring", "a second device", "none"));
+        return Err(super::wiring(world, "a second device", "none"));
     };
-    // The session cookie alone: with the cookie cache on, a kept session_data copy would stay
-    // valid until its maxAge by design (see cookie-cache.feature), which is not this rule.
     let name = world.session_cookie_name();
-    let Some(token) = device.cookie(&name).map(str::to_string) else {
+    let Some(value) = device.cookie(&name).map(str::to_string) else {
         return Err(world.fail(
             rule,
             format!("the second device holds `{name}`"),
             "it does not",
         ));
     };
+    let request = if bearer {
+        // The bearer token is the signed session token, the session cookie's value decoded.
+        let token = percent_encoding::percent_decode_str(&value).decode_utf8_lossy();
+        Request::get("/get-session")
+            .cookies(CookieChoice::None)
+            .header("authorization", &format!("Bearer {token}"))
+    } else {
+        Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(name, value)]))
+    };
     let exchange = device
-        .send(Request::get("/get-session").cookies(CookieChoice::Exactly(vec![(name, token)])))
+        .send(request)
         .await
         .map_err(|e| world.fail(rule, "an answer to get-session", e.to_string()))?;
     crate::conform::world::passive::observe(world, &exchange)?;
@@ -200,12 +209,7 @@ pub(crate) async fn require_second_device_ended(world: &mut AuthWorld, rule: &st
         .and_then(|b| parse_session_answer(&b).ok().flatten())
         .is_some();
     if alive {
-        return Err(world.fail_on(
-            rule,
-            "null from get-session with the revoked session's cookie",
-            "the session is still valid",
-            Some(exchange.excerpt()),
-        ));
+        return Err(world.fail_on(rule, expected, actual, Some(exchange.excerpt())));
     }
     Ok(())
 }

@@ -4,9 +4,7 @@ use super::*;
 
 #[when("the OAuth client sends the user to the authorization endpoint with PKCE S256")]
 async fn authorize_s256(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let request = standard_request(&client, Some(&pkce));
+    let (_, request, pkce) = pkce_request(world)?;
     start_authorization(world, request, Some(pkce)).await
 }
 
@@ -14,9 +12,7 @@ async fn authorize_s256(world: &mut AuthWorld) -> StepResult {
     "the OAuth client sends the user to the authorization endpoint with a state of reserved characters"
 )]
 async fn authorize_tricky_state(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (_, mut request, pkce) = pkce_request(world)?;
     // Every character that needs percent-encoding in a query, plus non-ASCII.
     request.state = Some(format!("st {} +/=&?#%é~", random_string(8)));
     start_authorization(world, request, Some(pkce)).await
@@ -42,13 +38,7 @@ async fn authorize_plain(world: &mut AuthWorld) -> StepResult {
 
 #[when("the OAuth client asks to authorize the user with an unregistered redirect_uri")]
 async fn authorize_unregistered(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
-    let unregistered =
-        unregistered_variant(&client.redirect_uri, "/ba-harness-unregistered-callback");
-    request.redirect_uri = unregistered.clone();
-    world.oauth.unregistered_redirect_uri = Some(unregistered);
+    let (request, pkce) = unregistered_redirect_request(world)?;
     drive_authorization(world, request, Some(pkce)).await
 }
 
@@ -251,12 +241,7 @@ pub(super) fn client_redirect(
 #[then("the authorization response carries the state unchanged")]
 async fn state_unchanged(world: &mut AuthWorld) -> StepResult {
     let redirect = client_redirect(world, RULE_STATE)?;
-    let sent = world
-        .oauth
-        .request
-        .as_ref()
-        .and_then(|r| r.state.clone())
-        .unwrap_or_default();
+    let sent = sent_in_request(world, |r| r.state.clone()).unwrap_or_default();
     let found = redirect.all("state");
     if found.len() == 1 && found[0] == sent {
         return Ok(());
@@ -276,36 +261,16 @@ async fn state_unchanged(world: &mut AuthWorld) -> StepResult {
 async fn response_names_issuer(world: &mut AuthWorld) -> StepResult {
     let redirect = client_redirect(world, RULE_ISS)?;
     let issuer = discovery(world).await?.issuer;
-    match redirect.all("iss").as_slice() {
-        [one] if *one == issuer => Ok(()),
-        [] => Err(world.fail(RULE_ISS, format!("iss={issuer:?}"), "no iss parameter")),
-        found => Err(world.fail(
-            RULE_ISS,
-            format!("iss={issuer:?} (once)"),
-            format!("iss {found:?}"),
-        )),
-    }
+    let missing = (format!("iss={issuer:?}"), "no iss parameter".to_string());
+    require_param_once(world, RULE_ISS, &redirect, ("iss", &issuer), missing)
 }
 
 /// A refused authorization: no hop delivered a code, and the request ended in an error (at the
 /// client, on an error page, or as an HTTP error).
 pub(super) fn check_refused(world: &mut AuthWorld, rule: &str) -> StepResult {
-    let hops = world.oauth.hops.clone();
-    let Some(last) = hops.last() else {
-        return Err(world.fail(rule, "an authorization request before this step", "none"));
-    };
-    for hop in &hops {
-        if let Some(AuthorizeHop::Client(p)) = &hop.hop
-            && p.code().is_some()
-        {
-            world.last = Some(hop.exchange.clone());
-            return Err(world.fail(
-                rule,
-                "an error, and no code",
-                format!("a code was issued: {}", describe_hop(hop)),
-            ));
-        }
-    }
+    let (hops, last) = authorization_hops(world, rule)?;
+    let expected = "an error, and no code";
+    fail_if_code_issued(world, &hops, rule, expected, "a code was issued")?;
     world.last = Some(last.exchange.clone());
     let refused = match &last.hop {
         Some(AuthorizeHop::Client(p)) | Some(AuthorizeHop::ServerError(p)) => p.error().is_some(),
@@ -318,7 +283,7 @@ pub(super) fn check_refused(world: &mut AuthWorld, rule: &str) -> StepResult {
         Err(world.fail(
             rule,
             "an error redirect (e.g. error=invalid_request) or an error page",
-            describe_hop(last),
+            describe_hop(&last),
         ))
     }
 }
@@ -371,9 +336,7 @@ pub(super) fn check_never_redirected(world: &mut AuthWorld, rule: &str) -> StepR
     "the OAuth client sends a user without a session to the authorization endpoint with prompt=none"
 )]
 async fn authorize_prompt_none(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (_, mut request, pkce) = pkce_request(world)?;
     request.extra.push(("prompt".into(), "none".into()));
     // A user-agent with no session: nothing in the jar, nothing sent.
     world.client.clear_cookies();
@@ -388,39 +351,20 @@ async fn deny_consent(world: &mut AuthWorld) -> StepResult {
 /// The authorization ended at the client with `error` and the state that was sent, and no hop
 /// issued a code.
 pub(super) fn check_error_at_client(world: &mut AuthWorld, rule: &str, error: &str) -> StepResult {
-    let hops = world.oauth.hops.clone();
-    let Some(last) = hops.last() else {
-        return Err(world.fail(rule, "an authorization request before this step", "none"));
-    };
+    let (hops, last) = authorization_hops(world, rule)?;
     let redirect_uri = redirect_uri_sent(world);
-    let sent_state = world.oauth.request.as_ref().and_then(|r| r.state.clone());
+    let sent_state = sent_in_request(world, |r| r.state.clone());
     let expected = format!(
         "a redirect to {redirect_uri}?error={error}&state={}, and no code",
         sent_state.as_deref().unwrap_or_default()
     );
-    for hop in &hops {
-        if let Some(AuthorizeHop::Client(p)) = &hop.hop
-            && p.code().is_some()
-        {
-            world.last = Some(hop.exchange.clone());
-            return Err(world.fail(
-                rule,
-                expected,
-                format!("a code was issued: {}", describe_hop(hop)),
-            ));
-        }
-    }
+    fail_if_code_issued(world, &hops, rule, &expected, "a code was issued")?;
     world.last = Some(last.exchange.clone());
     let Some(AuthorizeHop::Client(params)) = &last.hop else {
-        return Err(world.fail(rule, expected, describe_hop(last)));
+        return Err(world.fail(rule, expected, describe_hop(&last)));
     };
-    check_error_response(params, error, sent_state.as_deref()).map_err(|e| {
-        world.fail(
-            rule,
-            expected,
-            format!("HTTP {} to the client with {e}", last.exchange.status),
-        )
-    })
+    let outcome = check_error_response(params, error, sent_state.as_deref());
+    client_error_verdict(world, rule, expected, &last, outcome)
 }
 
 #[then("the authorization server answers login_required at the redirect URI with the state")]

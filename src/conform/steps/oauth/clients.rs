@@ -57,84 +57,84 @@ pub(super) const SECOND_CLIENT_SKIP: &str = "needs a second OAuth client, regist
      dynamic client registration, which the target does not allow (oauthProvider \
      allowDynamicClientRegistration)";
 
-/// The client_id of a second public client with the first one's redirect_uri.
-pub(super) async fn second_client_id(world: &mut AuthWorld) -> Result<String, StepFailure> {
-    let rule =
-        precondition("a second OAuth client can be registered (dynamic client registration)");
+/// Registers, once per run for this target and first client (kept in `clients`), the client
+/// `registration(redirect_uri)` describes, with the first client's redirect_uri, and returns
+/// what `register` makes of the answer. Dynamic registration is optional (RFC 7591, OAuth 2.1):
+/// without it, or when the target refuses it, the scenario is skipped with `skip`.
+pub(super) async fn registered_once<T, Fut>(
+    world: &mut AuthWorld,
+    rule: &str,
+    skip: &str,
+    clients: &std::sync::Mutex<
+        std::collections::HashMap<String, std::sync::Arc<tokio::sync::OnceCell<T>>>,
+    >,
+    registration: impl FnOnce(&str) -> Value,
+    register: impl FnOnce(crate::http::Endpoint, Request) -> Fut,
+) -> Result<T, StepFailure>
+where
+    T: Clone,
+    Fut: std::future::Future<Output = Result<T, Refusal>>,
+{
     let first = client_config(world)?;
     let d = discovery(world).await?;
-    // Dynamic registration is optional (RFC 7591, OAuth 2.1): without it the check cannot run.
     let Some(endpoint) = d.registration_endpoint.clone() else {
-        return Err(world.skip(SECOND_CLIENT_SKIP.to_string() + " (no registration_endpoint)"));
+        return Err(world.skip(format!("{skip} (no registration_endpoint)")));
     };
-    let mut request = request_to(world, &endpoint, &rule)?;
+    let mut request = request_to(world, &endpoint, rule)?;
     request.method = reqwest::Method::POST;
-    request.body = Some(Body::Json(public_client_registration(
-        "ba-harness second client",
-        &first.redirect_uri,
-    )));
+    request.body = Some(Body::Json(registration(&first.redirect_uri)));
     request.cookies = CookieChoice::None;
     request.send_origin = true;
     let key = format!("{} {}", world.target().auth_url(), first.client_id);
-    let cell = SECOND_CLIENTS
+    let cell = clients
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .entry(key)
         .or_default()
         .clone();
     let target = world.target().endpoint();
-    let registered = cell
-        .get_or_try_init(|| register_public_client(target, request))
-        .await;
-    match registered {
-        Ok(id) => Ok(id.clone()),
-        Err((_, _, _, Some(status))) if (400..500).contains(&status) && status != 429 => Err(world
-            .skip(format!(
-                "{SECOND_CLIENT_SKIP} (registration refused: HTTP {status})"
-            ))),
+    match cell.get_or_try_init(|| register(target, request)).await {
+        Ok(registered) => Ok(registered.clone()),
+        Err((_, _, _, Some(status))) if (400..500).contains(&status) && status != 429 => {
+            Err(world.skip(format!("{skip} (registration refused: HTTP {status})")))
+        }
         Err((expected, actual, exchange, _)) => {
-            Err(world.fail_on(&rule, expected, actual, exchange))
+            Err(world.fail_on(rule, expected, actual, exchange))
         }
     }
+}
+
+/// The client_id of a second public client with the first one's redirect_uri.
+pub(super) async fn second_client_id(world: &mut AuthWorld) -> Result<String, StepFailure> {
+    let rule =
+        precondition("a second OAuth client can be registered (dynamic client registration)");
+    registered_once(
+        world,
+        &rule,
+        SECOND_CLIENT_SKIP,
+        &SECOND_CLIENTS,
+        |redirect_uri| public_client_registration("ba-harness second client", redirect_uri),
+        register_public_client,
+    )
+    .await
 }
 
 #[when("another OAuth client exchanges the code")]
 async fn other_client_exchanges(world: &mut AuthWorld) -> StepResult {
     let other = second_client_id(world).await?;
-    let Some(code) = world.oauth.code.clone() else {
-        return Err(world.fail(
-            &precondition("an authorization code was issued"),
-            "a code from an earlier step",
-            "none",
-        ));
-    };
-    let verifier = world
-        .oauth
-        .pkce
-        .as_ref()
-        .map(|p| p.verifier.clone())
-        .unwrap_or_default();
-    let redirect_uri = redirect_uri_sent(world);
-    // Everything right but the client: a 200 here must not become the current token set.
-    token_call(
-        world,
-        code_exchange_form(&code, &redirect_uri, &other, &verifier),
-    )
-    .await
-    .map(|_| ())
+    // Everything right but the client.
+    let form = current_code_form(world, &other, None, None)?;
+    token_call_judged_later(world, form).await
 }
 
 #[then("the token endpoint refuses the code presented by the other client")]
 async fn refuses_other_client(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let body = exchange.json().unwrap_or(Value::Null);
-    check_foreign_code_refused(exchange.status, &body).map_err(|e| {
-        world.fail(
-            RULE_CODE_BOUND_TO_CLIENT,
-            "HTTP 400 with error invalid_grant (or invalid_client)",
-            e,
-        )
-    })
+    judge_last_answer(
+        world,
+        RULE_CODE_BOUND_TO_CLIENT,
+        "HTTP 400 with error invalid_grant (or invalid_client)",
+        check_foreign_code_refused,
+    )
 }
 
 // Isolation between clients: what one client was issued, another cannot use or end.
@@ -143,47 +143,27 @@ const RULE_REFRESH_BOUND_TO_CLIENT: &str = "a refresh token is bound to the clie
 const RULE_FOREIGN_REFRESH_REVOCATION: &str = "a client cannot revoke a refresh token issued to another client: after such a request the owner's refresh still succeeds (RFC 7009 §2.1)";
 const RULE_FOREIGN_ACCESS_REVOCATION: &str = "a client cannot revoke an access token issued to another client: after such a request userinfo still accepts it (RFC 7009 §2.1)";
 
-/// The current refresh token, or a precondition failure.
-fn current_refresh_token(world: &mut AuthWorld) -> Result<String, StepFailure> {
-    let (tokens, exchange) = current_tokens(world)?;
-    match tokens.refresh_token {
-        Some(refresh) => Ok(refresh),
-        None => Err(world.fail_on(
-            &precondition("the code exchange issued a refresh token (offline_access)"),
-            "a refresh_token",
-            "none",
-            Some(exchange.excerpt()),
-        )),
-    }
-}
-
 #[when("another OAuth client refreshes with the client's refresh token")]
 async fn other_client_refreshes(world: &mut AuthWorld) -> StepResult {
     let other = second_client_id(world).await?;
-    let refresh = current_refresh_token(world)?;
-    // Judged by the Then step; a 200 here must not become the current token set.
-    token_call(world, refresh_form(&refresh, &other))
-        .await
-        .map(|_| ())
+    let refresh = current_refresh_token(world, OFFLINE_ACCESS)?;
+    token_call_judged_later(world, refresh_form(&refresh, &other)).await
 }
 
 #[then("the token endpoint refuses the refresh token presented by the other client")]
 async fn refuses_other_client_refresh(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let body = exchange.json().unwrap_or(Value::Null);
-    check_foreign_code_refused(exchange.status, &body).map_err(|e| {
-        world.fail(
-            RULE_REFRESH_BOUND_TO_CLIENT,
-            "HTTP 400 with error invalid_grant (or invalid_client)",
-            e,
-        )
-    })
+    judge_last_answer(
+        world,
+        RULE_REFRESH_BOUND_TO_CLIENT,
+        "HTTP 400 with error invalid_grant (or invalid_client)",
+        check_foreign_code_refused,
+    )
 }
 
 #[when("another OAuth client revokes the client's refresh token")]
 async fn other_client_revokes_refresh(world: &mut AuthWorld) -> StepResult {
     let other = second_client_id(world).await?;
-    let refresh = current_refresh_token(world)?;
+    let refresh = current_refresh_token(world, OFFLINE_ACCESS)?;
     super::lifetimes::revoke_as(world, &refresh, "refresh_token", &other)
         .await
         .map(|_| ())
@@ -207,26 +187,40 @@ fn foreign_revocation_answer(world: &AuthWorld) -> String {
     }
 }
 
+/// Passes when the client's token `survived` the other client's revocation; else fails `rule`
+/// with `expected`, naming what that revocation answered and what `then` came.
+fn require_survived(
+    world: &mut AuthWorld,
+    rule: &str,
+    survived: bool,
+    expected: &str,
+    then: String,
+) -> StepResult {
+    if survived {
+        return Ok(());
+    }
+    let revocation = foreign_revocation_answer(world);
+    Err(world.fail(rule, expected, format!("{revocation}; {then}")))
+}
+
 #[then("the client's refresh token still works")]
 async fn own_refresh_still_works(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_FOREIGN_REFRESH_REVOCATION;
     let client = client_config(world)?;
-    let refresh = current_refresh_token(world)?;
+    let refresh = current_refresh_token(world, OFFLINE_ACCESS)?;
     let answer = token_call(world, refresh_form(&refresh, &client.client_id)).await?;
     let body = answer.json().unwrap_or(Value::Null);
-    if answer.status == 200 && parse_token_response(&body).is_ok() {
+    let survived = answer.status == 200 && parse_token_response(&body).is_ok();
+    if survived {
         keep_tokens(world, &answer);
-        return Ok(());
     }
-    let revocation = foreign_revocation_answer(world);
-    Err(world.fail(
-        rule,
-        "HTTP 200 with new tokens: the refresh token survived the other client's revocation",
-        format!(
-            "{revocation}; the owner's refresh then got {}",
-            describe_token_answer(answer.status, &body)
-        ),
-    ))
+    let then = format!(
+        "the owner's refresh then got {}",
+        describe_token_answer(answer.status, &body)
+    );
+    let expected =
+        "HTTP 200 with new tokens: the refresh token survived the other client's revocation";
+    require_survived(world, rule, survived, expected, then)
 }
 
 #[then("the client's access token still works at userinfo")]
@@ -234,16 +228,8 @@ async fn own_access_still_works(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_FOREIGN_ACCESS_REVOCATION;
     let (tokens, _) = current_tokens(world)?;
     let answer = userinfo_call(world, Some(&tokens.access_token)).await?;
-    if answer.status == 200 {
-        return Ok(());
-    }
-    let revocation = foreign_revocation_answer(world);
-    Err(world.fail(
-        rule,
-        "HTTP 200 from userinfo: the access token survived the other client's revocation",
-        format!(
-            "{revocation}; userinfo then answered HTTP {}",
-            answer.status
-        ),
-    ))
+    let then = format!("userinfo then answered HTTP {}", answer.status);
+    let expected =
+        "HTTP 200 from userinfo: the access token survived the other client's revocation";
+    require_survived(world, rule, answer.status == 200, expected, then)
 }

@@ -52,43 +52,17 @@ pub(super) async fn confidential_client(
     let rule = precondition(
         "a confidential OAuth client can be registered (dynamic client registration with client_secret_post)",
     );
-    let first = client_config(world)?;
-    let d = discovery(world).await?;
-    // Dynamic registration is optional (RFC 7591, OAuth 2.1): without it the check cannot run.
-    let Some(endpoint) = d.registration_endpoint.clone() else {
-        return Err(
-            world.skip(CONFIDENTIAL_CLIENT_SKIP.to_string() + " (no registration_endpoint)")
-        );
-    };
-    let mut request = request_to(world, &endpoint, &rule)?;
-    request.method = reqwest::Method::POST;
-    request.body = Some(Body::Json(confidential_client_registration(
-        "ba-harness confidential client",
-        &first.redirect_uri,
-    )));
-    request.cookies = CookieChoice::None;
-    request.send_origin = true;
-    let key = format!("{} {}", world.target().auth_url(), first.client_id);
-    let cell = CONFIDENTIAL_CLIENTS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(key)
-        .or_default()
-        .clone();
-    let target = world.target().endpoint();
-    match cell
-        .get_or_try_init(|| register_confidential_client(target, request))
-        .await
-    {
-        Ok(pair) => Ok(pair.clone()),
-        Err((_, _, _, Some(status))) if (400..500).contains(&status) && status != 429 => Err(world
-            .skip(format!(
-                "{CONFIDENTIAL_CLIENT_SKIP} (registration refused: HTTP {status})"
-            ))),
-        Err((expected, actual, exchange, _)) => {
-            Err(world.fail_on(&rule, expected, actual, exchange))
-        }
-    }
+    super::clients::registered_once(
+        world,
+        &rule,
+        CONFIDENTIAL_CLIENT_SKIP,
+        &CONFIDENTIAL_CLIENTS,
+        |redirect_uri| {
+            confidential_client_registration("ba-harness confidential client", redirect_uri)
+        },
+        register_confidential_client,
+    )
+    .await
 }
 
 #[given("the confidential OAuth client holds tokens for the user")]
@@ -99,29 +73,16 @@ async fn confidential_client_has_tokens(world: &mut AuthWorld) -> StepResult {
     let pkce = PkcePair::generate();
     let request = standard_request(&client, Some(&pkce));
     drive_authorization(world, request, Some(pkce.clone())).await?;
-    let Some(code) = world.oauth.code.clone() else {
-        let actual = last_hop(world)
-            .map(|h| describe_hop(&h))
-            .unwrap_or_default();
-        return Err(world.fail(
-            &precondition("the confidential client's authorization returns a code"),
-            "a redirect to the redirect_uri with `code`",
-            actual,
-        ));
-    };
+    let code = require_code(
+        world,
+        "the confidential client's authorization returns a code",
+    )?;
     let mut form = code_exchange_form(&code, &client.redirect_uri, &id, &pkce.verifier);
     form.push(("client_secret".into(), secret));
     let exchange = token_call(world, form).await?;
     keep_tokens(world, &exchange);
-    if exchange.status != 200 || world.oauth.tokens.is_none() {
-        let body = exchange.json().unwrap_or(Value::Null);
-        return Err(world.fail(
-            &precondition("the confidential client's code exchange issues tokens"),
-            "HTTP 200 with a token response",
-            describe_token_answer(exchange.status, &body),
-        ));
-    }
-    Ok(())
+    let issues = "the confidential client's code exchange issues tokens";
+    require_issued_tokens(world, &exchange, issues)
 }
 
 /// Introspects `token` as the confidential client.

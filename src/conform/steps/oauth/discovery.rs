@@ -24,41 +24,32 @@ async fn discovery_issuer(world: &mut AuthWorld) -> StepResult {
 
 #[then("the discovery document lists the authorization, token, userinfo and JWKS endpoints")]
 async fn discovery_endpoints(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let d = discovery_in(world, &exchange, RULE_DISCOVERY_ENDPOINTS)?;
-    check_endpoints(&d).map_err(|e| {
-        world.fail(
-            RULE_DISCOVERY_ENDPOINTS,
-            "authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri: absolute http(s) URLs",
-            e,
-        )
-    })
+    judge_discovery(
+        world,
+        RULE_DISCOVERY_ENDPOINTS,
+        "authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri: absolute http(s) URLs",
+        check_endpoints,
+    )
 }
 
 #[then("the discovery document offers PKCE S256 and not plain")]
 async fn discovery_pkce(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let d = discovery_in(world, &exchange, RULE_DISCOVERY_PKCE)?;
-    check_pkce_methods(&d).map_err(|e| {
-        world.fail(
-            RULE_DISCOVERY_PKCE,
-            "code_challenge_methods_supported with \"S256\" and without \"plain\"",
-            e,
-        )
-    })
+    judge_discovery(
+        world,
+        RULE_DISCOVERY_PKCE,
+        "code_challenge_methods_supported with \"S256\" and without \"plain\"",
+        check_pkce_methods,
+    )
 }
 
 #[then("the discovery document lists the code response type")]
 async fn discovery_code(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let d = discovery_in(world, &exchange, RULE_DISCOVERY_CODE)?;
-    check_response_types(&d).map_err(|e| {
-        world.fail(
-            RULE_DISCOVERY_CODE,
-            "response_types_supported containing \"code\"",
-            e,
-        )
-    })
+    judge_discovery(
+        world,
+        RULE_DISCOVERY_CODE,
+        "response_types_supported containing \"code\"",
+        check_response_types,
+    )
 }
 
 #[then("the discovery document advertises the iss authorization response parameter")]

@@ -175,15 +175,8 @@ pub(super) async fn end_session_redirects(world: &mut AuthWorld) -> StepResult {
             format!("a redirect to {}", target.describe()),
         ));
     }
-    match target.all("state").as_slice() {
-        [one] if *one == state => Ok(()),
-        [] => Err(world.fail(rule, format!("state={state}"), "no state parameter")),
-        found => Err(world.fail(
-            rule,
-            format!("state={state} (once)"),
-            format!("state {found:?}"),
-        )),
-    }
+    let missing = (format!("state={state}"), "no state parameter".to_string());
+    require_param_once(world, rule, &target, ("state", &state), missing)
 }
 
 pub(super) fn is_cleared(cookie: &SetCookie, original: &SetCookie) -> bool {
@@ -200,16 +193,7 @@ pub(super) fn is_cleared(cookie: &SetCookie, original: &SetCookie) -> bool {
 async fn end_session_clears(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_END_SESSION_COOKIES;
     let exchange = world.last_exchange()?;
-    let started: Vec<SetCookie> = world
-        .session_start
-        .as_ref()
-        .map(|e| {
-            e.set_cookies()
-                .into_iter()
-                .filter(|c| !c.value.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
+    let started = crate::conform::steps::started_cookies(world);
     if started.is_empty() {
         return Err(world.fail(
             &precondition("a session was started"),

@@ -41,79 +41,45 @@ pub(super) fn verify_id_token_signature(id_token: &str, jwks: &Value) -> Result<
 async fn id_token_iss(world: &mut AuthWorld) -> StepResult {
     let (_, _, claims, _, exchange) = current_id_token(world, RULE_ID_ISS)?;
     let issuer = discovery(world).await?.issuer;
-    check_id_token_iss(&claims, &issuer).map_err(|e| {
-        world.fail_on(
-            RULE_ID_ISS,
-            format!("iss {issuer:?}"),
-            e,
-            Some(exchange.excerpt()),
-        )
-    })
+    let outcome = check_id_token_iss(&claims, &issuer);
+    let expected = format!("iss {issuer:?}");
+    id_token_verdict(world, RULE_ID_ISS, &exchange, expected, outcome)
 }
 
 #[then("the ID token's aud is the client_id")]
 async fn id_token_aud(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
     let (_, _, claims, _, exchange) = current_id_token(world, RULE_ID_AUD)?;
-    check_id_token_aud(&claims, &client.client_id).map_err(|e| {
-        world.fail_on(
-            RULE_ID_AUD,
-            format!("aud {:?}", client.client_id),
-            e,
-            Some(exchange.excerpt()),
-        )
-    })
+    let outcome = check_id_token_aud(&claims, &client.client_id);
+    let expected = format!("aud {:?}", client.client_id);
+    id_token_verdict(world, RULE_ID_AUD, &exchange, expected, outcome)
 }
 
 #[then("the ID token has not expired")]
 async fn id_token_current(world: &mut AuthWorld) -> StepResult {
     let (_, _, claims, _, exchange) = current_id_token(world, RULE_ID_TIMES)?;
     let now = now();
-    check_id_token_times(&claims, now).map_err(|e| {
-        world.fail_on(
-            RULE_ID_TIMES,
-            format!("exp after {now}, iat at most {now}"),
-            e,
-            Some(exchange.excerpt()),
-        )
-    })
+    let outcome = check_id_token_times(&claims, now);
+    let expected = format!("exp after {now}, iat at most {now}");
+    id_token_verdict(world, RULE_ID_TIMES, &exchange, expected, outcome)
 }
 
 #[then("the ID token echoes the nonce sent to the authorization endpoint")]
 async fn id_token_nonce(world: &mut AuthWorld) -> StepResult {
     let (_, _, claims, _, exchange) = current_id_token(world, RULE_ID_NONCE)?;
-    let sent = world
-        .oauth
-        .request
-        .as_ref()
-        .and_then(|r| r.nonce.clone())
-        .unwrap_or_default();
-    check_id_token_nonce(&claims, &sent).map_err(|e| {
-        world.fail_on(
-            RULE_ID_NONCE,
-            format!("nonce {sent:?}"),
-            e,
-            Some(exchange.excerpt()),
-        )
-    })
+    let sent = sent_in_request(world, |r| r.nonce.clone()).unwrap_or_default();
+    let outcome = check_id_token_nonce(&claims, &sent);
+    let expected = format!("nonce {sent:?}");
+    id_token_verdict(world, RULE_ID_NONCE, &exchange, expected, outcome)
 }
 
 #[then("the ID token's at_hash matches the access token")]
 async fn id_token_at_hash(world: &mut AuthWorld) -> StepResult {
     let (_, header, claims, tokens, exchange) = current_id_token(world, RULE_ID_AT_HASH)?;
-    let alg = header
-        .get("alg")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    check_at_hash(&claims, &alg, &tokens.access_token).map_err(|e| {
-        world.fail_on(
-            RULE_ID_AT_HASH,
-            format!("at_hash = base64url(left half of the {alg} hash of the access token)"),
-            e,
-            Some(exchange.excerpt()),
-        )
-    })
+    let alg = header_alg(&header);
+    let outcome = check_at_hash(&claims, &alg, &tokens.access_token);
+    let expected = format!("at_hash = base64url(left half of the {alg} hash of the access token)");
+    id_token_verdict(world, RULE_ID_AT_HASH, &exchange, expected, outcome)
 }
 
 #[then("the ID token's sub is the same for both authorizations")]

@@ -2,7 +2,6 @@
 //! refresh token it was issued with was revoked (RFC 7009 §2.1 SHOULD), and once refresh-token
 //! reuse revoked its family (RFC 9700 §4.14.2); judged where a client would use it, at userinfo.
 
-use super::revocation::client_form_call;
 use super::*;
 
 const RULE_REVOKED_ACCESS: &str = "revoking an access token answers 200 and kills it at once: userinfo then refuses it with 401 (RFC 7009 §2.1-2.2)";

@@ -83,15 +83,12 @@ async fn discovery_no_empty_lists(world: &mut AuthWorld) -> StepResult {
 
 #[then("the discovery document includes RS256 among the ID token signing algorithms")]
 async fn discovery_rs256(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let d = discovery_in(world, &exchange, RULE_RS256)?;
-    check_rs256_listed(&d).map_err(|e| {
-        world.fail(
-            RULE_RS256,
-            "\"RS256\" in id_token_signing_alg_values_supported",
-            e,
-        )
-    })
+    judge_discovery(
+        world,
+        RULE_RS256,
+        "\"RS256\" in id_token_signing_alg_values_supported",
+        check_rs256_listed,
+    )
 }
 
 #[when("the OAuth client fetches the RFC 8414 authorization server metadata")]
@@ -140,16 +137,15 @@ async fn revokes_unknown(world: &mut AuthWorld) -> StepResult {
 
 #[then("the revocation endpoint answers 200")]
 async fn revocation_answers_200(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    if exchange.status == 200 {
-        return Ok(());
-    }
-    let body = exchange.json().unwrap_or(Value::Null);
-    Err(world.fail(
+    judge_last_answer(
+        world,
         RULE_UNKNOWN_REVOCATION,
         "HTTP 200",
-        describe_token_answer(exchange.status, &body),
-    ))
+        |status, body| match status {
+            200 => Ok(()),
+            _ => Err(describe_token_answer(status, body)),
+        },
+    )
 }
 
 #[when("the OAuth client asks the token endpoint for a password grant")]
@@ -176,13 +172,10 @@ async fn password_grant(world: &mut AuthWorld) -> StepResult {
 
 #[then("the token endpoint refuses the password grant")]
 async fn refuses_password_grant(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let body = exchange.json().unwrap_or(Value::Null);
-    check_grant_refused(exchange.status, &body).map_err(|e| {
-        world.fail(
-            RULE_PASSWORD_GRANT,
-            "a 4xx JSON error (unsupported_grant_type), and no token",
-            e,
-        )
-    })
+    judge_last_answer(
+        world,
+        RULE_PASSWORD_GRANT,
+        "a 4xx JSON error (unsupported_grant_type), and no token",
+        check_grant_refused,
+    )
 }

@@ -36,6 +36,7 @@ mod token_clients;
 mod token_errors;
 mod userinfo;
 mod userinfo_subjects;
+mod verdicts;
 
 use cucumber::{given, then, when};
 use serde_json::{Value, json};
@@ -64,6 +65,7 @@ use crate::redact::{SecretRegistry, redact_set_cookie};
 // with `use super::*`.
 use crate::conform::world::state::{Hop, OAuthState};
 use shared::*;
+use verdicts::*;
 
 pub(crate) use shared::register_exchange_secrets;
 

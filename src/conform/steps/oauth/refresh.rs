@@ -5,15 +5,7 @@ use super::*;
 #[when("the OAuth client refreshes the tokens")]
 async fn refreshes(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
-    let (tokens, exchange) = current_tokens(world)?;
-    let Some(refresh) = tokens.refresh_token.clone() else {
-        return Err(world.fail_on(
-            &precondition("the code exchange issued a refresh token (offline_access)"),
-            "a refresh_token",
-            "none",
-            Some(exchange.excerpt()),
-        ));
-    };
+    let refresh = current_refresh_token(world, OFFLINE_ACCESS)?;
     let answer = token_call(world, refresh_form(&refresh, &client.client_id)).await?;
     world.oauth.rotated_refresh_token = Some(refresh);
     keep_tokens(world, &answer);
@@ -22,35 +14,20 @@ async fn refreshes(world: &mut AuthWorld) -> StepResult {
 
 #[when("the OAuth client presents the rotated refresh token again")]
 async fn presents_rotated(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let Some(old) = world.oauth.rotated_refresh_token.clone() else {
-        return Err(world.fail(
-            &precondition("a refresh happened"),
-            "a rotated refresh token",
-            "none",
-        ));
-    };
-    // The answer is judged by the Then step; a 200 here must not become the current token set.
-    token_call(world, refresh_form(&old, &client.client_id))
-        .await
-        .map(|_| ())
+    refresh_with_kept(
+        world,
+        |o| o.rotated_refresh_token.clone(),
+        "a refresh happened",
+        "a rotated refresh token",
+    )
+    .await
 }
 
 #[when("the OAuth client refreshes with the newest refresh token")]
 async fn refreshes_with_newest(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
-    let (tokens, exchange) = current_tokens(world)?;
-    let Some(newest) = tokens.refresh_token.clone() else {
-        return Err(world.fail_on(
-            &precondition("the refresh returned a new refresh token"),
-            "a refresh_token",
-            "none",
-            Some(exchange.excerpt()),
-        ));
-    };
-    token_call(world, refresh_form(&newest, &client.client_id))
-        .await
-        .map(|_| ())
+    let newest = current_refresh_token(world, "the refresh returned a new refresh token")?;
+    token_call_judged_later(world, refresh_form(&newest, &client.client_id)).await
 }
 
 #[then("the token endpoint returns a new refresh token")]

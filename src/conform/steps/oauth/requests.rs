@@ -27,9 +27,7 @@ const MAX_AGE_SECS: i64 = 600;
 
 #[when("the OAuth client asks to authorize the user with response_type token")]
 async fn authorize_response_type_token(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (_, mut request, pkce) = pkce_request(world)?;
     request.response_type = Some("token".into());
     drive_authorization(world, request, Some(pkce)).await
 }
@@ -70,7 +68,7 @@ async fn answers_unsupported_response_type(world: &mut AuthWorld) -> StepResult 
         return Err(world.fail(rule, "an authorization request before this step", "none"));
     };
     world.last = Some(last.exchange.clone());
-    let sent_state = world.oauth.request.as_ref().and_then(|r| r.state.clone());
+    let sent_state = sent_in_request(world, |r| r.state.clone());
     let expected = format!(
         "a redirect to {}?error=unsupported_response_type&state={} (query or fragment)",
         redirect_uri_sent(world),
@@ -79,25 +77,17 @@ async fn answers_unsupported_response_type(world: &mut AuthWorld) -> StepResult 
     let Some(AuthorizeHop::Client(params)) = &last.hop else {
         return Err(world.fail(rule, expected, describe_hop(last)));
     };
-    check_error_response(
+    let outcome = check_error_response(
         &params.with_fragment_params(),
         "unsupported_response_type",
         sent_state.as_deref(),
-    )
-    .map_err(|e| {
-        world.fail(
-            rule,
-            expected,
-            format!("HTTP {} to the client with {e}", last.exchange.status),
-        )
-    })
+    );
+    client_error_verdict(world, rule, expected, last, outcome)
 }
 
 #[when("the OAuth client asks to authorize the user with a scope the server does not know")]
 async fn authorize_unknown_scope(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (_, mut request, pkce) = pkce_request(world)?;
     request.scope = format!("{SCOPE} {UNKNOWN_SCOPE}");
     drive_authorization(world, request, Some(pkce)).await
 }
@@ -140,9 +130,7 @@ async fn answers_invalid_scope(world: &mut AuthWorld) -> StepResult {
 
 #[when("the OAuth client sends the user to the authorization endpoint with an unknown client_id")]
 async fn authorize_unknown_client(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (client, mut request, pkce) = pkce_request(world)?;
     request.client_id = format!("ba-harness-unknown-client-{}", random_string(12));
     // The registered redirect_uri of the real client: an attacker's request looks just like it.
     world.oauth.unregistered_redirect_uri = Some(client.redirect_uri.clone());
@@ -160,9 +148,7 @@ async fn never_redirects_for_unknown_client(world: &mut AuthWorld) -> StepResult
     "the OAuth client sends the signed-in user to the authorization endpoint with prompt=login and the user consents without signing in again"
 )]
 async fn authorize_prompt_login(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (_, mut request, pkce) = pkce_request(world)?;
     request.extra.push(("prompt".into(), "login".into()));
     start_authorization(world, request, Some(pkce)).await?;
     // Whatever page the server shows, the user-agent answers it with the old session as if it
@@ -183,45 +169,25 @@ async fn authorize_prompt_login(world: &mut AuthWorld) -> StepResult {
 #[then("the authorization server issues no code without a new sign-in")]
 async fn no_code_without_sign_in(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_PROMPT_LOGIN;
-    let hops = world.oauth.hops.clone();
-    if hops.is_empty() {
-        return Err(world.fail(rule, "an authorization request before this step", "none"));
-    }
-    for hop in &hops {
-        if let Some(AuthorizeHop::Client(p)) = &hop.hop
-            && p.code().is_some()
-        {
-            world.last = Some(hop.exchange.clone());
-            return Err(world.fail(
-                rule,
-                "the login page (or error=login_required), and no code before the user signs in again",
-                format!("a code was issued on the old session: {}", describe_hop(hop)),
-            ));
-        }
-    }
-    Ok(())
+    let (hops, _) = authorization_hops(world, rule)?;
+    fail_if_code_issued(
+        world,
+        &hops,
+        rule,
+        "the login page (or error=login_required), and no code before the user signs in again",
+        "a code was issued on the old session",
+    )
 }
 
 #[given("the user has authorized the OAuth client with max_age")]
 async fn authorized_with_max_age(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (_, mut request, pkce) = pkce_request(world)?;
     request
         .extra
         .push(("max_age".into(), MAX_AGE_SECS.to_string()));
     drive_authorization(world, request, Some(pkce)).await?;
-    if world.oauth.code.is_none() {
-        let actual = last_hop(world)
-            .map(|h| describe_hop(&h))
-            .unwrap_or_default();
-        return Err(world.fail(
-            &precondition("the authorization with max_age (and a fresh session) returns a code"),
-            "a redirect to the redirect_uri with `code`",
-            actual,
-        ));
-    }
-    Ok(())
+    let returns = "the authorization with max_age (and a fresh session) returns a code";
+    require_code(world, returns).map(|_| ())
 }
 
 #[then("the ID token carries an auth_time no older than max_age")]
@@ -275,34 +241,22 @@ async fn error_response_names_issuer(world: &mut AuthWorld) -> StepResult {
             params.describe(),
         ));
     }
-    match params.all("iss").as_slice() {
-        [one] if *one == d.issuer => Ok(()),
-        [] => Err(world.fail(
-            rule,
-            format!(
-                "iss={:?} with error={}",
-                d.issuer,
-                params.error().unwrap_or_default()
-            ),
-            format!("no iss parameter: {}", params.describe()),
-        )),
-        found => Err(world.fail(
-            rule,
-            format!("iss={:?} (once)", d.issuer),
-            format!("iss {found:?}"),
-        )),
-    }
+    let missing = (
+        format!(
+            "iss={:?} with error={}",
+            d.issuer,
+            params.error().unwrap_or_default()
+        ),
+        format!("no iss parameter: {}", params.describe()),
+    );
+    require_param_once(world, rule, &params, ("iss", &d.issuer), missing)
 }
 
 #[then("the ID token is signed with an alg the discovery document lists")]
 async fn id_token_alg_advertised(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_DISCOVERY_ALG;
     let (_, header, _, _, exchange) = current_id_token(world, rule)?;
-    let alg = header
-        .get("alg")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let alg = header_alg(&header);
     let d = discovery(world).await?;
     check_alg_advertised(&alg, d.id_token_signing_alg_values_supported.as_deref()).map_err(|e| {
         world.fail_on(
@@ -316,9 +270,7 @@ async fn id_token_alg_advertised(world: &mut AuthWorld) -> StepResult {
 
 #[when("the OAuth client sends the signed-in user to the authorization endpoint with prompt=none")]
 async fn authorize_prompt_none_signed_in(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (_, mut request, pkce) = pkce_request(world)?;
     request.extra.push(("prompt".into(), "none".into()));
     start_authorization(world, request, Some(pkce)).await
 }
@@ -388,13 +340,7 @@ pub(super) async fn follow_to_the_end(world: &mut AuthWorld) -> StepResult {
     "the OAuth client sends the user without a session to the authorization endpoint with an unregistered redirect_uri, and the user signs in and consents wherever asked"
 )]
 async fn authorize_unregistered_through_login(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
-    let unregistered =
-        unregistered_variant(&client.redirect_uri, "/ba-harness-unregistered-callback");
-    request.redirect_uri = unregistered.clone();
-    world.oauth.unregistered_redirect_uri = Some(unregistered);
+    let (request, pkce) = unregistered_redirect_request(world)?;
     world.client.clear_cookies();
     start_authorization(world, request, Some(pkce)).await?;
     follow_to_the_end(world).await
@@ -411,9 +357,7 @@ async fn never_reaches_unregistered(world: &mut AuthWorld) -> StepResult {
     "the OAuth client sends the signed-in user to the authorization endpoint with prompt=none consent, and the user consents wherever asked"
 )]
 async fn authorize_prompt_none_consent(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let (_, mut request, pkce) = pkce_request(world)?;
     request.extra.push(("prompt".into(), "none consent".into()));
     drive_authorization(world, request, Some(pkce)).await
 }

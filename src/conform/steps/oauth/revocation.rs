@@ -2,29 +2,12 @@
 
 use super::*;
 
-/// Posts a form to the discovery endpoint `name` as a client-to-server call.
-pub(super) async fn client_form_call(
-    world: &mut AuthWorld,
-    name: &str,
-    pick: fn(&Discovery) -> Option<String>,
-    form: Vec<(String, String)>,
-) -> Result<Exchange, StepFailure> {
-    let base = endpoint_request(world, name, pick).await?;
-    send(world, form_post(base, form)).await
-}
+pub(super) use super::shared::client_form_call;
 
 #[when("the OAuth client revokes the refresh token")]
 async fn revokes_refresh(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
-    let (tokens, exchange) = current_tokens(world)?;
-    let Some(refresh) = tokens.refresh_token.clone() else {
-        return Err(world.fail_on(
-            &precondition("the code exchange issued a refresh token (offline_access)"),
-            "a refresh_token",
-            "none",
-            Some(exchange.excerpt()),
-        ));
-    };
+    let refresh = current_refresh_token(world, OFFLINE_ACCESS)?;
     register_with_form_encoding(&refresh);
     let answer = client_form_call(
         world,
@@ -40,38 +23,19 @@ async fn revokes_refresh(world: &mut AuthWorld) -> StepResult {
 
 #[when("the OAuth client refreshes with the revoked refresh token")]
 async fn refreshes_with_revoked(world: &mut AuthWorld) -> StepResult {
-    let client = client_config(world)?;
-    let Some(revoked) = world.oauth.revoked_refresh_token.clone() else {
-        return Err(world.fail(
-            &precondition("the client revoked its refresh token"),
-            "a revoked refresh token",
-            "none",
-        ));
-    };
-    // Judged by the Then step; a 200 here must not become the current token set.
-    token_call(world, refresh_form(&revoked, &client.client_id))
-        .await
-        .map(|_| ())
+    refresh_with_kept(
+        world,
+        |o| o.revoked_refresh_token.clone(),
+        "the client revoked its refresh token",
+        "a revoked refresh token",
+    )
+    .await
 }
 
 #[then("the token endpoint refuses the revoked refresh token with invalid_grant")]
 async fn refuses_revoked(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_REVOKED_REFRESH;
-    let Some(revocation) = world.oauth.revocation.clone() else {
-        return Err(world.fail(rule, "a revocation request before this step", "none"));
-    };
-    if revocation.status != 200 {
-        let body = revocation.json().unwrap_or(Value::Null);
-        return Err(world.fail_on(
-            rule,
-            "HTTP 200 from the revocation endpoint",
-            format!(
-                "the revocation answered {}",
-                describe_token_answer(revocation.status, &body)
-            ),
-            Some(revocation.excerpt()),
-        ));
-    }
+    super::lifetimes::require_revocation_ok(world, rule)?;
     expect_invalid_grant(world, rule)
 }
 
@@ -92,13 +56,10 @@ async fn introspects_without_credentials(world: &mut AuthWorld) -> StepResult {
 
 #[then("the introspection endpoint refuses the client without credentials with 401 invalid_client")]
 async fn introspection_refused(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let body = exchange.json().unwrap_or(Value::Null);
-    check_introspection_refused(exchange.status, &body).map_err(|e| {
-        world.fail(
-            RULE_INTROSPECTION_AUTH,
-            "HTTP 401 with error invalid_client, and no token information",
-            e,
-        )
-    })
+    judge_last_answer(
+        world,
+        RULE_INTROSPECTION_AUTH,
+        "HTTP 401 with error invalid_client, and no token information",
+        check_introspection_refused,
+    )
 }

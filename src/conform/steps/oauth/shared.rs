@@ -137,14 +137,8 @@ pub(super) fn discovery_in(
     exchange: &Exchange,
     rule: &str,
 ) -> Result<Discovery, StepFailure> {
-    if exchange.status != 200 {
-        return Err(world.fail_on(
-            rule,
-            "HTTP 200 with the discovery document",
-            format!("HTTP {}", exchange.status),
-            Some(exchange.excerpt()),
-        ));
-    }
+    let expected = "HTTP 200 with the discovery document";
+    crate::conform::steps::require_status(world, exchange, 200, rule, expected)?;
     let body = match exchange.json() {
         Ok(b) => b,
         Err(e) => {
@@ -288,6 +282,40 @@ pub(super) fn standard_request(client: &ClientConfig, pkce: Option<&PkcePair>) -
     }
 }
 
+/// A standard authorization request of the configured client with a fresh S256 PKCE pair.
+pub(super) fn pkce_request(
+    world: &mut AuthWorld,
+) -> Result<(ClientConfig, AuthorizeRequest, PkcePair), StepFailure> {
+    let client = client_config(world)?;
+    let pkce = PkcePair::generate();
+    let request = standard_request(&client, Some(&pkce));
+    Ok((client, request, pkce))
+}
+
+/// A standard PKCE authorization request naming an unregistered variant of the client's
+/// redirect_uri, which is kept for the Then steps.
+pub(super) fn unregistered_redirect_request(
+    world: &mut AuthWorld,
+) -> Result<(AuthorizeRequest, PkcePair), StepFailure> {
+    let (client, mut request, pkce) = pkce_request(world)?;
+    let unregistered =
+        unregistered_variant(&client.redirect_uri, "/ba-harness-unregistered-callback");
+    request.redirect_uri = unregistered.clone();
+    world.oauth.unregistered_redirect_uri = Some(unregistered);
+    Ok((request, pkce))
+}
+
+/// Posts a form to the discovery endpoint `name` as a client-to-server call.
+pub(super) async fn client_form_call(
+    world: &mut AuthWorld,
+    name: &str,
+    pick: fn(&Discovery) -> Option<String>,
+    form: Vec<(String, String)>,
+) -> Result<Exchange, StepFailure> {
+    let base = endpoint_request(world, name, pick).await?;
+    send(world, form_post(base, form)).await
+}
+
 /// Sends the user-agent to the authorization endpoint (with the jar's cookies) and records
 /// where it was sent.
 pub(super) async fn start_authorization(
@@ -407,17 +435,11 @@ pub(super) async fn authorize_for_code(world: &mut AuthWorld) -> StepResult {
     let pkce = PkcePair::generate();
     let request = standard_request(&client, Some(&pkce));
     drive_authorization(world, request, Some(pkce)).await?;
-    if world.oauth.code.is_none() {
-        let actual = last_hop(world)
-            .map(|h| describe_hop(&h))
-            .unwrap_or_default();
-        return Err(world.fail(
-            &precondition("the authorization code flow with PKCE S256 returns a code"),
-            "a redirect to the redirect_uri with `code`",
-            actual,
-        ));
-    }
-    Ok(())
+    require_code(
+        world,
+        "the authorization code flow with PKCE S256 returns a code",
+    )
+    .map(|_| ())
 }
 
 /// Posts a form to the token endpoint (secrets in it are registered first).
@@ -451,6 +473,76 @@ pub(super) fn keep_tokens(world: &mut AuthWorld, exchange: &Exchange) {
     }
 }
 
+/// What an earlier step kept in the OAuth state (`pick`), or a failure of the precondition that
+/// it `happened`; `expected` names what it should have left.
+pub(super) fn kept<T>(
+    world: &mut AuthWorld,
+    pick: impl Fn(&OAuthState) -> Option<T>,
+    happened: &str,
+    expected: &str,
+) -> Result<T, StepFailure> {
+    match pick(&world.oauth) {
+        Some(value) => Ok(value),
+        None => Err(world.fail(&precondition(happened), expected, "none")),
+    }
+}
+
+/// What the last authorization request sent (`pick`: its state, nonce, ...), if it sent it.
+pub(super) fn sent_in_request(
+    world: &AuthWorld,
+    pick: impl Fn(&AuthorizeRequest) -> Option<String>,
+) -> Option<String> {
+    world.oauth.request.as_ref().and_then(pick)
+}
+
+/// Refreshes with a refresh token an earlier step kept (`pick`, see [`kept`]); the answer is
+/// judged by a Then step.
+pub(super) async fn refresh_with_kept(
+    world: &mut AuthWorld,
+    pick: impl Fn(&OAuthState) -> Option<String>,
+    happened: &str,
+    expected: &str,
+) -> StepResult {
+    let client = client_config(world)?;
+    let token = kept(world, pick, happened, expected)?;
+    token_call_judged_later(world, refresh_form(&token, &client.client_id)).await
+}
+
+/// The form exchanging the current code for `client_id`, with the verifier and redirect_uri of
+/// the authorization request unless given.
+pub(super) fn current_code_form(
+    world: &mut AuthWorld,
+    client_id: &str,
+    redirect_uri: Option<String>,
+    verifier: Option<String>,
+) -> Result<Vec<(String, String)>, StepFailure> {
+    let code = kept(
+        world,
+        |o| o.code.clone(),
+        "an authorization code was issued",
+        "a code from an earlier step",
+    )?;
+    let verifier = verifier
+        .or_else(|| world.oauth.pkce.as_ref().map(|p| p.verifier.clone()))
+        .unwrap_or_default();
+    let redirect_uri = redirect_uri.unwrap_or_else(|| redirect_uri_sent(world));
+    Ok(code_exchange_form(
+        &code,
+        &redirect_uri,
+        client_id,
+        &verifier,
+    ))
+}
+
+/// Sends a token request whose answer a Then step judges: a 200 here must not become the
+/// current token set.
+pub(super) async fn token_call_judged_later(
+    world: &mut AuthWorld,
+    form: Vec<(String, String)>,
+) -> StepResult {
+    token_call(world, form).await.map(|_| ())
+}
+
 /// Exchanges the current code with the current verifier; `redirect_uri` as given.
 pub(super) async fn exchange_code_with(
     world: &mut AuthWorld,
@@ -458,25 +550,31 @@ pub(super) async fn exchange_code_with(
     verifier: Option<String>,
 ) -> Result<Exchange, StepFailure> {
     let client = client_config(world)?;
-    let Some(code) = world.oauth.code.clone() else {
-        return Err(world.fail(
-            &precondition("an authorization code was issued"),
-            "a code from an earlier step",
-            "none",
-        ));
-    };
-    let verifier = verifier
-        .or_else(|| world.oauth.pkce.as_ref().map(|p| p.verifier.clone()))
-        .unwrap_or_default();
-    let redirect_uri = redirect_uri.unwrap_or_else(|| redirect_uri_sent(world));
-    let exchange = token_call(
-        world,
-        code_exchange_form(&code, &redirect_uri, &client.client_id, &verifier),
-    )
-    .await?;
+    let form = current_code_form(world, &client.client_id, redirect_uri, verifier)?;
+    let exchange = token_call(world, form).await?;
     keep_tokens(world, &exchange);
     Ok(exchange)
 }
+
+/// The current refresh token, or a failure of the precondition that an earlier step `issued` it.
+pub(super) fn current_refresh_token(
+    world: &mut AuthWorld,
+    issued: &str,
+) -> Result<String, StepFailure> {
+    let (tokens, exchange) = current_tokens(world)?;
+    match tokens.refresh_token {
+        Some(refresh) => Ok(refresh),
+        None => Err(world.fail_on(
+            &precondition(issued),
+            "a refresh_token",
+            "none",
+            Some(exchange.excerpt()),
+        )),
+    }
+}
+
+/// What issues the refresh token of the code exchange.
+pub(super) const OFFLINE_ACCESS: &str = "the code exchange issued a refresh token (offline_access)";
 
 /// Requires the last token answer to be a usable token set.
 pub(super) fn require_tokens(

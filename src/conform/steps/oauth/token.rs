@@ -5,15 +5,8 @@ use super::*;
 #[given("the OAuth client has exchanged the code for tokens")]
 async fn has_exchanged(world: &mut AuthWorld) -> StepResult {
     let exchange = exchange_code_with(world, None, None).await?;
-    if world.oauth.tokens.is_none() || exchange.status != 200 {
-        let body = exchange.json().unwrap_or(Value::Null);
-        return Err(world.fail(
-            &precondition("the code exchange with the right code_verifier issues tokens"),
-            "HTTP 200 with a token response",
-            describe_token_answer(exchange.status, &body),
-        ));
-    }
-    Ok(())
+    let issues = "the code exchange with the right code_verifier issues tokens";
+    require_issued_tokens(world, &exchange, issues)
 }
 
 #[when("the OAuth client exchanges the code for tokens")]
@@ -134,23 +127,9 @@ const RULE_EXCHANGE_WITHOUT_VERIFIER: &str = "a code exchange without code_verif
 /// is judged by a Then step; a 200 here must not become the current token set.
 async fn exchange_code_without(world: &mut AuthWorld, left_out: &str) -> StepResult {
     let client = client_config(world)?;
-    let Some(code) = world.oauth.code.clone() else {
-        return Err(world.fail(
-            &precondition("an authorization code was issued"),
-            "a code from an earlier step",
-            "none",
-        ));
-    };
-    let verifier = world
-        .oauth
-        .pkce
-        .as_ref()
-        .map(|p| p.verifier.clone())
-        .unwrap_or_default();
-    let redirect_uri = redirect_uri_sent(world);
-    let mut form = code_exchange_form(&code, &redirect_uri, &client.client_id, &verifier);
+    let mut form = current_code_form(world, &client.client_id, None, None)?;
     form.retain(|(name, _)| name != left_out);
-    token_call(world, form).await.map(|_| ())
+    token_call_judged_later(world, form).await
 }
 
 #[when("the OAuth client exchanges the code without the redirect_uri")]
@@ -164,15 +143,8 @@ async fn exchanges_without_verifier(world: &mut AuthWorld) -> StepResult {
 }
 
 fn expect_missing_binding_refused(world: &mut AuthWorld, rule: &str) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let body = exchange.json().unwrap_or(Value::Null);
-    check_missing_parameter_refused(exchange.status, &body).map_err(|e| {
-        world.fail(
-            rule,
-            "HTTP 400 with error invalid_request (or invalid_grant), and no tokens",
-            e,
-        )
-    })
+    let expected = "HTTP 400 with error invalid_request (or invalid_grant), and no tokens";
+    judge_last_answer(world, rule, expected, check_missing_parameter_refused)
 }
 
 #[then("the token endpoint refuses the exchange without the redirect_uri")]

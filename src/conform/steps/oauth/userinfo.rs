@@ -103,13 +103,8 @@ async fn userinfo_claims(world: &mut AuthWorld) -> StepResult {
     let user = world.user()?;
     let (_, _, claims, _, _) = current_id_token(world, rule)?;
     let exchange = world.last_exchange()?;
-    if exchange.status != 200 {
-        return Err(world.fail(
-            rule,
-            "HTTP 200 with the user's claims",
-            format!("HTTP {}", exchange.status),
-        ));
-    }
+    let expected = "HTTP 200 with the user's claims";
+    crate::conform::steps::require_status(world, &exchange, 200, rule, expected)?;
     let body = json_body(world, &exchange, rule)?;
     let sub = body.get("sub").and_then(Value::as_str);
     if sub.is_none() || sub != claims.sub.as_deref() {
@@ -133,14 +128,7 @@ async fn userinfo_claims(world: &mut AuthWorld) -> StepResult {
 #[then("userinfo refuses the request with 401")]
 async fn userinfo_refuses(world: &mut AuthWorld) -> StepResult {
     let exchange = world.last_exchange()?;
-    if exchange.status == 401 {
-        return Ok(());
-    }
-    Err(world.fail(
-        RULE_USERINFO_NO_TOKEN,
-        "HTTP 401",
-        format!("HTTP {}", exchange.status),
-    ))
+    crate::conform::steps::require_status(world, &exchange, 401, RULE_USERINFO_NO_TOKEN, "HTTP 401")
 }
 
 #[then("userinfo challenges the client with WWW-Authenticate: Bearer")]
