@@ -117,6 +117,34 @@ fn codes_in(text: &str, found: &mut Vec<String>) {
     }
 }
 
+/// Registers the values of `code=` query parameters found in `text` (Location headers, JSON
+/// `url`s), raw and decoded: for steps that see a code before its exchange is observed.
+pub(crate) fn register_codes_in(text: &str) {
+    let mut found = Vec::new();
+    codes_in(text, &mut found);
+    for value in found {
+        SecretRegistry::global().register(&value);
+    }
+}
+
+/// Registers what a sign-up or sign-in answer carries: the session token of its JSON body,
+/// its cookies (raw and decoded) and the bearer plugin's `set-auth-token` header. For clients
+/// made outside a run's endpoint (load's virtual users), which no harvester observes.
+pub(crate) fn register_answer_secrets(exchange: &Exchange) {
+    if let Ok(body) = exchange.json()
+        && let Some(token) = body.get("token").and_then(serde_json::Value::as_str)
+    {
+        SecretRegistry::global().register(token);
+    }
+    for cookie in exchange.set_cookies() {
+        SecretRegistry::global().register(&cookie.value);
+        SecretRegistry::global().register(&cookie.decoded_value());
+    }
+    if let Some(token) = exchange.header("set-auth-token") {
+        SecretRegistry::global().register(token);
+    }
+}
+
 /// Registers every credential of every exchange of the run (see [`credentials_in`]).
 #[derive(Debug, Default)]
 pub struct SecretHarvester;

@@ -337,7 +337,11 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     let accounts_given = !target.accounts().is_empty();
     let sign_up_closed = target.sign_up_closed.is_some();
     let limit_waits = target.limit_waits.clone();
-    set_current(Some(Arc::new(RunContext { target, accounts })));
+    set_current(Some(Arc::new(RunContext {
+        target,
+        accounts,
+        clients: Default::default(),
+    })));
 
     let outcomes: Arc<Mutex<Vec<ScenarioOutcome>>> = Arc::default();
     let in_flight: Arc<Mutex<Vec<InFlight>>> = Arc::default();

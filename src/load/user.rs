@@ -11,7 +11,7 @@ use goose::prelude::*;
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use reqwest::header::HeaderValue;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::http::{Client, CookieChoice, Endpoint, Exchange, HttpError, Request};
 use crate::protocol::cookie::SetCookie;
@@ -193,21 +193,7 @@ impl SetupError {
     }
 }
 
-/// Registers what an auth answer hands out (token in the body, cookie values) as secrets.
-fn register_answer_secrets(exchange: &Exchange) {
-    if let Ok(body) = exchange.json()
-        && let Some(token) = body.get("token").and_then(Value::as_str)
-    {
-        SecretRegistry::global().register(token);
-    }
-    for cookie in exchange.set_cookies() {
-        SecretRegistry::global().register(&cookie.value);
-        SecretRegistry::global().register(&cookie.decoded_value());
-    }
-    if let Some(token) = exchange.header("set-auth-token") {
-        SecretRegistry::global().register(token);
-    }
-}
+use crate::harvest::register_answer_secrets;
 
 /// Sends a sign-up or sign-in at the pacer's turn; a 429 is waited out (its Retry-After, or
 /// Better Auth's X-Retry-After), slows the pace and is sent again, a few times at most.

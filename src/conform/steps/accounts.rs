@@ -34,20 +34,7 @@ pub(crate) fn auth_answer(exchange: &Exchange) -> Result<AuthAnswer, String> {
         .and_then(|body| parse_auth_answer(&body))
 }
 
-pub(crate) fn register_answer_secrets(exchange: &Exchange) {
-    if let Ok(body) = exchange.json()
-        && let Some(token) = body.get("token").and_then(Value::as_str)
-    {
-        SecretRegistry::global().register(token);
-    }
-    for cookie in exchange.set_cookies() {
-        SecretRegistry::global().register(&cookie.value);
-        SecretRegistry::global().register(&cookie.decoded_value());
-    }
-    if let Some(token) = exchange.header("set-auth-token") {
-        SecretRegistry::global().register(token);
-    }
-}
+pub(crate) use crate::harvest::register_answer_secrets;
 
 /// The user a scenario starts with and the request that starts its session: the existing
 /// account (`--user-email`, for targets with sign-up closed) signed in, or a fresh random user

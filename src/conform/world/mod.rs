@@ -20,6 +20,19 @@ pub struct RunContext {
     pub target: Target,
     /// The given accounts (`--user-email`, `--users-file`), leased per scenario.
     pub accounts: AccountPool,
+    /// The OAuth clients the run registers once for all its scenarios.
+    pub clients: RegisteredClients,
+}
+
+/// OAuth clients a run registers at most once, for every scenario that needs one: dynamic
+/// registration is rate-limited and leaves a client behind on the target.
+#[derive(Debug, Default)]
+pub struct RegisteredClients {
+    /// A second public client with the first one's redirect_uri (isolation between clients).
+    pub second: tokio::sync::OnceCell<String>,
+    /// A confidential client (client_id, client_secret), for introspection and client
+    /// authentication.
+    pub confidential: tokio::sync::OnceCell<(String, String)>,
 }
 
 /// The given accounts, each behind a lock: scenarios using an account share it, a scenario that
@@ -187,6 +200,11 @@ impl AuthWorld {
 
     pub fn target(&self) -> &Target {
         &self.ctx.target
+    }
+
+    /// The run's context (shared by every scenario of the run).
+    pub fn run_context(&self) -> Arc<RunContext> {
+        self.ctx.clone()
     }
 
     /// Signs out every client of this scenario that holds a session of the given account:

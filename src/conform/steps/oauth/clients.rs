@@ -2,14 +2,6 @@
 
 use super::*;
 
-/// Second clients registered in this process, by target and first client: registration is
-/// rate-limited and leaves a client behind, so it happens once per run, not per scenario.
-pub(super) static SECOND_CLIENTS: std::sync::LazyLock<
-    std::sync::Mutex<std::collections::HashMap<String, SecondClient>>,
-> = std::sync::LazyLock::new(Default::default);
-
-pub(super) type SecondClient = std::sync::Arc<tokio::sync::OnceCell<String>>;
-
 /// Why a registration did not give a client: (expected, actual, exchange excerpt, status).
 pub(super) type Refusal = (String, String, Option<String>, Option<u16>);
 
@@ -57,7 +49,7 @@ pub(super) const SECOND_CLIENT_SKIP: &str = "needs a second OAuth client, regist
      dynamic client registration, which the target does not allow (oauthProvider \
      allowDynamicClientRegistration)";
 
-/// Registers, once per run for this target and first client (kept in `clients`), the client
+/// Registers, once per run (in the run context's cell that `cell` picks), the client
 /// `registration(redirect_uri)` describes, with the first client's redirect_uri, and returns
 /// what `register` makes of the answer. Dynamic registration is optional (RFC 7591, OAuth 2.1):
 /// without it, or when the target refuses it, the scenario is skipped with `skip`.
@@ -65,9 +57,7 @@ pub(super) async fn registered_once<T, Fut>(
     world: &mut AuthWorld,
     rule: &str,
     skip: &str,
-    clients: &std::sync::Mutex<
-        std::collections::HashMap<String, std::sync::Arc<tokio::sync::OnceCell<T>>>,
-    >,
+    cell: impl FnOnce(&crate::conform::world::RunContext) -> &tokio::sync::OnceCell<T>,
     registration: impl FnOnce(&str) -> Value,
     register: impl FnOnce(crate::http::Endpoint, Request) -> Fut,
 ) -> Result<T, StepFailure>
@@ -85,15 +75,12 @@ where
     request.body = Some(Body::Json(registration(&first.redirect_uri)));
     request.cookies = CookieChoice::None;
     request.send_origin = true;
-    let key = format!("{} {}", world.target().auth_url(), first.client_id);
-    let cell = clients
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(key)
-        .or_default()
-        .clone();
+    let run = world.run_context();
     let target = world.target().endpoint();
-    match cell.get_or_try_init(|| register(target, request)).await {
+    match cell(&run)
+        .get_or_try_init(|| register(target, request))
+        .await
+    {
         Ok(registered) => Ok(registered.clone()),
         Err((_, _, _, Some(status))) if (400..500).contains(&status) && status != 429 => {
             Err(world.skip(format!("{skip} (registration refused: HTTP {status})")))
@@ -112,7 +99,7 @@ pub(super) async fn second_client_id(world: &mut AuthWorld) -> Result<String, St
         world,
         &rule,
         SECOND_CLIENT_SKIP,
-        &SECOND_CLIENTS,
+        |run| &run.clients.second,
         |redirect_uri| public_client_registration("ba-harness second client", redirect_uri),
         register_public_client,
     )

@@ -11,13 +11,6 @@ use crate::protocol::oauth::{
 const RULE_INTROSPECTION_TRUTHFUL: &str = "introspection of a live access token answers a JSON object with active: true, and the client_id, sub, scope and exp it gives are the token's (RFC 7662 §2.2)";
 const RULE_REVOKED_INACTIVE: &str = "a revoked access token is reported inactive by introspection (active: false) to the client it was issued to (RFC 7009 §2.1, RFC 7662 §2.2)";
 
-/// Confidential clients registered in this process, by target and first client.
-static CONFIDENTIAL_CLIENTS: std::sync::LazyLock<
-    std::sync::Mutex<std::collections::HashMap<String, ConfidentialClient>>,
-> = std::sync::LazyLock::new(Default::default);
-
-type ConfidentialClient = std::sync::Arc<tokio::sync::OnceCell<(String, String)>>;
-
 /// Why introspection checks are skipped when no confidential client can be registered.
 const CONFIDENTIAL_CLIENT_SKIP: &str = "needs a confidential OAuth client (introspection is for \
      authenticated clients, RFC 7662), registered through dynamic client registration, which \
@@ -56,7 +49,7 @@ pub(super) async fn confidential_client(
         world,
         &rule,
         CONFIDENTIAL_CLIENT_SKIP,
-        &CONFIDENTIAL_CLIENTS,
+        |run| &run.clients.confidential,
         |redirect_uri| {
             confidential_client_registration("ba-harness confidential client", redirect_uri)
         },

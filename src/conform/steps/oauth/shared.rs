@@ -34,27 +34,7 @@ pub(super) fn client_config(world: &mut AuthWorld) -> Result<ClientConfig, StepF
     }
 }
 
-/// Registers the values of `code=` query parameters found in `text` (Location headers, JSON
-/// `url`s), raw and decoded.
-pub(super) fn register_codes_in(text: &str) {
-    let mut rest = text;
-    while let Some(at) = rest.find("code=") {
-        let boundary_before = at == 0 || matches!(rest.as_bytes()[at - 1], b'?' | b'&');
-        let after = &rest[at + "code=".len()..];
-        if boundary_before {
-            let end = after
-                .find(|c: char| matches!(c, '&' | '"' | '#' | '\'' | '<') || c.is_whitespace())
-                .unwrap_or(after.len());
-            let value = &after[..end];
-            SecretRegistry::global().register(value);
-            let decoded = percent_encoding::percent_decode_str(value)
-                .decode_utf8_lossy()
-                .into_owned();
-            SecretRegistry::global().register(&decoded);
-        }
-        rest = after;
-    }
-}
+pub(super) use crate::harvest::register_codes_in;
 
 /// Registers a secret as sent in a form body too (`~` becomes `%7E` there, which the
 /// registry's cookie encoding leaves alone).
