@@ -16,7 +16,7 @@ use crate::error::{EXIT_FAILED, EXIT_OK, HarnessError};
 
 use super::live::Sample;
 use super::report::{ErrorRow, Histograms, ReportPaths, Row, Summary, WorkerLine};
-use super::threshold::{self, Check, Observed, Thresholds};
+use super::threshold::{self, Check, Thresholds};
 
 /// Arguments of `ba-harness load merge`.
 #[derive(Debug, Args)]
@@ -260,13 +260,7 @@ pub fn merge(
         );
         rows.push(row);
     }
-    let http_rows = rows.iter().filter(|r| r.http);
-    let observed = Observed {
-        requests: http_rows.clone().map(|r| r.requests).sum(),
-        failures: http_rows.clone().map(|r| r.failures).sum(),
-        rate_limited: http_rows.map(|r| r.rate_limited).sum(),
-        p95_ms: main_p95.unwrap_or(0.0),
-    };
+    let observed = super::report::observed_over(&rows, main_p95);
     let mut checks = threshold::evaluate(&thresholds, &observed, &first.measured_request);
     if main_p95.is_none() && observed.requests > 0 {
         checks.push(Check {
@@ -470,6 +464,7 @@ pub fn run(args: MergeArgs) -> Result<i32, HarnessError> {
 mod tests {
     use super::*;
     use crate::load::WorkerShare;
+    use crate::load::threshold::Observed;
 
     /// Timing data of these µs times, as goose buckets them (via its own deserializer).
     fn timing(times: &[u64]) -> GooseRequestMetricTimingData {

@@ -191,6 +191,18 @@ pub struct Row {
     pub http: bool,
 }
 
+/// What the thresholds judge: the HTTP rows' requests, failures and 429s summed (the harness's
+/// own verification rows are not requests), and the measured request's p95.
+pub(crate) fn observed_over(rows: &[Row], measured_p95: Option<f64>) -> Observed {
+    let http_rows = rows.iter().filter(|r| r.http);
+    Observed {
+        requests: http_rows.clone().map(|r| r.requests).sum(),
+        failures: http_rows.clone().map(|r| r.failures).sum(),
+        rate_limited: http_rows.map(|r| r.rate_limited).sum(),
+        p95_ms: measured_p95.unwrap_or(0.0),
+    }
+}
+
 /// Average, p50, p95, p99 and maximum of a timing histogram, in ms.
 pub(crate) fn latencies(data: &GooseRequestMetricTimingData) -> (f64, f64, f64, f64, f64) {
     let avg = if data.counter == 0 {
@@ -418,13 +430,7 @@ impl Summary {
             );
             rows.push(row);
         }
-        let http_rows = rows.iter().filter(|r| r.http);
-        let observed = Observed {
-            requests: http_rows.clone().map(|r| r.requests).sum(),
-            failures: http_rows.clone().map(|r| r.failures).sum(),
-            rate_limited: http_rows.map(|r| r.rate_limited).sum(),
-            p95_ms: main_p95.unwrap_or(0.0),
-        };
+        let observed = observed_over(&rows, main_p95);
         let measured_request = format!("GET {measured_path}");
         let mut checks = threshold::evaluate(&settings.thresholds, &observed, &measured_request);
         if main_p95.is_none() && observed.requests > 0 {
