@@ -388,16 +388,7 @@ impl RunReport {
                 _ => style.magenta(mark),
             };
             let _ = writeln!(out, "\n{} ({}):", style.bold(title), listed.len());
-            for (
-                s,
-                Failure {
-                    rule,
-                    expected,
-                    actual,
-                    exchange,
-                },
-            ) in with_failures(listed)
-            {
+            for (s, failed) in with_failures(listed) {
                 let _ = writeln!(
                     out,
                     "\n  {mark} [{}] {} › {}  ({})",
@@ -406,9 +397,9 @@ impl RunReport {
                     s.scenario,
                     s.location
                 );
-                let _ = writeln!(out, "    rule:     {rule}");
-                let _ = writeln!(out, "    expected: {expected}");
-                let _ = writeln!(out, "    actual:   {actual}");
+                let _ = writeln!(out, "    rule:     {}", failed.rule);
+                let _ = writeln!(out, "    expected: {}", failed.expected);
+                let _ = writeln!(out, "    actual:   {}", failed.actual);
                 if let Verdict::Deviation {
                     release, evidence, ..
                 } = &s.verdict
@@ -416,7 +407,7 @@ impl RunReport {
                     let _ = writeln!(out, "    release:  {release}");
                     let _ = writeln!(out, "    evidence: {evidence}");
                 }
-                if let Some(exchange) = exchange {
+                if let Some(exchange) = failed.exchange {
                     let _ = writeln!(out, "    exchange:");
                     for line in exchange.lines().take(30) {
                         let _ = writeln!(out, "      {line}");

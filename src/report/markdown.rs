@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Failure, RunReport, ScenarioOutcome, Verdict};
+use super::{RunReport, ScenarioOutcome, Verdict};
 
 /// Picks the scenarios one section lists.
 type Selector<'a> = Box<dyn Fn(&&ScenarioOutcome) -> bool + 'a>;
@@ -61,16 +61,7 @@ pub fn markdown(report: &RunReport) -> String {
             continue;
         }
         let _ = writeln!(out, "### {title} ({})\n", listed.len());
-        for (
-            s,
-            Failure {
-                rule,
-                expected,
-                actual,
-                exchange,
-            },
-        ) in super::with_failures(listed)
-        {
+        for (s, failed) in super::with_failures(listed) {
             let _ = writeln!(
                 out,
                 "- **{}** › {} (`{}`, {})",
@@ -79,13 +70,13 @@ pub fn markdown(report: &RunReport) -> String {
                 s.location,
                 s.severity.as_str()
             );
-            let _ = writeln!(out, "  - rule: {}", cell(rule));
-            let _ = writeln!(out, "  - expected: {}", cell(expected));
-            let _ = writeln!(out, "  - actual: {}", cell(actual));
+            let _ = writeln!(out, "  - rule: {}", cell(failed.rule));
+            let _ = writeln!(out, "  - expected: {}", cell(failed.expected));
+            let _ = writeln!(out, "  - actual: {}", cell(failed.actual));
             if let Verdict::Deviation { release, .. } = &s.verdict {
                 let _ = writeln!(out, "  - release: {}", cell(release));
             }
-            if let Some(exchange) = exchange {
+            if let Some(exchange) = failed.exchange {
                 // Four backticks: an exchange may itself contain three.
                 let _ = writeln!(
                     out,
