@@ -1,0 +1,27 @@
+@oauth-provider
+Feature: OAuth 2.1 / OIDC provider: the SHOULDs a security reviewer expects
+  What the specifications state as SHOULD (NOT): a server that breaks it is warned, not
+  failed. An inactive token's introspection answer says nothing more than active: false, so a
+  third party holding a stolen or guessed token learns nothing about it (RFC 7662 §2.2); a
+  public client (token_endpoint_auth_method none) is issued no client secret, which it could
+  not keep (RFC 7591 §2); a grant of scope openid alone releases no email or profile claim,
+  at userinfo or in the ID token (OIDC Core §5.4).
+
+  @oauth-client @should @oauth-introspection @rfc7662-2.2-c
+  Scenario: Introspection of an inactive token says nothing more than active false
+    Given a signed-in user
+    And the confidential OAuth client holds tokens for the user
+    When the confidential client revokes its access token after introspection found it active
+    Then introspection of the revoked token and of a never-issued token says nothing more than active false
+
+  @oauth-client @should @oauth-registration @rfc7591-2-b
+  Scenario: A public client's registration issues no client_secret
+    Given dynamic client registration without a session is open
+    When a public client registers with token_endpoint_auth_method none
+    Then the public client's registration answer carries no client_secret
+
+  @oauth-client @should @oauth-userinfo @oidc-core-5.4-b
+  Scenario: A grant of scope openid alone releases no email or profile claim
+    Given a signed-in user
+    When the OAuth client obtains tokens for the scope openid alone
+    Then neither userinfo nor the ID token releases a claim of the email or profile scope

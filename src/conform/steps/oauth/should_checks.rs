@@ -1,0 +1,109 @@
+//! SHOULD rules a security reviewer expects of the provider (features/oauth-should.feature):
+//! an inactive token's introspection answer says no more than `active: false` (RFC 7662 §2.2)
+//! a public client is issued no secret (RFC 7591 §2), and a grant of scope openid alone
+//! releases no email or profile claim (OIDC Core §5.4). Their failures are warnings.
+
+use super::*;
+use crate::protocol::oauth::{introspection_active, public_client_registration};
+use crate::protocol::should::{
+    check_inactive_answer_bare, check_public_client_has_no_secret, claims_beyond_scopes,
+};
+
+const RULE_INACTIVE_BARE: &str = "an introspection answer for an inactive token says nothing more than active: false (RFC 7662 §2.2 SHOULD NOT)";
+const RULE_SCOPE_CLAIMS: &str = "claims of a scope that was not granted (email, profile) are released neither at userinfo nor in the ID token (OIDC Core §5.4 SHOULD NOT)";
+/// The scope the narrow authorization asks for: no claim scope at all.
+const OPENID_ONLY: &str = "openid";
+const RULE_PUBLIC_NO_SECRET: &str = "a client registered with token_endpoint_auth_method none is issued no client_secret (RFC 7591 §2 SHOULD NOT)";
+
+#[then(
+    "introspection of the revoked token and of a never-issued token says nothing more than active false"
+)]
+async fn inactive_answers_bare(world: &mut AuthWorld) -> StepResult {
+    let (tokens, _) = current_tokens(world)?;
+    let never_issued = format!("ba-harness-never-issued-{}", random_string(16));
+    for (which, token) in [
+        ("the revoked access token", tokens.access_token),
+        ("a token the server never issued", never_issued),
+    ] {
+        let answer = confidential::introspect(world, &token).await?;
+        let body = answer.json().unwrap_or(Value::Null);
+        // Only an answer that reports the token inactive is judged here; one that does not
+        // breaks a MUST judged by the revocation scenario.
+        if introspection_active(answer.status, &body) != Ok(false) {
+            return Err(world.fail(
+                &precondition(&format!("introspection reports {which} inactive")),
+                "HTTP 200 with active: false",
+                describe_token_answer(answer.status, &body),
+            ));
+        }
+        if let Err(actual) = check_inactive_answer_bare(&body) {
+            return Err(world.fail(
+                RULE_INACTIVE_BARE,
+                format!("{{\"active\": false}} and nothing else for {which}"),
+                actual,
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[when("a public client registers with token_endpoint_auth_method none")]
+async fn public_client_registers(world: &mut AuthWorld) -> StepResult {
+    let redirect_uri = client_config(world)?.redirect_uri;
+    let metadata = public_client_registration("ba-harness public probe", &redirect_uri);
+    registration_probes::register(world, metadata).await?;
+    Ok(())
+}
+
+#[then("the public client's registration answer carries no client_secret")]
+async fn public_client_has_no_secret(world: &mut AuthWorld) -> StepResult {
+    let exchange = world.last_exchange()?;
+    let body = exchange.json().unwrap_or(Value::Null);
+    if !matches!(exchange.status, 200 | 201) {
+        return Err(world.fail(
+            &precondition("the public client's registration is accepted"),
+            "HTTP 201 with a client_id",
+            describe_token_answer(exchange.status, &body),
+        ));
+    }
+    check_public_client_has_no_secret(&body)
+        .map_err(|actual| world.fail(RULE_PUBLIC_NO_SECRET, "no client_secret member", actual))
+}
+
+#[when("the OAuth client obtains tokens for the scope openid alone")]
+async fn tokens_for_openid_alone(world: &mut AuthWorld) -> StepResult {
+    let (_, mut request, pkce) = pkce_request(world)?;
+    request.scope = OPENID_ONLY.into();
+    drive_authorization(world, request, Some(pkce)).await?;
+    require_code(world, "the authorization for scope openid returns a code")?;
+    let exchange = exchange_code_with(world, None, None).await?;
+    require_issued_tokens(
+        world,
+        &exchange,
+        "the code exchange for scope openid issues tokens",
+    )
+}
+
+#[then("neither userinfo nor the ID token releases a claim of the email or profile scope")]
+async fn no_claims_beyond_openid(world: &mut AuthWorld) -> StepResult {
+    let rule = RULE_SCOPE_CLAIMS;
+    let (id_token, _, _, tokens, _) = current_id_token(world, rule)?;
+    // The scope the token answer says was granted (RFC 6749 §5.1), else the one asked for.
+    let granted = tokens.scope.clone().unwrap_or_else(|| OPENID_ONLY.into());
+    let id_token_claims = crate::protocol::jwt::decode(&id_token)
+        .map(|jwt| Value::Object(jwt.claims))
+        .unwrap_or(Value::Null);
+    let userinfo = userinfo_call(world, Some(&tokens.access_token)).await?;
+    let answer = userinfo.json().unwrap_or(Value::Null);
+    for (place, found) in [("the ID token", &id_token_claims), ("userinfo", &answer)] {
+        let extra = claims_beyond_scopes(found, &granted);
+        if !extra.is_empty() {
+            return Err(world.fail(
+                rule,
+                format!("no claim beyond the granted scope `{granted}` in {place}"),
+                format!("{place} releases {}", extra.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}

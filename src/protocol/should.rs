@@ -1,0 +1,122 @@
+//! SHOULD-level rules a security reviewer expects, as pure checks on an answer's JSON body.
+//! Their scenarios (features/oauth-should.feature) warn, never fail a MUST.
+
+use serde_json::Value;
+
+/// RFC 7662 §2.2: an inactive token's introspection answer SHOULD NOT say more than
+/// `active: false` (why it is inactive, whose it was, when it expired): a third party that
+/// holds a stolen or guessed token learns nothing from it. `Err` names the extra members.
+pub fn check_inactive_answer_bare(body: &Value) -> Result<(), String> {
+    let Some(members) = body.as_object() else {
+        return Err("an answer that is not a JSON object".into());
+    };
+    let extra: Vec<&str> = members
+        .keys()
+        .map(String::as_str)
+        .filter(|k| *k != "active")
+        .collect();
+    if extra.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("active: false with {}", extra.join(", ")))
+    }
+}
+
+/// RFC 7591 §2: a client registered with `token_endpoint_auth_method` `none` is public and
+/// SHOULD NOT be issued a client secret (it cannot keep one; a secret it is given invites
+/// servers and clients to treat it as authenticated).
+pub fn check_public_client_has_no_secret(body: &Value) -> Result<(), String> {
+    match body.get("client_secret") {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::String(s)) if s.is_empty() => Ok(()),
+        Some(_) => Err(format!(
+            "a client_secret in the registration answer (token_endpoint_auth_method {})",
+            body.get("token_endpoint_auth_method")
+                .and_then(Value::as_str)
+                .unwrap_or("(absent)")
+        )),
+    }
+}
+
+/// OIDC Core §5.4: the claims each standard scope asks for.
+const SCOPE_CLAIMS: &[(&str, &[&str])] = &[
+    (
+        "profile",
+        &[
+            "name",
+            "family_name",
+            "given_name",
+            "middle_name",
+            "nickname",
+            "preferred_username",
+            "profile",
+            "picture",
+            "website",
+            "gender",
+            "birthdate",
+            "zoneinfo",
+            "locale",
+            "updated_at",
+        ],
+    ),
+    ("email", &["email", "email_verified"]),
+    ("address", &["address"]),
+    ("phone", &["phone_number", "phone_number_verified"]),
+];
+
+/// OIDC Core §5.4: the claims in `claims` (a userinfo answer or an ID token's claims) that
+/// belong to a standard scope missing from the space-separated `granted` scope: released
+/// without the End-User's consent to that scope.
+pub fn claims_beyond_scopes(claims: &Value, granted: &str) -> Vec<&'static str> {
+    let granted: Vec<&str> = granted.split_whitespace().collect();
+    SCOPE_CLAIMS
+        .iter()
+        .filter(|(scope, _)| !granted.contains(scope))
+        .flat_map(|(_, names)| names.iter().copied())
+        .filter(|name| claims.get(name).is_some_and(|v| !v.is_null()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_inactive_answer_says_only_active_false() {
+        assert!(check_inactive_answer_bare(&json!({"active": false})).is_ok());
+        let chatty = json!({"active": false, "sub": "u1", "exp": 1});
+        let e = check_inactive_answer_bare(&chatty).unwrap_err();
+        assert!(e.contains("sub") && e.contains("exp"), "{e}");
+        assert!(check_inactive_answer_bare(&json!("inactive")).is_err());
+    }
+
+    #[test]
+    fn claims_of_scopes_not_granted_are_found() {
+        let claims = json!({"sub": "u", "email": "a@b.test", "name": "A", "email_verified": null});
+        assert_eq!(
+            claims_beyond_scopes(&claims, "openid"),
+            vec!["name", "email"]
+        );
+        assert_eq!(
+            claims_beyond_scopes(&claims, "openid profile"),
+            vec!["email"]
+        );
+        assert!(claims_beyond_scopes(&claims, "openid profile email").is_empty());
+        assert!(claims_beyond_scopes(&json!({"sub": "u"}), "openid").is_empty());
+    }
+
+    #[test]
+    fn a_public_client_gets_no_secret() {
+        let public = json!({"client_id": "c", "token_endpoint_auth_method": "none"});
+        assert!(check_public_client_has_no_secret(&public).is_ok());
+        assert!(
+            check_public_client_has_no_secret(&json!({"client_id": "c", "client_secret": null}))
+                .is_ok()
+        );
+        let with_secret = json!({"client_id": "c", "client_secret": "s3cr3t",
+            "token_endpoint_auth_method": "none"});
+        let e = check_public_client_has_no_secret(&with_secret).unwrap_err();
+        assert!(e.contains("none") && !e.contains("s3cr3t"), "{e}");
+    }
+}

@@ -1,0 +1,138 @@
+//! The SHOULD rules a security reviewer expects: each check (a passive check on every exchange,
+//! or a @should scenario) warns against the real reference behind a proxy that breaks exactly
+//! its rule. A warning is a failed scenario of severity SHOULD: it never counts as a MUST
+//! failure.
+
+mod mutating_proxy;
+
+use mutating_proxy::oauth::*;
+use mutating_proxy::{BrokenReference, Flaw};
+
+/// Runs `scenario` alone (its feature's `tag` selects it) behind `flaw` and requires a warning
+/// (severity SHOULD) naming `rule_fragment`.
+async fn warns(flaw: Flaw, tag: &str, scenario: &str, rule_fragment: &str) {
+    let broken = BrokenReference::start(flaw, &[]).await;
+    let one = OneScenario::new(scenario);
+    let run = run_oauth(&broken, Some(&one.dir), tag).await;
+    run.assert_failed(scenario, rule_fragment);
+    let found = run.scenario(scenario).unwrap();
+    assert_eq!(
+        found["severity"], "SHOULD",
+        "`{scenario}` must warn, not fail a MUST:\n{}",
+        run.output
+    );
+    broken.server.stop().await;
+}
+
+const SIGN_UP: &str = "Sign-up creates the user and starts a session";
+
+/// Sign-up's session cookie says SameSite=None over plain HTTP, without Secure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_same_site_none_cookie_without_secure_warns() {
+    let flaw = Flaw::response(|request, response| {
+        if request.method == "POST" && is(request, "/sign-up/email") {
+            response.map_set_cookies(|line| {
+                let kept: Vec<&str> = line
+                    .split(';')
+                    .filter(|a| {
+                        let a = a.trim().to_ascii_lowercase();
+                        !a.starts_with("samesite") && a != "secure"
+                    })
+                    .collect();
+                Some(format!("{}; SameSite=None", kept.join(";")))
+            });
+        }
+    });
+    warns(flaw, "@email-password", SIGN_UP, "[rfc6265bis-4.1.2.7-a]").await;
+}
+
+/// Sign-up sets its session cookie twice: first a deletion, then the value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cookie_set_twice_in_one_response_warns() {
+    let flaw = Flaw::response(|request, response| {
+        if request.method == "POST"
+            && is(request, "/sign-up/email")
+            && let Some(line) = response
+                .headers_named("set-cookie")
+                .into_iter()
+                .find(|l| l.contains("session_token="))
+            && let Some((name, _)) = line.split_once('=')
+        {
+            let deletion = format!("{name}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax");
+            response.headers.insert(0, ("set-cookie".into(), deletion));
+        }
+    });
+    warns(flaw, "@email-password", SIGN_UP, "[rfc6265bis-4.1.1-a]").await;
+}
+
+/// `path_suffix`'s JSON answers that `applies` picks get `member` added.
+fn adds_member(
+    path_suffix: &'static str,
+    applies: fn(&serde_json::Value) -> bool,
+    member: &'static str,
+    value: serde_json::Value,
+) -> Flaw {
+    Flaw::response(move |request, response| {
+        if is(request, path_suffix) {
+            edit_json(response, |body| {
+                if applies(body) {
+                    body[member] = value.clone();
+                }
+            });
+        }
+    })
+}
+
+/// Introspection tells whose an inactive token was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inactive_token_described_by_introspection_warns() {
+    let flaw = adds_member(
+        "/oauth2/introspect",
+        |body| body["active"] == false,
+        "sub",
+        serde_json::json!("someone"),
+    );
+    warns(
+        flaw,
+        "@oauth-provider",
+        "Introspection of an inactive token says nothing more than active false",
+        "RFC 7662 §2.2",
+    )
+    .await;
+}
+
+/// Registration hands a public client a secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_for_a_public_client_warns() {
+    let flaw = adds_member(
+        "/oauth2/register",
+        |body| body["token_endpoint_auth_method"] == "none",
+        "client_secret",
+        serde_json::json!("a-secret-the-client-cannot-keep"),
+    );
+    warns(
+        flaw,
+        "@oauth-provider",
+        "A public client's registration issues no client_secret",
+        "RFC 7591 §2",
+    )
+    .await;
+}
+
+/// userinfo releases the email whatever scope the token was granted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_released_without_the_email_scope_warns() {
+    let flaw = adds_member(
+        "/oauth2/userinfo",
+        |body| body.get("sub").is_some(),
+        "email",
+        serde_json::json!("released-without-consent@ba-harness.test"),
+    );
+    warns(
+        flaw,
+        "@oauth-provider",
+        "A grant of scope openid alone releases no email or profile claim",
+        "OIDC Core §5.4",
+    )
+    .await;
+}
