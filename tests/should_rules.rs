@@ -7,6 +7,7 @@ mod mutating_proxy;
 
 use mutating_proxy::oauth::*;
 use mutating_proxy::{BrokenReference, Flaw};
+use serde_json::Value;
 
 /// Runs `scenario` alone (its feature's `tag` selects it) behind `flaw` and requires a warning
 /// (severity SHOULD) naming `rule_fragment`.
@@ -65,74 +66,59 @@ async fn a_cookie_set_twice_in_one_response_warns() {
     warns(flaw, "@email-password", SIGN_UP, "[rfc6265bis-4.1.1-a]").await;
 }
 
-/// `path_suffix`'s JSON answers that `applies` picks get `member` added.
+/// `path_suffix`'s JSON answers that `applies` picks get `member` (name, string value) added.
 fn adds_member(
     path_suffix: &'static str,
-    applies: fn(&serde_json::Value) -> bool,
-    member: &'static str,
-    value: serde_json::Value,
+    applies: fn(&Value) -> bool,
+    (name, value): (&'static str, &'static str),
 ) -> Flaw {
     Flaw::response(move |request, response| {
         if is(request, path_suffix) {
             edit_json(response, |body| {
                 if applies(body) {
-                    body[member] = value.clone();
+                    body[name] = Value::from(value);
                 }
             });
         }
     })
 }
 
+const INACTIVE_BARE: &str =
+    "Introspection of an inactive token says nothing more than active false";
+const PUBLIC_NO_SECRET: &str = "A public client's registration issues no client_secret";
+const OPENID_ALONE: &str = "A grant of scope openid alone releases no email or profile claim";
+
+fn reports_inactive(body: &Value) -> bool {
+    body["active"] == false
+}
+
+fn registers_public(body: &Value) -> bool {
+    body["token_endpoint_auth_method"] == "none"
+}
+
+fn names_a_subject(body: &Value) -> bool {
+    body.get("sub").is_some()
+}
+
 /// Introspection tells whose an inactive token was.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_inactive_token_described_by_introspection_warns() {
-    let flaw = adds_member(
-        "/oauth2/introspect",
-        |body| body["active"] == false,
-        "sub",
-        serde_json::json!("someone"),
-    );
-    warns(
-        flaw,
-        "@oauth-provider",
-        "Introspection of an inactive token says nothing more than active false",
-        "RFC 7662 §2.2",
-    )
-    .await;
+    let flaw = adds_member("/oauth2/introspect", reports_inactive, ("sub", "someone"));
+    warns(flaw, "@oauth-provider", INACTIVE_BARE, "RFC 7662 §2.2").await;
 }
 
 /// Registration hands a public client a secret.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secret_for_a_public_client_warns() {
-    let flaw = adds_member(
-        "/oauth2/register",
-        |body| body["token_endpoint_auth_method"] == "none",
-        "client_secret",
-        serde_json::json!("a-secret-the-client-cannot-keep"),
-    );
-    warns(
-        flaw,
-        "@oauth-provider",
-        "A public client's registration issues no client_secret",
-        "RFC 7591 §2",
-    )
-    .await;
+    let secret = ("client_secret", "a-secret-the-client-cannot-keep");
+    let flaw = adds_member("/oauth2/register", registers_public, secret);
+    warns(flaw, "@oauth-provider", PUBLIC_NO_SECRET, "RFC 7591 §2").await;
 }
 
 /// userinfo releases the email whatever scope the token was granted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_email_released_without_the_email_scope_warns() {
-    let flaw = adds_member(
-        "/oauth2/userinfo",
-        |body| body.get("sub").is_some(),
-        "email",
-        serde_json::json!("released-without-consent@ba-harness.test"),
-    );
-    warns(
-        flaw,
-        "@oauth-provider",
-        "A grant of scope openid alone releases no email or profile claim",
-        "OIDC Core §5.4",
-    )
-    .await;
+    let email = ("email", "released-without-consent@ba-harness.test");
+    let flaw = adds_member("/oauth2/userinfo", names_a_subject, email);
+    warns(flaw, "@oauth-provider", OPENID_ALONE, "OIDC Core §5.4").await;
 }

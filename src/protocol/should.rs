@@ -15,10 +15,9 @@ pub fn check_inactive_answer_bare(body: &Value) -> Result<(), String> {
         .map(String::as_str)
         .filter(|k| *k != "active")
         .collect();
-    if extra.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("active: false with {}", extra.join(", ")))
+    match extra.as_slice() {
+        [] => Ok(()),
+        named => Err(format!("active: false with {}", named.join(", "))),
     }
 }
 
