@@ -5,7 +5,8 @@ Feature: OAuth 2.1 / OIDC provider: the SHOULDs a security reviewer expects
   third party holding a stolen or guessed token learns nothing about it (RFC 7662 §2.2); a
   public client (token_endpoint_auth_method none) is issued no client secret, which it could
   not keep (RFC 7591 §2); a grant of scope openid alone releases no email or profile claim,
-  at userinfo or in the ID token (OIDC Core §5.4).
+  at userinfo or in the ID token (OIDC Core §5.4); prompt=consent asks for consent again even
+  when it was given before, or answers consent_required (OIDC Core §3.1.2.1).
 
   @oauth-client @should @oauth-introspection @rfc7662-2.2-c
   Scenario: Introspection of an inactive token says nothing more than active false
@@ -25,3 +26,10 @@ Feature: OAuth 2.1 / OIDC provider: the SHOULDs a security reviewer expects
     Given a signed-in user
     When the OAuth client obtains tokens for the scope openid alone
     Then neither userinfo nor the ID token releases a claim of the email or profile scope
+
+  @oauth-client @should @oauth-authorize @oidc-core-3.1.2.1-d
+  Scenario: Authorize with prompt=consent after consent was given asks for consent again
+    Given a signed-in user
+    And the user has authorized the OAuth client
+    When the OAuth client asks the signed-in user to authorize it again with prompt=consent
+    Then the authorization server asks for consent again or answers consent_required, never a code

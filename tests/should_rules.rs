@@ -122,3 +122,19 @@ async fn an_email_released_without_the_email_scope_warns() {
     let flaw = adds_member("/oauth2/userinfo", names_a_subject, email);
     warns(flaw, "@oauth-provider", OPENID_ALONE, "OIDC Core §5.4").await;
 }
+
+/// The authorization endpoint ignores prompt=consent: a user who consented before is sent
+/// straight back with a code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_without_consent_under_prompt_consent_warns() {
+    let flaw = Flaw::request(|request| {
+        if is(request, "/oauth2/authorize") {
+            request.path = request
+                .path
+                .replace("prompt=consent", "prompt_ignored=consent");
+        }
+        None
+    });
+    let scenario = "Authorize with prompt=consent after consent was given asks for consent again";
+    warns(flaw, "@oauth-provider", scenario, "OIDC Core §3.1.2.1").await;
+}

@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::protocol::oauth::AuthorizeHop;
+
 /// RFC 7662 §2.2: an inactive token's introspection answer SHOULD NOT say more than
 /// `active: false` (why it is inactive, whose it was, when it expired): a third party that
 /// holds a stolen or guessed token learns nothing from it. `Err` names the extra members.
@@ -76,6 +78,39 @@ pub fn claims_beyond_scopes(claims: &Value, granted: &str) -> Vec<&'static str> 
         .collect()
 }
 
+/// OIDC Core §3.1.2.1: with `prompt=consent` the OP SHOULD ask the End-User for consent again,
+/// even when it was given before, or answer `consent_required` (or the general
+/// `interaction_required`) at the redirect URI: never a code without the consent step. `hop`
+/// is where the authorization request sent the user-agent.
+pub fn check_prompt_consent_asks(hop: Option<&AuthorizeHop>) -> Result<(), String> {
+    match hop {
+        Some(AuthorizeHop::Interaction(_)) => Ok(()),
+        Some(AuthorizeHop::Client(p))
+            if matches!(p.error(), Some("consent_required" | "interaction_required")) =>
+        {
+            Ok(())
+        }
+        Some(AuthorizeHop::Client(p)) if p.get("code").is_some() => {
+            Err("a code at the redirect URI without the consent step".into())
+        }
+        Some(other) => Err(format!(
+            "neither a consent page nor consent_required: {}",
+            match other {
+                AuthorizeHop::Client(p) => format!(
+                    "error {} at the redirect URI",
+                    p.error().unwrap_or("(none)")
+                ),
+                AuthorizeHop::ServerError(p) => format!(
+                    "the server's error page with error {}",
+                    p.error().unwrap_or("(none)")
+                ),
+                _ => "a redirect elsewhere".into(),
+            }
+        )),
+        None => Err("no redirect".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +138,22 @@ mod tests {
         );
         assert!(claims_beyond_scopes(&claims, "openid profile email").is_empty());
         assert!(claims_beyond_scopes(&json!({"sub": "u"}), "openid").is_empty());
+    }
+
+    #[test]
+    fn prompt_consent_asks_again_or_answers_consent_required() {
+        use crate::protocol::oauth::RedirectParams;
+        let params = |query: &str| {
+            RedirectParams::parse(&format!("/cb?{query}"), "http://c.test/").expect("parses")
+        };
+        let page = AuthorizeHop::Interaction(params("sig=s"));
+        assert!(check_prompt_consent_asks(Some(&page)).is_ok());
+        let refused = AuthorizeHop::Client(params("error=consent_required"));
+        assert!(check_prompt_consent_asks(Some(&refused)).is_ok());
+        let code = AuthorizeHop::Client(params("code=c&state=s"));
+        let e = check_prompt_consent_asks(Some(&code)).unwrap_err();
+        assert!(e.contains("without the consent step"), "{e}");
+        assert!(check_prompt_consent_asks(None).is_err());
     }
 
     #[test]

@@ -1,18 +1,21 @@
 //! SHOULD rules a security reviewer expects of the provider (features/oauth-should.feature):
 //! an inactive token's introspection answer says no more than `active: false` (RFC 7662 §2.2)
 //! a public client is issued no secret (RFC 7591 §2), and a grant of scope openid alone
-//! releases no email or profile claim (OIDC Core §5.4). Their failures are warnings.
+//! releases no email or profile claim (OIDC Core §5.4); prompt=consent asks again (OIDC Core
+//! §3.1.2.1). Their failures are warnings.
 
 use super::*;
 use crate::protocol::oauth::{introspection_active, public_client_registration};
 use crate::protocol::should::{
-    check_inactive_answer_bare, check_public_client_has_no_secret, claims_beyond_scopes,
+    check_inactive_answer_bare, check_prompt_consent_asks, check_public_client_has_no_secret,
+    claims_beyond_scopes,
 };
 
 const RULE_INACTIVE_BARE: &str = "an introspection answer for an inactive token says nothing more than active: false (RFC 7662 §2.2 SHOULD NOT)";
 const RULE_SCOPE_CLAIMS: &str = "claims of a scope that was not granted (email, profile) are released neither at userinfo nor in the ID token (OIDC Core §5.4 SHOULD NOT)";
 /// The scope the narrow authorization asks for: no claim scope at all.
 const OPENID_ONLY: &str = "openid";
+const RULE_PROMPT_CONSENT: &str = "an authorization request with prompt=consent asks the End-User for consent again even when it was given before, or answers consent_required at the redirect URI: never a code without the consent step (OIDC Core §3.1.2.1 SHOULD)";
 const RULE_PUBLIC_NO_SECRET: &str = "a client registered with token_endpoint_auth_method none is issued no client_secret (RFC 7591 §2 SHOULD NOT)";
 
 #[then(
@@ -106,4 +109,27 @@ async fn no_claims_beyond_openid(world: &mut AuthWorld) -> StepResult {
         }
     }
     Ok(())
+}
+
+#[when("the OAuth client asks the signed-in user to authorize it again with prompt=consent")]
+async fn authorize_again_prompt_consent(world: &mut AuthWorld) -> StepResult {
+    let (_, request, pkce) = pkce_request(world)?;
+    let prompt = ("prompt".to_string(), "consent".to_string());
+    let request = AuthorizeRequest {
+        extra: vec![prompt],
+        ..request
+    };
+    start_authorization(world, request, Some(pkce)).await
+}
+
+#[then("the authorization server asks for consent again or answers consent_required, never a code")]
+async fn prompt_consent_asks(world: &mut AuthWorld) -> StepResult {
+    let hop = last_hop(world).and_then(|h| h.hop);
+    check_prompt_consent_asks(hop.as_ref()).map_err(|actual| {
+        world.fail(
+            RULE_PROMPT_CONSENT,
+            "a consent page, or error=consent_required at the redirect URI",
+            actual,
+        )
+    })
 }
