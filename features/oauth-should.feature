@@ -6,7 +6,8 @@ Feature: OAuth 2.1 / OIDC provider: the SHOULDs a security reviewer expects
   public client (token_endpoint_auth_method none) is issued no client secret, which it could
   not keep (RFC 7591 §2); a grant of scope openid alone releases no email or profile claim,
   at userinfo or in the ID token (OIDC Core §5.4); prompt=consent asks for consent again even
-  when it was given before, or answers consent_required (OIDC Core §3.1.2.1).
+  when it was given before, or answers consent_required (OIDC Core §3.1.2.1); a Bearer
+  challenge to a request without credentials names no error code (RFC 6750 §3).
 
   @oauth-client @should @oauth-introspection @rfc7662-2.2-c
   Scenario: Introspection of an inactive token says nothing more than active false
@@ -33,3 +34,8 @@ Feature: OAuth 2.1 / OIDC provider: the SHOULDs a security reviewer expects
     And the user has authorized the OAuth client
     When the OAuth client asks the signed-in user to authorize it again with prompt=consent
     Then the authorization server asks for consent again or answers consent_required, never a code
+
+  @oauth-userinfo @should @rfc6750-3-b
+  Scenario: userinfo's challenge to a request without credentials names no error code
+    When userinfo is asked without an access token
+    Then userinfo's Bearer challenge, if it sends one, names no error code

@@ -138,3 +138,15 @@ async fn a_code_without_consent_under_prompt_consent_warns() {
     let scenario = "Authorize with prompt=consent after consent was given asks for consent again";
     warns(flaw, "@oauth-provider", scenario, "OIDC Core §3.1.2.1").await;
 }
+
+/// userinfo challenges a request without credentials as if its token were invalid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_in_the_challenge_to_no_credentials_warns() {
+    let flaw = Flaw::response(|request, response| {
+        if is(request, "/oauth2/userinfo") && request.header("authorization").is_none() {
+            response.set_header("www-authenticate", r#"Bearer error="invalid_token""#);
+        }
+    });
+    let scenario = "userinfo's challenge to a request without credentials names no error code";
+    warns(flaw, "@oauth-provider", scenario, "RFC 6750 §3").await;
+}

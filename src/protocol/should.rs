@@ -111,6 +111,19 @@ pub fn check_prompt_consent_asks(hop: Option<&AuthorizeHop>) -> Result<(), Strin
     }
 }
 
+/// RFC 6750 §3: when the request carried no credentials at all, the Bearer challenge SHOULD NOT
+/// name an error code (there was no token to be invalid). An answer without a Bearer challenge
+/// is not judged here: the challenge itself is rfc6750-3-a's MUST.
+pub fn check_challenge_names_no_error<'a>(
+    www_authenticate: impl IntoIterator<Item = &'a str>,
+) -> Result<(), String> {
+    let challenge = crate::protocol::challenge::bearer_challenge(www_authenticate);
+    match challenge.as_ref().and_then(|c| c.param("error")) {
+        Some(error) => Err(format!("a Bearer challenge with error=\"{error}\"")),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +167,14 @@ mod tests {
         let e = check_prompt_consent_asks(Some(&code)).unwrap_err();
         assert!(e.contains("without the consent step"), "{e}");
         assert!(check_prompt_consent_asks(None).is_err());
+    }
+
+    #[test]
+    fn a_challenge_to_a_request_without_credentials_names_no_error() {
+        assert!(check_challenge_names_no_error([r#"Bearer realm="api""#]).is_ok());
+        assert!(check_challenge_names_no_error(Vec::<&str>::new()).is_ok());
+        let e = check_challenge_names_no_error([r#"Bearer error="invalid_token""#]).unwrap_err();
+        assert!(e.contains("invalid_token"), "{e}");
     }
 
     #[test]

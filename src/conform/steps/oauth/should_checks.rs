@@ -2,13 +2,14 @@
 //! an inactive token's introspection answer says no more than `active: false` (RFC 7662 §2.2)
 //! a public client is issued no secret (RFC 7591 §2), and a grant of scope openid alone
 //! releases no email or profile claim (OIDC Core §5.4); prompt=consent asks again (OIDC Core
-//! §3.1.2.1). Their failures are warnings.
+//! §3.1.2.1); a challenge to a request without credentials names no error (RFC 6750 §3).
+//! Their failures are warnings.
 
 use super::*;
 use crate::protocol::oauth::{introspection_active, public_client_registration};
 use crate::protocol::should::{
-    check_inactive_answer_bare, check_prompt_consent_asks, check_public_client_has_no_secret,
-    claims_beyond_scopes,
+    check_challenge_names_no_error, check_inactive_answer_bare, check_prompt_consent_asks,
+    check_public_client_has_no_secret, claims_beyond_scopes,
 };
 
 const RULE_INACTIVE_BARE: &str = "an introspection answer for an inactive token says nothing more than active: false (RFC 7662 §2.2 SHOULD NOT)";
@@ -16,6 +17,7 @@ const RULE_SCOPE_CLAIMS: &str = "claims of a scope that was not granted (email, 
 /// The scope the narrow authorization asks for: no claim scope at all.
 const OPENID_ONLY: &str = "openid";
 const RULE_PROMPT_CONSENT: &str = "an authorization request with prompt=consent asks the End-User for consent again even when it was given before, or answers consent_required at the redirect URI: never a code without the consent step (OIDC Core §3.1.2.1 SHOULD)";
+const RULE_BARE_CHALLENGE: &str = "a Bearer challenge to a request that carried no credentials at all names no error code (RFC 6750 §3 SHOULD NOT)";
 const RULE_PUBLIC_NO_SECRET: &str = "a client registered with token_endpoint_auth_method none is issued no client_secret (RFC 7591 §2 SHOULD NOT)";
 
 #[then(
@@ -132,4 +134,11 @@ async fn prompt_consent_asks(world: &mut AuthWorld) -> StepResult {
             actual,
         )
     })
+}
+
+#[then("userinfo's Bearer challenge, if it sends one, names no error code")]
+async fn challenge_names_no_error(world: &mut AuthWorld) -> StepResult {
+    let exchange = world.last_exchange()?;
+    check_challenge_names_no_error(exchange.headers_named("www-authenticate"))
+        .map_err(|actual| world.fail(RULE_BARE_CHALLENGE, "no error attribute", actual))
 }
