@@ -126,14 +126,9 @@ async fn authorize_again_prompt_consent(world: &mut AuthWorld) -> StepResult {
 
 #[then("the authorization server asks for consent again or answers consent_required, never a code")]
 async fn prompt_consent_asks(world: &mut AuthWorld) -> StepResult {
-    let hop = last_hop(world).and_then(|h| h.hop);
-    check_prompt_consent_asks(hop.as_ref()).map_err(|actual| {
-        world.fail(
-            RULE_PROMPT_CONSENT,
-            "a consent page, or error=consent_required at the redirect URI",
-            actual,
-        )
-    })
+    let verdict = check_prompt_consent_asks(last_hop(world).and_then(|h| h.hop).as_ref());
+    let expected = "a consent page, or error=consent_required at the redirect URI";
+    verdict.map_err(|actual| world.fail(RULE_PROMPT_CONSENT, expected, actual))
 }
 
 #[then("userinfo's Bearer challenge, if it sends one, names no error code")]
