@@ -150,3 +150,19 @@ async fn an_error_in_the_challenge_to_no_credentials_warns() {
     let scenario = "userinfo's challenge to a request without credentials names no error code";
     warns(flaw, "@oauth-provider", scenario, "RFC 6750 §3").await;
 }
+
+/// get-session echoes the request's Origin in Access-Control-Allow-Origin, without Vary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_allow_origin_echoed_without_vary_warns() {
+    let flaw = Flaw::response(|request, response| {
+        if let Some(origin) = request.header("origin").map(str::to_string)
+            && is(request, "/get-session")
+            && origin.contains("cors-probe")
+        {
+            response.set_header("access-control-allow-origin", &origin);
+            response.remove_header("vary");
+        }
+    });
+    let scenario = "An Access-Control-Allow-Origin that follows the Origin comes with Vary: Origin";
+    warns(flaw, "@security-should", scenario, "Fetch §3.2.5").await;
+}

@@ -124,6 +124,43 @@ pub fn check_challenge_names_no_error<'a>(
     }
 }
 
+/// One answer to a request sent with an Origin: the Access-Control-Allow-Origin and Vary it
+/// carried.
+#[derive(Clone, Debug)]
+pub struct CorsAnswer {
+    pub origin: String,
+    pub allow_origin: Option<String>,
+    pub vary: Vec<String>,
+}
+
+/// Fetch §3.2.5: when Access-Control-Allow-Origin depends on the request's Origin (two requests
+/// that differ only in Origin get different values, or one gets it and the other not), every
+/// answer carrying it SHOULD say `Vary: Origin`, or a cache hands one origin's answer to
+/// another. A server that sends no ACAO, or the same one whatever the Origin, is not judged.
+pub fn check_vary_origin(answers: &[CorsAnswer]) -> Result<(), String> {
+    let first = answers.first().map(|a| &a.allow_origin);
+    if answers.iter().all(|a| Some(&a.allow_origin) == first) {
+        return Ok(());
+    }
+    let varies = |a: &CorsAnswer| {
+        a.vary
+            .iter()
+            .flat_map(|v| v.split(','))
+            .any(|v| v.trim().eq_ignore_ascii_case("origin") || v.trim() == "*")
+    };
+    match answers
+        .iter()
+        .find(|a| a.allow_origin.is_some() && !varies(a))
+    {
+        Some(a) => Err(format!(
+            "Access-Control-Allow-Origin: {} for Origin {} without Vary: Origin",
+            a.allow_origin.as_deref().unwrap_or_default(),
+            a.origin
+        )),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +212,29 @@ mod tests {
         assert!(check_challenge_names_no_error(Vec::<&str>::new()).is_ok());
         let e = check_challenge_names_no_error([r#"Bearer error="invalid_token""#]).unwrap_err();
         assert!(e.contains("invalid_token"), "{e}");
+    }
+
+    #[test]
+    fn an_allow_origin_that_follows_the_origin_needs_vary_origin() {
+        let answer = |origin: &str, acao: Option<&str>, vary: &[&str]| CorsAnswer {
+            origin: origin.into(),
+            allow_origin: acao.map(str::to_string),
+            vary: vary.iter().map(|v| v.to_string()).collect(),
+        };
+        let own = "http://a.test";
+        let other = "http://b.test";
+        // No ACAO at all, or the same static one: nothing depends on the Origin.
+        assert!(check_vary_origin(&[answer(own, None, &[]), answer(other, None, &[])]).is_ok());
+        let star = [answer(own, Some("*"), &[]), answer(other, Some("*"), &[])];
+        assert!(check_vary_origin(&star).is_ok());
+        let echoed = [answer(own, Some(own), &[]), answer(other, None, &[])];
+        let e = check_vary_origin(&echoed).unwrap_err();
+        assert!(e.contains(own), "{e}");
+        let with_vary = [
+            answer(own, Some(own), &["Accept-Encoding, Origin"]),
+            answer(other, None, &[]),
+        ];
+        assert!(check_vary_origin(&with_vary).is_ok());
     }
 
     #[test]

@@ -3,13 +3,15 @@
 //! a public client is issued no secret (RFC 7591 §2), and a grant of scope openid alone
 //! releases no email or profile claim (OIDC Core §5.4); prompt=consent asks again (OIDC Core
 //! §3.1.2.1); a challenge to a request without credentials names no error (RFC 6750 §3).
-//! Their failures are warnings.
+//! An Access-Control-Allow-Origin that follows the Origin comes with Vary: Origin (Fetch
+//! §3.2.5). Their failures are warnings.
 
 use super::*;
 use crate::protocol::oauth::{introspection_active, public_client_registration};
 use crate::protocol::should::{
-    check_challenge_names_no_error, check_inactive_answer_bare, check_prompt_consent_asks,
-    check_public_client_has_no_secret, claims_beyond_scopes,
+    CorsAnswer, check_challenge_names_no_error, check_inactive_answer_bare,
+    check_prompt_consent_asks, check_public_client_has_no_secret, check_vary_origin,
+    claims_beyond_scopes,
 };
 
 const RULE_INACTIVE_BARE: &str = "an introspection answer for an inactive token says nothing more than active: false (RFC 7662 §2.2 SHOULD NOT)";
@@ -18,6 +20,9 @@ const RULE_SCOPE_CLAIMS: &str = "claims of a scope that was not granted (email, 
 const OPENID_ONLY: &str = "openid";
 const RULE_PROMPT_CONSENT: &str = "an authorization request with prompt=consent asks the End-User for consent again even when it was given before, or answers consent_required at the redirect URI: never a code without the consent step (OIDC Core §3.1.2.1 SHOULD)";
 const RULE_BARE_CHALLENGE: &str = "a Bearer challenge to a request that carried no credentials at all names no error code (RFC 6750 §3 SHOULD NOT)";
+const RULE_VARY_ORIGIN: &str = "an answer whose Access-Control-Allow-Origin follows the request's Origin says Vary: Origin (Fetch §3.2.5 SHOULD)";
+/// An origin the target does not serve: the second Origin get-session is asked from.
+const OTHER_ORIGIN: &str = "http://cors-probe.ba-harness.test";
 const RULE_PUBLIC_NO_SECRET: &str = "a client registered with token_endpoint_auth_method none is issued no client_secret (RFC 7591 §2 SHOULD NOT)";
 
 #[then(
@@ -136,4 +141,34 @@ async fn challenge_names_no_error(world: &mut AuthWorld) -> StepResult {
     let exchange = world.last_exchange()?;
     check_challenge_names_no_error(exchange.headers_named("www-authenticate"))
         .map_err(|actual| world.fail(RULE_BARE_CHALLENGE, "no error attribute", actual))
+}
+
+/// get-session asked from the target's own origin and from one it does not serve: the
+/// Access-Control-Allow-Origin and Vary of each answer.
+async fn cors_answers(world: &mut AuthWorld) -> Result<Vec<CorsAnswer>, StepFailure> {
+    let own = world.target().endpoint().origin.clone();
+    let mut answers = Vec::new();
+    for origin in [own.as_str(), OTHER_ORIGIN] {
+        let exchange = send(world, Request::get("/get-session").header("origin", origin)).await?;
+        let vary = exchange.headers_named("vary");
+        answers.push(CorsAnswer {
+            origin: origin.to_string(),
+            allow_origin: exchange
+                .header("access-control-allow-origin")
+                .map(str::to_string),
+            vary: vary.into_iter().map(str::to_string).collect(),
+        });
+    }
+    Ok(answers)
+}
+
+#[then(
+    "get-session asked from two origins says Vary: Origin wherever its Access-Control-Allow-Origin follows the Origin"
+)]
+async fn vary_origin(world: &mut AuthWorld) -> StepResult {
+    let answers = cors_answers(world).await?;
+    check_vary_origin(&answers).map_err(|actual| {
+        let expected = "Vary: Origin on each answer with Access-Control-Allow-Origin";
+        world.fail(RULE_VARY_ORIGIN, expected, actual)
+    })
 }
