@@ -7,7 +7,9 @@ Feature: OAuth 2.1 / OIDC provider: the SHOULDs a security reviewer expects
   not keep (RFC 7591 §2); a grant of scope openid alone releases no email or profile claim,
   at userinfo or in the ID token (OIDC Core §5.4); prompt=consent asks for consent again even
   when it was given before, or answers consent_required (OIDC Core §3.1.2.1); a Bearer
-  challenge to a request without credentials names no error code (RFC 6750 §3).
+  challenge to a request without credentials names no error code (RFC 6750 §3); prompt=none
+  with an id_token_hint naming another user than the signed-in one gets an error, never a code
+  (OIDC Core §3.1.2.1).
 
   @oauth-client @should @oauth-introspection @rfc7662-2.2-c
   Scenario: Introspection of an inactive token says nothing more than active false
@@ -39,3 +41,13 @@ Feature: OAuth 2.1 / OIDC provider: the SHOULDs a security reviewer expects
   Scenario: userinfo's challenge to a request without credentials names no error code
     When userinfo is asked without an access token
     Then userinfo's Bearer challenge, if it sends one, names no error code
+
+  @oauth-client @should @oauth-authorize @oidc-core-3.1.2.1-h
+  Scenario: Authorize with prompt=none and another user's id_token_hint issues no code
+    Given a signed-in user
+    And the user has authorized the OAuth client
+    And the OAuth client has exchanged the code for tokens
+    When a new user signs up with email and password
+    And the user authorizes the OAuth client again
+    And the OAuth client asks with prompt=none and the first user's ID token as id_token_hint
+    Then the authorization server answers an error, never a code for the signed-in user

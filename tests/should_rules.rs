@@ -12,9 +12,7 @@ use serde_json::Value;
 /// Runs `scenario` alone (its feature's `tag` selects it) behind `flaw` and requires a warning
 /// (severity SHOULD) naming `rule_fragment`.
 async fn warns(flaw: Flaw, tag: &str, scenario: &str, rule_fragment: &str) {
-    let broken = BrokenReference::start(flaw, &[]).await;
-    let one = OneScenario::new(scenario);
-    let run = run_oauth(&broken, Some(&one.dir), tag).await;
+    let (broken, run) = run_alone(flaw, tag, scenario).await;
     run.assert_failed(scenario, rule_fragment);
     let found = run.scenario(scenario).unwrap();
     assert_eq!(
@@ -23,6 +21,18 @@ async fn warns(flaw: Flaw, tag: &str, scenario: &str, rule_fragment: &str) {
         run.output
     );
     broken.server.stop().await;
+}
+
+/// Runs `scenario` alone behind `flaw`.
+async fn run_alone(
+    flaw: Flaw,
+    tag: &str,
+    scenario: &str,
+) -> (BrokenReference, mutating_proxy::ConformRun) {
+    let broken = BrokenReference::start(flaw, &[]).await;
+    let one = OneScenario::new(scenario);
+    let run = run_oauth(&broken, Some(&one.dir), tag).await;
+    (broken, run)
 }
 
 const SIGN_UP: &str = "Sign-up creates the user and starts a session";
@@ -165,4 +175,42 @@ async fn an_allow_origin_echoed_without_vary_warns() {
     });
     let scenario = "An Access-Control-Allow-Origin that follows the Origin comes with Vary: Origin";
     warns(flaw, "@security-should", scenario, "Fetch §3.2.5").await;
+}
+
+const OTHER_USERS_HINT: &str =
+    "Authorize with prompt=none and another user's id_token_hint issues no code";
+
+/// The pinned reference itself ignores id_token_hint at the authorization endpoint: the
+/// signed-in user gets a code though the hint names another user (docs/findings.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_despite_another_users_id_token_hint_warns() {
+    warns(
+        Flaw::none(),
+        "@oauth-provider",
+        OTHER_USERS_HINT,
+        "OIDC Core §3.1.2.1",
+    )
+    .await;
+}
+
+/// A proxy that answers such a request with login_required, as the rule asks: the scenario
+/// passes (the check is not a warning whatever the server does).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_required_for_another_users_id_token_hint_passes() {
+    let fixed = Flaw::request(|request| {
+        let hinted =
+            is(request, "/oauth2/authorize") && query_value(request, "id_token_hint").is_some();
+        let redirect_uri = query_value(request, "redirect_uri").filter(|_| hinted)?;
+        let state = query_value(request, "state").unwrap_or_default();
+        let location = url::Url::parse_with_params(
+            &redirect_uri,
+            [("error", "login_required"), ("state", state.as_str())],
+        )
+        .ok()?;
+        Some(redirect_response(location.as_str(), &[]))
+    });
+    let (broken, run) = run_alone(fixed, "@oauth-provider", OTHER_USERS_HINT).await;
+    let found = run.scenario(OTHER_USERS_HINT).unwrap();
+    assert_eq!(found["status"], "passed", "{}", run.output);
+    broken.server.stop().await;
 }

@@ -161,6 +161,19 @@ pub fn check_vary_origin(answers: &[CorsAnswer]) -> Result<(), String> {
     }
 }
 
+/// OIDC Core §3.1.2.1: with `prompt=none` and an `id_token_hint` naming a user other than the
+/// signed-in one, the OP SHOULD answer an error (login_required or the like): a code would be
+/// the signed-in user's, handed to a client that asked about someone else.
+pub fn check_no_code_for_another_hint(hop: Option<&AuthorizeHop>) -> Result<(), String> {
+    match hop {
+        Some(AuthorizeHop::Client(p)) if p.get("code").is_some() => Err(
+            "a code for the signed-in user at the redirect URI, though the hint names another user"
+                .into(),
+        ),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,6 +217,9 @@ mod tests {
         let e = check_prompt_consent_asks(Some(&code)).unwrap_err();
         assert!(e.contains("without the consent step"), "{e}");
         assert!(check_prompt_consent_asks(None).is_err());
+        assert!(check_no_code_for_another_hint(Some(&code)).is_err());
+        let login = AuthorizeHop::Client(params("error=login_required"));
+        assert!(check_no_code_for_another_hint(Some(&login)).is_ok());
     }
 
     #[test]

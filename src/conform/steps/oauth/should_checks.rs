@@ -10,8 +10,8 @@ use super::*;
 use crate::protocol::oauth::{introspection_active, public_client_registration};
 use crate::protocol::should::{
     CorsAnswer, check_challenge_names_no_error, check_inactive_answer_bare,
-    check_prompt_consent_asks, check_public_client_has_no_secret, check_vary_origin,
-    claims_beyond_scopes,
+    check_no_code_for_another_hint, check_prompt_consent_asks, check_public_client_has_no_secret,
+    check_vary_origin, claims_beyond_scopes,
 };
 
 const RULE_INACTIVE_BARE: &str = "an introspection answer for an inactive token says nothing more than active: false (RFC 7662 §2.2 SHOULD NOT)";
@@ -23,6 +23,10 @@ const RULE_BARE_CHALLENGE: &str = "a Bearer challenge to a request that carried 
 const RULE_VARY_ORIGIN: &str = "an answer whose Access-Control-Allow-Origin follows the request's Origin says Vary: Origin (Fetch §3.2.5 SHOULD)";
 /// An origin the target does not serve: the second Origin get-session is asked from.
 const OTHER_ORIGIN: &str = "http://cors-probe.ba-harness.test";
+const RULE_OTHER_HINT: &str = "an authorization request with prompt=none and an id_token_hint naming another user than the signed-in one is answered with an error such as login_required, never a code for the signed-in user (OIDC Core §3.1.2.1 SHOULD)";
+/// What the two prompt checks expect to see.
+const ASKS_AGAIN: &str = "a consent page, or error=consent_required at the redirect URI";
+const AN_ERROR: &str = "error=login_required (or another error) at the redirect URI";
 const RULE_PUBLIC_NO_SECRET: &str = "a client registered with token_endpoint_auth_method none is issued no client_secret (RFC 7591 §2 SHOULD NOT)";
 
 #[then(
@@ -131,9 +135,23 @@ async fn authorize_again_prompt_consent(world: &mut AuthWorld) -> StepResult {
 
 #[then("the authorization server asks for consent again or answers consent_required, never a code")]
 async fn prompt_consent_asks(world: &mut AuthWorld) -> StepResult {
-    let verdict = check_prompt_consent_asks(last_hop(world).and_then(|h| h.hop).as_ref());
-    let expected = "a consent page, or error=consent_required at the redirect URI";
-    verdict.map_err(|actual| world.fail(RULE_PROMPT_CONSENT, expected, actual))
+    judge_last_hop(
+        world,
+        RULE_PROMPT_CONSENT,
+        ASKS_AGAIN,
+        check_prompt_consent_asks,
+    )
+}
+
+/// Judges where the last authorization request sent the user-agent with `check`.
+fn judge_last_hop(
+    world: &mut AuthWorld,
+    rule: &str,
+    expected: &str,
+    check: fn(Option<&AuthorizeHop>) -> Result<(), String>,
+) -> StepResult {
+    let verdict = check(last_hop(world).and_then(|h| h.hop).as_ref());
+    verdict.map_err(|actual| world.fail(rule, expected, actual))
 }
 
 #[then("userinfo's Bearer challenge, if it sends one, names no error code")]
@@ -171,4 +189,32 @@ async fn vary_origin(world: &mut AuthWorld) -> StepResult {
         let expected = "Vary: Origin on each answer with Access-Control-Allow-Origin";
         world.fail(RULE_VARY_ORIGIN, expected, actual)
     })
+}
+
+#[when("the OAuth client asks with prompt=none and the first user's ID token as id_token_hint")]
+async fn authorize_with_first_users_hint(world: &mut AuthWorld) -> StepResult {
+    let first_tokens = world.oauth.first_tokens.as_ref();
+    let hint = first_tokens.and_then(|(tokens, _)| tokens.id_token.clone());
+    let Some(hint) = hint else {
+        let first = precondition("the first user's authorization issued an ID token");
+        return Err(world.fail(&first, "an ID token", "none"));
+    };
+    SecretRegistry::global().register(&hint);
+    let (_, request, pkce) = pkce_request(world)?;
+    let extra = vec![
+        ("prompt".to_string(), "none".to_string()),
+        ("id_token_hint".to_string(), hint),
+    ];
+    let request = AuthorizeRequest { extra, ..request };
+    start_authorization(world, request, Some(pkce)).await
+}
+
+#[then("the authorization server answers an error, never a code for the signed-in user")]
+async fn no_code_for_another_hint(world: &mut AuthWorld) -> StepResult {
+    judge_last_hop(
+        world,
+        RULE_OTHER_HINT,
+        AN_ERROR,
+        check_no_code_for_another_hint,
+    )
 }
