@@ -75,8 +75,17 @@ fn bundled_reference_passes_every_scenario() {
         "A session past expiresIn is no session",
         "A session older than freshAge cannot delete its user",
     ];
-    const EXPECTED_WARNINGS: [&str; 1] =
-        ["Another X-Forwarded-For does not escape the sign-in limit"];
+    const EXPECTED_WARNINGS: [&str; 4] = [
+        "Another X-Forwarded-For does not escape the sign-in limit",
+        // rfc6265bis-4.1.1-a (passive, SHOULD NOT): better-auth 1.7.25 sets session_data twice,
+        // to different outcomes, in one change-password and one get-session answer
+        // (docs/findings.md, "SHOULD warnings in the pinned release").
+        "change-password with revokeOtherSessions ends the other sessions and keeps the caller signed in",
+        "A cookie cache altered to name someone else is not believed",
+        // oidc-core-3.1.2.1-h (SHOULD): @better-auth/oauth-provider 1.7.5 ignores id_token_hint
+        // at the authorization endpoint (docs/findings.md).
+        "Authorize with prompt=none and another user's id_token_hint issues no code",
+    ];
     let unexpected: Vec<_> = scenarios
         .iter()
         .filter(|s| match s["status"].as_str() {

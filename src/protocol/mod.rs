@@ -18,4 +18,5 @@ pub mod registration;
 pub mod reset;
 pub mod resource;
 pub mod session;
+pub mod should;
 pub mod token_errors;

@@ -18,8 +18,15 @@
 //!   (`code`, OAuth's `error`, or `message`, which is all Better Auth's rate limiter sends). An
 //!   empty 404 is the router saying the route does not exist, and an empty 401 with a
 //!   WWW-Authenticate challenge describes itself (RFC 6750 §3); neither is checked.
+//! - `rfc6265bis-4.1.2.7-a` (SHOULD): a `SameSite=None` cookie also carries `Secure`; browsers
+//!   drop it otherwise, and a cross-site cookie without Secure travels in clear text.
+//! - `rfc6265bis-4.1.1-a` (SHOULD NOT): one response does not set the same cookie name twice;
+//!   which of the two a browser keeps is up to its order of processing (a deletion followed by
+//!   the new value, say, may leave the user signed out).
 
 use serde_json::Value;
+
+use crate::protocol::cookie::SetCookie;
 
 /// One passive rule broken by one response.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,6 +44,8 @@ pub const NO_PASSWORD_HASH: &str = "better-auth-passive-b";
 pub const NO_FOREIGN_TOKEN: &str = "better-auth-passive-c";
 pub const NO_TOKEN_IN_URL: &str = "rfc6750-5.3-a";
 pub const ERROR_IS_JSON: &str = "better-auth-passive-d";
+pub const SAME_SITE_NONE_SECURE: &str = "rfc6265bis-4.1.2.7-a";
+pub const ONE_SET_COOKIE_PER_NAME: &str = "rfc6265bis-4.1.1-a";
 
 /// A response as the passive checks see it.
 #[derive(Clone, Copy, Debug)]
@@ -85,8 +94,56 @@ pub fn check(
     password_echo(response, &forbidden.passwords)
         .or_else(|| password_hash(response))
         .or_else(|| foreign_token(response, &forbidden.foreign_tokens))
-        .or_else(|| token_in_url(response))
         .or_else(|| error_not_json(response, auth_base_path))
+        // The SHOULD (NOT) rules after the MUSTs: a warning must not hide a failure.
+        .or_else(|| token_in_url(response))
+        .or_else(|| same_site_none_without_secure(response))
+        .or_else(|| cookie_set_twice(response))
+}
+
+/// The response's Set-Cookie lines, parsed (a line that does not parse is judged elsewhere).
+fn set_cookies(response: &ResponseView<'_>) -> Vec<SetCookie> {
+    response
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+        .filter_map(|(_, v)| SetCookie::parse(v).ok())
+        .collect()
+}
+
+pub fn same_site_none_without_secure(response: &ResponseView<'_>) -> Option<PassiveViolation> {
+    let cookie = set_cookies(response)
+        .into_iter()
+        .find(|c| c.same_site_is("none") && !c.secure)?;
+    Some(PassiveViolation {
+        rule_id: SAME_SITE_NONE_SECURE,
+        rule: "a SameSite=None cookie also carries Secure",
+        found: format!("cookie `{}` is SameSite=None without Secure", cookie.name),
+    })
+}
+
+/// Two or more lines for one name are judged only when the browser's outcome depends on their
+/// order: a value and a deletion, or two different values (RFC 6265 §4.1.1 gives the reason
+/// for the rule: the user agent's handling of such duplicates is undefined). Lines that are all
+/// deletions, or all the same line, end in the same state whatever the order; Better Auth sends
+/// `session_data` twice that way on every sign-out (its deleteSessionCookie expires the cookie
+/// and then cleans its chunks, the unchunked name among them), which this check leaves alone.
+pub fn cookie_set_twice(response: &ResponseView<'_>) -> Option<PassiveViolation> {
+    let cookies = set_cookies(response);
+    let conflicting = cookies.iter().find(|c| {
+        let same_name: Vec<&SetCookie> = cookies.iter().filter(|o| o.name == c.name).collect();
+        same_name.len() > 1
+            && !same_name.iter().all(|o| o.is_deletion())
+            && !same_name.iter().all(|o| o.raw.trim() == c.raw.trim())
+    })?;
+    Some(PassiveViolation {
+        rule_id: ONE_SET_COOKIE_PER_NAME,
+        rule: "one response does not set the same cookie name twice",
+        found: format!(
+            "cookie `{}` is set more than once in the response, to different outcomes",
+            conflicting.name
+        ),
+    })
 }
 
 /// Percent-encoded form too: a Set-Cookie or Location would carry it that way.
@@ -385,6 +442,41 @@ mod tests {
             check(&view(200, &h, leak), &forbidden, "/api/auth").map(|v| v.rule_id),
             Some(NO_PASSWORD)
         );
+    }
+
+    fn cookies(lines: &[&str]) -> Vec<(String, String)> {
+        lines
+            .iter()
+            .map(|l| ("set-cookie".to_string(), l.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_same_site_none_cookie_needs_secure() {
+        let bad = cookies(&["a=1; Path=/; SameSite=None; HttpOnly"]);
+        assert_eq!(
+            same_site_none_without_secure(&view(200, &bad, "")).map(|v| v.rule_id),
+            Some(SAME_SITE_NONE_SECURE)
+        );
+        let good = cookies(&["a=1; Path=/; samesite=none; Secure", "b=2; SameSite=Lax"]);
+        assert!(same_site_none_without_secure(&view(200, &good, "")).is_none());
+    }
+
+    #[test]
+    fn a_cookie_name_set_twice_in_one_response_is_found() {
+        let twice = cookies(&["a=; Max-Age=0", "b=1", "a=2; Path=/"]);
+        let v = cookie_set_twice(&view(200, &twice, "")).unwrap();
+        assert_eq!(v.rule_id, ONE_SET_COOKIE_PER_NAME);
+        assert!(v.found.contains("`a`"));
+        let once = cookies(&["a=1", "b=1", "c=; Max-Age=0"]);
+        assert!(cookie_set_twice(&view(200, &once, "")).is_none());
+        // Two deletions, or the same line twice, end the same whatever the order.
+        let deletions = cookies(&["a=; Max-Age=0; Path=/", "a=; Max-Age=0; Path=/; HttpOnly"]);
+        assert!(cookie_set_twice(&view(200, &deletions, "")).is_none());
+        let repeated = cookies(&["a=1; Path=/", "a=1; Path=/"]);
+        assert!(cookie_set_twice(&view(200, &repeated, "")).is_none());
+        let two_values = cookies(&["a=1; Path=/", "a=2; Path=/"]);
+        assert!(cookie_set_twice(&view(200, &two_values, "")).is_some());
     }
 
     #[test]

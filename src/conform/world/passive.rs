@@ -23,6 +23,8 @@ pub struct PassiveState {
     pub foreign_tokens: Vec<String>,
     /// The first violation seen, reported once the scenario's steps have passed.
     pub violation: Option<StepFailure>,
+    /// Whether the kept violation breaks a MUST (NOT).
+    pub binding: bool,
 }
 
 /// The password fields of a JSON or form request body.
@@ -85,10 +87,20 @@ fn violation(
     check(&view, &forbidden, &world.target().endpoint().base_path)
 }
 
+/// Whether a passive rule is a MUST (NOT) of the inventory; an unknown id counts as one.
+fn binding(rule_id: &str) -> bool {
+    crate::rules::embedded()
+        .get(rule_id)
+        .is_none_or(|r| r.level.is_binding())
+}
+
 fn record(world: &mut AuthWorld, exchange: &Exchange, v: PassiveViolation) {
-    if world.passive.violation.is_some() {
+    // The first violation is kept, except that a MUST broken later replaces a SHOULD kept
+    // earlier: a warning must not hide a failure.
+    if world.passive.violation.is_some() && (world.passive.binding || !binding(v.rule_id)) {
         return;
     }
+    world.passive.binding = binding(v.rule_id);
     let failure = StepFailure {
         rule: format!("[{}] {} (passive check, every exchange)", v.rule_id, v.rule),
         expected: "no exchange of the scenario breaks it".into(),

@@ -31,6 +31,7 @@ mod registration_probes;
 mod requests;
 mod revocation;
 mod shared;
+mod should_checks;
 mod token;
 mod token_clients;
 mod token_errors;
