@@ -68,15 +68,23 @@ async fn breaks(
 async fn assert_all_pass(env: &[(&str, &str)], tag: &str) {
     let broken = BrokenReference::start(Flaw::none(), env).await;
     let run = run_feature(&broken, tag).await;
-    assert_eq!(run.code, Some(0), "{}", run.output);
-    let statuses: Vec<&str> = run.report["scenarios"]
+    let scenarios = run.report["scenarios"]
         .as_array()
-        .map(|all| all.iter().filter_map(|s| s["status"].as_str()).collect())
+        .cloned()
         .unwrap_or_default();
-    assert!(!statuses.is_empty(), "no scenario ran:\n{}", run.output);
+    assert!(!scenarios.is_empty(), "no scenario ran:\n{}", run.output);
+    // The reference's listed SHOULD warnings fail a --strict run (exit 1) and nothing else may.
+    let warned = scenarios.iter().any(mutating_proxy::is_reference_warning);
+    assert_eq!(run.code, Some(if warned { 1 } else { 0 }), "{}", run.output);
+    let statuses: Vec<&str> = scenarios
+        .iter()
+        .filter(|s| !mutating_proxy::is_reference_warning(s))
+        .filter_map(|s| s["status"].as_str())
+        .collect();
     assert!(
         statuses.iter().all(|s| *s == "passed"),
-        "every {tag} scenario passes (none skipped): {statuses:?}\n{}",
+        "every {tag} scenario passes (none skipped; the reference's listed SHOULD warnings \
+         aside): {statuses:?}\n{}",
         run.output
     );
     broken.server.stop().await;
