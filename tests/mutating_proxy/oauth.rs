@@ -148,8 +148,12 @@ pub fn known_deviations() -> Vec<(String, String)> {
 }
 
 /// Scenarios whose rule binds only when the server offers something the reference does not
-/// (encryption keys, several signing keys, pairwise subjects): they skip with that reason.
-pub const SKIPPED_ON_THE_REFERENCE: [&str; 3] = [
+/// (encryption keys, several signing keys, pairwise subjects), or only where a setting the
+/// reference turns on is off (dynamic and unauthenticated registration): they skip with that
+/// reason.
+pub const SKIPPED_ON_THE_REFERENCE: [&str; 5] = [
+    "Registration without a session is refused when unauthenticated registration is off",
+    "The registration path registers nothing when dynamic registration is off",
     "Every JWKS key says its use when encryption keys are published",
     "The ID token names its key when the JWKS holds several keys",
     "Pairwise clients of different sectors see different subs",

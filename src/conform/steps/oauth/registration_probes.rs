@@ -296,7 +296,11 @@ async fn session_required(world: &mut AuthWorld) -> StepResult {
         .and_then(Value::as_bool)
         .unwrap_or(false);
     match (public_clients, client_discovery) {
-        (true, false) => Ok(()),
+        // The setting is on: the rule binds only where it is off, so nothing was checked.
+        (true, false) => Err(world.skip(
+            "unauthenticated registration is on (token_endpoint_auth_methods_supported lists \
+             none), and the rule binds only where it is off",
+        )),
         (true, true) => Err(world.skip(
             "a client was registered without a session, and the discovery document lists              token_endpoint_auth_method none next to a Client ID Metadata Document profile, so              whether allowUnauthenticatedClientRegistration is on cannot be told from outside",
         )),
@@ -314,10 +318,15 @@ async fn session_required(world: &mut AuthWorld) -> StepResult {
 )]
 async fn registration_only_when_on(world: &mut AuthWorld) -> StepResult {
     let (exchange, body) = last_answer(world)?;
-    if check_nothing_registered(exchange.status, &body).is_ok()
-        || discovery(world).await?.registration_endpoint.is_some()
-    {
+    if check_nothing_registered(exchange.status, &body).is_ok() {
         return Ok(());
+    }
+    if discovery(world).await?.registration_endpoint.is_some() {
+        // Dynamic registration is on: the rule binds only where it is off.
+        return Err(world.skip(
+            "dynamic registration is on (the discovery document names a registration_endpoint), \
+             and the rule binds only where it is off",
+        ));
     }
     Err(world.fail_on(
         RULE_REGISTRATION_OFF,
