@@ -129,7 +129,8 @@ pub(crate) fn register_codes_in(text: &str) {
 
 /// Registers what a sign-up or sign-in answer carries: the session token of its JSON body,
 /// its cookies (raw and decoded) and the bearer plugin's `set-auth-token` header. For clients
-/// made outside a run's endpoint (load's virtual users), which no harvester observes.
+/// no harvester observes: load's virtual users, and step clients of other servers (the issuer,
+/// the Next.js app) whose endpoints carry no observers.
 pub(crate) fn register_answer_secrets(exchange: &Exchange) {
     if let Ok(body) = exchange.json()
         && let Some(token) = body.get("token").and_then(serde_json::Value::as_str)

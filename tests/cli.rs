@@ -59,51 +59,27 @@ fn bundled_reference_passes_every_scenario() {
     // tests/framework_rules.rs runs them), each skipped with its reason, and the entries of
     // known-deviations.toml, which must still be reported.
     const SKIPPED_BY_DEFAULT: [&str; 4] = ["https", "express", "nestjs", "tanstack-start"];
-    // SHOULD warnings the reference earns with Better Auth's defaults: it trusts the
-    // X-Forwarded-For header (advanced.ipAddress.ipAddressHeaders unset), which is also how the
-    // harness gives each client its own rate-limit bucket.
-    // Rules that bind only when the server offers something the reference does not: they skip
-    // with the reason, not pass unexercised.
-    const EXPECTED_SKIPS: [&str; 8] = [
-        // Settings the reference turns on, where the rule binds only when they are off.
-        "Registration without a session is refused when unauthenticated registration is off",
-        "The registration path registers nothing when dynamic registration is off",
-        "Every JWKS key says its use when encryption keys are published",
-        "The ID token names its key when the JWKS holds several keys",
-        "Pairwise clients of different sectors see different subs",
-        // Lifetimes the default run keeps long (a few seconds would break the other
-        // scenarios): `--reference-profile short-sessions` runs them
-        // (tests/account_lifetime_rules.rs).
+    // The reference's known SHOULD warnings and skips live with the proxy tests' (one list each,
+    // in tests/mutating_proxy). Besides the rules that bind only where the reference offers or configures something else
+    // (mutating_proxy::oauth::SKIPPED_ON_THE_REFERENCE): lifetimes the default run keeps long (a
+    // few seconds would break the other scenarios); `--reference-profile short-sessions` runs
+    // them (tests/account_lifetime_rules.rs).
+    const LIFETIMES_KEPT_LONG: [&str; 3] = [
         "An expired password reset token is refused",
         "A session past expiresIn is no session",
         "A session older than freshAge cannot delete its user",
     ];
-    const EXPECTED_WARNINGS: [&str; 4] = [
-        "Another X-Forwarded-For does not escape the sign-in limit",
-        // rfc6265bis-4.1.1-a (passive, SHOULD NOT): better-auth 1.7.25 sets session_data twice,
-        // to different outcomes, in one change-password and one get-session answer
-        // (docs/findings.md, "SHOULD warnings in the pinned release").
-        "change-password with revokeOtherSessions ends the other sessions and keeps the caller signed in",
-        "A cookie cache altered to name someone else is not believed",
-        // oidc-core-3.1.2.1-h (SHOULD): @better-auth/oauth-provider 1.7.5 ignores id_token_hint
-        // at the authorization endpoint (docs/findings.md).
-        "Authorize with prompt=none and another user's id_token_hint issues no code",
-    ];
+    let expected_skip = |name: &str| {
+        mutating_proxy::oauth::SKIPPED_ON_THE_REFERENCE.contains(&name)
+            || LIFETIMES_KEPT_LONG.contains(&name)
+    };
     let unexpected: Vec<_> = scenarios
         .iter()
         .filter(|s| match s["status"].as_str() {
             Some("passed") | Some("deviation") => false,
-            Some("failed")
-                if s["severity"] == "SHOULD"
-                    && EXPECTED_WARNINGS.contains(&s["scenario"].as_str().unwrap_or_default()) =>
-            {
-                false
-            }
-            Some("skipped")
-                if EXPECTED_SKIPS.contains(&s["scenario"].as_str().unwrap_or_default()) =>
-            {
-                false
-            }
+            // The reference's listed SHOULD warnings (mutating_proxy::REFERENCE_SHOULD_WARNINGS).
+            Some("failed") if mutating_proxy::is_reference_warning(s) => false,
+            Some("skipped") if expected_skip(s["scenario"].as_str().unwrap_or_default()) => false,
             Some("skipped") => {
                 let tags = s["tags"].as_array().unwrap();
                 let reason = s["reason"].as_str().unwrap_or_default();
