@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-pub use crate::bundled::{ReadyInfo, targets_dir};
 use crate::bundled::{
-    RunFolder, ServerProcess, boot_io, check_node, free_port, installed_versions, new_secret,
-    npm_ci_once, read_ready_file, require_sources,
+    PORT_ATTEMPTS, RunFolder, ServerProcess, boot_io, check_node, free_port, installed_versions,
+    new_secret, npm_ci_once, port_was_taken, read_ready_file, require_sources,
 };
+pub use crate::bundled::{ReadyInfo, targets_dir};
 use crate::error::HarnessError;
 use crate::target::Target;
 
@@ -72,9 +72,41 @@ impl ReferenceServer {
             }
         };
 
+        // The port is free when chosen but only bound when node listens; another process (or a
+        // parallel test) can take it in between. Node then exits with EADDRINUSE: choose again.
+        let mut attempt = 1;
+        let (process, ready, secret, tls) = loop {
+            match Self::start(&dir, extra_env, https).await {
+                Err(e) if attempt < PORT_ATTEMPTS && port_was_taken(&e) => attempt += 1,
+                started => break started?,
+            }
+        };
+        Ok(ReferenceServer {
+            process,
+            ready,
+            secret,
+            version: installed_versions(&dir, &["better-auth", "@better-auth/oauth-provider"]),
+            ca_pem: tls.map(|t| t.ca_pem),
+        })
+    }
+
+    /// One start of the installed server in `dir` on a freshly chosen port.
+    async fn start(
+        dir: &Path,
+        extra_env: &[(&str, &str)],
+        https: bool,
+    ) -> Result<
+        (
+            ServerProcess,
+            ReadyInfo,
+            String,
+            Option<crate::tls::LoopbackTls>,
+        ),
+        HarnessError,
+    > {
         let port = free_port()?;
         let secret = new_secret();
-        let run = RunFolder::create(&dir, port, "server.log")?;
+        let run = RunFolder::create(dir, port, "server.log")?;
         let run_dir = run.dir.clone();
         let ready_path = run_dir.join("ready.json");
 
@@ -106,7 +138,7 @@ impl ReferenceServer {
         }
         command
             .arg("server.mjs")
-            .current_dir(&dir)
+            .current_dir(dir)
             .env("PORT", port.to_string())
             .env("DATABASE_PATH", run_dir.join("reference.sqlite"))
             .env("READY_FILE", &ready_path)
@@ -135,13 +167,7 @@ impl ReferenceServer {
                 || std::future::ready(read_ready_file(&ready_path)),
             )
             .await?;
-        Ok(ReferenceServer {
-            process,
-            ready,
-            secret,
-            version: installed_versions(&dir, &["better-auth", "@better-auth/oauth-provider"]),
-            ca_pem: tls.map(|t| t.ca_pem),
-        })
+        Ok((process, ready, secret, tls))
     }
 
     /// The target this server is, with everything the harness knows about it.

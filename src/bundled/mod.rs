@@ -101,6 +101,15 @@ pub(crate) async fn run_npm(dir: &Path, args: &[&str]) -> Result<(), HarnessErro
     Ok(())
 }
 
+/// How many ports a bundled server is started on before a taken port is reported.
+pub(crate) const PORT_ATTEMPTS: u32 = 3;
+
+/// Whether a boot failed because the chosen port was taken before the server could bind it:
+/// [`free_port`] releases the port it found, so another process can win it in between.
+pub(crate) fn port_was_taken(error: &HarnessError) -> bool {
+    matches!(error, HarnessError::Boot { log_tail: Some(tail), .. } if tail.contains("EADDRINUSE"))
+}
+
 /// A free loopback port: bind port 0, read it, release it (the server binds it right after).
 pub(crate) fn free_port() -> Result<u16, HarnessError> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| HarnessError::Boot {
@@ -134,8 +143,10 @@ pub(crate) fn new_secret() -> String {
     secret
 }
 
-/// A bundled server's run folder (`<dir>/data/run-<pid>-<port>`) and its log, opened for the
-/// child's stdout and stderr.
+/// A bundled server's run folder (`<dir>/data/run-<pid>-<port>-<random>`) and its log, opened
+/// for the child's stdout and stderr. The random part keeps two starts that were handed the same
+/// port (one of them then fails to bind) from sharing a folder and reading each other's ready
+/// file.
 pub(crate) struct RunFolder {
     pub dir: PathBuf,
     pub log_path: PathBuf,
@@ -145,10 +156,21 @@ pub(crate) struct RunFolder {
 
 impl RunFolder {
     pub(crate) fn create(app_dir: &Path, port: u16, log_name: &str) -> Result<Self, HarnessError> {
-        let dir = app_dir
-            .join("data")
-            .join(format!("run-{}-{port}", std::process::id()));
-        fs::create_dir_all(&dir).map_err(|e| boot_io("create the run folder", &dir, e))?;
+        let data = app_dir.join("data");
+        fs::create_dir_all(&data).map_err(|e| boot_io("create the run folder", &data, e))?;
+        let dir = loop {
+            let unique: String = rand::rng()
+                .sample_iter(&Alphanumeric)
+                .take(6)
+                .map(char::from)
+                .collect();
+            let dir = data.join(format!("run-{}-{port}-{unique}", std::process::id()));
+            match fs::create_dir(&dir) {
+                Ok(()) => break dir,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(boot_io("create the run folder", &dir, e)),
+            }
+        };
         let log_path = dir.join(log_name);
         let stdout =
             File::create(&log_path).map_err(|e| boot_io("create the log", &log_path, e))?;
@@ -709,6 +731,31 @@ mod tests {
             other => panic!("expected a boot error, got {other:?}"),
         }
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn two_starts_handed_the_same_port_get_their_own_run_folders() {
+        let app = std::env::temp_dir().join(format!("ba-harness-runs-{}", std::process::id()));
+        let first = RunFolder::create(&app, 4000, "server.log").unwrap();
+        let second = RunFolder::create(&app, 4000, "server.log").unwrap();
+        assert_ne!(first.dir, second.dir);
+        assert!(first.log_path.exists() && second.log_path.exists());
+        let _ = fs::remove_dir_all(&app);
+    }
+
+    #[test]
+    fn only_a_start_up_that_found_its_port_taken_is_retried() {
+        let boot = |tail: Option<&str>| HarnessError::Boot {
+            cause: "the bundled Better Auth server exited during start-up".into(),
+            fix: String::new(),
+            log_tail: tail.map(str::to_string),
+        };
+        let taken = "Error: listen EADDRINUSE: address already in use 127.0.0.1:4000";
+        assert!(port_was_taken(&boot(Some(taken))));
+        assert!(!port_was_taken(&boot(Some(
+            "SyntaxError: Unexpected token"
+        ))));
+        assert!(!port_was_taken(&boot(None)));
     }
 
     #[tokio::test]
