@@ -61,6 +61,10 @@ pub(super) async fn run(
         Some(url) => Target::new(url, &args.base_path, timeout),
         None => bundled.target(timeout),
     };
+    // The bundled Next.js app's signing secret is no target's: the run's redaction learns it here.
+    if let Some(app) = &bundled.next_app {
+        options.secrets.register(&app.secret);
+    }
     let target = match target.and_then(|t| configure_target(t, &args, &bundled, ca_pem)) {
         Ok(target) => target,
         Err(e) => {
