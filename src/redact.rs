@@ -70,14 +70,6 @@ impl Secrets {
         self.0.registry.scrub(&mask_jwts(text))
     }
 
-    /// Registered secrets only (no JWT masking).
-    pub fn scrub(&self, text: &str) -> String {
-        if self.0.show {
-            return text.to_string();
-        }
-        self.0.registry.scrub(text)
-    }
-
     /// [`redact_header`], unless secrets are shown.
     pub fn redact_header(&self, name: &str, value: &str) -> String {
         if self.0.show {

@@ -671,14 +671,14 @@ mod tests {
             &secrets,
             r#"{"url":"http://127.0.0.1:4000/callback?code=Qk3pLm9zXy7wVu2tRs1q&state=x"}"#,
         );
-        let text = secrets.scrub("code Qk3pLm9zXy7wVu2tRs1q leaked");
+        let text = secrets.scrub_text("code Qk3pLm9zXy7wVu2tRs1q leaked");
         assert!(!text.contains("Qk3pLm9z"), "{text}");
         // code_challenge is not a code.
         register_codes_in(
             &secrets,
             "/x?code_challenge=NotASecretChallengeValue1&state=s",
         );
-        let text = secrets.scrub("NotASecretChallengeValue1");
+        let text = secrets.scrub_text("NotASecretChallengeValue1");
         assert!(text.contains("NotASecretChallengeValue1"));
     }
 
@@ -691,7 +691,7 @@ mod tests {
             "code_verifier={}",
             url::form_urlencoded::byte_serialize(verifier.as_bytes()).collect::<String>()
         );
-        assert_eq!(secrets.scrub(&body), "code_verifier=[redacted]");
+        assert_eq!(secrets.scrub_text(&body), "code_verifier=[redacted]");
     }
 
     #[test]
