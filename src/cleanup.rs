@@ -254,7 +254,7 @@ async fn post_delete(client: &mut Client, cookies: CookieChoice) -> Result<Delet
     let exchange = client
         .send(Request::post_json("/delete-user", json!({})).cookies(cookies))
         .await
-        .map_err(|e| crate::redact::scrub_text(&e.to_string()))?;
+        .map_err(|e| client.endpoint().secrets.scrub_text(&e.to_string()))?;
     Ok(classify_delete_answer(
         exchange.status,
         exchange.json().ok().as_ref(),
@@ -290,7 +290,7 @@ async fn delete_account(endpoint: &Endpoint, account: &CreatedAccount) -> Delete
         Ok(e) => {
             return DeleteAnswer::Refused(format!("sign-in for cleanup got HTTP {}", e.status));
         }
-        Err(e) => return DeleteAnswer::Refused(crate::redact::scrub_text(&e.to_string())),
+        Err(e) => return DeleteAnswer::Refused(endpoint.secrets.scrub_text(&e.to_string())),
     }
     match post_delete(&mut client, CookieChoice::Jar).await {
         Ok(answer) => answer,
@@ -374,6 +374,7 @@ mod tests {
             body: "{}".into(),
             body_truncated: false,
             elapsed: Duration::ZERO,
+            secrets: Default::default(),
         }
     }
 

@@ -463,9 +463,17 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 
             return EXIT_USAGE;
         }
     };
+    // The command's redaction: every run it starts registers its secrets here, and the error
+    // line below is scrubbed with them.
+    let show_secrets = match &cli.command {
+        Command::Conform(args) => args.show_secrets,
+        Command::Snapshot(snapshot) => snapshot.conform.show_secrets,
+        _ => false,
+    };
+    let secrets = crate::redact::Secrets::new(show_secrets);
     let result = runtime.block_on(async {
         tokio::select! {
-            result = dispatch(cli) => result,
+            result = dispatch(cli, secrets.clone()) => result,
             _ = tokio::signal::ctrl_c() => {
                 // Dropping the run future stops the bundled server (kill on drop).
                 eprintln!("\nba-harness: interrupted; stopping");
@@ -474,10 +482,7 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 
         }
     });
     if let Err(e) = &result {
-        eprintln!(
-            "ba-harness: error: {}",
-            crate::redact::scrub_text(&e.to_string())
-        );
+        eprintln!("ba-harness: error: {}", secrets.scrub_text(&e.to_string()));
     }
     crate::error::exit_code(&result)
 }
@@ -491,12 +496,12 @@ fn outcome_of_code(code: i32) -> Outcome {
     }
 }
 
-async fn dispatch(cli: Cli) -> Result<Outcome, HarnessError> {
+async fn dispatch(cli: Cli, secrets: crate::redact::Secrets) -> Result<Outcome, HarnessError> {
     let output = Output::from(&cli.output);
     match cli.command {
-        Command::Conform(args) => conform::run(args, None, output).await,
-        Command::Load(args) => load::run(args).await,
-        Command::Snapshot(args) => snapshot::run(args, output).await,
+        Command::Conform(args) => conform::run(args, None, output, secrets).await,
+        Command::Load(args) => load::run(args, secrets).await,
+        Command::Snapshot(args) => snapshot::run(args, output, secrets).await,
         Command::Diff(args) => diff::run(args, output),
         Command::Completions { shell } => completions::completions(shell),
         Command::Man { out } => completions::man(out.as_deref()),

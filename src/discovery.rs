@@ -6,7 +6,6 @@ use serde_json::{Value, json};
 use crate::error::HarnessError;
 use crate::http::{Client, CookieChoice, Request};
 use crate::protocol::cookie::cookie_name;
-use crate::redact::SecretRegistry;
 use crate::target::{SIGN_UP_CLOSED, Target};
 use crate::test_user::TestUser;
 
@@ -84,7 +83,7 @@ pub async fn discover(target: &mut Target) -> Result<(), HarnessError> {
     // also says whether sign-up is open; with one, sign-up is still probed (its scenarios run
     // when it is open).
     let sign_up = {
-        let user = TestUser::random();
+        let user = TestUser::random(&target.made_up, &target.secrets);
         client
             .send(
                 Request::post_json(
@@ -164,12 +163,12 @@ pub async fn discover(target: &mut Target) -> Result<(), HarnessError> {
     };
     if let Some(e) = session_start {
         for cookie in e.set_cookies() {
-            SecretRegistry::global().register(&cookie.value);
-            SecretRegistry::global().register(&cookie.decoded_value());
+            target.secrets.register(&cookie.value);
+            target.secrets.register(&cookie.decoded_value());
         }
         adopt_cookie_prefix(target, &e);
         if let Some(token) = e.header("set-auth-token") {
-            SecretRegistry::global().register(token);
+            target.secrets.register(token);
             target.capabilities.insert("bearer".into());
         }
         let cache = cookie_name(&target.cookie_prefix, "session_data", target.is_https());

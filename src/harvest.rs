@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::http::{Body, Endpoint, Exchange, ExchangeObserver, Request};
 use crate::protocol::cookie::SetCookie;
-use crate::redact::{SECRET_FIELDS, SecretRegistry};
+use crate::redact::{SECRET_FIELDS, Secrets};
 
 /// Answer headers that carry a credential (the bearer and JWT plugins).
 const SECRET_HEADERS: &[&str] = &["set-auth-token", "set-auth-jwt"];
@@ -119,41 +119,44 @@ fn codes_in(text: &str, found: &mut Vec<String>) {
 
 /// Registers the values of `code=` query parameters found in `text` (Location headers, JSON
 /// `url`s), raw and decoded: for steps that see a code before its exchange is observed.
-pub(crate) fn register_codes_in(text: &str) {
+pub(crate) fn register_codes_in(secrets: &Secrets, text: &str) {
     let mut found = Vec::new();
     codes_in(text, &mut found);
     for value in found {
-        SecretRegistry::global().register(&value);
+        secrets.register(&value);
     }
 }
 
 /// Registers what a sign-up or sign-in answer carries: the session token of its JSON body,
 /// its cookies (raw and decoded) and the bearer plugin's `set-auth-token` header. For clients
 /// no harvester observes: load's virtual users, and step clients of other servers (the issuer,
-/// the Next.js app) whose endpoints carry no observers.
+/// the Next.js app) whose endpoints carry no observers. They go to the run's redaction the
+/// exchange carries (its endpoint's).
 pub(crate) fn register_answer_secrets(exchange: &Exchange) {
+    let secrets = &exchange.secrets;
     if let Ok(body) = exchange.json()
         && let Some(token) = body.get("token").and_then(serde_json::Value::as_str)
     {
-        SecretRegistry::global().register(token);
+        secrets.register(token);
     }
     for cookie in exchange.set_cookies() {
-        SecretRegistry::global().register(&cookie.value);
-        SecretRegistry::global().register(&cookie.decoded_value());
+        secrets.register(&cookie.value);
+        secrets.register(&cookie.decoded_value());
     }
     if let Some(token) = exchange.header("set-auth-token") {
-        SecretRegistry::global().register(token);
+        secrets.register(token);
     }
 }
 
-/// Registers every credential of every exchange of the run (see [`credentials_in`]).
+/// Registers every credential of every exchange of the run (see [`credentials_in`]) with the
+/// run's redaction, which the observed endpoint carries.
 #[derive(Debug, Default)]
 pub struct SecretHarvester;
 
 impl ExchangeObserver for SecretHarvester {
-    fn observe(&self, _endpoint: &Endpoint, request: &Request, exchange: &Exchange) {
+    fn observe(&self, endpoint: &Endpoint, request: &Request, exchange: &Exchange) {
         for secret in credentials_in(request, exchange) {
-            SecretRegistry::global().register(&secret);
+            endpoint.secrets.register(&secret);
         }
     }
 }
@@ -178,6 +181,7 @@ mod tests {
             body: body.into(),
             body_truncated: false,
             elapsed: Duration::from_millis(1),
+            secrets: Default::default(),
         }
     }
 

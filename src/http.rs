@@ -10,7 +10,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::protocol::cookie::SetCookie;
-use crate::redact::{redact_body, redact_header, scrub_text};
+use crate::redact::Secrets;
 
 /// Largest response body kept; the rest is drained and dropped so a hostile server cannot make
 /// the harness buffer without limit.
@@ -157,6 +157,8 @@ pub struct Exchange {
     pub body: String,
     pub body_truncated: bool,
     pub elapsed: Duration,
+    /// The redaction of the run that made the exchange (its endpoint's), for [`Self::excerpt`].
+    pub secrets: Secrets,
 }
 
 impl Exchange {
@@ -219,12 +221,17 @@ impl Exchange {
     /// first part of the body.
     pub fn excerpt(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "> {} {}", self.method, scrub_text(&self.url));
+        let secrets = &self.secrets;
+        let _ = writeln!(out, "> {} {}", self.method, secrets.scrub_text(&self.url));
         for (n, v) in &self.request_headers {
-            let _ = writeln!(out, "> {n}: {}", scrub_text(&redact_header(n, v)));
+            let _ = writeln!(
+                out,
+                "> {n}: {}",
+                secrets.scrub_text(&secrets.redact_header(n, v))
+            );
         }
         if let Some(body) = &self.request_body {
-            let _ = writeln!(out, "> {}", shorten(&redact_body(body), 300));
+            let _ = writeln!(out, "> {}", shorten(&secrets.redact_body(body), 300));
         }
         let _ = writeln!(
             out,
@@ -233,7 +240,11 @@ impl Exchange {
             self.elapsed.as_millis()
         );
         for (n, v) in &self.headers {
-            let _ = writeln!(out, "< {n}: {}", scrub_text(&redact_header(n, v)));
+            let _ = writeln!(
+                out,
+                "< {n}: {}",
+                secrets.scrub_text(&secrets.redact_header(n, v))
+            );
         }
         if !self.body.is_empty() {
             let suffix = if self.body_truncated {
@@ -241,7 +252,11 @@ impl Exchange {
             } else {
                 ""
             };
-            let _ = writeln!(out, "< {}{suffix}", shorten(&redact_body(&self.body), 600));
+            let _ = writeln!(
+                out,
+                "< {}{suffix}",
+                shorten(&secrets.redact_body(&self.body), 600)
+            );
         }
         out
     }
@@ -305,6 +320,8 @@ pub struct Endpoint {
     pub limit_waits: std::sync::Arc<LimitWaits>,
     /// Where its clients take their X-Forwarded-For addresses from.
     pub client_ips: std::sync::Arc<ClientIps>,
+    /// The run's redaction: its clients' exchanges carry it, the secret harvester fills it.
+    pub secrets: Secrets,
 }
 
 impl Endpoint {
@@ -317,6 +334,7 @@ impl Endpoint {
             observers: Observers::default(),
             limit_waits: Default::default(),
             client_ips: Default::default(),
+            secrets: Secrets::default(),
         }
     }
 
@@ -533,6 +551,7 @@ impl Client {
             body: String::from_utf8_lossy(&bytes).into_owned(),
             body_truncated: truncated,
             elapsed: started.elapsed(),
+            secrets: self.endpoint.secrets.clone(),
         };
         self.store_cookies(&exchange);
         self.endpoint
@@ -788,6 +807,7 @@ mod tests {
             body: r#"{"token":"tok123456","user":{"id":"u1"}}"#.into(),
             body_truncated: false,
             elapsed: Duration::from_millis(3),
+            secrets: Default::default(),
         };
         let text = exchange.excerpt();
         assert!(!text.contains("hunter2"), "{text}");

@@ -207,10 +207,12 @@ pub fn http_client(
 
 /// Posts `fields` to `url` as multipart/form-data, as a browser submits a server-action form
 /// without JavaScript: `Origin` is the page's origin, `cookies` go in one Cookie header, and
-/// `extra_headers` (X-Forwarded-For, say) are added. Records the exchange.
+/// `extra_headers` (X-Forwarded-For, say) are added. Records the exchange, with the run's
+/// redaction (`secrets`) for its excerpt.
 pub async fn submit(
     http: &reqwest::Client,
     timeout: Duration,
+    secrets: &crate::redact::Secrets,
     url: &Url,
     fields: &[(String, String)],
     cookies: &[(String, String)],
@@ -268,6 +270,7 @@ pub async fn submit(
         body: String::from_utf8_lossy(&bytes).into_owned(),
         body_truncated: truncated,
         elapsed: started.elapsed(),
+        secrets: secrets.clone(),
     })
 }
 
@@ -943,7 +946,8 @@ mod tests {
             ("password".into(), "hunter2hunter2".into()),
         ]);
         assert!(text.starts_with("multipart/form-data {"));
-        let shown = crate::redact::redact_body(text.trim_start_matches("multipart/form-data "));
+        let shown = crate::redact::Secrets::default()
+            .redact_body(text.trim_start_matches("multipart/form-data "));
         assert!(!shown.contains("hunter2"), "{shown}");
     }
 
@@ -1033,6 +1037,7 @@ mod tests {
             body: String::new(),
             body_truncated: false,
             elapsed: Duration::ZERO,
+            secrets: Default::default(),
         };
         let mut jar = Vec::new();
         apply_set_cookies(

@@ -6,24 +6,94 @@
 //! token) wherever they turn up, e.g. echoed inside an error message.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
 pub const REDACTED: &str = "[redacted]";
 
-/// `--show-secrets`: every function here returns its input unchanged. Off unless asked for.
-static SHOW_SECRETS: AtomicBool = AtomicBool::new(false);
+/// The redaction of one run: the exact secrets it saw or made, and whether to show them anyway
+/// (`--show-secrets`). The command that starts the run makes it and hands a clone (one shared
+/// registry) to everything of the run that prints or writes: the target's endpoint (so every
+/// client, exchange excerpt and the harvester reach it), the World, the reports, load's
+/// virtual users, cleanup and the final error line.
+#[derive(Clone, Default)]
+pub struct Secrets(Arc<SecretsOfRun>);
 
-/// Turns redaction off (`--show-secrets`) or back on, process-wide.
-pub fn set_show_secrets(show: bool) {
-    SHOW_SECRETS.store(show, Ordering::Relaxed);
+#[derive(Default)]
+struct SecretsOfRun {
+    registry: SecretRegistry,
+    /// `--show-secrets`: every method returns its input unchanged.
+    show: bool,
 }
 
-/// Whether redaction is off (`--show-secrets`).
-pub fn showing_secrets() -> bool {
-    SHOW_SECRETS.load(Ordering::Relaxed)
+// Hand-written: a Debug print must never list the secrets themselves.
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secrets(show: {})", self.0.show)
+    }
+}
+
+impl Secrets {
+    /// A run's redaction; `show` is `--show-secrets` (redaction off).
+    pub fn new(show: bool) -> Self {
+        Secrets(Arc::new(SecretsOfRun {
+            registry: SecretRegistry::default(),
+            show,
+        }))
+    }
+
+    /// Whether redaction is off (`--show-secrets`).
+    pub fn showing(&self) -> bool {
+        self.0.show
+    }
+
+    /// Registers a secret of this run (see [`SecretRegistry::register`]).
+    pub fn register(&self, secret: &str) {
+        self.0.registry.register(secret);
+    }
+
+    /// Registers a secret as sent in a form body too (`~` becomes `%7E` there, which the
+    /// registry's cookie encoding leaves alone).
+    pub fn register_with_form_encoding(&self, secret: &str) {
+        self.register(secret);
+        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        self.register(&encoded);
+    }
+
+    /// The last line of defence for free text (failure messages, logs): registered secrets and
+    /// JWTs.
+    pub fn scrub_text(&self, text: &str) -> String {
+        if self.0.show {
+            return text.to_string();
+        }
+        self.0.registry.scrub(&mask_jwts(text))
+    }
+
+    /// [`redact_header`], unless secrets are shown.
+    pub fn redact_header(&self, name: &str, value: &str) -> String {
+        if self.0.show {
+            return value.to_string();
+        }
+        redact_header(name, value)
+    }
+
+    /// [`redact_set_cookie`], unless secrets are shown.
+    pub fn redact_set_cookie(&self, line: &str) -> String {
+        if self.0.show {
+            return line.to_string();
+        }
+        redact_set_cookie(line)
+    }
+
+    /// Redacts a body for display: JSON credential fields and JWT-shaped strings
+    /// ([`redact_body_fields`]), then registered secrets.
+    pub fn redact_body(&self, body: &str) -> String {
+        if self.0.show {
+            return body.to_string();
+        }
+        self.0.registry.scrub(&redact_body_fields(body))
+    }
 }
 
 /// Headers whose whole value is a credential.
@@ -54,8 +124,8 @@ pub(crate) const SECRET_FIELDS: &[&str] = &[
     "registration_access_token",
 ];
 
-/// Exact secret strings seen or made during this run (process-wide, so that every output path
-/// shares them). Values shorter than 8 characters are never registered: they would clobber
+/// Exact secret strings seen or made during a run (held by the run's [`Secrets`], so that every
+/// output path of the run shares them). Values shorter than 8 characters are never registered: they would clobber
 /// ordinary text and no secret we handle is that short.
 #[derive(Default)]
 pub struct SecretRegistry {
@@ -63,11 +133,6 @@ pub struct SecretRegistry {
 }
 
 impl SecretRegistry {
-    pub fn global() -> &'static SecretRegistry {
-        static GLOBAL: OnceLock<SecretRegistry> = OnceLock::new();
-        GLOBAL.get_or_init(SecretRegistry::default)
-    }
-
     /// Registers a secret together with its percent-encoded form (cookies carry that one).
     pub fn register(&self, secret: &str) {
         if secret.len() < 8 {
@@ -84,9 +149,6 @@ impl SecretRegistry {
     /// Replaces every registered secret in `text`, longest first so that a secret containing
     /// another is replaced whole.
     pub fn scrub(&self, text: &str) -> String {
-        if showing_secrets() {
-            return text.to_string();
-        }
         let set = self.secrets.lock().unwrap_or_else(|e| e.into_inner());
         let mut secrets: Vec<&String> = set.iter().collect();
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
@@ -103,9 +165,6 @@ impl SecretRegistry {
 /// Redacts one header for display. Cookie values go, their names and attributes stay: the
 /// attributes are what a conformance report is about.
 pub fn redact_header(name: &str, value: &str) -> String {
-    if showing_secrets() {
-        return value.to_string();
-    }
     let lower = name.to_ascii_lowercase();
     if SECRET_HEADERS.contains(&lower.as_str()) {
         return match value.split_once(' ') {
@@ -131,9 +190,6 @@ pub fn redact_header(name: &str, value: &str) -> String {
 
 /// `name=value; attrs` → `name=[redacted]; attrs` (an empty value, i.e. a deletion, is kept).
 pub fn redact_set_cookie(line: &str) -> String {
-    if showing_secrets() {
-        return line.to_string();
-    }
     let (pair, attributes) = match line.split_once(';') {
         Some((p, a)) => (p, Some(a)),
         None => (line, None),
@@ -164,20 +220,16 @@ fn redact_url_query(url: &str) -> String {
     format!("{head}?{query}")
 }
 
-/// Redacts a body for display: JSON credential fields and JWT-shaped strings, then registered
-/// secrets. Non-JSON bodies get the registry pass and JWT masking only.
-pub fn redact_body(body: &str) -> String {
-    if showing_secrets() {
-        return body.to_string();
-    }
-    let structural = match serde_json::from_str::<Value>(body) {
+/// The structural part of body redaction: JSON credential fields and JWT-shaped strings.
+/// Non-JSON bodies get JWT masking only.
+pub fn redact_body_fields(body: &str) -> String {
+    match serde_json::from_str::<Value>(body) {
         Ok(mut value) => {
             redact_json(&mut value);
             serde_json::to_string(&value).unwrap_or_default()
         }
         Err(_) => mask_jwts(body),
-    };
-    SecretRegistry::global().scrub(&structural)
+    }
 }
 
 fn redact_json(value: &mut Value) {
@@ -236,14 +288,6 @@ pub fn mask_jwts(text: &str) -> String {
     out
 }
 
-/// The last line of defence for free text (failure messages, logs): registered secrets and JWTs.
-pub fn scrub_text(text: &str) -> String {
-    if showing_secrets() {
-        return text.to_string();
-    }
-    SecretRegistry::global().scrub(&mask_jwts(text))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,7 +326,7 @@ mod tests {
     #[test]
     fn json_credential_fields_and_jwts_are_masked() {
         let body = r#"{"token":"A85VDla4uHMK1BVDSJ1aSsv4800Ed1Zi","user":{"email":"a@b.test","note":"eyJhbGciOi.eyJzdWIiOiIxIn0.c2ln"}}"#;
-        let out = redact_body(body);
+        let out = Secrets::default().redact_body(body);
         assert!(!out.contains("A85VDla4"), "{out}");
         assert!(!out.contains("eyJzdWIi"), "{out}");
         assert!(out.contains("a@b.test"));
@@ -302,11 +346,12 @@ mod tests {
 
     #[test]
     fn error_codes_stay_authorization_codes_go() {
-        let out = redact_body(
+        let secrets = Secrets::default();
+        let out = secrets.redact_body(
             r#"{"code":"INVALID_EMAIL_OR_PASSWORD","message":"Invalid email or password"}"#,
         );
         assert!(out.contains("INVALID_EMAIL_OR_PASSWORD"), "{out}");
-        let out = redact_body(r#"{"code":"q3Xy9ZabcDEF0123456789abcdefghij"}"#);
+        let out = secrets.redact_body(r#"{"code":"q3Xy9ZabcDEF0123456789abcdefghij"}"#);
         assert!(!out.contains("q3Xy9Z"), "{out}");
     }
 
@@ -318,6 +363,36 @@ mod tests {
                 "http://127.0.0.1:4000/callback?code=abc&state=xyz"
             ),
             "http://127.0.0.1:4000/callback?code=[redacted]&state=xyz"
+        );
+    }
+
+    #[test]
+    fn a_run_showing_secrets_leaves_everything_as_it_is() {
+        let shown = Secrets::new(true);
+        shown.register("p@ss+word/1234");
+        let text = "p@ss+word/1234 eyJa.eyJb.c2ln";
+        assert_eq!(shown.scrub_text(text), text);
+        assert_eq!(
+            shown.redact_set_cookie("a=secretvalue; Path=/"),
+            "a=secretvalue; Path=/"
+        );
+        assert_eq!(
+            shown.redact_header("authorization", "Bearer abc"),
+            "Bearer abc"
+        );
+        let body = r#"{"token":"abcdefghij"}"#;
+        assert_eq!(shown.redact_body(body), body);
+    }
+
+    #[test]
+    fn each_run_has_its_own_registry() {
+        let run = Secrets::new(false);
+        run.register("p@ss+word/1234");
+        assert_eq!(run.scrub_text("x p@ss+word/1234"), "x [redacted]");
+        assert_eq!(run.clone().scrub_text("x p@ss+word/1234"), "x [redacted]");
+        assert_eq!(
+            Secrets::default().scrub_text("x p@ss+word/1234"),
+            "x p@ss+word/1234"
         );
     }
 }

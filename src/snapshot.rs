@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 
 use crate::http::Exchange;
 use crate::protocol::cookie::SetCookie;
+use crate::test_user::MadeUp;
 
 /// Response headers that change from run to run without saying anything about the protocol.
 const VOLATILE_HEADERS: &[&str] = &[
@@ -91,26 +92,11 @@ fn client_ip() -> &'static Regex {
     re(r"\b198\.1[89]\.\d{1,3}\.\d{1,3}\b", &CELL)
 }
 
-/// Values the harness made up during a recording (random names, states, nonces), replaced by
-/// a placeholder wherever they turn up: they are not all long or mixed enough to look random.
-static MADE_UP: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-
-/// Notes a made-up value. Kept whether or not a [`Recorder`] exists yet (a run makes a few
-/// hundred; the cap bounds a long-lived process), and cleared when a recorder starts.
-pub fn note_made_up(value: &str) {
-    const CAP: usize = 100_000;
-    if value.len() >= 8 {
-        let mut made_up = MADE_UP.lock().unwrap_or_else(|e| e.into_inner());
-        if made_up.len() < CAP {
-            made_up.push(value.to_string());
-        }
-    }
-}
-
-fn replace_made_up(text: &str) -> String {
-    let made_up = MADE_UP.lock().unwrap_or_else(|e| e.into_inner());
+/// Replaces each value the run made up (see `test_user::MadeUp`) with a placeholder: they are
+/// not all long or mixed enough to look random.
+fn replace_made_up(text: &str, made_up: &[String]) -> String {
     let mut out = text.to_string();
-    for value in made_up.iter() {
+    for value in made_up {
         if out.contains(value.as_str()) {
             out = out.replace(value.as_str(), &format!("[random:{}]", value.len()));
         }
@@ -119,9 +105,9 @@ fn replace_made_up(text: &str) -> String {
 }
 
 /// `a=1&b=2` with each value decoded and normalised, in the order sent.
-fn normalise_query(query: &str) -> String {
+fn normalise_query(query: &str, made_up: &[String]) -> String {
     url::form_urlencoded::parse(query.as_bytes())
-        .map(|(k, v)| format!("{k}={}", normalise_scalar(&v)))
+        .map(|(k, v)| format!("{k}={}", normalise_scalar(&v, made_up)))
         .collect::<Vec<_>>()
         .join("&")
 }
@@ -138,24 +124,28 @@ fn looks_random(s: &str) -> bool {
 }
 
 /// Normalises free text: query strings and URLs part by part, then [`normalise_scalar`].
-pub fn normalise_text(text: &str) -> String {
+pub fn normalise_text(text: &str, made_up: &[String]) -> String {
     let looks_like_query = !text.contains(char::is_whitespace)
         && text.contains('=')
         && (text.contains('&') || text.starts_with("response_type="));
     if let Some((head, query)) = text.split_once('?')
         && query.contains('=')
     {
-        return format!("{}?{}", normalise_scalar(head), normalise_query(query));
+        return format!(
+            "{}?{}",
+            normalise_scalar(head, made_up),
+            normalise_query(query, made_up)
+        );
     }
     if looks_like_query {
-        return normalise_query(text);
+        return normalise_query(text, made_up);
     }
-    normalise_scalar(text)
+    normalise_scalar(text, made_up)
 }
 
 /// Normalises one value: origins, dates, instants, emails, client addresses and made-up values.
-fn normalise_scalar(text: &str) -> String {
-    let text = replace_made_up(text);
+fn normalise_scalar(text: &str, made_up: &[String]) -> String {
+    let text = replace_made_up(text, made_up);
     let text = loopback_origin().replace_all(&text, "[origin]");
     let text = iso_datetime().replace_all(&text, "[iso-datetime]");
     let text = http_date().replace_all(&text, "[http-date]");
@@ -181,7 +171,7 @@ fn normalise_scalar(text: &str) -> String {
 }
 
 /// A compact JWS decoded into header and claims, or None.
-fn decode_jwt(text: &str) -> Option<Value> {
+fn decode_jwt(text: &str, made_up: &[String]) -> Option<Value> {
     let parts: Vec<&str> = text.split('.').collect();
     if parts.len() != 3 || !parts[0].starts_with("eyJ") {
         return None;
@@ -193,8 +183,8 @@ fn decode_jwt(text: &str) -> Option<Value> {
     let mut claims = decode(parts[1])?;
     relative_times(&mut claims);
     let mut header = header;
-    normalise_json(&mut header);
-    normalise_json(&mut claims);
+    normalise_json(&mut header, made_up);
+    normalise_json(&mut claims, made_up);
     let mut jwt = Map::new();
     jwt.insert("jwt.header".into(), header);
     jwt.insert("jwt.claims".into(), claims);
@@ -223,7 +213,7 @@ fn relative_times(claims: &mut Value) {
 
 /// Normalises a JSON value in place: JWT strings decoded, instants and made-up values replaced.
 /// Keys come out sorted because serde_json's Map is a BTreeMap here.
-pub fn normalise_json(value: &mut Value) {
+pub fn normalise_json(value: &mut Value, made_up: &[String]) {
     match value {
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
@@ -240,15 +230,17 @@ pub fn normalise_json(value: &mut Value) {
                     );
                     continue;
                 }
-                normalise_json(v);
+                normalise_json(v, made_up);
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(normalise_json),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| normalise_json(item, made_up)),
         Value::String(s) => {
-            if let Some(jwt) = decode_jwt(s) {
+            if let Some(jwt) = decode_jwt(s, made_up) {
                 *value = jwt;
             } else {
-                *s = normalise_text(s);
+                *s = normalise_text(s, made_up);
             }
         }
         _ => {}
@@ -256,7 +248,7 @@ pub fn normalise_json(value: &mut Value) {
 }
 
 /// A Set-Cookie line as name + attributes, the value replaced by its shape.
-fn normalise_set_cookie(line: &str) -> Value {
+fn normalise_set_cookie(line: &str, made_up: &[String]) -> Value {
     let Ok(cookie) = SetCookie::parse(line) else {
         return Value::String(format!("[unparseable set-cookie:{}]", line.len()));
     };
@@ -272,11 +264,11 @@ fn normalise_set_cookie(line: &str) -> Value {
             .ok()
             .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
             .unwrap_or(Value::Null);
-        normalise_json(&mut content);
+        normalise_json(&mut content, made_up);
         if let Some(sig) = content.get_mut("signature") {
             *sig = Value::String("[signature]".into());
         }
-        return cookie_value_json(&cookie, content);
+        return cookie_value_json(&cookie, content, made_up);
     } else if let Ok(signed) = crate::protocol::cookie::split_signed_value(&decoded) {
         if signed.value.len() >= 16 {
             format!("[signed:{}.{}]", signed.value.len(), signed.signature.len())
@@ -286,10 +278,10 @@ fn normalise_set_cookie(line: &str) -> Value {
     } else {
         format!("[value:{}]", cookie.value.len())
     };
-    cookie_value_json(&cookie, Value::String(value))
+    cookie_value_json(&cookie, Value::String(value), made_up)
 }
 
-fn cookie_value_json(cookie: &SetCookie, value: Value) -> Value {
+fn cookie_value_json(cookie: &SetCookie, value: Value, made_up: &[String]) -> Value {
     let mut attributes = Map::new();
     if let Some(m) = &cookie.max_age_raw {
         attributes.insert("Max-Age".into(), Value::String(m.clone()));
@@ -301,7 +293,7 @@ fn cookie_value_json(cookie: &SetCookie, value: Value) -> Value {
         attributes.insert("Path".into(), Value::String(p.clone()));
     }
     if let Some(d) = &cookie.domain {
-        attributes.insert("Domain".into(), Value::String(normalise_text(d)));
+        attributes.insert("Domain".into(), Value::String(normalise_text(d, made_up)));
     }
     if cookie.http_only {
         attributes.insert("HttpOnly".into(), Value::Bool(true));
@@ -319,36 +311,39 @@ fn cookie_value_json(cookie: &SetCookie, value: Value) -> Value {
     Value::Object(out)
 }
 
-fn normalise_body(body: &str) -> Value {
+fn normalise_body(body: &str, made_up: &[String]) -> Value {
     if body.is_empty() {
         return Value::Null;
     }
     match serde_json::from_str::<Value>(body) {
         Ok(mut v) => {
-            normalise_json(&mut v);
+            normalise_json(&mut v, made_up);
             v
         }
-        Err(_) => Value::String(normalise_text(&body.chars().take(2000).collect::<String>())),
+        Err(_) => Value::String(normalise_text(
+            &body.chars().take(2000).collect::<String>(),
+            made_up,
+        )),
     }
 }
 
 /// Form bodies (token endpoint) as sorted key → normalised value.
-fn normalise_form(body: &str) -> Value {
+fn normalise_form(body: &str, made_up: &[String]) -> Value {
     let mut map = BTreeMap::new();
     for (k, v) in url::form_urlencoded::parse(body.as_bytes()) {
-        map.insert(k.into_owned(), Value::String(normalise_text(&v)));
+        map.insert(k.into_owned(), Value::String(normalise_text(&v, made_up)));
     }
     serde_json::to_value(map).unwrap_or(Value::Null)
 }
 
-fn normalise_url(url: &str) -> String {
+fn normalise_url(url: &str, made_up: &[String]) -> String {
     let Ok(parsed) = url::Url::parse(url) else {
-        return normalise_text(url);
+        return normalise_text(url, made_up);
     };
     let mut out = parsed.path().to_string();
     let pairs: BTreeMap<String, String> = parsed
         .query_pairs()
-        .map(|(k, v)| (k.into_owned(), normalise_text(&v)))
+        .map(|(k, v)| (k.into_owned(), normalise_text(&v, made_up)))
         .collect();
     if !pairs.is_empty() {
         out.push('?');
@@ -364,10 +359,13 @@ fn normalise_url(url: &str) -> String {
 }
 
 /// The normalised form of one exchange, as a JSON value (rendered as YAML-ish JSON).
-pub fn normalise_exchange(exchange: &Exchange) -> Value {
+pub fn normalise_exchange(exchange: &Exchange, made_up: &[String]) -> Value {
     let mut request = Map::new();
     request.insert("method".into(), Value::String(exchange.method.clone()));
-    request.insert("url".into(), Value::String(normalise_url(&exchange.url)));
+    request.insert(
+        "url".into(),
+        Value::String(normalise_url(&exchange.url, made_up)),
+    );
     let mut request_headers = Map::new();
     for (n, v) in &exchange.request_headers {
         let n = n.to_ascii_lowercase();
@@ -389,7 +387,7 @@ pub fn normalise_exchange(exchange: &Exchange) -> Value {
             "authorization" => {
                 v.split(' ').next().unwrap_or_default().to_string() + " [credential]"
             }
-            _ => normalise_text(v),
+            _ => normalise_text(v, made_up),
         };
         request_headers.insert(n, Value::String(v));
     }
@@ -400,9 +398,9 @@ pub fn normalise_exchange(exchange: &Exchange) -> Value {
             .iter()
             .any(|(n, v)| n.eq_ignore_ascii_case("content-type") && v.contains("form-urlencoded"));
         let mut body = if form {
-            normalise_form(body)
+            normalise_form(body, made_up)
         } else {
-            normalise_body(body)
+            normalise_body(body, made_up)
         };
         mask_secret_fields(&mut body);
         request.insert("body".into(), body);
@@ -418,15 +416,15 @@ pub fn normalise_exchange(exchange: &Exchange) -> Value {
             continue;
         }
         if n == "set-cookie" {
-            set_cookies.push(normalise_set_cookie(v));
+            set_cookies.push(normalise_set_cookie(v, made_up));
             continue;
         }
-        let value = match decode_jwt(v) {
+        let value = match decode_jwt(v, made_up) {
             Some(jwt) => jwt,
             None => Value::String(if n == "location" {
-                normalise_url_keep_origin(v)
+                normalise_url_keep_origin(v, made_up)
             } else {
-                normalise_text(v)
+                normalise_text(v, made_up)
             }),
         };
         // Repeated non-cookie headers are joined, as HTTP allows.
@@ -446,7 +444,7 @@ pub fn normalise_exchange(exchange: &Exchange) -> Value {
     if !set_cookies.is_empty() {
         response.insert("set-cookie".into(), Value::Array(set_cookies));
     }
-    let mut body = normalise_body(&exchange.body);
+    let mut body = normalise_body(&exchange.body, made_up);
     mask_secret_fields(&mut body);
     response.insert("body".into(), body);
 
@@ -457,14 +455,14 @@ pub fn normalise_exchange(exchange: &Exchange) -> Value {
 }
 
 /// A Location keeps whether it is relative or absolute (protocol), with the origin normalised.
-fn normalise_url_keep_origin(url: &str) -> String {
+fn normalise_url_keep_origin(url: &str, made_up: &[String]) -> String {
     match url::Url::parse(url) {
         Ok(parsed) => format!(
             "{}{}",
-            normalise_text(&parsed.origin().ascii_serialization()),
-            normalise_url(url)
+            normalise_text(&parsed.origin().ascii_serialization(), made_up),
+            normalise_url(url, made_up)
         ),
-        Err(_) => normalise_text(url),
+        Err(_) => normalise_text(url, made_up),
     }
 }
 
@@ -677,6 +675,7 @@ mod tests {
             body: body.into(),
             body_truncated: false,
             elapsed: Duration::from_millis(3),
+            secrets: Default::default(),
         }
     }
 
@@ -685,7 +684,7 @@ mod tests {
 
     #[test]
     fn two_runs_normalise_identically_and_keep_no_secret() {
-        let a = normalise_exchange(&exchange(COOKIE, BODY));
+        let a = normalise_exchange(&exchange(COOKIE, BODY), &[]);
         let other_cookie = COOKIE.replace(
             "A85VDla4uHMK1BVDSJ1aSsv4800Ed1Zi",
             "Zq0rvEjYaY6kS2hnh8TBxSaCsnEd2qS2",
@@ -700,7 +699,7 @@ mod tests {
                 "01fU9LHvJ1HVqMy0KEz8NRBD4hDhjkKR",
             )
             .replace("11:13:17.384Z", "12:00:01.001Z");
-        let b = normalise_exchange(&exchange(&other_cookie, &other_body));
+        let b = normalise_exchange(&exchange(&other_cookie, &other_body), &[]);
         assert_eq!(a, b);
         let text = snap_file("POST /api/auth/sign-in/email", &a);
         for secret in ["A85VDla4", "Pw-secret", "vhN7xHOV", "41234", "abc.def"] {
@@ -713,11 +712,11 @@ mod tests {
 
     #[test]
     fn a_changed_attribute_shows_in_the_diff() {
-        let a = normalise_exchange(&exchange(COOKIE, BODY));
-        let b = normalise_exchange(&exchange(
-            &COOKIE.replace("SameSite=Lax", "SameSite=Strict"),
-            BODY,
-        ));
+        let a = normalise_exchange(&exchange(COOKIE, BODY), &[]);
+        let b = normalise_exchange(
+            &exchange(&COOKIE.replace("SameSite=Lax", "SameSite=Strict"), BODY),
+            &[],
+        );
         let old = BTreeMap::from([("x.snap".to_string(), snap_file("x", &a))]);
         let new = BTreeMap::from([("x.snap".to_string(), snap_file("x", &b))]);
         let diff = diff_snapshots(&old, &new, &[], false);
@@ -737,11 +736,24 @@ mod tests {
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"EdDSA","kid":"kQ3xZ9aB1cD2eF3gH4iJ5kL6"}"#);
         let claims = URL_SAFE_NO_PAD.encode(r#"{"iat":1795432397,"exp":1795433297,"sub":"WShNBvvRMgT0fQIpiMhMvuq12IM4MkHo","iss":"http://127.0.0.1:41234"}"#);
         let mut v = Value::String(format!("{header}.{claims}.c2lnbmF0dXJlc2lnbmF0dXJl"));
-        normalise_json(&mut v);
+        normalise_json(&mut v, &[]);
         assert_eq!(v["jwt.claims"]["exp"], "[iat+900s]");
         assert_eq!(v["jwt.claims"]["iss"], "[origin]");
         assert_eq!(v["jwt.header"]["alg"], "EdDSA");
         assert_eq!(v["jwt.claims"]["sub"], "[token:32]");
+    }
+
+    #[test]
+    fn values_the_run_made_up_become_placeholders() {
+        let recorder = Recorder::default();
+        let state = recorder.made_up().random_string(16);
+        let mut made = exchange(COOKIE, BODY);
+        made.url = format!("http://127.0.0.1:41234/api/auth/x?state={state}");
+        recorder.record(&made);
+        let files = recorder.files();
+        let text = files.values().next().expect("one snapshot");
+        assert!(text.contains("state=[random:16]"), "{text}");
+        assert!(!text.contains(&state), "{text}");
     }
 
     #[test]
@@ -759,7 +771,11 @@ mod tests {
 /// at a time, so the label is never ambiguous); exchanges before the first scenario are
 /// labelled `discovery`.
 #[derive(Debug)]
-pub struct Recorder(std::sync::Mutex<Recording>);
+pub struct Recorder {
+    recording: std::sync::Mutex<Recording>,
+    /// What the run makes up (the run's target carries the same), replaced by placeholders.
+    made_up: Arc<MadeUp>,
+}
 
 #[derive(Debug)]
 struct Recording {
@@ -769,17 +785,24 @@ struct Recording {
 
 impl Default for Recorder {
     fn default() -> Self {
-        MADE_UP.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        Recorder(std::sync::Mutex::new(Recording {
-            scenario: "discovery".into(),
-            exchanges: Vec::new(),
-        }))
+        Recorder {
+            recording: std::sync::Mutex::new(Recording {
+                scenario: "discovery".into(),
+                exchanges: Vec::new(),
+            }),
+            made_up: Arc::default(),
+        }
     }
 }
 
 impl Recorder {
     fn recording(&self) -> std::sync::MutexGuard<'_, Recording> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.recording.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Where the recorded run notes the values it makes up (its target's `made_up`).
+    pub fn made_up(&self) -> Arc<MadeUp> {
+        self.made_up.clone()
     }
 
     /// Labels the exchanges that follow.
@@ -797,6 +820,7 @@ impl Recorder {
     /// The .snap files of everything recorded so far: name → content.
     pub fn files(&self) -> BTreeMap<String, String> {
         let exchanges = std::mem::take(&mut self.recording().exchanges);
+        let made_up = &self.made_up.values();
         let mut counters: BTreeMap<String, usize> = BTreeMap::new();
         let mut files = BTreeMap::new();
         for (scenario, exchange) in exchanges {
@@ -809,7 +833,7 @@ impl Recorder {
             let description = format!("{scenario}: {} {path}", exchange.method);
             files.insert(
                 name,
-                snap_file(&description, &normalise_exchange(&exchange)),
+                snap_file(&description, &normalise_exchange(&exchange, made_up)),
             );
         }
         files

@@ -155,6 +155,10 @@ pub struct Target {
     pub limit_waits: std::sync::Arc<crate::http::LimitWaits>,
     /// The run's X-Forwarded-For addresses, one per client.
     pub client_ips: std::sync::Arc<crate::http::ClientIps>,
+    /// The run's redaction (made by the command from `--show-secrets`), handed to every client.
+    pub secrets: crate::redact::Secrets,
+    /// The values the run makes up (random names, states, nonces), for snapshots.
+    pub made_up: std::sync::Arc<crate::test_user::MadeUp>,
 }
 
 /// What kind of app mounts Better Auth at a target (`--target-kind`): it decides which app-level
@@ -285,7 +289,20 @@ impl Target {
             observers: Observers::default(),
             limit_waits: Default::default(),
             client_ips: Default::default(),
+            secrets: Default::default(),
+            made_up: Default::default(),
         })
+    }
+
+    /// Registers what the target was configured with (its signing secret, the given accounts'
+    /// passwords) with the run's redaction, before anything of the run is printed.
+    pub fn register_credentials(&self) {
+        if let Some(secret) = &self.secret {
+            self.secrets.register(secret);
+        }
+        for account in self.accounts() {
+            self.secrets.register(&account.password);
+        }
     }
 
     /// Every given account: `--user-email` first, then `--users-file`.
@@ -308,6 +325,7 @@ impl Target {
         endpoint.observers = self.observers.clone();
         endpoint.limit_waits = self.limit_waits.clone();
         endpoint.client_ips = self.client_ips.clone();
+        endpoint.secrets = self.secrets.clone();
         endpoint
     }
 
@@ -572,7 +590,6 @@ pub fn parse_users(text: &str) -> Result<Vec<Account>, String> {
             ));
         };
         let (email, password) = (email.trim(), password.trim());
-        crate::redact::SecretRegistry::global().register(password);
         if email.is_empty() || password.is_empty() {
             return Err(format!(
                 "line {} has an empty email or password",

@@ -24,7 +24,7 @@ use ba_harness::protocol::session::{
     is_json_content_type, parse_auth_answer, parse_error_body, parse_session_answer,
 };
 use ba_harness::redact::{
-    REDACTED, SecretRegistry, mask_jwts, redact_body, redact_header, redact_set_cookie, scrub_text,
+    REDACTED, SecretRegistry, Secrets, mask_jwts, redact_header, redact_set_cookie,
 };
 
 // ------------------------------------------------------------------------------------------
@@ -337,10 +337,11 @@ proptest! {
     fn redaction_never_panics(name in header_text(), value in header_text(), body in any::<String>()) {
         let _ = redact_header(&name, &value);
         let _ = redact_set_cookie(&value);
-        let _ = redact_body(&body);
-        let _ = redact_body(&value);
+        let secrets = Secrets::default();
+        let _ = secrets.redact_body(&body);
+        let _ = secrets.redact_body(&value);
         let _ = mask_jwts(&body);
-        let _ = scrub_text(&body);
+        let _ = secrets.scrub_text(&body);
     }
 
     #[test]
@@ -378,7 +379,7 @@ proptest! {
         }
         let text = body.to_string();
         prop_assume!(!body["other"].to_string().contains(&secret));
-        let redacted = redact_body(&text);
+        let redacted = Secrets::default().redact_body(&text);
         prop_assert!(!redacted.contains(&secret), "{}", redacted);
     }
 
@@ -392,8 +393,9 @@ proptest! {
         let text = format!("{prefix}{jwt}{suffix}");
         let masked = mask_jwts(&text);
         prop_assert!(!masked.contains(&jwt), "{}", masked);
-        prop_assert!(!redact_body(&text).contains(&jwt));
-        prop_assert!(!scrub_text(&text).contains(&jwt));
+        let secrets = Secrets::default();
+        prop_assert!(!secrets.redact_body(&text).contains(&jwt));
+        prop_assert!(!secrets.scrub_text(&text).contains(&jwt));
     }
 
     #[test]
@@ -556,13 +558,13 @@ proptest! {
         ]), header_text()), 0..6),
         status in 100u16..600,
     ) {
-        let _ = ba_harness::snapshot::normalise_text(&text);
-        let _ = ba_harness::snapshot::normalise_text(&url);
-        let _ = ba_harness::snapshot::normalise_text(&token);
+        let _ = ba_harness::snapshot::normalise_text(&text, &[]);
+        let _ = ba_harness::snapshot::normalise_text(&url, &[]);
+        let _ = ba_harness::snapshot::normalise_text(&token, &[]);
         let mut value = body.clone();
-        ba_harness::snapshot::normalise_json(&mut value);
+        ba_harness::snapshot::normalise_json(&mut value, &[]);
         let mut with_jwt = json!({"token": token, "body": body});
-        ba_harness::snapshot::normalise_json(&mut with_jwt);
+        ba_harness::snapshot::normalise_json(&mut with_jwt, &[]);
         let exchange = ba_harness::http::Exchange {
             method: "POST".into(),
             url: url.clone(),
@@ -573,8 +575,9 @@ proptest! {
             body: text.clone(),
             body_truncated: false,
             elapsed: std::time::Duration::from_millis(1),
+            secrets: Default::default(),
         };
-        let _ = ba_harness::snapshot::normalise_exchange(&exchange);
+        let _ = ba_harness::snapshot::normalise_exchange(&exchange, &[]);
         let _ = ba_harness::snapshot::snapshot_name("a scenario", 0, &exchange);
         let _ = ba_harness::snapshot::slug(&text);
     }

@@ -21,7 +21,6 @@ use crate::target::OAuthClient;
 
 pub mod port;
 pub(crate) mod venv;
-use crate::redact::SecretRegistry;
 
 /// How long a bundled server (reference, Next.js app, framework app, resource server) may take
 /// from spawn to ready: well under a few seconds here; a cold disk or a loaded CI machine gets
@@ -131,15 +130,14 @@ pub(crate) fn boot_io(what: &str, path: &Path, e: std::io::Error) -> HarnessErro
     }
 }
 
-/// The last `lines` lines of a log, indented, with secrets scrubbed.
-/// A fresh random signing secret for a bundled server, registered for redaction.
+/// A fresh random signing secret for a bundled server (the run registers it for redaction with
+/// the target's other credentials: `Target::register_credentials`).
 pub(crate) fn new_secret() -> String {
     let secret: String = rand::rng()
         .sample_iter(&Alphanumeric)
         .take(48)
         .map(char::from)
         .collect();
-    SecretRegistry::global().register(&secret);
     secret
 }
 
@@ -555,11 +553,13 @@ pub(crate) async fn answers_ok(probe: &reqwest::Client, url: &str) -> Option<()>
     }
 }
 
+/// The last `lines` lines of a log, indented, with JWTs masked (the error line that shows it is
+/// scrubbed of the command's registered secrets too: `cli::main`).
 pub(crate) fn tail(path: &Path, lines: usize) -> String {
     let text = fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     let start = all.len().saturating_sub(lines);
-    crate::redact::scrub_text(
+    crate::redact::mask_jwts(
         &all[start..]
             .iter()
             .map(|l| format!("    {l}"))

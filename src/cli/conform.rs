@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::{ConformArgs, Output};
 use crate::conform::{self, ConformOptions};
 use crate::error::{HarnessError, Outcome};
-use crate::redact::SecretRegistry;
+use crate::redact::Secrets;
 use crate::reference::ReferenceServer;
 use crate::report::RunReport;
 use crate::report::event::Listener;
@@ -20,9 +20,9 @@ pub(super) async fn run(
     mut args: ConformArgs,
     snapshot_out: Option<PathBuf>,
     output: Output,
+    secrets: Secrets,
 ) -> Result<Outcome, HarnessError> {
-    if args.show_secrets {
-        crate::redact::set_show_secrets(true);
+    if secrets.showing() {
         eprintln!(
             "ba-harness: --show-secrets: passwords, tokens and cookie values are printed and \
              written unredacted"
@@ -33,7 +33,12 @@ pub(super) async fn run(
     check_code_lifetime_fits(&args)?;
     let reporter = Arc::new(TerminalReporter::new(output.verbosity, output.color));
     let timeout = Duration::from_secs(args.timeout);
-    let options = options(&args, snapshot_out.is_some(), Listener(reporter.clone()))?;
+    let options = options(
+        &args,
+        snapshot_out.is_some(),
+        Listener(reporter.clone()),
+        secrets,
+    )?;
     conform::validate(&options)?;
     let ca_pem = args.ca_cert.as_deref().map(read_ca_cert).transpose()?;
 
@@ -56,6 +61,10 @@ pub(super) async fn run(
         Some(url) => Target::new(url, &args.base_path, timeout),
         None => bundled.target(timeout),
     };
+    // The bundled Next.js app's signing secret is no target's: the run's redaction learns it here.
+    if let Some(app) = &bundled.next_app {
+        options.secrets.register(&app.secret);
+    }
     let target = match target.and_then(|t| configure_target(t, &args, &bundled, ca_pem)) {
         Ok(target) => target,
         Err(e) => {
@@ -134,6 +143,7 @@ fn options(
     args: &ConformArgs,
     snapshot: bool,
     listener: Listener,
+    secrets: Secrets,
 ) -> Result<ConformOptions, HarnessError> {
     let features = match args.features.clone() {
         Some(dir) => dir,
@@ -156,6 +166,7 @@ fn options(
         recorder: None,
         keep_users: args.keep_users,
         listener,
+        secrets,
     };
     if snapshot {
         options.recorder = Some(Arc::new(crate::snapshot::Recorder::default()));
@@ -361,7 +372,6 @@ fn read_ca_cert(path: &Path) -> Result<String, HarnessError> {
 fn apply_overrides(target: &mut Target, args: &ConformArgs) {
     target.cookie_prefix = args.cookie_prefix.clone();
     if let (Some(email), Some(password)) = (&args.user_email, &args.user_password) {
-        SecretRegistry::global().register(password);
         target.account = Some(crate::target::Account {
             email: email.clone(),
             password: password.clone(),
@@ -390,7 +400,6 @@ fn apply_overrides(target: &mut Target, args: &ConformArgs) {
         .account_settings
         .overridden_by(&args.account_settings());
     if let Some(secret) = &args.secret {
-        SecretRegistry::global().register(secret);
         target.secret = Some(secret.clone());
     }
     if let Some(id) = &args.client_id {

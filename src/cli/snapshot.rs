@@ -3,6 +3,10 @@
 use super::{Output, SnapshotArgs};
 use crate::error::{HarnessError, Outcome};
 
-pub(super) async fn run(args: SnapshotArgs, output: Output) -> Result<Outcome, HarnessError> {
-    super::conform::run(args.conform, Some(args.out), output).await
+pub(super) async fn run(
+    args: SnapshotArgs,
+    output: Output,
+    secrets: crate::redact::Secrets,
+) -> Result<Outcome, HarnessError> {
+    super::conform::run(args.conform, Some(args.out), output, secrets).await
 }

@@ -49,6 +49,9 @@ pub struct ConformOptions {
     pub keep_users: bool,
     /// Who hears the run's events (the terminal reporter; silent by default).
     pub listener: Listener,
+    /// The command's redaction (`--show-secrets`), handed to every client of the run through
+    /// the target.
+    pub secrets: crate::redact::Secrets,
 }
 
 /// The features folder when --features is not given: `$BA_HARNESS_FEATURES_DIR` when set, else
@@ -255,6 +258,8 @@ pub fn validate(options: &ConformOptions) -> Result<(), HarnessError> {
 /// code. Errors are configuration problems (exit 2) or an unreachable target (exit 3).
 pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunReport, HarnessError> {
     check_features_dir(&options.features)?;
+    target.secrets = options.secrets.clone();
+    target.register_credentials();
     // The run's exchange observers: every client made from the target reports to them.
     let ledger = Arc::new(crate::cleanup::Ledger::default());
     target
@@ -263,6 +268,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     target.observers.push(ledger.clone());
     if let Some(recorder) = &options.recorder {
         target.observers.push(recorder.clone());
+        target.made_up = recorder.made_up();
     }
     let tag_filter = options.tags.as_deref().map(parse_tags).transpose()?;
     let deviations = options.deviations.load()?;
@@ -337,6 +343,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     let accounts_given = !target.accounts().is_empty();
     let sign_up_closed = target.sign_up_closed.is_some();
     let limit_waits = target.limit_waits.clone();
+    let secrets = target.secrets.clone();
     set_current(Some(Arc::new(RunContext {
         target,
         accounts,
@@ -366,6 +373,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
             listener.clone(),
             Arc::clone(&pending),
             deviations.clone(),
+            secrets.clone(),
         ))
         .with_default_cli()
         .max_concurrent_scenarios(options.concurrency.max(1))
@@ -436,7 +444,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                         .unwrap_or_else(|| StepFailure {
                             rule: "the step runs".into(),
                             expected: "the step to finish".into(),
-                            actual: crate::redact::scrub_text(&error.to_string()),
+                            actual: secrets.scrub_text(&error.to_string()),
                             exchange: None,
                         });
                     let outcome = ScenarioOutcome::failed(

@@ -13,6 +13,7 @@ use cucumber::{Event, Writer, cli, gherkin, parser};
 use super::location;
 use super::world::AuthWorld;
 use crate::deviations::Deviation;
+use crate::redact::Secrets;
 use crate::report::ScenarioOutcome;
 use crate::report::event::{Listener, RunEvent, StepRecord, StepStatus};
 
@@ -23,6 +24,8 @@ pub struct RunWriter {
     listener: Listener,
     pending: Pending,
     deviations: Vec<Deviation>,
+    /// The run's redaction, for step error texts.
+    secrets: Secrets,
     /// Steps seen so far, by scenario location.
     steps: HashMap<String, Vec<StepRecord>>,
     /// Feature files that could not be parsed, with the parser's message.
@@ -30,11 +33,17 @@ pub struct RunWriter {
 }
 
 impl RunWriter {
-    pub fn new(listener: Listener, pending: Pending, deviations: Vec<Deviation>) -> Self {
+    pub fn new(
+        listener: Listener,
+        pending: Pending,
+        deviations: Vec<Deviation>,
+        secrets: Secrets,
+    ) -> Self {
         RunWriter {
             listener,
             pending,
             deviations,
+            secrets,
             steps: HashMap::new(),
             parse_errors: Vec::new(),
         }
@@ -72,7 +81,7 @@ impl RunWriter {
             event::Step::Passed(..) => StepStatus::Passed,
             event::Step::Skipped => StepStatus::Skipped,
             event::Step::Failed(_, _, _, error) => {
-                StepStatus::Failed(crate::redact::scrub_text(&step_error_text(&error)))
+                StepStatus::Failed(self.secrets.scrub_text(&step_error_text(&error)))
             }
         };
         self.steps.entry(loc).or_default().push(StepRecord {

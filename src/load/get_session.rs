@@ -6,7 +6,7 @@ use goose::prelude::*;
 use serde_json::Value;
 
 use crate::protocol::session::parse_session_answer;
-use crate::redact::scrub_text;
+use crate::redact::mask_jwts;
 
 use super::live::Outcome;
 use super::user::{RunContext, VirtualUser, measured_get, no_session};
@@ -33,7 +33,9 @@ pub fn check_answer(status: u16, body: &[u8], user_id: &str) -> Result<(), Strin
                 Ok(())
             }
         }
-        Err(e) => Err(scrub_text(&format!(
+        // JWTs masked here; the registered secrets go where goose's error table is written
+        // (report.rs scrubs it with the run's redaction).
+        Err(e) => Err(mask_jwts(&format!(
             "get-session answer is not a session: {e}"
         ))),
     }
@@ -74,7 +76,7 @@ pub async fn get_session(user: &mut GooseUser, ctx: &RunContext) -> TransactionR
     if !refreshed.is_empty()
         && let Some(state) = user.get_session_data_mut::<VirtualUser>()
     {
-        state.absorb_set_cookies(refreshed.iter().map(String::as_str));
+        state.absorb_set_cookies(&ctx.endpoint.secrets, refreshed.iter().map(String::as_str));
     }
     ctx.live
         .record(micros, Outcome::of(status, verdict.is_ok()));

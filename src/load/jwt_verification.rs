@@ -14,7 +14,7 @@ use reqwest::header::AUTHORIZATION;
 use serde_json::Value;
 
 use crate::protocol::jwt::{self, JwksCache, JwtError, Verified};
-use crate::redact::scrub_text;
+use crate::redact::mask_jwts;
 
 use super::get_session::read_body;
 use super::live::Outcome;
@@ -57,7 +57,9 @@ pub fn verify_reason(error: &JwtError) -> String {
         JwtError::UnknownKid { .. } => {
             "the JWT's kid is not in the JWKS, even after refetching it".into()
         }
-        other => scrub_text(&format!("the JWT does not verify: {other}")),
+        // JWTs masked here; the registered secrets go where goose's error table is written
+        // (report.rs scrubs it with the run's redaction).
+        other => mask_jwts(&format!("the JWT does not verify: {other}")),
     }
 }
 

@@ -415,7 +415,7 @@ fn read(path: &PathBuf) -> Result<Summary, HarnessError> {
 
 /// `load merge`: reads, merges, prints and writes; exit 0 when the merged run passes its
 /// thresholds, 1 when not, 2 when the reports cannot be merged.
-pub fn run(args: MergeArgs) -> Result<i32, HarnessError> {
+pub fn run(args: MergeArgs, secrets: &crate::redact::Secrets) -> Result<i32, HarnessError> {
     let mut parts = Vec::new();
     for path in &args.reports {
         parts.push((path.display().to_string(), read(path)?));
@@ -456,7 +456,7 @@ pub fn run(args: MergeArgs) -> Result<i32, HarnessError> {
         ReportPaths::resolve(&args.report, super::ScenarioKind::GetSession)?
     };
     merged.print();
-    merged.write(&paths, None)?;
+    merged.write(&paths, None, secrets)?;
     Ok(if merged.passed { EXIT_OK } else { EXIT_FAILED })
 }
 

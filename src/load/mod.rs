@@ -532,9 +532,9 @@ pub fn resolve(
 }
 
 /// Runs a load test and returns the exit code.
-pub async fn run(mut args: LoadArgs) -> Result<i32, HarnessError> {
+pub async fn run(mut args: LoadArgs, secrets: crate::redact::Secrets) -> Result<i32, HarnessError> {
     if let Some(LoadAction::Merge(merge_args)) = args.action.take() {
-        return merge::run(merge_args);
+        return merge::run(merge_args, &secrets);
     }
     // The consent gate comes first: nothing is started, read or sent before it.
     if let Some(url) = &args.target {
@@ -562,7 +562,7 @@ pub async fn run(mut args: LoadArgs) -> Result<i32, HarnessError> {
                 HarnessError::Usage(format!("--users-file {}: {e}", path.display()))
             })?;
             for account in &accounts {
-                crate::redact::SecretRegistry::global().register(&account.password);
+                secrets.register(&account.password);
             }
             Some(Arc::new(accounts))
         }
@@ -661,6 +661,7 @@ pub async fn run(mut args: LoadArgs) -> Result<i32, HarnessError> {
     // The accounts the virtual users' sign-ups create, for cleanup at the end.
     let ledger = Arc::new(crate::cleanup::Ledger::default());
     let mut target = target;
+    target.secrets = secrets;
     target
         .observers
         .push(Arc::new(crate::harvest::SecretHarvester));
@@ -891,9 +892,11 @@ async fn run_against(
         cap.abort();
     }
     let metrics = executed.map_err(|e| {
-        HarnessError::Usage(crate::redact::scrub_text(&format!(
-            "the goose run failed: {e}"
-        )))
+        HarnessError::Usage(
+            target
+                .secrets
+                .scrub_text(&format!("the goose run failed: {e}")),
+        )
     })?;
 
     let measured_path = match settings.scenario {
@@ -913,7 +916,7 @@ async fn run_against(
         summary.mark_interrupted();
     }
     summary.print();
-    summary.write(reports, Some(&temp))?;
+    summary.write(reports, Some(&temp), &target.secrets)?;
     Ok(if summary.interrupted {
         EXIT_INTERRUPTED
     } else if summary.passed {

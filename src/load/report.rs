@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::HarnessError;
-use crate::redact::scrub_text;
+use crate::redact::Secrets;
 use crate::target::Target;
 
 use super::jwt_verification::{VERIFY_METHOD, VERIFY_NAME};
@@ -163,7 +163,7 @@ pub fn notes(settings: &Settings, target: &Target) -> String {
     if let Some(profile) = &settings.profile {
         let _ = write!(notes, " Profile: {profile}.");
     }
-    scrub_text(&notes)
+    target.secrets.scrub_text(&notes)
 }
 
 /// One row of the measured figures.
@@ -455,7 +455,7 @@ impl Summary {
                     },
                     e.name
                 ),
-                error: scrub_text(&e.error),
+                error: target.secrets.scrub_text(&e.error),
                 occurrences: e.occurrences,
             })
             .collect();
@@ -465,7 +465,7 @@ impl Summary {
             version: env!("CARGO_PKG_VERSION").to_string(),
             scenario: settings.scenario.name().to_string(),
             profile: settings.profile.clone(),
-            target: scrub_text(&target.description),
+            target: target.secrets.scrub_text(&target.description),
             users: settings.users,
             worker: settings.worker,
             merged_from: 1,
@@ -738,13 +738,18 @@ impl Summary {
 
     /// Writes the reports and prints where they are. `temp` holds goose's JSON and Markdown
     /// (none for a merge).
-    pub fn write(&self, paths: &ReportPaths, temp: Option<&TempDir>) -> Result<(), HarnessError> {
+    pub fn write(
+        &self,
+        paths: &ReportPaths,
+        temp: Option<&TempDir>,
+        secrets: &Secrets,
+    ) -> Result<(), HarnessError> {
         let output = |path: &Path, e: std::io::Error| HarnessError::Output {
             path: path.display().to_string(),
             source: e,
         };
         if let Some(html) = &paths.html {
-            let text = scrub_text(&html::render(self));
+            let text = secrets.scrub_text(&html::render(self));
             std::fs::write(html, text).map_err(|e| output(html, e))?;
             println!("HTML report: {}", html.display());
         }
@@ -767,7 +772,7 @@ impl Summary {
                 serde_json::to_value(self).unwrap_or(Value::Null),
             );
             let text = serde_json::to_string_pretty(&Value::Object(doc)).unwrap_or_default();
-            std::fs::write(json, scrub_text(&text)).map_err(|e| output(json, e))?;
+            std::fs::write(json, secrets.scrub_text(&text)).map_err(|e| output(json, e))?;
             println!("JSON report: {}", json.display());
         }
         if let Some(md) = &paths.md {
@@ -777,7 +782,7 @@ impl Summary {
             let text = if goose.is_empty() {
                 self.markdown()
             } else {
-                format!("{}\n---\n\n{}", self.markdown(), scrub_text(&goose))
+                format!("{}\n---\n\n{}", self.markdown(), secrets.scrub_text(&goose))
             };
             std::fs::write(md, text).map_err(|e| output(md, e))?;
             println!("Markdown report: {}", md.display());

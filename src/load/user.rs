@@ -8,8 +8,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use goose::prelude::*;
-use rand::Rng;
-use rand::distr::Alphanumeric;
 use reqwest::header::HeaderValue;
 use serde_json::json;
 
@@ -17,7 +15,8 @@ use crate::http::{Client, CookieChoice, Endpoint, Exchange, HttpError, Request};
 use crate::protocol::cookie::SetCookie;
 use crate::protocol::jwt::{JwksCache, parse_jwks};
 use crate::protocol::session::parse_auth_answer;
-use crate::redact::{SecretRegistry, redact_body, scrub_text};
+use crate::redact::Secrets;
+use crate::test_user::random_string;
 use crate::users_file::UserAccount;
 
 use super::ScenarioKind;
@@ -119,14 +118,19 @@ pub struct VirtualUser {
 
 impl VirtualUser {
     /// Takes the cookies a response (re)sets, as a browser would: a refreshed cookie-cache
-    /// cookie replaces the old one, a deletion removes it. Returns whether anything changed.
-    pub fn absorb_set_cookies<'a>(&mut self, lines: impl Iterator<Item = &'a str>) -> bool {
+    /// cookie replaces the old one, a deletion removes it; the values are registered with the
+    /// run's redaction. Returns whether anything changed.
+    pub fn absorb_set_cookies<'a>(
+        &mut self,
+        secrets: &Secrets,
+        lines: impl Iterator<Item = &'a str>,
+    ) -> bool {
         let mut changed = false;
         for line in lines {
             let Ok(cookie) = SetCookie::parse(line) else {
                 continue;
             };
-            SecretRegistry::global().register(&cookie.value);
+            secrets.register(&cookie.value);
             if cookie.is_deletion() || cookie.max_age.is_some_and(|m| m <= 0) {
                 changed |= self.cookies.remove(&cookie.name).is_some();
             } else if self.cookies.get(&cookie.name) != Some(&cookie.value) {
@@ -153,16 +157,9 @@ pub fn cookie_header(cookies: &BTreeMap<String, String>) -> HeaderValue {
     value
 }
 
-fn random_string(len: usize) -> String {
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
-}
-
 /// Why setup failed, and whether the target answered at all.
 struct SetupError {
+    /// Scrubbed with the run's redaction where it is recorded ([`prepare_users`]).
     reason: String,
     unreachable: bool,
 }
@@ -171,13 +168,18 @@ impl SetupError {
     fn http(step: &str, e: HttpError) -> Self {
         let unreachable = matches!(e, HttpError::Connect { .. } | HttpError::Timeout { .. });
         SetupError {
-            reason: format!("{step}: {}", scrub_text(&e.to_string())),
+            reason: format!("{step}: {e}"),
             unreachable,
         }
     }
 
     fn answer(step: &str, exchange: &Exchange, what: &str) -> Self {
-        let body: String = redact_body(&exchange.body).chars().take(200).collect();
+        let body: String = exchange
+            .secrets
+            .redact_body(&exchange.body)
+            .chars()
+            .take(200)
+            .collect();
         SetupError {
             reason: format!(
                 "{step} answered HTTP {} ({what}){}",
@@ -235,14 +237,14 @@ async fn sign_up_and_in(ctx: &RunContext, index: usize) -> Result<VirtualUser, S
     let (email, password) = match &ctx.accounts {
         Some(accounts) => {
             let account = &accounts[(ctx.first_user + index) % accounts.len()];
-            SecretRegistry::global().register(&account.password);
+            ctx.endpoint.secrets.register(&account.password);
             (account.email.clone(), account.password.clone())
         }
         None => {
             let suffix = random_string(12).to_lowercase();
             let email = format!("load-{suffix}@ba-harness.test");
             let password = format!("Pw-{}-{}", random_string(20), random_string(4));
-            SecretRegistry::global().register(&password);
+            ctx.endpoint.secrets.register(&password);
             let sign_up = send_paced(
                 ctx,
                 &mut client,
@@ -418,7 +420,8 @@ pub async fn prepare_users(ctx: &RunContext, count: usize, parallel: usize) -> V
                     Some(user)
                 }
                 Err(e) => {
-                    ctx.setup.failed(scrub_text(&e.reason), e.unreachable);
+                    ctx.setup
+                        .failed(ctx.endpoint.secrets.scrub_text(&e.reason), e.unreachable);
                     None
                 }
             }
@@ -490,9 +493,13 @@ mod tests {
     #[test]
     fn refreshed_and_deleted_cookies_are_absorbed() {
         let mut u = user(&[("a.session_token", "t1"), ("a.session_data", "d1")]);
-        assert!(!u.absorb_set_cookies(["a.session_token=t1; Path=/"].into_iter()));
+        assert!(!u.absorb_set_cookies(
+            &Secrets::default(),
+            ["a.session_token=t1; Path=/"].into_iter()
+        ));
         assert!(
             u.absorb_set_cookies(
+                &Secrets::default(),
                 [
                     "a.session_data=d2; Max-Age=300; Path=/",
                     "a.other=; Max-Age=0; Path=/"
@@ -504,7 +511,10 @@ mod tests {
             u.cookie_header.to_str().unwrap(),
             "a.session_data=d2; a.session_token=t1"
         );
-        assert!(u.absorb_set_cookies(["a.session_data=; Max-Age=0"].into_iter()));
+        assert!(u.absorb_set_cookies(
+            &Secrets::default(),
+            ["a.session_data=; Max-Age=0"].into_iter()
+        ));
         assert_eq!(u.cookie_header.to_str().unwrap(), "a.session_token=t1");
     }
 }

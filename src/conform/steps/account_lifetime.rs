@@ -9,11 +9,10 @@ use std::time::Duration;
 use cucumber::{then, when};
 use serde_json::{Value, json};
 
-use crate::conform::world::{AuthWorld, StepFailure, StepResult, random_string};
+use crate::conform::world::{AuthWorld, StepFailure, StepResult};
 use crate::http::{Client, CookieChoice, Request};
 use crate::protocol::reset::{mailbox_query, reset_token};
 use crate::protocol::session::parse_session_answer;
-use crate::redact::SecretRegistry;
 
 /// How long the harness looks for a reset message (sending may run in the background).
 const MAILBOX_WAIT: Duration = Duration::from_secs(5);
@@ -82,8 +81,12 @@ async fn reset_link_expired(world: &mut AuthWorld) -> StepResult {
 #[when("the user sets a new password with the link from the mailbox")]
 async fn reset_with_mailbox_link(world: &mut AuthWorld) -> StepResult {
     let token = read_reset_token(world).await?;
-    let password = format!("Reset-{}-{}", random_string(20), random_string(4));
-    SecretRegistry::global().register(&password);
+    let password = format!(
+        "Reset-{}-{}",
+        world.random_string(20),
+        world.random_string(4)
+    );
+    world.secrets().register(&password);
     // The password this reset asks for: the later steps check whether it took.
     world.kept_password = Some(password.clone());
     world
@@ -127,14 +130,14 @@ async fn read_reset_token(world: &mut AuthWorld) -> Result<String, StepFailure> 
                 let message = answer.json().map_err(|e| e.to_string());
                 match message.and_then(|m| reset_token(&m)) {
                     Ok(token) => {
-                        SecretRegistry::global().register(&token);
+                        world.secrets().register(&token);
                         return Ok(token);
                     }
                     Err(e) => format!("HTTP 200 that is not a reset message: {e}"),
                 }
             }
             Ok(answer) => format!("HTTP {}", answer.status),
-            Err(e) => crate::redact::scrub_text(&e.to_string()),
+            Err(e) => world.secrets().scrub_text(&e.to_string()),
         };
         if tokio::time::Instant::now() >= deadline {
             return Err(world.skip(format!(

@@ -3,10 +3,9 @@
 use cucumber::{given, then, when};
 use serde_json::{Value, json};
 
-use crate::conform::world::{AuthWorld, StepResult, TestUser, random_string};
+use crate::conform::world::{AuthWorld, StepResult, TestUser};
 use crate::http::{Client, CookieChoice, Exchange, Request};
 use crate::protocol::session::{AuthAnswer, parse_auth_answer};
-use crate::redact::SecretRegistry;
 
 pub(crate) fn sign_up_request(user: &TestUser) -> Request {
     Request::post_json(
@@ -39,7 +38,10 @@ pub(crate) use crate::harvest::register_answer_secrets;
 /// The user a scenario starts with and the request that starts its session: the existing
 /// account (`--user-email`, for targets with sign-up closed) signed in, or a fresh random user
 /// signed up. Either request goes without cookies.
-pub(crate) fn starting_user(account: Option<&crate::target::Account>) -> (TestUser, Request) {
+pub(crate) fn starting_user(
+    world: &AuthWorld,
+    account: Option<&crate::target::Account>,
+) -> (TestUser, Request) {
     match account {
         Some(account) => (
             TestUser {
@@ -51,7 +53,7 @@ pub(crate) fn starting_user(account: Option<&crate::target::Account>) -> (TestUs
             sign_in_request(&account.email, &account.password, None).cookies(CookieChoice::None),
         ),
         None => {
-            let user = TestUser::random();
+            let user = world.random_user();
             let request = sign_up_request(&user);
             (user, request)
         }
@@ -64,7 +66,7 @@ pub(crate) fn starting_user(account: Option<&crate::target::Account>) -> (TestUs
 pub(crate) async fn register_user(world: &mut AuthWorld) -> StepResult {
     let rule = "sign-up works (precondition)";
     let account = world.account.clone();
-    let (mut user, request) = starting_user(account.as_ref());
+    let (mut user, request) = starting_user(world, account.as_ref());
     let mut setup = Client::new(world.target().endpoint())
         .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
     let exchange = match setup.send(request).await {
@@ -176,7 +178,7 @@ async fn sign_in(world: &mut AuthWorld, right: bool, remember_me: Option<bool>) 
         user.password.clone()
     } else {
         let wrong = format!("{}-wrong", user.password);
-        SecretRegistry::global().register(&wrong);
+        world.secrets().register(&wrong);
         wrong
     };
     let exchange = world
@@ -191,7 +193,7 @@ async fn sign_in(world: &mut AuthWorld, right: bool, remember_me: Option<bool>) 
 
 #[when("a new user signs up with email and password")]
 async fn a_new_user_signs_up(world: &mut AuthWorld) -> StepResult {
-    let user = TestUser::random();
+    let user = world.random_user();
     let exchange = world.send(sign_up_request(&user)).await?;
     register_answer_secrets(&exchange);
     world.user = Some(user);
@@ -223,7 +225,7 @@ async fn signs_in_wrong(world: &mut AuthWorld) -> StepResult {
 
 #[when("someone signs in with an email nobody registered")]
 async fn signs_in_unknown(world: &mut AuthWorld) -> StepResult {
-    let stranger = TestUser::random();
+    let stranger = world.random_user();
     super::send(
         world,
         sign_in_request(&stranger.email, &stranger.password, None),
@@ -234,8 +236,8 @@ async fn signs_in_unknown(world: &mut AuthWorld) -> StepResult {
 #[when("someone signs up again with the same email and another password")]
 async fn signs_up_again(world: &mut AuthWorld) -> StepResult {
     let user = world.user()?;
-    let other_password = format!("Other-{}", random_string(20));
-    SecretRegistry::global().register(&other_password);
+    let other_password = format!("Other-{}", world.random_string(20));
+    world.secrets().register(&other_password);
     let intruder = TestUser {
         email: user.email.clone(),
         password: other_password.clone(),
@@ -285,8 +287,8 @@ async fn signs_out(world: &mut AuthWorld) -> StepResult {
 
 #[when(expr = "someone signs up with a {int}-character password")]
 async fn sign_up_short_password(world: &mut AuthWorld, length: usize) -> StepResult {
-    let mut user = TestUser::random();
-    user.password = random_string(length);
+    let mut user = world.random_user();
+    user.password = world.random_string(length);
     world.send(sign_up_request(&user)).await?;
     world.user = Some(user);
     Ok(())
@@ -294,7 +296,7 @@ async fn sign_up_short_password(world: &mut AuthWorld, length: usize) -> StepRes
 
 #[when("someone signs in without a password")]
 async fn sign_in_without_password(world: &mut AuthWorld) -> StepResult {
-    let stranger = TestUser::random();
+    let stranger = world.random_user();
     super::send(
         world,
         Request::post_json("/sign-in/email", json!({"email": stranger.email}))
@@ -305,7 +307,7 @@ async fn sign_in_without_password(world: &mut AuthWorld) -> StepResult {
 
 #[when(expr = "someone signs in with the email {string}")]
 async fn sign_in_with_email(world: &mut AuthWorld, email: String) -> StepResult {
-    let stranger = TestUser::random();
+    let stranger = world.random_user();
     super::send(
         world,
         sign_in_request(&email, &stranger.password, None).cookies(CookieChoice::None),
@@ -315,7 +317,7 @@ async fn sign_in_with_email(world: &mut AuthWorld, email: String) -> StepResult 
 
 #[when(expr = "someone signs up with the email {string}")]
 async fn sign_up_with_email(world: &mut AuthWorld, email: String) -> StepResult {
-    let mut user = TestUser::random();
+    let mut user = world.random_user();
     user.email = email;
     world.send(sign_up_request(&user)).await?;
     world.user = Some(user);
@@ -324,7 +326,7 @@ async fn sign_up_with_email(world: &mut AuthWorld, email: String) -> StepResult 
 
 #[when("a new user signs up with a mixed-case email")]
 async fn sign_up_mixed_case(world: &mut AuthWorld) -> StepResult {
-    let mut user = TestUser::random();
+    let mut user = world.random_user();
     // conform-abc@ba-harness.test -> Conform-ABC@BA-Harness.TEST
     user.email = user
         .email

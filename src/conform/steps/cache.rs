@@ -11,7 +11,6 @@ use crate::http::{CookieChoice, Request};
 use crate::protocol::cookie::SetCookie;
 use crate::protocol::cookie_cache::forge_cached_email;
 use crate::protocol::session::parse_session_answer;
-use crate::redact::redact_set_cookie;
 
 /// The cookie cache cookie the session-starting answer set.
 fn started_cache_cookie(world: &mut AuthWorld) -> Result<SetCookie, StepFailure> {
@@ -41,7 +40,7 @@ async fn sets_cache_cookie(world: &mut AuthWorld) -> StepResult {
                 "{name}=…; Max-Age=<cache maxAge>; Path=/; HttpOnly; {}SameSite=Lax",
                 if https { "Secure; " } else { "" }
             ),
-            redact_set_cookie(&cookie.raw),
+            world.secrets().redact_set_cookie(&cookie.raw),
         ));
     }
     Ok(())

@@ -11,7 +11,6 @@ use crate::protocol::cookie::{
     split_signed_value,
 };
 use crate::protocol::session::parse_session_answer;
-use crate::redact::redact_set_cookie;
 
 /// How far the cookie's Max-Age may be from the session's remaining lifetime: covers the time
 /// between sign-in and the get-session that reads expiresAt, and modest clock skew.
@@ -63,7 +62,7 @@ pub(crate) fn describe_set_cookies(exchange: &Exchange) -> String {
             "Set-Cookie: {}",
             lines
                 .iter()
-                .map(|l| redact_set_cookie(l))
+                .map(|l| exchange.secrets.redact_set_cookie(l))
                 .collect::<Vec<_>>()
                 .join(" | ")
         )
@@ -113,7 +112,7 @@ async fn sets_no_session_cookie(world: &mut AuthWorld) -> StepResult {
             return Err(world.fail(
                 rule,
                 "no session cookie with a value",
-                redact_set_cookie(line),
+                world.secrets().redact_set_cookie(line),
             ));
         }
     }
@@ -141,7 +140,7 @@ async fn http_only(world: &mut AuthWorld) -> StepResult {
         return Err(world.fail(
             rule,
             "the HttpOnly attribute",
-            redact_set_cookie(&cookie.raw),
+            world.secrets().redact_set_cookie(&cookie.raw),
         ));
     }
     Ok(())
@@ -159,7 +158,10 @@ async fn same_site_lax(world: &mut AuthWorld) -> StepResult {
         return Err(world.fail(
             rule,
             "SameSite=Lax",
-            format!("{actual} in {}", redact_set_cookie(&cookie.raw)),
+            format!(
+                "{actual} in {}",
+                world.secrets().redact_set_cookie(&cookie.raw)
+            ),
         ));
     }
     Ok(())
@@ -177,7 +179,10 @@ async fn path_root(world: &mut AuthWorld) -> StepResult {
         return Err(world.fail(
             rule,
             "Path=/",
-            format!("{actual} in {}", redact_set_cookie(&cookie.raw)),
+            format!(
+                "{actual} in {}",
+                world.secrets().redact_set_cookie(&cookie.raw)
+            ),
         ));
     }
     Ok(())
@@ -200,7 +205,7 @@ async fn secure_iff_https(world: &mut AuthWorld) -> StepResult {
             } else {
                 "no Secure attribute"
             },
-            redact_set_cookie(&cookie.raw),
+            world.secrets().redact_set_cookie(&cookie.raw),
         ));
     }
     Ok(())
@@ -218,7 +223,10 @@ async fn max_age_matches_lifetime(world: &mut AuthWorld) -> StepResult {
         return Err(world.fail(
             rule,
             "Max-Age=<seconds until session.expiresAt>",
-            format!("{actual}: {}", redact_set_cookie(&cookie.raw)),
+            format!(
+                "{actual}: {}",
+                world.secrets().redact_set_cookie(&cookie.raw)
+            ),
         ));
     };
     // Read the session's expiry through get-session with exactly this cookie.
@@ -257,7 +265,10 @@ async fn max_age_matches_lifetime(world: &mut AuthWorld) -> StepResult {
                 "Max-Age ≈ {remaining} s (session.expiresAt {})",
                 session.expires_at
             ),
-            format!("Max-Age={max_age}: {}", redact_set_cookie(&cookie.raw)),
+            format!(
+                "Max-Age={max_age}: {}",
+                world.secrets().redact_set_cookie(&cookie.raw)
+            ),
         ));
     }
     Ok(())
@@ -271,7 +282,7 @@ async fn browser_session_cookie(world: &mut AuthWorld) -> StepResult {
         return Err(world.fail(
             rule,
             "neither Max-Age nor Expires",
-            redact_set_cookie(&cookie.raw),
+            world.secrets().redact_set_cookie(&cookie.raw),
         ));
     }
     Ok(())
@@ -407,7 +418,7 @@ pub(crate) fn check_no_folded_lines(
                 format!(
                     "one line also carries {}: {}",
                     folded.join(", "),
-                    redact_set_cookie(line)
+                    world.secrets().redact_set_cookie(line)
                 ),
             ));
         }
@@ -426,7 +437,7 @@ async fn one_cookie_per_line(world: &mut AuthWorld) -> StepResult {
             return Err(world.fail(
                 rule,
                 "a `name=value` pair on each line",
-                redact_set_cookie(line),
+                world.secrets().redact_set_cookie(line),
             ));
         }
     }
@@ -507,7 +518,7 @@ pub(crate) fn check_cleared(
         return Err(world.fail(
             rule,
             format!("{name}=; Max-Age=0; Path=/"),
-            redact_set_cookie(&cookie.raw),
+            world.secrets().redact_set_cookie(&cookie.raw),
         ));
     }
     Ok(())
@@ -526,7 +537,7 @@ async fn all_cookies_secure(world: &mut AuthWorld) -> StepResult {
             return Err(world.fail(
                 rule,
                 "__Secure-<name>=…; …; Secure",
-                redact_set_cookie(&cookie.raw),
+                world.secrets().redact_set_cookie(&cookie.raw),
             ));
         }
     }
@@ -549,7 +560,7 @@ async fn all_cookies_http_only(world: &mut AuthWorld) -> StepResult {
         return Err(world.fail(
             rule,
             format!("HttpOnly on `{}`", cookie.name),
-            redact_set_cookie(&cookie.raw),
+            world.secrets().redact_set_cookie(&cookie.raw),
         ));
     }
     Ok(())
@@ -565,7 +576,7 @@ async fn host_only(world: &mut AuthWorld) -> StepResult {
             "no Domain attribute",
             format!(
                 "Domain={domain}, sent to every host under it: {}",
-                redact_set_cookie(&cookie.raw)
+                world.secrets().redact_set_cookie(&cookie.raw)
             ),
         ));
     }

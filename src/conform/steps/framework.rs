@@ -87,7 +87,7 @@ async fn visitor_requests_forged(world: &mut AuthWorld, path: String) -> StepRes
     // The shape of a real one (32-character token, dot, base64 HMAC), signed with no key.
     let forged = format!(
         "{}.{}",
-        crate::conform::world::random_string(32),
+        world.random_string(32),
         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%3D"
     );
     let mut request = Request::get(&path).cookies(CookieChoice::Exactly(vec![(name, forged)]));
@@ -187,7 +187,7 @@ async fn signs_in_bounded(world: &mut AuthWorld) -> StepResult {
                 ),
                 format!(
                     "{}: the request hangs, the usual cause being {hint}",
-                    crate::redact::scrub_text(&error.to_string())
+                    world.secrets().scrub_text(&error.to_string())
                 ),
                 None,
             ))
@@ -316,7 +316,17 @@ async fn signs_in_through_server_fn(world: &mut AuthWorld, page: String) -> Step
         "x-forwarded-for".to_string(),
         format!("198.19.{}.{}", rand::random::<u8>(), rand::random::<u8>()),
     )];
-    match crate::next::submit(&http, target.timeout, &url, &fields, &[], &forwarded).await {
+    match crate::next::submit(
+        &http,
+        target.timeout,
+        &target.secrets,
+        &url,
+        &fields,
+        &[],
+        &forwarded,
+    )
+    .await
+    {
         Ok(exchange) => {
             register_answer_secrets(&exchange);
             crate::next::apply_set_cookies(&mut world.kept_cookies, &exchange);

@@ -8,10 +8,9 @@ use serde_json::{Value, json};
 use super::accounts::{register_answer_secrets, sign_up_request};
 use crate::conform::world::passive::{observe, observe_other_user};
 use crate::conform::world::state::OtherUser;
-use crate::conform::world::{AuthWorld, StepFailure, StepResult, TestUser, random_string};
+use crate::conform::world::{AuthWorld, StepFailure, StepResult};
 use crate::http::{Client, CookieChoice, Exchange, Request};
 use crate::protocol::session::parse_session_answer;
-use crate::redact::SecretRegistry;
 
 fn other_user(world: &mut AuthWorld) -> Result<OtherUser, StepFailure> {
     world.other_user.clone().ok_or_else(|| {
@@ -26,7 +25,7 @@ fn other_user(world: &mut AuthWorld) -> Result<OtherUser, StepFailure> {
 #[given("another user is signed in")]
 async fn another_user(world: &mut AuthWorld) -> StepResult {
     let rule = "sign-up of a second user starts its session (precondition)";
-    let user = TestUser::random();
+    let user = world.random_user();
     let mut client = Client::new(world.target().endpoint())
         .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
     let exchange = client
@@ -144,7 +143,7 @@ async fn list_holds_no_foreign_session(world: &mut AuthWorld) -> StepResult {
 
 #[when("the user changes their name")]
 async fn change_name(world: &mut AuthWorld) -> StepResult {
-    let name = format!("Renamed {}", random_string(8));
+    let name = format!("Renamed {}", world.random_string(8));
     world
         .send(Request::post_json("/update-user", json!({"name": name})))
         .await?;
@@ -155,7 +154,7 @@ async fn change_name(world: &mut AuthWorld) -> StepResult {
 #[when("the user changes their name, naming the other user's session token in the body")]
 async fn change_name_with_foreign_token(world: &mut AuthWorld) -> StepResult {
     let other = other_user(world)?;
-    let name = format!("Renamed {}", random_string(8));
+    let name = format!("Renamed {}", world.random_string(8));
     world
         .send(Request::post_json(
             "/update-user",
@@ -222,8 +221,8 @@ async fn own_name_changed(world: &mut AuthWorld) -> StepResult {
 #[when("the user changes their password and asks to revoke their other sessions")]
 async fn change_password_revoking(world: &mut AuthWorld) -> StepResult {
     let user = world.user()?;
-    let new_password = format!("Pw-{}-{}", random_string(20), random_string(4));
-    SecretRegistry::global().register(&new_password);
+    let new_password = format!("Pw-{}-{}", world.random_string(20), world.random_string(4));
+    world.secrets().register(&new_password);
     world.kept_password = Some(new_password.clone());
     super::send(
         world,
@@ -426,7 +425,7 @@ async fn reset_known_and_unknown(world: &mut AuthWorld) -> StepResult {
     let known = request_reset(world, &user.email).await?;
     let unknown_email = format!(
         "nobody-{}@ba-harness.test",
-        random_string(12).to_lowercase()
+        world.random_string(12).to_lowercase()
     );
     let unknown = request_reset(world, &unknown_email).await?;
     world.burst = vec![known, unknown];
@@ -455,7 +454,7 @@ async fn answers_alike(world: &mut AuthWorld) -> StepResult {
             format!(
                 "HTTP {} for the unknown email: {}",
                 unknown.status,
-                crate::redact::scrub_text(&unknown.body)
+                world.secrets().scrub_text(&unknown.body)
             ),
             Some(unknown.excerpt()),
         ));

@@ -12,17 +12,12 @@ use crate::protocol::jwt::{
     self, Alg, CLOCK_SKEW_SECS, DEFAULT_LIFETIME_SECS, DecodedJwt, Jwks, JwksCache, JwtError,
 };
 use crate::protocol::session::kind;
-use crate::redact::SecretRegistry;
 
 const TOKEN_PRECONDITION: &str = "GET /token issues a JWT for a signed-in session (precondition)";
 const JWKS_PRECONDITION: &str = "GET /jwks serves a JWKS (precondition)";
 
 fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
-}
-
-fn register_jwt(token: &str) {
-    SecretRegistry::global().register(token);
 }
 
 /// The base URL's origin (`http://127.0.0.1:3000`): the jwt plugin's default iss and aud.
@@ -39,7 +34,7 @@ async fn ask_token_endpoint(world: &mut AuthWorld, cookies: CookieChoice) -> Ste
         .ok()
         .and_then(|b| b.get("token").and_then(Value::as_str).map(str::to_string));
     if let Some(token) = &token {
-        register_jwt(token);
+        world.secrets().register(token);
     }
     world.jwt.token = token;
     world.jwt.token_exchange = Some(exchange);
@@ -70,7 +65,7 @@ async fn fetch_jwks(world: &mut AuthWorld) -> StepResult {
         for key in &jwks.keys {
             for member in key.private_members() {
                 if let Some(value) = key.member(member) {
-                    SecretRegistry::global().register(value);
+                    world.secrets().register(value);
                 }
             }
         }
@@ -593,7 +588,7 @@ async fn set_auth_jwt(world: &mut AuthWorld) -> StepResult {
             Some(exchange.excerpt()),
         ));
     };
-    register_jwt(&token);
+    world.secrets().register(&token);
     let decoded = jwt::decode(&token).map_err(|e| {
         world.fail_on(
             rule,

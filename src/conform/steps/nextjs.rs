@@ -15,11 +15,10 @@ use cucumber::{given, then, when};
 use url::Url;
 
 use super::accounts::{register_answer_secrets, sign_in_request, sign_up_request};
-use crate::conform::world::{AuthWorld, StepFailure, StepResult, TestUser};
+use crate::conform::world::{AuthWorld, StepFailure, StepResult};
 use crate::http::{Client, CookieChoice, Endpoint, Exchange, Request};
 use crate::next::{self, ActionForm};
 use crate::protocol::cookie::{SetCookie, cookie_name};
-use crate::redact::redact_set_cookie;
 
 const RULE_FORM: &str = "the page renders a server-action form that works without JavaScript ($ACTION_ID_ or $ACTION_REF_ fields)";
 const RULE_REDIRECT: &str = "a server action that redirects answers the no-JavaScript form post with 303 See Other and Location";
@@ -66,6 +65,7 @@ fn enter_app(world: &mut AuthWorld) -> StepResult {
     endpoint.ca_pem = target.ca_pem.clone();
     // The run's address pool: every client of the run has its own rate-limit bucket.
     endpoint.client_ips = target.client_ips.clone();
+    endpoint.secrets = target.secrets.clone();
     world.client = Client::new(endpoint).map_err(|e| {
         world.fail(
             "a Next.js app is known (precondition)",
@@ -171,7 +171,17 @@ async fn post_form(
     let url = next::action_url(&page_url, form);
     let fields = form.fill(values);
     let jar = world.kept_cookies.clone();
-    match next::submit(&http, target.timeout, &url, &fields, &jar, &[]).await {
+    match next::submit(
+        &http,
+        target.timeout,
+        &target.secrets,
+        &url,
+        &fields,
+        &jar,
+        &[],
+    )
+    .await
+    {
         Ok(exchange) => {
             register_answer_secrets(&exchange);
             next::apply_set_cookies(&mut world.kept_cookies, &exchange);
@@ -191,7 +201,7 @@ async fn post_form(
 /// the jar stays empty).
 async fn sign_up_through_route_handler(world: &mut AuthWorld) -> StepResult {
     enter_app(world)?;
-    let user = TestUser::random();
+    let user = world.random_user();
     let exchange = world.send(sign_up_request(&user)).await?;
     register_answer_secrets(&exchange);
     super::require_status(
@@ -294,7 +304,7 @@ async fn signed_in_user(world: &mut AuthWorld, page: String) -> StepResult {
 
 #[when(expr = "the visitor signs up through the server-action form on {string}")]
 async fn sign_up_through_form(world: &mut AuthWorld, page: String) -> StepResult {
-    let user = TestUser::random();
+    let user = world.random_user();
     world.user = Some(user.clone());
     let exchange = submit_form(
         world,
@@ -353,7 +363,7 @@ async fn visitor_opens_forged(world: &mut AuthWorld, path: String) -> StepResult
     // Shaped like a real one (`<32 chars>.<base64 HMAC>`, URL-encoded), signed with no key.
     let forged = format!(
         "{}.{}",
-        crate::conform::world::random_string(32),
+        world.random_string(32),
         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%3D"
     );
     let name = session_name(world);
@@ -394,7 +404,7 @@ async fn action_sets_cookie(world: &mut AuthWorld) -> StepResult {
     let actual = match exchange.set_cookie(&name) {
         Some(c) => format!(
             "a `{name}` Set-Cookie without a live value: {}",
-            redact_set_cookie(&c.raw)
+            world.secrets().redact_set_cookie(&c.raw)
         ),
         None => format!(
             "no Set-Cookie for `{name}`: {} ({})",
@@ -438,12 +448,12 @@ async fn same_meaning(world: &mut AuthWorld) -> StepResult {
         RULE_SAME_MEANING,
         format!(
             "the route handler's attributes: {}",
-            redact_set_cookie(&route.raw)
+            world.secrets().redact_set_cookie(&route.raw)
         ),
         format!(
             "{} ({})",
             differences.join("; "),
-            redact_set_cookie(&action.raw)
+            world.secrets().redact_set_cookie(&action.raw)
         ),
         Some(exchange.excerpt()),
     ))
@@ -524,7 +534,7 @@ async fn action_clears_cookies(world: &mut AuthWorld) -> StepResult {
         });
         if !cleared {
             let actual = match exchange.set_cookie(&name) {
-                Some(c) => redact_set_cookie(&c.raw),
+                Some(c) => world.secrets().redact_set_cookie(&c.raw),
                 None => format!(
                     "no Set-Cookie for `{name}`: {} ({})",
                     describe_set_cookies(&exchange),

@@ -4,7 +4,7 @@
 use cucumber::{then, when};
 
 use super::accounts::sign_in_request;
-use crate::conform::world::{AuthWorld, StepResult, TestUser};
+use crate::conform::world::{AuthWorld, StepResult};
 use crate::http::{CookieChoice, Exchange, Request};
 use crate::protocol::rate_limit::{PROBE_ATTEMPTS, announced_retry, body_explains};
 
@@ -93,7 +93,7 @@ async fn get_session_unaffected(world: &mut AuthWorld) -> StepResult {
 #[when("one client signs in with a wrong password until it is refused with 429, 30 times at most")]
 async fn probe_burst(world: &mut AuthWorld) -> StepResult {
     // An email nobody registered: the probe needs no account, so it runs with sign-up closed.
-    let stranger = TestUser::random();
+    let stranger = world.random_user();
     world.burst.clear();
     for _ in 0..PROBE_ATTEMPTS {
         let request = sign_in_request(&stranger.email, &stranger.password, None)
@@ -175,7 +175,7 @@ async fn probe_429_body(world: &mut AuthWorld) -> StepResult {
 #[when("the same client signs in again claiming another address in X-Forwarded-For")]
 async fn sign_in_other_address(world: &mut AuthWorld) -> StepResult {
     probe_429(world)?;
-    let stranger = TestUser::random();
+    let stranger = world.random_user();
     // TEST-NET-3 (RFC 5737): no virtual client of the harness uses it.
     let claimed = format!("203.0.113.{}", 1 + rand::random::<u8>() % 254);
     let request = sign_in_request(&stranger.email, &stranger.password, None)

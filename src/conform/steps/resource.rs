@@ -15,7 +15,6 @@ use crate::protocol::jwt;
 use crate::protocol::resource::{
     ExpectedUser, check_accepted, check_bearer_challenge, check_refused, token_from_answer,
 };
-use crate::redact::SecretRegistry;
 use crate::resource_server;
 use crate::target::{LONGEST_ROTATION_WAIT_SECS, ResourceIssuer};
 
@@ -23,10 +22,6 @@ const ISSUER_PRECONDITION: &str = "the issuer signs the user in and issues JWTs 
 
 fn issuer(world: &AuthWorld) -> ResourceIssuer {
     world.target().resource_issuer()
-}
-
-fn register_jwt(token: &str) {
-    SecretRegistry::global().register(token);
 }
 
 /// A failure of `rule` quoting `exchange`.
@@ -47,6 +42,7 @@ async fn sign_in_at_issuer(world: &mut AuthWorld) -> Result<IssuerUser, StepFail
     let issuer = issuer(world);
     let mut endpoint = Endpoint::new(&issuer.base_url, &issuer.base_path, world.target().timeout);
     endpoint.client_ips = world.target().client_ips.clone();
+    endpoint.secrets = world.secrets().clone();
     if issuer.base_url == world.target().base_url {
         endpoint.ca_pem = world.target().ca_pem.clone();
     }
@@ -57,7 +53,7 @@ async fn sign_in_at_issuer(world: &mut AuthWorld) -> Result<IssuerUser, StepFail
         .account
         .clone()
         .filter(|_| issuer.base_url == world.target().base_url);
-    let (mut user, request) = starting_user(account.as_ref());
+    let (mut user, request) = starting_user(world, account.as_ref());
     let exchange = client.send(request).await.map_err(|e| {
         world.fail_on(
             ISSUER_PRECONDITION,
@@ -147,7 +143,7 @@ async fn fresh_jwt(
     let token = token_from_answer(exchange.status, exchange.body.as_bytes());
     match token {
         Ok(token) => {
-            register_jwt(&token);
+            world.secrets().register(&token);
             Ok(token)
         }
         Err(reason) => Err(fail_with(
@@ -173,6 +169,7 @@ async fn call(world: &mut AuthWorld, user: usize, what: &str, token: Option<&str
     })?;
     let mut endpoint = Endpoint::new(&url, "", world.target().timeout);
     endpoint.ca_pem = world.target().ca_pem.clone();
+    endpoint.secrets = world.secrets().clone();
     let rule = "the resource server answers";
     let mut client = Client::new(endpoint)
         .map_err(|e| world.fail_on(rule, "an HTTP client", e.to_string(), None))?;
@@ -183,7 +180,7 @@ async fn call(world: &mut AuthWorld, user: usize, what: &str, token: Option<&str
     let mut request = Request::get(&path).cookies(CookieChoice::None);
     request.absolute = true;
     if let Some(token) = token {
-        register_jwt(token);
+        world.secrets().register(token);
         request = request.header("authorization", &format!("Bearer {token}"));
     }
     let exchange = client.send(request).await.map_err(|e| {
@@ -218,7 +215,7 @@ async fn call_with_forged(
             None,
         )
     })?;
-    register_jwt(&forged);
+    world.secrets().register(&forged);
     call(world, 0, what, Some(&forged)).await
 }
 

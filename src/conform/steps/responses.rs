@@ -122,7 +122,7 @@ async fn sign_out_succeeded(world: &mut AuthWorld) -> StepResult {
         return Err(world.fail(
             rule,
             "{\"success\": true}",
-            crate::redact::redact_body(&exchange.body),
+            world.secrets().redact_body(&exchange.body),
         ));
     }
     Ok(())

@@ -258,7 +258,7 @@ async fn session_extended(world: &mut AuthWorld) -> StepResult {
             format!("Max-Age ≈ {remaining} s (the extended session.expiresAt)"),
             format!(
                 "Max-Age {other:?}: {}",
-                crate::redact::redact_set_cookie(&cookie.raw)
+                world.secrets().redact_set_cookie(&cookie.raw)
             ),
         )),
     }

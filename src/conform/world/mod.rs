@@ -11,7 +11,7 @@ use cucumber::World;
 use crate::error::HarnessError;
 use crate::http::{Client, Exchange, HttpError, Request};
 use crate::protocol::cookie::{SetCookie, cookie_name};
-use crate::redact::scrub_text;
+use crate::redact::Secrets;
 use crate::target::Target;
 
 /// What every scenario of one run shares.
@@ -88,7 +88,7 @@ pub use crate::report::{StepFailure, indent};
 
 pub type StepResult = Result<(), StepFailure>;
 
-pub use crate::test_user::{TestUser, random_string};
+pub use crate::test_user::TestUser;
 
 #[derive(World)]
 #[world(init = Self::new)]
@@ -202,6 +202,22 @@ impl AuthWorld {
         &self.ctx.target
     }
 
+    /// The run's redaction: what its failure messages, skips and excerpts must not show.
+    pub fn secrets(&self) -> &Secrets {
+        &self.ctx.target.secrets
+    }
+
+    /// A random alphanumeric string of `len` characters, noted as made up by the run (snapshots
+    /// replace it with a placeholder).
+    pub fn random_string(&self, len: usize) -> String {
+        self.target().made_up.random_string(len)
+    }
+
+    /// A fresh random user (see [`TestUser::random`]), made up by the run.
+    pub fn random_user(&self) -> TestUser {
+        TestUser::random(&self.target().made_up, self.secrets())
+    }
+
     /// The run's context (shared by every scenario of the run).
     pub fn run_context(&self) -> Arc<RunContext> {
         self.ctx.clone()
@@ -277,7 +293,7 @@ impl AuthWorld {
         let failure = StepFailure {
             rule,
             expected: "a complete HTTP response".into(),
-            actual: scrub_text(&error.to_string()),
+            actual: self.secrets().scrub_text(&error.to_string()),
             exchange: None,
         };
         self.failure = Some(failure.clone());
@@ -304,8 +320,8 @@ impl AuthWorld {
     ) -> StepFailure {
         let failure = StepFailure {
             rule: rule.to_string(),
-            expected: scrub_text(&expected.into()),
-            actual: scrub_text(&actual.into()),
+            expected: self.secrets().scrub_text(&expected.into()),
+            actual: self.secrets().scrub_text(&actual.into()),
             exchange,
         };
         self.failure = Some(failure.clone());
@@ -315,7 +331,7 @@ impl AuthWorld {
     /// Stops the scenario as skipped: `reason` says what is missing and the flag or setting
     /// that supplies it. The returned failure only ends the step; the report shows a skip.
     pub fn skip(&mut self, reason: impl Into<String>) -> StepFailure {
-        let reason = scrub_text(&reason.into());
+        let reason = self.secrets().scrub_text(&reason.into());
         self.skip_reason = Some(reason.clone());
         StepFailure {
             rule: "precondition".into(),

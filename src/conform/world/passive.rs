@@ -104,7 +104,7 @@ fn record(world: &mut AuthWorld, exchange: &Exchange, v: PassiveViolation) {
     let failure = StepFailure {
         rule: format!("[{}] {} (passive check, every exchange)", v.rule_id, v.rule),
         expected: "no exchange of the scenario breaks it".into(),
-        actual: crate::redact::scrub_text(&format!(
+        actual: world.secrets().scrub_text(&format!(
             "{} {} -> HTTP {}: {}",
             exchange.method,
             path_of(&exchange.url),

@@ -14,14 +14,14 @@ async fn authorize_s256(world: &mut AuthWorld) -> StepResult {
 async fn authorize_tricky_state(world: &mut AuthWorld) -> StepResult {
     let (_, mut request, pkce) = pkce_request(world)?;
     // Every character that needs percent-encoding in a query, plus non-ASCII.
-    request.state = Some(format!("st {} +/=&?#%é~", random_string(8)));
+    request.state = Some(format!("st {} +/=&?#%é~", world.random_string(8)));
     start_authorization(world, request, Some(pkce)).await
 }
 
 #[when("the OAuth client asks to authorize the user without a code_challenge")]
 async fn authorize_without_pkce(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
-    let request = standard_request(&client, None);
+    let request = standard_request(world, &client, None);
     drive_authorization(world, request, None).await
 }
 
@@ -29,7 +29,7 @@ async fn authorize_without_pkce(world: &mut AuthWorld) -> StepResult {
 async fn authorize_plain(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
     let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, None);
+    let mut request = standard_request(world, &client, None);
     // plain: the challenge is the verifier itself.
     request.code_challenge = Some(pkce.verifier.clone());
     request.code_challenge_method = Some("plain".into());

@@ -22,11 +22,11 @@ fn advertises(doc: &Value, field: &str) -> bool {
 /// Introspects a token the server never issued, authenticating with `assertion`: HTTP 200
 /// means the client was authenticated (the token itself is inactive either way).
 async fn introspect_with(world: &mut AuthWorld, assertion: &str) -> Result<Exchange, StepFailure> {
-    register_with_form_encoding(assertion);
+    world.secrets().register_with_form_encoding(assertion);
     let mut form = vec![
         (
             "token".to_string(),
-            format!("ba-harness-never-issued-{}", random_string(16)),
+            format!("ba-harness-never-issued-{}", world.random_string(16)),
         ),
         ("token_type_hint".to_string(), "access_token".to_string()),
     ];
@@ -54,7 +54,7 @@ async fn assertions_checked(world: &mut AuthWorld) -> StepResult {
     }
     let d = discovery(world).await?;
     let client = client_config(world)?;
-    let key = AssertionKey::generate(&format!("ba-harness-{}", random_string(8)))
+    let key = AssertionKey::generate(&format!("ba-harness-{}", world.random_string(8)))
         .map_err(|e| world.fail(&precondition("an Ed25519 key"), "a key", e))?;
     let mut metadata =
         public_client_registration("ba-harness private_key_jwt client", &client.redirect_uri);
@@ -70,7 +70,8 @@ async fn assertions_checked(world: &mut AuthWorld) -> StepResult {
     .into_iter()
     .flatten()
     .collect();
-    let fresh = || assertion_claims(&client_id, &audiences, &random_string(24), now());
+    let made_up = world.target().made_up.clone();
+    let fresh = || assertion_claims(&client_id, &audiences, &made_up.random_string(24), now());
 
     let first = key.sign(&fresh());
     let answer = introspect_with(world, &first).await?;

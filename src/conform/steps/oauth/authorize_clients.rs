@@ -94,7 +94,7 @@ async fn restricted_client_asks_more(world: &mut AuthWorld) -> StepResult {
     }
     client.client_id = id.to_string();
     let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let mut request = standard_request(world, &client, Some(&pkce));
     request.scope = format!("{REGISTERED_SCOPE} {BEYOND_SCOPE}");
     start_authorization(world, request, Some(pkce)).await?;
     follow_to_the_end(world).await
@@ -159,7 +159,7 @@ async fn client_without_code_grant(world: &mut AuthWorld) -> StepResult {
     }
     client.client_id = id;
     let pkce = PkcePair::generate();
-    let request = standard_request(&client, Some(&pkce));
+    let request = standard_request(world, &client, Some(&pkce));
     start_authorization(world, request, Some(pkce)).await
 }
 

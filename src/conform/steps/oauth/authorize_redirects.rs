@@ -41,7 +41,7 @@ fn look_alikes(
 async fn start_for(world: &mut AuthWorld, uri: &str) -> StepResult {
     let client = client_config(world)?;
     let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let mut request = standard_request(world, &client, Some(&pkce));
     request.redirect_uri = uri.to_string();
     super::authorize_requests::start_edited_authorization(world, request, pkce, &ParamEdit::Keep)
         .await

@@ -21,7 +21,7 @@ const RULE_NO_REDIRECT_URI: &str = "an OpenID authentication request without red
 const RULE_ERROR_CHARACTERS: &str = "error and error_description in an authorization error response use only printable ASCII without `\"` and `\\` (error: no space) (RFC 6749 §4.1.2.1, Appendix A.7-A.8)";
 
 /// The bent request a step phrase names.
-fn edit_named(phrase: &str) -> Option<ParamEdit> {
+fn edit_named(world: &AuthWorld, phrase: &str) -> Option<ParamEdit> {
     Some(match phrase {
         "with an empty code_challenge" => ParamEdit::Empty("code_challenge"),
         "with an empty prompt" => ParamEdit::Empty("prompt"),
@@ -29,7 +29,7 @@ fn edit_named(phrase: &str) -> Option<ParamEdit> {
             ParamEdit::Add("ba_harness_unknown", "1".into())
         }
         "with the state sent twice" => {
-            ParamEdit::Repeat("state", format!("st-{}", random_string(16)))
+            ParamEdit::Repeat("state", format!("st-{}", world.random_string(16)))
         }
         "without a scope" => ParamEdit::Remove("scope"),
         "without a response_type" => ParamEdit::Remove("response_type"),
@@ -47,7 +47,7 @@ pub(super) async fn start_edited_authorization(
     pkce: PkcePair,
     edit: &ParamEdit,
 ) -> StepResult {
-    register_with_form_encoding(&pkce.verifier);
+    world.secrets().register_with_form_encoding(&pkce.verifier);
     let params = edited_params(request.params(), edit);
     let get = endpoint_get(
         world,
@@ -73,7 +73,7 @@ pub(super) async fn start_edited_authorization(
 async fn start_standard_edited(world: &mut AuthWorld, edit: &ParamEdit) -> StepResult {
     let client = client_config(world)?;
     let pkce = PkcePair::generate();
-    let request = standard_request(&client, Some(&pkce));
+    let request = standard_request(world, &client, Some(&pkce));
     start_edited_authorization(world, request, pkce, edit).await
 }
 
@@ -81,7 +81,7 @@ async fn start_standard_edited(world: &mut AuthWorld, edit: &ParamEdit) -> StepR
     regex = r"^the OAuth client asks to authorize the user (with an empty code_challenge|with an empty prompt|with a parameter the server does not know|with the state sent twice|without a scope|without a response_type|without a redirect_uri), and the user consents wherever asked$"
 )]
 async fn authorize_bent(world: &mut AuthWorld, phrase: String) -> StepResult {
-    let Some(edit) = edit_named(&phrase) else {
+    let Some(edit) = edit_named(world, &phrase) else {
         return Err(world.fail("scenario wiring", "a known bent request", phrase));
     };
     start_standard_edited(world, &edit).await?;
@@ -184,7 +184,7 @@ async fn error_characters(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_ERROR_CHARACTERS;
     let mut seen = 0;
     for phrase in ERROR_PROBES {
-        let edit = edit_named(phrase).unwrap_or(ParamEdit::Remove("response_type"));
+        let edit = edit_named(world, phrase).unwrap_or(ParamEdit::Remove("response_type"));
         start_standard_edited(world, &edit).await?;
         let Some(hop) = last_hop(world) else { continue };
         let Some(params) = hop.hop.as_ref().map(|h| h.params().clone()) else {

@@ -16,7 +16,7 @@ const RULE_DELETE_ENDS_TOKENS: &str = "after delete-user the OAuth access token 
 async fn userinfo_with_query_token(world: &mut AuthWorld) -> StepResult {
     let (tokens, _) = current_tokens(world)?;
     let token = tokens.access_token.clone();
-    register_with_form_encoding(&token);
+    world.secrets().register_with_form_encoding(&token);
     let request = endpoint_get(
         world,
         "userinfo_endpoint",

@@ -21,7 +21,7 @@ pub(super) async fn send_registration(
     register_exchange_secrets(&exchange);
     let body = exchange.json().unwrap_or(Value::Null);
     if let Some(secret) = body.get("client_secret").and_then(Value::as_str) {
-        register_with_form_encoding(secret);
+        exchange.secrets.register_with_form_encoding(secret);
     }
     Ok((exchange, body))
 }

@@ -64,7 +64,7 @@ async fn confidential_client_has_tokens(world: &mut AuthWorld) -> StepResult {
     let mut client = client_config(world)?;
     client.client_id = id.clone();
     let pkce = PkcePair::generate();
-    let request = standard_request(&client, Some(&pkce));
+    let request = standard_request(world, &client, Some(&pkce));
     drive_authorization(world, request, Some(pkce.clone())).await?;
     let code = require_code(
         world,
@@ -84,7 +84,7 @@ pub(super) async fn introspect(
     token: &str,
 ) -> Result<Exchange, StepFailure> {
     let (id, secret) = confidential_client(world).await?;
-    register_with_form_encoding(token);
+    world.secrets().register_with_form_encoding(token);
     client_form_call(
         world,
         "introspection_endpoint",

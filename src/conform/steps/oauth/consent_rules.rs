@@ -82,7 +82,7 @@ async fn foreign_consent_grants_nothing(world: &mut AuthWorld) -> StepResult {
     // The consent must not have been stored either: a silent request now asks for it.
     let client = client_config(world)?;
     let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let mut request = standard_request(world, &client, Some(&pkce));
     request.extra.push(("prompt".into(), "none".into()));
     start_authorization(world, request, Some(pkce)).await?;
     if let Some(code_hop) = world
@@ -164,7 +164,7 @@ async fn no_refresh_without_offline_consent(world: &mut AuthWorld) -> StepResult
     // Asking again for offline_access must ask the user: a code now would be a grant of it.
     let client = client_config(world)?;
     let pkce = PkcePair::generate();
-    let request = standard_request(&client, Some(&pkce));
+    let request = standard_request(world, &client, Some(&pkce));
     start_authorization(world, request, Some(pkce)).await?;
     if world.oauth.code.is_some() {
         let exchange = exchange_code_with(world, None, None).await?;
@@ -186,7 +186,7 @@ async fn other_client_authorizes(world: &mut AuthWorld) -> StepResult {
     let mut client = client_config(world)?;
     client.client_id = other;
     let pkce = PkcePair::generate();
-    let request = standard_request(&client, Some(&pkce));
+    let request = standard_request(world, &client, Some(&pkce));
     start_authorization(world, request, Some(pkce)).await
 }
 
@@ -233,7 +233,7 @@ async fn authorize_claims_for_other(world: &mut AuthWorld) -> StepResult {
     }
     let client = client_config(world)?;
     let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let mut request = standard_request(world, &client, Some(&pkce));
     request
         .extra
         .push(("claims".into(), claims_for_subject(OTHER_SUBJECT)));
@@ -267,10 +267,10 @@ async fn authorize_with_forged_hint(world: &mut AuthWorld) -> StepResult {
             ));
         }
     };
-    crate::redact::SecretRegistry::global().register(&forged);
+    world.secrets().register(&forged);
     let client = client_config(world)?;
     let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let mut request = standard_request(world, &client, Some(&pkce));
     request.extra.push(("prompt".into(), "none".into()));
     request.extra.push(("id_token_hint".into(), forged));
     world.client.clear_cookies();

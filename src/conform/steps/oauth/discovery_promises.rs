@@ -41,8 +41,8 @@ async fn grants_as_listed(world: &mut AuthWorld) -> StepResult {
         .chain(refused.iter().map(|g| (g, false)))
     {
         // Made-up credentials: only whether the grant type itself is served is judged.
-        let made_up = format!("ba-harness-made-up-{}", random_string(16));
-        register_with_form_encoding(&made_up);
+        let made_up = format!("ba-harness-made-up-{}", world.random_string(16));
+        world.secrets().register_with_form_encoding(&made_up);
         let form: Vec<(String, String)> = [
             ("grant_type", grant.as_str()),
             ("client_id", client.client_id.as_str()),
@@ -88,7 +88,7 @@ async fn response_modes_as_promised(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
     for mode in ["query", "fragment"] {
         let pkce = PkcePair::generate();
-        let mut request = standard_request(&client, Some(&pkce));
+        let mut request = standard_request(world, &client, Some(&pkce));
         request
             .extra
             .push(("response_mode".into(), mode.to_string()));
@@ -115,7 +115,7 @@ async fn response_modes_as_promised(world: &mut AuthWorld) -> StepResult {
         let fragment = params.with_fragment_params();
         for (name, value) in &fragment.params {
             if name == "code" {
-                register_with_form_encoding(value);
+                world.secrets().register_with_form_encoding(value);
             }
         }
         let in_fragment = fragment.all("code").len() > params.all("code").len();
@@ -154,7 +154,7 @@ async fn offered_endpoints_listed(world: &mut AuthWorld) -> StepResult {
             &url,
             &precondition("the issuer is on the target's origin"),
         )?;
-        let token = format!("ba-harness-unknown-{}", random_string(16));
+        let token = format!("ba-harness-unknown-{}", world.random_string(16));
         let form = vec![
             ("token".to_string(), token),
             ("client_id".to_string(), client.client_id.clone()),

@@ -40,8 +40,8 @@ pub(super) async fn end_session_with_hint(
             ));
         }
     };
-    crate::redact::SecretRegistry::global().register(&id_token);
-    let state = format!("ls-{}", random_string(16));
+    world.secrets().register(&id_token);
+    let state = format!("ls-{}", world.random_string(16));
     let request = endpoint_get(
         world,
         "end_session_endpoint",
@@ -212,7 +212,7 @@ async fn end_session_clears(world: &mut AuthWorld) -> StepResult {
                         original.name,
                         original.path.as_deref().unwrap_or("/")
                     ),
-                    redact_set_cookie(&c.raw),
+                    world.secrets().redact_set_cookie(&c.raw),
                 ));
             }
             None => {

@@ -16,7 +16,7 @@ pub(super) async fn revoke_as(
     hint: &str,
     client_id: &str,
 ) -> Result<Exchange, StepFailure> {
-    register_with_form_encoding(token);
+    world.secrets().register_with_form_encoding(token);
     let answer = client_form_call(
         world,
         "revocation_endpoint",

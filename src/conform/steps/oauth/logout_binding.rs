@@ -53,8 +53,8 @@ async fn end_session_with(
 fn logout_params(world: &mut AuthWorld, uri: &str) -> Result<Vec<(String, String)>, StepFailure> {
     let (_, _, _, tokens, _) = current_id_token(world, &precondition("an ID token"))?;
     let hint = tokens.id_token.unwrap_or_default();
-    SecretRegistry::global().register(&hint);
-    let state = format!("ls-{}", random_string(16));
+    world.secrets().register(&hint);
+    let state = format!("ls-{}", world.random_string(16));
     world.oauth.logout_state = Some(state.clone());
     Ok(vec![
         ("id_token_hint".into(), hint),
@@ -249,7 +249,7 @@ async fn other_clients_uri_refused(world: &mut AuthWorld) -> StepResult {
 )]
 async fn end_session_no_hint(world: &mut AuthWorld) -> StepResult {
     let uri = post_logout_uri(world)?;
-    let state = format!("ls-{}", random_string(16));
+    let state = format!("ls-{}", world.random_string(16));
     let params = vec![
         ("post_logout_redirect_uri".to_string(), uri),
         ("state".to_string(), state),

@@ -129,7 +129,7 @@ async fn rfc8414_issuer(world: &mut AuthWorld) -> StepResult {
 #[when("the OAuth client revokes a token the server never issued")]
 async fn revokes_unknown(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
-    let token = format!("ba-harness-unknown-token-{}", random_string(24));
+    let token = format!("ba-harness-unknown-token-{}", world.random_string(24));
     revoke_as(world, &token, "refresh_token", &client.client_id)
         .await
         .map(|_| ())
@@ -151,15 +151,15 @@ async fn revocation_answers_200(world: &mut AuthWorld) -> StepResult {
 #[when("the OAuth client asks the token endpoint for a password grant")]
 async fn password_grant(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
-    let password = format!("pw-{}", random_string(20));
-    register_with_form_encoding(&password);
+    let password = format!("pw-{}", world.random_string(20));
+    world.secrets().register_with_form_encoding(&password);
     token_call(
         world,
         vec![
             ("grant_type".into(), "password".into()),
             (
                 "username".into(),
-                format!("nobody-{}@ba-harness.test", random_string(8)),
+                format!("nobody-{}@ba-harness.test", world.random_string(8)),
             ),
             ("password".into(), password),
             ("client_id".into(), client.client_id),

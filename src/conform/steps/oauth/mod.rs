@@ -44,7 +44,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::json_body;
-use crate::conform::world::{AuthWorld, StepFailure, StepResult, random_string};
+use crate::conform::world::{AuthWorld, StepFailure, StepResult};
 use crate::http::{Body, Client, CookieChoice, Exchange, Request};
 use crate::protocol::cookie::SetCookie;
 use crate::protocol::oauth::{
@@ -60,7 +60,6 @@ use crate::protocol::oauth::{
     revocation_form,
 };
 use crate::protocol::pkce::PkcePair;
-use crate::redact::{SecretRegistry, redact_set_cookie};
 
 // The section files share the plumbing (and these imports) through this module: each starts
 // with `use super::*`.

@@ -228,7 +228,7 @@ async fn no_trust_from_metadata(world: &mut AuthWorld) -> StepResult {
     let mut client = client_config(world)?;
     client.client_id = client_id;
     let pkce = PkcePair::generate();
-    let request = standard_request(&client, Some(&pkce));
+    let request = standard_request(world, &client, Some(&pkce));
     start_authorization(world, request, Some(pkce)).await?;
     let Some(hop) = last_hop(world) else {
         return Ok(());

@@ -131,7 +131,7 @@ async fn answers_invalid_scope(world: &mut AuthWorld) -> StepResult {
 #[when("the OAuth client sends the user to the authorization endpoint with an unknown client_id")]
 async fn authorize_unknown_client(world: &mut AuthWorld) -> StepResult {
     let (client, mut request, pkce) = pkce_request(world)?;
-    request.client_id = format!("ba-harness-unknown-client-{}", random_string(12));
+    request.client_id = format!("ba-harness-unknown-client-{}", world.random_string(12));
     // The registered redirect_uri of the real client: an attacker's request looks just like it.
     world.oauth.unregistered_redirect_uri = Some(client.redirect_uri.clone());
     drive_authorization(world, request, Some(pkce)).await
@@ -293,7 +293,7 @@ async fn answers_consent_required(world: &mut AuthWorld) -> StepResult {
 async fn authorize_challenge_without_method(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
     let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, None);
+    let mut request = standard_request(world, &client, None);
     // Without a method the challenge is plain: the verifier itself.
     request.code_challenge = Some(pkce.verifier.clone());
     drive_authorization(world, request, Some(pkce)).await

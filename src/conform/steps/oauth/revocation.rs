@@ -8,7 +8,7 @@ pub(super) use super::shared::client_form_call;
 async fn revokes_refresh(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
     let refresh = current_refresh_token(world, OFFLINE_ACCESS)?;
-    register_with_form_encoding(&refresh);
+    world.secrets().register_with_form_encoding(&refresh);
     let answer = client_form_call(
         world,
         "revocation_endpoint",
@@ -43,7 +43,9 @@ async fn refuses_revoked(world: &mut AuthWorld) -> StepResult {
 async fn introspects_without_credentials(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
     let (tokens, _) = current_tokens(world)?;
-    register_with_form_encoding(&tokens.access_token);
+    world
+        .secrets()
+        .register_with_form_encoding(&tokens.access_token);
     client_form_call(
         world,
         "introspection_endpoint",

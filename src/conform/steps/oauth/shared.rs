@@ -36,35 +36,28 @@ pub(super) fn client_config(world: &mut AuthWorld) -> Result<ClientConfig, StepF
 
 pub(super) use crate::harvest::register_codes_in;
 
-/// Registers a secret as sent in a form body too (`~` becomes `%7E` there, which the
-/// registry's cookie encoding leaves alone).
-pub(super) fn register_with_form_encoding(secret: &str) {
-    SecretRegistry::global().register(secret);
-    let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-    SecretRegistry::global().register(&encoded);
-}
-
 /// Registers every credential an answer can carry: codes in redirects, tokens in JSON bodies,
 /// cookie values and the bearer plugin's header.
 pub(crate) fn register_exchange_secrets(exchange: &Exchange) {
+    let secrets = &exchange.secrets;
     if let Some(location) = exchange.header("location") {
-        register_codes_in(location);
+        register_codes_in(secrets, location);
     }
-    register_codes_in(&exchange.body);
+    register_codes_in(secrets, &exchange.body);
     if let Ok(body) = exchange.json() {
         for field in ["access_token", "refresh_token", "id_token", "token"] {
             if let Some(value) = body.get(field).and_then(Value::as_str) {
-                SecretRegistry::global().register(value);
+                secrets.register(value);
             }
         }
     }
     for cookie in exchange.set_cookies() {
-        SecretRegistry::global().register(&cookie.value);
-        SecretRegistry::global().register(&cookie.decoded_value());
+        secrets.register(&cookie.value);
+        secrets.register(&cookie.decoded_value());
     }
     for header in ["set-auth-token", "set-auth-jwt"] {
         if let Some(value) = exchange.header(header) {
-            SecretRegistry::global().register(value);
+            secrets.register(value);
         }
     }
 }
@@ -213,7 +206,7 @@ pub(super) fn record_hop(world: &mut AuthWorld, exchange: Exchange, redirect_uri
     if let Some(AuthorizeHop::Client(p)) = &hop
         && let Some(code) = p.code()
     {
-        SecretRegistry::global().register(code);
+        world.secrets().register(code);
         world.oauth.code = Some(code.to_string());
     }
     world.oauth.hops.push(Hop { exchange, hop });
@@ -248,13 +241,17 @@ pub(super) fn describe_hop(hop: &Hop) -> String {
     }
 }
 
-pub(super) fn standard_request(client: &ClientConfig, pkce: Option<&PkcePair>) -> AuthorizeRequest {
+pub(super) fn standard_request(
+    world: &AuthWorld,
+    client: &ClientConfig,
+    pkce: Option<&PkcePair>,
+) -> AuthorizeRequest {
     AuthorizeRequest {
         client_id: client.client_id.clone(),
         redirect_uri: client.redirect_uri.clone(),
         scope: SCOPE.into(),
-        state: Some(format!("st-{}", random_string(16))),
-        nonce: Some(format!("n-{}", random_string(16))),
+        state: Some(format!("st-{}", world.random_string(16))),
+        nonce: Some(format!("n-{}", world.random_string(16))),
         code_challenge: pkce.map(|p| p.challenge.clone()),
         code_challenge_method: pkce.map(|p| p.method().to_string()),
         extra: Vec::new(),
@@ -268,7 +265,7 @@ pub(super) fn pkce_request(
 ) -> Result<(ClientConfig, AuthorizeRequest, PkcePair), StepFailure> {
     let client = client_config(world)?;
     let pkce = PkcePair::generate();
-    let request = standard_request(&client, Some(&pkce));
+    let request = standard_request(world, &client, Some(&pkce));
     Ok((client, request, pkce))
 }
 
@@ -304,7 +301,7 @@ pub(super) async fn start_authorization(
     pkce: Option<PkcePair>,
 ) -> StepResult {
     if let Some(p) = &pkce {
-        register_with_form_encoding(&p.verifier);
+        world.secrets().register_with_form_encoding(&p.verifier);
     }
     let get = endpoint_get(
         world,
@@ -413,7 +410,7 @@ pub(super) async fn drive_authorization(
 pub(super) async fn authorize_for_code(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
     let pkce = PkcePair::generate();
-    let request = standard_request(&client, Some(&pkce));
+    let request = standard_request(world, &client, Some(&pkce));
     drive_authorization(world, request, Some(pkce)).await?;
     require_code(
         world,
@@ -429,7 +426,7 @@ pub(super) async fn token_call(
 ) -> Result<Exchange, StepFailure> {
     for (name, value) in &form {
         if matches!(name.as_str(), "code" | "code_verifier" | "refresh_token") {
-            register_with_form_encoding(value);
+            world.secrets().register_with_form_encoding(value);
         }
     }
     let base = endpoint_request(world, "token_endpoint", |d| d.token_endpoint.clone()).await?;
@@ -656,7 +653,7 @@ pub(super) async fn userinfo_call(
         endpoint_request(world, "userinfo_endpoint", |d| d.userinfo_endpoint.clone()).await?;
     request.cookies = CookieChoice::None;
     if let Some(token) = bearer {
-        SecretRegistry::global().register(token);
+        world.secrets().register(token);
         request = request.header("authorization", &format!("Bearer {token}"));
     }
     send(world, request).await
@@ -665,32 +662,36 @@ pub(super) async fn userinfo_call(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::Secrets;
 
     #[test]
     fn codes_in_redirects_are_registered() {
+        let secrets = Secrets::default();
         register_codes_in(
+            &secrets,
             r#"{"url":"http://127.0.0.1:4000/callback?code=Qk3pLm9zXy7wVu2tRs1q&state=x"}"#,
         );
-        let text = SecretRegistry::global().scrub("code Qk3pLm9zXy7wVu2tRs1q leaked");
+        let text = secrets.scrub_text("code Qk3pLm9zXy7wVu2tRs1q leaked");
         assert!(!text.contains("Qk3pLm9z"), "{text}");
         // code_challenge is not a code.
-        register_codes_in("/x?code_challenge=NotASecretChallengeValue1&state=s");
-        let text = SecretRegistry::global().scrub("NotASecretChallengeValue1");
+        register_codes_in(
+            &secrets,
+            "/x?code_challenge=NotASecretChallengeValue1&state=s",
+        );
+        let text = secrets.scrub_text("NotASecretChallengeValue1");
         assert!(text.contains("NotASecretChallengeValue1"));
     }
 
     #[test]
     fn form_encoded_secrets_are_registered() {
         let verifier = "Ab~cd.ef_gh-ij~KLMNOPQRSTUVWXYZ0123456789abcdefgh";
-        register_with_form_encoding(verifier);
+        let secrets = Secrets::default();
+        secrets.register_with_form_encoding(verifier);
         let body = format!(
             "code_verifier={}",
             url::form_urlencoded::byte_serialize(verifier.as_bytes()).collect::<String>()
         );
-        assert_eq!(
-            SecretRegistry::global().scrub(&body),
-            "code_verifier=[redacted]"
-        );
+        assert_eq!(secrets.scrub_text(&body), "code_verifier=[redacted]");
     }
 
     #[test]

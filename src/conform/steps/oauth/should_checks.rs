@@ -34,7 +34,7 @@ const RULE_PUBLIC_NO_SECRET: &str = "a client registered with token_endpoint_aut
 )]
 async fn inactive_answers_bare(world: &mut AuthWorld) -> StepResult {
     let (tokens, _) = current_tokens(world)?;
-    let never_issued = format!("ba-harness-never-issued-{}", random_string(16));
+    let never_issued = format!("ba-harness-never-issued-{}", world.random_string(16));
     for (which, token) in [
         ("the revoked access token", tokens.access_token),
         ("a token the server never issued", never_issued),
@@ -199,7 +199,7 @@ async fn authorize_with_first_users_hint(world: &mut AuthWorld) -> StepResult {
         let first = precondition("the first user's authorization issued an ID token");
         return Err(world.fail(&first, "an ID token", "none"));
     };
-    SecretRegistry::global().register(&hint);
+    world.secrets().register(&hint);
     let (_, request, pkce) = pkce_request(world)?;
     let extra = vec![
         ("prompt".to_string(), "none".to_string()),

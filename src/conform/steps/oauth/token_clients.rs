@@ -93,12 +93,12 @@ async fn confidential_post(
     let (id, own) = confidential_client(world).await?;
     for (field, value) in &form {
         if field == "token" {
-            register_with_form_encoding(value);
+            world.secrets().register_with_form_encoding(value);
         }
     }
     // A wrong secret is kept out of reports like a right one.
     let secret = secret.unwrap_or(own);
-    register_with_form_encoding(&secret);
+    world.secrets().register_with_form_encoding(&secret);
     form.push(("client_id".into(), id));
     form.push(("client_secret".into(), secret));
     client_form_call(world, name, pick, form).await.map(|_| ())
@@ -110,13 +110,13 @@ async fn token_call_with_authorization(
     form: Vec<(String, String)>,
     authorization: &str,
 ) -> Result<Exchange, StepFailure> {
-    SecretRegistry::global().register(authorization);
+    world.secrets().register(authorization);
     if let Some((_, credentials)) = authorization.split_once(' ') {
-        SecretRegistry::global().register(credentials);
+        world.secrets().register(credentials);
     }
     for (name, value) in &form {
         if matches!(name.as_str(), "code" | "code_verifier" | "refresh_token") {
-            register_with_form_encoding(value);
+            world.secrets().register_with_form_encoding(value);
         }
     }
     let base = endpoint_request(world, "token_endpoint", |d| d.token_endpoint.clone()).await?;
@@ -180,7 +180,7 @@ async fn refuses_unauthenticated_client(world: &mut AuthWorld) -> StepResult {
 #[when("an OAuth client registered for client_secret_basic exchanges its code with HTTP Basic")]
 async fn basic_client_exchange(world: &mut AuthWorld) -> StepResult {
     let (id, secret) = register_basic_client(world).await?;
-    register_with_form_encoding(&secret);
+    world.secrets().register_with_form_encoding(&secret);
     authorize_with(world, Some(&id), None).await?;
     let mut form = current_exchange_form(world, &id)?;
     // Authenticated through the header, the client leaves client_id out of the body (§4.1.3).
@@ -210,8 +210,8 @@ async fn basic_client_wrong_password(world: &mut AuthWorld) -> StepResult {
         .map(|r| r.client_id.clone())
         .unwrap_or_default();
     let refresh = newest_refresh(world)?;
-    let wrong = format!("wrong-{}", random_string(24));
-    register_with_form_encoding(&wrong);
+    let wrong = format!("wrong-{}", world.random_string(24));
+    world.secrets().register_with_form_encoding(&wrong);
     let mut form = refresh_form(&refresh, &id);
     form.retain(|(name, _)| name != "client_id");
     token_call_with_authorization(world, form, &basic_authorization(&id, &wrong))
@@ -238,7 +238,7 @@ async fn basic_failure_challenged(world: &mut AuthWorld) -> StepResult {
 #[when("the confidential client revokes its access token with a wrong client_secret")]
 async fn revokes_with_wrong_secret(world: &mut AuthWorld) -> StepResult {
     let (tokens, _) = current_tokens(world)?;
-    let wrong = format!("wrong-{}", random_string(24));
+    let wrong = format!("wrong-{}", world.random_string(24));
     let form = vec![
         ("token".into(), tokens.access_token),
         ("token_type_hint".into(), "access_token".into()),
@@ -330,7 +330,8 @@ async fn confidential_code_without_challenge(world: &mut AuthWorld) -> StepResul
     let (id, _) = confidential_client(world).await?;
     let mut client = client_config(world)?;
     client.client_id = id;
-    drive_authorization(world, standard_request(&client, None), None).await?;
+    let request = standard_request(world, &client, None);
+    drive_authorization(world, request, None).await?;
     if world.oauth.code.is_some() {
         return Ok(());
     }

@@ -108,7 +108,10 @@ async fn refresh_with(world: &mut AuthWorld, extra: Vec<(String, String)>) -> St
 #[when("the OAuth client asks the token endpoint for a grant_type it does not support")]
 async fn unsupported_grant(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
-    let grant = format!("urn:ba-harness:unsupported-grant:{}", random_string(8));
+    let grant = format!(
+        "urn:ba-harness:unsupported-grant:{}",
+        world.random_string(8)
+    );
     grant_request(world, &grant, vec![("client_id".into(), client.client_id)]).await
 }
 
@@ -131,7 +134,7 @@ async fn token_response_is_json(world: &mut AuthWorld) -> StepResult {
 #[when("the OAuth client exchanges a code the server never issued")]
 async fn exchanges_never_issued_code(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
-    let code = format!("ba-harness-never-issued-{}", random_string(24));
+    let code = format!("ba-harness-never-issued-{}", world.random_string(24));
     let verifier = PkcePair::generate().verifier;
     let form = code_exchange_form(&code, &client.redirect_uri, &client.client_id, &verifier);
     token_call(world, form).await.map(|_| ())
@@ -187,7 +190,11 @@ async fn has_refreshed(world: &mut AuthWorld) -> StepResult {
 
 #[when("the OAuth client refreshes with a parameter the server does not know")]
 async fn refreshes_with_unknown_parameter(world: &mut AuthWorld) -> StepResult {
-    refresh_with(world, vec![(UNKNOWN_PARAMETER.into(), random_string(12))]).await
+    refresh_with(
+        world,
+        vec![(UNKNOWN_PARAMETER.into(), world.random_string(12))],
+    )
+    .await
 }
 
 #[when("the OAuth client refreshes with an empty scope parameter")]
@@ -244,7 +251,7 @@ pub(super) async fn authorize_with(
         client.client_id = id.to_string();
     }
     let pkce = PkcePair::generate();
-    let mut request = standard_request(&client, Some(&pkce));
+    let mut request = standard_request(world, &client, Some(&pkce));
     if let Some(scope) = scope {
         request.scope = scope.to_string();
     }

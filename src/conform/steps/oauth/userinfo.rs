@@ -17,7 +17,7 @@ async fn userinfo_without_token(world: &mut AuthWorld) -> StepResult {
 
 #[when("userinfo is asked with an unknown access token")]
 async fn userinfo_unknown_token(world: &mut AuthWorld) -> StepResult {
-    let token = format!("unknown{}", random_string(25));
+    let token = format!("unknown{}", world.random_string(25));
     userinfo_call(world, Some(&token)).await.map(|_| ())
 }
 

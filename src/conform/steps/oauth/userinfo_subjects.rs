@@ -23,7 +23,7 @@ async fn userinfo_post(world: &mut AuthWorld) -> StepResult {
     let (tokens, _) = current_tokens(world)?;
     let mut request =
         endpoint_request(world, "userinfo_endpoint", |d| d.userinfo_endpoint.clone()).await?;
-    SecretRegistry::global().register(&tokens.access_token);
+    world.secrets().register(&tokens.access_token);
     request = request.header("authorization", &format!("Bearer {}", tokens.access_token));
     send(world, form_post(request, Vec::new()))
         .await
@@ -88,7 +88,7 @@ async fn tokens_for(world: &mut AuthWorld, client_id: String, redirect_uri: Stri
     client.client_id = client_id.clone();
     client.redirect_uri = redirect_uri.clone();
     let pkce = PkcePair::generate();
-    let request = standard_request(&client, Some(&pkce));
+    let request = standard_request(world, &client, Some(&pkce));
     drive_authorization(world, request, Some(pkce.clone())).await?;
     let code = world.oauth.code.clone();
     let code = code.ok_or_else(|| without_code(world))?;
