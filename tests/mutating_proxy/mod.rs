@@ -23,6 +23,23 @@ use tokio::task::JoinHandle;
 pub mod harness;
 pub mod oauth;
 
+/// A table of proxy tests: each row `name(args...);` becomes one `#[tokio::test]` named `name`
+/// that awaits `check(args...)` (the file's own "this flaw breaks that rule" or "the unbent
+/// target passes" check), so a failing row is reported by its own name.
+macro_rules! proxy_tests {
+    ($check:path: $($(#[$attr:meta])* $name:ident($($arg:expr),+ $(,)?);)+) => {
+        $(
+            $(#[$attr])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $check($($arg),+).await;
+            }
+        )+
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use proxy_tests;
+
 /// Scenarios whose SHOULD rule the pinned reference breaks: reported as warnings (failures
 /// under --strict). docs/findings.md, "SHOULD warnings in the pinned release"; tests/cli.rs
 /// lists the same for the bundled run.
