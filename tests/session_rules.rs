@@ -627,7 +627,9 @@ mutating_proxy::proxy_tests! {
         "A password longer than the maximum is refused at sign-up",
         "answers HTTP 400",
         &[],
-        |_| sign_up_password(|password| (password.len() > 128).then(|| password[..128].to_string())),
+        |_| {
+            sign_up_password(|password| (password.len() > 128).then(|| password[..128].to_string()))
+        },
     );
     /// Sign-up does not validate the email's format (the proxy makes it valid before the server
     /// sees it).
@@ -1488,7 +1490,7 @@ mutating_proxy::proxy_tests! {
             edit_request_json("POST", "/sign-in/email", move |body| {
                 let looks_own = body["callbackURL"]
                     .as_str()
-                    .is_some_and(|callback| callback.starts_with(&own) || callback.starts_with('/'));
+                    .is_some_and(|url| url.starts_with(&own) || url.starts_with('/'));
                 if looks_own {
                     body["callbackURL"] = json!("/after");
                 }
@@ -1526,7 +1528,9 @@ mutating_proxy::proxy_tests! {
         &[],
         |_| {
             Flaw::response(|_, response| {
-                edit_set_cookies(response, SESSION_DATA, |line| Some(line.replace("; HttpOnly", "")))
+                edit_set_cookies(response, SESSION_DATA, |line| {
+                    Some(line.replace("; HttpOnly", ""))
+                })
             })
         },
     );

@@ -411,6 +411,14 @@ impl ConformRun {
             .find(|s| s["scenario"] == name)
     }
 
+    /// What the report says `scenario` saw (its `actual`).
+    pub fn actual(&self, scenario: &str) -> String {
+        self.scenario(scenario).unwrap()["actual"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     pub fn failed_names(&self) -> Vec<String> {
         self.report["scenarios"]
             .as_array()
