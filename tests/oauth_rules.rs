@@ -133,24 +133,20 @@ mutating_proxy::proxy_tests! {
     breaks:
     authorize_that_lets_a_public_client_skip_pkce(
         // Known regression #18 (#10637): PKCE not enforced for public clients.
-        Flaw::request(|req| {
-            if is(req, "/oauth2/authorize") && query_value(req, "code_challenge").is_none() {
-                let mut q = query(req);
+        on_authorize_query_if(
+            |req| query_value(req, "code_challenge").is_none(),
+            |q| {
                 q.push(("code_challenge".into(), SOME_CHALLENGE.into()));
                 q.push(("code_challenge_method".into(), "S256".into()));
-                set_query(req, &q);
-            }
-            None
-        }),
+            },
+        ),
         "Authorize without a code_challenge is refused for a public client",
         "without code_challenge is refused",
     );
     authorize_that_accepts_plain_pkce(
-        Flaw::request(|req| {
-            if is(req, "/oauth2/authorize")
-                && query_value(req, "code_challenge_method").as_deref() == Some("plain")
-            {
-                let mut q = query(req);
+        on_authorize_query_if(
+            |req| query_value(req, "code_challenge_method").as_deref() == Some("plain"),
+            |q| {
                 for (n, v) in q.iter_mut() {
                     match n.as_str() {
                         "code_challenge" => *v = SOME_CHALLENGE.into(),
@@ -158,10 +154,8 @@ mutating_proxy::proxy_tests! {
                         _ => {}
                     }
                 }
-                set_query(req, &q);
-            }
-            None
-        }),
+            },
+        ),
         "Authorize with code_challenge_method plain is refused",
         "code_challenge_method=plain is refused",
     );
@@ -183,16 +177,10 @@ mutating_proxy::proxy_tests! {
     breaks_showing:
     authorize_that_shows_the_login_page_for_prompt_none(
         // The proxy drops prompt=none: the server sends the session-less user to its login page.
-        Flaw::request(|req| {
-            if is(req, "/oauth2/authorize")
-                && query_value(req, "prompt").as_deref() == Some("none")
-            {
-                let mut q = query(req);
-                q.retain(|(n, _)| n != "prompt");
-                set_query(req, &q);
-            }
-            None
-        }),
+        on_authorize_query_if(
+            |req| query_value(req, "prompt").as_deref() == Some("none"),
+            |q| q.retain(|(n, _)| n != "prompt"),
+        ),
         "Authorize with prompt=none and no session answers login_required to the client",
         "prompt=none and no session",
         "/login",
@@ -805,8 +793,16 @@ mutating_proxy::proxy_tests! {
 
 /// Rewrites the authorization request's query with `f` before the server sees it.
 fn on_authorize_query(f: impl Fn(&mut Vec<(String, String)>) + Send + Sync + 'static) -> Flaw {
+    on_authorize_query_if(|_| true, f)
+}
+
+/// Like [`on_authorize_query`], for the authorization requests `when` picks.
+fn on_authorize_query_if(
+    when: fn(&ProxyRequest) -> bool,
+    f: impl Fn(&mut Vec<(String, String)>) + Send + Sync + 'static,
+) -> Flaw {
     Flaw::request(move |req| {
-        if is(req, "/oauth2/authorize") {
+        if is(req, "/oauth2/authorize") && when(req) {
             let mut q = query(req);
             f(&mut q);
             set_query(req, &q);

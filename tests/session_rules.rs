@@ -165,27 +165,9 @@ fn flaw(
     }
 }
 
-/// A flaw on the requests to `method` and a path ending in `path`: `f` rewrites them before they
-/// go upstream, or answers them itself.
-fn on_request(
-    method: &'static str,
-    path: &'static str,
-    f: impl Fn(&mut ProxyRequest) -> Option<ProxyResponse> + Send + Sync + 'static,
-) -> Flaw {
-    Flaw::request(move |request| is(request, method, path).then(|| f(request)).flatten())
-}
-
-/// A flaw on the answers to `method` and a path ending in `path`.
-fn on_answer(
-    method: &'static str,
-    path: &'static str,
-    f: impl Fn(&ProxyRequest, &mut ProxyResponse) + Send + Sync + 'static,
-) -> Flaw {
-    Flaw::response(move |request, response| {
-        if is(request, method, path) {
-            f(request, response);
-        }
-    })
+/// Picks the `method` requests to a path ending in `path`.
+fn to(method: &'static str, path: &'static str) -> impl Fn(&ProxyRequest) -> bool + Send + Sync {
+    move |request| is(request, method, path)
 }
 
 /// The server is not asked: `method path` is answered 200 with `body` by the proxy.
@@ -200,7 +182,7 @@ fn answers_itself_if(
     picks: fn(&ProxyRequest) -> bool,
     body: Value,
 ) -> Flaw {
-    on_request(method, path, move |request| {
+    Flaw::on_requests(to(method, path), move |request| {
         picks(request).then(|| json_answer(200, &body))
     })
 }
@@ -234,7 +216,7 @@ fn remembering(
 
 /// The answers to `method path` lose their `header`.
 fn drops_answer_header(method: &'static str, path: &'static str, header: &'static str) -> Flaw {
-    on_answer(method, path, move |_, response| {
+    Flaw::on_answers(to(method, path), move |_, response| {
         response.remove_header(header)
     })
 }
@@ -246,7 +228,7 @@ fn edit_request_json(
     path: &'static str,
     edit: impl Fn(&mut Value) -> bool + Send + Sync + 'static,
 ) -> Flaw {
-    on_request(method, path, move |request| {
+    Flaw::on_requests(to(method, path), move |request| {
         if let Some(mut body) = request_json(request)
             && edit(&mut body)
         {
@@ -272,7 +254,7 @@ fn edit_answer_json(
     path: &'static str,
     edit: impl Fn(&ProxyRequest, &mut Value) -> bool + Send + Sync + 'static,
 ) -> Flaw {
-    on_answer(method, path, move |request, response| {
+    Flaw::on_answers(to(method, path), move |request, response| {
         edit_answer(response, |body| edit(request, body))
     })
 }
@@ -317,7 +299,7 @@ fn starts_session(request: &ProxyRequest) -> bool {
 /// get-session answered from the cookie cache alone (its signature unchecked), for requests
 /// that do (`with_token`) or do not carry the session token.
 fn get_session_from_the_cache(with_token: bool) -> Flaw {
-    on_request("GET", "/get-session", move |request| {
+    Flaw::on_requests(to("GET", "/get-session"), move |request| {
         if request_cookie(request, SESSION_TOKEN).is_some() != with_token {
             return None;
         }
@@ -363,7 +345,7 @@ fn foreign(origin: Option<&str>, own: &str) -> bool {
 /// Cookie-carrying POSTs whose Origin `picks(origin, own)` are let through: the proxy sends the
 /// server's own origin `own` instead.
 fn cookie_posts_pass_from(own: String, picks: fn(Option<&str>, &str) -> bool) -> Flaw {
-    on_request("POST", "", move |request| {
+    Flaw::on_requests(to("POST", ""), move |request| {
         if request.header("cookie").is_some() && picks(request.header("origin"), &own) {
             request.set_header("origin", &own);
         }
@@ -425,7 +407,7 @@ mutating_proxy::proxy_tests! {
         "sign-in returns the signed session token in the set-auth-token header",
         &[],
         |_| {
-            on_answer("POST", "/sign-in/email", |_, response| {
+            Flaw::on_answers(to("POST", "/sign-in/email"), |_, response| {
                 if let Some(token) = response.header("set-auth-token").map(token_part) {
                     response.set_header("set-auth-token", &token);
                 }
@@ -447,7 +429,7 @@ mutating_proxy::proxy_tests! {
         "get-session returns the session of the user",
         &[],
         |_| {
-            on_request("GET", "/get-session", |request| {
+            Flaw::on_requests(to("GET", "/get-session"), |request| {
                 request.remove_header("authorization");
                 None
             })
@@ -516,7 +498,7 @@ mutating_proxy::proxy_tests! {
         "with the cookie cache on, sign-in sets `better-auth.session_data`",
         SHORT_CACHE,
         |_| {
-            on_answer("POST", "/sign-in/email", |_, response| {
+            Flaw::on_answers(to("POST", "/sign-in/email"), |_, response| {
                 edit_set_cookies(response, SESSION_DATA, |_| None)
             })
         },
@@ -566,7 +548,7 @@ mutating_proxy::proxy_tests! {
         "get-session returns the session of the user",
         SHORT_CACHE,
         |_| {
-            on_request("GET", "/get-session", |request| {
+            Flaw::on_requests(to("GET", "/get-session"), |request| {
                 let sep = if request.path.contains('?') { '&' } else { '?' };
                 request.path = format!("{}{sep}disableCookieCache=true", request.path);
                 None
@@ -582,7 +564,7 @@ mutating_proxy::proxy_tests! {
         SHORT_CACHE,
         |_| {
             let last: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
-            on_answer("GET", "/get-session", move |request, response| {
+            Flaw::on_answers(to("GET", "/get-session"), move |request, response| {
                 if request_cookie(request, SESSION_DATA).is_none() {
                     return;
                 }
@@ -849,7 +831,7 @@ mutating_proxy::proxy_tests! {
         "answers HTTP 200",
         &[],
         |own| {
-            on_request("POST", "/sign-out", move |request| {
+            Flaw::on_requests(to("POST", "/sign-out"), move |request| {
                 if request.header("origin") == Some(own.as_str()) {
                     request.set_header("origin", "http://localhost:3000");
                 }
@@ -886,7 +868,7 @@ mutating_proxy::proxy_tests! {
         &[],
         |_| {
             let counts: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
-            on_request("POST", "/sign-in/email", move |request| {
+            Flaw::on_requests(to("POST", "/sign-in/email"), move |request| {
                 let ip = request
                     .header("x-forwarded-for")
                     .unwrap_or_default()
@@ -1023,7 +1005,7 @@ mutating_proxy::proxy_tests! {
         "revoke-sessions ends every session of the user on the server, the caller's too",
         &[],
         |_| {
-            on_request("POST", "/revoke-sessions", |request| {
+            Flaw::on_requests(to("POST", "/revoke-sessions"), |request| {
                 request.path = request
                     .path
                     .replace("/revoke-sessions", "/revoke-other-sessions");
@@ -1307,7 +1289,7 @@ mutating_proxy::proxy_tests! {
         "delete-user ends every session of the user",
         &[],
         |_| {
-            on_request("POST", "/delete-user", |_| {
+            Flaw::on_requests(to("POST", "/delete-user"), |_| {
                 let mut answer =
                     json_answer(200, &json!({"success": true, "message": "User deleted"}));
                 for name in [SESSION_TOKEN, SESSION_DATA] {
@@ -1634,7 +1616,7 @@ mutating_proxy::proxy_tests! {
         "[rfc6750-5.3-a]",
         &[],
         |_| {
-            on_answer("POST", "/sign-out", |_, response| {
+            Flaw::on_answers(to("POST", "/sign-out"), |_, response| {
                 response.set_header(
                     "location",
                     "http://127.0.0.1:4000/signed-out?access_token=at-ba-harness-test-1234",

@@ -195,6 +195,27 @@ impl Flaw {
             on_response: None,
         }
     }
+
+    /// A flaw on the requests `picks` selects: `f` rewrites each before it goes upstream, or
+    /// answers it itself.
+    pub fn on_requests(
+        picks: impl Fn(&ProxyRequest) -> bool + Send + Sync + 'static,
+        f: impl Fn(&mut ProxyRequest) -> Option<ProxyResponse> + Send + Sync + 'static,
+    ) -> Self {
+        Flaw::request(move |request| picks(request).then(|| f(request)).flatten())
+    }
+
+    /// A flaw on the answers to the requests `picks` selects.
+    pub fn on_answers(
+        picks: impl Fn(&ProxyRequest) -> bool + Send + Sync + 'static,
+        f: impl Fn(&ProxyRequest, &mut ProxyResponse) + Send + Sync + 'static,
+    ) -> Self {
+        Flaw::response(move |request, response| {
+            if picks(request) {
+                f(request, response);
+            }
+        })
+    }
 }
 
 pub struct MutatingProxy {
