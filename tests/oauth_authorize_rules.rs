@@ -112,11 +112,7 @@ mutating_proxy::proxy_tests! {
     );
     authorize_that_takes_an_empty_code_challenge_for_one(
         on_authorize(|q| {
-            for (n, v) in q.iter_mut() {
-                if n == "code_challenge" && v.is_empty() {
-                    *v = A_CHALLENGE.into();
-                }
-            }
+            rewrite_param(q, "code_challenge", |v| v.is_empty().then(|| A_CHALLENGE.into()));
             None
         }),
         "Authorize with an empty code_challenge is refused as one without it",
@@ -207,11 +203,7 @@ mutating_proxy::proxy_tests! {
     authorize_errors_with_a_quote_in_the_description(
         on_authorize_error(|l| {
             edit_query(l, |q| {
-                for (n, v) in q.iter_mut() {
-                    if n == "error_description" {
-                        *v = format!("{v} \"quoted\"");
-                    }
-                }
+                rewrite_param(q, "error_description", |v| Some(format!("{v} \"quoted\"")))
             })
         }),
         "Authorization error responses use only the characters RFC 6749 allows",
@@ -362,13 +354,9 @@ mutating_proxy::proxy_tests! {
     consent_shared_between_clients(
         // Every client is served as the seeded one, whose consent the user has already given.
         |broken| {
-            let seeded = broken.server.ready.client_id.clone().unwrap();
+            let seeded = seeded_client_id(broken);
             on_authorize(move |q| {
-                for (n, v) in q.iter_mut() {
-                    if n == "client_id" {
-                        *v = seeded.clone();
-                    }
-                }
+                rewrite_param(q, "client_id", |_| Some(seeded.clone()));
                 None
             })
         },

@@ -133,13 +133,6 @@ fn jwks_with(key: Value, others: impl Fn(&mut Value) + Send + Sync + 'static) ->
     })
 }
 
-fn with_both(request: Flaw, response: Flaw) -> Flaw {
-    Flaw {
-        on_request: request.on_request,
-        on_response: response.on_response,
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Dynamic client registration
 
@@ -217,7 +210,7 @@ mutating_proxy::proxy_tests! {
                 );
                 *resp = redirect_response(&location, &[]);
             });
-            with_both(request, response)
+            Flaw::joined(request, response)
         },
         "A client that registers skip_consent still needs the user's consent",
         "self-asserted",
@@ -339,11 +332,7 @@ mutating_proxy::proxy_tests! {
         "answers POST as well as GET",
     );
     userinfo_served_as_text(
-        Flaw::response(|req, resp| {
-            if is(req, "/oauth2/userinfo") {
-                resp.set_header("content-type", "text/plain");
-            }
-        }),
+        served_as("/oauth2/userinfo", "text/plain"),
         "UserInfo answers in application/json",
         "Content-Type application/json",
     );
@@ -383,7 +372,7 @@ async fn pairwise_offered_but_ignored() {
     let response =
         on_discovery(|doc| doc["subject_types_supported"] = json!(["public", "pairwise"]));
     breaks(
-        with_both(request, response),
+        Flaw::joined(request, response),
         "Pairwise clients of different sectors see different subs",
         "different subs",
     )

@@ -92,11 +92,7 @@ mutating_proxy::proxy_tests! {
     consent_answer_with_another_issuer(
         on_consent_url(|url| {
             edit_query(url, |q| {
-                for (n, v) in q.iter_mut() {
-                    if n == "iss" {
-                        *v = "http://evil.example/api/auth".into();
-                    }
-                }
+                rewrite_param(q, "iss", |_| Some("http://evil.example/api/auth".into()))
             })
         }),
         "The authorization response names the issuer",
@@ -147,13 +143,8 @@ mutating_proxy::proxy_tests! {
         on_authorize_query_if(
             |req| query_value(req, "code_challenge_method").as_deref() == Some("plain"),
             |q| {
-                for (n, v) in q.iter_mut() {
-                    match n.as_str() {
-                        "code_challenge" => *v = SOME_CHALLENGE.into(),
-                        "code_challenge_method" => *v = "S256".into(),
-                        _ => {}
-                    }
-                }
+                rewrite_param(q, "code_challenge", |_| Some(SOME_CHALLENGE.into()));
+                rewrite_param(q, "code_challenge_method", |_| Some("S256".into()));
             },
         ),
         "Authorize with code_challenge_method plain is refused",
@@ -834,11 +825,7 @@ mutating_proxy::proxy_tests! {
     breaks:
     authorize_that_serves_response_type_token_as_code(
         on_authorize_query(|q| {
-            for (n, v) in q.iter_mut() {
-                if n == "response_type" && v == "token" {
-                    *v = "code".into();
-                }
-            }
+            rewrite_param(q, "response_type", |v| (v == "token").then(|| "code".into()))
         }),
         "Authorize with response_type token answers unsupported_response_type to the client",
         "error=unsupported_response_type",
@@ -856,11 +843,10 @@ mutating_proxy::proxy_tests! {
         |broken| {
             let seeded = seeded_client_id(broken);
             on_authorize_query(move |q| {
-                for (n, v) in q.iter_mut() {
-                    if n == "client_id" && v.starts_with("ba-harness-unknown-client") {
-                        *v = seeded.clone();
-                    }
-                }
+                rewrite_param(q, "client_id", |v| {
+                    v.starts_with("ba-harness-unknown-client")
+                        .then(|| seeded.clone())
+                })
             })
         },
         "Authorize with an unknown client_id never redirects to the redirect_uri it names",
@@ -1012,25 +998,18 @@ mutating_proxy::proxy_tests! {
                 u.to_string()
             };
             let (to_server, from_server) = (registered.clone(), unregistered.clone());
-            Flaw {
-                on_request: Some(Arc::new(move |req| {
-                    if is(req, "/oauth2/authorize") {
-                        let mut q = query(req);
-                        for (n, v) in q.iter_mut() {
-                            if n == "redirect_uri" && *v == from_server {
-                                *v = to_server.clone();
-                            }
-                        }
-                        set_query(req, &q);
-                    }
-                    None
-                })),
-                on_response: Some(Arc::new(move |req, resp| {
+            Flaw::joined(
+                on_authorize_query(move |q| {
+                    rewrite_param(q, "redirect_uri", |v| {
+                        (v == from_server).then(|| to_server.clone())
+                    })
+                }),
+                Flaw::response(move |req, resp| {
                     if is(req, "/oauth2/consent") {
                         edit_json_url(resp, |url| url.replacen(&registered, &unregistered, 1));
                     }
-                })),
-            }
+                }),
+            )
         },
         "Authorize with an unregistered redirect_uri never reaches it, through login and consent",
         "through login and consent to the end of the flow",
@@ -1091,15 +1070,13 @@ mutating_proxy::proxy_tests! {
     authorize_that_drops_none_from_a_combined_prompt(
         // The proxy keeps only the other value: the server asks for consent and issues a code.
         on_authorize_query(|q| {
-            for (n, v) in q.iter_mut() {
-                if n == "prompt" && v.split(' ').count() > 1 {
-                    *v = v
-                        .split(' ')
-                        .filter(|p| *p != "none")
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                }
-            }
+            rewrite_param(q, "prompt", |v| {
+                let values: Vec<&str> = v.split(' ').collect();
+                (values.len() > 1).then(|| {
+                    let kept: Vec<&str> = values.into_iter().filter(|p| *p != "none").collect();
+                    kept.join(" ")
+                })
+            })
         }),
         "Authorize with prompt=none combined with consent is an error, never a code",
         "prompt=none combined with another prompt value",
@@ -1136,11 +1113,7 @@ mutating_proxy::proxy_tests! {
 mutating_proxy::proxy_tests! {
     breaks:
     discovery_served_as_html(
-        Flaw::response(|req, resp| {
-            if is(req, "/.well-known/openid-configuration") {
-                resp.set_header("content-type", "text/html; charset=utf-8");
-            }
-        }),
+        served_as("/.well-known/openid-configuration", "text/html; charset=utf-8"),
         "The discovery document is served as application/json",
         "Content-Type application/json",
     );

@@ -282,6 +282,11 @@ fn edit_set_cookies(response: &mut ProxyResponse, name: &str, f: impl Fn(&str) -
     });
 }
 
+/// Every answer's Set-Cookie lines of the cookie `name` are rewritten with `f`.
+fn on_set_cookies(name: &'static str, f: fn(&str) -> Option<String>) -> Flaw {
+    Flaw::response(move |_, response| edit_set_cookies(response, name, f))
+}
+
 /// The cookies an answer sets.
 fn set_cookies(response: &ProxyResponse) -> Vec<SetCookie> {
     response
@@ -1508,13 +1513,7 @@ mutating_proxy::proxy_tests! {
         "Every cookie the session starts with is HttpOnly",
         "every cookie the auth server sets is HttpOnly",
         &[],
-        |_| {
-            Flaw::response(|_, response| {
-                edit_set_cookies(response, SESSION_DATA, |line| {
-                    Some(line.replace("; HttpOnly", ""))
-                })
-            })
-        },
+        |_| on_set_cookies(SESSION_DATA, |line| Some(line.replace("; HttpOnly", ""))),
     );
     /// The session cookie carries a Domain attribute.
     a_session_cookie_with_a_domain_fails(
@@ -1523,13 +1522,11 @@ mutating_proxy::proxy_tests! {
         "the session cookie is host-only",
         &[],
         |_| {
-            Flaw::response(|_, response| {
-                edit_set_cookies(response, SESSION_TOKEN, |line| {
-                    Some(if line.starts_with(&format!("{SESSION_TOKEN}=;")) {
-                        line.to_string()
-                    } else {
-                        format!("{line}; Domain=127.0.0.1")
-                    })
+            on_set_cookies(SESSION_TOKEN, |line| {
+                Some(if line.starts_with(&format!("{SESSION_TOKEN}=;")) {
+                    line.to_string()
+                } else {
+                    format!("{line}; Domain=127.0.0.1")
                 })
             })
         },

@@ -196,6 +196,14 @@ impl Flaw {
         }
     }
 
+    /// The request hook of `requests` with the response hook of `answers`.
+    pub fn joined(requests: Flaw, answers: Flaw) -> Self {
+        Flaw {
+            on_request: requests.on_request,
+            on_response: answers.on_response,
+        }
+    }
+
     /// A flaw on the requests `picks` selects: `f` rewrites each before it goes upstream, or
     /// answers it itself.
     pub fn on_requests(

@@ -307,15 +307,26 @@ pub fn form_value_set(
     Flaw::request(move |req| {
         if is(req, path_suffix) && when(req) {
             let mut pairs = form(req);
-            for (n, v) in pairs.iter_mut() {
-                if n == name {
-                    *v = value.clone();
-                }
-            }
+            rewrite_param(&mut pairs, name, |_| Some(value.clone()));
             set_form(req, &pairs);
         }
         None
     })
+}
+
+/// Gives each `name` pair the value `f` makes of its own, where `f` makes one.
+pub fn rewrite_param(
+    pairs: &mut [(String, String)],
+    name: &str,
+    f: impl Fn(&str) -> Option<String>,
+) {
+    for (n, v) in pairs.iter_mut() {
+        if n == name
+            && let Some(new) = f(v)
+        {
+            *v = new;
+        }
+    }
 }
 
 pub fn set_form(req: &mut ProxyRequest, pairs: &[(String, String)]) {
@@ -424,6 +435,15 @@ pub fn on_tokens(f: impl Fn(&ProxyRequest, &mut ProxyResponse) + Send + Sync + '
     Flaw::response(move |req, resp| {
         if is(req, "/oauth2/token") && resp.status == 200 {
             f(req, resp);
+        }
+    })
+}
+
+/// The answers of the endpoint at `path_suffix` claim the Content-Type `content_type`.
+pub fn served_as(path_suffix: &'static str, content_type: &'static str) -> Flaw {
+    Flaw::response(move |req, resp| {
+        if is(req, path_suffix) {
+            resp.set_header("content-type", content_type);
         }
     })
 }
