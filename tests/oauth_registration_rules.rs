@@ -27,15 +27,6 @@ fn on_registration(f: impl Fn(&mut ProxyResponse) + Send + Sync + 'static) -> Fl
     })
 }
 
-/// Registration answers with HTTP `from` come back with `to`.
-fn registration_status(from: u16, to: u16) -> Flaw {
-    on_registration(move |resp| {
-        if resp.status == from {
-            resp.status = to;
-        }
-    })
-}
-
 /// Registration answers leave out their member `name`.
 fn registration_answer_without(name: &'static str) -> Flaw {
     on_registration(move |resp| {
@@ -139,7 +130,7 @@ fn jwks_with(key: Value, others: impl Fn(&mut Value) + Send + Sync + 'static) ->
 mutating_proxy::proxy_tests! {
     breaks:
     registration_answering_200(
-        registration_status(201, 200),
+        status_swapped(REGISTER, 201, 200),
         "A registration by JSON POST answers 201 with the client_id",
         "answered 201 Created",
     );
@@ -179,7 +170,7 @@ mutating_proxy::proxy_tests! {
         "with a fragment, or one that is not absolute",
     );
     registration_refusing_a_relative_uri_with_403(
-        registration_status(400, 403),
+        status_swapped(REGISTER, 400, 403),
         "Registration refuses a redirect URI that is not absolute",
         "with a fragment, or one that is not absolute",
     );

@@ -223,11 +223,7 @@ async fn token_endpoint_request_and_error_flaws() {
         ),
         case(
             UNSUPPORTED_GRANT,
-            Flaw::response(|req, resp| {
-                if is(req, "/oauth2/token") && resp.status == 400 {
-                    resp.status = 500;
-                }
-            }),
+            status_swapped("/oauth2/token", 400, 500),
             FailsWith("grant_type the server does not support", "HTTP 500"),
         ),
         case(
@@ -476,11 +472,7 @@ async fn client_authentication_flaws() {
         ),
         case(
             BASIC,
-            Flaw::response(|req, resp| {
-                if is(req, "/oauth2/token") && resp.status == 401 {
-                    resp.status = 400;
-                }
-            }),
+            status_swapped("/oauth2/token", 401, 400),
             FailsWith("challenge for Basic", "HTTP 400"),
         ),
         case(

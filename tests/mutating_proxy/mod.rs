@@ -26,6 +26,7 @@ pub mod oauth;
 /// A table of proxy tests: each row `name(args...);` becomes one `#[tokio::test]` named `name`
 /// that awaits `check(args...)` (the file's own "this flaw breaks that rule" or "the unbent
 /// target passes" check), so a failing row is reported by its own name.
+#[allow(unused_macros)]
 macro_rules! proxy_tests {
     ($check:path: $($(#[$attr:meta])* $name:ident($($arg:expr),+ $(,)?);)+) => {
         $(

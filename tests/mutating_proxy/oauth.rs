@@ -439,6 +439,15 @@ pub fn on_tokens(f: impl Fn(&ProxyRequest, &mut ProxyResponse) + Send + Sync + '
     })
 }
 
+/// The answers of the endpoint at `path_suffix` with HTTP `from` come back with `to`.
+pub fn status_swapped(path_suffix: &'static str, from: u16, to: u16) -> Flaw {
+    Flaw::response(move |req, resp| {
+        if is(req, path_suffix) && resp.status == from {
+            resp.status = to;
+        }
+    })
+}
+
 /// The answers of the endpoint at `path_suffix` claim the Content-Type `content_type`.
 pub fn served_as(path_suffix: &'static str, content_type: &'static str) -> Flaw {
     Flaw::response(move |req, resp| {
