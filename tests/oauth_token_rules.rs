@@ -130,6 +130,15 @@ fn answer_form(
     Flaw::request(move |req| (is(req, path) && when(&form(req))).then(answer))
 }
 
+/// Token requests that repeat refresh_token are answered by the proxy with `answer()`.
+fn repeated_refresh_tokens_answered(answer: fn() -> ProxyResponse) -> Flaw {
+    answer_form(
+        "/oauth2/token",
+        |p| p.iter().filter(|(n, _)| n == "refresh_token").count() > 1,
+        answer,
+    )
+}
+
 /// Rewrites the form of requests to `path` before they go upstream.
 fn edit_form(
     path: &'static str,
@@ -336,20 +345,12 @@ async fn token_endpoint_deviations_fail_plainly_and_pass_when_repaired() {
         ),
         case(
             REPEATED_PARAMETER,
-            answer_form(
-                "/oauth2/token",
-                |p| p.iter().filter(|(n, _)| n == "refresh_token").count() > 1,
-                || token_error(400, "invalid_grant"),
-            ),
+            repeated_refresh_tokens_answered(|| token_error(400, "invalid_grant")),
             FailsOn("or repeating one, is refused with HTTP 400 invalid_request"),
         ),
         case(
             REPEATED_PARAMETER,
-            answer_form(
-                "/oauth2/token",
-                |p| p.iter().filter(|(n, _)| n == "refresh_token").count() > 1,
-                || token_error(400, "invalid_request"),
-            ),
+            repeated_refresh_tokens_answered(|| token_error(400, "invalid_request")),
             Passes,
         ),
         // RFC 7009 §2.1: the hint must not stop the search.

@@ -18,10 +18,16 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn coverage() -> (rules::Inventory, rules::Coverage) {
+/// The rule inventory of rules/ and the scenarios of features/.
+fn inventory_and_scenarios() -> (rules::Inventory, Vec<rules::ScenarioTags>) {
     let inventory = rules::load_dir(&root().join("rules")).unwrap_or_else(|e| panic!("{e}"));
     let scenarios =
         rules::load_scenarios(&root().join("features")).unwrap_or_else(|e| panic!("{e}"));
+    (inventory, scenarios)
+}
+
+fn coverage() -> (rules::Inventory, rules::Coverage) {
+    let (inventory, scenarios) = inventory_and_scenarios();
     let coverage = rules::coverage(&inventory, &scenarios);
     (inventory, coverage)
 }
@@ -95,8 +101,7 @@ fn scenario_tags_name_only_known_rules_and_respect_declarations() {
 
 #[test]
 fn every_scenario_names_a_rule() {
-    let inventory = rules::load_dir(&root().join("rules")).unwrap();
-    let scenarios = rules::load_scenarios(&root().join("features")).unwrap();
+    let (inventory, scenarios) = inventory_and_scenarios();
     let untagged: Vec<String> = scenarios
         .iter()
         .filter(|s| rules::rules_for_tags(&inventory, &s.tags).is_empty())
@@ -221,8 +226,7 @@ const SEVERITY_EXCEPTIONS: &[(&str, &str)] = &[(
 
 #[test]
 fn every_must_scenario_checks_a_must_rule() {
-    let inventory = rules::load_dir(&root().join("rules")).unwrap();
-    let scenarios = rules::load_scenarios(&root().join("features")).unwrap();
+    let (inventory, scenarios) = inventory_and_scenarios();
     let weak: Vec<String> = scenarios
         .iter()
         .filter(|s| !s.tags.iter().any(|t| t == "should"))
