@@ -146,28 +146,35 @@ fn expand_group(text: &str, prefix: &[String], out: &mut Vec<Vec<String>>) -> us
         if item.is_empty() {
             continue;
         }
-        let mut path = prefix.to_vec();
-        let mut rest = item;
-        loop {
-            let seg: String = rest.chars().take_while(|c| is_ident_char(*c)).collect();
-            if seg.is_empty() {
-                if let Some(group) = rest.strip_prefix('{') {
-                    expand_group(group, &path, out);
-                }
-                break;
+        read_path(prefix.to_vec(), item, false, out);
+    }
+    end + 1
+}
+
+/// Reads the `::`-separated segments at the start of `rest` onto `path` and pushes the path to
+/// `out` (a `{...}` group: one path per item). A path ending in `::` without a segment is pushed
+/// as it stands when `keep_bare`, else left out.
+fn read_path(mut path: Vec<String>, mut rest: &str, keep_bare: bool, out: &mut Vec<Vec<String>>) {
+    loop {
+        let seg: String = rest.chars().take_while(|c| is_ident_char(*c)).collect();
+        if seg.is_empty() {
+            if let Some(group) = rest.strip_prefix('{') {
+                expand_group(group, &path, out);
+            } else if keep_bare {
+                out.push(path);
             }
-            path.push(seg.clone());
-            rest = &rest[seg.len()..];
-            match rest.strip_prefix("::") {
-                Some(r) => rest = r,
-                None => {
-                    out.push(path.clone());
-                    break;
-                }
+            return;
+        }
+        path.push(seg.clone());
+        rest = &rest[seg.len()..];
+        match rest.strip_prefix("::") {
+            Some(r) => rest = r,
+            None => {
+                out.push(path);
+                return;
             }
         }
     }
-    end + 1
 }
 
 /// Every path that starts with `root::` in the code, as segments (the root included).
@@ -182,28 +189,7 @@ fn paths_from(code: &str, root: &str) -> Vec<Vec<String>> {
         if before.is_some_and(|c| is_ident_char(c) || c == ':') {
             continue;
         }
-        let mut path = vec![root.to_string()];
-        let mut rest = &code[from..];
-        loop {
-            let seg: String = rest.chars().take_while(|c| is_ident_char(*c)).collect();
-            if seg.is_empty() {
-                if let Some(group) = rest.strip_prefix('{') {
-                    expand_group(group, &path, &mut out);
-                } else {
-                    out.push(path.clone());
-                }
-                break;
-            }
-            path.push(seg.clone());
-            rest = &rest[seg.len()..];
-            match rest.strip_prefix("::") {
-                Some(r) => rest = r,
-                None => {
-                    out.push(path.clone());
-                    break;
-                }
-            }
-        }
+        read_path(vec![root.to_string()], &code[from..], true, &mut out);
     }
     out
 }

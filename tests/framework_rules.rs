@@ -115,11 +115,39 @@ fn failed(run: &ConformRun) -> BTreeSet<String> {
     run.failed_names().into_iter().collect()
 }
 
-/// Asserts that exactly `scenarios` failed, each on a rule naming `rule_fragment`.
-fn assert_fails_exactly(run: &ConformRun, scenarios: &[&str], rule_fragment: &str) {
+/// The run failed (exit 1), and exactly `scenarios` failed.
+fn assert_failed_set(run: &ConformRun, scenarios: &[&str]) {
     assert_eq!(run.code, Some(1), "{}", run.output);
     let expected: BTreeSet<String> = scenarios.iter().map(|s| s.to_string()).collect();
     assert_eq!(failed(run), expected, "{}", run.output);
+}
+
+/// Each of `scenarios` passed.
+fn assert_passed(run: &ConformRun, scenarios: &[&str]) {
+    for passing in scenarios {
+        assert_eq!(
+            run.scenario(passing).unwrap()["status"],
+            "passed",
+            "{passing}: {}",
+            run.output
+        );
+    }
+}
+
+/// The app with its framework's documented pitfall switched on, and its run; None when the
+/// framework's tests do not run here (see [`runs`]).
+async fn run_with_pitfall(framework: Framework) -> Option<(App, ConformRun)> {
+    if !runs(framework) {
+        return None;
+    }
+    let app = App::direct(framework, true).await;
+    let run = app.run(&[]).await;
+    Some((app, run))
+}
+
+/// Asserts that exactly `scenarios` failed, each on a rule naming `rule_fragment`.
+fn assert_fails_exactly(run: &ConformRun, scenarios: &[&str], rule_fragment: &str) {
+    assert_failed_set(run, scenarios);
     for scenario in scenarios {
         run.assert_failed_and_show(scenario, rule_fragment, "as it should");
     }
@@ -162,6 +190,50 @@ fn open_route() -> ProxyResponse {
     )
 }
 
+/// The protected route `/api/me` never sees the session cookie.
+fn route_without_the_cookie() -> Flaw {
+    Flaw::request(|request| {
+        if is(request, "GET", "/api/me") {
+            request.remove_header("cookie");
+        }
+        None
+    })
+}
+
+/// The protected route `/api/me` lets a visitor without a cookie in.
+fn route_open_to_visitors() -> Flaw {
+    Flaw::request(|request| {
+        (is(request, "GET", "/api/me") && request.header("cookie").is_none()).then(open_route)
+    })
+}
+
+/// A well-formed sign-in is held past the harness's --timeout 3 (run with [`HANG_TIMEOUT`]);
+/// block_in_place hands this worker's other tasks to another thread while it waits.
+fn sign_in_that_hangs() -> Flaw {
+    Flaw::request(|request| {
+        if is(request, "POST", "/api/auth/sign-in/email")
+            && serde_json::from_slice::<serde_json::Value>(&request.body).is_ok()
+        {
+            tokio::task::block_in_place(|| std::thread::sleep(Duration::from_secs(5)));
+        }
+        None
+    })
+}
+
+/// The bound a hanging sign-in outlasts.
+const HANG_TIMEOUT: &[&str] = &["--timeout", "3"];
+
+/// The app, as its guide sets it up, passes every scenario of its framework (`count` of them).
+async fn passes_every_scenario(framework: Framework, count: usize) {
+    if !runs(framework) {
+        return;
+    }
+    let app = App::direct(framework, false).await;
+    let run = app.run(&[]).await;
+    run.assert_all_passed(count);
+    app.stop().await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Express
 
@@ -176,12 +248,11 @@ const EXPRESS_CORS_UNTRUSTED: &str =
 const EXPRESS_MALFORMED: &str =
     "Express: a malformed JSON body reaches Better Auth, not express.json()";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_express_app_passes_every_express_scenario() {
-    let app = App::direct(Framework::Express, false).await;
-    let run = app.run(&[]).await;
-    run.assert_all_passed(7);
-    app.stop().await;
+mutating_proxy::proxy_tests! {
+    passes_every_scenario:
+    the_express_app_passes_every_express_scenario(Framework::Express, 7);
+    the_nestjs_app_passes_every_nestjs_scenario(Framework::Nestjs, 7);
+    the_tanstack_start_app_passes_every_tanstack_start_scenario(Framework::TanstackStart, 4);
 }
 
 /// express.json() before toNodeHandler: with better-auth 1.7.25 (better-call 1.4.5) sign-in no
@@ -189,79 +260,45 @@ async fn the_express_app_passes_every_express_scenario() {
 /// pitfall still breaks is the malformed body, answered by Express's HTML error page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn express_json_before_the_handler_fails_the_malformed_body_scenario() {
-    let app = App::direct(Framework::Express, true).await;
-    let run = app.run(&[]).await;
+    let Some((app, run)) = run_with_pitfall(Framework::Express).await else {
+        return;
+    };
     assert_fails_exactly(&run, &[EXPRESS_MALFORMED], "express.json()");
-    let failure = run.scenario(EXPRESS_MALFORMED).unwrap();
-    let actual = failure["actual"].as_str().unwrap_or_default();
+    let actual = run.actual(EXPRESS_MALFORMED);
     assert!(actual.contains("text/html"), "{actual}");
-    for passing in [EXPRESS_NO_HANG, EXPRESS_ME_OK, EXPRESS_ME_401] {
-        assert_eq!(
-            run.scenario(passing).unwrap()["status"],
-            "passed",
-            "{passing}: {}",
-            run.output
-        );
-    }
+    assert_passed(&run, &[EXPRESS_NO_HANG, EXPRESS_ME_OK, EXPRESS_ME_401]);
     app.stop().await;
 }
 
-/// A sign-in that never gets an answer in time (as with express.json() before the handler on
-/// releases that read the raw body only): the bounded wait fails it and names the pitfall.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sign_in_that_hangs_fails_naming_the_body_parser() {
-    breaks_with(
+mutating_proxy::proxy_tests! {
+    breaks_with:
+    /// A sign-in that never gets an answer in time (as with express.json() before the handler on
+    /// releases that read the raw body only): the bounded wait fails it and names the pitfall.
+    a_sign_in_that_hangs_fails_naming_the_body_parser(
         Framework::Express,
-        Flaw::request(|request| {
-            // A well-formed sign-in is held past the harness's --timeout 3; block_in_place hands
-            // this worker's other tasks to another thread while it waits.
-            if is(request, "POST", "/api/auth/sign-in/email")
-                && serde_json::from_slice::<serde_json::Value>(&request.body).is_ok()
-            {
-                tokio::task::block_in_place(|| std::thread::sleep(Duration::from_secs(5)));
-            }
-            None
-        }),
-        &["--timeout", "3"],
+        sign_in_that_hangs(),
+        HANG_TIMEOUT,
         EXPRESS_NO_HANG,
         "no request hangs",
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_protected_route_that_never_sees_the_cookie_fails() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks:
+    a_protected_route_that_never_sees_the_cookie_fails(
         Framework::Express,
-        Flaw::request(|request| {
-            if is(request, "GET", "/api/me") {
-                request.remove_header("cookie");
-            }
-            None
-        }),
+        route_without_the_cookie(),
         EXPRESS_ME_OK,
         "answers 200 with the signed-in user",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_protected_route_open_to_visitors_fails() {
-    breaks(
+    );
+    a_protected_route_open_to_visitors_fails(
         Framework::Express,
-        Flaw::request(|request| {
-            (is(request, "GET", "/api/me") && request.header("cookie").is_none()).then(open_route)
-        }),
+        route_open_to_visitors(),
         EXPRESS_ME_401,
         "refuses a request without a valid session with 401",
-    )
-    .await;
-}
-
-/// Only checks that a session cookie is present, never validates it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_protected_route_that_trusts_any_session_cookie_fails() {
-    breaks(
+    );
+    /// Only checks that a session cookie is present, never validates it.
+    a_protected_route_that_trusts_any_session_cookie_fails(
         Framework::Express,
         Flaw::request(|request| {
             // A session cookie alone (no cookie cache beside it, as the forged request sends).
@@ -273,8 +310,7 @@ async fn a_protected_route_that_trusts_any_session_cookie_fails() {
         }),
         EXPRESS_ME_FORGED,
         "refuses a request without a valid session with 401",
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -291,36 +327,16 @@ const NEST_CORS_UNTRUSTED: &str =
 const NEST_MALFORMED: &str =
     "NestJS: a malformed JSON body reaches Better Auth, not Nest's body parser";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_nestjs_app_passes_every_nestjs_scenario() {
-    if !runs(Framework::Nestjs) {
-        return;
-    }
-    let app = App::direct(Framework::Nestjs, false).await;
-    let run = app.run(&[]).await;
-    run.assert_all_passed(7);
-    app.stop().await;
-}
-
 /// Nest's body parser left on (the documented pitfall): sign-in still works with better-auth
 /// 1.7.25, but Nest answers the malformed body with its own error shape, without Better Auth's
 /// `code`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nest_body_parser_on_fails_the_malformed_body_scenario() {
-    if !runs(Framework::Nestjs) {
+    let Some((app, run)) = run_with_pitfall(Framework::Nestjs).await else {
         return;
-    }
-    let app = App::direct(Framework::Nestjs, true).await;
-    let run = app.run(&[]).await;
+    };
     assert_fails_exactly(&run, &[NEST_MALFORMED], "bodyParser: false");
-    for passing in [NEST_NO_HANG, NEST_ME_OK, NEST_ME_401] {
-        assert_eq!(
-            run.scenario(passing).unwrap()["status"],
-            "passed",
-            "{passing}: {}",
-            run.output
-        );
-    }
+    assert_passed(&run, &[NEST_NO_HANG, NEST_ME_OK, NEST_ME_401]);
     app.stop().await;
 }
 
@@ -342,21 +358,13 @@ async fn nest_without_the_global_auth_guard_fails_the_guarded_route_scenarios() 
         proxy: None,
     };
     let run = app.run(&[]).await;
-    assert_eq!(run.code, Some(1), "{}", run.output);
-    let expected: BTreeSet<String> = [NEST_ME_401, NEST_ME_FORGED, NEST_ME_OK]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    assert_eq!(failed(&run), expected, "{}", run.output);
+    assert_failed_set(&run, &[NEST_ME_401, NEST_ME_FORGED, NEST_ME_OK]);
     for refused in [NEST_ME_401, NEST_ME_FORGED] {
         run.assert_failed(
             refused,
             "refuses a request without a valid session with 401",
         );
-        let actual = run.scenario(refused).unwrap()["actual"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let actual = run.actual(refused);
         assert!(
             actual.contains("HTTP 200") && actual.contains("AuthGuard"),
             "{actual}"
@@ -366,39 +374,25 @@ async fn nest_without_the_global_auth_guard_fails_the_guarded_route_scenarios() 
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_nest_sign_in_that_hangs_fails_naming_the_body_parser() {
-    breaks_with(
+mutating_proxy::proxy_tests! {
+    breaks_with:
+    a_nest_sign_in_that_hangs_fails_naming_the_body_parser(
         Framework::Nestjs,
-        Flaw::request(|request| {
-            if is(request, "POST", "/api/auth/sign-in/email")
-                && serde_json::from_slice::<serde_json::Value>(&request.body).is_ok()
-            {
-                tokio::task::block_in_place(|| std::thread::sleep(Duration::from_secs(5)));
-            }
-            None
-        }),
-        &["--timeout", "3"],
+        sign_in_that_hangs(),
+        HANG_TIMEOUT,
         NEST_NO_HANG,
         "no request hangs",
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_nest_route_that_never_sees_the_cookie_fails() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks:
+    a_nest_route_that_never_sees_the_cookie_fails(
         Framework::Nestjs,
-        Flaw::request(|request| {
-            if is(request, "GET", "/api/me") {
-                request.remove_header("cookie");
-            }
-            None
-        }),
+        route_without_the_cookie(),
         NEST_ME_OK,
         "answers 200 with the signed-in user",
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -413,38 +407,17 @@ const TSS_SERVER_FN_COOKIE: &str =
 const TSS_SERVER_FN_PAGE: &str =
     "TanStack Start: the server function's session cookie opens the protected page";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_tanstack_start_app_passes_every_tanstack_start_scenario() {
-    if !runs(Framework::TanstackStart) {
-        return;
-    }
-    let app = App::direct(Framework::TanstackStart, false).await;
-    let run = app.run(&[]).await;
-    run.assert_all_passed(4);
-    app.stop().await;
-}
-
 /// Without tanstackStartCookies(): the server function signs the user in on the server and
 /// redirects, but its answer has no Set-Cookie, so the protected page sends the user back to
 /// sign-in. The handler route and /api/me do not depend on the plugin.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tanstack_start_without_the_cookie_plugin_fails_the_server_function_scenarios() {
-    if !runs(Framework::TanstackStart) {
+    let Some((app, run)) = run_with_pitfall(Framework::TanstackStart).await else {
         return;
-    }
-    let app = App::direct(Framework::TanstackStart, true).await;
-    let run = app.run(&[]).await;
-    assert_eq!(run.code, Some(1), "{}", run.output);
-    let expected: BTreeSet<String> = [TSS_SERVER_FN_COOKIE, TSS_SERVER_FN_PAGE]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    assert_eq!(failed(&run), expected, "{}", run.output);
+    };
+    assert_failed_set(&run, &[TSS_SERVER_FN_COOKIE, TSS_SERVER_FN_PAGE]);
     run.assert_failed(TSS_SERVER_FN_COOKIE, "tanstackStartCookies()");
-    let actual = run.scenario(TSS_SERVER_FN_COOKIE).unwrap()["actual"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let actual = run.actual(TSS_SERVER_FN_COOKIE);
     // The redirect itself happened: only the cookie never reached the browser.
     assert!(
         actual.contains("HTTP 307")
@@ -458,33 +431,20 @@ async fn tanstack_start_without_the_cookie_plugin_fails_the_server_function_scen
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_tanstack_route_that_never_sees_the_cookie_fails() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks:
+    a_tanstack_route_that_never_sees_the_cookie_fails(
         Framework::TanstackStart,
-        Flaw::request(|request| {
-            if is(request, "GET", "/api/me") {
-                request.remove_header("cookie");
-            }
-            None
-        }),
+        route_without_the_cookie(),
         TSS_ME_OK,
         "answers 200 with the signed-in user",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_tanstack_route_open_to_visitors_fails() {
-    breaks(
+    );
+    a_tanstack_route_open_to_visitors_fails(
         Framework::TanstackStart,
-        Flaw::request(|request| {
-            (is(request, "GET", "/api/me") && request.header("cookie").is_none()).then(open_route)
-        }),
+        route_open_to_visitors(),
         TSS_ME_401,
         "refuses a request without a valid session with 401",
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -511,46 +471,30 @@ fn echoing_any_origin() -> Flaw {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_express_preflight_without_credentials_fails() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks:
+    an_express_preflight_without_credentials_fails(
         Framework::Express,
         without_allow_credentials(),
         EXPRESS_CORS_TRUSTED,
         "trusted front end",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_express_preflight_that_echoes_any_origin_fails() {
-    breaks(
+    );
+    an_express_preflight_that_echoes_any_origin_fails(
         Framework::Express,
         echoing_any_origin(),
         EXPRESS_CORS_UNTRUSTED,
         "untrusted origin",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_nest_preflight_without_credentials_fails() {
-    breaks(
+    );
+    a_nest_preflight_without_credentials_fails(
         Framework::Nestjs,
         without_allow_credentials(),
         NEST_CORS_TRUSTED,
         "trusted front end",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_nest_preflight_that_echoes_any_origin_fails() {
-    breaks(
+    );
+    a_nest_preflight_that_echoes_any_origin_fails(
         Framework::Nestjs,
         echoing_any_origin(),
         NEST_CORS_UNTRUSTED,
         "untrusted origin",
-    )
-    .await;
+    );
 }

@@ -143,29 +143,13 @@ async fn passes_with(alg: &str) {
     broken.server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_jwt_rule_holds_with_eddsa() {
-    passes_with("EdDSA").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_jwt_rule_holds_with_rs256() {
-    passes_with("RS256").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_jwt_rule_holds_with_ps256() {
-    passes_with("PS256").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_jwt_rule_holds_with_es256() {
-    passes_with("ES256").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_jwt_rule_holds_with_es512() {
-    passes_with("ES512").await;
+mutating_proxy::proxy_tests! {
+    passes_with:
+    every_jwt_rule_holds_with_eddsa("EdDSA");
+    every_jwt_rule_holds_with_rs256("RS256");
+    every_jwt_rule_holds_with_ps256("PS256");
+    every_jwt_rule_holds_with_es256("ES256");
+    every_jwt_rule_holds_with_es512("ES512");
 }
 
 // --- flaw building blocks -----------------------------------------------------------------------
@@ -262,235 +246,192 @@ fn resigned_claims(edit: impl Fn(&mut Map<String, Value>) + Send + Sync + 'stati
 
 // --- (b) one flaw per rule ----------------------------------------------------------------------
 
+/// Boots the reference behind `flaw` and runs @jwt: `scenario` fails naming `rule` (with
+/// `exactly`, those are all the scenarios that failed). Returns the run.
+async fn breaks(flaw: Flaw, scenario: &str, rule: &str, exactly: Option<&[&str]>) -> ConformRun {
+    let (broken, run) = run_jwt(flaw, &[]).await;
+    assert_breaks(&run, scenario, rule, exactly);
+    broken.server.stop().await;
+    run
+}
+
+/// /token's answers carry the JWT `f` makes of the one issued.
+fn on_token_jwt(f: impl Fn(&str) -> String + Send + Sync + 'static) -> Flaw {
+    Flaw::response(move |request, response| {
+        if request.path_only() == TOKEN_PATH {
+            map_token_body(response, &f);
+        }
+    })
+}
+
+/// Every key /jwks lists is rewritten with `f`.
+fn on_jwks_keys(f: impl Fn(&mut Map<String, Value>) + Send + Sync + 'static) -> Flaw {
+    Flaw::response(move |request, response| {
+        if request.path_only() == JWKS_PATH {
+            map_jwks_keys(response, &f);
+        }
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_endpoint_answering_without_a_jwt_fails_that_rule() {
-    let flaw = Flaw::response(|request, response| {
-        if request.path_only() == TOKEN_PATH {
-            map_token_body(response, &|_| "not-a-jwt".into());
-        }
-    });
-    let (broken, run) = run_jwt(flaw, &[]).await;
-    // Every scenario that reads /token's JWT fails too, each on its precondition.
-    assert_breaks(
-        &run,
+    let run = breaks(
+        on_token_jwt(|_| "not-a-jwt".into()),
         ISSUES_JWT,
         "GET /token with a valid session answers 200",
         None,
-    );
+    )
+    .await;
+    // Every scenario that reads /token's JWT fails too, each on its precondition.
     run.assert_failed(
         ISS,
         "GET /token issues a JWT for a signed-in session (precondition)",
     );
-    broken.server.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_token_endpoint_issuing_a_jwt_without_a_session_fails_that_rule() {
-    let flaw = Flaw::request(|request| {
-        if request.path_only() == TOKEN_PATH && request.header("cookie").is_none() {
-            let header = b64(br#"{"alg":"EdDSA","kid":"k"}"#);
-            let payload = b64(br#"{"sub":"nobody"}"#);
-            return Some(ProxyResponse {
-                status: 200,
-                headers: vec![("content-type".into(), "application/json".into())],
-                body: json!({"token": format!("{header}.{payload}.c2lnbmF0dXJl")})
-                    .to_string()
-                    .into_bytes(),
-            });
-        }
-        None
-    });
-    let (broken, run) = run_jwt(flaw, &[]).await;
-    assert_breaks(
-        &run,
-        REFUSES,
-        "GET /token without a session is refused with 401",
-        Some(&[REFUSES]),
-    );
-    broken.server.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_jwks_key_without_its_key_material_fails_that_rule() {
-    let flaw = Flaw::response(|request, response| {
-        if request.path_only() == JWKS_PATH {
-            map_jwks_keys(response, &|key| {
-                key.remove("x");
-            });
-        }
-    });
-    let (broken, run) = run_jwt(flaw, &[]).await;
-    assert_breaks(
-        &run,
-        JWKS_SHAPE,
-        "each with kty, kid, alg and the public key material",
-        Some(&[JWKS_SHAPE, VERIFIES, ALTERED, SET_AUTH_JWT]),
-    );
-    broken.server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_jwks_publishing_the_private_key_fails_both_rules_it_breaks() {
-    let (broken, run) = run_jwt(resigning(true, unchanged(), unchanged()), &[]).await;
-    assert_breaks(
-        &run,
+    let run = breaks(
+        resigning(true, unchanged(), unchanged()),
         JWKS_PUBLIC,
         "publishes public keys only",
         Some(&[JWKS_PUBLIC, ALTERED]),
-    );
+    )
+    .await;
     // The harness forges a JWT with the published `d`, and says so.
     run.assert_failed(ALTERED, "whose claims were altered does not verify");
-    let altered = run.scenario(ALTERED).unwrap();
     assert!(
-        altered["actual"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("anyone can mint"),
+        run.actual(ALTERED).contains("anyone can mint"),
         "{}",
         run.output
     );
-    broken.server.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_kid_the_jwks_does_not_list_fails_that_rule() {
-    let flaw = Flaw::response(|request, response| {
-        if request.path_only() == JWKS_PATH {
-            map_jwks_keys(response, &|key| {
-                let kid = key.get("kid").and_then(Value::as_str).unwrap_or_default();
-                key.insert("kid".into(), json!(format!("{kid}-rotated")));
-            });
-        }
-    });
-    let (broken, run) = run_jwt(flaw, &[]).await;
-    assert_breaks(
-        &run,
-        KID,
-        "the JWT names its signing key",
-        Some(&[KID, ALG, VERIFIES, ALTERED, SET_AUTH_JWT]),
-    );
-    broken.server.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_jwks_key_declaring_another_alg_fails_that_rule() {
-    // Ed25519 is RFC 9864's fully specified name for EdDSA over Ed25519: a well-formed key for
-    // the JWKS rule, but not the alg the JWT header says.
-    let flaw = Flaw::response(|request, response| {
-        if request.path_only() == JWKS_PATH {
-            map_jwks_keys(response, &|key| {
-                key.insert("alg".into(), json!("Ed25519"));
-            });
-        }
-    });
-    let (broken, run) = run_jwt(flaw, &[]).await;
-    assert_breaks(
-        &run,
-        ALG,
-        "alg is the alg its JWKS key declares",
-        Some(&[ALG, VERIFIES, ALTERED, SET_AUTH_JWT]),
-    );
-    broken.server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_jwt_whose_signature_does_not_verify_fails_that_rule() {
-    let flaw = Flaw::response(|request, response| {
-        if request.path_only() == TOKEN_PATH {
-            map_token_body(response, &|token| {
-                // Flip one character in the middle of the signature (never the last one, whose
-                // low bits may be padding).
-                let (input, signature) = token.rsplit_once('.').unwrap();
-                let mut chars: Vec<char> = signature.chars().collect();
-                let middle = chars.len() / 2;
-                chars[middle] = if chars[middle] == 'A' { 'B' } else { 'A' };
-                format!("{input}.{}", chars.into_iter().collect::<String>())
-            });
-        }
-    });
-    let (broken, run) = run_jwt(flaw, &[]).await;
-    assert_breaks(
-        &run,
+    let run = breaks(
+        on_token_jwt(|token| {
+            // Flip one character in the middle of the signature (never the last one, whose
+            // low bits may be padding).
+            let (input, signature) = token.rsplit_once('.').unwrap();
+            let mut chars: Vec<char> = signature.chars().collect();
+            let middle = chars.len() / 2;
+            chars[middle] = if chars[middle] == 'A' { 'B' } else { 'A' };
+            format!("{input}.{}", chars.into_iter().collect::<String>())
+        }),
         VERIFIES,
         "signature verifies with the JWKS key its header names",
         Some(&[VERIFIES, ALTERED]),
-    );
+    )
+    .await;
     // The altered-claim check refuses to pass on a JWT that never verified.
     run.assert_failed(ALTERED, "(precondition)");
-    broken.server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_issuer_with_the_base_path_fails_that_rule() {
-    // The confusion of better-auth#5496: the base path in iss.
-    let flaw = resigned_claims(|claims| {
-        let iss = claims["iss"].as_str().unwrap_or_default().to_string();
-        claims.insert("iss".into(), json!(format!("{iss}/api/auth")));
-    });
-    let (broken, run) = run_jwt(flaw, &[]).await;
-    assert_breaks(&run, ISS, "iss is the base URL's origin", Some(&[ISS]));
-    broken.server.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn another_audience_fails_that_rule() {
-    let flaw = resigned_claims(|claims| {
-        claims.insert("aud".into(), json!(["https://elsewhere.example"]));
-    });
-    let (broken, run) = run_jwt(flaw, &[]).await;
-    assert_breaks(&run, AUD, "aud is the base URL's origin", Some(&[AUD]));
-    broken.server.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn another_subject_fails_that_rule() {
-    let flaw = resigned_claims(|claims| {
-        claims.insert("sub".into(), json!("someone-else"));
-    });
-    let (broken, run) = run_jwt(flaw, &[]).await;
-    // set-auth-jwt is re-signed with the same edit, so its sub check fails too.
-    assert_breaks(
-        &run,
+mutating_proxy::proxy_tests! {
+    breaks:
+    a_token_endpoint_issuing_a_jwt_without_a_session_fails_that_rule(
+        Flaw::request(|request| {
+            if request.path_only() == TOKEN_PATH && request.header("cookie").is_none() {
+                let header = b64(br#"{"alg":"EdDSA","kid":"k"}"#);
+                let payload = b64(br#"{"sub":"nobody"}"#);
+                return Some(ProxyResponse {
+                    status: 200,
+                    headers: vec![("content-type".into(), "application/json".into())],
+                    body: json!({"token": format!("{header}.{payload}.c2lnbmF0dXJl")})
+                        .to_string()
+                        .into_bytes(),
+                });
+            }
+            None
+        }),
+        REFUSES,
+        "GET /token without a session is refused with 401",
+        Some(&[REFUSES]),
+    );
+    a_jwks_key_without_its_key_material_fails_that_rule(
+        on_jwks_keys(|key| {
+            key.remove("x");
+        }),
+        JWKS_SHAPE,
+        "each with kty, kid, alg and the public key material",
+        Some(&[JWKS_SHAPE, VERIFIES, ALTERED, SET_AUTH_JWT]),
+    );
+    a_kid_the_jwks_does_not_list_fails_that_rule(
+        on_jwks_keys(|key| {
+            let kid = key.get("kid").and_then(Value::as_str).unwrap_or_default();
+            key.insert("kid".into(), json!(format!("{kid}-rotated")));
+        }),
+        KID,
+        "the JWT names its signing key",
+        Some(&[KID, ALG, VERIFIES, ALTERED, SET_AUTH_JWT]),
+    );
+    a_jwks_key_declaring_another_alg_fails_that_rule(
+        // Ed25519 is RFC 9864's fully specified name for EdDSA over Ed25519: a well-formed key for
+        // the JWKS rule, but not the alg the JWT header says.
+        on_jwks_keys(|key| {
+            key.insert("alg".into(), json!("Ed25519"));
+        }),
+        ALG,
+        "alg is the alg its JWKS key declares",
+        Some(&[ALG, VERIFIES, ALTERED, SET_AUTH_JWT]),
+    );
+    an_issuer_with_the_base_path_fails_that_rule(
+        // The confusion of better-auth#5496: the base path in iss.
+        resigned_claims(|claims| {
+            let iss = claims["iss"].as_str().unwrap_or_default().to_string();
+            claims.insert("iss".into(), json!(format!("{iss}/api/auth")));
+        }),
+        ISS,
+        "iss is the base URL's origin",
+        Some(&[ISS]),
+    );
+    another_audience_fails_that_rule(
+        resigned_claims(|claims| {
+            claims.insert("aud".into(), json!(["https://elsewhere.example"]));
+        }),
+        AUD,
+        "aud is the base URL's origin",
+        Some(&[AUD]),
+    );
+    another_subject_fails_that_rule(
+        resigned_claims(|claims| {
+            claims.insert("sub".into(), json!("someone-else"));
+        }),
+        // set-auth-jwt is re-signed with the same edit, so its sub check fails too.
         SUB,
         "sub is the id of the user",
         Some(&[SUB, SET_AUTH_JWT]),
     );
-    broken.server.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn another_email_fails_that_rule() {
-    let flaw = resigned_claims(|claims| {
-        claims.insert("email".into(), json!("someone@else.example"));
-    });
-    let (broken, run) = run_jwt(flaw, &[]).await;
-    assert_breaks(&run, EMAIL, "including the email", Some(&[EMAIL]));
-    broken.server.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_expired_jwt_fails_that_rule() {
-    // Issued an hour ago with the right 15-minute lifetime: expired, nothing else wrong.
-    let flaw = resigned_claims(|claims| {
-        let iat = now() - 3600;
-        claims.insert("iat".into(), json!(iat));
-        claims.insert("exp".into(), json!(iat + 900));
-    });
-    let (broken, run) = run_jwt(flaw, &[]).await;
-    assert_breaks(&run, EXP, "has not expired", Some(&[EXP]));
-    broken.server.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_jwt_issued_in_the_future_fails_that_rule() {
-    let flaw = resigned_claims(|claims| {
-        let iat = now() + 3600;
-        claims.insert("iat".into(), json!(iat));
-        claims.insert("exp".into(), json!(iat + 900));
-    });
-    let (broken, run) = run_jwt(flaw, &[]).await;
-    assert_breaks(&run, IAT, "iat is not in the future", Some(&[IAT]));
-    broken.server.stop().await;
+    another_email_fails_that_rule(
+        resigned_claims(|claims| {
+            claims.insert("email".into(), json!("someone@else.example"));
+        }),
+        EMAIL,
+        "including the email",
+        Some(&[EMAIL]),
+    );
+    an_expired_jwt_fails_that_rule(
+        // Issued an hour ago with the right 15-minute lifetime: expired, nothing else wrong.
+        resigned_claims(|claims| {
+            let iat = now() - 3600;
+            claims.insert("iat".into(), json!(iat));
+            claims.insert("exp".into(), json!(iat + 900));
+        }),
+        EXP,
+        "has not expired",
+        Some(&[EXP]),
+    );
+    a_jwt_issued_in_the_future_fails_that_rule(
+        resigned_claims(|claims| {
+            let iat = now() + 3600;
+            claims.insert("iat".into(), json!(iat));
+            claims.insert("exp".into(), json!(iat + 900));
+        }),
+        IAT,
+        "iat is not in the future",
+        Some(&[IAT]),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -511,53 +452,39 @@ async fn a_one_hour_lifetime_fails_the_default_lifetime_rule() {
         "a SHOULD warning alone exits 0\n{}",
         run.output
     );
-    let lifetime = run.scenario(LIFETIME).unwrap();
     assert!(
-        lifetime["actual"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("exp - iat = 3600 s"),
+        run.actual(LIFETIME).starts_with("exp - iat = 3600 s"),
         "{}",
         run.output
     );
     broken.server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn get_session_without_set_auth_jwt_fails_that_rule() {
-    let flaw = Flaw::response(|request, response| {
-        if request.path_only() == SESSION_PATH {
-            response.remove_header("set-auth-jwt");
-        }
-    });
-    let (broken, run) = run_jwt(flaw, &[]).await;
-    assert_breaks(
-        &run,
+mutating_proxy::proxy_tests! {
+    breaks:
+    get_session_without_set_auth_jwt_fails_that_rule(
+        Flaw::response(|request, response| {
+            if request.path_only() == SESSION_PATH {
+                response.remove_header("set-auth-jwt");
+            }
+        }),
         SET_AUTH_JWT,
         "get-session with a valid session sends `set-auth-jwt`",
         Some(&[SET_AUTH_JWT]),
     );
-    broken.server.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_set_auth_jwt_for_another_user_fails_that_rule() {
-    // Only the header's JWT names someone else; /token's is re-signed unchanged.
-    let flaw = resigning(
-        false,
-        unchanged(),
-        Arc::new(|claims| {
-            claims.insert("sub".into(), json!("someone-else"));
-        }),
-    );
-    let (broken, run) = run_jwt(flaw, &[]).await;
-    assert_breaks(
-        &run,
+    a_set_auth_jwt_for_another_user_fails_that_rule(
+        // Only the header's JWT names someone else; /token's is re-signed unchanged.
+        resigning(
+            false,
+            unchanged(),
+            Arc::new(|claims| {
+                claims.insert("sub".into(), json!("someone-else"));
+            }),
+        ),
         SET_AUTH_JWT,
         "whose sub is the user's id",
         Some(&[SET_AUTH_JWT]),
     );
-    broken.server.stop().await;
 }
 
 /// Which flaw test breaks each scenario (kept next to the tests; checked against the feature).
@@ -624,8 +551,10 @@ fn every_jwt_scenario_is_broken_by_some_flaw() {
     assert_eq!(covered, listed, "every scenario has a flaw test");
     let source = include_str!("jwt_rules.rs");
     for (_, test) in BROKEN_BY {
+        // A test function, or a row of a proxy_tests! table.
         assert!(
-            source.contains(&format!("async fn {test}()")),
+            source.contains(&format!("async fn {test}()"))
+                || source.contains(&format!("\n    {test}(\n")),
             "no test named {test}"
         );
     }

@@ -100,36 +100,24 @@ async fn deviation_then_kept_then_broken(scenario: &str, keeps: Flaw, broken: Fl
 // ---------------------------------------------------------------------------------------------
 // features/oauth-authorize-parameters.feature
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn discovery_with_a_fragment_in_the_authorization_endpoint() {
-    let flaw = on_discovery(|doc| {
-        let endpoint = doc["authorization_endpoint"].as_str().unwrap().to_string();
-        doc["authorization_endpoint"] = json!(format!("{endpoint}#login"));
-    });
-    breaks(
-        flaw,
+mutating_proxy::proxy_tests! {
+    breaks:
+    discovery_with_a_fragment_in_the_authorization_endpoint(
+        on_discovery(|doc| {
+            let endpoint = doc["authorization_endpoint"].as_str().unwrap().to_string();
+            doc["authorization_endpoint"] = json!(format!("{endpoint}#login"));
+        }),
         "The discovery document's authorization endpoint carries no fragment",
         "carries no fragment component",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorize_that_takes_an_empty_code_challenge_for_one() {
-    let flaw = on_authorize(|q| {
-        for (n, v) in q.iter_mut() {
-            if n == "code_challenge" && v.is_empty() {
-                *v = A_CHALLENGE.into();
-            }
-        }
-        None
-    });
-    breaks(
-        flaw,
+    );
+    authorize_that_takes_an_empty_code_challenge_for_one(
+        on_authorize(|q| {
+            rewrite_param(q, "code_challenge", |v| v.is_empty().then(|| A_CHALLENGE.into()));
+            None
+        }),
         "Authorize with an empty code_challenge is refused as one without it",
         "error=invalid_request",
-    )
-    .await;
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,64 +141,44 @@ async fn authorize_that_refuses_an_empty_prompt() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorize_that_refuses_an_unknown_parameter() {
-    let flaw = on_authorize(|q| {
-        has(q, "ba_harness_unknown").then(|| error_at_client(q, "invalid_request"))
-    });
-    breaks(
-        flaw,
+mutating_proxy::proxy_tests! {
+    breaks:
+    authorize_that_refuses_an_unknown_parameter(
+        on_authorize(|q| {
+            has(q, "ba_harness_unknown").then(|| error_at_client(q, "invalid_request"))
+        }),
         "Authorize with a parameter the server does not know still issues a code",
         "the server does not know is ignored",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorize_that_takes_the_first_of_a_repeated_state() {
-    let flaw = on_authorize(|q| {
-        let mut seen = false;
-        q.retain(|(n, _)| n != "state" || !std::mem::replace(&mut seen, true));
-        None
-    });
-    breaks(
-        flaw,
+    );
+    authorize_that_takes_the_first_of_a_repeated_state(
+        on_authorize(|q| {
+            let mut seen = false;
+            q.retain(|(n, _)| n != "state" || !std::mem::replace(&mut seen, true));
+            None
+        }),
         "Authorize with the state sent twice is refused, never with a code",
         "sent more than once",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorize_that_refuses_a_missing_scope_with_invalid_request() {
-    let flaw = on_authorize(|q| (!has(q, "scope")).then(|| error_at_client(q, "invalid_request")));
-    breaks(
-        flaw,
+    );
+    authorize_that_refuses_a_missing_scope_with_invalid_request(
+        on_authorize(|q| (!has(q, "scope")).then(|| error_at_client(q, "invalid_request"))),
         "Authorize without a scope gets a default scope or invalid_scope",
         "request without scope",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorize_that_fills_in_a_missing_response_type() {
-    let flaw = on_authorize(|q| {
-        if !has(q, "response_type") {
-            q.push(("response_type".into(), "code".into()));
-        }
-        None
-    });
-    breaks(
-        flaw,
+    );
+    authorize_that_fills_in_a_missing_response_type(
+        on_authorize(|q| {
+            if !has(q, "response_type") {
+                q.push(("response_type".into(), "code".into()));
+            }
+            None
+        }),
         "Authorize without a response_type answers invalid_request to the client",
         "misses a required parameter",
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorize_that_fills_in_a_missing_redirect_uri() {
-    breaks_with(
+mutating_proxy::proxy_tests! {
+    breaks_with:
+    authorize_that_fills_in_a_missing_redirect_uri(
         |broken| {
             let registered = broken.server.ready.redirect_uri.clone().unwrap();
             on_authorize(move |q| {
@@ -222,39 +190,25 @@ async fn authorize_that_fills_in_a_missing_redirect_uri() {
         },
         "Authorize without a redirect_uri is refused, never with a code",
         "without redirect_uri (which OIDC requires)",
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorize_that_answers_a_missing_challenge_with_access_denied() {
-    let flaw =
-        on_authorize_error(|l| l.replacen("error=invalid_request", "error=access_denied", 1));
-    breaks(
-        flaw,
+mutating_proxy::proxy_tests! {
+    breaks:
+    authorize_that_answers_a_missing_challenge_with_access_denied(
+        on_authorize_error(|l| l.replacen("error=invalid_request", "error=access_denied", 1)),
         "Authorize without a code_challenge answers invalid_request to the client",
         "misses a required parameter",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorize_errors_with_a_quote_in_the_description() {
-    let flaw = on_authorize_error(|l| {
-        edit_query(l, |q| {
-            for (n, v) in q.iter_mut() {
-                if n == "error_description" {
-                    *v = format!("{v} \"quoted\"");
-                }
-            }
-        })
-    });
-    breaks(
-        flaw,
+    );
+    authorize_errors_with_a_quote_in_the_description(
+        on_authorize_error(|l| {
+            edit_query(l, |q| {
+                rewrite_param(q, "error_description", |v| Some(format!("{v} \"quoted\"")))
+            })
+        }),
         "Authorization error responses use only the characters RFC 6749 allows",
         "printable ASCII without",
-    )
-    .await;
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -342,42 +296,31 @@ fn loose_redirect_matching(broken: &BrokenReference) -> Flaw {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorize_that_matches_redirect_uris_loosely() {
-    breaks_with(
+mutating_proxy::proxy_tests! {
+    breaks_with:
+    authorize_that_matches_redirect_uris_loosely(
         loose_redirect_matching,
         "Authorize with a look-alike of the registered redirect_uri never reaches it, through login and consent",
         "exact string comparison",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorize_that_ignores_a_redirect_uri_fragment() {
-    breaks_with(
+    );
+    authorize_that_ignores_a_redirect_uri_fragment(
         loose_redirect_matching,
         "Authorize with the registered redirect_uri plus a fragment never reaches it, through login and consent",
         "with a fragment is never a redirect target",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorize_that_regrants_a_look_alike_redirect_uri_at_once() {
-    breaks_with(
+    );
+    authorize_that_regrants_a_look_alike_redirect_uri_at_once(
         loose_redirect_matching,
         "A repeated authorization for a look-alike redirect_uri is not granted without the user",
         "granted without the user only to the client proven",
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // features/oauth-authorize-consent.feature
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn consent_that_trusts_any_origin() {
-    breaks_with(
+mutating_proxy::proxy_tests! {
+    breaks_with:
+    consent_that_trusts_any_origin(
         |broken| {
             let own = broken.proxy.url.clone();
             Flaw::request(move |req| {
@@ -389,69 +332,59 @@ async fn consent_that_trusts_any_origin() {
         },
         "A consent posted from another origin grants nothing",
         "protected against CSRF",
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn consent_that_grants_every_requested_scope() {
-    let flaw = Flaw::request(|req| {
-        if is(req, "/oauth2/consent") {
-            drop_body_field(req, "scope");
-        }
-        None
-    });
-    breaks(
-        flaw,
+mutating_proxy::proxy_tests! {
+    breaks:
+    consent_that_grants_every_requested_scope(
+        Flaw::request(|req| {
+            if is(req, "/oauth2/consent") {
+                drop_body_field(req, "scope");
+            }
+            None
+        }),
         "A refresh token for offline_access is issued only after consent to offline_access",
         "only after the user consented to offline_access",
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn consent_shared_between_clients() {
-    // Every client is served as the seeded one, whose consent the user has already given.
-    breaks_with(
+mutating_proxy::proxy_tests! {
+    breaks_with:
+    consent_shared_between_clients(
+        // Every client is served as the seeded one, whose consent the user has already given.
         |broken| {
-            let seeded = broken.server.ready.client_id.clone().unwrap();
+            let seeded = seeded_client_id(broken);
             on_authorize(move |q| {
-                for (n, v) in q.iter_mut() {
-                    if n == "client_id" {
-                        *v = seeded.clone();
-                    }
-                }
+                rewrite_param(q, "client_id", |_| Some(seeded.clone()));
                 None
             })
         },
         "Consent given to one client is not reused for another client",
         "consent to one client is never reused",
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn client_creation_that_records_a_scope_it_does_not_enforce() {
-    // The server is told no scope (so it allows every one) but answers as if it kept "openid".
-    let flaw = Flaw {
-        on_request: Some(Arc::new(|req| {
-            if is(req, "/oauth2/create-client") {
-                drop_body_field(req, "scope");
-            }
-            None
-        })),
-        on_response: Some(Arc::new(|req, resp| {
-            if is(req, "/oauth2/create-client") {
-                edit_json(resp, |body| body["scope"] = json!("openid"));
-            }
-        })),
-    };
-    breaks(
-        flaw,
+mutating_proxy::proxy_tests! {
+    breaks:
+    client_creation_that_records_a_scope_it_does_not_enforce(
+        // The server is told no scope (so it allows every one) but answers as if it kept "openid".
+        Flaw {
+            on_request: Some(Arc::new(|req| {
+                if is(req, "/oauth2/create-client") {
+                    drop_body_field(req, "scope");
+                }
+                None
+            })),
+            on_response: Some(Arc::new(|req, resp| {
+                if is(req, "/oauth2/create-client") {
+                    edit_json(resp, |body| body["scope"] = json!("openid"));
+                }
+            })),
+        },
         "A client registered for the openid scope only cannot obtain profile",
         "beyond the ones it was registered for",
-    )
-    .await;
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -473,32 +406,32 @@ async fn claims_request_for_another_subject() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorize_that_takes_an_id_token_hint_for_a_session() {
-    // The proxy remembers the user's cookies from an earlier authorization and, when a request
-    // without cookies carries an id_token_hint, signs it in with them: the hint authenticates.
-    let cookies: Arc<Mutex<Option<String>>> = Arc::default();
-    let flaw = Flaw::request(move |req: &mut ProxyRequest| {
-        if !is(req, "/oauth2/authorize") {
-            return None;
-        }
-        match req.header("cookie").map(str::to_string) {
-            Some(c) => *cookies.lock().unwrap() = Some(c),
-            None if query_value(req, "id_token_hint").is_some() => {
-                if let Some(c) = cookies.lock().unwrap().clone() {
-                    req.set_header("cookie", &c);
+mutating_proxy::proxy_tests! {
+    breaks:
+    authorize_that_takes_an_id_token_hint_for_a_session(
+        // The proxy remembers the user's cookies from an earlier authorization and, when a request
+        // without cookies carries an id_token_hint, signs it in with them: the hint authenticates.
+        {
+            let cookies: Arc<Mutex<Option<String>>> = Arc::default();
+            Flaw::request(move |req: &mut ProxyRequest| {
+                if !is(req, "/oauth2/authorize") {
+                    return None;
                 }
-            }
-            None => {}
-        }
-        None
-    });
-    breaks(
-        flaw,
+                match req.header("cookie").map(str::to_string) {
+                    Some(c) => *cookies.lock().unwrap() = Some(c),
+                    None if query_value(req, "id_token_hint").is_some() => {
+                        if let Some(c) = cookies.lock().unwrap().clone() {
+                            req.set_header("cookie", &c);
+                        }
+                    }
+                    None => {}
+                }
+                None
+            })
+        },
         "Authorize with a forged id_token_hint and no session issues no code",
         "authenticates no one",
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,6 +27,15 @@ fn on_registration(f: impl Fn(&mut ProxyResponse) + Send + Sync + 'static) -> Fl
     })
 }
 
+/// Registration answers leave out their member `name`.
+fn registration_answer_without(name: &'static str) -> Flaw {
+    on_registration(move |resp| {
+        edit_json(resp, |body| {
+            body.as_object_mut().unwrap().remove(name);
+        })
+    })
+}
+
 /// Rewrites the JSON body of registration requests.
 fn edit_registration_request(req: &mut ProxyRequest, f: impl FnOnce(&mut Value)) {
     if is(req, REGISTER)
@@ -115,120 +124,63 @@ fn jwks_with(key: Value, others: impl Fn(&mut Value) + Send + Sync + 'static) ->
     })
 }
 
-fn with_both(request: Flaw, response: Flaw) -> Flaw {
-    Flaw {
-        on_request: request.on_request,
-        on_response: response.on_response,
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Dynamic client registration
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn registration_answering_200() {
-    let flaw = on_registration(|resp| {
-        if resp.status == 201 {
-            resp.status = 200;
-        }
-    });
-    breaks(
-        flaw,
+mutating_proxy::proxy_tests! {
+    breaks:
+    registration_answering_200(
+        status_swapped(REGISTER, 201, 200),
         "A registration by JSON POST answers 201 with the client_id",
         "answered 201 Created",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn registration_answer_without_redirect_uris() {
-    let flaw = on_registration(|resp| {
-        edit_json(resp, |body| {
-            body.as_object_mut().unwrap().remove("redirect_uris");
-        })
-    });
-    breaks(
-        flaw,
+    );
+    registration_answer_without_redirect_uris(
+        registration_answer_without("redirect_uris"),
         "The registration answer lists the metadata registered",
         "lists every metadata member registered",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn registration_refusing_unknown_members() {
-    let flaw = Flaw::request(|req| {
-        let unknown = is(req, REGISTER)
-            && String::from_utf8_lossy(&req.body).contains("ba_harness_unknown_member");
-        unknown.then(|| json_response(400, json!({"error": "invalid_client_metadata"})))
-    });
-    breaks(
-        flaw,
+    );
+    registration_refusing_unknown_members(
+        Flaw::request(|req| {
+            let unknown = is(req, REGISTER)
+                && String::from_utf8_lossy(&req.body).contains("ba_harness_unknown_member");
+            unknown.then(|| json_response(400, json!({"error": "invalid_client_metadata"})))
+        }),
         "Registration ignores client metadata it does not define",
         "does not understand are ignored",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn registration_secret_without_expiry() {
-    let flaw = on_registration(|resp| {
-        edit_json(resp, |body| {
-            body.as_object_mut()
-                .unwrap()
-                .remove("client_secret_expires_at");
-        })
-    });
-    breaks(
-        flaw,
+    );
+    registration_secret_without_expiry(
+        registration_answer_without("client_secret_expires_at"),
         "A registration that issues a client_secret says when it expires",
         "carries client_secret_expires_at",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn registration_keeping_a_fragment_uri() {
-    // The server registers the URI with its fragment cut off instead of refusing it.
-    let flaw = Flaw::request(|req| {
-        edit_registration_request(req, |body| {
-            if let Some(uris) = body["redirect_uris"].as_array_mut() {
-                for uri in uris.iter_mut() {
-                    let cut = uri.as_str().unwrap_or_default().split('#').next().unwrap();
-                    *uri = Value::String(cut.to_string());
+    );
+    registration_keeping_a_fragment_uri(
+        // The server registers the URI with its fragment cut off instead of refusing it.
+        Flaw::request(|req| {
+            edit_registration_request(req, |body| {
+                if let Some(uris) = body["redirect_uris"].as_array_mut() {
+                    for uri in uris.iter_mut() {
+                        let cut = uri.as_str().unwrap_or_default().split('#').next().unwrap();
+                        *uri = Value::String(cut.to_string());
+                    }
                 }
-            }
-        });
-        None
-    });
-    breaks(
-        flaw,
+            });
+            None
+        }),
         "Registration refuses a redirect URI with a fragment",
         "with a fragment, or one that is not absolute",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn registration_refusing_a_relative_uri_with_403() {
-    let flaw = on_registration(|resp| {
-        if resp.status == 400 {
-            resp.status = 403;
-        }
-    });
-    breaks(
-        flaw,
+    );
+    registration_refusing_a_relative_uri_with_403(
+        status_swapped(REGISTER, 400, 403),
         "Registration refuses a redirect URI that is not absolute",
         "with a fragment, or one that is not absolute",
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn registered_skip_consent_honoured() {
-    // The server accepts skip_consent (the proxy drops it so the real one registers) and then
-    // sends the new client's user straight back with a code instead of to the consent page.
-    breaks_with(
+mutating_proxy::proxy_tests! {
+    breaks_with:
+    registered_skip_consent_honoured(
+        // The server accepts skip_consent (the proxy drops it so the real one registers) and then
+        // sends the new client's user straight back with a code instead of to the consent page.
         |broken| {
             let seeded = broken.server.ready.client_id.clone().unwrap_or_default();
             let strip = dropping_registration_member("skip_consent");
@@ -249,40 +201,29 @@ async fn registered_skip_consent_honoured() {
                 );
                 *resp = redirect_response(&location, &[]);
             });
-            with_both(request, response)
+            Flaw::joined(request, response)
         },
         "A client that registers skip_consent still needs the user's consent",
         "self-asserted",
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unauthenticated_registration_accepted_while_public_clients_are_off() {
-    let flaw = on_discovery(|doc| {
-        if let Some(methods) = doc["token_endpoint_auth_methods_supported"].as_array_mut() {
-            methods.retain(|m| m != "none");
-        }
-    });
-    breaks(
-        flaw,
+mutating_proxy::proxy_tests! {
+    breaks:
+    unauthenticated_registration_accepted_while_public_clients_are_off(
+        on_discovery(|doc| {
+            if let Some(methods) = doc["token_endpoint_auth_methods_supported"].as_array_mut() {
+                methods.retain(|m| m != "none");
+            }
+        }),
         "Registration without a session is refused when unauthenticated registration is off",
         "allowUnauthenticatedClientRegistration is on, registering",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn registration_served_while_dynamic_registration_is_off() {
-    let flaw = on_discovery(|doc| {
-        doc.as_object_mut().unwrap().remove("registration_endpoint");
-    });
-    breaks(
-        flaw,
+    );
+    registration_served_while_dynamic_registration_is_off(
+        discovery_without("registration_endpoint"),
         "The registration path registers nothing when dynamic registration is off",
         "allowDynamicClientRegistration is on",
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,149 +240,105 @@ fn token_grant_answered(grant: &'static str, answer: fn() -> ProxyResponse) -> F
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn listed_grant_type_unsupported() {
-    let flaw = token_grant_answered("client_credentials", || {
-        json_response(400, json!({"error": "unsupported_grant_type"}))
-    });
-    breaks(flaw, GRANTS, "serves every grant type").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unlisted_grant_type_served() {
-    let flaw = token_grant_answered("urn:ietf:params:oauth:grant-type:device_code", || {
-        json_response(
-            200,
-            json!({"access_token": "proxy-made-token", "token_type": "Bearer"}),
-        )
-    });
-    breaks(flaw, GRANTS, "refuses the ones it leaves out").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn response_modes_left_out_without_fragment_support() {
-    // Left out, the list means query and fragment for a dynamic OP; the reference answers a
-    // response_mode=fragment request in the query.
-    let flaw = on_discovery(|doc| {
-        doc.as_object_mut()
-            .unwrap()
-            .remove("response_modes_supported");
-    });
-    breaks(
-        flaw,
+mutating_proxy::proxy_tests! {
+    breaks:
+    listed_grant_type_unsupported(
+        token_grant_answered("client_credentials", || {
+            json_response(400, json!({"error": "unsupported_grant_type"}))
+        }),
+        GRANTS, "serves every grant type"
+    );
+    unlisted_grant_type_served(
+        token_grant_answered("urn:ietf:params:oauth:grant-type:device_code", || {
+            json_response(
+                200,
+                json!({"access_token": "proxy-made-token", "token_type": "Bearer"}),
+            )
+        }),
+        GRANTS, "refuses the ones it leaves out"
+    );
+    response_modes_left_out_without_fragment_support(
+        // Left out, the list means query and fragment for a dynamic OP; the reference answers a
+        // response_mode=fragment request in the query.
+        discovery_without("response_modes_supported"),
         "The authorization response keeps the response modes stated or defaulted",
         "response_mode the document offers",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revocation_endpoint_not_listed() {
-    let flaw = on_discovery(|doc| {
-        doc.as_object_mut().unwrap().remove("revocation_endpoint");
-    });
-    breaks(
-        flaw,
+    );
+    revocation_endpoint_not_listed(
+        discovery_without("revocation_endpoint"),
         "The metadata documents list the revocation and introspection endpoints offered",
         "revocation_endpoint and introspection_endpoint when the server offers them",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn encryption_key_next_to_signing_keys_without_use() {
-    let enc = json!({
-        "kty": "RSA", "kid": "ba-harness-enc", "alg": "RSA-OAEP-256", "use": "enc",
-        "e": "AQAB", "n": URL_SAFE_NO_PAD.encode([0xc5u8; 256]),
-    });
-    let flaw = jwks_with(enc, |key| {
-        key.as_object_mut().unwrap().remove("use");
-    });
-    breaks(
-        flaw,
+    );
+    encryption_key_next_to_signing_keys_without_use(
+        {
+            let enc = json!({
+                "kty": "RSA", "kid": "ba-harness-enc", "alg": "RSA-OAEP-256", "use": "enc",
+                "e": "AQAB", "n": URL_SAFE_NO_PAD.encode([0xc5u8; 256]),
+            });
+            jwks_with(enc, |key| {
+                key.as_object_mut().unwrap().remove("use");
+            })
+        },
         "Every JWKS key says its use when encryption keys are published",
         "every key says its use",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn id_token_without_kid_beside_a_second_key() {
-    let second = json!({
-        "kty": "OKP", "crv": "Ed25519", "x": PROXY_KEY_X, "kid": PROXY_KID, "alg": "EdDSA", "use": "sig"
-    });
-    let jwks = jwks_with(second, |_| {});
-    let tokens = on_tokens(|_, resp| {
-        edit_json(resp, |body| {
-            if let Some(id_token) = body["id_token"].as_str().map(without_kid) {
-                body["id_token"] = Value::String(id_token);
-            }
-        })
-    });
-    let flaw = Flaw::response(move |req, resp| {
-        for hook in [&jwks.on_response, &tokens.on_response]
-            .into_iter()
-            .flatten()
+    );
+    id_token_without_kid_beside_a_second_key(
         {
-            hook(req, resp);
-        }
-    });
-    breaks(
-        flaw,
+            let second = json!({
+                "kty": "OKP", "crv": "Ed25519", "x": PROXY_KEY_X, "kid": PROXY_KID, "alg": "EdDSA", "use": "sig"
+            });
+            let jwks = jwks_with(second, |_| {});
+            let tokens = on_tokens(|_, resp| {
+                edit_json(resp, |body| {
+                    if let Some(id_token) = body["id_token"].as_str().map(without_kid) {
+                        body["id_token"] = Value::String(id_token);
+                    }
+                })
+            });
+            Flaw::response(move |req, resp| {
+                for hook in [&jwks.on_response, &tokens.on_response]
+                    .into_iter()
+                    .flatten()
+                {
+                    hook(req, resp);
+                }
+            })
+        },
         "The ID token names its key when the JWKS holds several keys",
         "names its key with a kid",
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // UserInfo and subjects
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn userinfo_refusing_post() {
-    let flaw = Flaw::request(|req| {
-        (is(req, "/oauth2/userinfo") && req.method == "POST")
-            .then(|| json_response(405, json!({"error": "method_not_allowed"})))
-    });
-    breaks(
-        flaw,
+mutating_proxy::proxy_tests! {
+    breaks:
+    userinfo_refusing_post(
+        Flaw::request(|req| {
+            (is(req, "/oauth2/userinfo") && req.method == "POST")
+                .then(|| json_response(405, json!({"error": "method_not_allowed"})))
+        }),
         "UserInfo answers a POST with the access token",
         "answers POST as well as GET",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn userinfo_served_as_text() {
-    let flaw = Flaw::response(|req, resp| {
-        if is(req, "/oauth2/userinfo") {
-            resp.set_header("content-type", "text/plain");
-        }
-    });
-    breaks(
-        flaw,
+    );
+    userinfo_served_as_text(
+        served_as("/oauth2/userinfo", "text/plain"),
         "UserInfo answers in application/json",
         "Content-Type application/json",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sub_longer_than_255_characters() {
-    let flaw = resign_id_tokens(|claims| {
-        claims.insert("sub".into(), Value::String("s".repeat(300)));
-    });
-    breaks(
-        flaw,
+    );
+    sub_longer_than_255_characters(
+        resign_id_tokens(|claims| {
+            claims.insert("sub".into(), Value::String("s".repeat(300)));
+        }),
         "The ID token's sub is at most 255 ASCII characters",
         "at most 255 ASCII characters",
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn public_sub_differing_between_clients() {
-    breaks_with(
+mutating_proxy::proxy_tests! {
+    breaks_with:
+    public_sub_differing_between_clients(
         |broken| {
             let seeded = broken.server.ready.client_id.clone().unwrap_or_default();
             resign_id_tokens(move |claims| {
@@ -452,8 +349,7 @@ async fn public_sub_differing_between_clients() {
         },
         "Two public clients see the same sub for the same user",
         "every client sees the same sub",
-    )
-    .await;
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -467,7 +363,7 @@ async fn pairwise_offered_but_ignored() {
     let response =
         on_discovery(|doc| doc["subject_types_supported"] = json!(["public", "pairwise"]));
     breaks(
-        with_both(request, response),
+        Flaw::joined(request, response),
         "Pairwise clients of different sectors see different subs",
         "different subs",
     )
@@ -477,79 +373,59 @@ async fn pairwise_offered_but_ignored() {
 // ---------------------------------------------------------------------------------------------
 // RP-initiated logout bound to its client
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn end_session_refusing_post() {
-    let flaw = Flaw::request(|req| {
-        (is(req, END_SESSION) && req.method == "POST")
-            .then(|| json_response(405, json!({"error": "method_not_allowed"})))
-    });
-    breaks(
-        flaw,
+mutating_proxy::proxy_tests! {
+    breaks:
+    end_session_refusing_post(
+        Flaw::request(|req| {
+            (is(req, END_SESSION) && req.method == "POST")
+                .then(|| json_response(405, json!({"error": "method_not_allowed"})))
+        }),
         "End session accepts a form POST",
         "accepts a form POST",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn end_session_ignoring_client_id_mismatch() {
-    // The server trusts client_id over the hint's audience and redirects at once.
-    let flaw = end_session_redirecting(|params| {
-        let client_id = param(params, "client_id")?;
-        let aud = audience(param(params, "id_token_hint")?)?;
-        (aud != client_id).then(|| logout_target(params)).flatten()
-    });
-    breaks(
-        flaw,
+    );
+    end_session_ignoring_client_id_mismatch(
+        // The server trusts client_id over the hint's audience and redirects at once.
+        end_session_redirecting(|params| {
+            let client_id = param(params, "client_id")?;
+            let aud = audience(param(params, "id_token_hint")?)?;
+            (aud != client_id).then(|| logout_target(params)).flatten()
+        }),
         "End session does not act on a hint issued to another client than client_id names",
         "checks that the hint was issued to that client",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn end_session_redirecting_to_another_clients_uri() {
-    let flaw = end_session_redirecting(|params| {
-        param(params, "post_logout_redirect_uri")?
-            .contains("other-client")
-            .then(|| logout_target(params))
-            .flatten()
-    });
-    breaks(
-        flaw,
+    );
+    end_session_redirecting_to_another_clients_uri(
+        end_session_redirecting(|params| {
+            param(params, "post_logout_redirect_uri")?
+                .contains("other-client")
+                .then(|| logout_target(params))
+                .flatten()
+        }),
         "End session never redirects to another client's post_logout_redirect_uri",
         "registered only for another client",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn end_session_without_hint_redirecting_after_confirmation() {
-    // No hint: a confirmation page whose form, once submitted, redirects to the URI anyway.
-    let flaw = Flaw::request(|req| {
-        if is(req, "/oauth2/end-session/confirm") {
-            let target = form_value(req, "post_logout_redirect_uri")?;
-            return Some(redirect_response(&target, &[]));
-        }
-        let params = query(req);
-        if !is(req, END_SESSION) || param(&params, "id_token_hint").is_some() {
-            return None;
-        }
-        let target = logout_target(&params)?;
-        let page = format!(
-            r#"<!doctype html><form method="post" action="/api/auth/oauth2/end-session/confirm"><input type="hidden" name="post_logout_redirect_uri" value="{}"><button type="submit" name="action" value="confirm">Confirm</button></form>"#,
-            target.replace('&', "&amp;")
-        );
-        Some(ProxyResponse {
-            status: 200,
-            headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
-            body: page.into_bytes(),
-        })
-    });
-    breaks(
-        flaw,
+    );
+    end_session_without_hint_redirecting_after_confirmation(
+        // No hint: a confirmation page whose form, once submitted, redirects to the URI anyway.
+        Flaw::request(|req| {
+            if is(req, "/oauth2/end-session/confirm") {
+                let target = form_value(req, "post_logout_redirect_uri")?;
+                return Some(redirect_response(&target, &[]));
+            }
+            let params = query(req);
+            if !is(req, END_SESSION) || param(&params, "id_token_hint").is_some() {
+                return None;
+            }
+            let target = logout_target(&params)?;
+            let page = format!(
+                r#"<!doctype html><form method="post" action="/api/auth/oauth2/end-session/confirm"><input type="hidden" name="post_logout_redirect_uri" value="{}"><button type="submit" name="action" value="confirm">Confirm</button></form>"#,
+                target.replace('&', "&amp;")
+            );
+            Some(ProxyResponse {
+                status: 200,
+                headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+                body: page.into_bytes(),
+            })
+        }),
         "End session without an id_token_hint does not redirect",
         "without id_token_hint",
-    )
-    .await;
+    );
 }

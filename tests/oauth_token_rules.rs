@@ -130,6 +130,15 @@ fn answer_form(
     Flaw::request(move |req| (is(req, path) && when(&form(req))).then(answer))
 }
 
+/// Token requests that repeat refresh_token are answered by the proxy with `answer()`.
+fn repeated_refresh_tokens_answered(answer: fn() -> ProxyResponse) -> Flaw {
+    answer_form(
+        "/oauth2/token",
+        |p| p.iter().filter(|(n, _)| n == "refresh_token").count() > 1,
+        answer,
+    )
+}
+
 /// Rewrites the form of requests to `path` before they go upstream.
 fn edit_form(
     path: &'static str,
@@ -223,11 +232,7 @@ async fn token_endpoint_request_and_error_flaws() {
         ),
         case(
             UNSUPPORTED_GRANT,
-            Flaw::response(|req, resp| {
-                if is(req, "/oauth2/token") && resp.status == 400 {
-                    resp.status = 500;
-                }
-            }),
+            status_swapped("/oauth2/token", 400, 500),
             FailsWith("grant_type the server does not support", "HTTP 500"),
         ),
         case(
@@ -340,20 +345,12 @@ async fn token_endpoint_deviations_fail_plainly_and_pass_when_repaired() {
         ),
         case(
             REPEATED_PARAMETER,
-            answer_form(
-                "/oauth2/token",
-                |p| p.iter().filter(|(n, _)| n == "refresh_token").count() > 1,
-                || token_error(400, "invalid_grant"),
-            ),
+            repeated_refresh_tokens_answered(|| token_error(400, "invalid_grant")),
             FailsOn("or repeating one, is refused with HTTP 400 invalid_request"),
         ),
         case(
             REPEATED_PARAMETER,
-            answer_form(
-                "/oauth2/token",
-                |p| p.iter().filter(|(n, _)| n == "refresh_token").count() > 1,
-                || token_error(400, "invalid_request"),
-            ),
+            repeated_refresh_tokens_answered(|| token_error(400, "invalid_request")),
             Passes,
         ),
         // RFC 7009 §2.1: the hint must not stop the search.
@@ -476,11 +473,7 @@ async fn client_authentication_flaws() {
         ),
         case(
             BASIC,
-            Flaw::response(|req, resp| {
-                if is(req, "/oauth2/token") && resp.status == 401 {
-                    resp.status = 400;
-                }
-            }),
+            status_swapped("/oauth2/token", 401, 400),
             FailsWith("challenge for Basic", "HTTP 400"),
         ),
         case(

@@ -185,10 +185,13 @@ async fn profile_passes(profile: &str, extra_env: &[(&str, &str)]) {
     assert_passes(&run, profile, MIN_PASSED);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mounted_elsewhere_with_another_cookie_prefix_passes_with_facts_only() {
-    // No --base-path, no --cookie-prefix: the harness finds /auth and `acme` itself.
-    profile_passes("mounted", &[]).await;
+mutating_proxy::proxy_tests! {
+    profile_passes:
+    mounted_elsewhere_with_another_cookie_prefix_passes_with_facts_only(
+        // No --base-path, no --cookie-prefix: the harness finds /auth and `acme` itself.
+        "mounted",
+        &[],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,64 +216,28 @@ async fn dynamic_registration_off_with_a_seeded_client_passes_with_a_target_file
 // The rest of the matrix: each a full run, several with waits (cookie cache, 429s), so together
 // they take several minutes on a busy 2-core machine. scripts/profiles.sh runs them.
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "full matrix: scripts/profiles.sh"]
-async fn rate_limiter_off_passes_without_a_declared_limit() {
-    profile_passes("rate-limit-off", &[]).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "full matrix: scripts/profiles.sh"]
-async fn a_custom_sign_in_limit_passes_without_a_declared_limit() {
-    profile_passes("rate-limit-custom", &[]).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "full matrix: scripts/profiles.sh"]
-async fn the_compact_cookie_cache_passes() {
-    profile_passes("cookie-cache-compact", &[("COOKIE_CACHE_MAX_AGE", "6")]).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "full matrix: scripts/profiles.sh"]
-async fn the_jwt_cookie_cache_passes() {
-    profile_passes("cookie-cache-jwt", &[("COOKIE_CACHE_MAX_AGE", "6")]).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "full matrix: scripts/profiles.sh"]
-async fn the_jwe_cookie_cache_passes() {
-    profile_passes("cookie-cache-jwe", &[("COOKIE_CACHE_MAX_AGE", "6")]).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "full matrix: scripts/profiles.sh"]
-async fn rs256_keys_pass() {
-    profile_passes("rs256", &[]).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "full matrix: scripts/profiles.sh"]
-async fn es256_keys_pass() {
-    profile_passes("es256", &[]).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "full matrix: scripts/profiles.sh"]
-async fn node_env_development_passes() {
-    profile_passes("development", &[]).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "full matrix: scripts/profiles.sh"]
-async fn node_env_production_passes() {
-    profile_passes("production", &[]).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "full matrix: scripts/profiles.sh"]
-async fn behind_a_tls_terminating_proxy_passes() {
-    profile_passes("tls-proxy", &[]).await;
+mutating_proxy::proxy_tests! {
+    profile_passes:
+    #[ignore = "full matrix: scripts/profiles.sh"]
+    rate_limiter_off_passes_without_a_declared_limit("rate-limit-off", &[]);
+    #[ignore = "full matrix: scripts/profiles.sh"]
+    a_custom_sign_in_limit_passes_without_a_declared_limit("rate-limit-custom", &[]);
+    #[ignore = "full matrix: scripts/profiles.sh"]
+    the_compact_cookie_cache_passes("cookie-cache-compact", &[("COOKIE_CACHE_MAX_AGE", "6")]);
+    #[ignore = "full matrix: scripts/profiles.sh"]
+    the_jwt_cookie_cache_passes("cookie-cache-jwt", &[("COOKIE_CACHE_MAX_AGE", "6")]);
+    #[ignore = "full matrix: scripts/profiles.sh"]
+    the_jwe_cookie_cache_passes("cookie-cache-jwe", &[("COOKIE_CACHE_MAX_AGE", "6")]);
+    #[ignore = "full matrix: scripts/profiles.sh"]
+    rs256_keys_pass("rs256", &[]);
+    #[ignore = "full matrix: scripts/profiles.sh"]
+    es256_keys_pass("es256", &[]);
+    #[ignore = "full matrix: scripts/profiles.sh"]
+    node_env_development_passes("development", &[]);
+    #[ignore = "full matrix: scripts/profiles.sh"]
+    node_env_production_passes("production", &[]);
+    #[ignore = "full matrix: scripts/profiles.sh"]
+    behind_a_tls_terminating_proxy_passes("tls-proxy", &[]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -305,53 +272,47 @@ fn write_target_file(name: &str, text: &str) -> std::path::PathBuf {
     path
 }
 
+/// Runs `conform --config path` and `extra` flags.
+async fn conform_with_config(path: &std::path::Path, extra: &[&str]) -> ConformRun {
+    let mut args = vec!["--config".to_string(), path.display().to_string()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    conform(args, &[], 30).await
+}
+
+/// The run is a usage error (exit 2) whose output says each of `says`.
+fn assert_usage_error(run: &ConformRun, says: &[&str]) {
+    assert_eq!(run.code, Some(2), "{}", run.output);
+    for said in says {
+        assert!(run.output.contains(said), "{}", run.output);
+    }
+}
+
+/// The target file `text` (written as `name`) is a usage error whose output says each of `says`.
+async fn target_file_is_a_usage_error(name: &str, text: &str, says: &[&str]) {
+    let path = write_target_file(name, text);
+    let run = conform_with_config(&path, &[]).await;
+    let _ = std::fs::remove_file(&path);
+    assert_usage_error(&run, says);
+}
+
 #[tokio::test]
 async fn a_missing_config_file_is_a_usage_error() {
     let missing = std::env::temp_dir().join("ba-harness-no-such-target-file.toml");
-    let run = conform(
-        vec!["--config".into(), missing.display().to_string()],
-        &[],
-        30,
-    )
-    .await;
-    assert_eq!(run.code, Some(2), "{}", run.output);
-    assert!(
-        run.output.contains("no-such-target-file.toml"),
-        "{}",
-        run.output
-    );
+    let run = conform_with_config(&missing, &[]).await;
+    assert_usage_error(&run, &["no-such-target-file.toml"]);
 }
 
-#[tokio::test]
-async fn an_unknown_key_in_the_target_file_is_a_usage_error_naming_it() {
-    let path = write_target_file(
+mutating_proxy::proxy_tests! {
+    target_file_is_a_usage_error:
+    an_unknown_key_in_the_target_file_is_a_usage_error_naming_it(
         "unknown",
         "target = \"http://127.0.0.1:9\"\nbase_pth = \"/auth\"\n",
+        &["unknown field `base_pth`", "line 2"],
     );
-    let run = conform(vec!["--config".into(), path.display().to_string()], &[], 30).await;
-    let _ = std::fs::remove_file(&path);
-    assert_eq!(run.code, Some(2), "{}", run.output);
-    assert!(
-        run.output.contains("unknown field `base_pth`"),
-        "{}",
-        run.output
-    );
-    assert!(run.output.contains("line 2"), "{}", run.output);
-}
-
-#[tokio::test]
-async fn a_secret_variable_the_target_file_names_must_be_set() {
-    let path = write_target_file(
+    a_secret_variable_the_target_file_names_must_be_set(
         "secret-env",
         "target = \"http://127.0.0.1:9\"\nsecret_env = \"BA_HARNESS_TEST_UNSET_SECRET_VAR\"\n",
-    );
-    let run = conform(vec!["--config".into(), path.display().to_string()], &[], 30).await;
-    let _ = std::fs::remove_file(&path);
-    assert_eq!(run.code, Some(2), "{}", run.output);
-    assert!(
-        run.output.contains("BA_HARNESS_TEST_UNSET_SECRET_VAR"),
-        "{}",
-        run.output
+        &["BA_HARNESS_TEST_UNSET_SECRET_VAR"],
     );
 }
 
@@ -360,24 +321,9 @@ async fn a_flag_overrides_the_target_file() {
     // The file's target is not a URL (exit 2 when used); the flag's is a closed loopback port
     // (exit 3, unreachable): exit 3 shows the flag won.
     let path = write_target_file("override", "target = \"not a url\"\n");
-    let from_file = conform(vec!["--config".into(), path.display().to_string()], &[], 30).await;
-    assert_eq!(from_file.code, Some(2), "{}", from_file.output);
-    assert!(
-        from_file.output.contains("not a url"),
-        "{}",
-        from_file.output
-    );
-    let overridden = conform(
-        vec![
-            "--config".into(),
-            path.display().to_string(),
-            "--target".into(),
-            "http://127.0.0.1:9".into(),
-        ],
-        &[],
-        30,
-    )
-    .await;
+    let from_file = conform_with_config(&path, &[]).await;
+    assert_usage_error(&from_file, &["not a url"]);
+    let overridden = conform_with_config(&path, &["--target", "http://127.0.0.1:9"]).await;
     let _ = std::fs::remove_file(&path);
     assert_eq!(overridden.code, Some(3), "{}", overridden.output);
 }

@@ -233,31 +233,23 @@ async fn a_copy_run_from_elsewhere_gives_the_clones_verdicts() {
 #[test]
 fn a_bad_deviation_list_or_profile_is_a_usage_error() {
     let elsewhere = Elsewhere::new("usage");
-    let missing = elsewhere.root.join("nonexistent.toml");
-    let mut command = elsewhere.command();
-    command
-        .args(["conform", "--target", "http://127.0.0.1:9", "--deviations"])
-        .arg(&missing);
-    let output = run(command);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr.contains(&missing.display().to_string()), "{stderr}");
-    assert!(stderr.contains("does not exist"), "{stderr}");
+    // `conform --deviations FILE` is a usage error naming the file and `cause`.
+    let refuses = |file: &std::path::Path, cause: &str| {
+        let mut command = elsewhere.command();
+        command
+            .args(["conform", "--target", "http://127.0.0.1:9", "--deviations"])
+            .arg(file);
+        let output = run(command);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(stderr.contains(&file.display().to_string()), "{stderr}");
+        assert!(stderr.contains(cause), "{stderr}");
+    };
+    refuses(&elsewhere.root.join("nonexistent.toml"), "does not exist");
 
     let malformed = elsewhere.root.join("malformed.toml");
     std::fs::write(&malformed, "[[deviation]]\nscenario = \"x\"\n").unwrap();
-    let mut command = elsewhere.command();
-    command
-        .args(["conform", "--target", "http://127.0.0.1:9", "--deviations"])
-        .arg(&malformed);
-    let output = run(command);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr.contains(&malformed.display().to_string()),
-        "{stderr}"
-    );
-    assert!(stderr.contains("not valid"), "{stderr}");
+    refuses(&malformed, "not valid");
 
     // The embedded profiles answer without any scenarios/ folder around.
     let mut command = elsewhere.command();

@@ -139,32 +139,31 @@ async fn breaks_allowing(
     setup.stop().await;
 }
 
-/// [`breaks_allowing`] with nothing else allowed to fail.
-async fn breaks(
-    broken: Option<&str>,
-    audience: Option<&str>,
-    tags: &str,
-    failing: &[(&str, &str)],
-    passing: &[&str],
-) {
-    breaks_allowing(broken, audience, tags, failing, &[], passing).await;
-}
-
 const WITHOUT_ROTATION: &str = "@resource-server and not @key-rotation";
 
-/// [`breaks`] for the backend with its BROKEN=`switch`: outside the key rotation, `failing`
-/// fails (on a rule naming its fragment) and nothing else, while `passing` pass.
+/// [`breaks_allowing`] for the backend with its BROKEN=`switch`: outside the key rotation,
+/// `failing` fails (on a rule naming its fragment) and nothing else, while `passing` pass.
 async fn switched_off(switch: &str, failing: (&str, &str), passing: &[&str]) {
-    breaks(Some(switch), None, WITHOUT_ROTATION, &[failing], passing).await;
+    breaks_allowing(
+        Some(switch),
+        None,
+        WITHOUT_ROTATION,
+        &[failing],
+        &[],
+        passing,
+    )
+    .await;
 }
 
-/// [`breaks`] for the key rotation: with BROKEN=`switch` it fails on a rule naming `fragment`.
+/// [`breaks_allowing`] for the key rotation: with BROKEN=`switch` it fails on a rule naming
+/// `fragment`, and nothing else fails.
 async fn rotation_breaks(switch: &str, fragment: &str) {
-    breaks(
+    breaks_allowing(
         Some(switch),
         None,
         "@key-rotation",
         &[(ROTATION, fragment)],
+        &[],
         &[],
     )
     .await;
@@ -185,10 +184,10 @@ async fn the_real_backend_passes_every_resource_server_scenario() {
 // ---------------------------------------------------------------------------------------------
 // One rule off at a time.
 
-/// A backend configured with another audience than the issuer's refuses every real JWT.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backend_expecting_another_audience_fails_acceptance() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks_allowing:
+    /// A backend configured with another audience than the issuer's refuses every real JWT.
+    a_backend_expecting_another_audience_fails_acceptance(
         None,
         Some("https://another-api.ba-harness.test"),
         WITHOUT_ROTATION,
@@ -196,31 +195,26 @@ async fn a_backend_expecting_another_audience_fails_acceptance() {
             (ACCEPTED, "accepts a fresh JWT from the issuer"),
             (OWN_SUBJECT, "own subject"),
         ],
+        &[],
         REFUSALS,
-    )
-    .await;
-}
-
-/// A process-wide user cache without a key: everyone is the first user it served.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backend_that_answers_the_first_user_to_everyone_fails() {
-    // The two-user scenario fails whatever ran first: its two users cannot both be the first
-    // user served. The one-user scenario passes only if its call happened to be the first 200.
-    breaks_allowing(
+    );
+    /// A process-wide user cache without a key: everyone is the first user it served.
+    a_backend_that_answers_the_first_user_to_everyone_fails(
+        // The two-user scenario fails whatever ran first: its two users cannot both be the first
+        // user served. The one-user scenario passes only if its call happened to be the first 200.
         Some("first-subject"),
         None,
         WITHOUT_ROTATION,
         &[(OWN_SUBJECT, "that JWT's own subject")],
         &[ACCEPTED],
         &[NO_TOKEN, ALTERED_SIGNATURE, ALG_NONE, FOREIGN_KEY],
-    )
-    .await;
+    );
 }
 
-/// No token at all is treated as a guest and answered 200.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backend_that_lets_anonymous_requests_through_fails() {
-    switched_off(
+mutating_proxy::proxy_tests! {
+    switched_off:
+    /// No token at all is treated as a guest and answered 200.
+    a_backend_that_lets_anonymous_requests_through_fails(
         "allow-anonymous",
         (NO_TOKEN, "refuses no Authorization header with 401"),
         &[
@@ -230,14 +224,13 @@ async fn a_backend_that_lets_anonymous_requests_through_fails() {
             ALG_NONE,
             FOREIGN_KEY,
         ],
-    )
-    .await;
+    );
 }
 
-/// Signature verification off (iss, aud and exp still checked).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backend_that_skips_the_signature_fails_the_tampering_scenarios() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks_allowing:
+    /// Signature verification off (iss, aud and exp still checked).
+    a_backend_that_skips_the_signature_fails_the_tampering_scenarios(
         Some("skip-signature"),
         None,
         WITHOUT_ROTATION,
@@ -250,70 +243,45 @@ async fn a_backend_that_skips_the_signature_fails_the_tampering_scenarios() {
             // Its refusal never comes, so there is no challenge to check.
             (CHALLENGE, "whose signature was altered with 401"),
         ],
+        &[],
         &[ACCEPTED, ALG_NONE, FOREIGN_KEY, WRONG_ISSUER, EXPIRED],
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backend_that_accepts_alg_none_fails() {
-    switched_off(
+mutating_proxy::proxy_tests! {
+    switched_off:
+    a_backend_that_accepts_alg_none_fails(
         "accept-alg-none",
         (ALG_NONE, "an unsigned JWT (alg none) with 401"),
         &[ACCEPTED, ALTERED_SIGNATURE, ALTERED_SUBJECT, FOREIGN_KEY],
-    )
-    .await;
-}
-
-/// The key the token offers in its own header is trusted (RFC 7515 `jwk`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backend_that_trusts_the_jwk_header_fails() {
-    switched_off(
+    );
+    /// The key the token offers in its own header is trusted (RFC 7515 `jwk`).
+    a_backend_that_trusts_the_jwk_header_fails(
         "trust-header-jwk",
         (
             FOREIGN_KEY,
             "signed by a key the issuer's JWKS does not list with 401",
         ),
         &[ACCEPTED, ALTERED_SIGNATURE, ALG_NONE],
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backend_that_skips_the_issuer_check_fails() {
-    switched_off(
+    );
+    a_backend_that_skips_the_issuer_check_fails(
         "skip-iss",
         (WRONG_ISSUER, "wrong-issuer profile with 401"),
         &[ACCEPTED, WRONG_AUDIENCE, EXPIRED, ALTERED_SIGNATURE],
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backend_that_skips_the_audience_check_fails() {
-    switched_off(
+    );
+    a_backend_that_skips_the_audience_check_fails(
         "skip-aud",
         (WRONG_AUDIENCE, "wrong-audience profile with 401"),
         &[ACCEPTED, WRONG_ISSUER, EXPIRED, ALTERED_SIGNATURE],
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backend_that_skips_the_expiry_check_fails() {
-    switched_off(
+    );
+    a_backend_that_skips_the_expiry_check_fails(
         "skip-exp",
         (EXPIRED, "expired profile with 401"),
         &[ACCEPTED, WRONG_ISSUER, WRONG_AUDIENCE, ALTERED_SIGNATURE],
-    )
-    .await;
-}
-
-/// Refusals without a challenge, as a bare `HTTPException(401)` sends them: a SHOULD rule, so
-/// the run fails only with --strict (which these runs use).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backend_that_refuses_without_a_challenge_fails() {
-    switched_off(
+    );
+    /// Refusals without a challenge, as a bare `HTTPException(401)` sends them: a SHOULD rule, so
+    /// the run fails only with --strict (which these runs use).
+    a_backend_that_refuses_without_a_challenge_fails(
         "no-challenge",
         (CHALLENGE, "WWW-Authenticate: Bearer"),
         &[
@@ -323,21 +291,16 @@ async fn a_backend_that_refuses_without_a_challenge_fails() {
             FOREIGN_KEY,
             WRONG_ISSUER,
         ],
-    )
-    .await;
+    );
 }
 
-/// The JWKS is fetched once and never again: the rotated-in key stays unknown.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backend_that_never_refetches_the_jwks_fails_the_rotation() {
-    rotation_breaks("no-jwks-refetch", "accepts JWTs signed with the new key").await;
-}
-
-/// Only the newest key of the JWKS is kept: JWTs of the previous key, still listed during the
-/// grace period and not expired, are refused after the rotation.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backend_that_keeps_only_the_newest_key_fails_the_rotation() {
-    rotation_breaks("newest-key-only", "signed with the previous key").await;
+mutating_proxy::proxy_tests! {
+    rotation_breaks:
+    /// The JWKS is fetched once and never again: the rotated-in key stays unknown.
+    a_backend_that_never_refetches_the_jwks_fails_the_rotation("no-jwks-refetch", "accepts JWTs signed with the new key");
+    /// Only the newest key of the JWKS is kept: JWTs of the previous key, still listed during the
+    /// grace period and not expired, are refused after the rotation.
+    a_backend_that_keeps_only_the_newest_key_fails_the_rotation("newest-key-only", "signed with the previous key");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,10 +18,16 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn coverage() -> (rules::Inventory, rules::Coverage) {
+/// The rule inventory of rules/ and the scenarios of features/.
+fn inventory_and_scenarios() -> (rules::Inventory, Vec<rules::ScenarioTags>) {
     let inventory = rules::load_dir(&root().join("rules")).unwrap_or_else(|e| panic!("{e}"));
     let scenarios =
         rules::load_scenarios(&root().join("features")).unwrap_or_else(|e| panic!("{e}"));
+    (inventory, scenarios)
+}
+
+fn coverage() -> (rules::Inventory, rules::Coverage) {
+    let (inventory, scenarios) = inventory_and_scenarios();
     let coverage = rules::coverage(&inventory, &scenarios);
     (inventory, coverage)
 }
@@ -64,6 +70,16 @@ fn the_inventory_is_well_formed_and_embedded_as_it_is_in_the_folder() {
     assert_eq!(rules::embedded().rules.len(), inventory.rules.len());
 }
 
+/// Fails with `what`, how many and which, unless `found` is empty.
+fn assert_none(found: &[String], what: &str) {
+    assert!(
+        found.is_empty(),
+        "{what} ({}):\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
 #[test]
 fn scenario_tags_name_only_known_rules_and_respect_declarations() {
     let (_, coverage) = coverage();
@@ -72,11 +88,9 @@ fn scenario_tags_name_only_known_rules_and_respect_declarations() {
         .iter()
         .map(|(at, tag)| format!("{at}: @{tag}"))
         .collect();
-    assert!(
-        unknown.is_empty(),
-        "scenario tags that look like rule ids but are not in rules/*.toml ({}):\n{}",
-        unknown.len(),
-        unknown.join("\n")
+    assert_none(
+        &unknown,
+        "scenario tags that look like rule ids but are not in rules/*.toml",
     );
     assert!(
         coverage.contradictions.is_empty(),
@@ -87,19 +101,13 @@ fn scenario_tags_name_only_known_rules_and_respect_declarations() {
 
 #[test]
 fn every_scenario_names_a_rule() {
-    let inventory = rules::load_dir(&root().join("rules")).unwrap();
-    let scenarios = rules::load_scenarios(&root().join("features")).unwrap();
+    let (inventory, scenarios) = inventory_and_scenarios();
     let untagged: Vec<String> = scenarios
         .iter()
         .filter(|s| rules::rules_for_tags(&inventory, &s.tags).is_empty())
         .map(|s| format!("{}: {}", s.location, s.name))
         .collect();
-    assert!(
-        untagged.is_empty(),
-        "scenarios without a rule id tag ({}):\n{}",
-        untagged.len(),
-        untagged.join("\n")
-    );
+    assert_none(&untagged, "scenarios without a rule id tag");
 }
 
 #[test]
@@ -153,12 +161,7 @@ fn every_observable_must_has_a_scenario_or_a_reviewed_gap() {
         coverage.totals.missing_must,
         gaps.len()
     );
-    assert!(
-        problems.is_empty(),
-        "the inventory and the scenarios disagree ({}):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    assert_none(&problems, "the inventory and the scenarios disagree");
     // Every observable MUST has a scenario now: the reviewed-gap list is empty and stays so.
     assert!(
         gaps.is_empty(),
@@ -223,8 +226,7 @@ const SEVERITY_EXCEPTIONS: &[(&str, &str)] = &[(
 
 #[test]
 fn every_must_scenario_checks_a_must_rule() {
-    let inventory = rules::load_dir(&root().join("rules")).unwrap();
-    let scenarios = rules::load_scenarios(&root().join("features")).unwrap();
+    let (inventory, scenarios) = inventory_and_scenarios();
     let weak: Vec<String> = scenarios
         .iter()
         .filter(|s| !s.tags.iter().any(|t| t == "should"))
@@ -235,10 +237,8 @@ fn every_must_scenario_checks_a_must_rule() {
         })
         .map(|s| format!("{}: {}", s.location, s.name))
         .collect();
-    assert!(
-        weak.is_empty(),
-        "MUST scenarios that name only SHOULD / MAY rules: tag the MUST they check, or make them @should ({}):\n{}",
-        weak.len(),
-        weak.join("\n")
+    assert_none(
+        &weak,
+        "MUST scenarios that name only SHOULD / MAY rules: tag the MUST they check, or make them @should",
     );
 }

@@ -26,9 +26,9 @@ const SHORT_CACHE: &[(&str, &str)] = &[("COOKIE_CACHE_MAX_AGE", "6")];
 
 /// Boots the reference behind the proxy, then installs the flaw `make` builds from the proxy's
 /// URL (the reference's public origin), before any traffic.
-async fn start(env: &[(&str, &str)], make: impl FnOnce(&str) -> Flaw) -> BrokenReference {
+async fn start(env: &[(&str, &str)], make: impl FnOnce(String) -> Flaw) -> BrokenReference {
     let broken = BrokenReference::start(Flaw::none(), env).await;
-    let flaw = make(&broken.proxy.url);
+    let flaw = make(broken.proxy.url.clone());
     broken.proxy.set_flaw(flaw);
     broken
 }
@@ -55,7 +55,7 @@ async fn breaks(
     scenario: &str,
     rule_fragment: &str,
     env: &[(&str, &str)],
-    make: impl FnOnce(&str) -> Flaw,
+    make: impl FnOnce(String) -> Flaw,
 ) {
     let broken = start(env, make).await;
     run_feature(&broken, tag)
@@ -109,6 +109,13 @@ fn token_part(value: &str) -> String {
     value.split('.').next().unwrap_or_default().to_string()
 }
 
+/// The token of a request's `Authorization: Bearer` header.
+fn bearer(request: &ProxyRequest) -> Option<&str> {
+    request
+        .header("authorization")
+        .and_then(|a| a.strip_prefix("Bearer "))
+}
+
 fn request_json(request: &ProxyRequest) -> Option<Value> {
     serde_json::from_slice(&request.body).ok()
 }
@@ -158,101 +165,284 @@ fn flaw(
     }
 }
 
+/// Picks the `method` requests to a path ending in `path`.
+fn to(method: &'static str, path: &'static str) -> impl Fn(&ProxyRequest) -> bool + Send + Sync {
+    move |request| is(request, method, path)
+}
+
+/// The server is not asked: `method path` is answered 200 with `body` by the proxy.
+fn answers_itself(method: &'static str, path: &'static str, body: Value) -> Flaw {
+    answers_itself_if(method, path, |_| true, body)
+}
+
+/// Like [`answers_itself`], for the requests `picks`.
+fn answers_itself_if(
+    method: &'static str,
+    path: &'static str,
+    picks: fn(&ProxyRequest) -> bool,
+    body: Value,
+) -> Flaw {
+    Flaw::on_requests(to(method, path), move |request| {
+        picks(request).then(|| json_answer(200, &body))
+    })
+}
+
+/// A flaw on the answers with HTTP `status`, whatever the request.
+fn on_status(status: u16, f: fn(&mut ProxyResponse)) -> Flaw {
+    Flaw::response(move |_, response| {
+        if response.status == status {
+            f(response);
+        }
+    })
+}
+
+/// A flaw that remembers what `learn` picks out of answers and lets `answer` (given all it
+/// remembered) answer requests itself.
+fn remembering(
+    learn: fn(&ProxyRequest, &ProxyResponse) -> Option<String>,
+    answer: fn(&[String], &ProxyRequest) -> Option<ProxyResponse>,
+) -> Flaw {
+    let learnt: Arc<Mutex<Vec<String>>> = Arc::default();
+    let record = Arc::clone(&learnt);
+    flaw(
+        move |request| answer(&learnt.lock().unwrap(), request),
+        move |request, response| {
+            if let Some(item) = learn(request, response) {
+                record.lock().unwrap().push(item);
+            }
+        },
+    )
+}
+
+/// The answers to `method path` lose their `header`.
+fn drops_answer_header(method: &'static str, path: &'static str, header: &'static str) -> Flaw {
+    Flaw::on_answers(to(method, path), move |_, response| {
+        response.remove_header(header)
+    })
+}
+
+/// The JSON bodies of requests to `method path` are rewritten by `edit`, which says whether it
+/// changed the body.
+fn edit_request_json(
+    method: &'static str,
+    path: &'static str,
+    edit: impl Fn(&mut Value) -> bool + Send + Sync + 'static,
+) -> Flaw {
+    Flaw::on_requests(to(method, path), move |request| {
+        if let Some(mut body) = request_json(request)
+            && edit(&mut body)
+        {
+            set_request_json(request, &body);
+        }
+        None
+    })
+}
+
+/// Rewrites a JSON answer with `edit`, which says whether it changed the body.
+fn edit_answer(response: &mut ProxyResponse, edit: impl FnOnce(&mut Value) -> bool) {
+    if let Some(mut body) = response.json()
+        && edit(&mut body)
+    {
+        response.set_json(&body);
+    }
+}
+
+/// The JSON answers to `method path` are rewritten by `edit(request, body)`, which says whether
+/// it changed the body.
+fn edit_answer_json(
+    method: &'static str,
+    path: &'static str,
+    edit: impl Fn(&ProxyRequest, &mut Value) -> bool + Send + Sync + 'static,
+) -> Flaw {
+    Flaw::on_answers(to(method, path), move |request, response| {
+        edit_answer(response, |body| edit(request, body))
+    })
+}
+
+/// Sign-up sees the password `fit` makes of the one sent (when it returns one).
+fn sign_up_password(fit: fn(&str) -> Option<String>) -> Flaw {
+    edit_request_json("POST", "/sign-up/email", move |body| {
+        let Some(fitted) = body["password"].as_str().and_then(fit) else {
+            return false;
+        };
+        body["password"] = json!(fitted);
+        true
+    })
+}
+
+/// Rewrites the Set-Cookie lines of the cookie `name` with `f` (None drops the line).
+fn edit_set_cookies(response: &mut ProxyResponse, name: &str, f: impl Fn(&str) -> Option<String>) {
+    let prefix = format!("{name}=");
+    response.map_set_cookies(|line| {
+        if line.starts_with(&prefix) {
+            f(line)
+        } else {
+            Some(line.to_string())
+        }
+    });
+}
+
+/// Every answer's Set-Cookie lines of the cookie `name` are rewritten with `f`.
+fn on_set_cookies(name: &'static str, f: fn(&str) -> Option<String>) -> Flaw {
+    Flaw::response(move |_, response| edit_set_cookies(response, name, f))
+}
+
+/// The cookies an answer sets.
+fn set_cookies(response: &ProxyResponse) -> Vec<SetCookie> {
+    response
+        .headers_named("set-cookie")
+        .iter()
+        .filter_map(|l| SetCookie::parse(l).ok())
+        .collect()
+}
+
+/// Whether the request is a sign-up or sign-in (each starts a session).
+fn starts_session(request: &ProxyRequest) -> bool {
+    is(request, "POST", "/sign-up/email") || is(request, "POST", "/sign-in/email")
+}
+
+/// get-session answered from the cookie cache alone (its signature unchecked), for requests
+/// that do (`with_token`) or do not carry the session token.
+fn get_session_from_the_cache(with_token: bool) -> Flaw {
+    Flaw::on_requests(to("GET", "/get-session"), move |request| {
+        if request_cookie(request, SESSION_TOKEN).is_some() != with_token {
+            return None;
+        }
+        let cache = request_cookie(request, SESSION_DATA)?;
+        session_from_cache(&cache).map(|session| json_answer(200, &session))
+    })
+}
+
+/// A server-side copy of each session as it started (read from its cookie cache), like a
+/// secondary store that sign-out and revocation forget: kept under the key `key_at_start` reads
+/// from the answer that started it (and its cookies); get-session answered null for a request
+/// whose `key_in_request` names a kept copy answers that copy.
+fn stale_session_store(
+    key_at_start: fn(&ProxyResponse, &[SetCookie]) -> Option<String>,
+    key_in_request: fn(&ProxyRequest) -> Option<String>,
+) -> Flaw {
+    let store: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
+    Flaw::response(move |request, response| {
+        if starts_session(request) && response.status == 200 {
+            let cookies = set_cookies(response);
+            let cache = cookies.iter().find(|c| c.name == SESSION_DATA);
+            if let (Some(key), Some(cache)) = (key_at_start(response, &cookies), cache)
+                && let Some(session) = session_from_cache(&cache.value)
+            {
+                store.lock().unwrap().insert(key, session);
+            }
+        }
+        if is(request, "GET", "/get-session")
+            && response.json() == Some(Value::Null)
+            && let Some(key) = key_in_request(request)
+            && let Some(kept) = store.lock().unwrap().get(&key)
+        {
+            response.set_json(kept);
+        }
+    })
+}
+
+/// Whether an Origin is neither the server's own nor "null".
+fn foreign(origin: Option<&str>, own: &str) -> bool {
+    origin.is_some_and(|o| o != own && o != "null")
+}
+
+/// Cookie-carrying POSTs whose Origin `picks(origin, own)` are let through: the proxy sends the
+/// server's own origin `own` instead.
+fn cookie_posts_pass_from(own: String, picks: fn(Option<&str>, &str) -> bool) -> Flaw {
+    Flaw::on_requests(to("POST", ""), move |request| {
+        if request.header("cookie").is_some() && picks(request.header("origin"), &own) {
+            request.set_header("origin", &own);
+        }
+        None
+    })
+}
+
+/// A 429 answer that says when to retry.
+fn too_many_requests() -> ProxyResponse {
+    let mut answer = json_answer(
+        429,
+        &json!({"message": "Too many requests. Please try again later."}),
+    );
+    answer.set_header("x-retry-after", "10");
+    answer
+}
+
+/// `POST path` runs revoke-sessions instead (every session of the user ends, the caller's too),
+/// and its answer leaves the caller's cookies alone.
+fn revokes_every_session_instead_of(path: &'static str) -> Flaw {
+    flaw(
+        move |request| {
+            if is(request, "POST", path) {
+                request.path = request.path.replace(path, "/revoke-sessions");
+                request.body = b"{}".to_vec();
+            }
+            None
+        },
+        |request, response| {
+            if is(request, "POST", "/revoke-sessions") {
+                response.remove_header("set-cookie");
+            }
+        },
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // The unbent reference passes every feature of this file.
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_reference_passes_every_bearer_scenario() {
-    assert_all_pass(&[], "@bearer").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_reference_passes_every_cookie_cache_scenario() {
-    assert_all_pass(SHORT_CACHE, "@cookie-cache").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_reference_passes_every_errors_scenario() {
-    assert_all_pass(&[], "@errors").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_reference_passes_every_origin_scenario() {
-    assert_all_pass(&[], "@origin").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_reference_passes_the_rate_limit_scenario() {
-    assert_all_pass(&[], "@rate-limit").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_reference_passes_every_sessions_scenario() {
-    assert_all_pass(&[], "@sessions").await;
+mutating_proxy::proxy_tests! {
+    assert_all_pass:
+    the_reference_passes_every_bearer_scenario(&[], "@bearer");
+    the_reference_passes_every_cookie_cache_scenario(SHORT_CACHE, "@cookie-cache");
+    the_reference_passes_every_errors_scenario(&[], "@errors");
+    the_reference_passes_every_origin_scenario(&[], "@origin");
+    the_reference_passes_the_rate_limit_scenario(&[], "@rate-limit");
+    the_reference_passes_every_sessions_scenario(&[], "@sessions");
 }
 
 // ---------------------------------------------------------------------------------------------
 // @bearer
 
-/// set-auth-token carries the bare token, without its signature.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unsigned_set_auth_token_fails() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks:
+    /// set-auth-token carries the bare token, without its signature.
+    an_unsigned_set_auth_token_fails(
         "@bearer",
         "Sign-in returns the signed session token in set-auth-token",
         "sign-in returns the signed session token in the set-auth-token header",
         &[],
         |_| {
-            Flaw::response(|request, response| {
-                if is(request, "POST", "/sign-in/email")
-                    && let Some(token) = response.header("set-auth-token").map(token_part)
-                {
+            Flaw::on_answers(to("POST", "/sign-in/email"), |_, response| {
+                if let Some(token) = response.header("set-auth-token").map(token_part) {
                     response.set_header("set-auth-token", &token);
                 }
             })
         },
-    )
-    .await;
-}
-
-/// CORS does not expose set-auth-token, so browser scripts cannot read it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_set_auth_token_hidden_from_scripts_fails() {
-    breaks(
+    );
+    /// CORS does not expose set-auth-token, so browser scripts cannot read it.
+    a_set_auth_token_hidden_from_scripts_fails(
         "@bearer",
         "set-auth-token is readable by browser scripts",
         "set-auth-token is listed in Access-Control-Expose-Headers",
         &[],
         |_| Flaw::response(|_, response| response.remove_header("access-control-expose-headers")),
-    )
-    .await;
-}
-
-/// get-session ignores the Authorization header (only cookies count).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_get_session_ignoring_the_bearer_fails() {
-    breaks(
+    );
+    /// get-session ignores the Authorization header (only cookies count).
+    a_get_session_ignoring_the_bearer_fails(
         "@bearer",
         "A bearer token authenticates get-session",
         "get-session returns the session of the user",
         &[],
         |_| {
-            Flaw::request(|request| {
-                if is(request, "GET", "/get-session") {
-                    request.remove_header("authorization");
-                }
+            Flaw::on_requests(to("GET", "/get-session"), |request| {
+                request.remove_header("authorization");
                 None
             })
         },
-    )
-    .await;
-}
-
-/// The bearer's signature is never checked: only its token part counts. (The proxy, not
-/// knowing the secret, restores the good signature it saw for that token at sign-in.)
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bearer_with_an_unchecked_signature_fails() {
-    breaks(
+    );
+    /// The bearer's signature is never checked: only its token part counts. (The proxy, not
+    /// knowing the secret, restores the good signature it saw for that token at sign-in.)
+    a_bearer_with_an_unchecked_signature_fails(
         "@bearer",
         "A bearer token with an altered signature gets no session",
         "answers JSON null when there is no valid session",
@@ -262,10 +452,7 @@ async fn a_bearer_with_an_unchecked_signature_fails() {
             let learn = Arc::clone(&seen);
             flaw(
                 move |request| {
-                    let bearer = request
-                        .header("authorization")
-                        .and_then(|a| a.strip_prefix("Bearer "))
-                        .map(str::to_string);
+                    let bearer = bearer(request).map(str::to_string);
                     if is(request, "GET", "/get-session")
                         && let Some(bearer) = bearer
                         && let Some(good) = seen.lock().unwrap().get(&token_part(&bearer))
@@ -284,182 +471,106 @@ async fn a_bearer_with_an_unchecked_signature_fails() {
                 },
             )
         },
-    )
-    .await;
-}
-
-/// A sign-out with only a bearer token says it succeeded but ends nothing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bearer_sign_out_that_revokes_nothing_fails() {
-    breaks(
+    );
+    /// A sign-out with only a bearer token says it succeeded but ends nothing.
+    a_bearer_sign_out_that_revokes_nothing_fails(
         "@bearer",
         "A bearer-only sign-out needs no Origin and revokes the session",
         "answers JSON null when there is no valid session",
         &[],
         |_| {
-            Flaw::request(|request| {
-                (is(request, "POST", "/sign-out")
-                    && request.header("authorization").is_some()
-                    && request.header("cookie").is_none())
-                .then(|| json_answer(200, &json!({"success": true})))
-            })
+            answers_itself_if(
+                "POST",
+                "/sign-out",
+                |request| {
+                    request.header("authorization").is_some() && request.header("cookie").is_none()
+                },
+                json!({"success": true}),
+            )
         },
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // @cookie-cache
 
-/// Sign-in drops the session_data cookie (a multi-cookie answer that loses one line).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sign_in_without_the_cache_cookie_fails() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks:
+    /// Sign-in drops the session_data cookie (a multi-cookie answer that loses one line).
+    a_sign_in_without_the_cache_cookie_fails(
         "@cookie-cache",
         "Sign-in issues the cookie cache cookie",
         "with the cookie cache on, sign-in sets `better-auth.session_data`",
         SHORT_CACHE,
         |_| {
-            Flaw::response(|request, response| {
-                if is(request, "POST", "/sign-in/email") {
-                    let prefix = format!("{SESSION_DATA}=");
-                    response.map_set_cookies(|line| {
-                        (!line.starts_with(&prefix)).then(|| line.to_string())
-                    });
-                }
+            Flaw::on_answers(to("POST", "/sign-in/email"), |_, response| {
+                edit_set_cookies(response, SESSION_DATA, |_| None)
             })
         },
-    )
-    .await;
-}
-
-/// get-session trusts session_data alone, without a session token.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cache_trusted_alone_fails() {
-    breaks(
+    );
+    /// get-session trusts session_data alone, without a session token.
+    a_cache_trusted_alone_fails(
         "@cookie-cache",
         "The cookie cache alone is no session",
         "answers JSON null when there is no valid session",
         SHORT_CACHE,
-        |_| {
-            Flaw::request(|request| {
-                if !is(request, "GET", "/get-session")
-                    || request_cookie(request, SESSION_TOKEN).is_some()
-                {
-                    return None;
-                }
-                let cache = request_cookie(request, SESSION_DATA)?;
-                session_from_cache(&cache).map(|session| json_answer(200, &session))
-            })
-        },
-    )
-    .await;
-}
-
-/// get-session believes the cache's content without checking its signature.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cache_whose_signature_is_not_checked_fails() {
-    breaks(
+        |_| get_session_from_the_cache(false),
+    );
+    /// get-session believes the cache's content without checking its signature.
+    a_cache_whose_signature_is_not_checked_fails(
         "@cookie-cache",
         "A cookie cache altered to name someone else is not believed",
         "a cookie cache whose content was altered is not trusted",
         SHORT_CACHE,
-        |_| {
-            Flaw::request(|request| {
-                if !is(request, "GET", "/get-session")
-                    || request_cookie(request, SESSION_TOKEN).is_none()
-                {
-                    return None;
-                }
-                let cache = request_cookie(request, SESSION_DATA)?;
-                session_from_cache(&cache).map(|session| json_answer(200, &session))
-            })
-        },
-    )
-    .await;
-}
-
-/// A server-side copy of each session (taken when it starts, like a secondary store) that
-/// sign-out forgets to delete: get-session with the session token alone falls back to it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stale_server_side_copy_after_sign_out_fails() {
-    breaks(
+        |_| get_session_from_the_cache(true),
+    );
+    /// A server-side copy of each session (taken when it starts, like a secondary store) that
+    /// sign-out forgets to delete: get-session with the session token alone falls back to it.
+    a_stale_server_side_copy_after_sign_out_fails(
         "@cookie-cache",
         "After sign-out the session token alone gets no session, even with the cache on",
         "answers JSON null when there is no valid session",
         SHORT_CACHE,
         |_| {
-            let store: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
-            Flaw::response(move |request, response| {
-                let starts_session =
-                    is(request, "POST", "/sign-in/email") || is(request, "POST", "/sign-up/email");
-                if starts_session && response.status == 200 {
-                    let cookies: Vec<SetCookie> = response
-                        .headers_named("set-cookie")
-                        .iter()
-                        .filter_map(|l| SetCookie::parse(l).ok())
-                        .collect();
-                    let token = cookies.iter().find(|c| c.name == SESSION_TOKEN);
-                    let cache = cookies.iter().find(|c| c.name == SESSION_DATA);
-                    if let (Some(token), Some(cache)) = (token, cache)
-                        && let Some(session) = session_from_cache(&cache.value)
-                    {
-                        store
-                            .lock()
-                            .unwrap()
-                            .insert(token_part(&token.value), session);
+            stale_session_store(
+                |_, cookies| {
+                    let token = cookies.iter().find(|c| c.name == SESSION_TOKEN)?;
+                    Some(token_part(&token.value))
+                },
+                |request| {
+                    if request_cookie(request, SESSION_DATA).is_some() {
+                        return None;
                     }
-                }
-                if is(request, "GET", "/get-session")
-                    && request_cookie(request, SESSION_DATA).is_none()
-                    && response.json() == Some(Value::Null)
-                    && let Some(token) = request_cookie(request, SESSION_TOKEN)
-                    && let Some(kept) = store.lock().unwrap().get(&token_part(&token))
-                {
-                    response.set_json(kept);
-                }
-            })
+                    request_cookie(request, SESSION_TOKEN).map(|t| token_part(&t))
+                },
+            )
         },
-    )
-    .await;
-}
-
-/// get-session never uses the cookie cache (always asks the database), while still issuing it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cache_that_is_never_used_fails() {
-    breaks(
+    );
+    /// get-session never uses the cookie cache (always asks the database), while still issuing it.
+    a_cache_that_is_never_used_fails(
         "@cookie-cache",
         "The cookie cache is honoured until it expires, even after sign-out",
         "get-session returns the session of the user",
         SHORT_CACHE,
         |_| {
-            Flaw::request(|request| {
-                if is(request, "GET", "/get-session") {
-                    let sep = if request.path.contains('?') { '&' } else { '?' };
-                    request.path = format!("{}{sep}disableCookieCache=true", request.path);
-                }
+            Flaw::on_requests(to("GET", "/get-session"), |request| {
+                let sep = if request.path.contains('?') { '&' } else { '?' };
+                request.path = format!("{}{sep}disableCookieCache=true", request.path);
                 None
             })
         },
-    )
-    .await;
-}
-
-/// The kept session token and cache keep working forever: the last session answer given for a
-/// token with its cache is replayed once the server says null.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revocation_delay_that_never_ends_fails() {
-    breaks(
+    );
+    /// The kept session token and cache keep working forever: the last session answer given for a
+    /// token with its cache is replayed once the server says null.
+    a_revocation_delay_that_never_ends_fails(
         "@cookie-cache",
         "The revocation delay of the cookie cache ends after its maxAge",
         "after sign-out the cookie cache keeps a session alive for at most its maxAge",
         SHORT_CACHE,
         |_| {
             let last: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
-            Flaw::response(move |request, response| {
-                if !is(request, "GET", "/get-session")
-                    || request_cookie(request, SESSION_DATA).is_none()
-                {
+            Flaw::on_answers(to("GET", "/get-session"), move |request, response| {
+                if request_cookie(request, SESSION_DATA).is_none() {
                     return;
                 }
                 let Some(token) = request_cookie(request, SESSION_TOKEN).map(|t| token_part(&t))
@@ -479,180 +590,111 @@ async fn a_revocation_delay_that_never_ends_fails() {
                 }
             })
         },
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // @errors
 
-/// The minimum password length is lower than documented (the proxy pads short passwords to 8
-/// characters, so a 5-character one is accepted).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_short_password_accepted_at_sign_up_fails() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks:
+    /// The minimum password length is lower than documented (the proxy pads short passwords to 8
+    /// characters, so a 5-character one is accepted).
+    a_short_password_accepted_at_sign_up_fails(
         "@errors",
         "A password shorter than the minimum is refused at sign-up",
         "answers HTTP 400",
         &[],
-        |_| {
-            Flaw::request(|request| {
-                if is(request, "POST", "/sign-up/email")
-                    && let Some(mut body) = request_json(request)
-                    && let Some(password) = body["password"].as_str().map(str::to_string)
-                    && password.len() < 8
-                {
-                    body["password"] = json!(format!("{password:x<8}"));
-                    set_request_json(request, &body);
-                }
-                None
-            })
-        },
-    )
-    .await;
-}
-
-/// The maximum password length is higher than documented (the proxy cuts long passwords to 128
-/// characters, so a 129-character one is accepted).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_long_password_accepted_at_sign_up_fails() {
-    breaks(
+        |_| sign_up_password(|password| (password.len() < 8).then(|| format!("{password:x<8}"))),
+    );
+    /// The maximum password length is higher than documented (the proxy cuts long passwords to 128
+    /// characters, so a 129-character one is accepted).
+    a_long_password_accepted_at_sign_up_fails(
         "@errors",
         "A password longer than the maximum is refused at sign-up",
         "answers HTTP 400",
         &[],
         |_| {
-            Flaw::request(|request| {
-                if is(request, "POST", "/sign-up/email")
-                    && let Some(mut body) = request_json(request)
-                    && let Some(password) = body["password"].as_str().map(str::to_string)
-                    && password.len() > 128
-                {
-                    body["password"] = json!(password[..128].to_string());
-                    set_request_json(request, &body);
-                }
-                None
-            })
+            sign_up_password(|password| (password.len() > 128).then(|| password[..128].to_string()))
         },
-    )
-    .await;
-}
-
-/// Sign-up does not validate the email's format (the proxy makes it valid before the server
-/// sees it).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_malformed_email_accepted_at_sign_up_fails() {
-    breaks(
+    );
+    /// Sign-up does not validate the email's format (the proxy makes it valid before the server
+    /// sees it).
+    a_malformed_email_accepted_at_sign_up_fails(
         "@errors",
         "A malformed email at sign-up is refused",
         "answers HTTP 400",
         &[],
         |_| {
-            Flaw::request(|request| {
-                if is(request, "POST", "/sign-up/email")
-                    && let Some(mut body) = request_json(request)
-                    && body["email"] == "not-an-email"
-                {
+            edit_request_json("POST", "/sign-up/email", |body| {
+                let malformed = body["email"] == "not-an-email";
+                if malformed {
                     body["email"] = json!(format!(
                         "not-an-email-{}@ba-harness.test",
                         rand::random::<u32>()
                     ));
-                    set_request_json(request, &body);
                 }
-                None
+                malformed
             })
         },
-    )
-    .await;
-}
-
-/// rememberMe false ignored on the server: the session lives the full 7 days (the proxy moves
-/// session.expiresAt in get-session answers for sessions that carry dont_remember).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_not_remembered_session_kept_for_a_week_fails() {
-    breaks(
+    );
+    /// rememberMe false ignored on the server: the session lives the full 7 days (the proxy moves
+    /// session.expiresAt in get-session answers for sessions that carry dont_remember).
+    a_not_remembered_session_kept_for_a_week_fails(
         "@session-cookie",
         "With rememberMe false the server keeps the session for one day",
         "lasts one day",
         &[],
         |_| {
-            flaw(
-                |_| None,
-                |request, response| {
-                    if is(request, "GET", "/get-session")
-                        && request_cookie(request, "better-auth.dont_remember").is_some()
-                        && let Some(mut body) = response.json()
-                        && body["session"]["expiresAt"].is_string()
-                    {
-                        let week = time::OffsetDateTime::now_utc() + time::Duration::days(7);
-                        body["session"]["expiresAt"] = json!(
-                            week.format(&time::format_description::well_known::Rfc3339)
-                                .unwrap()
-                        );
-                        response.set_json(&body);
-                    }
-                },
-            )
+            edit_answer_json("GET", "/get-session", |request, body| {
+                let remembered = request_cookie(request, "better-auth.dont_remember").is_none();
+                if remembered || !body["session"]["expiresAt"].is_string() {
+                    return false;
+                }
+                let week = time::OffsetDateTime::now_utc() + time::Duration::days(7);
+                body["session"]["expiresAt"] =
+                    json!(week.format(&time::format_description::well_known::Rfc3339).unwrap());
+                true
+            })
         },
-    )
-    .await;
-}
-
-/// Emails kept as typed: the sign-up answer carries the mixed-case address.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn emails_kept_in_mixed_case_fail() {
-    breaks(
+    );
+    /// Emails kept as typed: the sign-up answer carries the mixed-case address.
+    emails_kept_in_mixed_case_fail(
         "@email-password",
         "Emails are case-insensitive",
         "lower case",
         &[],
         |_| {
-            flaw(
-                |_| None,
-                |request, response| {
-                    if is(request, "POST", "/sign-up/email")
-                        && let (Some(sent), Some(mut body)) =
-                            (request_json(request), response.json())
-                        && body["user"]["email"].is_string()
-                    {
-                        body["user"]["email"] = sent["email"].clone();
-                        response.set_json(&body);
-                    }
-                },
-            )
+            edit_answer_json("POST", "/sign-up/email", |request, body| {
+                let Some(sent) = request_json(request) else {
+                    return false;
+                };
+                let answered = body["user"]["email"].is_string();
+                if answered {
+                    body["user"]["email"] = sent["email"].clone();
+                }
+                answered
+            })
         },
-    )
-    .await;
-}
-
-/// A sign-in without a password is treated as wrong credentials (401), not invalid input.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_missing_password_answered_as_wrong_credentials_fails() {
-    breaks(
+    );
+    /// A sign-in without a password is treated as wrong credentials (401), not invalid input.
+    a_missing_password_answered_as_wrong_credentials_fails(
         "@errors",
         "A sign-in without a password is refused as invalid input",
         "answers HTTP 400",
         &[],
         |_| {
-            Flaw::request(|request| {
-                if is(request, "POST", "/sign-in/email")
-                    && let Some(mut body) = request_json(request)
-                    && body.get("password").is_none()
-                {
+            edit_request_json("POST", "/sign-in/email", |body| {
+                let missing = body.get("password").is_none();
+                if missing {
                     body["password"] = json!("not-the-password-of-anyone");
-                    set_request_json(request, &body);
                 }
-                None
+                missing
             })
         },
-    )
-    .await;
-}
-
-/// The INVALID_EMAIL error is sent as text/plain.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_error_sent_as_text_plain_fails() {
-    breaks(
+    );
+    /// The INVALID_EMAIL error is sent as text/plain.
+    an_error_sent_as_text_plain_fails(
         "@errors",
         "A malformed email at sign-in is refused",
         "errors are JSON {code, message} with code INVALID_EMAIL",
@@ -667,63 +709,47 @@ async fn an_error_sent_as_text_plain_fails() {
                 }
             })
         },
-    )
-    .await;
-}
-
-/// list-sessions without a session answers an empty list instead of 401.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_session_route_open_to_anonymous_clients_fails() {
-    breaks(
+    );
+    /// list-sessions without a session answers an empty list instead of 401.
+    a_session_route_open_to_anonymous_clients_fails(
         "@errors",
         "A session-only route refuses a request without a session",
         "answers HTTP 401",
         &[],
         |_| {
-            Flaw::request(|request| {
-                (is(request, "GET", "/list-sessions")
-                    && request.header("cookie").is_none()
-                    && request.header("authorization").is_none())
-                .then(|| json_answer(200, &json!([])))
-            })
+            answers_itself_if(
+                "GET",
+                "/list-sessions",
+                |request| {
+                    request.header("cookie").is_none() && request.header("authorization").is_none()
+                },
+                json!([]),
+            )
         },
-    )
-    .await;
-}
-
-/// get-session answers without Cache-Control: no-store (a shared cache could keep them).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cacheable_session_answer_fails() {
-    breaks(
+    );
+    /// get-session answers without Cache-Control: no-store (a shared cache could keep them).
+    a_cacheable_session_answer_fails(
         "@errors",
         "Session answers are not cacheable",
         "session answers carry Cache-Control: no-store",
         &[],
-        |_| {
-            Flaw::response(|request, response| {
-                if is(request, "GET", "/get-session") {
-                    response.remove_header("cache-control");
-                }
-            })
-        },
-    )
-    .await;
+        |_| drops_answer_header("GET", "/get-session", "cache-control"),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // @origin
 
-/// The Origin is only checked when the request carries cookies (a cookie-less sign-in from any
-/// Origin passes).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_untrusted_origin_let_through_at_sign_in_fails() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks:
+    /// The Origin is only checked when the request carries cookies (a cookie-less sign-in from any
+    /// Origin passes).
+    an_untrusted_origin_let_through_at_sign_in_fails(
         "@origin",
         "Sign-in from an untrusted Origin is refused",
         "answers HTTP 403",
         &[],
-        |proxy| {
-            let own = proxy.to_string();
+        |own| {
             Flaw::request(move |request| {
                 if request.method == "POST"
                     && request.header("cookie").is_none()
@@ -734,14 +760,9 @@ async fn an_untrusted_origin_let_through_at_sign_in_fails() {
                 None
             })
         },
-    )
-    .await;
-}
-
-/// The Referer is ignored when there is no Origin.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_untrusted_referer_ignored_fails() {
-    breaks(
+    );
+    /// The Referer is ignored when there is no Origin.
+    an_untrusted_referer_ignored_fails(
         "@origin",
         "Sign-in with an untrusted Referer and no Origin is refused",
         "answers HTTP 403",
@@ -754,14 +775,9 @@ async fn an_untrusted_referer_ignored_fails() {
                 None
             })
         },
-    )
-    .await;
-}
-
-/// Fetch Metadata (Sec-Fetch-*) is not looked at: a cross-site form navigation signs in.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fetch_metadata_ignored_fails() {
-    breaks(
+    );
+    /// Fetch Metadata (Sec-Fetch-*) is not looked at: a cross-site form navigation signs in.
+    fetch_metadata_ignored_fails(
         "@origin",
         "A cross-site form navigation cannot sign in",
         "answers HTTP 403",
@@ -774,170 +790,90 @@ async fn fetch_metadata_ignored_fails() {
                 None
             })
         },
-    )
-    .await;
-}
-
-/// callbackURL is not validated (the proxy drops it before Better Auth can check it).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_foreign_callback_url_accepted_fails() {
-    breaks(
+    );
+    /// callbackURL is not validated (the proxy drops it before Better Auth can check it).
+    a_foreign_callback_url_accepted_fails(
         "@origin",
         "A callbackURL on another site is refused",
         "answers HTTP 403",
         &[],
         |_| {
-            Flaw::request(|request| {
-                if request.method == "POST"
-                    && let Some(mut body) = request_json(request)
-                    && let Some(map) = body.as_object_mut()
-                    && map.remove("callbackURL").is_some()
-                {
-                    set_request_json(request, &body);
-                }
-                None
+            edit_request_json("POST", "", |body| {
+                body.as_object_mut()
+                    .is_some_and(|map| map.remove("callbackURL").is_some())
             })
         },
-    )
-    .await;
-}
-
-/// A cookie-carrying POST from an untrusted Origin is let through.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_untrusted_origin_with_the_cookie_let_through_fails() {
-    breaks(
+    );
+    /// A cookie-carrying POST from an untrusted Origin is let through.
+    an_untrusted_origin_with_the_cookie_let_through_fails(
         "@origin",
         "A POST with the session cookie from an untrusted Origin is refused",
         "answers HTTP 403",
         &[],
-        |proxy| {
-            let own = proxy.to_string();
-            Flaw::request(move |request| {
-                if request.method == "POST"
-                    && request.header("cookie").is_some()
-                    && request
-                        .header("origin")
-                        .is_some_and(|o| o != own && o != "null")
-                {
-                    request.set_header("origin", &own);
-                }
-                None
-            })
-        },
-    )
-    .await;
-}
-
-/// A cookie-carrying POST without an Origin is let through.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_missing_origin_with_the_cookie_let_through_fails() {
-    breaks(
+        |own| cookie_posts_pass_from(own, foreign),
+    );
+    /// A cookie-carrying POST without an Origin is let through.
+    a_missing_origin_with_the_cookie_let_through_fails(
         "@origin",
         "A POST with the session cookie and no Origin is refused",
         "answers HTTP 403",
         &[],
-        |proxy| {
-            let own = proxy.to_string();
-            Flaw::request(move |request| {
-                if request.method == "POST"
-                    && request.header("cookie").is_some()
-                    && request.header("origin").is_none()
-                {
-                    request.set_header("origin", &own);
-                }
-                None
-            })
-        },
-    )
-    .await;
-}
-
-/// A cookie-carrying POST with Origin "null" (sandboxed frame, file://) is let through.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_null_origin_with_the_cookie_let_through_fails() {
-    breaks(
+        |own| cookie_posts_pass_from(own, |origin, _| origin.is_none()),
+    );
+    /// A cookie-carrying POST with Origin "null" (sandboxed frame, file://) is let through.
+    a_null_origin_with_the_cookie_let_through_fails(
         "@origin",
         r#"A POST with the session cookie and Origin "null" is refused"#,
         "answers HTTP 403",
         &[],
-        |proxy| {
-            let own = proxy.to_string();
-            Flaw::request(move |request| {
-                if request.method == "POST"
-                    && request.header("cookie").is_some()
-                    && request.header("origin") == Some("null")
-                {
-                    request.set_header("origin", &own);
-                }
-                None
-            })
-        },
-    )
-    .await;
-}
-
-/// The server does not trust its own public origin for sign-out (its trusted origins name an
-/// internal address; the proxy rewrites the Origin to one).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_own_origin_refused_at_sign_out_fails() {
-    breaks(
+        |own| cookie_posts_pass_from(own, |origin, _| origin == Some("null")),
+    );
+    /// The server does not trust its own public origin for sign-out (its trusted origins name an
+    /// internal address; the proxy rewrites the Origin to one).
+    the_own_origin_refused_at_sign_out_fails(
         "@origin",
         "A POST with the session cookie from the target's own origin passes",
         "answers HTTP 200",
         &[],
-        |proxy| {
-            let own = proxy.to_string();
-            Flaw::request(move |request| {
-                if is(request, "POST", "/sign-out")
-                    && request.header("origin") == Some(own.as_str())
-                {
+        |own| {
+            Flaw::on_requests(to("POST", "/sign-out"), move |request| {
+                if request.header("origin") == Some(own.as_str()) {
                     request.set_header("origin", "http://localhost:3000");
                 }
                 None
             })
         },
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // @rate-limit
 
-/// 429 answers lose their retry header.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_429_without_a_retry_header_fails() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks:
+    /// 429 answers lose their retry header.
+    a_429_without_a_retry_header_fails(
         "@rate-limit",
         "A burst of sign-ins beyond the limit gets 429 with a retry header",
         "says when to retry",
         &[],
         |_| {
-            Flaw::response(|_, response| {
-                if response.status == 429 {
-                    response.remove_header("x-retry-after");
-                    response.remove_header("retry-after");
-                }
+            on_status(429, |response| {
+                response.remove_header("x-retry-after");
+                response.remove_header("retry-after");
             })
         },
-    )
-    .await;
-}
-
-/// The limiter is off by one: the last request within the limit already gets 429.
-/// (The same scenario as above, its first rule.)
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_limiter_that_refuses_within_the_limit_fails() {
-    breaks(
+    );
+    /// The limiter is off by one: the last request within the limit already gets 429.
+    /// (The same scenario as above, its first rule.)
+    a_limiter_that_refuses_within_the_limit_fails(
         "@rate-limit",
         "A burst of sign-ins beyond the limit gets 429 with a retry header",
         "requests within the rate limit are not refused with 429",
         &[],
         |_| {
             let counts: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
-            Flaw::request(move |request| {
-                if !is(request, "POST", "/sign-in/email") {
-                    return None;
-                }
+            Flaw::on_requests(to("POST", "/sign-in/email"), move |request| {
                 let ip = request
                     .header("x-forwarded-for")
                     .unwrap_or_default()
@@ -946,125 +882,84 @@ async fn a_limiter_that_refuses_within_the_limit_fails() {
                 let n = counts.entry(ip).or_default();
                 *n += 1;
                 // Better Auth's default is 3 per 10 s: this limiter allows only 2.
-                (*n == 3).then(|| {
-                    let mut answer = json_answer(
-                        429,
-                        &json!({"message": "Too many requests. Please try again later."}),
-                    );
-                    answer.set_header("x-retry-after", "10");
-                    answer
-                })
+                (*n == 3).then(too_many_requests)
             })
         },
-    )
-    .await;
-}
-
-/// One bucket per client for every path: a client limited at sign-in is limited at
-/// get-session too. (The same scenario, its last rule.)
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sign_in_limit_that_limits_get_session_fails() {
-    breaks(
+    );
+    /// One bucket per client for every path: a client limited at sign-in is limited at
+    /// get-session too. (The same scenario, its last rule.)
+    a_sign_in_limit_that_limits_get_session_fails(
         "@rate-limit",
         "A burst of sign-ins beyond the limit gets 429 with a retry header",
         "the sign-in rate limit does not limit other paths",
         &[],
         |_| {
-            let limited: Arc<Mutex<Vec<String>>> = Arc::default();
-            let record = Arc::clone(&limited);
-            flaw(
-                move |request| {
-                    let ip = request.header("x-forwarded-for").unwrap_or_default();
-                    (is(request, "GET", "/get-session")
-                        && limited.lock().unwrap().iter().any(|l| l == ip))
-                    .then(|| {
-                        let mut answer = json_answer(
-                            429,
-                            &json!({"message": "Too many requests. Please try again later."}),
-                        );
-                        answer.set_header("x-retry-after", "10");
-                        answer
-                    })
+            remembering(
+                |request, response| {
+                    let limited = is(request, "POST", "/sign-in/email") && response.status == 429;
+                    let ip = request.header("x-forwarded-for").filter(|_| limited)?;
+                    Some(ip.to_string())
                 },
-                move |request, response| {
-                    if is(request, "POST", "/sign-in/email")
-                        && response.status == 429
-                        && let Some(ip) = request.header("x-forwarded-for")
-                    {
-                        record.lock().unwrap().push(ip.to_string());
-                    }
+                |limited, request| {
+                    let ip = request.header("x-forwarded-for").unwrap_or_default();
+                    (is(request, "GET", "/get-session") && limited.iter().any(|l| l == ip))
+                        .then(too_many_requests)
                 },
             )
         },
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // @sessions
 
-/// list-sessions lists only one session of the user's two.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_session_list_missing_a_session_fails() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks:
+    /// list-sessions lists only one session of the user's two.
+    a_session_list_missing_a_session_fails(
         "@sessions",
         "list-sessions shows every session of the user and no one else's",
         "list-sessions returns every active session of the user",
         &[],
         |_| {
-            Flaw::response(|request, response| {
-                if is(request, "GET", "/list-sessions")
-                    && let Some(Value::Array(mut sessions)) = response.json()
-                {
-                    sessions.truncate(1);
-                    response.set_json(&Value::Array(sessions));
-                }
+            edit_answer_json("GET", "/list-sessions", |_, body| {
+                let Value::Array(sessions) = body else {
+                    return false;
+                };
+                sessions.truncate(1);
+                true
             })
         },
-    )
-    .await;
-}
-
-/// revoke-session says it worked and revokes nothing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revoke_session_that_revokes_nothing_fails() {
-    breaks(
+    );
+    /// revoke-session says it worked and revokes nothing.
+    a_revoke_session_that_revokes_nothing_fails(
         "@sessions",
         "revoke-session ends that session and leaves the others",
         "revoke-session ends the revoked session on the server",
         &[],
-        |_| {
-            Flaw::request(|request| {
-                is(request, "POST", "/revoke-session")
-                    .then(|| json_answer(200, &json!({"status": true})))
-            })
-        },
-    )
-    .await;
+        |_| answers_itself("POST", "/revoke-session", json!({"status": true})),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Sessions ended behind the client's back. "the user's session is still valid" must ask the
 // server with the session cookie alone: the cookie cache would vouch for a deleted session.
 
-/// The Origin check answers 403 INVALID_ORIGIN, but only after the sign-out already ran: the
-/// session is gone.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_origin_refusal_that_signs_out_anyway_fails() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks:
+    /// The Origin check answers 403 INVALID_ORIGIN, but only after the sign-out already ran: the
+    /// session is gone.
+    an_origin_refusal_that_signs_out_anyway_fails(
         "@origin",
         "A POST with the session cookie from an untrusted Origin is refused",
         "the user's session stays valid on the server",
         &[],
-        |proxy| {
-            let own = proxy.to_string();
+        |own| {
             flaw(
                 move |request| {
                     if is(request, "POST", "/sign-out")
                         && request.header("cookie").is_some()
-                        && request
-                            .header("origin")
-                            .is_some_and(|o| o != own && o != "null")
+                        && foreign(request.header("origin"), &own)
                     {
                         request.set_header("origin", &own);
                         request.set_header("x-ba-harness-refuse-after", "1");
@@ -1082,106 +977,47 @@ async fn an_origin_refusal_that_signs_out_anyway_fails() {
                 },
             )
         },
-    )
-    .await;
-}
-
-/// revoke-session deletes every session of the user (as revoke-sessions does) but leaves the
-/// caller's cookies alone.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revoke_session_that_revokes_every_session_fails() {
-    breaks(
+    );
+    /// revoke-session deletes every session of the user (as revoke-sessions does) but leaves the
+    /// caller's cookies alone.
+    a_revoke_session_that_revokes_every_session_fails(
         "@sessions",
         "revoke-session ends that session and leaves the others",
         "the user's session stays valid on the server",
         &[],
-        |_| {
-            flaw(
-                |request| {
-                    if is(request, "POST", "/revoke-session") {
-                        request.path = request.path.replace("/revoke-session", "/revoke-sessions");
-                        request.body = b"{}".to_vec();
-                    }
-                    None
-                },
-                |request, response| {
-                    if is(request, "POST", "/revoke-sessions") {
-                        response.remove_header("set-cookie");
-                    }
-                },
-            )
-        },
-    )
-    .await;
-}
-
-/// revoke-other-sessions says it worked and revokes nothing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revoke_other_sessions_that_revokes_nothing_fails() {
-    breaks(
+        |_| revokes_every_session_instead_of("/revoke-session"),
+    );
+    /// revoke-other-sessions says it worked and revokes nothing.
+    a_revoke_other_sessions_that_revokes_nothing_fails(
         "@sessions",
         "revoke-other-sessions ends every other session and keeps the current one",
         "revoke-session ends the revoked session on the server",
         &[],
-        |_| {
-            Flaw::request(|request| {
-                is(request, "POST", "/revoke-other-sessions")
-                    .then(|| json_answer(200, &json!({"status": true})))
-            })
-        },
-    )
-    .await;
-}
-
-/// revoke-other-sessions ends the caller's session too (it runs revoke-sessions).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revoke_other_sessions_that_ends_the_current_one_fails() {
-    breaks(
+        |_| answers_itself("POST", "/revoke-other-sessions", json!({"status": true})),
+    );
+    /// revoke-other-sessions ends the caller's session too (it runs revoke-sessions).
+    a_revoke_other_sessions_that_ends_the_current_one_fails(
         "@sessions",
         "revoke-other-sessions ends every other session and keeps the current one",
         "the user's session stays valid on the server",
         &[],
-        |_| {
-            flaw(
-                |request| {
-                    if is(request, "POST", "/revoke-other-sessions") {
-                        request.path = request
-                            .path
-                            .replace("/revoke-other-sessions", "/revoke-sessions");
-                    }
-                    None
-                },
-                |request, response| {
-                    if is(request, "POST", "/revoke-sessions") {
-                        response.remove_header("set-cookie");
-                    }
-                },
-            )
-        },
-    )
-    .await;
-}
-
-/// revoke-sessions spares the caller's session (it runs revoke-other-sessions).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revoke_sessions_that_spares_the_current_one_fails() {
-    breaks(
+        |_| revokes_every_session_instead_of("/revoke-other-sessions"),
+    );
+    /// revoke-sessions spares the caller's session (it runs revoke-other-sessions).
+    a_revoke_sessions_that_spares_the_current_one_fails(
         "@sessions",
         "revoke-sessions ends every session of the user, the current one too",
         "revoke-sessions ends every session of the user on the server, the caller's too",
         &[],
         |_| {
-            Flaw::request(|request| {
-                if is(request, "POST", "/revoke-sessions") {
-                    request.path = request
-                        .path
-                        .replace("/revoke-sessions", "/revoke-other-sessions");
-                }
+            Flaw::on_requests(to("POST", "/revoke-sessions"), |request| {
+                request.path = request
+                    .path
+                    .replace("/revoke-sessions", "/revoke-other-sessions");
                 None
             })
         },
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1199,15 +1035,12 @@ type Seen = Arc<Mutex<Vec<SeenSession>>>;
 
 /// Records every session a sign-up or sign-in answer starts.
 fn learn_session(seen: &Seen, request: &ProxyRequest, response: &ProxyResponse) {
-    let starts = is(request, "POST", "/sign-up/email") || is(request, "POST", "/sign-in/email");
-    if !starts || response.status != 200 {
+    if !starts_session(request) || response.status != 200 {
         return;
     }
     let Some(body) = response.json() else { return };
-    let cookie = response
-        .headers_named("set-cookie")
-        .iter()
-        .filter_map(|l| SetCookie::parse(l).ok())
+    let cookie = set_cookies(response)
+        .into_iter()
         .find(|c| c.name == SESSION_TOKEN && !c.value.is_empty())
         .map(|c| c.value);
     if let (Some(token), Some(cookie), Some(user_id)) =
@@ -1245,249 +1078,223 @@ fn act_as(request: &mut ProxyRequest, session: &SeenSession) {
     request.set_header("cookie", &format!("{SESSION_TOKEN}={}", session.cookie));
 }
 
+/// The session the proxy saw start with `token`.
+fn with_token(seen: &Seen, token: &str) -> Option<SeenSession> {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .find(|s| s.token == token)
+        .cloned()
+}
+
+/// The most recent session of a user other than the one the request's cookie belongs to.
+fn someone_else_than_the_caller(seen: &Seen, request: &ProxyRequest) -> Option<SeenSession> {
+    someone_else(seen, &caller(seen, request)?)
+}
+
+/// For a request to `method path`: the session the `token` in its JSON body names.
+fn named_by_body_token(
+    seen: &Seen,
+    request: &ProxyRequest,
+    method: &str,
+    path: &str,
+) -> Option<SeenSession> {
+    let body = request_json(request).filter(|_| is(request, method, path))?;
+    with_token(seen, body["token"].as_str()?)
+}
+
+/// For a request to `method path`: the most recent session of someone other than the caller.
+fn someone_else_at(
+    seen: &Seen,
+    request: &ProxyRequest,
+    method: &str,
+    path: &str,
+) -> Option<SeenSession> {
+    someone_else_than_the_caller(seen, request).filter(|_| is(request, method, path))
+}
+
+/// A flaw that learns every session a sign-up or sign-in starts and lets `on_request` act on
+/// requests with what it learnt.
+fn acting_with(on_request: impl Fn(&Seen, &mut ProxyRequest) + Send + Sync + 'static) -> Flaw {
+    learning(on_request, |_, _, _| {})
+}
+
+/// Requests are sent as the session `pick` names (learnt from sign-ups and sign-ins).
+fn acts_as(pick: fn(&Seen, &ProxyRequest) -> Option<SeenSession>) -> Flaw {
+    acting_with(move |seen, request| {
+        if let Some(session) = pick(seen, request) {
+            act_as(request, &session);
+        }
+    })
+}
+
+/// A flaw that learns every session a sign-up or sign-in starts and gives what it learnt to
+/// `on_request` (which lets every request go upstream) and `on_response`.
+fn learning(
+    on_request: impl Fn(&Seen, &mut ProxyRequest) + Send + Sync + 'static,
+    on_response: impl Fn(&Seen, &ProxyRequest, &mut ProxyResponse) + Send + Sync + 'static,
+) -> Flaw {
+    let seen: Seen = Arc::default();
+    let learnt = Arc::clone(&seen);
+    flaw(
+        move |request| {
+            on_request(&seen, request);
+            None
+        },
+        move |request, response| {
+            learn_session(&learnt, request, response);
+            on_response(&learnt, request, response);
+        },
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // @isolation
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_reference_passes_every_isolation_scenario() {
-    assert_all_pass(&[], "@isolation").await;
+mutating_proxy::proxy_tests! {
+    assert_all_pass:
+    the_reference_passes_every_isolation_scenario(&[], "@isolation");
 }
 
-/// revoke-session revokes whatever token it is given, without checking its owner.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revoke_session_that_ignores_the_owner_fails() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks:
+    /// revoke-session revokes whatever token it is given, without checking its owner.
+    a_revoke_session_that_ignores_the_owner_fails(
         "@isolation",
         "A user cannot revoke another user's session by its token",
         "a user cannot end another user's session",
         &[],
-        |_| {
-            let seen: Seen = Arc::default();
-            let learn = Arc::clone(&seen);
-            flaw(
-                move |request| {
-                    if is(request, "POST", "/revoke-session")
-                        && let Some(token) = request_json(request)
-                            .and_then(|b| b["token"].as_str().map(str::to_string))
-                        && let Some(owner) = seen
-                            .lock()
-                            .unwrap()
-                            .iter()
-                            .find(|s| s.token == token)
-                            .cloned()
-                    {
-                        act_as(request, &owner);
-                    }
-                    None
-                },
-                move |request, response| learn_session(&learn, request, response),
-            )
-        },
-    )
-    .await;
-}
-
-/// list-sessions also lists the sessions of other users (without their tokens).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_session_list_with_other_users_sessions_fails() {
-    breaks(
+        |_| acts_as(|seen, request| named_by_body_token(seen, request, "POST", "/revoke-session")),
+    );
+    /// list-sessions also lists the sessions of other users (without their tokens).
+    a_session_list_with_other_users_sessions_fails(
         "@isolation",
         "list-sessions never shows another user's session",
         "list-sessions shows only the caller's sessions",
         &[],
         |_| {
-            let seen: Seen = Arc::default();
-            flaw(
-                |_| None,
-                move |request, response| {
-                    learn_session(&seen, request, response);
-                    if is(request, "GET", "/list-sessions")
-                        && let Some(Value::Array(mut list)) = response.json()
-                    {
-                        for s in seen.lock().unwrap().iter() {
-                            list.push(
-                                json!({"id": format!("s-{}", s.user_id), "userId": s.user_id}),
-                            );
-                        }
-                        response.set_json(&Value::Array(list));
+            learning(
+                |_, _| {},
+                |seen, request, response| {
+                    if is(request, "GET", "/list-sessions") {
+                        edit_answer(response, |body| {
+                            let Value::Array(list) = body else {
+                                return false;
+                            };
+                            for s in seen.lock().unwrap().iter() {
+                                list.push(
+                                    json!({"id": format!("s-{}", s.user_id), "userId": s.user_id}),
+                                );
+                            }
+                            true
+                        });
                     }
                 },
             )
         },
-    )
-    .await;
-}
-
-/// get-session answers with the most recently started session of another user (token hidden).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_get_session_that_answers_another_user_fails() {
-    breaks(
+    );
+    /// get-session answers with the most recently started session of another user (token hidden).
+    a_get_session_that_answers_another_user_fails(
         "@isolation",
         "get-session answers the caller while another user is signed in",
         "get-session returns the session of the user the cookie was issued to",
         &[],
         |_| {
-            let seen: Seen = Arc::default();
-            let learn = Arc::clone(&seen);
-            flaw(
-                move |request| {
+            learning(
+                |seen, request| {
                     if is(request, "GET", "/get-session")
                         && request_cookie(request, SESSION_DATA).is_none()
-                        && let Some(me) = caller(&seen, request)
-                        && let Some(other) = someone_else(&seen, &me)
+                        && let Some(other) = someone_else_than_the_caller(seen, request)
                     {
                         act_as(request, &other);
                     }
-                    None
                 },
-                move |request, response| {
-                    learn_session(&learn, request, response);
-                    if is(request, "GET", "/get-session")
-                        && let Some(mut body) = response.json()
-                        && body["session"].is_object()
-                    {
-                        body["session"]["token"] = json!("hidden");
-                        response.set_json(&body);
+                |_, request, response| {
+                    if is(request, "GET", "/get-session") {
+                        edit_answer(response, |body| {
+                            let session = body["session"].is_object();
+                            if session {
+                                body["session"]["token"] = json!("hidden");
+                            }
+                            session
+                        });
                     }
                 },
             )
         },
-    )
-    .await;
-}
-
-/// update-user applies the change to the most recently signed-up other user.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_update_user_that_changes_another_account_fails() {
-    // This scenario alone: the flaw acts for the latest other session the proxy saw, which must
-    // be the scenario's second user, not a user of a scenario running alongside.
-    breaks(
+    );
+    /// update-user applies the change to the most recently signed-up other user.
+    an_update_user_that_changes_another_account_fails(
+        // This scenario alone: the flaw acts for the latest other session the proxy saw, which must
+        // be the scenario's second user, not a user of a scenario running alongside.
         "@isolation and @better-auth-user-c and not @better-auth-session-f",
         "update-user changes only the caller's account",
         "update-user changes only the caller's own account",
         &[],
-        |_| {
-            let seen: Seen = Arc::default();
-            let learn = Arc::clone(&seen);
-            flaw(
-                move |request| {
-                    if is(request, "POST", "/update-user")
-                        && let Some(me) = caller(&seen, request)
-                        && let Some(other) = someone_else(&seen, &me)
-                    {
-                        act_as(request, &other);
-                    }
-                    None
-                },
-                move |request, response| learn_session(&learn, request, response),
-            )
-        },
-    )
-    .await;
-}
-
-/// update-user acts for the session a `token` in its body names.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_update_user_that_obeys_a_token_in_the_body_fails() {
-    breaks(
+        |_| acts_as(|seen, request| someone_else_at(seen, request, "POST", "/update-user")),
+    );
+    /// update-user acts for the session a `token` in its body names.
+    an_update_user_that_obeys_a_token_in_the_body_fails(
         "@isolation",
         "Another user's session token in a request body does not act for that user",
         "update-user changes only the caller's own account",
         &[],
         |_| {
-            let seen: Seen = Arc::default();
-            let learn = Arc::clone(&seen);
-            flaw(
-                move |request| {
-                    if is(request, "POST", "/update-user")
-                        && let Some(mut body) = request_json(request)
-                        && let Some(token) = body["token"].as_str().map(str::to_string)
-                        && let Some(named) = seen
-                            .lock()
-                            .unwrap()
-                            .iter()
-                            .find(|s| s.token == token)
-                            .cloned()
-                    {
-                        act_as(request, &named);
-                        if let Some(map) = body.as_object_mut() {
-                            map.remove("token");
-                            map.remove("sessionToken");
-                        }
-                        set_request_json(request, &body);
+            acting_with(|seen, request| {
+                if let Some(named) = named_by_body_token(seen, request, "POST", "/update-user")
+                    && let Some(mut body) = request_json(request)
+                {
+                    act_as(request, &named);
+                    if let Some(map) = body.as_object_mut() {
+                        map.remove("token");
+                        map.remove("sessionToken");
                     }
-                    None
-                },
-                move |request, response| learn_session(&learn, request, response),
-            )
+                    set_request_json(request, &body);
+                }
+            })
         },
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // @account-lifetimes
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_reference_passes_every_account_lifetimes_scenario() {
-    assert_all_pass(&[], "@account-lifetimes").await;
+mutating_proxy::proxy_tests! {
+    assert_all_pass:
+    the_reference_passes_every_account_lifetimes_scenario(&[], "@account-lifetimes");
 }
 
-/// change-password ignores revokeOtherSessions.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_password_change_that_keeps_other_sessions_fails() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks:
+    /// change-password ignores revokeOtherSessions.
+    a_password_change_that_keeps_other_sessions_fails(
         "@account-lifetimes",
         "change-password with revokeOtherSessions ends the other sessions and keeps the caller signed in",
         "change-password with revokeOtherSessions ends every other session",
         &[],
         |_| {
-            Flaw::request(|request| {
-                if is(request, "POST", "/change-password")
-                    && let Some(mut body) = request_json(request)
-                {
-                    body["revokeOtherSessions"] = json!(false);
-                    set_request_json(request, &body);
-                }
-                None
+            edit_request_json("POST", "/change-password", |body| {
+                body["revokeOtherSessions"] = json!(false);
+                true
             })
         },
-    )
-    .await;
-}
-
-/// change-password revokes every session, the caller's too, and sets no new one.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_password_change_that_signs_the_caller_out_fails() {
-    breaks(
+    );
+    /// change-password revokes every session, the caller's too, and sets no new one.
+    a_password_change_that_signs_the_caller_out_fails(
         "@account-lifetimes",
         "change-password with revokeOtherSessions ends the other sessions and keeps the caller signed in",
         "keeps the caller signed in",
         &[],
-        |_| {
-            Flaw::response(|request, response| {
-                if is(request, "POST", "/change-password") {
-                    response.remove_header("set-cookie");
-                }
-            })
-        },
-    )
-    .await;
-}
-
-/// delete-user says it deleted the user, clears the cookies, and ends nothing on the server.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_delete_user_that_leaves_the_sessions_fails() {
-    breaks(
+        |_| drops_answer_header("POST", "/change-password", "set-cookie"),
+    );
+    /// delete-user says it deleted the user, clears the cookies, and ends nothing on the server.
+    a_delete_user_that_leaves_the_sessions_fails(
         "@account-lifetimes",
         "delete-user ends every session of the user and clears its cookies",
         "delete-user ends every session of the user",
         &[],
         |_| {
-            Flaw::request(|request| {
-                if !is(request, "POST", "/delete-user") {
-                    return None;
-                }
+            Flaw::on_requests(to("POST", "/delete-user"), |_| {
                 let mut answer =
                     json_answer(200, &json!({"success": true, "message": "User deleted"}));
                 for name in [SESSION_TOKEN, SESSION_DATA] {
@@ -1499,125 +1306,70 @@ async fn a_delete_user_that_leaves_the_sessions_fails() {
                 Some(answer)
             })
         },
-    )
-    .await;
-}
-
-/// delete-user deletes but leaves the browser's cookies in place.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_delete_user_that_keeps_the_cookies_fails() {
-    breaks(
+    );
+    /// delete-user deletes but leaves the browser's cookies in place.
+    a_delete_user_that_keeps_the_cookies_fails(
         "@account-lifetimes",
         "delete-user ends every session of the user and clears its cookies",
         "delete-user clears the session's cookies",
         &[],
-        |_| {
-            Flaw::response(|request, response| {
-                if is(request, "POST", "/delete-user") {
-                    response.remove_header("set-cookie");
-                }
-            })
-        },
-    )
-    .await;
+        |_| drops_answer_header("POST", "/delete-user", "set-cookie"),
+    );
 }
 
 /// A separate bearer-token session store that sign-out and revocation forget: get-session with a
 /// bearer token the server no longer knows answers the session as it was when it started.
 fn stale_bearer_store() -> Flaw {
-    let store: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
-    Flaw::response(move |request, response| {
-        let starts = is(request, "POST", "/sign-up/email") || is(request, "POST", "/sign-in/email");
-        if starts && response.status == 200 {
-            let cookies: Vec<SetCookie> = response
-                .headers_named("set-cookie")
-                .iter()
-                .filter_map(|l| SetCookie::parse(l).ok())
-                .collect();
-            let cache = cookies.iter().find(|c| c.name == SESSION_DATA);
-            if let (Some(token), Some(cache)) = (response.header("set-auth-token"), cache)
-                && let Some(session) = session_from_cache(&cache.value)
-            {
-                store.lock().unwrap().insert(token_part(token), session);
-            }
-        }
-        let bearer = request
-            .header("authorization")
-            .and_then(|a| a.strip_prefix("Bearer "))
-            .map(token_part);
-        if is(request, "GET", "/get-session")
-            && response.json() == Some(Value::Null)
-            && let Some(bearer) = bearer
-            && let Some(kept) = store.lock().unwrap().get(&bearer)
-        {
-            response.set_json(kept);
-        }
-    })
+    stale_session_store(
+        |response, _| response.header("set-auth-token").map(token_part),
+        |request| bearer(request).map(token_part),
+    )
 }
 
-/// A bearer token keeps working after its session signed out with the cookie.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bearer_token_that_outlives_sign_out_fails() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks:
+    /// A bearer token keeps working after its session signed out with the cookie.
+    a_bearer_token_that_outlives_sign_out_fails(
         "@account-lifetimes",
         "Sign-out with the cookie also ends the session for its bearer token",
         "answers JSON null when there is no valid session",
         &[],
         |_| stale_bearer_store(),
-    )
-    .await;
-}
-
-/// A bearer token keeps working after revoke-session ended its session.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bearer_token_that_outlives_revocation_fails() {
-    breaks(
+    );
+    /// A bearer token keeps working after revoke-session ended its session.
+    a_bearer_token_that_outlives_revocation_fails(
         "@account-lifetimes",
         "A revoked session's bearer token is no session",
         "a revoked session is no session through the bearer plugin",
         &[],
         |_| stale_bearer_store(),
-    )
-    .await;
-}
-
-/// request-password-reset tells an unknown email apart (404 USER_NOT_FOUND).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_password_reset_that_reveals_unknown_emails_fails() {
-    breaks(
+    );
+    /// request-password-reset tells an unknown email apart (404 USER_NOT_FOUND).
+    a_password_reset_that_reveals_unknown_emails_fails(
         "@account-lifetimes",
         "request-password-reset answers a registered and an unknown email alike",
         "no account enumeration",
         &[],
         |_| {
-            let emails: Arc<Mutex<Vec<String>>> = Arc::default();
-            let learn = Arc::clone(&emails);
-            flaw(
-                move |request| {
+            remembering(
+                |request, response| {
+                    let email = response.json().filter(|_| is(request, "POST", "/sign-up/email"))?;
+                    email["user"]["email"].as_str().map(str::to_lowercase)
+                },
+                |emails, request| {
                     let email = request_json(request)
                         .and_then(|b| b["email"].as_str().map(str::to_lowercase))?;
-                    (is(request, "POST", "/request-password-reset")
-                        && !emails.lock().unwrap().contains(&email))
-                    .then(|| {
-                        json_answer(
-                            404,
-                            &json!({"code": "USER_NOT_FOUND", "message": "User not found"}),
-                        )
-                    })
-                },
-                move |request, response| {
-                    if is(request, "POST", "/sign-up/email")
-                        && let Some(email) = response
-                            .json()
-                            .and_then(|b| b["user"]["email"].as_str().map(str::to_lowercase))
-                    {
-                        learn.lock().unwrap().push(email);
-                    }
+                    (is(request, "POST", "/request-password-reset") && !emails.contains(&email))
+                        .then(|| {
+                            json_answer(
+                                404,
+                                &json!({"code": "USER_NOT_FOUND", "message": "User not found"}),
+                            )
+                        })
                 },
             )
         },
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1625,8 +1377,7 @@ async fn a_password_reset_that_reveals_unknown_emails_fails() {
 
 /// An origin check that compares loosely: `accepts(origin, own)` says whether this flawed check
 /// takes `origin` for the server's own `own`. The proxy then sends the true own origin upstream.
-fn loose_origin_check(own: &str, accepts: fn(&str, &str) -> bool) -> Flaw {
-    let own = own.to_string();
+fn loose_origin_check(own: String, accepts: fn(&str, &str) -> bool) -> Flaw {
     Flaw::request(move |request| {
         if let Some(origin) = request.header("origin").map(str::to_string)
             && origin != own
@@ -1667,64 +1418,43 @@ fn suffix_match(origin: &str, own: &str) -> bool {
     port == own_port && host.ends_with(&own_host)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_origin_prefix_check_at_sign_out_fails() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks:
+    an_origin_prefix_check_at_sign_out_fails(
         "@origin",
         "A POST with the session cookie from an origin that only looks like the target's is refused",
         "that only looks like the target's",
         &[],
-        |proxy| loose_origin_check(proxy, prefix_match),
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_origin_check_blind_to_the_scheme_fails() {
-    breaks(
+        |own| loose_origin_check(own, prefix_match),
+    );
+    an_origin_check_blind_to_the_scheme_fails(
         "@origin",
         "A POST with the session cookie from an origin that only looks like the target's is refused",
         "that only looks like the target's",
         &[],
-        |proxy| loose_origin_check(proxy, scheme_blind),
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_origin_check_blind_to_the_port_fails() {
-    breaks(
+        |own| loose_origin_check(own, scheme_blind),
+    );
+    an_origin_check_blind_to_the_port_fails(
         "@origin",
         "A POST with the session cookie from an origin that only looks like the target's is refused",
         "that only looks like the target's",
         &[],
-        |proxy| loose_origin_check(proxy, port_blind),
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_origin_suffix_check_at_sign_in_fails() {
-    breaks(
+        |own| loose_origin_check(own, port_blind),
+    );
+    an_origin_suffix_check_at_sign_in_fails(
         "@origin",
         "Sign-in from an origin that only looks like the target's is refused",
         "that only looks like the target's",
         &[],
-        |proxy| loose_origin_check(proxy, suffix_match),
-    )
-    .await;
-}
-
-/// The Referer (when there is no Origin) is checked with `startsWith(trusted)`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_referer_prefix_check_fails() {
-    breaks(
+        |own| loose_origin_check(own, suffix_match),
+    );
+    /// The Referer (when there is no Origin) is checked with `startsWith(trusted)`.
+    a_referer_prefix_check_fails(
         "@origin",
         "Sign-in with a Referer that only looks like the target's and no Origin is refused",
         "that only looks like the target's",
         &[],
-        |proxy| {
-            let own = proxy.to_string();
+        |own| {
             Flaw::request(move |request| {
                 if request.header("origin").is_none()
                     && request
@@ -1736,40 +1466,27 @@ async fn a_referer_prefix_check_fails() {
                 None
             })
         },
-    )
-    .await;
-}
-
-/// callbackURL is checked with `startsWith(trusted)` and relative-looking values pass.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_callback_url_prefix_check_fails() {
-    breaks(
+    );
+    /// callbackURL is checked with `startsWith(trusted)` and relative-looking values pass.
+    a_callback_url_prefix_check_fails(
         "@origin",
         "A callbackURL that only looks like the target's is refused",
         "that only looks like the target's",
         &[],
-        |proxy| {
-            let own = proxy.to_string();
-            Flaw::request(move |request| {
-                if is(request, "POST", "/sign-in/email")
-                    && let Some(mut body) = request_json(request)
-                    && let Some(callback) = body["callbackURL"].as_str().map(str::to_string)
-                    && (callback.starts_with(&own) || callback.starts_with('/'))
-                {
+        |own| {
+            edit_request_json("POST", "/sign-in/email", move |body| {
+                let looks_own = body["callbackURL"]
+                    .as_str()
+                    .is_some_and(|url| url.starts_with(&own) || url.starts_with('/'));
+                if looks_own {
                     body["callbackURL"] = json!("/after");
-                    set_request_json(request, &body);
                 }
-                None
+                looks_own
             })
         },
-    )
-    .await;
-}
-
-/// CORS that reflects any Origin with credentials allowed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cors_reflecting_any_origin_with_credentials_fails() {
-    breaks(
+    );
+    /// CORS that reflects any Origin with credentials allowed.
+    cors_reflecting_any_origin_with_credentials_fails(
         "@origin",
         "No untrusted origin is granted credentialed CORS access",
         "an untrusted origin is never granted credentialed access",
@@ -1782,194 +1499,140 @@ async fn cors_reflecting_any_origin_with_credentials_fails() {
                 }
             })
         },
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // @session-cookie additions
 
-/// The cookie cache cookie is readable by page scripts.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cache_cookie_without_http_only_fails() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks:
+    /// The cookie cache cookie is readable by page scripts.
+    a_cache_cookie_without_http_only_fails(
         "@session-cookie",
         "Every cookie the session starts with is HttpOnly",
         "every cookie the auth server sets is HttpOnly",
         &[],
-        |_| {
-            Flaw::response(|_, response| {
-                let prefix = format!("{SESSION_DATA}=");
-                response.map_set_cookies(|line| {
-                    Some(if line.starts_with(&prefix) {
-                        line.replace("; HttpOnly", "")
-                    } else {
-                        line.to_string()
-                    })
-                });
-            })
-        },
-    )
-    .await;
-}
-
-/// The session cookie carries a Domain attribute.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_session_cookie_with_a_domain_fails() {
-    breaks(
+        |_| on_set_cookies(SESSION_DATA, |line| Some(line.replace("; HttpOnly", ""))),
+    );
+    /// The session cookie carries a Domain attribute.
+    a_session_cookie_with_a_domain_fails(
         "@session-cookie",
         "The session cookie is host-only",
         "the session cookie is host-only",
         &[],
         |_| {
-            Flaw::response(|_, response| {
-                let prefix = format!("{SESSION_TOKEN}=");
-                response.map_set_cookies(|line| {
-                    Some(
-                        if line.starts_with(&prefix) && !line.starts_with(&format!("{prefix};")) {
-                            format!("{line}; Domain=127.0.0.1")
-                        } else {
-                            line.to_string()
-                        },
-                    )
-                });
+            on_set_cookies(SESSION_TOKEN, |line| {
+                Some(if line.starts_with(&format!("{SESSION_TOKEN}=;")) {
+                    line.to_string()
+                } else {
+                    format!("{line}; Domain=127.0.0.1")
+                })
             })
         },
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Passive checks (protocol::passive): each flaw breaks one rule on some exchange; the scenario
 // that made the exchange fails on the passive rule's id.
 
-/// Sign-in echoes the password it was sent in the user object.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_password_echoed_in_a_response_fails() {
-    breaks(
+mutating_proxy::proxy_tests! {
+    breaks:
+    /// Sign-in echoes the password it was sent in the user object.
+    a_password_echoed_in_a_response_fails(
         "@email-password",
         "Sign-in with the right password starts a session for that user",
         "[better-auth-passive-a]",
         &[],
         |_| {
-            Flaw::response(|request, response| {
-                if is(request, "POST", "/sign-in/email")
-                    && let Some(password) = request_json(request)
-                        .and_then(|b| b["password"].as_str().map(str::to_string))
-                    && let Some(mut body) = response.json()
-                    && body["user"].is_object()
-                {
+            edit_answer_json("POST", "/sign-in/email", |request, body| {
+                let Some(password) =
+                    request_json(request).and_then(|b| b["password"].as_str().map(str::to_string))
+                else {
+                    return false;
+                };
+                let user = body["user"].is_object();
+                if user {
                     body["user"]["password"] = json!(password);
-                    response.set_json(&body);
                 }
+                user
             })
         },
-    )
-    .await;
-}
-
-/// get-session hands out the account's password hash.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_password_hash_in_a_response_fails() {
-    breaks(
+    );
+    /// get-session hands out the account's password hash.
+    a_password_hash_in_a_response_fails(
         "@email-password",
         "Sign-up creates the user and starts a session",
         "[better-auth-passive-b]",
         &[],
         |_| {
-            Flaw::response(|request, response| {
-                if is(request, "GET", "/get-session")
-                    && let Some(mut body) = response.json()
-                    && body["user"].is_object()
-                {
+            edit_answer_json("GET", "/get-session", |_, body| {
+                let user = body["user"].is_object();
+                if user {
                     body["user"]["password"] =
                         json!(format!("{}:{}", "3f".repeat(16), "a7".repeat(64)));
-                    response.set_json(&body);
                 }
+                user
             })
         },
-    )
-    .await;
-}
-
-/// get-session also names the most recent other user's session token.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn another_users_token_in_a_response_fails() {
-    // This scenario alone: the token named must be the scenario's own second user's.
-    breaks(
+    );
+    /// get-session also names the most recent other user's session token.
+    another_users_token_in_a_response_fails(
+        // This scenario alone: the token named must be the scenario's own second user's.
         "@isolation and @better-auth-session-a",
         "get-session answers the caller while another user is signed in",
         "[better-auth-passive-c]",
         &[],
         |_| {
-            let seen: Seen = Arc::default();
-            let learn = Arc::clone(&seen);
-            flaw(
-                move |request| {
+            learning(
+                |seen, request| {
                     // Remember who asks, so the answer can name someone else.
-                    if is(request, "GET", "/get-session")
-                        && let Some(me) = caller(&seen, request)
-                        && let Some(other) = someone_else(&seen, &me)
-                    {
+                    if let Some(other) = someone_else_at(seen, request, "GET", "/get-session") {
                         request.set_header("x-other-token", &other.token);
                     }
-                    None
                 },
-                move |request, response| {
-                    learn_session(&learn, request, response);
-                    if let Some(other) = request.header("x-other-token")
-                        && let Some(mut body) = response.json()
-                        && body.is_object()
-                    {
-                        body["recentSession"] = json!(other);
-                        response.set_json(&body);
+                |_, request, response| {
+                    if let Some(other) = request.header("x-other-token") {
+                        edit_answer(response, |body| {
+                            let object = body.is_object();
+                            if object {
+                                body["recentSession"] = json!(other);
+                            }
+                            object
+                        });
                     }
                 },
             )
         },
-    )
-    .await;
-}
-
-/// Sign-out sends the browser on to a URL carrying an access token.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_token_in_a_redirect_url_fails() {
-    breaks(
+    );
+    /// Sign-out sends the browser on to a URL carrying an access token.
+    a_token_in_a_redirect_url_fails(
         "@email-password",
         "Sign-out answers success",
         "[rfc6750-5.3-a]",
         &[],
         |_| {
-            Flaw::response(|request, response| {
-                if is(request, "POST", "/sign-out") {
-                    response.set_header(
-                        "location",
-                        "http://127.0.0.1:4000/signed-out?access_token=at-ba-harness-test-1234",
-                    );
-                }
+            Flaw::on_answers(to("POST", "/sign-out"), |_, response| {
+                response.set_header(
+                    "location",
+                    "http://127.0.0.1:4000/signed-out?access_token=at-ba-harness-test-1234",
+                );
             })
         },
-    )
-    .await;
-}
-
-/// 403 answers come back as text/plain. (The lookalike-origin scenario only checks the status
-/// of its refusals, so the passive rule is what fails it.)
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_error_answer_that_is_not_json_fails() {
-    breaks(
+    );
+    /// 403 answers come back as text/plain. (The lookalike-origin scenario only checks the status
+    /// of its refusals, so the passive rule is what fails it.)
+    an_error_answer_that_is_not_json_fails(
         "@origin",
         "Sign-in from an origin that only looks like the target's is refused",
         "[better-auth-passive-d]",
         &[],
         |_| {
-            Flaw::response(|_, response| {
-                if response.status == 403 {
-                    response.set_header("content-type", "text/plain");
-                    response.body = b"Forbidden".to_vec();
-                }
+            on_status(403, |response| {
+                response.set_header("content-type", "text/plain");
+                response.body = b"Forbidden".to_vec();
             })
         },
-    )
-    .await;
+    );
 }

@@ -23,6 +23,24 @@ use tokio::task::JoinHandle;
 pub mod harness;
 pub mod oauth;
 
+/// A table of proxy tests: each row `name(args...);` becomes one `#[tokio::test]` named `name`
+/// that awaits `check(args...)` (the file's own "this flaw breaks that rule" or "the unbent
+/// target passes" check), so a failing row is reported by its own name.
+#[allow(unused_macros)]
+macro_rules! proxy_tests {
+    ($check:path: $($(#[$attr:meta])* $name:ident($($arg:expr),+ $(,)?);)+) => {
+        $(
+            $(#[$attr])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $check($($arg),+).await;
+            }
+        )+
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use proxy_tests;
+
 /// Scenarios whose SHOULD rule the pinned reference breaks: reported as warnings (failures
 /// under --strict). docs/findings.md, "SHOULD warnings in the pinned release"; tests/cli.rs
 /// lists the same for the bundled run.
@@ -177,6 +195,35 @@ impl Flaw {
             on_request: Some(Arc::new(f)),
             on_response: None,
         }
+    }
+
+    /// The request hook of `requests` with the response hook of `answers`.
+    pub fn joined(requests: Flaw, answers: Flaw) -> Self {
+        Flaw {
+            on_request: requests.on_request,
+            on_response: answers.on_response,
+        }
+    }
+
+    /// A flaw on the requests `picks` selects: `f` rewrites each before it goes upstream, or
+    /// answers it itself.
+    pub fn on_requests(
+        picks: impl Fn(&ProxyRequest) -> bool + Send + Sync + 'static,
+        f: impl Fn(&mut ProxyRequest) -> Option<ProxyResponse> + Send + Sync + 'static,
+    ) -> Self {
+        Flaw::request(move |request| picks(request).then(|| f(request)).flatten())
+    }
+
+    /// A flaw on the answers to the requests `picks` selects.
+    pub fn on_answers(
+        picks: impl Fn(&ProxyRequest) -> bool + Send + Sync + 'static,
+        f: impl Fn(&ProxyRequest, &mut ProxyResponse) + Send + Sync + 'static,
+    ) -> Self {
+        Flaw::response(move |request, response| {
+            if picks(request) {
+                f(request, response);
+            }
+        })
     }
 }
 
@@ -392,6 +439,14 @@ impl ConformRun {
             .as_array()?
             .iter()
             .find(|s| s["scenario"] == name)
+    }
+
+    /// What the report says `scenario` saw (its `actual`).
+    pub fn actual(&self, scenario: &str) -> String {
+        self.scenario(scenario).unwrap()["actual"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     pub fn failed_names(&self) -> Vec<String> {

@@ -112,6 +112,25 @@ pub async fn breaks(flaw: Flaw, scenario: &str, rule_fragment: &str) {
     broken.server.stop().await;
 }
 
+/// Like [`breaks`], and what the failed scenario saw contains `in_actual`.
+pub async fn breaks_showing(flaw: Flaw, scenario: &str, rule_fragment: &str, in_actual: &str) {
+    let broken = BrokenReference::start(flaw, &[]).await;
+    let actual = assert_breaks(&broken, scenario, rule_fragment)
+        .await
+        .actual(scenario);
+    assert!(actual.contains(in_actual), "{actual}");
+    broken.server.stop().await;
+}
+
+/// With `flaw` every OAuth scenario still passes or is a known deviation
+/// ([`assert_all_pass_or_known`]).
+pub async fn passes_or_known(flaw: Flaw) {
+    let broken = BrokenReference::start(flaw, &[]).await;
+    let run = run_oauth(&broken, None, "@oauth-provider").await;
+    assert_all_pass_or_known(&run);
+    broken.server.stop().await;
+}
+
 /// Like [`breaks`], for flaws that need the reference's own values (its redirect URI).
 pub async fn breaks_with(
     make: impl FnOnce(&BrokenReference) -> Flaw,
@@ -122,6 +141,54 @@ pub async fn breaks_with(
     broken.proxy.set_flaw(make(&broken));
     assert_breaks(&broken, scenario, rule_fragment).await;
     broken.server.stop().await;
+}
+
+/// The client_id of the client the reference seeded.
+pub fn seeded_client_id(broken: &BrokenReference) -> String {
+    broken
+        .server
+        .ready
+        .client_id
+        .clone()
+        .expect("the reference's client_id")
+}
+
+/// The redirect URI the reference registered for its seeded client.
+pub fn registered_redirect_uri(broken: &BrokenReference) -> String {
+    broken
+        .server
+        .ready
+        .redirect_uri
+        .clone()
+        .expect("the reference's redirect_uri")
+}
+
+/// A scenario whose rule the reference breaks (a listed known deviation), seen three ways: the
+/// reference alone is the deviation, `conforming` in front of it makes the scenario pass, and
+/// `flawed` makes it fail on a rule naming `rule_fragment` (a failure, not the deviation).
+/// Returns the failing run.
+pub async fn deviation_conforming_and_flawed(
+    scenario: &str,
+    conforming: Flaw,
+    flawed: Flaw,
+    rule_fragment: &str,
+) -> ConformRun {
+    let broken = BrokenReference::start(Flaw::none(), &[]).await;
+    let one = OneScenario::new(scenario);
+    for (flaw, status) in [(Flaw::none(), "deviation"), (conforming, "passed")] {
+        broken.proxy.set_flaw(flaw);
+        let run = run_oauth(&broken, Some(&one.dir), "@oauth-provider").await;
+        assert_eq!(
+            run.scenario(scenario).unwrap()["status"],
+            status,
+            "{}",
+            run.output
+        );
+    }
+    broken.proxy.set_flaw(flawed);
+    let run = assert_breaks(&broken, scenario, rule_fragment).await;
+    broken.server.stop().await;
+    run
 }
 
 /// (scenario, actual_contains) of every entry in known-deviations.toml.
@@ -222,6 +289,44 @@ pub fn form_value(req: &ProxyRequest, name: &str) -> Option<String> {
         .into_iter()
         .find(|(n, _)| n == name)
         .map(|(_, v)| v)
+}
+
+/// Whether a token request is a code exchange (grant_type authorization_code).
+pub fn is_code_exchange(req: &ProxyRequest) -> bool {
+    form_value(req, "grant_type").as_deref() == Some("authorization_code")
+}
+
+/// Form requests to `path_suffix` that `when` picks carry `value` in place of each `name` they
+/// send.
+pub fn form_value_set(
+    path_suffix: &'static str,
+    when: fn(&ProxyRequest) -> bool,
+    name: &'static str,
+    value: String,
+) -> Flaw {
+    Flaw::request(move |req| {
+        if is(req, path_suffix) && when(req) {
+            let mut pairs = form(req);
+            rewrite_param(&mut pairs, name, |_| Some(value.clone()));
+            set_form(req, &pairs);
+        }
+        None
+    })
+}
+
+/// Gives each `name` pair the value `f` makes of its own, where `f` makes one.
+pub fn rewrite_param(
+    pairs: &mut [(String, String)],
+    name: &str,
+    f: impl Fn(&str) -> Option<String>,
+) {
+    for (n, v) in pairs.iter_mut() {
+        if n == name
+            && let Some(new) = f(v)
+        {
+            *v = new;
+        }
+    }
 }
 
 pub fn set_form(req: &mut ProxyRequest, pairs: &[(String, String)]) {
@@ -334,10 +439,46 @@ pub fn on_tokens(f: impl Fn(&ProxyRequest, &mut ProxyResponse) + Send + Sync + '
     })
 }
 
+/// The answers of the endpoint at `path_suffix` with HTTP `from` come back with `to`.
+pub fn status_swapped(path_suffix: &'static str, from: u16, to: u16) -> Flaw {
+    Flaw::response(move |req, resp| {
+        if is(req, path_suffix) && resp.status == from {
+            resp.status = to;
+        }
+    })
+}
+
+/// The answers of the endpoint at `path_suffix` claim the Content-Type `content_type`.
+pub fn served_as(path_suffix: &'static str, content_type: &'static str) -> Flaw {
+    Flaw::response(move |req, resp| {
+        if is(req, path_suffix) {
+            resp.set_header("content-type", content_type);
+        }
+    })
+}
+
 pub fn on_discovery(f: impl Fn(&mut Value) + Send + Sync + 'static) -> Flaw {
     Flaw::response(move |req, resp| {
         if is(req, "/.well-known/openid-configuration") && resp.status == 200 {
             edit_json(resp, &f);
+        }
+    })
+}
+
+/// The discovery document leaves out its member `name`.
+pub fn discovery_without(name: &'static str) -> Flaw {
+    on_discovery(move |doc| {
+        doc.as_object_mut().unwrap().remove(name);
+    })
+}
+
+/// Token answers to the requests `when` picks leave out their member `name`.
+pub fn tokens_without(name: &'static str, when: fn(&ProxyRequest) -> bool) -> Flaw {
+    on_tokens(move |req, resp| {
+        if when(req) {
+            edit_json(resp, |b| {
+                b.as_object_mut().unwrap().remove(name);
+            });
         }
     })
 }
@@ -352,6 +493,15 @@ pub fn on_consent_url(f: impl Fn(&str) -> String + Send + Sync + 'static) -> Fla
 
 pub fn drop_param(name: &'static str) -> impl Fn(&str) -> String {
     move |url| edit_query(url, |q| q.retain(|(n, _)| n != name))
+}
+
+/// The redirects of the endpoint at `path_suffix` lose the query parameter `name`.
+pub fn drop_from_redirects(path_suffix: &'static str, name: &'static str) -> Flaw {
+    Flaw::response(move |req, resp| {
+        if is(req, path_suffix) {
+            set_location(resp, drop_param(name));
+        }
+    })
 }
 
 // --- re-signing ID tokens with the proxy's own key -----------------------------------------
