@@ -288,19 +288,65 @@ pub(super) fn check_refused(world: &mut AuthWorld, rule: &str) -> StepResult {
     }
 }
 
-#[then("the authorization server refuses the authorization request without PKCE")]
-async fn refuses_without_pkce(world: &mut AuthWorld) -> StepResult {
-    check_refused(world, RULE_NO_PKCE)
+/// The refusals judged by `check_refused`: the phrase after "the authorization server" → rule.
+const REFUSALS: &[(&str, &str)] = &[
+    (
+        "refuses the authorization request without PKCE",
+        RULE_NO_PKCE,
+    ),
+    ("refuses the plain code_challenge_method", RULE_PLAIN_PKCE),
+    (
+        "refuses the repeated parameter, never with a code",
+        super::authorize_requests::RULE_REPEATED_REFUSED,
+    ),
+    (
+        "refuses the request without redirect_uri, never with a code",
+        super::authorize_requests::RULE_NO_REDIRECT_URI,
+    ),
+    (
+        "refuses prompt=none combined with another value",
+        super::requests::RULE_PROMPT_NONE_COMBINED,
+    ),
+    (
+        "answers no code for the signed-in user",
+        super::consent_rules::RULE_CLAIMS_SUB,
+    ),
+    (
+        "answers an error, never a code, to the forged id_token_hint",
+        super::consent_rules::RULE_FORGED_HINT,
+    ),
+];
+
+#[then(
+    regex = r"^the authorization server (refuses the authorization request without PKCE|refuses the plain code_challenge_method|refuses the repeated parameter, never with a code|refuses the request without redirect_uri, never with a code|refuses prompt=none combined with another value|answers no code for the signed-in user|answers an error, never a code, to the forged id_token_hint)$"
+)]
+async fn refuses(world: &mut AuthWorld, phrase: String) -> StepResult {
+    let rule = *crate::conform::steps::phrase_entry(world, REFUSALS, &phrase)?;
+    check_refused(world, rule)
 }
 
-#[then("the authorization server refuses the plain code_challenge_method")]
-async fn refuses_plain(world: &mut AuthWorld) -> StepResult {
-    check_refused(world, RULE_PLAIN_PKCE)
-}
+/// The requests judged by `check_never_redirected`: the phrase → rule.
+const NEVER_REDIRECTED: &[(&str, &str)] = &[
+    (
+        "the authorization server never redirects to the unregistered redirect_uri",
+        RULE_UNREGISTERED_REDIRECT,
+    ),
+    (
+        "the authorization server never redirects to the redirect_uri named with the unknown client_id",
+        super::requests::RULE_UNKNOWN_CLIENT,
+    ),
+    (
+        "no step of the flow, login and consent included, redirects to the unregistered redirect_uri",
+        super::requests::RULE_UNREGISTERED_THROUGH_LOGIN,
+    ),
+];
 
-#[then("the authorization server never redirects to the unregistered redirect_uri")]
-async fn never_redirects_unregistered(world: &mut AuthWorld) -> StepResult {
-    check_never_redirected(world, RULE_UNREGISTERED_REDIRECT)
+#[then(
+    regex = r"^(the authorization server never redirects to the unregistered redirect_uri|the authorization server never redirects to the redirect_uri named with the unknown client_id|no step of the flow, login and consent included, redirects to the unregistered redirect_uri)$"
+)]
+async fn never_redirected(world: &mut AuthWorld, phrase: String) -> StepResult {
+    let rule = *crate::conform::steps::phrase_entry(world, NEVER_REDIRECTED, &phrase)?;
+    check_never_redirected(world, rule)
 }
 
 /// No hop of the authorization, to its end, redirected to `world.oauth.unregistered_redirect_uri`
@@ -367,14 +413,24 @@ pub(super) fn check_error_at_client(world: &mut AuthWorld, rule: &str, error: &s
     client_error_verdict(world, rule, expected, &last, outcome)
 }
 
-#[then("the authorization server answers login_required at the redirect URI with the state")]
-async fn answers_login_required(world: &mut AuthWorld) -> StepResult {
-    check_error_at_client(world, RULE_PROMPT_NONE, "login_required")
-}
+/// The errors judged by `check_error_at_client`: the error code → rule.
+const ERRORS_AT_CLIENT: &[(&str, &str)] = &[
+    ("login_required", RULE_PROMPT_NONE),
+    ("access_denied", RULE_CONSENT_DENIED),
+    (
+        "unauthorized_client",
+        super::authorize_clients::RULE_UNAUTHORIZED_CLIENT,
+    ),
+    (
+        "invalid_request",
+        super::authorize_requests::RULE_INVALID_REQUEST,
+    ),
+];
 
 #[then(
-    "the authorization server answers access_denied at the redirect URI with the state and no code"
+    regex = r"^the authorization server answers (login_required|access_denied|unauthorized_client|invalid_request) at the redirect URI with the state(?: and no code)?$"
 )]
-async fn answers_access_denied(world: &mut AuthWorld) -> StepResult {
-    check_error_at_client(world, RULE_CONSENT_DENIED, "access_denied")
+async fn answers_error_at_client(world: &mut AuthWorld, error: String) -> StepResult {
+    let rule = *crate::conform::steps::phrase_entry(world, ERRORS_AT_CLIENT, &error)?;
+    check_error_at_client(world, rule, &error)
 }

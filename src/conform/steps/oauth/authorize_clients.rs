@@ -9,7 +9,7 @@ use super::requests::follow_to_the_end;
 use super::*;
 
 const RULE_REGISTERED_SCOPES: &str = "a client cannot obtain scopes beyond the ones it was registered for: a client registered for openid only that asks for openid profile gets error=invalid_scope at its redirect_uri with the state, or a grant whose stated scope leaves profile out (Better Auth oauth-provider scopes; RFC 6749 §3.3)";
-const RULE_UNAUTHORIZED_CLIENT: &str = "an authorization request from a registered client that may not use the authorization code grant, with its registered redirect_uri, is answered at that redirect_uri with error=unauthorized_client and the state (RFC 6749 §4.1.2.1)";
+pub(super) const RULE_UNAUTHORIZED_CLIENT: &str = "an authorization request from a registered client that may not use the authorization code grant, with its registered redirect_uri, is answered at that redirect_uri with error=unauthorized_client and the state (RFC 6749 §4.1.2.1)";
 
 /// The scope a restricted client is registered for, and the one it asks beyond it.
 const REGISTERED_SCOPE: &str = "openid";
@@ -161,9 +161,4 @@ async fn client_without_code_grant(world: &mut AuthWorld) -> StepResult {
     let pkce = PkcePair::generate();
     let request = standard_request(&client, Some(&pkce));
     start_authorization(world, request, Some(pkce)).await
-}
-
-#[then("the authorization server answers unauthorized_client at the redirect URI with the state")]
-async fn answers_unauthorized_client(world: &mut AuthWorld) -> StepResult {
-    check_error_at_client(world, RULE_UNAUTHORIZED_CLIENT, "unauthorized_client")
 }

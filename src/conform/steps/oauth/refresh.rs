@@ -52,13 +52,3 @@ async fn returns_new_refresh(world: &mut AuthWorld) -> StepResult {
         )),
     }
 }
-
-#[then("the token endpoint refuses the rotated refresh token with invalid_grant")]
-async fn refuses_rotated(world: &mut AuthWorld) -> StepResult {
-    expect_invalid_grant(world, RULE_ROTATED_REFUSED)
-}
-
-#[then("the token endpoint refuses the newest refresh token of the replayed family")]
-async fn refuses_newest(world: &mut AuthWorld) -> StepResult {
-    expect_invalid_grant(world, RULE_FAMILY_REVOKED)
-}

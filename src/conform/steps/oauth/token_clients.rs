@@ -5,10 +5,7 @@
 
 use super::confidential::{confidential_client, register_confidential_client};
 use super::revocation::client_form_call;
-use super::token_errors::{
-    authorize_with, expect_token_error, grant_request, judge_last as judge,
-    newest_refresh_token as newest_refresh,
-};
+use super::token_errors::{authorize_with, grant_request, newest_refresh_token as newest_refresh};
 use super::*;
 use crate::protocol::oauth::{check_grant_refused, introspection_active};
 use crate::protocol::token_errors::{
@@ -23,7 +20,7 @@ const RULE_REVOCATION_AUTHENTICATED: &str = "a confidential client's revocation 
 const RULE_REVOCATION_ERROR_FORMAT: &str = "a revocation error answer uses the RFC 6749 §5.2 format: a JSON object with an error member, sent as application/json (RFC 7009 §2.2.1)";
 const RULE_INTROSPECTION_FORM_POST: &str = "introspection takes an HTTP POST with a form-encoded token parameter: a live access token is reported active: true (RFC 7662 §2.1-2.2)";
 const RULE_INTROSPECTION_WRONG_HINT: &str = "a wrong token_type_hint does not hide a token from introspection: a live access token hinted as a refresh token is still reported active: true (RFC 7662 §2.1)";
-const RULE_UNAUTHORIZED_CLIENT: &str = "a client asking for a grant type it is not registered for is refused with HTTP 400 unauthorized_client (RFC 6749 §5.2): the confidential client registered for authorization_code and refresh_token asks for client_credentials";
+pub(super) const RULE_UNAUTHORIZED_CLIENT: &str = "a client asking for a grant type it is not registered for is refused with HTTP 400 unauthorized_client (RFC 6749 §5.2): the confidential client registered for authorization_code and refresh_token asks for client_credentials";
 
 const RULE_NO_PKCE_DOWNGRADE: &str = "PKCE cannot be downgraded: a code issued without a code_challenge (to a confidential client, where the server issues one at all) cannot be exchanged with a code_verifier: an error and no tokens (OAuth 2.1 §4.1.3)";
 
@@ -150,7 +147,7 @@ async fn confidential_refreshed(world: &mut AuthWorld) -> StepResult {
     keep_tokens(world, &answer);
     let rule =
         precondition("a refresh by the confidential client with its client_secret issues tokens");
-    judge(
+    judge_last_answer(
         world,
         &rule,
         "HTTP 200 with a token response",
@@ -169,7 +166,7 @@ async fn confidential_refresh_without_secret(world: &mut AuthWorld) -> StepResul
 
 #[then("the token endpoint refuses the confidential client that did not authenticate")]
 async fn refuses_unauthenticated_client(world: &mut AuthWorld) -> StepResult {
-    judge(
+    judge_last_answer(
         world,
         RULE_CLIENT_MUST_AUTHENTICATE,
         "a 4xx JSON error (invalid_client), and no tokens",
@@ -193,7 +190,7 @@ async fn basic_client_exchange(world: &mut AuthWorld) -> StepResult {
 
 #[then("the token endpoint accepts the HTTP Basic client authentication")]
 async fn accepts_basic(world: &mut AuthWorld) -> StepResult {
-    judge(
+    judge_last_answer(
         world,
         RULE_BASIC_SUPPORTED,
         "HTTP 200 with a token response",
@@ -249,7 +246,7 @@ async fn revokes_with_wrong_secret(world: &mut AuthWorld) -> StepResult {
 
 #[then("the revocation endpoint refuses the wrong client credentials")]
 async fn revocation_refuses_wrong_secret(world: &mut AuthWorld) -> StepResult {
-    judge(
+    judge_last_answer(
         world,
         RULE_REVOCATION_AUTHENTICATED,
         "a 4xx error (invalid_client)",
@@ -282,16 +279,13 @@ async fn introspects_with_hint(world: &mut AuthWorld, hint: String) -> StepResul
 }
 
 fn expect_active(world: &mut AuthWorld, rule: &str) -> StepResult {
-    judge(
-        world,
-        rule,
-        "HTTP 200 with active: true",
-        |status, body| match introspection_active(status, body) {
+    judge_last_answer(world, rule, "HTTP 200 with active: true", |status, body| {
+        match introspection_active(status, body) {
             Ok(true) => Ok(()),
             Ok(false) => Err("HTTP 200 with active: false".into()),
             Err(e) => Err(e),
-        },
-    )
+        }
+    })
 }
 
 #[then("introspection reports the live access token active")]
@@ -318,11 +312,6 @@ async fn confidential_client_credentials(world: &mut AuthWorld) -> StepResult {
     let (id, secret) = confidential_client(world).await?;
     let pairs = vec![("client_id".into(), id), ("client_secret".into(), secret)];
     grant_request(world, "client_credentials", pairs).await
-}
-
-#[then("the token endpoint refuses the grant type with unauthorized_client")]
-async fn refuses_unauthorized_client(world: &mut AuthWorld) -> StepResult {
-    expect_token_error(world, RULE_UNAUTHORIZED_CLIENT, "unauthorized_client")
 }
 
 #[when("the confidential client asks for a code without a code_challenge")]
@@ -374,7 +363,7 @@ async fn refuses_stray_verifier(world: &mut AuthWorld) -> StepResult {
         // The server refused to issue a code without a challenge (seen by the When step).
         return Ok(());
     }
-    judge(
+    judge_last_answer(
         world,
         RULE_NO_PKCE_DOWNGRADE,
         "a 4xx JSON error (invalid_grant), and no tokens",

@@ -16,7 +16,7 @@ const RULE_UNSUPPORTED_GRANT: &str = "a token request with a grant_type the serv
 const RULE_ERROR_JSON: &str = "token error answers are sent as application/json (RFC 6749 §5.2)";
 const RULE_SUCCESS_JSON: &str =
     "a successful token response is sent as application/json (RFC 6749 §5.1)";
-const RULE_NEVER_ISSUED_CODE: &str = "a code the server never issued is refused with HTTP 400 invalid_grant (RFC 6749 §4.1.3, §5.2; OIDC Core §3.1.3.2)";
+pub(super) const RULE_NEVER_ISSUED_CODE: &str = "a code the server never issued is refused with HTTP 400 invalid_grant (RFC 6749 §4.1.3, §5.2; OIDC Core §3.1.3.2)";
 const RULE_INVALID_REQUEST: &str = "a token request missing a required parameter, or repeating one, is refused with HTTP 400 invalid_request (RFC 6749 §5.2)";
 const RULE_PUBLIC_CLIENT_CREDENTIALS: &str = "the client_credentials grant is for confidential clients only: a public client asking for it is refused with an error and no token (RFC 6749 §4.4)";
 const RULE_UNKNOWN_PARAMETER: &str = "the token endpoint ignores a request parameter it does not know: a refresh carrying one still issues tokens (RFC 6749 §3.2)";
@@ -33,22 +33,10 @@ const NARROW_SCOPE: &str = "openid offline_access";
 /// A request parameter no server knows.
 const UNKNOWN_PARAMETER: &str = "ba_harness_unknown_parameter";
 
-/// Fails `rule` unless `check` accepts the last answer (its status and JSON body).
-pub(super) fn judge_last(
-    world: &mut AuthWorld,
-    rule: &str,
-    expected: &str,
-    check: impl FnOnce(u16, &Value) -> Result<(), String>,
-) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let body = exchange.json().unwrap_or(Value::Null);
-    check(exchange.status, &body).map_err(|e| world.fail(rule, expected, e))
-}
-
 /// Fails `rule` unless the last answer is `400 {"error": <error>}`.
 pub(super) fn expect_token_error(world: &mut AuthWorld, rule: &str, error: &str) -> StepResult {
     let expected = format!("HTTP 400 with error {error}");
-    judge_last(world, rule, &expected, |status, body| {
+    judge_last_answer(world, rule, &expected, |status, body| {
         check_token_error(status, body, error)
     })
 }
@@ -112,9 +100,36 @@ async fn unsupported_grant(world: &mut AuthWorld) -> StepResult {
     grant_request(world, &grant, vec![("client_id".into(), client.client_id)]).await
 }
 
-#[then("the token endpoint refuses the unsupported grant_type with unsupported_grant_type")]
-async fn refuses_unsupported_grant(world: &mut AuthWorld) -> StepResult {
-    expect_token_error(world, RULE_UNSUPPORTED_GRANT, "unsupported_grant_type")
+/// The refusals judged by `expect_token_error`: what "the token endpoint refuses the" is
+/// followed by → (rule, the error code).
+const TOKEN_ERRORS: &[(&str, (&str, &str))] = &[
+    (
+        "unsupported grant_type with unsupported_grant_type",
+        (RULE_UNSUPPORTED_GRANT, "unsupported_grant_type"),
+    ),
+    (
+        "request with invalid_request",
+        (RULE_INVALID_REQUEST, "invalid_request"),
+    ),
+    (
+        "wider scope with invalid_scope",
+        (RULE_INVALID_SCOPE, "invalid_scope"),
+    ),
+    (
+        "grant type with unauthorized_client",
+        (
+            super::token_clients::RULE_UNAUTHORIZED_CLIENT,
+            "unauthorized_client",
+        ),
+    ),
+];
+
+#[then(
+    regex = r"^the token endpoint refuses the (unsupported grant_type with unsupported_grant_type|request with invalid_request|wider scope with invalid_scope|grant type with unauthorized_client)$"
+)]
+async fn refuses_with_token_error(world: &mut AuthWorld, phrase: String) -> StepResult {
+    let (rule, error) = *crate::conform::steps::phrase_entry(world, TOKEN_ERRORS, &phrase)?;
+    expect_token_error(world, rule, error)
 }
 
 #[then("the token endpoint's error answer is application/json")]
@@ -137,11 +152,6 @@ async fn exchanges_never_issued_code(world: &mut AuthWorld) -> StepResult {
     token_call(world, form).await.map(|_| ())
 }
 
-#[then("the token endpoint refuses the never-issued code with invalid_grant")]
-async fn refuses_never_issued_code(world: &mut AuthWorld) -> StepResult {
-    expect_invalid_grant(world, RULE_NEVER_ISSUED_CODE)
-}
-
 #[when("the OAuth client asks the token endpoint for a code exchange without the code")]
 async fn exchange_without_code(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
@@ -149,11 +159,6 @@ async fn exchange_without_code(world: &mut AuthWorld) -> StepResult {
     let mut form = code_exchange_form("", &client.redirect_uri, &client.client_id, &verifier);
     form.retain(|(name, _)| name != "code");
     token_call(world, form).await.map(|_| ())
-}
-
-#[then("the token endpoint refuses the request with invalid_request")]
-async fn refuses_with_invalid_request(world: &mut AuthWorld) -> StepResult {
-    expect_token_error(world, RULE_INVALID_REQUEST, "invalid_request")
 }
 
 #[when("the OAuth client asks the token endpoint for a client_credentials grant")]
@@ -165,7 +170,7 @@ async fn public_client_credentials(world: &mut AuthWorld) -> StepResult {
 
 #[then("the token endpoint refuses the client_credentials grant to the public client")]
 async fn refuses_public_client_credentials(world: &mut AuthWorld) -> StepResult {
-    judge_last(
+    judge_last_answer(
         world,
         RULE_PUBLIC_CLIENT_CREDENTIALS,
         "a 4xx JSON error (unauthorized_client), and no token",
@@ -177,7 +182,7 @@ async fn refuses_public_client_credentials(world: &mut AuthWorld) -> StepResult 
 async fn has_refreshed(world: &mut AuthWorld) -> StepResult {
     refresh_with(world, Vec::new()).await?;
     let rule = precondition("a refresh by the public client issues tokens");
-    judge_last(
+    judge_last_answer(
         world,
         &rule,
         "HTTP 200 with a token response",
@@ -203,7 +208,7 @@ async fn refreshes_with_repeated_parameter(world: &mut AuthWorld) -> StepResult 
 
 #[then("the token endpoint ignores the unknown parameter and issues tokens")]
 async fn ignores_unknown_parameter(world: &mut AuthWorld) -> StepResult {
-    judge_last(
+    judge_last_answer(
         world,
         RULE_UNKNOWN_PARAMETER,
         "HTTP 200 with a token response",
@@ -213,7 +218,7 @@ async fn ignores_unknown_parameter(world: &mut AuthWorld) -> StepResult {
 
 #[then("the token endpoint treats the empty parameter as absent and issues tokens")]
 async fn treats_empty_as_absent(world: &mut AuthWorld) -> StepResult {
-    judge_last(
+    judge_last_answer(
         world,
         RULE_EMPTY_PARAMETER,
         "HTTP 200 with a token response",
@@ -223,7 +228,7 @@ async fn treats_empty_as_absent(world: &mut AuthWorld) -> StepResult {
 
 #[then("the token endpoint does not accept the repeated parameter")]
 async fn refuses_repeated_parameter(world: &mut AuthWorld) -> StepResult {
-    judge_last(
+    judge_last_answer(
         world,
         RULE_REPEATED_PARAMETER,
         "a 4xx error (invalid_request), and no tokens",
@@ -310,17 +315,12 @@ async fn grants_no_wider_scope(world: &mut AuthWorld) -> StepResult {
         NARROW_SCOPE,
     )
     .unwrap_or_default();
-    judge_last(
+    judge_last_answer(
         world,
         RULE_SCOPE_NOT_WIDENED,
         &format!("a 4xx error (invalid_scope), or tokens whose scope leaves out {extra:?}"),
         |status, body| check_scope_not_widened(status, body, &extra),
     )
-}
-
-#[then("the token endpoint refuses the wider scope with invalid_scope")]
-async fn refuses_wider_scope(world: &mut AuthWorld) -> StepResult {
-    expect_token_error(world, RULE_INVALID_SCOPE, "invalid_scope")
 }
 
 #[when("the OAuth client refreshes asking for exactly the granted scope")]
@@ -330,7 +330,7 @@ async fn refreshes_for_granted_scope(world: &mut AuthWorld) -> StepResult {
 
 #[then("the token endpoint issues tokens for the granted scope")]
 async fn issues_granted_scope(world: &mut AuthWorld) -> StepResult {
-    judge_last(
+    judge_last_answer(
         world,
         RULE_SCOPE_KEPT,
         &format!("HTTP 200 with tokens for {NARROW_SCOPE:?}"),

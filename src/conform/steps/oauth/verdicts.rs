@@ -106,7 +106,7 @@ pub(super) fn judge_last_answer(
     world: &mut AuthWorld,
     rule: &str,
     expected: &str,
-    check: impl Fn(u16, &Value) -> Result<(), String>,
+    check: impl FnOnce(u16, &Value) -> Result<(), String>,
 ) -> StepResult {
     let exchange = world.last_exchange()?;
     let body = exchange.json().unwrap_or(Value::Null);
