@@ -123,6 +123,17 @@ pub(crate) fn phrase_entry<'t, T>(
     }
 }
 
+/// A parameterised Then step: `judge` with what `table` says the captured `phrase` stands for.
+pub(crate) fn judge_phrase<T: Copy>(
+    world: &mut AuthWorld,
+    table: &[(&str, T)],
+    phrase: &str,
+    judge: impl FnOnce(&mut AuthWorld, T) -> StepResult,
+) -> StepResult {
+    let value = *phrase_entry(world, table, phrase)?;
+    judge(world, value)
+}
+
 /// The exchange a `Then` step checks and the user it should be about.
 pub(crate) fn last_exchange_and_user(
     world: &mut AuthWorld,

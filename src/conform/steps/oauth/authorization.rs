@@ -288,65 +288,92 @@ pub(super) fn check_refused(world: &mut AuthWorld, rule: &str) -> StepResult {
     }
 }
 
-/// The refusals judged by `check_refused`: the phrase after "the authorization server" → rule.
-const REFUSALS: &[(&str, &str)] = &[
-    (
-        "refuses the authorization request without PKCE",
-        RULE_NO_PKCE,
-    ),
-    ("refuses the plain code_challenge_method", RULE_PLAIN_PKCE),
-    (
-        "refuses the repeated parameter, never with a code",
-        super::authorize_requests::RULE_REPEATED_REFUSED,
-    ),
-    (
-        "refuses the request without redirect_uri, never with a code",
-        super::authorize_requests::RULE_NO_REDIRECT_URI,
-    ),
-    (
-        "refuses prompt=none combined with another value",
-        super::requests::RULE_PROMPT_NONE_COMBINED,
-    ),
-    (
-        "answers no code for the signed-in user",
-        super::consent_rules::RULE_CLAIMS_SUB,
-    ),
-    (
-        "answers an error, never a code, to the forged id_token_hint",
-        super::consent_rules::RULE_FORGED_HINT,
-    ),
-];
-
-#[then(
-    regex = r"^the authorization server (refuses the authorization request without PKCE|refuses the plain code_challenge_method|refuses the repeated parameter, never with a code|refuses the request without redirect_uri, never with a code|refuses prompt=none combined with another value|answers no code for the signed-in user|answers an error, never a code, to the forged id_token_hint)$"
-)]
-async fn refuses(world: &mut AuthWorld, phrase: String) -> StepResult {
-    let rule = *crate::conform::steps::phrase_entry(world, REFUSALS, &phrase)?;
-    check_refused(world, rule)
+/// How a Then step judges where an authorization ended, and the rule it checks.
+#[derive(Clone, Copy)]
+enum Ending {
+    /// `check_refused`: an error, never a code.
+    Refused(&'static str),
+    /// `check_never_redirected`: no hop reached the unregistered redirect_uri.
+    NeverRedirected(&'static str),
+    /// `check_error_at_client`: this error at the redirect_uri, with the state.
+    ErrorAtClient(&'static str, &'static str),
 }
 
-/// The requests judged by `check_never_redirected`: the phrase → rule.
-const NEVER_REDIRECTED: &[(&str, &str)] = &[
+/// The Then steps on where an authorization ended: the phrase → how it is judged.
+const ENDINGS: &[(&str, Ending)] = &[
+    (
+        "the authorization server refuses the authorization request without PKCE",
+        Ending::Refused(RULE_NO_PKCE),
+    ),
+    (
+        "the authorization server refuses the plain code_challenge_method",
+        Ending::Refused(RULE_PLAIN_PKCE),
+    ),
+    (
+        "the authorization server refuses the repeated parameter, never with a code",
+        Ending::Refused(super::authorize_requests::RULE_REPEATED_REFUSED),
+    ),
+    (
+        "the authorization server refuses the request without redirect_uri, never with a code",
+        Ending::Refused(super::authorize_requests::RULE_NO_REDIRECT_URI),
+    ),
+    (
+        "the authorization server refuses prompt=none combined with another value",
+        Ending::Refused(super::requests::RULE_PROMPT_NONE_COMBINED),
+    ),
+    (
+        "the authorization server answers no code for the signed-in user",
+        Ending::Refused(super::consent_rules::RULE_CLAIMS_SUB),
+    ),
+    (
+        "the authorization server answers an error, never a code, to the forged id_token_hint",
+        Ending::Refused(super::consent_rules::RULE_FORGED_HINT),
+    ),
     (
         "the authorization server never redirects to the unregistered redirect_uri",
-        RULE_UNREGISTERED_REDIRECT,
+        Ending::NeverRedirected(RULE_UNREGISTERED_REDIRECT),
     ),
     (
         "the authorization server never redirects to the redirect_uri named with the unknown client_id",
-        super::requests::RULE_UNKNOWN_CLIENT,
+        Ending::NeverRedirected(super::requests::RULE_UNKNOWN_CLIENT),
     ),
     (
         "no step of the flow, login and consent included, redirects to the unregistered redirect_uri",
-        super::requests::RULE_UNREGISTERED_THROUGH_LOGIN,
+        Ending::NeverRedirected(super::requests::RULE_UNREGISTERED_THROUGH_LOGIN),
+    ),
+    (
+        "the authorization server answers login_required at the redirect URI with the state",
+        Ending::ErrorAtClient(RULE_PROMPT_NONE, "login_required"),
+    ),
+    (
+        "the authorization server answers access_denied at the redirect URI with the state and no code",
+        Ending::ErrorAtClient(RULE_CONSENT_DENIED, "access_denied"),
+    ),
+    (
+        "the authorization server answers unauthorized_client at the redirect URI with the state",
+        Ending::ErrorAtClient(
+            super::authorize_clients::RULE_UNAUTHORIZED_CLIENT,
+            "unauthorized_client",
+        ),
+    ),
+    (
+        "the authorization server answers invalid_request at the redirect URI with the state and no code",
+        Ending::ErrorAtClient(
+            super::authorize_requests::RULE_INVALID_REQUEST,
+            "invalid_request",
+        ),
     ),
 ];
 
 #[then(
-    regex = r"^(the authorization server never redirects to the unregistered redirect_uri|the authorization server never redirects to the redirect_uri named with the unknown client_id|no step of the flow, login and consent included, redirects to the unregistered redirect_uri)$"
+    regex = r"^(the authorization server refuses the authorization request without PKCE|the authorization server refuses the plain code_challenge_method|the authorization server refuses the repeated parameter, never with a code|the authorization server refuses the request without redirect_uri, never with a code|the authorization server refuses prompt=none combined with another value|the authorization server answers no code for the signed-in user|the authorization server answers an error, never a code, to the forged id_token_hint|the authorization server never redirects to the unregistered redirect_uri|the authorization server never redirects to the redirect_uri named with the unknown client_id|no step of the flow, login and consent included, redirects to the unregistered redirect_uri|the authorization server answers login_required at the redirect URI with the state|the authorization server answers access_denied at the redirect URI with the state and no code|the authorization server answers unauthorized_client at the redirect URI with the state|the authorization server answers invalid_request at the redirect URI with the state and no code)$"
 )]
-async fn never_redirected(world: &mut AuthWorld, phrase: String) -> StepResult {
-    let rule = *crate::conform::steps::phrase_entry(world, NEVER_REDIRECTED, &phrase)?;
-    check_never_redirected(world, rule)
+async fn authorization_ended(world: &mut AuthWorld, phrase: String) -> StepResult {
+    crate::conform::steps::judge_phrase(world, ENDINGS, &phrase, |world, ending| match ending {
+        Ending::Refused(rule) => check_refused(world, rule),
+        Ending::NeverRedirected(rule) => check_never_redirected(world, rule),
+        Ending::ErrorAtClient(rule, error) => check_error_at_client(world, rule, error),
+    })
 }
 
 /// No hop of the authorization, to its end, redirected to `world.oauth.unregistered_redirect_uri`
@@ -411,26 +438,4 @@ pub(super) fn check_error_at_client(world: &mut AuthWorld, rule: &str, error: &s
     };
     let outcome = check_error_response(params, error, sent_state.as_deref());
     client_error_verdict(world, rule, expected, &last, outcome)
-}
-
-/// The errors judged by `check_error_at_client`: the error code → rule.
-const ERRORS_AT_CLIENT: &[(&str, &str)] = &[
-    ("login_required", RULE_PROMPT_NONE),
-    ("access_denied", RULE_CONSENT_DENIED),
-    (
-        "unauthorized_client",
-        super::authorize_clients::RULE_UNAUTHORIZED_CLIENT,
-    ),
-    (
-        "invalid_request",
-        super::authorize_requests::RULE_INVALID_REQUEST,
-    ),
-];
-
-#[then(
-    regex = r"^the authorization server answers (login_required|access_denied|unauthorized_client|invalid_request) at the redirect URI with the state(?: and no code)?$"
-)]
-async fn answers_error_at_client(world: &mut AuthWorld, error: String) -> StepResult {
-    let rule = *crate::conform::steps::phrase_entry(world, ERRORS_AT_CLIENT, &error)?;
-    check_error_at_client(world, rule, &error)
 }

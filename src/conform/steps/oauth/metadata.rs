@@ -5,8 +5,8 @@
 use super::lifetimes::revoke_as;
 use super::*;
 use crate::protocol::oauth::{
-    authorization_server_metadata_url, check_grant_refused, check_no_empty_lists,
-    check_rs256_listed, check_scopes_name_openid, check_subject_types,
+    authorization_server_metadata_url, check_no_empty_lists, check_rs256_listed,
+    check_scopes_name_openid, check_subject_types,
 };
 use crate::protocol::session::is_json_content_type;
 
@@ -19,8 +19,8 @@ const RULE_NO_EMPTY_LISTS: &str =
     "the discovery document leaves out members with empty lists (OIDC Discovery §3)";
 const RULE_RS256: &str = "the discovery document includes RS256 in id_token_signing_alg_values_supported (OIDC Discovery §3)";
 const RULE_RFC8414_ISSUER: &str = "the RFC 8414 authorization server metadata names the same issuer as the OpenID discovery document (RFC 8414 §3.3)";
-const RULE_UNKNOWN_REVOCATION: &str = "revoking a token the server never issued is answered with 200, revealing nothing (RFC 7009 §2.2)";
-const RULE_PASSWORD_GRANT: &str = "the token endpoint refuses the password grant with a JSON error and no token (OAuth 2.1 §10, RFC 9700 §2.4)";
+pub(super) const RULE_UNKNOWN_REVOCATION: &str = "revoking a token the server never issued is answered with 200, revealing nothing (RFC 7009 §2.2)";
+pub(super) const RULE_PASSWORD_GRANT: &str = "the token endpoint refuses the password grant with a JSON error and no token (OAuth 2.1 §10, RFC 9700 §2.4)";
 
 /// The last answer as the raw discovery JSON (200 and JSON are another scenario's rule).
 fn raw_document(world: &mut AuthWorld) -> Result<Value, StepFailure> {
@@ -135,19 +135,6 @@ async fn revokes_unknown(world: &mut AuthWorld) -> StepResult {
         .map(|_| ())
 }
 
-#[then("the revocation endpoint answers 200")]
-async fn revocation_answers_200(world: &mut AuthWorld) -> StepResult {
-    judge_last_answer(
-        world,
-        RULE_UNKNOWN_REVOCATION,
-        "HTTP 200",
-        |status, body| match status {
-            200 => Ok(()),
-            _ => Err(describe_token_answer(status, body)),
-        },
-    )
-}
-
 #[when("the OAuth client asks the token endpoint for a password grant")]
 async fn password_grant(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
@@ -168,14 +155,4 @@ async fn password_grant(world: &mut AuthWorld) -> StepResult {
     )
     .await
     .map(|_| ())
-}
-
-#[then("the token endpoint refuses the password grant")]
-async fn refuses_password_grant(world: &mut AuthWorld) -> StepResult {
-    judge_last_answer(
-        world,
-        RULE_PASSWORD_GRANT,
-        "a 4xx JSON error (unsupported_grant_type), and no token",
-        check_grant_refused,
-    )
 }

@@ -9,6 +9,7 @@
 //! client the target was given (`Target.oauth`). Every code, verifier, token and ID token is
 //! registered with the redaction registry before anything can print it.
 
+mod answer_verdicts;
 mod authorization;
 mod authorize_client_assertions;
 mod authorize_clients;

@@ -53,13 +53,3 @@ async fn introspects_without_credentials(world: &mut AuthWorld) -> StepResult {
     .await
     .map(|_| ())
 }
-
-#[then("the introspection endpoint refuses the client without credentials with 401 invalid_client")]
-async fn introspection_refused(world: &mut AuthWorld) -> StepResult {
-    judge_last_answer(
-        world,
-        RULE_INTROSPECTION_AUTH,
-        "HTTP 401 with error invalid_client, and no token information",
-        check_introspection_refused,
-    )
-}

@@ -105,40 +105,6 @@ async fn forbids_caching(world: &mut AuthWorld) -> StepResult {
     ))
 }
 
-/// The refusals judged by `expect_invalid_grant`: what "the token endpoint refuses the" is
-/// followed by → rule.
-const INVALID_GRANTS: &[(&str, &str)] = &[
-    (
-        "wrong code_verifier with invalid_grant",
-        RULE_WRONG_VERIFIER,
-    ),
-    ("reused code with invalid_grant", RULE_CODE_REUSE),
-    (
-        "mismatched redirect_uri with invalid_grant",
-        RULE_TOKEN_REDIRECT_MISMATCH,
-    ),
-    (
-        "rotated refresh token with invalid_grant",
-        RULE_ROTATED_REFUSED,
-    ),
-    (
-        "newest refresh token of the replayed family",
-        RULE_FAMILY_REVOKED,
-    ),
-    (
-        "never-issued code with invalid_grant",
-        super::token_errors::RULE_NEVER_ISSUED_CODE,
-    ),
-];
-
-#[then(
-    regex = r"^the token endpoint refuses the (wrong code_verifier with invalid_grant|reused code with invalid_grant|mismatched redirect_uri with invalid_grant|rotated refresh token with invalid_grant|newest refresh token of the replayed family|never-issued code with invalid_grant)$"
-)]
-async fn refuses_with_invalid_grant(world: &mut AuthWorld, phrase: String) -> StepResult {
-    let rule = *crate::conform::steps::phrase_entry(world, INVALID_GRANTS, &phrase)?;
-    expect_invalid_grant(world, rule)
-}
-
 const RULE_EXCHANGE_WITHOUT_REDIRECT_URI: &str = "a code exchange that leaves out the redirect_uri its authorization request carried is refused with 400 invalid_request or invalid_grant, never tokens (RFC 6749 §4.1.3, §5.2)";
 const RULE_EXCHANGE_WITHOUT_VERIFIER: &str = "a code exchange without code_verifier for a code issued with a code_challenge is refused with 400 invalid_request or invalid_grant, never tokens (RFC 7636 §4.5-4.6, OAuth 2.1 §4.1.3)";
 

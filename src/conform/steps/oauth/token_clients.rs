@@ -10,13 +10,13 @@ use super::*;
 use crate::protocol::oauth::{check_grant_refused, introspection_active};
 use crate::protocol::token_errors::{
     basic_authorization, basic_client_registration, check_error_format, check_failed_basic_answer,
-    check_refused_status, check_tokens_issued, grant_type_listed,
+    check_tokens_issued, grant_type_listed,
 };
 
-const RULE_CLIENT_MUST_AUTHENTICATE: &str = "a client that was issued credentials must authenticate at the token endpoint: its code exchange or refresh without its client_secret is refused with an error and no tokens (RFC 6749 §3.2.1, §4.1.3, §6; OIDC Core §3.1.3.2)";
-const RULE_BASIC_SUPPORTED: &str = "the token endpoint accepts HTTP Basic authentication from a client it issued a password (RFC 6749 §2.3.1)";
+pub(super) const RULE_CLIENT_MUST_AUTHENTICATE: &str = "a client that was issued credentials must authenticate at the token endpoint: its code exchange or refresh without its client_secret is refused with an error and no tokens (RFC 6749 §3.2.1, §4.1.3, §6; OIDC Core §3.1.3.2)";
+pub(super) const RULE_BASIC_SUPPORTED: &str = "the token endpoint accepts HTTP Basic authentication from a client it issued a password (RFC 6749 §2.3.1)";
 const RULE_BASIC_FAILURE_CHALLENGE: &str = "a failed HTTP Basic client authentication is answered 401 with a WWW-Authenticate challenge for Basic (RFC 6749 §5.2 invalid_client)";
-const RULE_REVOCATION_AUTHENTICATED: &str = "a confidential client's revocation request is authenticated: a wrong client_secret is refused with a 4xx error (RFC 7009 §2.1)";
+pub(super) const RULE_REVOCATION_AUTHENTICATED: &str = "a confidential client's revocation request is authenticated: a wrong client_secret is refused with a 4xx error (RFC 7009 §2.1)";
 const RULE_REVOCATION_ERROR_FORMAT: &str = "a revocation error answer uses the RFC 6749 §5.2 format: a JSON object with an error member, sent as application/json (RFC 7009 §2.2.1)";
 const RULE_INTROSPECTION_FORM_POST: &str = "introspection takes an HTTP POST with a form-encoded token parameter: a live access token is reported active: true (RFC 7662 §2.1-2.2)";
 const RULE_INTROSPECTION_WRONG_HINT: &str = "a wrong token_type_hint does not hide a token from introspection: a live access token hinted as a refresh token is still reported active: true (RFC 7662 §2.1)";
@@ -164,16 +164,6 @@ async fn confidential_refresh_without_secret(world: &mut AuthWorld) -> StepResul
         .map(|_| ())
 }
 
-#[then("the token endpoint refuses the confidential client that did not authenticate")]
-async fn refuses_unauthenticated_client(world: &mut AuthWorld) -> StepResult {
-    judge_last_answer(
-        world,
-        RULE_CLIENT_MUST_AUTHENTICATE,
-        "a 4xx JSON error (invalid_client), and no tokens",
-        check_grant_refused,
-    )
-}
-
 #[when("an OAuth client registered for client_secret_basic exchanges its code with HTTP Basic")]
 async fn basic_client_exchange(world: &mut AuthWorld) -> StepResult {
     let (id, secret) = register_basic_client(world).await?;
@@ -186,16 +176,6 @@ async fn basic_client_exchange(world: &mut AuthWorld) -> StepResult {
         token_call_with_authorization(world, form, &basic_authorization(&id, &secret)).await?;
     keep_tokens(world, &answer);
     Ok(())
-}
-
-#[then("the token endpoint accepts the HTTP Basic client authentication")]
-async fn accepts_basic(world: &mut AuthWorld) -> StepResult {
-    judge_last_answer(
-        world,
-        RULE_BASIC_SUPPORTED,
-        "HTTP 200 with a token response",
-        check_tokens_issued,
-    )
 }
 
 #[when("the client_secret_basic client refreshes with a wrong password in HTTP Basic")]
@@ -242,16 +222,6 @@ async fn revokes_with_wrong_secret(world: &mut AuthWorld) -> StepResult {
     ];
     let pick: fn(&Discovery) -> Option<String> = |d| d.revocation_endpoint.clone();
     confidential_post(world, ("revocation_endpoint", pick), form, Some(wrong)).await
-}
-
-#[then("the revocation endpoint refuses the wrong client credentials")]
-async fn revocation_refuses_wrong_secret(world: &mut AuthWorld) -> StepResult {
-    judge_last_answer(
-        world,
-        RULE_REVOCATION_AUTHENTICATED,
-        "a 4xx error (invalid_client)",
-        check_refused_status,
-    )
 }
 
 #[then("the revocation error answer uses the OAuth error format")]

@@ -5,25 +5,23 @@
 
 use super::lifetimes::{require_revocation_ok, revoke_as};
 use super::*;
-use crate::protocol::oauth::check_grant_refused;
 use crate::protocol::token_errors::{
-    check_challenge_attributes_once, check_refused_status, check_scope_kept,
-    check_scope_not_widened, check_token_error, check_tokens_issued, describe_content_type,
-    is_json_media_type, scope_beyond,
+    check_challenge_attributes_once, check_scope_kept, check_scope_not_widened, check_token_error,
+    check_tokens_issued, describe_content_type, is_json_media_type, scope_beyond,
 };
 
-const RULE_UNSUPPORTED_GRANT: &str = "a token request with a grant_type the server does not support is refused with HTTP 400 and a JSON error unsupported_grant_type (RFC 6749 §5.2)";
+pub(super) const RULE_UNSUPPORTED_GRANT: &str = "a token request with a grant_type the server does not support is refused with HTTP 400 and a JSON error unsupported_grant_type (RFC 6749 §5.2)";
 const RULE_ERROR_JSON: &str = "token error answers are sent as application/json (RFC 6749 §5.2)";
 const RULE_SUCCESS_JSON: &str =
     "a successful token response is sent as application/json (RFC 6749 §5.1)";
 pub(super) const RULE_NEVER_ISSUED_CODE: &str = "a code the server never issued is refused with HTTP 400 invalid_grant (RFC 6749 §4.1.3, §5.2; OIDC Core §3.1.3.2)";
-const RULE_INVALID_REQUEST: &str = "a token request missing a required parameter, or repeating one, is refused with HTTP 400 invalid_request (RFC 6749 §5.2)";
-const RULE_PUBLIC_CLIENT_CREDENTIALS: &str = "the client_credentials grant is for confidential clients only: a public client asking for it is refused with an error and no token (RFC 6749 §4.4)";
-const RULE_UNKNOWN_PARAMETER: &str = "the token endpoint ignores a request parameter it does not know: a refresh carrying one still issues tokens (RFC 6749 §3.2)";
-const RULE_EMPTY_PARAMETER: &str = "the token endpoint treats a parameter sent with an empty value as absent: a refresh with an empty scope= issues tokens for the original scope (RFC 6749 §3.2, §6)";
-const RULE_REPEATED_PARAMETER: &str = "a token request that repeats a parameter is not accepted as if it were sent once: no tokens (RFC 6749 §3.2)";
+pub(super) const RULE_INVALID_REQUEST: &str = "a token request missing a required parameter, or repeating one, is refused with HTTP 400 invalid_request (RFC 6749 §5.2)";
+pub(super) const RULE_PUBLIC_CLIENT_CREDENTIALS: &str = "the client_credentials grant is for confidential clients only: a public client asking for it is refused with an error and no token (RFC 6749 §4.4)";
+pub(super) const RULE_UNKNOWN_PARAMETER: &str = "the token endpoint ignores a request parameter it does not know: a refresh carrying one still issues tokens (RFC 6749 §3.2)";
+pub(super) const RULE_EMPTY_PARAMETER: &str = "the token endpoint treats a parameter sent with an empty value as absent: a refresh with an empty scope= issues tokens for the original scope (RFC 6749 §3.2, §6)";
+pub(super) const RULE_REPEATED_PARAMETER: &str = "a token request that repeats a parameter is not accepted as if it were sent once: no tokens (RFC 6749 §3.2)";
 const RULE_SCOPE_NOT_WIDENED: &str = "a refresh never grants a scope the resource owner did not grant: asking for more is refused, or answered without it (RFC 6749 §6)";
-const RULE_INVALID_SCOPE: &str = "a refresh asking for a scope beyond the grant is refused with HTTP 400 invalid_scope (RFC 6749 §5.2)";
+pub(super) const RULE_INVALID_SCOPE: &str = "a refresh asking for a scope beyond the grant is refused with HTTP 400 invalid_scope (RFC 6749 §5.2)";
 const RULE_SCOPE_KEPT: &str = "a refresh token issued by a refresh carries the scope of the one it replaced: asking it for exactly the granted scope issues tokens (RFC 6749 §6)";
 const RULE_REVOKE_WRONG_HINT: &str = "a wrong token_type_hint does not stop a revocation: revoking a refresh token hinted as an access token answers 200 and the refresh token is then refused with invalid_grant (RFC 7009 §2.1-2.2)";
 const RULE_CHALLENGE_ONCE: &str = "a WWW-Authenticate challenge names error, error_description and error_uri at most once each (RFC 6750 §3)";
@@ -100,38 +98,6 @@ async fn unsupported_grant(world: &mut AuthWorld) -> StepResult {
     grant_request(world, &grant, vec![("client_id".into(), client.client_id)]).await
 }
 
-/// The refusals judged by `expect_token_error`: what "the token endpoint refuses the" is
-/// followed by → (rule, the error code).
-const TOKEN_ERRORS: &[(&str, (&str, &str))] = &[
-    (
-        "unsupported grant_type with unsupported_grant_type",
-        (RULE_UNSUPPORTED_GRANT, "unsupported_grant_type"),
-    ),
-    (
-        "request with invalid_request",
-        (RULE_INVALID_REQUEST, "invalid_request"),
-    ),
-    (
-        "wider scope with invalid_scope",
-        (RULE_INVALID_SCOPE, "invalid_scope"),
-    ),
-    (
-        "grant type with unauthorized_client",
-        (
-            super::token_clients::RULE_UNAUTHORIZED_CLIENT,
-            "unauthorized_client",
-        ),
-    ),
-];
-
-#[then(
-    regex = r"^the token endpoint refuses the (unsupported grant_type with unsupported_grant_type|request with invalid_request|wider scope with invalid_scope|grant type with unauthorized_client)$"
-)]
-async fn refuses_with_token_error(world: &mut AuthWorld, phrase: String) -> StepResult {
-    let (rule, error) = *crate::conform::steps::phrase_entry(world, TOKEN_ERRORS, &phrase)?;
-    expect_token_error(world, rule, error)
-}
-
 #[then("the token endpoint's error answer is application/json")]
 async fn error_answer_is_json(world: &mut AuthWorld) -> StepResult {
     expect_json_answer(world, RULE_ERROR_JSON)
@@ -168,16 +134,6 @@ async fn public_client_credentials(world: &mut AuthWorld) -> StepResult {
     grant_request(world, "client_credentials", pairs).await
 }
 
-#[then("the token endpoint refuses the client_credentials grant to the public client")]
-async fn refuses_public_client_credentials(world: &mut AuthWorld) -> StepResult {
-    judge_last_answer(
-        world,
-        RULE_PUBLIC_CLIENT_CREDENTIALS,
-        "a 4xx JSON error (unauthorized_client), and no token",
-        check_grant_refused,
-    )
-}
-
 #[given("the OAuth client has refreshed the tokens")]
 async fn has_refreshed(world: &mut AuthWorld) -> StepResult {
     refresh_with(world, Vec::new()).await?;
@@ -204,36 +160,6 @@ async fn refreshes_with_empty_scope(world: &mut AuthWorld) -> StepResult {
 async fn refreshes_with_repeated_parameter(world: &mut AuthWorld) -> StepResult {
     let refresh = newest_refresh_token(world)?;
     refresh_with(world, vec![("refresh_token".into(), refresh)]).await
-}
-
-#[then("the token endpoint ignores the unknown parameter and issues tokens")]
-async fn ignores_unknown_parameter(world: &mut AuthWorld) -> StepResult {
-    judge_last_answer(
-        world,
-        RULE_UNKNOWN_PARAMETER,
-        "HTTP 200 with a token response",
-        check_tokens_issued,
-    )
-}
-
-#[then("the token endpoint treats the empty parameter as absent and issues tokens")]
-async fn treats_empty_as_absent(world: &mut AuthWorld) -> StepResult {
-    judge_last_answer(
-        world,
-        RULE_EMPTY_PARAMETER,
-        "HTTP 200 with a token response",
-        check_tokens_issued,
-    )
-}
-
-#[then("the token endpoint does not accept the repeated parameter")]
-async fn refuses_repeated_parameter(world: &mut AuthWorld) -> StepResult {
-    judge_last_answer(
-        world,
-        RULE_REPEATED_PARAMETER,
-        "a 4xx error (invalid_request), and no tokens",
-        check_refused_status,
-    )
 }
 
 /// Authorizes the signed-in user (PKCE S256, the first client's redirect_uri) for `client_id`
