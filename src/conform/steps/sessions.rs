@@ -35,20 +35,6 @@ async fn second_device(world: &mut AuthWorld) -> StepResult {
     }
 }
 
-#[when("the user lists their sessions")]
-async fn list_sessions(world: &mut AuthWorld) -> StepResult {
-    super::send(world, Request::get("/list-sessions")).await
-}
-
-#[when("a client without cookies lists sessions")]
-async fn list_sessions_anonymous(world: &mut AuthWorld) -> StepResult {
-    super::send(
-        world,
-        Request::get("/list-sessions").cookies(CookieChoice::None),
-    )
-    .await
-}
-
 #[then("the list holds both sessions, and only sessions of the user")]
 async fn list_holds_both(world: &mut AuthWorld) -> StepResult {
     let rule = "list-sessions returns every active session of the user and no one else's";

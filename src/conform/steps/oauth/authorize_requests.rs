@@ -13,8 +13,8 @@ use crate::protocol::authorize::{
 const RULE_ENDPOINT_FRAGMENT: &str =
     "the authorization endpoint URL carries no fragment component (RFC 6749 §3.1)";
 pub(super) const RULE_INVALID_REQUEST: &str = "an authorization request from a valid client with its registered redirect_uri that misses a required parameter (response_type; a public client's code_challenge, sent empty or not at all) is answered at that redirect_uri with error=invalid_request and the state, never a code (RFC 6749 §3.1, §4.1.1, §4.1.2.1; RFC 7636 §4.4.1; OIDC Core §3.1.2.2)";
-const RULE_EMPTY_IS_ABSENT: &str = "a parameter sent without a value is treated as if it were omitted: an empty prompt changes nothing, the authorization goes on to a code (RFC 6749 §3.1)";
-const RULE_UNKNOWN_IGNORED: &str = "a request parameter the server does not know is ignored: the authorization goes on to a code (RFC 6749 §3.1)";
+pub(super) const RULE_EMPTY_IS_ABSENT: &str = "a parameter sent without a value is treated as if it were omitted: an empty prompt changes nothing, the authorization goes on to a code (RFC 6749 §3.1)";
+pub(super) const RULE_UNKNOWN_IGNORED: &str = "a request parameter the server does not know is ignored: the authorization goes on to a code (RFC 6749 §3.1)";
 pub(super) const RULE_REPEATED_REFUSED: &str = "a parameter sent more than once is not taken as if it were sent once: the request with the state twice is refused with an error, never a code, even through consent (RFC 6749 §3.1)";
 const RULE_NO_SCOPE: &str = "a request without scope is either processed with a default scope (the code yields tokens) or answered at the redirect_uri with error=invalid_scope and the state (RFC 6749 §3.3)";
 pub(super) const RULE_NO_REDIRECT_URI: &str = "an OpenID authentication request without redirect_uri (which OIDC requires) is refused with an error, never a code, even through login and consent (OIDC Core §3.1.2.1-2; RFC 6749 §4.1.1)";
@@ -103,7 +103,7 @@ async fn endpoint_without_fragment(world: &mut AuthWorld) -> StepResult {
 }
 
 /// The authorization ended with a code, as the unbent request does.
-fn check_code_issued(world: &mut AuthWorld, rule: &str) -> StepResult {
+pub(super) fn check_code_issued(world: &mut AuthWorld, rule: &str) -> StepResult {
     if world.oauth.code.is_some() {
         return Ok(());
     }
@@ -118,16 +118,6 @@ fn check_code_issued(world: &mut AuthWorld, rule: &str) -> StepResult {
         "a code at the redirect_uri, as without the parameter",
         actual,
     ))
-}
-
-#[then("the authorization server issues a code as it does without the empty parameter")]
-async fn empty_is_absent(world: &mut AuthWorld) -> StepResult {
-    check_code_issued(world, RULE_EMPTY_IS_ABSENT)
-}
-
-#[then("the authorization server issues a code as it does without the unknown parameter")]
-async fn unknown_is_ignored(world: &mut AuthWorld) -> StepResult {
-    check_code_issued(world, RULE_UNKNOWN_IGNORED)
 }
 
 #[then(

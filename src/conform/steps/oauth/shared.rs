@@ -475,19 +475,6 @@ pub(super) fn sent_in_request(
     world.oauth.request.as_ref().and_then(pick)
 }
 
-/// Refreshes with a refresh token an earlier step kept (`pick`, see [`kept`]); the answer is
-/// judged by a Then step.
-pub(super) async fn refresh_with_kept(
-    world: &mut AuthWorld,
-    pick: impl Fn(&OAuthState) -> Option<String>,
-    happened: &str,
-    expected: &str,
-) -> StepResult {
-    let client = client_config(world)?;
-    let token = kept(world, pick, happened, expected)?;
-    token_call_judged_later(world, refresh_form(&token, &client.client_id)).await
-}
-
 /// The form exchanging the current code for `client_id`, with the verifier and redirect_uri of
 /// the authorization request unless given.
 pub(super) fn current_code_form(
