@@ -169,10 +169,26 @@ const VERDICTS: &[(&str, Verdict)] = &[
             check: check_refused_status,
         },
     ),
+    (
+        "the token endpoint refuses the exchange without the redirect_uri",
+        Verdict::Judged {
+            rule: super::token::RULE_EXCHANGE_WITHOUT_REDIRECT_URI,
+            expected: "HTTP 400 with error invalid_request (or invalid_grant), and no tokens",
+            check: check_missing_parameter_refused,
+        },
+    ),
+    (
+        "the token endpoint refuses the exchange without the code_verifier",
+        Verdict::Judged {
+            rule: super::token::RULE_EXCHANGE_WITHOUT_VERIFIER,
+            expected: "HTTP 400 with error invalid_request (or invalid_grant), and no tokens",
+            check: check_missing_parameter_refused,
+        },
+    ),
 ];
 
 #[then(
-    regex = r"^(the token endpoint refuses the wrong code_verifier with invalid_grant|the token endpoint refuses the reused code with invalid_grant|the token endpoint refuses the mismatched redirect_uri with invalid_grant|the token endpoint refuses the rotated refresh token with invalid_grant|the token endpoint refuses the newest refresh token of the replayed family|the token endpoint refuses the never-issued code with invalid_grant|the token endpoint refuses the unsupported grant_type with unsupported_grant_type|the token endpoint refuses the request with invalid_request|the token endpoint refuses the wider scope with invalid_scope|the token endpoint refuses the grant type with unauthorized_client|the token endpoint refuses the code presented by the other client|the token endpoint refuses the refresh token presented by the other client|the revocation endpoint answers 200|the token endpoint refuses the password grant|the introspection endpoint refuses the client without credentials with 401 invalid_client|the token endpoint refuses the confidential client that did not authenticate|the token endpoint accepts the HTTP Basic client authentication|the revocation endpoint refuses the wrong client credentials|the token endpoint refuses the client_credentials grant to the public client|the token endpoint ignores the unknown parameter and issues tokens|the token endpoint treats the empty parameter as absent and issues tokens|the token endpoint does not accept the repeated parameter)$"
+    regex = r"^(the token endpoint refuses the wrong code_verifier with invalid_grant|the token endpoint refuses the reused code with invalid_grant|the token endpoint refuses the mismatched redirect_uri with invalid_grant|the token endpoint refuses the rotated refresh token with invalid_grant|the token endpoint refuses the newest refresh token of the replayed family|the token endpoint refuses the never-issued code with invalid_grant|the token endpoint refuses the unsupported grant_type with unsupported_grant_type|the token endpoint refuses the request with invalid_request|the token endpoint refuses the wider scope with invalid_scope|the token endpoint refuses the grant type with unauthorized_client|the token endpoint refuses the code presented by the other client|the token endpoint refuses the refresh token presented by the other client|the revocation endpoint answers 200|the token endpoint refuses the password grant|the introspection endpoint refuses the client without credentials with 401 invalid_client|the token endpoint refuses the confidential client that did not authenticate|the token endpoint accepts the HTTP Basic client authentication|the revocation endpoint refuses the wrong client credentials|the token endpoint refuses the client_credentials grant to the public client|the token endpoint ignores the unknown parameter and issues tokens|the token endpoint treats the empty parameter as absent and issues tokens|the token endpoint does not accept the repeated parameter|the token endpoint refuses the exchange without the redirect_uri|the token endpoint refuses the exchange without the code_verifier)$"
 )]
 async fn answer_judged(world: &mut AuthWorld, phrase: String) -> StepResult {
     crate::conform::steps::judge_phrase(world, VERDICTS, &phrase, |world, verdict| match verdict {

@@ -4,7 +4,7 @@
 //! redirect URI (RFC 6749 §4.1.2.1 unauthorized_client). Each scenario makes its own client;
 //! without the endpoint (or open dynamic registration) it is skipped.
 
-use super::authorization::check_error_at_client;
+use super::authorization::{check_error_at_client, check_scope_left_out};
 use super::requests::follow_to_the_end;
 use super::*;
 
@@ -122,13 +122,7 @@ async fn no_scope_beyond_registration(world: &mut AuthWorld) -> StepResult {
         Ok(t) if exchange.status == 200 => t,
         _ => return Ok(()),
     };
-    check_unknown_scope_left_out(tokens.scope.as_deref(), BEYOND_SCOPE).map_err(|e| {
-        world.fail(
-            rule,
-            format!("error=invalid_scope, or a grant whose stated scope leaves out {BEYOND_SCOPE}"),
-            e,
-        )
-    })
+    check_scope_left_out(world, rule, tokens.scope.as_deref(), BEYOND_SCOPE)
 }
 
 #[when(

@@ -3,7 +3,7 @@
 //! repeated or unknown. Each flow is followed to its end as a browser would, signing in and
 //! consenting wherever asked, so a server that accepts the bent request shows it with a code.
 
-use super::authorization::check_error_at_client;
+use super::authorization::invalid_scope_or_tokens;
 use super::requests::follow_to_the_end;
 use super::*;
 use crate::protocol::authorize::{
@@ -124,23 +124,10 @@ pub(super) fn check_code_issued(world: &mut AuthWorld, rule: &str) -> StepResult
     "the authorization server answers invalid_scope at the redirect URI with the state, or issues a code that yields tokens"
 )]
 async fn default_scope_or_invalid_scope(world: &mut AuthWorld) -> StepResult {
-    let rule = RULE_NO_SCOPE;
-    if world.oauth.code.is_none() {
-        return check_error_at_client(world, rule, "invalid_scope");
-    }
-    let exchange = exchange_code_with(world, None, None).await?;
-    let body = exchange.json().unwrap_or(Value::Null);
-    if exchange.status == 200 && parse_token_response(&body).is_ok() {
-        return Ok(());
-    }
-    Err(world.fail(
-        rule,
-        "a code that yields tokens (the default scope), or error=invalid_scope",
-        format!(
-            "a code, whose exchange answered {}",
-            describe_token_answer(exchange.status, &body)
-        ),
-    ))
+    let expected = "a code that yields tokens (the default scope), or error=invalid_scope";
+    invalid_scope_or_tokens(world, RULE_NO_SCOPE, expected)
+        .await
+        .map(|_| ())
 }
 
 /// Bent requests whose answer, from a signed-in user, is an error at the client.

@@ -192,10 +192,7 @@ async fn other_client_authorizes(world: &mut AuthWorld) -> StepResult {
 #[then("the authorization server asks the user to consent to the other client")]
 async fn asks_consent_for_other_client(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_CONSENT_PER_CLIENT;
-    let Some(hop) = last_hop(world) else {
-        return Err(world.fail(rule, "an authorization request before this step", "none"));
-    };
-    world.last = Some(hop.exchange.clone());
+    let hop = quoted_last_hop(world, rule, "an authorization request")?;
     match &hop.hop {
         Some(AuthorizeHop::Interaction(_)) => Ok(()),
         Some(AuthorizeHop::Client(p)) if p.code().is_some() => Err(world.fail(
@@ -244,24 +241,7 @@ async fn authorize_claims_for_other(world: &mut AuthWorld) -> StepResult {
     "a user-agent without a session sends the user to the authorization endpoint with prompt=none and the ID token's signature altered as id_token_hint"
 )]
 async fn authorize_with_forged_hint(world: &mut AuthWorld) -> StepResult {
-    let (tokens, exchange) = current_tokens(world)?;
-    let forged = tokens
-        .id_token
-        .as_deref()
-        .ok_or_else(|| "no id_token".to_string())
-        .and_then(crate::protocol::forge::with_signature_altered);
-    let forged = match forged {
-        Ok(t) => t,
-        Err(e) => {
-            return Err(world.fail_on(
-                &precondition("the code exchange issued an ID token the harness can forge"),
-                "a compact JWS id_token",
-                e,
-                Some(exchange.excerpt()),
-            ));
-        }
-    };
-    crate::redact::SecretRegistry::global().register(&forged);
+    let forged = id_token_hint(world, crate::protocol::forge::with_signature_altered)?;
     let client = client_config(world)?;
     let pkce = PkcePair::generate();
     let mut request = standard_request(&client, Some(&pkce));

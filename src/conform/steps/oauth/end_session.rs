@@ -22,27 +22,7 @@ pub(super) async fn end_session_with_hint(
     cookies: CookieChoice,
     hint: fn(&str) -> Result<String, String>,
 ) -> StepResult {
-    let (tokens, exchange) = current_tokens(world)?;
-    let Some(real_id_token) = tokens.id_token.clone() else {
-        return Err(world.fail_on(
-            &precondition("the code exchange issued an ID token"),
-            "an id_token",
-            "none",
-            Some(exchange.excerpt()),
-        ));
-    };
-    let id_token = match hint(&real_id_token) {
-        Ok(t) => t,
-        Err(e) => {
-            return Err(world.fail_on(
-                &precondition("the ID token is a compact JWS the harness can forge a hint from"),
-                "a JWT",
-                e,
-                Some(exchange.excerpt()),
-            ));
-        }
-    };
-    crate::redact::SecretRegistry::global().register(&id_token);
+    let id_token = id_token_hint(world, hint)?;
     let state = format!("ls-{}", random_string(16));
     let request = endpoint_get(
         world,

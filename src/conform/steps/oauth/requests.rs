@@ -3,7 +3,10 @@
 //! (state, RFC 9207 iss). Each flow is followed to its end as a browser would: through consent
 //! when the server asks for it.
 
-use super::authorization::{check_error_at_client, check_refused, sign_in_with_signed_query};
+use super::authorization::{
+    check_error_at_client, check_refused, check_scope_left_out, invalid_scope_or_tokens,
+    sign_in_with_signed_query,
+};
 use super::*;
 
 const RULE_UNSUPPORTED_RESPONSE_TYPE: &str = "an authorization request with a response_type the server does not offer (token) is answered at the redirect_uri with error=unsupported_response_type and the state, and never with a code or token (RFC 6749 §3.1.1, §4.1.2.1; OAuth 2.1 §10)";
@@ -95,35 +98,13 @@ async fn authorize_unknown_scope(world: &mut AuthWorld) -> StepResult {
 )]
 async fn answers_invalid_scope(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_UNKNOWN_SCOPE;
-    if world.oauth.code.is_none() {
-        return check_error_at_client(world, rule, "invalid_scope");
-    }
-    // The server ignored the scope (RFC 6749 §3.3 allows it): the grant must leave it out and
+    // The server may ignore the scope (RFC 6749 §3.3 allows it): the grant must leave it out and
     // the token response must state the scope it granted.
-    let exchange = exchange_code_with(world, None, None).await?;
-    let body = exchange.json().unwrap_or(Value::Null);
-    let tokens = match parse_token_response(&body) {
-        Ok(t) if exchange.status == 200 => t,
-        _ => {
-            return Err(world.fail(
-                rule,
-                "error=invalid_scope at the redirect_uri, or a code that yields tokens without the unknown scope",
-                format!(
-                    "a code, whose exchange answered {}",
-                    describe_token_answer(exchange.status, &body)
-                ),
-            ));
-        }
+    let expected = "error=invalid_scope at the redirect_uri, or a code that yields tokens without the unknown scope";
+    let Some(tokens) = invalid_scope_or_tokens(world, rule, expected).await? else {
+        return Ok(());
     };
-    check_unknown_scope_left_out(tokens.scope.as_deref(), UNKNOWN_SCOPE).map_err(|e| {
-        world.fail(
-            rule,
-            format!(
-                "error=invalid_scope, or a grant whose stated scope leaves out {UNKNOWN_SCOPE}"
-            ),
-            e,
-        )
-    })
+    check_scope_left_out(world, rule, tokens.scope.as_deref(), UNKNOWN_SCOPE)
 }
 
 #[when("the OAuth client sends the user to the authorization endpoint with an unknown client_id")]

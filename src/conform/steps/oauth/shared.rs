@@ -602,6 +602,44 @@ pub(super) fn current_id_token(
     }
 }
 
+/// The current ID token made into an id_token_hint by `hint` (kept as it is, or forged), and
+/// registered as a secret; a token the harness cannot make one from fails a precondition,
+/// quoting the token answer.
+pub(super) fn id_token_hint(
+    world: &mut AuthWorld,
+    hint: fn(&str) -> Result<String, String>,
+) -> Result<String, StepFailure> {
+    let (tokens, exchange) = current_tokens(world)?;
+    let Some(real_id_token) = tokens.id_token.clone() else {
+        return Err(world.fail_on(
+            &precondition("the code exchange issued an ID token"),
+            "an id_token",
+            "none",
+            Some(exchange.excerpt()),
+        ));
+    };
+    match hint(&real_id_token) {
+        Ok(id_token) => {
+            SecretRegistry::global().register(&id_token);
+            Ok(id_token)
+        }
+        Err(e) => Err(world.fail_on(
+            &precondition("the ID token is a compact JWS the harness can forge a hint from"),
+            "a JWT",
+            e,
+            Some(exchange.excerpt()),
+        )),
+    }
+}
+
+/// The claims of the first token set's ID token (decoded, not verified).
+pub(super) fn first_id_token_claims(world: &AuthWorld) -> Result<IdTokenClaims, String> {
+    let first = world.oauth.first_tokens.as_ref();
+    let id_token = first.and_then(|(t, _)| t.id_token.clone());
+    let id_token = id_token.ok_or_else(|| "no id_token".to_string())?;
+    decode_id_token(&id_token).map(|(_, claims)| claims)
+}
+
 /// An ID token's header and claims, decoded through `protocol::jwt` (not verified).
 pub(super) fn decode_id_token(id_token: &str) -> Result<(Value, IdTokenClaims), String> {
     let jwt = crate::protocol::jwt::decode(id_token).map_err(|e| e.to_string())?;

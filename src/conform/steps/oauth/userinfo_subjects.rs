@@ -97,14 +97,13 @@ async fn tokens_for(world: &mut AuthWorld, client_id: String, redirect_uri: Stri
         code_exchange_form(&code, &redirect_uri, &client_id, &pkce.verifier),
     )
     .await?;
-    if exchange.status != 200 {
-        let body = exchange.json().unwrap_or(Value::Null);
-        return Err(world.fail(
-            &precondition("the other client's code exchange issues tokens"),
-            "HTTP 200 with a token response",
-            describe_token_answer(exchange.status, &body),
-        ));
-    }
+    let exchanged = precondition("the other client's code exchange issues tokens");
+    require_token_answer_ok(
+        world,
+        &exchange,
+        &exchanged,
+        "HTTP 200 with a token response",
+    )?;
     keep_tokens(world, &exchange);
     Ok(())
 }
@@ -122,14 +121,7 @@ fn first_and_current_subs(
     rule: &str,
 ) -> Result<(String, String), StepFailure> {
     let (_, _, current, _, _) = current_id_token(world, rule)?;
-    let first = world
-        .oauth
-        .first_tokens
-        .clone()
-        .and_then(|(t, _)| t.id_token)
-        .ok_or("no first ID token".to_string())
-        .and_then(|t| decode_id_token(&t))
-        .map(|(_, c)| c.sub);
+    let first = first_id_token_claims(world).map(|c| c.sub);
     match (first, current.sub) {
         (Ok(Some(a)), Some(b)) => Ok((a, b)),
         _ => Err(world.fail(
