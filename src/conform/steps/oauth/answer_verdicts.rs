@@ -5,6 +5,7 @@
 use super::token_errors::expect_token_error;
 use super::*;
 use crate::protocol::oauth::check_grant_refused;
+use crate::protocol::session::is_json_content_type;
 use crate::protocol::token_errors::{check_refused_status, check_tokens_issued};
 
 /// How a phrase judges the last answer, and the rule it checks.
@@ -14,6 +15,8 @@ enum Verdict {
     InvalidGrant(&'static str),
     /// `expect_token_error`: HTTP 400 with this error, and no token.
     TokenError(&'static str, &'static str),
+    /// `expect_json_object`: HTTP 200 with a JSON object, as application/json.
+    JsonObject(&'static str),
     /// `judge_last_answer`: what should have come, and the check that finds what did not.
     Judged {
         rule: &'static str,
@@ -185,19 +188,47 @@ const VERDICTS: &[(&str, Verdict)] = &[
             check: check_missing_parameter_refused,
         },
     ),
+    (
+        "the discovery document is served as application/json",
+        Verdict::JsonObject(super::metadata::RULE_JSON_DOCUMENT),
+    ),
+    (
+        "userinfo answers in application/json",
+        Verdict::JsonObject(super::userinfo_subjects::RULE_USERINFO_JSON),
+    ),
 ];
 
 #[then(
-    regex = r"^(the token endpoint refuses the wrong code_verifier with invalid_grant|the token endpoint refuses the reused code with invalid_grant|the token endpoint refuses the mismatched redirect_uri with invalid_grant|the token endpoint refuses the rotated refresh token with invalid_grant|the token endpoint refuses the newest refresh token of the replayed family|the token endpoint refuses the never-issued code with invalid_grant|the token endpoint refuses the unsupported grant_type with unsupported_grant_type|the token endpoint refuses the request with invalid_request|the token endpoint refuses the wider scope with invalid_scope|the token endpoint refuses the grant type with unauthorized_client|the token endpoint refuses the code presented by the other client|the token endpoint refuses the refresh token presented by the other client|the revocation endpoint answers 200|the token endpoint refuses the password grant|the introspection endpoint refuses the client without credentials with 401 invalid_client|the token endpoint refuses the confidential client that did not authenticate|the token endpoint accepts the HTTP Basic client authentication|the revocation endpoint refuses the wrong client credentials|the token endpoint refuses the client_credentials grant to the public client|the token endpoint ignores the unknown parameter and issues tokens|the token endpoint treats the empty parameter as absent and issues tokens|the token endpoint does not accept the repeated parameter|the token endpoint refuses the exchange without the redirect_uri|the token endpoint refuses the exchange without the code_verifier)$"
+    regex = r"^(the token endpoint refuses the wrong code_verifier with invalid_grant|the token endpoint refuses the reused code with invalid_grant|the token endpoint refuses the mismatched redirect_uri with invalid_grant|the token endpoint refuses the rotated refresh token with invalid_grant|the token endpoint refuses the newest refresh token of the replayed family|the token endpoint refuses the never-issued code with invalid_grant|the token endpoint refuses the unsupported grant_type with unsupported_grant_type|the token endpoint refuses the request with invalid_request|the token endpoint refuses the wider scope with invalid_scope|the token endpoint refuses the grant type with unauthorized_client|the token endpoint refuses the code presented by the other client|the token endpoint refuses the refresh token presented by the other client|the revocation endpoint answers 200|the token endpoint refuses the password grant|the introspection endpoint refuses the client without credentials with 401 invalid_client|the token endpoint refuses the confidential client that did not authenticate|the token endpoint accepts the HTTP Basic client authentication|the revocation endpoint refuses the wrong client credentials|the token endpoint refuses the client_credentials grant to the public client|the token endpoint ignores the unknown parameter and issues tokens|the token endpoint treats the empty parameter as absent and issues tokens|the token endpoint does not accept the repeated parameter|the token endpoint refuses the exchange without the redirect_uri|the token endpoint refuses the exchange without the code_verifier|the discovery document is served as application/json|userinfo answers in application/json)$"
 )]
 async fn answer_judged(world: &mut AuthWorld, phrase: String) -> StepResult {
     crate::conform::steps::judge_phrase(world, VERDICTS, &phrase, |world, verdict| match verdict {
         Verdict::InvalidGrant(rule) => expect_invalid_grant(world, rule),
         Verdict::TokenError(rule, error) => expect_token_error(world, rule, error),
+        Verdict::JsonObject(rule) => expect_json_object(world, rule),
         Verdict::Judged {
             rule,
             expected,
             check,
         } => judge_last_answer(world, rule, expected, check),
     })
+}
+
+/// Fails `rule` unless the last answer is HTTP 200 with a JSON object, as application/json.
+fn expect_json_object(world: &mut AuthWorld, rule: &str) -> StepResult {
+    let exchange = world.last_exchange()?;
+    let object = exchange.json().is_ok_and(|b| b.is_object());
+    if exchange.status == 200 && object && is_json_content_type(exchange.content_type()) {
+        return Ok(());
+    }
+    Err(world.fail(
+        rule,
+        "HTTP 200, Content-Type: application/json, a JSON object",
+        format!(
+            "HTTP {}, Content-Type: {}{}",
+            exchange.status,
+            exchange.content_type().unwrap_or("(absent)"),
+            if object { "" } else { ", not a JSON object" }
+        ),
+    ))
 }

@@ -8,9 +8,8 @@ use crate::protocol::oauth::{
     authorization_server_metadata_url, check_no_empty_lists, check_rs256_listed,
     check_scopes_name_openid, check_subject_types,
 };
-use crate::protocol::session::is_json_content_type;
 
-const RULE_JSON_DOCUMENT: &str = "the discovery document is answered with 200 and Content-Type application/json (OIDC Discovery §4.2)";
+pub(super) const RULE_JSON_DOCUMENT: &str = "the discovery document is answered with 200 and Content-Type application/json (OIDC Discovery §4.2)";
 const RULE_SUBJECT_TYPES: &str =
     "the discovery document lists subject_types_supported (OIDC Discovery §3: REQUIRED)";
 const RULE_SCOPES_OPENID: &str =
@@ -34,25 +33,6 @@ fn raw_document(world: &mut AuthWorld) -> Result<Value, StepFailure> {
             Some(exchange.excerpt()),
         )),
     }
-}
-
-#[then("the discovery document is served as application/json")]
-async fn discovery_is_json(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let json = exchange.json().map(|v| v.is_object()).unwrap_or(false);
-    if exchange.status == 200 && json && is_json_content_type(exchange.content_type()) {
-        return Ok(());
-    }
-    Err(world.fail(
-        RULE_JSON_DOCUMENT,
-        "HTTP 200, Content-Type: application/json, a JSON object",
-        format!(
-            "HTTP {}, Content-Type: {}{}",
-            exchange.status,
-            exchange.content_type().unwrap_or("(absent)"),
-            if json { "" } else { ", not a JSON object" }
-        ),
-    ))
 }
 
 #[then("the discovery document lists subject_types_supported")]
