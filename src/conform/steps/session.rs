@@ -90,6 +90,19 @@ pub(crate) async fn probe_started_session(
     Ok((exchange, body))
 }
 
+/// Fails `rule` (with `expected` and `actual`) when get-session with the started session's
+/// cookie alone, from a fresh client, still finds a session.
+pub(crate) async fn require_started_session_ended(
+    world: &mut AuthWorld,
+    rule: &str,
+    expected: &str,
+    actual: &str,
+) -> StepResult {
+    let (exchange, body) = probe_started_session(world, rule).await?;
+    let alive = parse_session_answer(&body).ok().flatten().is_some();
+    super::fail_if(world, alive, &exchange, rule, expected, actual)
+}
+
 #[when("the user asks for the session with only the session cookie")]
 async fn get_session_token_only(world: &mut AuthWorld) -> StepResult {
     let cookie = started_session_cookie(world)?;

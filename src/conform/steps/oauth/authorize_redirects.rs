@@ -57,23 +57,42 @@ fn delivery_at(world: &AuthWorld, uri: &str) -> Option<(Hop, String)> {
     })
 }
 
+/// Tries each look-alike of the registered redirect_uri (with a fragment, or the others) until
+/// one receives a delivery: `fresh`, from a user-agent without a session through login and
+/// consent; otherwise once, from the signed-in user-agent. The first delivery, which a failure
+/// then quotes: (what the look-alike is, its URI, what it received).
+async fn first_look_alike_delivery(
+    world: &mut AuthWorld,
+    fragment: bool,
+    fresh: bool,
+) -> Result<Option<(String, String, String)>, StepFailure> {
+    for (what, uri) in look_alikes(world, fragment)? {
+        if fresh {
+            world.client.clear_cookies();
+        }
+        start_for(world, &uri).await?;
+        if fresh {
+            super::requests::follow_to_the_end(world).await?;
+        }
+        if let Some((hop, found)) = delivery_at(world, &uri) {
+            world.last = Some(hop.exchange);
+            return Ok(Some((what, uri, found)));
+        }
+    }
+    Ok(None)
+}
+
 /// Follows each look-alike of the registered redirect_uri from a user-agent without a session
 /// through login and consent; fails `rule` at the first that receives a code or an error.
 async fn check_look_alikes(world: &mut AuthWorld, rule: &str, fragment: bool) -> StepResult {
-    for (what, uri) in look_alikes(world, fragment)? {
-        world.client.clear_cookies();
-        start_for(world, &uri).await?;
-        super::requests::follow_to_the_end(world).await?;
-        if let Some((hop, found)) = delivery_at(world, &uri) {
-            world.last = Some(hop.exchange);
-            return Err(world.fail(
-                rule,
-                format!("an error page of the server for {uri} ({what}), and no code anywhere"),
-                format!("a delivery: {found}"),
-            ));
-        }
-    }
-    Ok(())
+    let Some((what, uri, found)) = first_look_alike_delivery(world, fragment, true).await? else {
+        return Ok(());
+    };
+    Err(world.fail(
+        rule,
+        format!("an error page of the server for {uri} ({what}), and no code anywhere"),
+        format!("a delivery: {found}"),
+    ))
 }
 
 #[then(
@@ -94,17 +113,12 @@ async fn fragment_refused(world: &mut AuthWorld) -> StepResult {
     "a repeated authorization naming a look-alike of the registered redirect_uri yields no code without the user"
 )]
 async fn repeated_look_alike_not_granted(world: &mut AuthWorld) -> StepResult {
-    let rule = RULE_REPEATED_IMPERSONATOR;
-    for (what, uri) in look_alikes(world, false)? {
-        start_for(world, &uri).await?;
-        if let Some((hop, found)) = delivery_at(world, &uri) {
-            world.last = Some(hop.exchange);
-            return Err(world.fail(
-                rule,
-                format!("no code for {uri} ({what}) without asking the user"),
-                format!("granted at once: {found}"),
-            ));
-        }
-    }
-    Ok(())
+    let Some((what, uri, found)) = first_look_alike_delivery(world, false, false).await? else {
+        return Ok(());
+    };
+    Err(world.fail(
+        RULE_REPEATED_IMPERSONATOR,
+        format!("no code for {uri} ({what}) without asking the user"),
+        format!("granted at once: {found}"),
+    ))
 }
