@@ -9,7 +9,7 @@ use crate::protocol::authorize::token_carried_by;
 
 const RULE_QUERY_TOKEN: &str = "a protected resource does not accept an access token in the URI query: userinfo with ?access_token= and no Authorization header answers 401, not the user's claims (OAuth 2.1 §5.2)";
 const RULE_NO_TOKEN_IN_URL: &str = "access and refresh tokens never travel in a URL: no redirect of the authorization (Location or JSON url) and no token answer carries a token parameter or an issued token (RFC 6749 §10.8; the in-the-clear half is not observable on a loopback http harness)";
-pub(super) const RULE_SESSION_END_ENDS_TOKENS: &str = "ending the user's session (sign-out, revoke-sessions) ends the OAuth access token issued in it: userinfo then refuses it with 401 (Better Auth oauth-provider: tokens are bound to the session)";
+const RULE_SESSION_END_ENDS_TOKENS: &str = "ending the user's session (sign-out, revoke-sessions) ends the OAuth access token issued in it: userinfo then refuses it with 401 (Better Auth oauth-provider: tokens are bound to the session)";
 const RULE_DELETE_ENDS_TOKENS: &str = "after delete-user the OAuth access token issued for the user no longer works: userinfo refuses it with 401 and introspection reports it inactive (Better Auth delete-user)";
 
 #[when("userinfo is asked with the access token in the URI query only")]
@@ -117,6 +117,16 @@ async fn access_token_works(world: &mut AuthWorld) -> StepResult {
         "HTTP 200",
         format!("HTTP {}", answer.status),
     ))
+}
+
+#[then("userinfo refuses the access token issued in the session the user ended")]
+async fn ended_session_token_refused(world: &mut AuthWorld) -> StepResult {
+    expect_access_token_dead(
+        world,
+        RULE_SESSION_END_ENDS_TOKENS,
+        "the session it was issued in was ended",
+    )
+    .await
 }
 
 #[given("introspection by the confidential client reports the access token active")]

@@ -123,18 +123,10 @@ const DEAD_TOKENS: &[(&str, DeadToken)] = &[
             revoked: false,
         },
     ),
-    (
-        "userinfo refuses the access token issued in the session the user ended",
-        DeadToken {
-            rule: super::authorize_tokens::RULE_SESSION_END_ENDS_TOKENS,
-            why: "the session it was issued in was ended",
-            revoked: false,
-        },
-    ),
 ];
 
 #[then(
-    regex = r"^(userinfo refuses the revoked access token|userinfo refuses the access token issued with the revoked refresh token|userinfo refuses the newest access token of the replayed family|userinfo refuses the access token of the ended session|userinfo refuses the access token issued in the session the user ended)$"
+    regex = r"^(userinfo refuses the revoked access token|userinfo refuses the access token issued with the revoked refresh token|userinfo refuses the newest access token of the replayed family|userinfo refuses the access token of the ended session)$"
 )]
 async fn userinfo_refuses_dead_token(world: &mut AuthWorld, phrase: String) -> StepResult {
     let dead = *crate::conform::steps::phrase_entry(world, DEAD_TOKENS, &phrase)?;

@@ -11,6 +11,7 @@
 
 mod answer_verdicts;
 mod authorization;
+mod authorization_endings;
 mod authorize_client_assertions;
 mod authorize_clients;
 mod authorize_redirects;
