@@ -109,10 +109,9 @@ async fn end_session_forged_hint_refused(world: &mut AuthWorld) -> StepResult {
             ),
         ));
     }
-    let (probe, body) = crate::conform::steps::session::probe_started_session(world, rule).await?;
-    if !body.is_null() {
+    let Some(probe) = ended_session_probe(world, rule).await? else {
         return Ok(());
-    }
+    };
     Err(world.fail_on(
         rule,
         "the user's session still valid after the request",
@@ -228,10 +227,9 @@ async fn session_survives_unconfirmed_logout(world: &mut AuthWorld) -> StepResul
     let rule = RULE_END_SESSION_CONFIRM;
     let answer = world.last_exchange()?;
     let uri = post_logout_uri(world)?;
-    let (probe, body) = crate::conform::steps::session::probe_started_session(world, rule).await?;
-    if !body.is_null() {
+    let Some(probe) = ended_session_probe(world, rule).await? else {
         return Ok(());
-    }
+    };
     let how = match redirect_of(&answer) {
         Some(Ok(target)) if target.is_at(&uri) => format!(
             "{ENDED_WITHOUT_ASKING}: end session answered HTTP {} to the post_logout_redirect_uri ({})",

@@ -185,8 +185,22 @@ pub(super) async fn endpoint_request(
     name: &str,
     pick: fn(&Discovery) -> Option<String>,
 ) -> Result<Request, StepFailure> {
+    endpoint_with_query(world, name, pick, &[]).await
+}
+
+/// A GET of the discovery endpoint `name` with `pairs` added to its query.
+pub(super) async fn endpoint_with_query(
+    world: &mut AuthWorld,
+    name: &str,
+    pick: fn(&Discovery) -> Option<String>,
+    pairs: &[(String, String)],
+) -> Result<Request, StepFailure> {
     endpoint_get(world, name, pick, |e| {
-        url::Url::parse(e).map_err(|err| format!("{e:?}: {err}"))
+        let mut url = url::Url::parse(e).map_err(|err| format!("{e:?}: {err}"))?;
+        if !pairs.is_empty() {
+            url.query_pairs_mut().extend_pairs(pairs);
+        }
+        Ok(url)
     })
     .await
 }
@@ -630,6 +644,16 @@ pub(super) fn id_token_hint(
             Some(exchange.excerpt()),
         )),
     }
+}
+
+/// get-session with the started session's cookie alone: the probe, when it found the session
+/// ended (null); `None` while the session lives.
+pub(super) async fn ended_session_probe(
+    world: &mut AuthWorld,
+    rule: &str,
+) -> Result<Option<Exchange>, StepFailure> {
+    let (probe, body) = crate::conform::steps::session::probe_started_session(world, rule).await?;
+    Ok(body.is_null().then_some(probe))
 }
 
 /// The claims of the first token set's ID token (decoded, not verified).
