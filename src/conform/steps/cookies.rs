@@ -150,42 +150,51 @@ async fn http_only(world: &mut AuthWorld) -> StepResult {
 async fn same_site_lax(world: &mut AuthWorld) -> StepResult {
     let rule = "the session cookie is SameSite=Lax";
     let (_, cookie) = require_session_cookie(world, rule)?;
-    if !cookie.same_site_is("Lax") {
-        let actual = match &cookie.same_site {
-            Some(v) => format!("SameSite={v}"),
-            None => "no SameSite attribute".into(),
-        };
-        return Err(world.fail(
-            rule,
-            "SameSite=Lax",
-            format!(
-                "{actual} in {}",
-                world.secrets().redact_set_cookie(&cookie.raw)
-            ),
-        ));
+    let value = cookie.same_site.as_deref();
+    let lax = cookie.same_site_is("Lax");
+    require_attribute(world, rule, &cookie, ("SameSite", "Lax"), value, lax)
+}
+
+/// Fails `rule` unless the session cookie's attribute `name` is `want`: `value` is what it
+/// carries, `matches` whether that is `want` as the attribute is compared.
+fn require_attribute(
+    world: &mut AuthWorld,
+    rule: &str,
+    cookie: &SetCookie,
+    (name, want): (&str, &str),
+    value: Option<&str>,
+    matches: bool,
+) -> StepResult {
+    if matches {
+        return Ok(());
     }
-    Ok(())
+    let actual = match value {
+        Some(v) => format!("{name}={v}"),
+        None => format!("no {name} attribute"),
+    };
+    Err(world.fail(
+        rule,
+        format!("{name}={want}"),
+        format!(
+            "{actual} in {}",
+            world.secrets().redact_set_cookie(&cookie.raw)
+        ),
+    ))
 }
 
 #[then("the session cookie has Path=/")]
 async fn path_root(world: &mut AuthWorld) -> StepResult {
     let rule = "the session cookie has Path=/ (sent to every route of the app)";
     let (_, cookie) = require_session_cookie(world, rule)?;
-    if cookie.path.as_deref() != Some("/") {
-        let actual = match &cookie.path {
-            Some(p) => format!("Path={p}"),
-            None => "no Path attribute".into(),
-        };
-        return Err(world.fail(
-            rule,
-            "Path=/",
-            format!(
-                "{actual} in {}",
-                world.secrets().redact_set_cookie(&cookie.raw)
-            ),
-        ));
-    }
-    Ok(())
+    let value = cookie.path.as_deref();
+    require_attribute(
+        world,
+        rule,
+        &cookie,
+        ("Path", "/"),
+        value,
+        value == Some("/"),
+    )
 }
 
 #[then("the session cookie is Secure exactly when the base URL is https")]

@@ -289,14 +289,32 @@ pub(crate) async fn sign_in_fresh(
     Ok(exchange)
 }
 
-/// Fails `rule` unless signing in afresh with the user's password is refused; `expected` and
-/// `actual` word the failure.
-async fn password_refused(
-    world: &mut AuthWorld,
-    rule: &str,
-    expected: &str,
-    actual: &str,
-) -> StepResult {
+/// The passwords that must no longer sign in: the phrase → (rule, expected, actual on failure).
+const REFUSED_PASSWORDS: &[(&str, (&str, &str, &str))] = &[
+    (
+        "the old password no longer signs the user in",
+        (
+            "after change-password the old password no longer signs in",
+            "sign-in with the old password refused",
+            "HTTP 200: the old password still works",
+        ),
+    ),
+    (
+        "the deleted user's password signs no one in",
+        (
+            "after delete-user the account's credentials sign no one in",
+            "sign-in with the deleted user's email and password refused",
+            "HTTP 200: the deleted account still signs in",
+        ),
+    ),
+];
+
+/// Fails the rule unless signing in afresh with the user's password is refused.
+#[then(
+    regex = r"^(the old password no longer signs the user in|the deleted user's password signs no one in)$"
+)]
+async fn password_refused(world: &mut AuthWorld, phrase: String) -> StepResult {
+    let (rule, expected, actual) = *super::phrase_entry(world, REFUSED_PASSWORDS, &phrase)?;
     let user = world.user()?;
     let exchange = sign_in_fresh(world, &user.password, rule).await?;
     super::fail_if(
@@ -307,30 +325,6 @@ async fn password_refused(
         expected,
         actual,
     )
-}
-
-#[then("the old password no longer signs the user in")]
-async fn old_password_refused(world: &mut AuthWorld) -> StepResult {
-    let rule = "after change-password the old password no longer signs in";
-    password_refused(
-        world,
-        rule,
-        "sign-in with the old password refused",
-        "HTTP 200: the old password still works",
-    )
-    .await
-}
-
-#[then("the deleted user's password signs no one in")]
-async fn deleted_password_refused(world: &mut AuthWorld) -> StepResult {
-    let rule = "after delete-user the account's credentials sign no one in";
-    password_refused(
-        world,
-        rule,
-        "sign-in with the deleted user's email and password refused",
-        "HTTP 200: the deleted account still signs in",
-    )
-    .await
 }
 
 #[then("the new password signs the user in")]
@@ -385,15 +379,13 @@ async fn answer_clears_session_cookies(world: &mut AuthWorld) -> StepResult {
 #[then("none of the user's sessions is valid any more")]
 async fn no_session_left(world: &mut AuthWorld) -> StepResult {
     let rule = "delete-user ends every session of the user";
-    let (exchange, body) = super::session::probe_started_session(world, rule).await?;
-    if parse_session_answer(&body).ok().flatten().is_some() {
-        return Err(world.fail_on(
-            rule,
-            "null from get-session with the deleted user's session cookie",
-            "the session is still valid",
-            Some(exchange.excerpt()),
-        ));
-    }
+    super::session::require_started_session_ended(
+        world,
+        rule,
+        "null from get-session with the deleted user's session cookie",
+        "the session is still valid",
+    )
+    .await?;
     super::sessions::require_device_session_ended(
         world,
         rule,

@@ -52,6 +52,8 @@ async fn token_without_session(world: &mut AuthWorld) -> StepResult {
 }
 
 /// GET /jwks (no cookies: it is public). Judged by the Then steps, so never fails here.
+#[given("the JWKS is fetched")]
+#[when("the JWKS is fetched")]
 async fn fetch_jwks(world: &mut AuthWorld) -> StepResult {
     let exchange = world
         .send(Request::get("/jwks").cookies(CookieChoice::None))
@@ -76,16 +78,6 @@ async fn fetch_jwks(world: &mut AuthWorld) -> StepResult {
     Ok(())
 }
 
-#[given("the JWKS is fetched")]
-async fn given_jwks(world: &mut AuthWorld) -> StepResult {
-    fetch_jwks(world).await
-}
-
-#[when("the JWKS is fetched")]
-async fn when_jwks(world: &mut AuthWorld) -> StepResult {
-    fetch_jwks(world).await
-}
-
 // --- helpers for the Then steps -------------------------------------------------------------
 
 /// Fails `rule` quoting the /token exchange (the JWT inside it is masked).
@@ -107,6 +99,19 @@ fn fail_jwks(
 ) -> StepFailure {
     let excerpt = world.jwt.jwks_exchange.as_ref().map(Exchange::excerpt);
     world.fail_on(rule, expected, actual, excerpt)
+}
+
+/// Fails `rule` with `expected`, quoting the JWKS answer, unless `problems` is empty.
+fn require_no_problems(
+    world: &mut AuthWorld,
+    rule: &str,
+    expected: &str,
+    problems: Vec<String>,
+) -> StepResult {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(fail_jwks(world, rule, expected, problems.join("; ")))
 }
 
 /// The JWT from /token, decoded (not verified); a failed precondition when there is none.
@@ -267,15 +272,7 @@ async fn jwks_well_formed(world: &mut AuthWorld) -> StepResult {
                 .map(move |p| format!("keys[{i}] ({}): {p}", key.describe()))
         })
         .collect();
-    if !problems.is_empty() {
-        return Err(fail_jwks(
-            world,
-            rule,
-            "every key complete",
-            problems.join("; "),
-        ));
-    }
-    Ok(())
+    require_no_problems(world, rule, "every key complete", problems)
 }
 
 #[then("the JWKS publishes no private or symmetric key material")]
@@ -294,15 +291,7 @@ async fn jwks_public_only(world: &mut AuthWorld) -> StepResult {
             )
         })
         .collect();
-    if !leaks.is_empty() {
-        return Err(fail_jwks(
-            world,
-            rule,
-            "public members only",
-            leaks.join("; "),
-        ));
-    }
-    Ok(())
+    require_no_problems(world, rule, "public members only", leaks)
 }
 
 // --- Then: the JWT against the JWKS ---------------------------------------------------------

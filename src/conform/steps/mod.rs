@@ -110,6 +110,30 @@ pub(crate) fn wiring(
     world.fail("scenario wiring", expected, actual)
 }
 
+/// What a parameterised step's captured `phrase` stands for in `table` (phrase → value). The
+/// step's regex lists exactly the table's phrases, so a miss is a wiring error, never a verdict.
+pub(crate) fn phrase_entry<'t, T>(
+    world: &mut AuthWorld,
+    table: &'t [(&str, T)],
+    phrase: &str,
+) -> Result<&'t T, StepFailure> {
+    match table.iter().find(|(key, _)| *key == phrase) {
+        Some((_, value)) => Ok(value),
+        None => Err(wiring(world, "a phrase the step's table lists", phrase)),
+    }
+}
+
+/// A parameterised Then step: `judge` with what `table` says the captured `phrase` stands for.
+pub(crate) fn judge_phrase<T: Copy>(
+    world: &mut AuthWorld,
+    table: &[(&str, T)],
+    phrase: &str,
+    judge: impl FnOnce(&mut AuthWorld, T) -> StepResult,
+) -> StepResult {
+    let value = *phrase_entry(world, table, phrase)?;
+    judge(world, value)
+}
+
 /// The exchange a `Then` step checks and the user it should be about.
 pub(crate) fn last_exchange_and_user(
     world: &mut AuthWorld,

@@ -246,46 +246,46 @@ async fn each_calls_with_fresh(world: &mut AuthWorld) -> StepResult {
     Ok(())
 }
 
-#[when("the user calls the resource server with their JWT with one bit of the signature flipped")]
-async fn call_with_altered_signature(world: &mut AuthWorld) -> StepResult {
-    call_with_forged(
-        world,
-        "a JWT whose signature was altered",
-        crate::protocol::forge::with_signature_altered,
-    )
-    .await
-}
-
-#[when("the user calls the resource server with their JWT with its subject changed after signing")]
-async fn call_with_altered_subject(world: &mut AuthWorld) -> StepResult {
-    call_with_forged(
-        world,
-        "a JWT whose sub was changed after signing",
-        crate::protocol::forge::with_subject_altered,
-    )
-    .await
-}
-
-#[when("the user calls the resource server with their JWT's claims in an unsigned JWT (alg none)")]
-async fn call_with_unsigned(world: &mut AuthWorld) -> StepResult {
-    call_with_forged(
-        world,
-        "an unsigned JWT (alg none)",
-        crate::protocol::forge::unsigned_copy,
-    )
-    .await
-}
+/// The forged JWTs a user presents: what follows "the user calls the resource server with
+/// their" → how the report names the JWT, and how it is made from the user's fresh one.
+type Forgery = (&'static str, fn(&str) -> Result<String, String>);
+const FORGERIES: &[(&str, Forgery)] = &[
+    (
+        "JWT with one bit of the signature flipped",
+        (
+            "a JWT whose signature was altered",
+            crate::protocol::forge::with_signature_altered,
+        ),
+    ),
+    (
+        "JWT with its subject changed after signing",
+        (
+            "a JWT whose sub was changed after signing",
+            crate::protocol::forge::with_subject_altered,
+        ),
+    ),
+    (
+        "JWT's claims in an unsigned JWT (alg none)",
+        (
+            "an unsigned JWT (alg none)",
+            crate::protocol::forge::unsigned_copy,
+        ),
+    ),
+    (
+        "JWT's claims signed by a key of the harness's own, offered in the header",
+        (
+            "a JWT signed by a key the issuer's JWKS does not list",
+            crate::protocol::forge::signed_by_own_key,
+        ),
+    ),
+];
 
 #[when(
-    "the user calls the resource server with their JWT's claims signed by a key of the harness's own, offered in the header"
+    regex = r"^the user calls the resource server with their (JWT with one bit of the signature flipped|JWT with its subject changed after signing|JWT's claims in an unsigned JWT \(alg none\)|JWT's claims signed by a key of the harness's own, offered in the header)$"
 )]
-async fn call_with_foreign_key(world: &mut AuthWorld) -> StepResult {
-    call_with_forged(
-        world,
-        "a JWT signed by a key the issuer's JWKS does not list",
-        crate::protocol::forge::signed_by_own_key,
-    )
-    .await
+async fn call_with_forgery(world: &mut AuthWorld, phrase: String) -> StepResult {
+    let (what, forge) = *super::phrase_entry(world, FORGERIES, &phrase)?;
+    call_with_forged(world, what, forge).await
 }
 
 #[when(expr = "the user calls the resource server with a JWT from the issuer's {word} profile")]

@@ -9,18 +9,32 @@ use crate::http::{Client, CookieChoice, Exchange, Request};
 use crate::protocol::cookie::{SetCookie, split_signed_value, tamper_signature};
 use crate::protocol::session::parse_session_answer;
 
-#[when("the user asks for the session with the cookies they were given")]
-async fn get_session_with_jar(world: &mut AuthWorld) -> StepResult {
-    super::send(world, Request::get("/get-session")).await
-}
+/// The session routes asked with or without the cookies: the phrase → (path, cookies).
+const SESSION_QUESTIONS: &[(&str, (&str, CookieChoice))] = &[
+    (
+        "the user asks for the session with the cookies they were given",
+        ("/get-session", CookieChoice::Jar),
+    ),
+    (
+        "a client without cookies asks for the session",
+        ("/get-session", CookieChoice::None),
+    ),
+    (
+        "the user lists their sessions",
+        ("/list-sessions", CookieChoice::Jar),
+    ),
+    (
+        "a client without cookies lists sessions",
+        ("/list-sessions", CookieChoice::None),
+    ),
+];
 
-#[when("a client without cookies asks for the session")]
-async fn get_session_anonymous(world: &mut AuthWorld) -> StepResult {
-    super::send(
-        world,
-        Request::get("/get-session").cookies(CookieChoice::None),
-    )
-    .await
+#[when(
+    regex = r"^(the user asks for the session with the cookies they were given|a client without cookies asks for the session|the user lists their sessions|a client without cookies lists sessions)$"
+)]
+async fn ask_session_route(world: &mut AuthWorld, phrase: String) -> StepResult {
+    let (path, cookies) = super::phrase_entry(world, SESSION_QUESTIONS, &phrase)?.clone();
+    super::send(world, Request::get(path).cookies(cookies)).await
 }
 
 /// A cookie (`session_token`, `session_data`, ...) as the session-starting answer set it.
@@ -74,6 +88,19 @@ pub(crate) async fn probe_started_session(
     crate::conform::world::passive::observe(world, &exchange)?;
     let body = json_body(world, &exchange, rule)?;
     Ok((exchange, body))
+}
+
+/// Fails `rule` (with `expected` and `actual`) when get-session with the started session's
+/// cookie alone, from a fresh client, still finds a session.
+pub(crate) async fn require_started_session_ended(
+    world: &mut AuthWorld,
+    rule: &str,
+    expected: &str,
+    actual: &str,
+) -> StepResult {
+    let (exchange, body) = probe_started_session(world, rule).await?;
+    let alive = parse_session_answer(&body).ok().flatten().is_some();
+    super::fail_if(world, alive, &exchange, rule, expected, actual)
 }
 
 #[when("the user asks for the session with only the session cookie")]

@@ -35,20 +35,6 @@ async fn second_device(world: &mut AuthWorld) -> StepResult {
     }
 }
 
-#[when("the user lists their sessions")]
-async fn list_sessions(world: &mut AuthWorld) -> StepResult {
-    super::send(world, Request::get("/list-sessions")).await
-}
-
-#[when("a client without cookies lists sessions")]
-async fn list_sessions_anonymous(world: &mut AuthWorld) -> StepResult {
-    super::send(
-        world,
-        Request::get("/list-sessions").cookies(CookieChoice::None),
-    )
-    .await
-}
-
 #[then("the list holds both sessions, and only sessions of the user")]
 async fn list_holds_both(world: &mut AuthWorld) -> StepResult {
     let rule = "list-sessions returns every active session of the user and no one else's";
@@ -141,15 +127,13 @@ async fn own_session_revoked(world: &mut AuthWorld) -> StepResult {
     let rule = "revoke-sessions ends every session of the user on the server, the caller's too";
     // The session cookie alone, from a fresh client: the cookie cache would vouch for the
     // deleted session until its maxAge (cookie-cache.feature), which is not this rule.
-    let (exchange, body) = super::session::probe_started_session(world, rule).await?;
-    super::fail_if(
+    super::session::require_started_session_ended(
         world,
-        parse_session_answer(&body).ok().flatten().is_some(),
-        &exchange,
         rule,
         "null from get-session with the caller's own session cookie",
         "the caller's session is still valid",
     )
+    .await
 }
 
 #[then("the second device's session is no longer valid")]

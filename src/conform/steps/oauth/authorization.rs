@@ -148,10 +148,7 @@ async fn sends_to_login(world: &mut AuthWorld) -> StepResult {
 #[then("the authorization server continues the authorization after sign-in")]
 async fn continues_after_sign_in(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_LOGIN_CONTINUES;
-    let Some(hop) = last_hop(world) else {
-        return Err(world.fail(rule, "a sign-in before this step", "none"));
-    };
-    world.last = Some(hop.exchange.clone());
+    let hop = quoted_last_hop(world, rule, "a sign-in")?;
     let onward = match &hop.hop {
         Some(AuthorizeHop::Interaction(_)) => true,
         Some(AuthorizeHop::Client(p)) => p.code().is_some(),
@@ -195,10 +192,7 @@ async fn continues_after_sign_in(world: &mut AuthWorld) -> StepResult {
 #[then("the authorization server redirects to the redirect URI with a code")]
 async fn redirects_with_code(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_CODE_REDIRECT;
-    let Some(hop) = last_hop(world) else {
-        return Err(world.fail(rule, "an authorization before this step", "none"));
-    };
-    world.last = Some(hop.exchange.clone());
+    let hop = quoted_last_hop(world, rule, "an authorization")?;
     let redirect_uri = redirect_uri_sent(world);
     match &hop.hop {
         Some(AuthorizeHop::Client(p)) if p.code().is_some() && p.error().is_none() => Ok(()),
@@ -288,21 +282,6 @@ pub(super) fn check_refused(world: &mut AuthWorld, rule: &str) -> StepResult {
     }
 }
 
-#[then("the authorization server refuses the authorization request without PKCE")]
-async fn refuses_without_pkce(world: &mut AuthWorld) -> StepResult {
-    check_refused(world, RULE_NO_PKCE)
-}
-
-#[then("the authorization server refuses the plain code_challenge_method")]
-async fn refuses_plain(world: &mut AuthWorld) -> StepResult {
-    check_refused(world, RULE_PLAIN_PKCE)
-}
-
-#[then("the authorization server never redirects to the unregistered redirect_uri")]
-async fn never_redirects_unregistered(world: &mut AuthWorld) -> StepResult {
-    check_never_redirected(world, RULE_UNREGISTERED_REDIRECT)
-}
-
 /// No hop of the authorization, to its end, redirected to `world.oauth.unregistered_redirect_uri`
 /// (the URI the request named but the server must not trust).
 pub(super) fn check_never_redirected(world: &mut AuthWorld, rule: &str) -> StepResult {
@@ -348,6 +327,48 @@ async fn deny_consent(world: &mut AuthWorld) -> StepResult {
     answer_consent(world, false).await
 }
 
+/// A request the server may answer with error=invalid_scope at the client or grant: the error
+/// is judged here (`Ok(None)` when it is right), and a grant's code is exchanged; a code that
+/// yields no tokens fails `rule` with `expected`.
+pub(super) async fn invalid_scope_or_tokens(
+    world: &mut AuthWorld,
+    rule: &str,
+    expected: &str,
+) -> Result<Option<TokenResponse>, StepFailure> {
+    if world.oauth.code.is_none() {
+        return check_error_at_client(world, rule, "invalid_scope").map(|()| None);
+    }
+    let exchange = exchange_code_with(world, None, None).await?;
+    let body = exchange.json().unwrap_or(Value::Null);
+    match parse_token_response(&body) {
+        Ok(tokens) if exchange.status == 200 => Ok(Some(tokens)),
+        _ => Err(world.fail(
+            rule,
+            expected,
+            format!(
+                "a code, whose exchange answered {}",
+                describe_token_answer(exchange.status, &body)
+            ),
+        )),
+    }
+}
+
+/// Fails `rule` unless the scope a grant states leaves out `scope`.
+pub(super) fn check_scope_left_out(
+    world: &mut AuthWorld,
+    rule: &str,
+    granted: Option<&str>,
+    scope: &str,
+) -> StepResult {
+    check_unknown_scope_left_out(granted, scope).map_err(|e| {
+        world.fail(
+            rule,
+            format!("error=invalid_scope, or a grant whose stated scope leaves out {scope}"),
+            e,
+        )
+    })
+}
+
 /// The authorization ended at the client with `error` and the state that was sent, and no hop
 /// issued a code.
 pub(super) fn check_error_at_client(world: &mut AuthWorld, rule: &str, error: &str) -> StepResult {
@@ -365,16 +386,4 @@ pub(super) fn check_error_at_client(world: &mut AuthWorld, rule: &str, error: &s
     };
     let outcome = check_error_response(params, error, sent_state.as_deref());
     client_error_verdict(world, rule, expected, &last, outcome)
-}
-
-#[then("the authorization server answers login_required at the redirect URI with the state")]
-async fn answers_login_required(world: &mut AuthWorld) -> StepResult {
-    check_error_at_client(world, RULE_PROMPT_NONE, "login_required")
-}
-
-#[then(
-    "the authorization server answers access_denied at the redirect URI with the state and no code"
-)]
-async fn answers_access_denied(world: &mut AuthWorld) -> StepResult {
-    check_error_at_client(world, RULE_CONSENT_DENIED, "access_denied")
 }

@@ -75,14 +75,14 @@ async fn assertions_checked(world: &mut AuthWorld) -> StepResult {
 
     let first = key.sign(&fresh());
     let answer = introspect_with(world, &first).await?;
-    if answer.status != 200 {
-        let body = answer.json().unwrap_or(Value::Null);
-        return Err(world.fail(
-            &precondition("introspection takes a fresh, valid private_key_jwt assertion"),
-            "HTTP 200 (the client authenticated)",
-            describe_token_answer(answer.status, &body),
-        ));
-    }
+    let authenticated =
+        precondition("introspection takes a fresh, valid private_key_jwt assertion");
+    require_token_answer_ok(
+        world,
+        &answer,
+        &authenticated,
+        "HTTP 200 (the client authenticated)",
+    )?;
     let mut probes = vec![("the same assertion again (a replayed jti)", first)];
     let other_key = AssertionKey::generate(&key.kid)
         .map_err(|e| world.fail(&precondition("an Ed25519 key"), "a key", e))?;

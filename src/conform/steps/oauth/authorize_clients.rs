@@ -4,12 +4,12 @@
 //! redirect URI (RFC 6749 §4.1.2.1 unauthorized_client). Each scenario makes its own client;
 //! without the endpoint (or open dynamic registration) it is skipped.
 
-use super::authorization::check_error_at_client;
+use super::authorization::{check_error_at_client, check_scope_left_out};
 use super::requests::follow_to_the_end;
 use super::*;
 
 const RULE_REGISTERED_SCOPES: &str = "a client cannot obtain scopes beyond the ones it was registered for: a client registered for openid only that asks for openid profile gets error=invalid_scope at its redirect_uri with the state, or a grant whose stated scope leaves profile out (Better Auth oauth-provider scopes; RFC 6749 §3.3)";
-const RULE_UNAUTHORIZED_CLIENT: &str = "an authorization request from a registered client that may not use the authorization code grant, with its registered redirect_uri, is answered at that redirect_uri with error=unauthorized_client and the state (RFC 6749 §4.1.2.1)";
+pub(super) const RULE_UNAUTHORIZED_CLIENT: &str = "an authorization request from a registered client that may not use the authorization code grant, with its registered redirect_uri, is answered at that redirect_uri with error=unauthorized_client and the state (RFC 6749 §4.1.2.1)";
 
 /// The scope a restricted client is registered for, and the one it asks beyond it.
 const REGISTERED_SCOPE: &str = "openid";
@@ -122,13 +122,7 @@ async fn no_scope_beyond_registration(world: &mut AuthWorld) -> StepResult {
         Ok(t) if exchange.status == 200 => t,
         _ => return Ok(()),
     };
-    check_unknown_scope_left_out(tokens.scope.as_deref(), BEYOND_SCOPE).map_err(|e| {
-        world.fail(
-            rule,
-            format!("error=invalid_scope, or a grant whose stated scope leaves out {BEYOND_SCOPE}"),
-            e,
-        )
-    })
+    check_scope_left_out(world, rule, tokens.scope.as_deref(), BEYOND_SCOPE)
 }
 
 #[when(
@@ -161,9 +155,4 @@ async fn client_without_code_grant(world: &mut AuthWorld) -> StepResult {
     let pkce = PkcePair::generate();
     let request = standard_request(world, &client, Some(&pkce));
     start_authorization(world, request, Some(pkce)).await
-}
-
-#[then("the authorization server answers unauthorized_client at the redirect URI with the state")]
-async fn answers_unauthorized_client(world: &mut AuthWorld) -> StepResult {
-    check_error_at_client(world, RULE_UNAUTHORIZED_CLIENT, "unauthorized_client")
 }

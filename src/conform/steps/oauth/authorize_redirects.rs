@@ -57,54 +57,57 @@ fn delivery_at(world: &AuthWorld, uri: &str) -> Option<(Hop, String)> {
     })
 }
 
-/// Follows each look-alike of the registered redirect_uri from a user-agent without a session
-/// through login and consent; fails `rule` at the first that receives a code or an error.
-async fn check_look_alikes(world: &mut AuthWorld, rule: &str, fragment: bool) -> StepResult {
+/// The look-alike checks: the phrase → (rule, whether the look-alike is the registered URI with
+/// a fragment, whether each is tried from a user-agent without a session through login and
+/// consent rather than once more from the signed-in one).
+const LOOK_ALIKE_CHECKS: &[(&str, (&str, bool, bool))] = &[
+    (
+        "no look-alike of the registered redirect_uri receives a code or an error, through login and consent",
+        (RULE_EXACT_MATCH, false, true),
+    ),
+    (
+        "the registered redirect_uri with a fragment receives no code or error, through login and consent",
+        (RULE_FRAGMENT, true, true),
+    ),
+    (
+        "a repeated authorization naming a look-alike of the registered redirect_uri yields no code without the user",
+        (RULE_REPEATED_IMPERSONATOR, false, false),
+    ),
+];
+
+/// Tries each look-alike of the registered redirect_uri and fails the rule at the first that
+/// receives a delivery (a code, or an error at the look-alike).
+#[then(
+    regex = r"^(no look-alike of the registered redirect_uri receives a code or an error, through login and consent|the registered redirect_uri with a fragment receives no code or error, through login and consent|a repeated authorization naming a look-alike of the registered redirect_uri yields no code without the user)$"
+)]
+async fn look_alikes_get_nothing(world: &mut AuthWorld, phrase: String) -> StepResult {
+    let (rule, fragment, fresh) =
+        *crate::conform::steps::phrase_entry(world, LOOK_ALIKE_CHECKS, &phrase)?;
     for (what, uri) in look_alikes(world, fragment)? {
-        world.client.clear_cookies();
+        if fresh {
+            world.client.clear_cookies();
+        }
         start_for(world, &uri).await?;
-        super::requests::follow_to_the_end(world).await?;
-        if let Some((hop, found)) = delivery_at(world, &uri) {
-            world.last = Some(hop.exchange);
-            return Err(world.fail(
+        if fresh {
+            super::requests::follow_to_the_end(world).await?;
+        }
+        let Some((hop, found)) = delivery_at(world, &uri) else {
+            continue;
+        };
+        world.last = Some(hop.exchange);
+        return Err(if fresh {
+            world.fail(
                 rule,
                 format!("an error page of the server for {uri} ({what}), and no code anywhere"),
                 format!("a delivery: {found}"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-#[then(
-    "no look-alike of the registered redirect_uri receives a code or an error, through login and consent"
-)]
-async fn look_alikes_refused(world: &mut AuthWorld) -> StepResult {
-    check_look_alikes(world, RULE_EXACT_MATCH, false).await
-}
-
-#[then(
-    "the registered redirect_uri with a fragment receives no code or error, through login and consent"
-)]
-async fn fragment_refused(world: &mut AuthWorld) -> StepResult {
-    check_look_alikes(world, RULE_FRAGMENT, true).await
-}
-
-#[then(
-    "a repeated authorization naming a look-alike of the registered redirect_uri yields no code without the user"
-)]
-async fn repeated_look_alike_not_granted(world: &mut AuthWorld) -> StepResult {
-    let rule = RULE_REPEATED_IMPERSONATOR;
-    for (what, uri) in look_alikes(world, false)? {
-        start_for(world, &uri).await?;
-        if let Some((hop, found)) = delivery_at(world, &uri) {
-            world.last = Some(hop.exchange);
-            return Err(world.fail(
+            )
+        } else {
+            world.fail(
                 rule,
                 format!("no code for {uri} ({what}) without asking the user"),
                 format!("granted at once: {found}"),
-            ));
-        }
+            )
+        });
     }
     Ok(())
 }

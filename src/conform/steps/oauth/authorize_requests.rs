@@ -3,7 +3,7 @@
 //! repeated or unknown. Each flow is followed to its end as a browser would, signing in and
 //! consenting wherever asked, so a server that accepts the bent request shows it with a code.
 
-use super::authorization::{check_error_at_client, check_refused};
+use super::authorization::invalid_scope_or_tokens;
 use super::requests::follow_to_the_end;
 use super::*;
 use crate::protocol::authorize::{
@@ -12,12 +12,12 @@ use crate::protocol::authorize::{
 
 const RULE_ENDPOINT_FRAGMENT: &str =
     "the authorization endpoint URL carries no fragment component (RFC 6749 §3.1)";
-const RULE_INVALID_REQUEST: &str = "an authorization request from a valid client with its registered redirect_uri that misses a required parameter (response_type; a public client's code_challenge, sent empty or not at all) is answered at that redirect_uri with error=invalid_request and the state, never a code (RFC 6749 §3.1, §4.1.1, §4.1.2.1; RFC 7636 §4.4.1; OIDC Core §3.1.2.2)";
-const RULE_EMPTY_IS_ABSENT: &str = "a parameter sent without a value is treated as if it were omitted: an empty prompt changes nothing, the authorization goes on to a code (RFC 6749 §3.1)";
-const RULE_UNKNOWN_IGNORED: &str = "a request parameter the server does not know is ignored: the authorization goes on to a code (RFC 6749 §3.1)";
-const RULE_REPEATED_REFUSED: &str = "a parameter sent more than once is not taken as if it were sent once: the request with the state twice is refused with an error, never a code, even through consent (RFC 6749 §3.1)";
+pub(super) const RULE_INVALID_REQUEST: &str = "an authorization request from a valid client with its registered redirect_uri that misses a required parameter (response_type; a public client's code_challenge, sent empty or not at all) is answered at that redirect_uri with error=invalid_request and the state, never a code (RFC 6749 §3.1, §4.1.1, §4.1.2.1; RFC 7636 §4.4.1; OIDC Core §3.1.2.2)";
+pub(super) const RULE_EMPTY_IS_ABSENT: &str = "a parameter sent without a value is treated as if it were omitted: an empty prompt changes nothing, the authorization goes on to a code (RFC 6749 §3.1)";
+pub(super) const RULE_UNKNOWN_IGNORED: &str = "a request parameter the server does not know is ignored: the authorization goes on to a code (RFC 6749 §3.1)";
+pub(super) const RULE_REPEATED_REFUSED: &str = "a parameter sent more than once is not taken as if it were sent once: the request with the state twice is refused with an error, never a code, even through consent (RFC 6749 §3.1)";
 const RULE_NO_SCOPE: &str = "a request without scope is either processed with a default scope (the code yields tokens) or answered at the redirect_uri with error=invalid_scope and the state (RFC 6749 §3.3)";
-const RULE_NO_REDIRECT_URI: &str = "an OpenID authentication request without redirect_uri (which OIDC requires) is refused with an error, never a code, even through login and consent (OIDC Core §3.1.2.1-2; RFC 6749 §4.1.1)";
+pub(super) const RULE_NO_REDIRECT_URI: &str = "an OpenID authentication request without redirect_uri (which OIDC requires) is refused with an error, never a code, even through login and consent (OIDC Core §3.1.2.1-2; RFC 6749 §4.1.1)";
 const RULE_ERROR_CHARACTERS: &str = "error and error_description in an authorization error response use only printable ASCII without `\"` and `\\` (error: no space) (RFC 6749 §4.1.2.1, Appendix A.7-A.8)";
 
 /// The bent request a step phrase names.
@@ -102,15 +102,8 @@ async fn endpoint_without_fragment(world: &mut AuthWorld) -> StepResult {
     }
 }
 
-#[then(
-    "the authorization server answers invalid_request at the redirect URI with the state and no code"
-)]
-async fn answers_invalid_request(world: &mut AuthWorld) -> StepResult {
-    check_error_at_client(world, RULE_INVALID_REQUEST, "invalid_request")
-}
-
 /// The authorization ended with a code, as the unbent request does.
-fn check_code_issued(world: &mut AuthWorld, rule: &str) -> StepResult {
+pub(super) fn check_code_issued(world: &mut AuthWorld, rule: &str) -> StepResult {
     if world.oauth.code.is_some() {
         return Ok(());
     }
@@ -127,47 +120,14 @@ fn check_code_issued(world: &mut AuthWorld, rule: &str) -> StepResult {
     ))
 }
 
-#[then("the authorization server issues a code as it does without the empty parameter")]
-async fn empty_is_absent(world: &mut AuthWorld) -> StepResult {
-    check_code_issued(world, RULE_EMPTY_IS_ABSENT)
-}
-
-#[then("the authorization server issues a code as it does without the unknown parameter")]
-async fn unknown_is_ignored(world: &mut AuthWorld) -> StepResult {
-    check_code_issued(world, RULE_UNKNOWN_IGNORED)
-}
-
-#[then("the authorization server refuses the repeated parameter, never with a code")]
-async fn repeated_refused(world: &mut AuthWorld) -> StepResult {
-    check_refused(world, RULE_REPEATED_REFUSED)
-}
-
-#[then("the authorization server refuses the request without redirect_uri, never with a code")]
-async fn no_redirect_uri_refused(world: &mut AuthWorld) -> StepResult {
-    check_refused(world, RULE_NO_REDIRECT_URI)
-}
-
 #[then(
     "the authorization server answers invalid_scope at the redirect URI with the state, or issues a code that yields tokens"
 )]
 async fn default_scope_or_invalid_scope(world: &mut AuthWorld) -> StepResult {
-    let rule = RULE_NO_SCOPE;
-    if world.oauth.code.is_none() {
-        return check_error_at_client(world, rule, "invalid_scope");
-    }
-    let exchange = exchange_code_with(world, None, None).await?;
-    let body = exchange.json().unwrap_or(Value::Null);
-    if exchange.status == 200 && parse_token_response(&body).is_ok() {
-        return Ok(());
-    }
-    Err(world.fail(
-        rule,
-        "a code that yields tokens (the default scope), or error=invalid_scope",
-        format!(
-            "a code, whose exchange answered {}",
-            describe_token_answer(exchange.status, &body)
-        ),
-    ))
+    let expected = "a code that yields tokens (the default scope), or error=invalid_scope";
+    invalid_scope_or_tokens(world, RULE_NO_SCOPE, expected)
+        .await
+        .map(|_| ())
 }
 
 /// Bent requests whose answer, from a signed-in user, is an error at the client.

@@ -17,15 +17,12 @@ async fn userinfo_with_query_token(world: &mut AuthWorld) -> StepResult {
     let (tokens, _) = current_tokens(world)?;
     let token = tokens.access_token.clone();
     world.secrets().register_with_form_encoding(&token);
-    let request = endpoint_get(
+    let query = [("access_token".to_string(), token)];
+    let request = endpoint_with_query(
         world,
         "userinfo_endpoint",
         |d| d.userinfo_endpoint.clone(),
-        |endpoint| {
-            let mut url = url::Url::parse(endpoint).map_err(|e| format!("{endpoint:?}: {e}"))?;
-            url.query_pairs_mut().append_pair("access_token", &token);
-            Ok(url)
-        },
+        &query,
     )
     .await?;
     send(world, request.cookies(CookieChoice::None))

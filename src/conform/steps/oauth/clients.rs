@@ -114,19 +114,9 @@ async fn other_client_exchanges(world: &mut AuthWorld) -> StepResult {
     token_call_judged_later(world, form).await
 }
 
-#[then("the token endpoint refuses the code presented by the other client")]
-async fn refuses_other_client(world: &mut AuthWorld) -> StepResult {
-    judge_last_answer(
-        world,
-        RULE_CODE_BOUND_TO_CLIENT,
-        "HTTP 400 with error invalid_grant (or invalid_client)",
-        check_foreign_code_refused,
-    )
-}
-
 // Isolation between clients: what one client was issued, another cannot use or end.
 
-const RULE_REFRESH_BOUND_TO_CLIENT: &str = "a refresh token is bound to the client it was issued to: a refresh by another client is refused with invalid_grant or invalid_client (RFC 6749 §6, §10.4; OIDC Core §12.2)";
+pub(super) const RULE_REFRESH_BOUND_TO_CLIENT: &str = "a refresh token is bound to the client it was issued to: a refresh by another client is refused with invalid_grant or invalid_client (RFC 6749 §6, §10.4; OIDC Core §12.2)";
 const RULE_FOREIGN_REFRESH_REVOCATION: &str = "a client cannot revoke a refresh token issued to another client: after such a request the owner's refresh still succeeds (RFC 7009 §2.1)";
 const RULE_FOREIGN_ACCESS_REVOCATION: &str = "a client cannot revoke an access token issued to another client: after such a request userinfo still accepts it (RFC 7009 §2.1)";
 
@@ -135,16 +125,6 @@ async fn other_client_refreshes(world: &mut AuthWorld) -> StepResult {
     let other = second_client_id(world).await?;
     let refresh = current_refresh_token(world, OFFLINE_ACCESS)?;
     token_call_judged_later(world, refresh_form(&refresh, &other)).await
-}
-
-#[then("the token endpoint refuses the refresh token presented by the other client")]
-async fn refuses_other_client_refresh(world: &mut AuthWorld) -> StepResult {
-    judge_last_answer(
-        world,
-        RULE_REFRESH_BOUND_TO_CLIENT,
-        "HTTP 400 with error invalid_grant (or invalid_client)",
-        check_foreign_code_refused,
-    )
 }
 
 #[when("another OAuth client revokes the client's refresh token")]

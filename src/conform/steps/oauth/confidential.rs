@@ -161,14 +161,8 @@ async fn introspection_truthful(world: &mut AuthWorld) -> StepResult {
     let (id, _) = confidential_client(world).await?;
     let (_, _, claims, tokens, _) = current_id_token(world, rule)?;
     let answer = introspect(world, &tokens.access_token).await?;
+    require_token_answer_ok(world, &answer, rule, "HTTP 200 with active: true")?;
     let body = answer.json().unwrap_or(Value::Null);
-    if answer.status != 200 {
-        return Err(world.fail(
-            rule,
-            "HTTP 200 with active: true",
-            describe_token_answer(answer.status, &body),
-        ));
-    }
     let granted = tokens.scope.clone().unwrap_or_else(|| SCOPE.to_string());
     let sub = claims.sub.clone().unwrap_or_default();
     check_introspection_truthful(&body, &id, &sub, &granted, now()).map_err(|e| {

@@ -4,7 +4,6 @@
 //! user and client), a claims request for another subject is never answered for the signed-in
 //! user (OIDC Core §3.1.2.2), and an id_token_hint the OP did not sign authenticates no one.
 
-use super::authorization::check_refused;
 use super::requests::follow_to_the_end;
 use super::*;
 use crate::protocol::authorize::claims_for_subject;
@@ -12,8 +11,8 @@ use crate::protocol::authorize::claims_for_subject;
 const RULE_FOREIGN_CONSENT: &str = "the authorization endpoint is protected against CSRF: a consent posted by a page of another origin on the same site (where even SameSite cookies travel) with the user's cookies grants nothing, neither a code nor a stored consent that a later prompt=none request could use (RFC 6749 §10.12)";
 const RULE_OFFLINE_CONSENT: &str = "a refresh token for offline_access is issued only after the user consented to offline_access: a consent to the other scopes yields no refresh token, and a new request for offline_access is not granted without asking (OIDC Core §11)";
 const RULE_CONSENT_PER_CLIENT: &str = "a user's consent to one client is never reused for another: the second client's first authorization asks the user, it does not come back with a code (Better Auth oauth-provider consent)";
-const RULE_CLAIMS_SUB: &str = "when the claims parameter asks for an ID token of a specific sub, the OP answers positively only for that End-User: a signed-in user who is someone else gets an error, never a code, even after consenting (OIDC Core §3.1.2.2, §5.5.1)";
-const RULE_FORGED_HINT: &str = "an id_token_hint the OP did not issue (its signature altered) authenticates no one: with prompt=none and no session the answer is an error, never a code (OIDC Core §3.1.2.2, §3.1.2.1)";
+pub(super) const RULE_CLAIMS_SUB: &str = "when the claims parameter asks for an ID token of a specific sub, the OP answers positively only for that End-User: a signed-in user who is someone else gets an error, never a code, even after consenting (OIDC Core §3.1.2.2, §5.5.1)";
+pub(super) const RULE_FORGED_HINT: &str = "an id_token_hint the OP did not issue (its signature altered) authenticates no one: with prompt=none and no session the answer is an error, never a code (OIDC Core §3.1.2.2, §3.1.2.1)";
 
 /// The Origin of another page on the target's site: the same scheme and host on another port
 /// (port 9, discard). Same-site, so a browser sends even SameSite=Lax/Strict cookies with its
@@ -193,10 +192,7 @@ async fn other_client_authorizes(world: &mut AuthWorld) -> StepResult {
 #[then("the authorization server asks the user to consent to the other client")]
 async fn asks_consent_for_other_client(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_CONSENT_PER_CLIENT;
-    let Some(hop) = last_hop(world) else {
-        return Err(world.fail(rule, "an authorization request before this step", "none"));
-    };
-    world.last = Some(hop.exchange.clone());
+    let hop = quoted_last_hop(world, rule, "an authorization request")?;
     match &hop.hop {
         Some(AuthorizeHop::Interaction(_)) => Ok(()),
         Some(AuthorizeHop::Client(p)) if p.code().is_some() => Err(world.fail(
@@ -241,33 +237,11 @@ async fn authorize_claims_for_other(world: &mut AuthWorld) -> StepResult {
     follow_to_the_end(world).await
 }
 
-#[then("the authorization server answers no code for the signed-in user")]
-async fn no_code_for_other_subject(world: &mut AuthWorld) -> StepResult {
-    check_refused(world, RULE_CLAIMS_SUB)
-}
-
 #[when(
     "a user-agent without a session sends the user to the authorization endpoint with prompt=none and the ID token's signature altered as id_token_hint"
 )]
 async fn authorize_with_forged_hint(world: &mut AuthWorld) -> StepResult {
-    let (tokens, exchange) = current_tokens(world)?;
-    let forged = tokens
-        .id_token
-        .as_deref()
-        .ok_or_else(|| "no id_token".to_string())
-        .and_then(crate::protocol::forge::with_signature_altered);
-    let forged = match forged {
-        Ok(t) => t,
-        Err(e) => {
-            return Err(world.fail_on(
-                &precondition("the code exchange issued an ID token the harness can forge"),
-                "a compact JWS id_token",
-                e,
-                Some(exchange.excerpt()),
-            ));
-        }
-    };
-    world.secrets().register(&forged);
+    let forged = id_token_hint(world, crate::protocol::forge::with_signature_altered)?;
     let client = client_config(world)?;
     let pkce = PkcePair::generate();
     let mut request = standard_request(world, &client, Some(&pkce));
@@ -275,9 +249,4 @@ async fn authorize_with_forged_hint(world: &mut AuthWorld) -> StepResult {
     request.extra.push(("id_token_hint".into(), forged));
     world.client.clear_cookies();
     start_authorization(world, request, Some(pkce)).await
-}
-
-#[then("the authorization server answers an error, never a code, to the forged id_token_hint")]
-async fn forged_hint_refused(world: &mut AuthWorld) -> StepResult {
-    check_refused(world, RULE_FORGED_HINT)
 }

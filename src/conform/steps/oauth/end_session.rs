@@ -7,10 +7,12 @@ pub(super) async fn end_session_call(
     post_logout_redirect_uri: &str,
     cookies: CookieChoice,
 ) -> StepResult {
-    end_session_with_hint(world, post_logout_redirect_uri, cookies, |t| {
-        Ok(t.to_string())
-    })
-    .await
+    end_session_with_hint(world, post_logout_redirect_uri, cookies, kept_hint).await
+}
+
+/// The ID token as the server issued it, as the hint.
+fn kept_hint(id_token: &str) -> Result<String, String> {
+    Ok(id_token.to_string())
 }
 
 /// End session with the ID token turned into the hint by `hint` (kept, or forged).
@@ -20,27 +22,7 @@ pub(super) async fn end_session_with_hint(
     cookies: CookieChoice,
     hint: fn(&str) -> Result<String, String>,
 ) -> StepResult {
-    let (tokens, exchange) = current_tokens(world)?;
-    let Some(real_id_token) = tokens.id_token.clone() else {
-        return Err(world.fail_on(
-            &precondition("the code exchange issued an ID token"),
-            "an id_token",
-            "none",
-            Some(exchange.excerpt()),
-        ));
-    };
-    let id_token = match hint(&real_id_token) {
-        Ok(t) => t,
-        Err(e) => {
-            return Err(world.fail_on(
-                &precondition("the ID token is a compact JWS the harness can forge a hint from"),
-                "a JWT",
-                e,
-                Some(exchange.excerpt()),
-            ));
-        }
-    };
-    world.secrets().register(&id_token);
+    let id_token = id_token_hint(world, hint)?;
     let state = format!("ls-{}", world.random_string(16));
     let request = endpoint_get(
         world,
@@ -66,18 +48,39 @@ pub(super) fn post_logout_uri(world: &mut AuthWorld) -> Result<String, StepFailu
     }
 }
 
-#[when(
-    "end session is requested with the ID token, the registered post_logout_redirect_uri and a state"
-)]
-async fn end_session_registered(world: &mut AuthWorld) -> StepResult {
-    let uri = post_logout_uri(world)?;
-    end_session_call(world, &uri, CookieChoice::Jar).await
-}
+/// End session requests to the registered post_logout_redirect_uri: what follows "end session
+/// is requested with" → how the hint is made from the ID token, and the cookies sent.
+type HintRequest = (fn(&str) -> Result<String, String>, CookieChoice);
+const HINT_REQUESTS: &[(&str, HintRequest)] = &[
+    (
+        "the ID token, the registered post_logout_redirect_uri and a state",
+        (kept_hint, CookieChoice::Jar),
+    ),
+    (
+        "the ID token but without the user's session cookie",
+        (kept_hint, CookieChoice::None),
+    ),
+    (
+        "an unsigned copy of the ID token (alg none), the registered post_logout_redirect_uri and a state",
+        (crate::protocol::forge::unsigned_copy, CookieChoice::Jar),
+    ),
+    (
+        "the ID token's signature altered, the registered post_logout_redirect_uri and a state",
+        (
+            crate::protocol::forge::with_signature_altered,
+            CookieChoice::Jar,
+        ),
+    ),
+];
 
-#[when("end session is requested with the ID token but without the user's session cookie")]
-async fn end_session_without_cookie(world: &mut AuthWorld) -> StepResult {
+#[when(
+    regex = r"^end session is requested with (the ID token, the registered post_logout_redirect_uri and a state|the ID token but without the user's session cookie|an unsigned copy of the ID token \(alg none\), the registered post_logout_redirect_uri and a state|the ID token's signature altered, the registered post_logout_redirect_uri and a state)$"
+)]
+async fn end_session_registered(world: &mut AuthWorld, phrase: String) -> StepResult {
+    let (hint, cookies) =
+        crate::conform::steps::phrase_entry(world, HINT_REQUESTS, &phrase)?.clone();
     let uri = post_logout_uri(world)?;
-    end_session_call(world, &uri, CookieChoice::None).await
+    end_session_with_hint(world, &uri, cookies, hint).await
 }
 
 #[when("end session is requested with an unregistered post_logout_redirect_uri")]
@@ -86,34 +89,6 @@ async fn end_session_unregistered(world: &mut AuthWorld) -> StepResult {
     let unregistered = unregistered_variant(&registered, "/ba-harness-unregistered-logout");
     world.oauth.unregistered_logout_uri = Some(unregistered.clone());
     end_session_call(world, &unregistered, CookieChoice::Jar).await
-}
-
-#[when(
-    "end session is requested with an unsigned copy of the ID token (alg none), the registered post_logout_redirect_uri and a state"
-)]
-async fn end_session_unsigned_hint(world: &mut AuthWorld) -> StepResult {
-    let uri = post_logout_uri(world)?;
-    end_session_with_hint(
-        world,
-        &uri,
-        CookieChoice::Jar,
-        crate::protocol::forge::unsigned_copy,
-    )
-    .await
-}
-
-#[when(
-    "end session is requested with the ID token's signature altered, the registered post_logout_redirect_uri and a state"
-)]
-async fn end_session_altered_hint(world: &mut AuthWorld) -> StepResult {
-    let uri = post_logout_uri(world)?;
-    end_session_with_hint(
-        world,
-        &uri,
-        CookieChoice::Jar,
-        crate::protocol::forge::with_signature_altered,
-    )
-    .await
 }
 
 #[then("end session neither redirects to the post_logout_redirect_uri nor ends the user's session")]
@@ -134,10 +109,9 @@ async fn end_session_forged_hint_refused(world: &mut AuthWorld) -> StepResult {
             ),
         ));
     }
-    let (probe, body) = crate::conform::steps::session::probe_started_session(world, rule).await?;
-    if !body.is_null() {
+    let Some(probe) = ended_session_probe(world, rule).await? else {
         return Ok(());
-    }
+    };
     Err(world.fail_on(
         rule,
         "the user's session still valid after the request",
@@ -253,10 +227,9 @@ async fn session_survives_unconfirmed_logout(world: &mut AuthWorld) -> StepResul
     let rule = RULE_END_SESSION_CONFIRM;
     let answer = world.last_exchange()?;
     let uri = post_logout_uri(world)?;
-    let (probe, body) = crate::conform::steps::session::probe_started_session(world, rule).await?;
-    if !body.is_null() {
+    let Some(probe) = ended_session_probe(world, rule).await? else {
         return Ok(());
-    }
+    };
     let how = match redirect_of(&answer) {
         Some(Ok(target)) if target.is_at(&uri) => format!(
             "{ENDED_WITHOUT_ASKING}: end session answered HTTP {} to the post_logout_redirect_uri ({})",

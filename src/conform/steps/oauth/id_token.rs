@@ -136,15 +136,7 @@ async fn refreshed_id_token_keeps_identity(world: &mut AuthWorld) -> StepResult 
         ));
     }
     let (_, _, refreshed, _, _) = current_id_token(world, rule)?;
-    let original = world
-        .oauth
-        .first_tokens
-        .clone()
-        .and_then(|(t, _)| t.id_token)
-        .ok_or_else(|| "no id_token".to_string())
-        .and_then(|t| decode_id_token(&t))
-        .map(|(_, c)| c);
-    let original = match original {
+    let original = match first_id_token_claims(world) {
         Ok(c) => c,
         Err(e) => {
             return Err(world.fail(

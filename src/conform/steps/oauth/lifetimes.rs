@@ -80,35 +80,58 @@ pub(super) async fn expect_access_token_dead(
     ))
 }
 
-#[then("userinfo refuses the revoked access token")]
-async fn userinfo_refuses_revoked_access(world: &mut AuthWorld) -> StepResult {
-    require_revocation_ok(world, RULE_REVOKED_ACCESS)?;
-    expect_access_token_dead(world, RULE_REVOKED_ACCESS, "the access token was revoked").await
+/// An access token userinfo must refuse: the rule, why it is dead, and whether a revocation
+/// that must have succeeded killed it.
+#[derive(Clone, Copy)]
+struct DeadToken {
+    rule: &'static str,
+    why: &'static str,
+    revoked: bool,
 }
 
-#[then("userinfo refuses the access token issued with the revoked refresh token")]
-async fn userinfo_refuses_access_of_revoked_refresh(world: &mut AuthWorld) -> StepResult {
-    let rule = RULE_REFRESH_REVOCATION_KILLS_ACCESS;
-    require_revocation_ok(world, rule)?;
-    expect_access_token_dead(world, rule, "its refresh token was revoked").await
-}
+/// The phrase → the dead access token it names.
+const DEAD_TOKENS: &[(&str, DeadToken)] = &[
+    (
+        "userinfo refuses the revoked access token",
+        DeadToken {
+            rule: RULE_REVOKED_ACCESS,
+            why: "the access token was revoked",
+            revoked: true,
+        },
+    ),
+    (
+        "userinfo refuses the access token issued with the revoked refresh token",
+        DeadToken {
+            rule: RULE_REFRESH_REVOCATION_KILLS_ACCESS,
+            why: "its refresh token was revoked",
+            revoked: true,
+        },
+    ),
+    (
+        "userinfo refuses the newest access token of the replayed family",
+        DeadToken {
+            rule: RULE_REUSE_KILLS_ACCESS,
+            why: "its refresh-token family was revoked when a rotated refresh token was replayed",
+            revoked: false,
+        },
+    ),
+    (
+        "userinfo refuses the access token of the ended session",
+        DeadToken {
+            rule: RULE_END_SESSION_KILLS_ACCESS,
+            why: "the session it was issued in was ended",
+            revoked: false,
+        },
+    ),
+];
 
-#[then("userinfo refuses the newest access token of the replayed family")]
-async fn userinfo_refuses_family_access(world: &mut AuthWorld) -> StepResult {
-    expect_access_token_dead(
-        world,
-        RULE_REUSE_KILLS_ACCESS,
-        "its refresh-token family was revoked when a rotated refresh token was replayed",
-    )
-    .await
-}
-
-#[then("userinfo refuses the access token of the ended session")]
-async fn userinfo_refuses_access_after_end_session(world: &mut AuthWorld) -> StepResult {
-    expect_access_token_dead(
-        world,
-        RULE_END_SESSION_KILLS_ACCESS,
-        "the session it was issued in was ended",
-    )
-    .await
+#[then(
+    regex = r"^(userinfo refuses the revoked access token|userinfo refuses the access token issued with the revoked refresh token|userinfo refuses the newest access token of the replayed family|userinfo refuses the access token of the ended session)$"
+)]
+async fn userinfo_refuses_dead_token(world: &mut AuthWorld, phrase: String) -> StepResult {
+    let dead = *crate::conform::steps::phrase_entry(world, DEAD_TOKENS, &phrase)?;
+    if dead.revoked {
+        require_revocation_ok(world, dead.rule)?;
+    }
+    expect_access_token_dead(world, dead.rule, dead.why).await
 }

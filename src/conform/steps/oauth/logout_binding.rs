@@ -23,20 +23,9 @@ async fn end_session_with(
     params: Vec<(String, String)>,
     post: bool,
 ) -> Result<Exchange, StepFailure> {
-    let shown = params.clone();
-    let request = endpoint_get(
-        world,
-        "end_session_endpoint",
-        |d| d.end_session_endpoint.clone(),
-        |endpoint| {
-            let mut url = url::Url::parse(endpoint).map_err(|e| format!("{endpoint:?}: {e}"))?;
-            if !post {
-                url.query_pairs_mut().extend_pairs(&shown);
-            }
-            Ok(url)
-        },
-    )
-    .await?;
+    let query = if post { Vec::new() } else { params.clone() };
+    let pick = |d: &Discovery| d.end_session_endpoint.clone();
+    let request = endpoint_with_query(world, "end_session_endpoint", pick, &query).await?;
     let request = if post {
         let mut form = form_post(request, params);
         // A browser's form POST carries the session cookie (and an Origin).
@@ -188,10 +177,9 @@ async fn mismatch_not_acted_on(world: &mut AuthWorld) -> StepResult {
     // Not confirmed: after the End-User's own confirmation, a redirect to the client_id's
     // registered URI is allowed (client_id alone may name it, §2).
     judge_no_redirect(world, rule, &uri, false).await?;
-    let (probe, body) = crate::conform::steps::session::probe_started_session(world, rule).await?;
-    if !body.is_null() {
+    let Some(probe) = ended_session_probe(world, rule).await? else {
         return Ok(());
-    }
+    };
     Err(world.fail_on(
         rule,
         "the user's session still valid: the mismatched hint is not acted on",

@@ -5,12 +5,11 @@
 use super::lifetimes::revoke_as;
 use super::*;
 use crate::protocol::oauth::{
-    authorization_server_metadata_url, check_grant_refused, check_no_empty_lists,
-    check_rs256_listed, check_scopes_name_openid, check_subject_types,
+    authorization_server_metadata_url, check_no_empty_lists, check_rs256_listed,
+    check_scopes_name_openid, check_subject_types,
 };
-use crate::protocol::session::is_json_content_type;
 
-const RULE_JSON_DOCUMENT: &str = "the discovery document is answered with 200 and Content-Type application/json (OIDC Discovery §4.2)";
+pub(super) const RULE_JSON_DOCUMENT: &str = "the discovery document is answered with 200 and Content-Type application/json (OIDC Discovery §4.2)";
 const RULE_SUBJECT_TYPES: &str =
     "the discovery document lists subject_types_supported (OIDC Discovery §3: REQUIRED)";
 const RULE_SCOPES_OPENID: &str =
@@ -19,8 +18,8 @@ const RULE_NO_EMPTY_LISTS: &str =
     "the discovery document leaves out members with empty lists (OIDC Discovery §3)";
 const RULE_RS256: &str = "the discovery document includes RS256 in id_token_signing_alg_values_supported (OIDC Discovery §3)";
 const RULE_RFC8414_ISSUER: &str = "the RFC 8414 authorization server metadata names the same issuer as the OpenID discovery document (RFC 8414 §3.3)";
-const RULE_UNKNOWN_REVOCATION: &str = "revoking a token the server never issued is answered with 200, revealing nothing (RFC 7009 §2.2)";
-const RULE_PASSWORD_GRANT: &str = "the token endpoint refuses the password grant with a JSON error and no token (OAuth 2.1 §10, RFC 9700 §2.4)";
+pub(super) const RULE_UNKNOWN_REVOCATION: &str = "revoking a token the server never issued is answered with 200, revealing nothing (RFC 7009 §2.2)";
+pub(super) const RULE_PASSWORD_GRANT: &str = "the token endpoint refuses the password grant with a JSON error and no token (OAuth 2.1 §10, RFC 9700 §2.4)";
 
 /// The last answer as the raw discovery JSON (200 and JSON are another scenario's rule).
 fn raw_document(world: &mut AuthWorld) -> Result<Value, StepFailure> {
@@ -34,25 +33,6 @@ fn raw_document(world: &mut AuthWorld) -> Result<Value, StepFailure> {
             Some(exchange.excerpt()),
         )),
     }
-}
-
-#[then("the discovery document is served as application/json")]
-async fn discovery_is_json(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let json = exchange.json().map(|v| v.is_object()).unwrap_or(false);
-    if exchange.status == 200 && json && is_json_content_type(exchange.content_type()) {
-        return Ok(());
-    }
-    Err(world.fail(
-        RULE_JSON_DOCUMENT,
-        "HTTP 200, Content-Type: application/json, a JSON object",
-        format!(
-            "HTTP {}, Content-Type: {}{}",
-            exchange.status,
-            exchange.content_type().unwrap_or("(absent)"),
-            if json { "" } else { ", not a JSON object" }
-        ),
-    ))
 }
 
 #[then("the discovery document lists subject_types_supported")]
@@ -135,19 +115,6 @@ async fn revokes_unknown(world: &mut AuthWorld) -> StepResult {
         .map(|_| ())
 }
 
-#[then("the revocation endpoint answers 200")]
-async fn revocation_answers_200(world: &mut AuthWorld) -> StepResult {
-    judge_last_answer(
-        world,
-        RULE_UNKNOWN_REVOCATION,
-        "HTTP 200",
-        |status, body| match status {
-            200 => Ok(()),
-            _ => Err(describe_token_answer(status, body)),
-        },
-    )
-}
-
 #[when("the OAuth client asks the token endpoint for a password grant")]
 async fn password_grant(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
@@ -168,14 +135,4 @@ async fn password_grant(world: &mut AuthWorld) -> StepResult {
     )
     .await
     .map(|_| ())
-}
-
-#[then("the token endpoint refuses the password grant")]
-async fn refuses_password_grant(world: &mut AuthWorld) -> StepResult {
-    judge_last_answer(
-        world,
-        RULE_PASSWORD_GRANT,
-        "a 4xx JSON error (unsupported_grant_type), and no token",
-        check_grant_refused,
-    )
 }

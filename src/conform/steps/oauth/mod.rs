@@ -9,7 +9,9 @@
 //! client the target was given (`Target.oauth`). Every code, verifier, token and ID token is
 //! registered with the redaction registry before anything can print it.
 
+mod answer_verdicts;
 mod authorization;
+mod authorization_endings;
 mod authorize_client_assertions;
 mod authorize_clients;
 mod authorize_redirects;

@@ -12,15 +12,44 @@ async fn refreshes(world: &mut AuthWorld) -> StepResult {
     Ok(())
 }
 
-#[when("the OAuth client presents the rotated refresh token again")]
-async fn presents_rotated(world: &mut AuthWorld) -> StepResult {
-    refresh_with_kept(
-        world,
-        |o| o.rotated_refresh_token.clone(),
-        "a refresh happened",
-        "a rotated refresh token",
-    )
-    .await
+/// A refresh token an earlier step kept: how to pick it, the step that kept it, and what it is.
+type KeptRefresh = (
+    fn(&OAuthState) -> Option<String>,
+    &'static str,
+    &'static str,
+);
+
+/// What follows "the OAuth client" → the kept refresh token it refreshes with.
+const KEPT_REFRESH_TOKENS: &[(&str, KeptRefresh)] = &[
+    (
+        "presents the rotated refresh token again",
+        (
+            |o| o.rotated_refresh_token.clone(),
+            "a refresh happened",
+            "a rotated refresh token",
+        ),
+    ),
+    (
+        "refreshes with the revoked refresh token",
+        (
+            |o| o.revoked_refresh_token.clone(),
+            "the client revoked its refresh token",
+            "a revoked refresh token",
+        ),
+    ),
+];
+
+/// Refreshes with a refresh token an earlier step kept (see [`kept`]); the answer is judged by a
+/// Then step.
+#[when(
+    regex = r"^the OAuth client (presents the rotated refresh token again|refreshes with the revoked refresh token)$"
+)]
+async fn refreshes_with_kept(world: &mut AuthWorld, phrase: String) -> StepResult {
+    let (pick, happened, expected) =
+        *crate::conform::steps::phrase_entry(world, KEPT_REFRESH_TOKENS, &phrase)?;
+    let client = client_config(world)?;
+    let token = kept(world, pick, happened, expected)?;
+    token_call_judged_later(world, refresh_form(&token, &client.client_id)).await
 }
 
 #[when("the OAuth client refreshes with the newest refresh token")]
@@ -51,14 +80,4 @@ async fn returns_new_refresh(world: &mut AuthWorld) -> StepResult {
             "no refresh_token",
         )),
     }
-}
-
-#[then("the token endpoint refuses the rotated refresh token with invalid_grant")]
-async fn refuses_rotated(world: &mut AuthWorld) -> StepResult {
-    expect_invalid_grant(world, RULE_ROTATED_REFUSED)
-}
-
-#[then("the token endpoint refuses the newest refresh token of the replayed family")]
-async fn refuses_newest(world: &mut AuthWorld) -> StepResult {
-    expect_invalid_grant(world, RULE_FAMILY_REVOKED)
 }

@@ -130,6 +130,24 @@ async fn answers_created(world: &mut AuthWorld) -> StepResult {
     })
 }
 
+/// Fails the precondition `accepted` unless the registration answer (`status`, `body`) holds a
+/// client_id.
+fn require_registered(
+    world: &mut AuthWorld,
+    status: u16,
+    body: &Value,
+    accepted: &str,
+) -> StepResult {
+    if registered_client_id(status, body).is_some() {
+        return Ok(());
+    }
+    Err(world.fail(
+        &precondition(accepted),
+        "HTTP 201 with a client_id",
+        format!("HTTP {status}"),
+    ))
+}
+
 #[then("the registration succeeds despite the member it does not define")]
 async fn unknown_ignored(world: &mut AuthWorld) -> StepResult {
     let (exchange, body) = last_answer(world)?;
@@ -147,13 +165,12 @@ async fn unknown_ignored(world: &mut AuthWorld) -> StepResult {
     let metadata = probe(world)?;
     let control = register(world, metadata).await?;
     let control_body = control.json().unwrap_or(Value::Null);
-    if registered_client_id(control.status, &control_body).is_none() {
-        return Err(world.fail(
-            &precondition("the same registration without the unknown member is accepted"),
-            "HTTP 201 with a client_id",
-            format!("HTTP {}", control.status),
-        ));
-    }
+    require_registered(
+        world,
+        control.status,
+        &control_body,
+        "the same registration without the unknown member is accepted",
+    )?;
     Err(world.fail_on(
         RULE_UNKNOWN_IGNORED,
         "the registration accepted, the unknown member ignored",
@@ -165,13 +182,12 @@ async fn unknown_ignored(world: &mut AuthWorld) -> StepResult {
 #[then("the registration answer lists every metadata member registered")]
 async fn answer_echoes(world: &mut AuthWorld) -> StepResult {
     let (exchange, body) = last_answer(world)?;
-    if registered_client_id(exchange.status, &body).is_none() {
-        return Err(world.fail(
-            &precondition("the registration is accepted"),
-            "HTTP 201 with a client_id",
-            format!("HTTP {}", exchange.status),
-        ));
-    }
+    require_registered(
+        world,
+        exchange.status,
+        &body,
+        "the registration is accepted",
+    )?;
     let sent = probe(world)?;
     check_echoes(&sent, &body).map_err(|e| {
         world.fail(

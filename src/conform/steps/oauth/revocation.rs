@@ -21,17 +21,6 @@ async fn revokes_refresh(world: &mut AuthWorld) -> StepResult {
     Ok(())
 }
 
-#[when("the OAuth client refreshes with the revoked refresh token")]
-async fn refreshes_with_revoked(world: &mut AuthWorld) -> StepResult {
-    refresh_with_kept(
-        world,
-        |o| o.revoked_refresh_token.clone(),
-        "the client revoked its refresh token",
-        "a revoked refresh token",
-    )
-    .await
-}
-
 #[then("the token endpoint refuses the revoked refresh token with invalid_grant")]
 async fn refuses_revoked(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_REVOKED_REFRESH;
@@ -54,14 +43,4 @@ async fn introspects_without_credentials(world: &mut AuthWorld) -> StepResult {
     )
     .await
     .map(|_| ())
-}
-
-#[then("the introspection endpoint refuses the client without credentials with 401 invalid_client")]
-async fn introspection_refused(world: &mut AuthWorld) -> StepResult {
-    judge_last_answer(
-        world,
-        RULE_INTROSPECTION_AUTH,
-        "HTTP 401 with error invalid_client, and no token information",
-        check_introspection_refused,
-    )
 }

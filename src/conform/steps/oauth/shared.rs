@@ -178,8 +178,22 @@ pub(super) async fn endpoint_request(
     name: &str,
     pick: fn(&Discovery) -> Option<String>,
 ) -> Result<Request, StepFailure> {
+    endpoint_with_query(world, name, pick, &[]).await
+}
+
+/// A GET of the discovery endpoint `name` with `pairs` added to its query.
+pub(super) async fn endpoint_with_query(
+    world: &mut AuthWorld,
+    name: &str,
+    pick: fn(&Discovery) -> Option<String>,
+    pairs: &[(String, String)],
+) -> Result<Request, StepFailure> {
     endpoint_get(world, name, pick, |e| {
-        url::Url::parse(e).map_err(|err| format!("{e:?}: {err}"))
+        let mut url = url::Url::parse(e).map_err(|err| format!("{e:?}: {err}"))?;
+        if !pairs.is_empty() {
+            url.query_pairs_mut().extend_pairs(pairs);
+        }
+        Ok(url)
     })
     .await
 }
@@ -472,19 +486,6 @@ pub(super) fn sent_in_request(
     world.oauth.request.as_ref().and_then(pick)
 }
 
-/// Refreshes with a refresh token an earlier step kept (`pick`, see [`kept`]); the answer is
-/// judged by a Then step.
-pub(super) async fn refresh_with_kept(
-    world: &mut AuthWorld,
-    pick: impl Fn(&OAuthState) -> Option<String>,
-    happened: &str,
-    expected: &str,
-) -> StepResult {
-    let client = client_config(world)?;
-    let token = kept(world, pick, happened, expected)?;
-    token_call_judged_later(world, refresh_form(&token, &client.client_id)).await
-}
-
 /// The form exchanging the current code for `client_id`, with the verifier and redirect_uri of
 /// the authorization request unless given.
 pub(super) fn current_code_form(
@@ -610,6 +611,54 @@ pub(super) fn current_id_token(
             Some(exchange.excerpt()),
         )),
     }
+}
+
+/// The current ID token made into an id_token_hint by `hint` (kept as it is, or forged), and
+/// registered as a secret; a token the harness cannot make one from fails a precondition,
+/// quoting the token answer.
+pub(super) fn id_token_hint(
+    world: &mut AuthWorld,
+    hint: fn(&str) -> Result<String, String>,
+) -> Result<String, StepFailure> {
+    let (tokens, exchange) = current_tokens(world)?;
+    let Some(real_id_token) = tokens.id_token.clone() else {
+        return Err(world.fail_on(
+            &precondition("the code exchange issued an ID token"),
+            "an id_token",
+            "none",
+            Some(exchange.excerpt()),
+        ));
+    };
+    match hint(&real_id_token) {
+        Ok(id_token) => {
+            world.secrets().register(&id_token);
+            Ok(id_token)
+        }
+        Err(e) => Err(world.fail_on(
+            &precondition("the ID token is a compact JWS the harness can forge a hint from"),
+            "a JWT",
+            e,
+            Some(exchange.excerpt()),
+        )),
+    }
+}
+
+/// get-session with the started session's cookie alone: the probe, when it found the session
+/// ended (null); `None` while the session lives.
+pub(super) async fn ended_session_probe(
+    world: &mut AuthWorld,
+    rule: &str,
+) -> Result<Option<Exchange>, StepFailure> {
+    let (probe, body) = crate::conform::steps::session::probe_started_session(world, rule).await?;
+    Ok(body.is_null().then_some(probe))
+}
+
+/// The claims of the first token set's ID token (decoded, not verified).
+pub(super) fn first_id_token_claims(world: &AuthWorld) -> Result<IdTokenClaims, String> {
+    let first = world.oauth.first_tokens.as_ref();
+    let id_token = first.and_then(|(t, _)| t.id_token.clone());
+    let id_token = id_token.ok_or_else(|| "no id_token".to_string())?;
+    decode_id_token(&id_token).map(|(_, claims)| claims)
 }
 
 /// An ID token's header and claims, decoded through `protocol::jwt` (not verified).

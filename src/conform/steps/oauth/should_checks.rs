@@ -10,23 +10,22 @@ use super::*;
 use crate::protocol::oauth::{introspection_active, public_client_registration};
 use crate::protocol::should::{
     CorsAnswer, check_challenge_names_no_error, check_inactive_answer_bare,
-    check_no_code_for_another_hint, check_prompt_consent_asks, check_public_client_has_no_secret,
-    check_vary_origin, claims_beyond_scopes,
+    check_public_client_has_no_secret, check_vary_origin, claims_beyond_scopes,
 };
 
 const RULE_INACTIVE_BARE: &str = "an introspection answer for an inactive token says nothing more than active: false (RFC 7662 §2.2 SHOULD NOT)";
 const RULE_SCOPE_CLAIMS: &str = "claims of a scope that was not granted (email, profile) are released neither at userinfo nor in the ID token (OIDC Core §5.4 SHOULD NOT)";
 /// The scope the narrow authorization asks for: no claim scope at all.
 const OPENID_ONLY: &str = "openid";
-const RULE_PROMPT_CONSENT: &str = "an authorization request with prompt=consent asks the End-User for consent again even when it was given before, or answers consent_required at the redirect URI: never a code without the consent step (OIDC Core §3.1.2.1 SHOULD)";
+pub(super) const RULE_PROMPT_CONSENT: &str = "an authorization request with prompt=consent asks the End-User for consent again even when it was given before, or answers consent_required at the redirect URI: never a code without the consent step (OIDC Core §3.1.2.1 SHOULD)";
 const RULE_BARE_CHALLENGE: &str = "a Bearer challenge to a request that carried no credentials at all names no error code (RFC 6750 §3 SHOULD NOT)";
 const RULE_VARY_ORIGIN: &str = "an answer whose Access-Control-Allow-Origin follows the request's Origin says Vary: Origin (Fetch §3.2.5 SHOULD)";
 /// An origin the target does not serve: the second Origin get-session is asked from.
 const OTHER_ORIGIN: &str = "http://cors-probe.ba-harness.test";
-const RULE_OTHER_HINT: &str = "an authorization request with prompt=none and an id_token_hint naming another user than the signed-in one is answered with an error such as login_required, never a code for the signed-in user (OIDC Core §3.1.2.1 SHOULD)";
+pub(super) const RULE_OTHER_HINT: &str = "an authorization request with prompt=none and an id_token_hint naming another user than the signed-in one is answered with an error such as login_required, never a code for the signed-in user (OIDC Core §3.1.2.1 SHOULD)";
 /// What the two prompt checks expect to see.
-const ASKS_AGAIN: &str = "a consent page, or error=consent_required at the redirect URI";
-const AN_ERROR: &str = "error=login_required (or another error) at the redirect URI";
+pub(super) const ASKS_AGAIN: &str = "a consent page, or error=consent_required at the redirect URI";
+pub(super) const AN_ERROR: &str = "error=login_required (or another error) at the redirect URI";
 const RULE_PUBLIC_NO_SECRET: &str = "a client registered with token_endpoint_auth_method none is issued no client_secret (RFC 7591 §2 SHOULD NOT)";
 
 #[then(
@@ -133,18 +132,8 @@ async fn authorize_again_prompt_consent(world: &mut AuthWorld) -> StepResult {
     start_authorization(world, request, Some(pkce)).await
 }
 
-#[then("the authorization server asks for consent again or answers consent_required, never a code")]
-async fn prompt_consent_asks(world: &mut AuthWorld) -> StepResult {
-    judge_last_hop(
-        world,
-        RULE_PROMPT_CONSENT,
-        ASKS_AGAIN,
-        check_prompt_consent_asks,
-    )
-}
-
 /// Judges where the last authorization request sent the user-agent with `check`.
-fn judge_last_hop(
+pub(super) fn judge_last_hop(
     world: &mut AuthWorld,
     rule: &str,
     expected: &str,
@@ -207,14 +196,4 @@ async fn authorize_with_first_users_hint(world: &mut AuthWorld) -> StepResult {
     ];
     let request = AuthorizeRequest { extra, ..request };
     start_authorization(world, request, Some(pkce)).await
-}
-
-#[then("the authorization server answers an error, never a code for the signed-in user")]
-async fn no_code_for_another_hint(world: &mut AuthWorld) -> StepResult {
-    judge_last_hop(
-        world,
-        RULE_OTHER_HINT,
-        AN_ERROR,
-        check_no_code_for_another_hint,
-    )
 }

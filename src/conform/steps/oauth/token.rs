@@ -105,23 +105,8 @@ async fn forbids_caching(world: &mut AuthWorld) -> StepResult {
     ))
 }
 
-#[then("the token endpoint refuses the wrong code_verifier with invalid_grant")]
-async fn refuses_wrong_verifier(world: &mut AuthWorld) -> StepResult {
-    expect_invalid_grant(world, RULE_WRONG_VERIFIER)
-}
-
-#[then("the token endpoint refuses the reused code with invalid_grant")]
-async fn refuses_reused_code(world: &mut AuthWorld) -> StepResult {
-    expect_invalid_grant(world, RULE_CODE_REUSE)
-}
-
-#[then("the token endpoint refuses the mismatched redirect_uri with invalid_grant")]
-async fn refuses_redirect_mismatch(world: &mut AuthWorld) -> StepResult {
-    expect_invalid_grant(world, RULE_TOKEN_REDIRECT_MISMATCH)
-}
-
-const RULE_EXCHANGE_WITHOUT_REDIRECT_URI: &str = "a code exchange that leaves out the redirect_uri its authorization request carried is refused with 400 invalid_request or invalid_grant, never tokens (RFC 6749 §4.1.3, §5.2)";
-const RULE_EXCHANGE_WITHOUT_VERIFIER: &str = "a code exchange without code_verifier for a code issued with a code_challenge is refused with 400 invalid_request or invalid_grant, never tokens (RFC 7636 §4.5-4.6, OAuth 2.1 §4.1.3)";
+pub(super) const RULE_EXCHANGE_WITHOUT_REDIRECT_URI: &str = "a code exchange that leaves out the redirect_uri its authorization request carried is refused with 400 invalid_request or invalid_grant, never tokens (RFC 6749 §4.1.3, §5.2)";
+pub(super) const RULE_EXCHANGE_WITHOUT_VERIFIER: &str = "a code exchange without code_verifier for a code issued with a code_challenge is refused with 400 invalid_request or invalid_grant, never tokens (RFC 7636 §4.5-4.6, OAuth 2.1 §4.1.3)";
 
 /// Exchanges the current code with everything right but the parameter `left_out`. The answer
 /// is judged by a Then step; a 200 here must not become the current token set.
@@ -140,19 +125,4 @@ async fn exchanges_without_redirect_uri(world: &mut AuthWorld) -> StepResult {
 #[when("the OAuth client exchanges the code without the code_verifier")]
 async fn exchanges_without_verifier(world: &mut AuthWorld) -> StepResult {
     exchange_code_without(world, "code_verifier").await
-}
-
-fn expect_missing_binding_refused(world: &mut AuthWorld, rule: &str) -> StepResult {
-    let expected = "HTTP 400 with error invalid_request (or invalid_grant), and no tokens";
-    judge_last_answer(world, rule, expected, check_missing_parameter_refused)
-}
-
-#[then("the token endpoint refuses the exchange without the redirect_uri")]
-async fn refuses_without_redirect_uri(world: &mut AuthWorld) -> StepResult {
-    expect_missing_binding_refused(world, RULE_EXCHANGE_WITHOUT_REDIRECT_URI)
-}
-
-#[then("the token endpoint refuses the exchange without the code_verifier")]
-async fn refuses_without_verifier(world: &mut AuthWorld) -> StepResult {
-    expect_missing_binding_refused(world, RULE_EXCHANGE_WITHOUT_VERIFIER)
 }

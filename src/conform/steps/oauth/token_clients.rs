@@ -5,25 +5,22 @@
 
 use super::confidential::{confidential_client, register_confidential_client};
 use super::revocation::client_form_call;
-use super::token_errors::{
-    authorize_with, expect_token_error, grant_request, judge_last as judge,
-    newest_refresh_token as newest_refresh,
-};
+use super::token_errors::{authorize_with, grant_request, newest_refresh_token as newest_refresh};
 use super::*;
 use crate::protocol::oauth::{check_grant_refused, introspection_active};
 use crate::protocol::token_errors::{
     basic_authorization, basic_client_registration, check_error_format, check_failed_basic_answer,
-    check_refused_status, check_tokens_issued, grant_type_listed,
+    check_tokens_issued, grant_type_listed,
 };
 
-const RULE_CLIENT_MUST_AUTHENTICATE: &str = "a client that was issued credentials must authenticate at the token endpoint: its code exchange or refresh without its client_secret is refused with an error and no tokens (RFC 6749 §3.2.1, §4.1.3, §6; OIDC Core §3.1.3.2)";
-const RULE_BASIC_SUPPORTED: &str = "the token endpoint accepts HTTP Basic authentication from a client it issued a password (RFC 6749 §2.3.1)";
+pub(super) const RULE_CLIENT_MUST_AUTHENTICATE: &str = "a client that was issued credentials must authenticate at the token endpoint: its code exchange or refresh without its client_secret is refused with an error and no tokens (RFC 6749 §3.2.1, §4.1.3, §6; OIDC Core §3.1.3.2)";
+pub(super) const RULE_BASIC_SUPPORTED: &str = "the token endpoint accepts HTTP Basic authentication from a client it issued a password (RFC 6749 §2.3.1)";
 const RULE_BASIC_FAILURE_CHALLENGE: &str = "a failed HTTP Basic client authentication is answered 401 with a WWW-Authenticate challenge for Basic (RFC 6749 §5.2 invalid_client)";
-const RULE_REVOCATION_AUTHENTICATED: &str = "a confidential client's revocation request is authenticated: a wrong client_secret is refused with a 4xx error (RFC 7009 §2.1)";
+pub(super) const RULE_REVOCATION_AUTHENTICATED: &str = "a confidential client's revocation request is authenticated: a wrong client_secret is refused with a 4xx error (RFC 7009 §2.1)";
 const RULE_REVOCATION_ERROR_FORMAT: &str = "a revocation error answer uses the RFC 6749 §5.2 format: a JSON object with an error member, sent as application/json (RFC 7009 §2.2.1)";
 const RULE_INTROSPECTION_FORM_POST: &str = "introspection takes an HTTP POST with a form-encoded token parameter: a live access token is reported active: true (RFC 7662 §2.1-2.2)";
 const RULE_INTROSPECTION_WRONG_HINT: &str = "a wrong token_type_hint does not hide a token from introspection: a live access token hinted as a refresh token is still reported active: true (RFC 7662 §2.1)";
-const RULE_UNAUTHORIZED_CLIENT: &str = "a client asking for a grant type it is not registered for is refused with HTTP 400 unauthorized_client (RFC 6749 §5.2): the confidential client registered for authorization_code and refresh_token asks for client_credentials";
+pub(super) const RULE_UNAUTHORIZED_CLIENT: &str = "a client asking for a grant type it is not registered for is refused with HTTP 400 unauthorized_client (RFC 6749 §5.2): the confidential client registered for authorization_code and refresh_token asks for client_credentials";
 
 const RULE_NO_PKCE_DOWNGRADE: &str = "PKCE cannot be downgraded: a code issued without a code_challenge (to a confidential client, where the server issues one at all) cannot be exchanged with a code_verifier: an error and no tokens (OAuth 2.1 §4.1.3)";
 
@@ -150,7 +147,7 @@ async fn confidential_refreshed(world: &mut AuthWorld) -> StepResult {
     keep_tokens(world, &answer);
     let rule =
         precondition("a refresh by the confidential client with its client_secret issues tokens");
-    judge(
+    judge_last_answer(
         world,
         &rule,
         "HTTP 200 with a token response",
@@ -167,16 +164,6 @@ async fn confidential_refresh_without_secret(world: &mut AuthWorld) -> StepResul
         .map(|_| ())
 }
 
-#[then("the token endpoint refuses the confidential client that did not authenticate")]
-async fn refuses_unauthenticated_client(world: &mut AuthWorld) -> StepResult {
-    judge(
-        world,
-        RULE_CLIENT_MUST_AUTHENTICATE,
-        "a 4xx JSON error (invalid_client), and no tokens",
-        check_grant_refused,
-    )
-}
-
 #[when("an OAuth client registered for client_secret_basic exchanges its code with HTTP Basic")]
 async fn basic_client_exchange(world: &mut AuthWorld) -> StepResult {
     let (id, secret) = register_basic_client(world).await?;
@@ -189,16 +176,6 @@ async fn basic_client_exchange(world: &mut AuthWorld) -> StepResult {
         token_call_with_authorization(world, form, &basic_authorization(&id, &secret)).await?;
     keep_tokens(world, &answer);
     Ok(())
-}
-
-#[then("the token endpoint accepts the HTTP Basic client authentication")]
-async fn accepts_basic(world: &mut AuthWorld) -> StepResult {
-    judge(
-        world,
-        RULE_BASIC_SUPPORTED,
-        "HTTP 200 with a token response",
-        check_tokens_issued,
-    )
 }
 
 #[when("the client_secret_basic client refreshes with a wrong password in HTTP Basic")]
@@ -247,16 +224,6 @@ async fn revokes_with_wrong_secret(world: &mut AuthWorld) -> StepResult {
     confidential_post(world, ("revocation_endpoint", pick), form, Some(wrong)).await
 }
 
-#[then("the revocation endpoint refuses the wrong client credentials")]
-async fn revocation_refuses_wrong_secret(world: &mut AuthWorld) -> StepResult {
-    judge(
-        world,
-        RULE_REVOCATION_AUTHENTICATED,
-        "a 4xx error (invalid_client)",
-        check_refused_status,
-    )
-}
-
 #[then("the revocation error answer uses the OAuth error format")]
 async fn revocation_error_format(world: &mut AuthWorld) -> StepResult {
     let exchange = world.last_exchange()?;
@@ -282,16 +249,13 @@ async fn introspects_with_hint(world: &mut AuthWorld, hint: String) -> StepResul
 }
 
 fn expect_active(world: &mut AuthWorld, rule: &str) -> StepResult {
-    judge(
-        world,
-        rule,
-        "HTTP 200 with active: true",
-        |status, body| match introspection_active(status, body) {
+    judge_last_answer(world, rule, "HTTP 200 with active: true", |status, body| {
+        match introspection_active(status, body) {
             Ok(true) => Ok(()),
             Ok(false) => Err("HTTP 200 with active: false".into()),
             Err(e) => Err(e),
-        },
-    )
+        }
+    })
 }
 
 #[then("introspection reports the live access token active")]
@@ -318,11 +282,6 @@ async fn confidential_client_credentials(world: &mut AuthWorld) -> StepResult {
     let (id, secret) = confidential_client(world).await?;
     let pairs = vec![("client_id".into(), id), ("client_secret".into(), secret)];
     grant_request(world, "client_credentials", pairs).await
-}
-
-#[then("the token endpoint refuses the grant type with unauthorized_client")]
-async fn refuses_unauthorized_client(world: &mut AuthWorld) -> StepResult {
-    expect_token_error(world, RULE_UNAUTHORIZED_CLIENT, "unauthorized_client")
 }
 
 #[when("the confidential client asks for a code without a code_challenge")]
@@ -375,7 +334,7 @@ async fn refuses_stray_verifier(world: &mut AuthWorld) -> StepResult {
         // The server refused to issue a code without a challenge (seen by the When step).
         return Ok(());
     }
-    judge(
+    judge_last_answer(
         world,
         RULE_NO_PKCE_DOWNGRADE,
         "a 4xx JSON error (invalid_grant), and no tokens",

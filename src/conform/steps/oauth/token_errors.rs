@@ -5,25 +5,23 @@
 
 use super::lifetimes::{require_revocation_ok, revoke_as};
 use super::*;
-use crate::protocol::oauth::check_grant_refused;
 use crate::protocol::token_errors::{
-    check_challenge_attributes_once, check_refused_status, check_scope_kept,
-    check_scope_not_widened, check_token_error, check_tokens_issued, describe_content_type,
-    is_json_media_type, scope_beyond,
+    check_challenge_attributes_once, check_scope_kept, check_scope_not_widened, check_token_error,
+    check_tokens_issued, describe_content_type, is_json_media_type, scope_beyond,
 };
 
-const RULE_UNSUPPORTED_GRANT: &str = "a token request with a grant_type the server does not support is refused with HTTP 400 and a JSON error unsupported_grant_type (RFC 6749 §5.2)";
+pub(super) const RULE_UNSUPPORTED_GRANT: &str = "a token request with a grant_type the server does not support is refused with HTTP 400 and a JSON error unsupported_grant_type (RFC 6749 §5.2)";
 const RULE_ERROR_JSON: &str = "token error answers are sent as application/json (RFC 6749 §5.2)";
 const RULE_SUCCESS_JSON: &str =
     "a successful token response is sent as application/json (RFC 6749 §5.1)";
-const RULE_NEVER_ISSUED_CODE: &str = "a code the server never issued is refused with HTTP 400 invalid_grant (RFC 6749 §4.1.3, §5.2; OIDC Core §3.1.3.2)";
-const RULE_INVALID_REQUEST: &str = "a token request missing a required parameter, or repeating one, is refused with HTTP 400 invalid_request (RFC 6749 §5.2)";
-const RULE_PUBLIC_CLIENT_CREDENTIALS: &str = "the client_credentials grant is for confidential clients only: a public client asking for it is refused with an error and no token (RFC 6749 §4.4)";
-const RULE_UNKNOWN_PARAMETER: &str = "the token endpoint ignores a request parameter it does not know: a refresh carrying one still issues tokens (RFC 6749 §3.2)";
-const RULE_EMPTY_PARAMETER: &str = "the token endpoint treats a parameter sent with an empty value as absent: a refresh with an empty scope= issues tokens for the original scope (RFC 6749 §3.2, §6)";
-const RULE_REPEATED_PARAMETER: &str = "a token request that repeats a parameter is not accepted as if it were sent once: no tokens (RFC 6749 §3.2)";
+pub(super) const RULE_NEVER_ISSUED_CODE: &str = "a code the server never issued is refused with HTTP 400 invalid_grant (RFC 6749 §4.1.3, §5.2; OIDC Core §3.1.3.2)";
+pub(super) const RULE_INVALID_REQUEST: &str = "a token request missing a required parameter, or repeating one, is refused with HTTP 400 invalid_request (RFC 6749 §5.2)";
+pub(super) const RULE_PUBLIC_CLIENT_CREDENTIALS: &str = "the client_credentials grant is for confidential clients only: a public client asking for it is refused with an error and no token (RFC 6749 §4.4)";
+pub(super) const RULE_UNKNOWN_PARAMETER: &str = "the token endpoint ignores a request parameter it does not know: a refresh carrying one still issues tokens (RFC 6749 §3.2)";
+pub(super) const RULE_EMPTY_PARAMETER: &str = "the token endpoint treats a parameter sent with an empty value as absent: a refresh with an empty scope= issues tokens for the original scope (RFC 6749 §3.2, §6)";
+pub(super) const RULE_REPEATED_PARAMETER: &str = "a token request that repeats a parameter is not accepted as if it were sent once: no tokens (RFC 6749 §3.2)";
 const RULE_SCOPE_NOT_WIDENED: &str = "a refresh never grants a scope the resource owner did not grant: asking for more is refused, or answered without it (RFC 6749 §6)";
-const RULE_INVALID_SCOPE: &str = "a refresh asking for a scope beyond the grant is refused with HTTP 400 invalid_scope (RFC 6749 §5.2)";
+pub(super) const RULE_INVALID_SCOPE: &str = "a refresh asking for a scope beyond the grant is refused with HTTP 400 invalid_scope (RFC 6749 §5.2)";
 const RULE_SCOPE_KEPT: &str = "a refresh token issued by a refresh carries the scope of the one it replaced: asking it for exactly the granted scope issues tokens (RFC 6749 §6)";
 const RULE_REVOKE_WRONG_HINT: &str = "a wrong token_type_hint does not stop a revocation: revoking a refresh token hinted as an access token answers 200 and the refresh token is then refused with invalid_grant (RFC 7009 §2.1-2.2)";
 const RULE_CHALLENGE_ONCE: &str = "a WWW-Authenticate challenge names error, error_description and error_uri at most once each (RFC 6750 §3)";
@@ -33,22 +31,10 @@ const NARROW_SCOPE: &str = "openid offline_access";
 /// A request parameter no server knows.
 const UNKNOWN_PARAMETER: &str = "ba_harness_unknown_parameter";
 
-/// Fails `rule` unless `check` accepts the last answer (its status and JSON body).
-pub(super) fn judge_last(
-    world: &mut AuthWorld,
-    rule: &str,
-    expected: &str,
-    check: impl FnOnce(u16, &Value) -> Result<(), String>,
-) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let body = exchange.json().unwrap_or(Value::Null);
-    check(exchange.status, &body).map_err(|e| world.fail(rule, expected, e))
-}
-
 /// Fails `rule` unless the last answer is `400 {"error": <error>}`.
 pub(super) fn expect_token_error(world: &mut AuthWorld, rule: &str, error: &str) -> StepResult {
     let expected = format!("HTTP 400 with error {error}");
-    judge_last(world, rule, &expected, |status, body| {
+    judge_last_answer(world, rule, &expected, |status, body| {
         check_token_error(status, body, error)
     })
 }
@@ -115,11 +101,6 @@ async fn unsupported_grant(world: &mut AuthWorld) -> StepResult {
     grant_request(world, &grant, vec![("client_id".into(), client.client_id)]).await
 }
 
-#[then("the token endpoint refuses the unsupported grant_type with unsupported_grant_type")]
-async fn refuses_unsupported_grant(world: &mut AuthWorld) -> StepResult {
-    expect_token_error(world, RULE_UNSUPPORTED_GRANT, "unsupported_grant_type")
-}
-
 #[then("the token endpoint's error answer is application/json")]
 async fn error_answer_is_json(world: &mut AuthWorld) -> StepResult {
     expect_json_answer(world, RULE_ERROR_JSON)
@@ -140,11 +121,6 @@ async fn exchanges_never_issued_code(world: &mut AuthWorld) -> StepResult {
     token_call(world, form).await.map(|_| ())
 }
 
-#[then("the token endpoint refuses the never-issued code with invalid_grant")]
-async fn refuses_never_issued_code(world: &mut AuthWorld) -> StepResult {
-    expect_invalid_grant(world, RULE_NEVER_ISSUED_CODE)
-}
-
 #[when("the OAuth client asks the token endpoint for a code exchange without the code")]
 async fn exchange_without_code(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
@@ -154,11 +130,6 @@ async fn exchange_without_code(world: &mut AuthWorld) -> StepResult {
     token_call(world, form).await.map(|_| ())
 }
 
-#[then("the token endpoint refuses the request with invalid_request")]
-async fn refuses_with_invalid_request(world: &mut AuthWorld) -> StepResult {
-    expect_token_error(world, RULE_INVALID_REQUEST, "invalid_request")
-}
-
 #[when("the OAuth client asks the token endpoint for a client_credentials grant")]
 async fn public_client_credentials(world: &mut AuthWorld) -> StepResult {
     let client = client_config(world)?;
@@ -166,21 +137,11 @@ async fn public_client_credentials(world: &mut AuthWorld) -> StepResult {
     grant_request(world, "client_credentials", pairs).await
 }
 
-#[then("the token endpoint refuses the client_credentials grant to the public client")]
-async fn refuses_public_client_credentials(world: &mut AuthWorld) -> StepResult {
-    judge_last(
-        world,
-        RULE_PUBLIC_CLIENT_CREDENTIALS,
-        "a 4xx JSON error (unauthorized_client), and no token",
-        check_grant_refused,
-    )
-}
-
 #[given("the OAuth client has refreshed the tokens")]
 async fn has_refreshed(world: &mut AuthWorld) -> StepResult {
     refresh_with(world, Vec::new()).await?;
     let rule = precondition("a refresh by the public client issues tokens");
-    judge_last(
+    judge_last_answer(
         world,
         &rule,
         "HTTP 200 with a token response",
@@ -206,36 +167,6 @@ async fn refreshes_with_empty_scope(world: &mut AuthWorld) -> StepResult {
 async fn refreshes_with_repeated_parameter(world: &mut AuthWorld) -> StepResult {
     let refresh = newest_refresh_token(world)?;
     refresh_with(world, vec![("refresh_token".into(), refresh)]).await
-}
-
-#[then("the token endpoint ignores the unknown parameter and issues tokens")]
-async fn ignores_unknown_parameter(world: &mut AuthWorld) -> StepResult {
-    judge_last(
-        world,
-        RULE_UNKNOWN_PARAMETER,
-        "HTTP 200 with a token response",
-        check_tokens_issued,
-    )
-}
-
-#[then("the token endpoint treats the empty parameter as absent and issues tokens")]
-async fn treats_empty_as_absent(world: &mut AuthWorld) -> StepResult {
-    judge_last(
-        world,
-        RULE_EMPTY_PARAMETER,
-        "HTTP 200 with a token response",
-        check_tokens_issued,
-    )
-}
-
-#[then("the token endpoint does not accept the repeated parameter")]
-async fn refuses_repeated_parameter(world: &mut AuthWorld) -> StepResult {
-    judge_last(
-        world,
-        RULE_REPEATED_PARAMETER,
-        "a 4xx error (invalid_request), and no tokens",
-        check_refused_status,
-    )
 }
 
 /// Authorizes the signed-in user (PKCE S256, the first client's redirect_uri) for `client_id`
@@ -317,17 +248,12 @@ async fn grants_no_wider_scope(world: &mut AuthWorld) -> StepResult {
         NARROW_SCOPE,
     )
     .unwrap_or_default();
-    judge_last(
+    judge_last_answer(
         world,
         RULE_SCOPE_NOT_WIDENED,
         &format!("a 4xx error (invalid_scope), or tokens whose scope leaves out {extra:?}"),
         |status, body| check_scope_not_widened(status, body, &extra),
     )
-}
-
-#[then("the token endpoint refuses the wider scope with invalid_scope")]
-async fn refuses_wider_scope(world: &mut AuthWorld) -> StepResult {
-    expect_token_error(world, RULE_INVALID_SCOPE, "invalid_scope")
 }
 
 #[when("the OAuth client refreshes asking for exactly the granted scope")]
@@ -337,7 +263,7 @@ async fn refreshes_for_granted_scope(world: &mut AuthWorld) -> StepResult {
 
 #[then("the token endpoint issues tokens for the granted scope")]
 async fn issues_granted_scope(world: &mut AuthWorld) -> StepResult {
-    judge_last(
+    judge_last_answer(
         world,
         RULE_SCOPE_KEPT,
         &format!("HTTP 200 with tokens for {NARROW_SCOPE:?}"),

@@ -4,11 +4,10 @@
 
 use super::*;
 use crate::protocol::promises::{check_sub_length, subject_types};
-use crate::protocol::session::is_json_content_type;
 
 const RULE_USERINFO_POST: &str =
     "UserInfo answers POST as well as GET: 200 with the ID token's sub (OIDC Core §5.3.1)";
-const RULE_USERINFO_JSON: &str =
+pub(super) const RULE_USERINFO_JSON: &str =
     "UserInfo answers with Content-Type application/json and a JSON object (OIDC Core §5.3.2)";
 const RULE_PUBLIC_SUB: &str =
     "with the public subject type, every client sees the same sub for the same user (OIDC Core §8)";
@@ -51,25 +50,6 @@ async fn userinfo_post_answers(world: &mut AuthWorld) -> StepResult {
     ))
 }
 
-#[then("userinfo answers in application/json")]
-async fn userinfo_json(world: &mut AuthWorld) -> StepResult {
-    let exchange = world.last_exchange()?;
-    let object = exchange.json().is_ok_and(|b| b.is_object());
-    if exchange.status == 200 && object && is_json_content_type(exchange.content_type()) {
-        return Ok(());
-    }
-    Err(world.fail(
-        RULE_USERINFO_JSON,
-        "HTTP 200, Content-Type application/json, a JSON object",
-        format!(
-            "HTTP {}, Content-Type {}{}",
-            exchange.status,
-            exchange.content_type().unwrap_or("(absent)"),
-            if object { "" } else { ", not a JSON object" }
-        ),
-    ))
-}
-
 /// The failure of an authorization that ended without a code: where it ended instead.
 fn without_code(world: &mut AuthWorld) -> StepFailure {
     let ended = last_hop(world).map(|h| describe_hop(&h));
@@ -97,14 +77,13 @@ async fn tokens_for(world: &mut AuthWorld, client_id: String, redirect_uri: Stri
         code_exchange_form(&code, &redirect_uri, &client_id, &pkce.verifier),
     )
     .await?;
-    if exchange.status != 200 {
-        let body = exchange.json().unwrap_or(Value::Null);
-        return Err(world.fail(
-            &precondition("the other client's code exchange issues tokens"),
-            "HTTP 200 with a token response",
-            describe_token_answer(exchange.status, &body),
-        ));
-    }
+    let exchanged = precondition("the other client's code exchange issues tokens");
+    require_token_answer_ok(
+        world,
+        &exchange,
+        &exchanged,
+        "HTTP 200 with a token response",
+    )?;
     keep_tokens(world, &exchange);
     Ok(())
 }
@@ -122,14 +101,7 @@ fn first_and_current_subs(
     rule: &str,
 ) -> Result<(String, String), StepFailure> {
     let (_, _, current, _, _) = current_id_token(world, rule)?;
-    let first = world
-        .oauth
-        .first_tokens
-        .clone()
-        .and_then(|(t, _)| t.id_token)
-        .ok_or("no first ID token".to_string())
-        .and_then(|t| decode_id_token(&t))
-        .map(|(_, c)| c.sub);
+    let first = first_id_token_claims(world).map(|c| c.sub);
     match (first, current.sub) {
         (Ok(Some(a)), Some(b)) => Ok((a, b)),
         _ => Err(world.fail(

@@ -16,6 +16,34 @@ pub(super) fn authorization_hops(
     }
 }
 
+/// Fails `rule` with `expected` unless `answer` is HTTP 200, describing what came instead.
+pub(super) fn require_token_answer_ok(
+    world: &mut AuthWorld,
+    answer: &Exchange,
+    rule: &str,
+    expected: &str,
+) -> StepResult {
+    if answer.status == 200 {
+        return Ok(());
+    }
+    let body = answer.json().unwrap_or(Value::Null);
+    Err(world.fail(rule, expected, describe_token_answer(answer.status, &body)))
+}
+
+/// The last hop, which a failure then quotes; fails `rule` when there was none (`before` names
+/// what should have come before this step).
+pub(super) fn quoted_last_hop(
+    world: &mut AuthWorld,
+    rule: &str,
+    before: &str,
+) -> Result<Hop, StepFailure> {
+    let Some(hop) = last_hop(world) else {
+        return Err(world.fail(rule, format!("{before} before this step"), "none"));
+    };
+    world.last = Some(hop.exchange.clone());
+    Ok(hop)
+}
+
 /// Fails `rule` (with `expected`, quoting the hop) when a hop of `hops` delivered a code to the
 /// client; `issued` says how the failure names the code ("a code was issued").
 pub(super) fn fail_if_code_issued(
@@ -106,7 +134,7 @@ pub(super) fn judge_last_answer(
     world: &mut AuthWorld,
     rule: &str,
     expected: &str,
-    check: impl Fn(u16, &Value) -> Result<(), String>,
+    check: impl FnOnce(u16, &Value) -> Result<(), String>,
 ) -> StepResult {
     let exchange = world.last_exchange()?;
     let body = exchange.json().unwrap_or(Value::Null);
