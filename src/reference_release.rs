@@ -80,7 +80,10 @@ pub async fn prepare(base: &Path, version: &str) -> Result<PathBuf, HarnessError
     {
         return Ok(dir);
     }
-    let provider = matching_provider(version, &published_versions("@better-auth/oauth-provider").await?);
+    let provider = matching_provider(
+        version,
+        &published_versions("@better-auth/oauth-provider").await?,
+    );
     let sqlite = installed_version(base, "better-sqlite3").unwrap_or_else(|| "12.11.1".into());
     let mut dependencies = serde_json::json!({
         "better-auth": version,

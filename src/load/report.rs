@@ -203,23 +203,77 @@ pub(crate) fn observed_over(rows: &[Row], measured_p95: Option<f64>) -> Observed
     }
 }
 
-/// Average, p50, p95, p99 and maximum of a timing histogram, in ms.
-pub(crate) fn latencies(data: &GooseRequestMetricTimingData) -> (f64, f64, f64, f64, f64) {
-    let avg = if data.counter == 0 {
-        0.0
-    } else {
-        data.average_ms()
-    };
-    (
-        avg,
-        ms(data.percentile_us(0.50)),
-        ms(data.percentile_us(0.95)),
-        ms(data.percentile_us(0.99)),
-        ms(data.maximum_time_us),
-    )
+/// What the thresholds make of the rows: the observed figures, and the checks, with a failed
+/// one when the measured request never ran although others did.
+pub(crate) fn judge(
+    thresholds: &Thresholds,
+    rows: &[Row],
+    measured_p95: Option<f64>,
+    measured_request: &str,
+) -> (Observed, Vec<Check>) {
+    let observed = observed_over(rows, measured_p95);
+    let mut checks = threshold::evaluate(thresholds, &observed, measured_request);
+    if measured_p95.is_none() && observed.requests > 0 {
+        checks.push(Check {
+            metric: "requests".into(),
+            limit: format!("{measured_request} measured"),
+            observed: "absent".into(),
+            passed: false,
+            message: format!("no {measured_request} request was measured"),
+        });
+    }
+    (observed, checks)
+}
+
+/// A requests-table row's counts; its latencies come from its histograms.
+pub(crate) struct Tally {
+    pub requests: u64,
+    pub failures: u64,
+    pub rate_limited: u64,
+    pub per_second: f64,
 }
 
 impl Row {
+    /// A row from its counts and its latency histograms. The coordinated-omission p95 is kept
+    /// only for an HTTP row whose backfilled histogram holds more than the raw one: backfill is
+    /// about a stalled server, it means nothing for the harness's own verification time.
+    pub(crate) fn measured(
+        request: String,
+        http: bool,
+        tally: Tally,
+        histograms: &Histograms,
+    ) -> Row {
+        let raw = &histograms.raw;
+        Row {
+            request,
+            requests: tally.requests,
+            failures: tally.failures,
+            rate_limited: tally.rate_limited,
+            per_second: tally.per_second,
+            avg_ms: if raw.counter == 0 {
+                0.0
+            } else {
+                raw.average_ms()
+            },
+            p50_ms: ms(raw.percentile_us(0.50)),
+            p95_ms: ms(raw.percentile_us(0.95)),
+            p99_ms: ms(raw.percentile_us(0.99)),
+            max_ms: ms(raw.maximum_time_us),
+            p95_ms_co_mitigated: histograms
+                .co_mitigated
+                .as_ref()
+                .filter(|d| http && d.counter > raw.counter)
+                .map(|d| ms(d.percentile_us(0.95))),
+            http,
+        }
+    }
+
+    /// The p95 the threshold judges. With mitigation on, the backfilled distribution: the
+    /// latency a user would have seen had the server not stalled the senders.
+    pub(crate) fn judged_p95(&self) -> f64 {
+        self.p95_ms_co_mitigated.unwrap_or(self.p95_ms)
+    }
+
     /// The numbers of the requests table, formatted, in column order (request name first;
     /// p95 carries its coordinated-omission value when mitigation ran).
     pub fn cells(&self) -> [String; 10] {
@@ -331,7 +385,8 @@ pub struct Histograms {
     pub co_mitigated: Option<GooseRequestMetricTimingData>,
 }
 
-fn ms(us: u64) -> f64 {
+/// Microseconds as milliseconds.
+pub(crate) fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
@@ -389,59 +444,30 @@ impl Summary {
             } else {
                 data.counter as u64
             };
-            // Backfill is about a stalled server: it means nothing for the harness's own
-            // verification time.
-            let co_p95 = agg
-                .coordinated_omission_data
-                .as_ref()
-                .filter(|d| http && d.counter > data.counter)
-                .map(|d| ms(d.percentile_us(0.95)));
             let rate_limited = if http {
                 agg.status_code_counts.get(&429).copied().unwrap_or(0) as u64
             } else {
                 0
             };
-            let (avg_ms, p50_ms, p95_ms, p99_ms, max_ms) = latencies(data);
-            let row = Row {
-                request: name.clone(),
+            let tally = Tally {
                 requests,
                 failures: (agg.fail_count as u64).saturating_sub(rate_limited),
                 rate_limited,
                 per_second: requests as f64 / secs,
-                avg_ms,
-                p50_ms,
-                p95_ms,
-                p99_ms,
-                max_ms,
-                p95_ms_co_mitigated: co_p95,
-                http,
             };
+            let timing = Histograms {
+                raw: data.clone(),
+                co_mitigated: agg.coordinated_omission_data.clone(),
+            };
+            let row = Row::measured(name.clone(), http, tally, &timing);
             if http && agg.path == measured_path {
-                // With mitigation on, the threshold judges the backfilled distribution: the
-                // latency a user would have seen had the server not stalled the senders.
-                main_p95 = Some(co_p95.unwrap_or(row.p95_ms));
+                main_p95 = Some(row.judged_p95());
             }
-            histograms.insert(
-                name,
-                Histograms {
-                    raw: data.clone(),
-                    co_mitigated: agg.coordinated_omission_data.clone(),
-                },
-            );
+            histograms.insert(name, timing);
             rows.push(row);
         }
-        let observed = observed_over(&rows, main_p95);
         let measured_request = format!("GET {measured_path}");
-        let mut checks = threshold::evaluate(&settings.thresholds, &observed, &measured_request);
-        if main_p95.is_none() && observed.requests > 0 {
-            checks.push(Check {
-                metric: "requests".into(),
-                limit: format!("{measured_request} measured"),
-                observed: "absent".into(),
-                passed: false,
-                message: format!("no {measured_request} request was measured"),
-            });
-        }
+        let (observed, checks) = judge(&settings.thresholds, &rows, main_p95, &measured_request);
         let mut errors: Vec<ErrorRow> = metrics
             .errors
             .values()
