@@ -966,35 +966,36 @@ fn goose_configuration(
     c
 }
 
+/// A goose transaction that runs `check(user, &ctx)`, each call on its own handle to the run's
+/// context.
+macro_rules! transaction {
+    ($ctx:expr, $check:path) => {{
+        let ctx = $ctx.clone();
+        let function: TransactionFunction = Arc::new(move |user| {
+            let ctx = ctx.clone();
+            Box::pin(async move { $check(user, &ctx).await })
+        });
+        function
+    }};
+}
+
 fn build_attack(
     configuration: GooseConfiguration,
     scenario: ScenarioKind,
     ctx: Arc<RunContext>,
     timeout: Duration,
 ) -> Result<GooseAttack, GooseError> {
-    let start_ctx = ctx.clone();
-    let on_start: TransactionFunction = Arc::new(move |user| {
-        let ctx = start_ctx.clone();
-        Box::pin(async move { user::on_start(user, &ctx).await })
-    });
-    let loop_ctx = ctx;
-    let (scenario_name, transaction_name, work): (&str, &str, TransactionFunction) = match scenario
-    {
+    let on_start = transaction!(ctx, user::on_start);
+    let (scenario_name, transaction_name, work) = match scenario {
         ScenarioKind::GetSession => (
             "get-session",
             "get-session (checked)",
-            Arc::new(move |user| {
-                let ctx = loop_ctx.clone();
-                Box::pin(async move { get_session::get_session(user, &ctx).await })
-            }),
+            transaction!(ctx, get_session::get_session),
         ),
         ScenarioKind::JwtVerification => (
             "jwt-verification",
             "token + verify (checked)",
-            Arc::new(move |user| {
-                let ctx = loop_ctx.clone();
-                Box::pin(async move { jwt_verification::get_token_and_verify(user, &ctx).await })
-            }),
+            transaction!(ctx, jwt_verification::get_token_and_verify),
         ),
     };
     let scenario = Scenario::new(scenario_name)
