@@ -353,8 +353,13 @@ mod tests {
     use url::Url;
 
     fn endpoint() -> Endpoint {
+        endpoint_on(3000)
+    }
+
+    /// A target on this loopback port, for tests that keep two targets apart.
+    fn endpoint_on(port: u16) -> Endpoint {
         Endpoint::new(
-            &Url::parse("http://127.0.0.1:3000").unwrap(),
+            &Url::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
             "/api/auth",
             Duration::from_secs(5),
         )
@@ -425,11 +430,7 @@ mod tests {
     #[test]
     fn a_later_sign_in_adds_its_session_to_the_account() {
         let ledger = Ledger::default();
-        let here = Endpoint::new(
-            &Url::parse("http://127.0.0.1:3777").unwrap(),
-            "/api/auth",
-            Duration::from_secs(5),
-        );
+        let here = endpoint_on(3777);
         ledger.note_exchange(
             &here,
             &sign_up(),
@@ -457,11 +458,7 @@ mod tests {
     #[test]
     fn an_account_a_scenario_deleted_itself_leaves_the_ledger() {
         let ledger = Ledger::default();
-        let here = Endpoint::new(
-            &Url::parse("http://127.0.0.1:3778").unwrap(),
-            "/api/auth",
-            Duration::from_secs(5),
-        );
+        let here = endpoint_on(3778);
         ledger.note_exchange(
             &here,
             &sign_up(),
@@ -534,11 +531,7 @@ mod tests {
     fn take_accounts_leaves_other_targets_accounts_in_the_ledger() {
         let ledger = Ledger::default();
         let here = endpoint();
-        let elsewhere = Endpoint::new(
-            &Url::parse("http://127.0.0.1:3999").unwrap(),
-            "/api/auth",
-            Duration::from_secs(5),
-        );
+        let elsewhere = endpoint_on(3999);
         ledger.note_exchange(&here, &sign_up(), &exchange(200, &[]));
         ledger.note_exchange(&elsewhere, &sign_up(), &exchange(200, &[]));
         let mine = ledger.take_accounts(&here);
