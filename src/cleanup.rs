@@ -382,6 +382,15 @@ mod tests {
         }
     }
 
+    /// A ledger that has noted one sign-up on the target at this port, answered with this
+    /// session cookie.
+    fn ledger_after_sign_up(port: u16, set_cookie: &str) -> (Ledger, Endpoint) {
+        let ledger = Ledger::default();
+        let here = endpoint_on(port);
+        ledger.note_exchange(&here, &sign_up(), &exchange(200, &[set_cookie]));
+        (ledger, here)
+    }
+
     fn sign_up() -> Request {
         Request::post_json(
             "/sign-up/email",
@@ -429,13 +438,7 @@ mod tests {
 
     #[test]
     fn a_later_sign_in_adds_its_session_to_the_account() {
-        let ledger = Ledger::default();
-        let here = endpoint_on(3777);
-        ledger.note_exchange(
-            &here,
-            &sign_up(),
-            &exchange(200, &["better-auth.session_token=one.s"]),
-        );
+        let (ledger, here) = ledger_after_sign_up(3777, "better-auth.session_token=one.s");
         let sign_in = Request::post_json(
             "/sign-in/email",
             json!({"email": "Conform-A@BA-Harness.test", "password": "pw-1234567890"}),
@@ -457,13 +460,7 @@ mod tests {
 
     #[test]
     fn an_account_a_scenario_deleted_itself_leaves_the_ledger() {
-        let ledger = Ledger::default();
-        let here = endpoint_on(3778);
-        ledger.note_exchange(
-            &here,
-            &sign_up(),
-            &exchange(200, &["better-auth.session_token=gone.s"]),
-        );
+        let (ledger, here) = ledger_after_sign_up(3778, "better-auth.session_token=gone.s");
         let mut deleted = exchange(200, &[]);
         deleted.request_headers =
             vec![("cookie".into(), "better-auth.session_token=gone.s".into())];

@@ -1102,34 +1102,19 @@ mod tests {
 
     #[test]
     fn the_sign_in_pace_defaults_by_target() {
-        let s = resolve(&args(&["--scenario", "get-session"]), None, None).unwrap();
-        assert_eq!(s.sign_in_rate, None);
-        let s = resolve(
-            &args(&[
-                "--scenario",
-                "get-session",
-                "--target",
-                "http://127.0.0.1:1",
-            ]),
-            None,
-            None,
-        )
-        .unwrap();
-        assert_eq!(s.sign_in_rate, Some(DEFAULT_TARGET_SIGN_IN_RATE));
-        let s = resolve(
-            &args(&[
-                "--scenario",
-                "get-session",
-                "--target",
-                "http://127.0.0.1:1",
-                "--sign-in-rate",
-                "0",
-            ]),
-            None,
-            None,
-        )
-        .unwrap();
-        assert_eq!(s.sign_in_rate, None);
+        let pace = |line: &[&str]| resolve(&args(line), None, None).unwrap().sign_in_rate;
+        let against_a_target = [
+            "--scenario",
+            "get-session",
+            "--target",
+            "http://127.0.0.1:1",
+        ];
+        assert_eq!(pace(&["--scenario", "get-session"]), None);
+        assert_eq!(pace(&against_a_target), Some(DEFAULT_TARGET_SIGN_IN_RATE));
+        assert_eq!(
+            pace(&[&against_a_target[..], &["--sign-in-rate", "0"]].concat()),
+            None
+        );
         // --users-file: one virtual user per account unless --users says.
         let s = resolve(&args(&["--scenario", "get-session"]), None, Some(5)).unwrap();
         assert_eq!(s.users, 5);
