@@ -461,17 +461,13 @@ mod tests {
 
     #[test]
     fn the_fingerprint_follows_the_sources() {
-        let dir = std::env::temp_dir().join(format!(
-            "ba-harness-framework-fingerprint-{}-{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
+        let temp = crate::temp_dir::TempDir::new("framework-fingerprint").unwrap();
+        let dir = temp.path();
         fs::create_dir_all(dir.join("src")).unwrap();
         fs::write(dir.join("src/main.ts"), "a").unwrap();
-        let first = sources_fingerprint(&dir, &["src", "missing.json"], "").unwrap();
-        assert_eq!(first, sources_fingerprint(&dir, &["src"], "").unwrap());
+        let first = sources_fingerprint(dir, &["src", "missing.json"], "").unwrap();
+        assert_eq!(first, sources_fingerprint(dir, &["src"], "").unwrap());
         fs::write(dir.join("src/main.ts"), "b").unwrap();
-        assert_ne!(first, sources_fingerprint(&dir, &["src"], "").unwrap());
-        let _ = fs::remove_dir_all(&dir);
+        assert_ne!(first, sources_fingerprint(dir, &["src"], "").unwrap());
     }
 }

@@ -323,36 +323,32 @@ mod tests {
 
     #[test]
     fn the_fingerprint_follows_sources_and_variant() {
-        let dir = std::env::temp_dir().join(format!(
-            "ba-harness-next-fingerprint-{}-{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
+        let temp = crate::temp_dir::TempDir::new("next-fingerprint").unwrap();
+        let dir = temp.path();
         fs::create_dir_all(dir.join("app")).unwrap();
         fs::write(dir.join("app/page.tsx"), "a").unwrap();
         fs::write(dir.join("package-lock.json"), "{}").unwrap();
-        let first = build_fingerprint(&dir, Variant::WithNextCookies).unwrap();
+        let first = build_fingerprint(dir, Variant::WithNextCookies).unwrap();
         assert_eq!(
             first,
-            build_fingerprint(&dir, Variant::WithNextCookies).unwrap()
+            build_fingerprint(dir, Variant::WithNextCookies).unwrap()
         );
         assert_ne!(
             first,
-            build_fingerprint(&dir, Variant::WithoutNextCookies).unwrap()
+            build_fingerprint(dir, Variant::WithoutNextCookies).unwrap()
         );
         // Build output and other folders do not count; a source change does.
         fs::create_dir_all(dir.join(".next")).unwrap();
         fs::write(dir.join(".next/BUILD_ID"), "x").unwrap();
         assert_eq!(
             first,
-            build_fingerprint(&dir, Variant::WithNextCookies).unwrap()
+            build_fingerprint(dir, Variant::WithNextCookies).unwrap()
         );
         fs::write(dir.join("app/page.tsx"), "b").unwrap();
         assert_ne!(
             first,
-            build_fingerprint(&dir, Variant::WithNextCookies).unwrap()
+            build_fingerprint(dir, Variant::WithNextCookies).unwrap()
         );
-        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -843,7 +843,7 @@ async fn run_against(
         }
     }
 
-    let temp = report::TempDir::new()?;
+    let temp = report::GooseDir::new()?;
     let configuration = goose_configuration(settings, &ctx.origin, reports, &temp, target);
     let attack = build_attack(
         configuration,
@@ -941,7 +941,7 @@ fn goose_configuration(
     settings: &Settings,
     origin: &str,
     reports: &report::ReportPaths,
-    temp: &report::TempDir,
+    temp: &report::GooseDir,
     target: &Target,
 ) -> GooseConfiguration {
     let mut c = GooseConfiguration::default();

@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::error::HarnessError;
 use crate::redact::scrub_text;
 use crate::target::Target;
+use crate::temp_dir::TempDir;
 
 use super::jwt_verification::{VERIFY_METHOD, VERIFY_NAME};
 use super::live::Sample;
@@ -105,7 +106,7 @@ impl ReportPaths {
 
     /// What goose is asked to write: JSON and Markdown to the temporary folder, to be completed
     /// by the harness (the HTML is the harness's own).
-    pub fn goose_files(&self, temp: &TempDir) -> Vec<String> {
+    pub fn goose_files(&self, temp: &GooseDir) -> Vec<String> {
         vec![
             temp.goose_json().display().to_string(),
             temp.goose_md().display().to_string(),
@@ -113,35 +114,20 @@ impl ReportPaths {
     }
 }
 
-/// A private temporary folder, removed on drop.
-pub struct TempDir(PathBuf);
+/// The private temporary folder goose writes its own reports into.
+pub struct GooseDir(TempDir);
 
-impl TempDir {
+impl GooseDir {
     pub fn new() -> Result<Self, HarnessError> {
-        let dir = std::env::temp_dir().join(format!(
-            "ba-harness-load-{}-{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
-        std::fs::create_dir_all(&dir).map_err(|e| HarnessError::Output {
-            path: dir.display().to_string(),
-            source: e,
-        })?;
-        Ok(TempDir(dir))
+        TempDir::new("load").map(GooseDir)
     }
 
     fn goose_json(&self) -> PathBuf {
-        self.0.join("goose-report.json")
+        self.0.path().join("goose-report.json")
     }
 
     fn goose_md(&self) -> PathBuf {
-        self.0.join("goose-report.md")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path().join("goose-report.md")
     }
 }
 
@@ -764,7 +750,7 @@ impl Summary {
 
     /// Writes the reports and prints where they are. `temp` holds goose's JSON and Markdown
     /// (none for a merge).
-    pub fn write(&self, paths: &ReportPaths, temp: Option<&TempDir>) -> Result<(), HarnessError> {
+    pub fn write(&self, paths: &ReportPaths, temp: Option<&GooseDir>) -> Result<(), HarnessError> {
         let output = |path: &Path, e: std::io::Error| HarnessError::Output {
             path: path.display().to_string(),
             source: e,
