@@ -118,6 +118,7 @@ pub async fn prepare(base: &Path, version: &str) -> Result<PathBuf, HarnessError
     // minute of C++ each). The bundled install's build of the same version is copied instead.
     run_npm(
         &dir,
+        &format!("Better Auth {version}"),
         &["install", "--ignore-scripts", "--no-audit", "--no-fund"],
     )
     .await?;
