@@ -354,10 +354,7 @@ impl Target {
             if issuer.profiles {
                 self.capabilities.insert("issuer-profiles".into());
             }
-            if issuer
-                .rotation_interval_secs
-                .is_some_and(|secs| secs > 0 && secs <= LONGEST_ROTATION_WAIT_SECS)
-            {
+            if positive_up_to(issuer.rotation_interval_secs, LONGEST_ROTATION_WAIT_SECS) {
                 self.capabilities.insert("key-rotation".into());
             }
         }
@@ -367,16 +364,10 @@ impl Target {
         {
             self.capabilities.insert("session-refresh".into());
         }
-        if self
-            .code_lifetime
-            .is_some_and(|secs| secs > 0 && secs <= LONGEST_CODE_LIFETIME_SECS)
-        {
+        if positive_up_to(self.code_lifetime, LONGEST_CODE_LIFETIME_SECS) {
             self.capabilities.insert("code-lifetime".into());
         }
-        if self
-            .cookie_cache_max_age
-            .is_some_and(|age| age > 0 && age <= SHORT_COOKIE_CACHE_SECS)
-        {
+        if positive_up_to(self.cookie_cache_max_age, SHORT_COOKIE_CACHE_SECS) {
             self.capabilities.insert("short-cookie-cache".into());
         }
         for capability in self.account_settings.capabilities() {
@@ -430,6 +421,12 @@ impl Target {
             }),
         }
     }
+}
+
+/// A setting that is given, above zero and at most `longest` (seconds): short enough for the
+/// scenarios that wait it out.
+fn positive_up_to<T: PartialOrd + Default>(value: Option<T>, longest: T) -> bool {
+    value.is_some_and(|v| v > T::default() && v <= longest)
 }
 
 /// The longest session.updateAge the harness waits out to see get-session extend a session.
