@@ -229,21 +229,7 @@ impl ResourceIssuer {
     }
 }
 
-/// An account that exists on the target.
-#[derive(Clone)]
-pub struct Account {
-    pub email: String,
-    pub password: String,
-}
-
-impl std::fmt::Debug for Account {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Account")
-            .field("email", &self.email)
-            .field("password", &crate::redact::REDACTED)
-            .finish()
-    }
-}
+pub use crate::users_file::Account;
 
 impl Target {
     pub fn new(base_url: &str, base_path: &str, timeout: Duration) -> Result<Self, HarnessError> {
@@ -557,32 +543,16 @@ pub fn read_users_file(path: &std::path::Path) -> Result<Vec<Account>, HarnessEr
 /// The accounts of a users file (see [`read_users_file`]).
 pub fn parse_users(text: &str) -> Result<Vec<Account>, String> {
     let mut accounts = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let Some((email, password)) = line.split_once(',') else {
-            return Err(format!(
-                "line {} is not `email,password` (the password is not shown)",
-                number + 1
-            ));
-        };
+    for (number, email, password) in crate::users_file::account_lines(text)? {
         let (email, password) = (email.trim(), password.trim());
         crate::redact::SecretRegistry::global().register(password);
         if email.is_empty() || password.is_empty() {
-            return Err(format!(
-                "line {} has an empty email or password",
-                number + 1
-            ));
+            return Err(format!("line {number} has an empty email or password"));
         }
         accounts.push(Account {
             email: email.to_string(),
             password: password.to_string(),
         });
-    }
-    if accounts.is_empty() {
-        return Err("no `email,password` line".into());
     }
     Ok(accounts)
 }

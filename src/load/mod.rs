@@ -708,7 +708,7 @@ async fn run_against(
     target: &Target,
     reports: &report::ReportPaths,
     bundled_reference: bool,
-    accounts: Option<Arc<Vec<crate::users_file::UserAccount>>>,
+    accounts: Option<Arc<Vec<crate::users_file::Account>>>,
     progress_every: u64,
 ) -> Result<i32, HarnessError> {
     tokio::select! {

@@ -18,7 +18,7 @@ use crate::protocol::cookie::SetCookie;
 use crate::protocol::jwt::{JwksCache, parse_jwks};
 use crate::protocol::session::parse_auth_answer;
 use crate::redact::{SecretRegistry, redact_body, scrub_text};
-use crate::users_file::UserAccount;
+use crate::users_file::Account;
 
 use super::ScenarioKind;
 use super::live::LiveStats;
@@ -52,7 +52,7 @@ pub struct RunContext {
     pub pool: Mutex<Vec<VirtualUser>>,
     /// `--users-file`: existing accounts to sign in with instead of signing up; virtual user
     /// `i` (counted over all workers) takes account `i % len`.
-    pub accounts: Option<Arc<Vec<UserAccount>>>,
+    pub accounts: Option<Arc<Vec<Account>>>,
     /// This worker's first virtual user, counted over all workers.
     pub first_user: usize,
     /// Spaces the sign-up and sign-in requests of the setup.
