@@ -231,18 +231,26 @@ impl ResourceIssuer {
 
 pub use crate::users_file::Account;
 
+/// The http(s) URL given with `flag`, or a usage error; `give` says what a right one is.
+pub fn http_url(flag: &str, url: &str, give: &str) -> Result<Url, HarnessError> {
+    let parsed = Url::parse(url).map_err(|e| {
+        HarnessError::Usage(format!("{flag} `{url}` is not a URL ({e}); give {give}"))
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(HarnessError::Usage(format!(
+            "{flag} `{url}` must be an http:// or https:// URL with a host"
+        )));
+    }
+    Ok(parsed)
+}
+
 impl Target {
     pub fn new(base_url: &str, base_path: &str, timeout: Duration) -> Result<Self, HarnessError> {
-        let url = Url::parse(base_url).map_err(|e| {
-            HarnessError::Usage(format!(
-                "--target `{base_url}` is not a URL ({e}); give scheme, host and port, e.g. http://127.0.0.1:3000"
-            ))
-        })?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(HarnessError::Usage(format!(
-                "--target `{base_url}` must be an http:// or https:// URL with a host"
-            )));
-        }
+        let url = http_url(
+            "--target",
+            base_url,
+            "scheme, host and port, e.g. http://127.0.0.1:3000",
+        )?;
         Ok(Target {
             base_url: url,
             base_path: normalise_base_path(base_path),
