@@ -645,6 +645,27 @@ impl Summary {
         out
     }
 
+    /// How the run was bounded, as the reports word it (none for a report without it).
+    fn bound(&self) -> Option<String> {
+        match (self.run_time_secs, self.iterations) {
+            (Some(s), _) => Some(Bound::RunTime(s).describe()),
+            (_, Some(n)) => Some(Bound::Iterations(n).describe()),
+            _ => None,
+        }
+    }
+
+    /// ` (N synthetic requests)` after the mitigation mode, when the mitigation added any.
+    fn synthetic_note(&self) -> String {
+        self.co_synthetic_requests
+            .map(|n| format!(" ({n} synthetic requests)"))
+            .unwrap_or_default()
+    }
+
+    /// The bundled reference's cookie cache, `on` or `off` (none against a --target).
+    fn cookie_cache(&self) -> Option<&'static str> {
+        self.cookie_cache.map(|on| if on { "on" } else { "off" })
+    }
+
     /// The Markdown summary the harness puts above goose's Markdown report.
     pub fn markdown(&self) -> String {
         let mut md = String::new();
@@ -673,29 +694,17 @@ impl Summary {
             "| users | {} (started at {}/s), signed in before the run |",
             self.users, self.hatch_rate
         );
-        match (self.run_time_secs, self.iterations) {
-            (Some(s), _) => {
-                let _ = writeln!(md, "| bound | run time {s} s |");
-            }
-            (_, Some(n)) => {
-                let _ = writeln!(md, "| bound | {n} iterations per user |");
-            }
-            _ => {}
+        if let Some(bound) = self.bound() {
+            let _ = writeln!(md, "| bound | {bound} |");
         }
         let _ = writeln!(
             md,
             "| coordinated-omission mitigation | **{}**{} |",
             self.co_mitigation,
-            self.co_synthetic_requests
-                .map(|n| format!(" ({n} synthetic requests)"))
-                .unwrap_or_default()
+            self.synthetic_note()
         );
-        if let Some(cache) = self.cookie_cache {
-            let _ = writeln!(
-                md,
-                "| cookie cache (reference) | {} |",
-                if cache { "on" } else { "off" }
-            );
+        if let Some(cache) = self.cookie_cache() {
+            let _ = writeln!(md, "| cookie cache (reference) | {cache} |");
         }
         let _ = writeln!(md, "| sign-in phase | {} |", self.sign_in.line());
         if let Some(w) = &self.worker {

@@ -384,27 +384,16 @@ pub fn render(s: &Summary) -> String {
     if s.merged_from > 1 {
         row("merged from", format!("{} worker reports", s.merged_from));
     }
-    match (s.run_time_secs, s.iterations) {
-        (Some(t), _) => row("bound", format!("run time {t} s")),
-        (_, Some(n)) => row("bound", format!("{n} iterations per user")),
-        _ => {}
+    if let Some(bound) = s.bound() {
+        row("bound", bound);
     }
     row("measured", format!("{:.1} s", s.measured_secs));
     row(
         "coordinated-omission mitigation",
-        format!(
-            "{}{}",
-            s.co_mitigation,
-            s.co_synthetic_requests
-                .map(|n| format!(" ({n} synthetic requests)"))
-                .unwrap_or_default()
-        ),
+        format!("{}{}", s.co_mitigation, s.synthetic_note()),
     );
-    if let Some(cache) = s.cookie_cache {
-        row(
-            "cookie cache (reference)",
-            if cache { "on" } else { "off" }.into(),
-        );
+    if let Some(cache) = s.cookie_cache() {
+        row("cookie cache (reference)", cache.into());
     }
     row("sign-in phase", s.sign_in.line());
     h.push_str("</table>");
