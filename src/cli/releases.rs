@@ -428,56 +428,21 @@ fn matrix_json(runs: &[ReleaseRun], tags: Option<&str>) -> Value {
 }
 
 /// The tag expression that selects `scenario` and as few others as possible: the conjunction of
-/// its own and its feature's tags, read from the feature files.
+/// its own and its feature's tags, read from the feature files (crate::rules::load_scenarios).
 fn tags_of_scenario(features: &Path, scenario: &str) -> Result<String, HarnessError> {
-    let entries = std::fs::read_dir(features).map_err(|e| {
-        HarnessError::Usage(format!(
-            "cannot read the features folder {}: {e}; give --features DIR",
+    let Some(found) = crate::rules::load_scenarios(features)?
+        .into_iter()
+        .find(|s| s.name.trim() == scenario)
+    else {
+        return Err(HarnessError::Usage(format!(
+            "no scenario named `{scenario}` in {}; names are as in the report",
             features.display()
-        ))
-    })?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().is_none_or(|x| x != "feature") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let mut feature_tags: Vec<String> = Vec::new();
-        let mut pending: Vec<String> = Vec::new();
-        let mut in_feature = false;
-        for line in text.lines() {
-            let line = line.trim();
-            if line.starts_with('@') {
-                pending.extend(line.split_whitespace().map(str::to_string));
-            } else if line.starts_with("Feature:") {
-                feature_tags = std::mem::take(&mut pending);
-                in_feature = true;
-            } else if let Some(name) = line
-                .strip_prefix("Scenario:")
-                .or_else(|| line.strip_prefix("Scenario Outline:"))
-            {
-                if in_feature && name.trim() == scenario {
-                    let mut tags = feature_tags.clone();
-                    tags.extend(pending.clone());
-                    tags.retain(|t| t.starts_with('@'));
-                    tags.sort();
-                    tags.dedup();
-                    return Ok(if tags.is_empty() {
-                        String::new()
-                    } else {
-                        tags.join(" and ")
-                    });
-                }
-                pending.clear();
-            } else if line.starts_with("Rule:") || line.starts_with("Background:") {
-                pending.clear();
-            }
-        }
-    }
-    Err(HarnessError::Usage(format!(
-        "no scenario named `{scenario}` in {}; names are as in the report",
-        features.display()
-    )))
+        )));
+    };
+    let mut tags: Vec<String> = found.tags.iter().map(|t| format!("@{t}")).collect();
+    tags.sort();
+    tags.dedup();
+    Ok(tags.join(" and "))
 }
 
 /// `ba-harness bisect`: the first release between --good and --bad where the verdict changes.
