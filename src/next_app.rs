@@ -14,8 +14,8 @@
 //! which is killed as a whole when the harness gives up on them.
 
 use crate::bundled::{
-    DirLock, RunFolder, ServerProcess, boot_io, check_node, free_port, installed_versions,
-    new_secret, npm_ci_once, require_sources, run_logged,
+    DirLock, Launch, RunFolder, ServerProcess, boot_io, check_node, installed_versions,
+    npm_ci_once, require_sources, run_logged,
 };
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -146,12 +146,7 @@ impl NextApp {
         ensure_installed(&dir).await?;
         ensure_built(&dir, options.variant).await?;
 
-        let port = free_port()?;
-        let url = options
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
-        let secret = new_secret();
+        let Launch { port, url, secret } = Launch::new(options.public_url.as_deref())?;
         let run = RunFolder::create(&dir, port, "next.log")?;
         let database = run.dir.join("app.sqlite");
         let mut process = ServerProcess::spawn(

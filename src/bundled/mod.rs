@@ -123,7 +123,6 @@ pub(crate) fn boot_io(what: &str, path: &Path, e: std::io::Error) -> HarnessErro
     }
 }
 
-/// The last `lines` lines of a log, indented, with secrets scrubbed.
 /// A fresh random signing secret for a bundled server, registered for redaction.
 pub(crate) fn new_secret() -> String {
     let secret: String = rand::rng()
@@ -133,6 +132,27 @@ pub(crate) fn new_secret() -> String {
         .collect();
     SecretRegistry::global().register(&secret);
     secret
+}
+
+/// How a bundled app is started: a free loopback port, the URL it is reached at, and a fresh
+/// signing secret.
+pub(crate) struct Launch {
+    pub port: u16,
+    pub url: String,
+    pub secret: String,
+}
+
+impl Launch {
+    /// The URL is `public_url` when given (the app behind a proxy), else
+    /// `http://127.0.0.1:<port>`.
+    pub(crate) fn new(public_url: Option<&str>) -> Result<Self, HarnessError> {
+        let port = free_port()?;
+        Ok(Launch {
+            port,
+            url: public_url.map_or_else(|| format!("http://127.0.0.1:{port}"), str::to_string),
+            secret: new_secret(),
+        })
+    }
 }
 
 /// A bundled server's run folder (`<dir>/data/run-<pid>-<port>`) and its log, opened for the
@@ -521,6 +541,7 @@ pub(crate) async fn answers_ok(probe: &reqwest::Client, url: &str) -> Option<()>
     }
 }
 
+/// The last `lines` lines of a log, indented, with secrets scrubbed.
 pub(crate) fn tail(path: &Path, lines: usize) -> String {
     let text = fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
