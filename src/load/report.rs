@@ -220,6 +220,12 @@ pub(crate) struct Tally {
 }
 
 impl Row {
+    /// The requests table's column headings, in the order of [`Row::cells`].
+    pub const HEADINGS: [&'static str; 10] = [
+        "request", "requests", "failed", "429", "req/s", "avg ms", "p50 ms", "p95 ms", "p99 ms",
+        "max ms",
+    ];
+
     /// A row from its counts and its latency histograms. The coordinated-omission p95 is kept
     /// only for an HTTP row whose backfilled histogram holds more than the raw one: backfill is
     /// about a stalled server, it means nothing for the harness's own verification time.
@@ -732,7 +738,9 @@ impl Summary {
         let _ = writeln!(md, "\n## Requests (every response checked)\n");
         let _ = writeln!(
             md,
-            "| request | requests | failed | 429 | req/s | avg ms | p50 ms | p95 ms | p99 ms | max ms |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+            "| {} |\n| --- |{}",
+            Row::HEADINGS.join(" | "),
+            " ---: |".repeat(Row::HEADINGS.len() - 1)
         );
         for r in &self.rows {
             let _ = writeln!(md, "| {} |", r.cells().join(" | "));

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::Summary;
+use super::{Row, Summary};
 use crate::load::live::Sample;
 
 /// `&`, `<`, `>`, `"` escaped for HTML text and attributes.
@@ -398,7 +398,11 @@ pub fn render(s: &Summary) -> String {
     row("sign-in phase", s.sign_in.line());
     h.push_str("</table>");
 
-    h.push_str("<h2>Requests (every response checked)</h2><table><tr><th>request</th><th>requests</th><th>failed</th><th>429</th><th>req/s</th><th>avg ms</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>");
+    h.push_str("<h2>Requests (every response checked)</h2><table><tr>");
+    for heading in Row::HEADINGS {
+        let _ = write!(h, "<th>{heading}</th>");
+    }
+    h.push_str("</tr>");
     for r in &s.rows {
         let [request, numbers @ ..] = r.cells();
         let _ = write!(h, "<tr><td>{}</td>", escape(&request));
