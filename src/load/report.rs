@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use crate::error::HarnessError;
 use crate::redact::scrub_text;
+use crate::report::markdown::figures_table_head;
 use crate::target::Target;
 use crate::temp_dir::TempDir;
 
@@ -736,12 +737,7 @@ impl Summary {
             );
         }
         let _ = writeln!(md, "\n## Requests (every response checked)\n");
-        let _ = writeln!(
-            md,
-            "| {} |\n| --- |{}",
-            Row::HEADINGS.join(" | "),
-            " ---: |".repeat(Row::HEADINGS.len() - 1)
-        );
+        let _ = writeln!(md, "{}", figures_table_head(Row::HEADINGS));
         for r in &self.rows {
             let _ = writeln!(md, "| {} |", r.cells().join(" | "));
         }

@@ -16,6 +16,17 @@ fn cell(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// The head of a Markdown table whose first column is text and whose others are figures
+/// (right-aligned): the headings row and the alignment row.
+pub fn figures_table_head<'a>(headings: impl IntoIterator<Item = &'a str>) -> String {
+    let headings: Vec<&str> = headings.into_iter().collect();
+    format!(
+        "| {} |\n| --- |{}",
+        headings.join(" | "),
+        " ---: |".repeat(headings.len().saturating_sub(1))
+    )
+}
+
 /// The Markdown summary of a run.
 pub fn markdown(report: &RunReport) -> String {
     let mut out = String::new();
@@ -94,9 +105,8 @@ pub fn markdown(report: &RunReport) -> String {
     }
     let _ = writeln!(
         out,
-        "<details><summary>By area</summary>\n\n| {} |\n|---|{}",
-        AreaCounts::HEADINGS.join(" | "),
-        "---:|".repeat(AreaCounts::HEADINGS.len() - 1)
+        "<details><summary>By area</summary>\n\n{}",
+        figures_table_head(AreaCounts::HEADINGS)
     );
     for a in &report.areas {
         let _ = writeln!(out, "| {} |", a.cells().map(|c| cell(&c)).join(" | "));
