@@ -19,14 +19,8 @@ if ! [[ "$runs" =~ ^[0-9]+$ ]] || [ "$runs" -lt 2 ]; then
   exit 2
 fi
 
-# BA_HARNESS_BIN runs a given binary instead of building this tree's (e.g. a frozen copy while
-# the tree is being edited; pair it with BA_HARNESS_FEATURES_DIR and --deviations).
-if [ -n "${BA_HARNESS_BIN:-}" ]; then
-  bin="$BA_HARNESS_BIN"
-else
-  cargo build --release --quiet
-  bin=target/release/ba-harness
-fi
+. scripts/conform-runs.sh
+harness_bin
 out="target/flakiness/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 
@@ -36,11 +30,7 @@ echo "flakiness: $runs conform runs against $against; reports in $out"
 started=$(date +%s)
 for i in $(seq 1 "$runs"); do
   run_started=$(date +%s)
-  set +e
-  timeout 900 "$bin" conform --run-timeout 600 --json "$out/run-$i.json" "$@" \
-    >"$out/run-$i.log" 2>&1
-  code=$?
-  set -e
+  run_conform "$out/run-$i.log" "$out/run-$i.json" "$@"
   echo "$code" >"$out/run-$i.code"
   summary=$(grep -o 'conform: [0-9].*' "$out/run-$i.log" | tail -n 1 || true)
   echo "  run $i/$runs: exit $code in $(( $(date +%s) - run_started )) s; ${summary:-no summary line}"

@@ -24,13 +24,8 @@ if [ "${1:-}" = "--repeat" ]; then
   runs="${2:?usage: $0 --repeat N PROFILE [conform flags...]}"
   profile="${3:?usage: $0 --repeat N PROFILE [conform flags...]}"
   shift 3
-  # BA_HARNESS_BIN runs a given binary instead of building this tree's release binary.
-  if [ -n "${BA_HARNESS_BIN:-}" ]; then
-    bin="$BA_HARNESS_BIN"
-  else
-    cargo build --release --quiet
-    bin=target/release/ba-harness
-  fi
+  . scripts/conform-runs.sh
+  harness_bin
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))')
   run_dir="$PWD/$out"
@@ -54,11 +49,7 @@ if [ "${1:-}" = "--repeat" ]; then
   failed=0
   for i in $(seq 1 "$runs"); do
     started=$(date +%s)
-    set +e
-    BA_HARNESS_SECRET="$secret" timeout 900 "$bin" conform "${facts[@]}" --run-timeout 600 \
-      --json "$out/run-$i.json" "$@" >"$out/run-$i.log" 2>&1
-    code=$?
-    set -e
+    BA_HARNESS_SECRET="$secret" run_conform "$out/run-$i.log" "$out/run-$i.json" "${facts[@]}" "$@"
     summary=$(grep -m1 '^conform:' "$out/run-$i.log" || echo "(no summary)")
     echo "run $i: exit $code in $(( $(date +%s) - started )) s: $summary"
     [ "$code" = 0 ] || failed=$((failed + 1))

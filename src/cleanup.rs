@@ -353,8 +353,13 @@ mod tests {
     use url::Url;
 
     fn endpoint() -> Endpoint {
+        endpoint_on(3000)
+    }
+
+    /// A target on this loopback port, for tests that keep two targets apart.
+    fn endpoint_on(port: u16) -> Endpoint {
         Endpoint::new(
-            &Url::parse("http://127.0.0.1:3000").unwrap(),
+            &Url::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
             "/api/auth",
             Duration::from_secs(5),
         )
@@ -376,6 +381,15 @@ mod tests {
             elapsed: Duration::ZERO,
             secrets: Default::default(),
         }
+    }
+
+    /// A ledger that has noted one sign-up on the target at this port, answered with this
+    /// session cookie.
+    fn ledger_after_sign_up(port: u16, set_cookie: &str) -> (Ledger, Endpoint) {
+        let ledger = Ledger::default();
+        let here = endpoint_on(port);
+        ledger.note_exchange(&here, &sign_up(), &exchange(200, &[set_cookie]));
+        (ledger, here)
     }
 
     fn sign_up() -> Request {
@@ -425,17 +439,7 @@ mod tests {
 
     #[test]
     fn a_later_sign_in_adds_its_session_to_the_account() {
-        let ledger = Ledger::default();
-        let here = Endpoint::new(
-            &Url::parse("http://127.0.0.1:3777").unwrap(),
-            "/api/auth",
-            Duration::from_secs(5),
-        );
-        ledger.note_exchange(
-            &here,
-            &sign_up(),
-            &exchange(200, &["better-auth.session_token=one.s"]),
-        );
+        let (ledger, here) = ledger_after_sign_up(3777, "better-auth.session_token=one.s");
         let sign_in = Request::post_json(
             "/sign-in/email",
             json!({"email": "Conform-A@BA-Harness.test", "password": "pw-1234567890"}),
@@ -457,17 +461,7 @@ mod tests {
 
     #[test]
     fn an_account_a_scenario_deleted_itself_leaves_the_ledger() {
-        let ledger = Ledger::default();
-        let here = Endpoint::new(
-            &Url::parse("http://127.0.0.1:3778").unwrap(),
-            "/api/auth",
-            Duration::from_secs(5),
-        );
-        ledger.note_exchange(
-            &here,
-            &sign_up(),
-            &exchange(200, &["better-auth.session_token=gone.s"]),
-        );
+        let (ledger, here) = ledger_after_sign_up(3778, "better-auth.session_token=gone.s");
         let mut deleted = exchange(200, &[]);
         deleted.request_headers =
             vec![("cookie".into(), "better-auth.session_token=gone.s".into())];
@@ -535,11 +529,7 @@ mod tests {
     fn take_accounts_leaves_other_targets_accounts_in_the_ledger() {
         let ledger = Ledger::default();
         let here = endpoint();
-        let elsewhere = Endpoint::new(
-            &Url::parse("http://127.0.0.1:3999").unwrap(),
-            "/api/auth",
-            Duration::from_secs(5),
-        );
+        let elsewhere = endpoint_on(3999);
         ledger.note_exchange(&here, &sign_up(), &exchange(200, &[]));
         ledger.note_exchange(&elsewhere, &sign_up(), &exchange(200, &[]));
         let mine = ledger.take_accounts(&here);

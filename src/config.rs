@@ -281,6 +281,12 @@ post_logout_redirect_uri = "http://127.0.0.1:4000/logged-out"
         }
     }
 
+    /// The error merging this file alone (no flags) gives.
+    fn merge_error(toml: &str) -> String {
+        let file = parse(toml, "t.toml").unwrap();
+        merge(Facts::default(), &file, Path::new("."), &env).unwrap_err()
+    }
+
     #[test]
     fn every_key_of_the_documented_example_parses() {
         let file = parse(FULL, "ba-harness.toml").unwrap();
@@ -317,8 +323,7 @@ post_logout_redirect_uri = "http://127.0.0.1:4000/logged-out"
 
     #[test]
     fn a_code_lifetime_over_ten_minutes_is_an_error() {
-        let file = parse("code_lifetime = 601\n", "t.toml").unwrap();
-        let error = merge(Facts::default(), &file, Path::new("/ci"), &env).unwrap_err();
+        let error = merge_error("code_lifetime = 601\n");
         assert!(error.contains("code_lifetime = 601"), "{error}");
     }
 
@@ -384,9 +389,10 @@ post_logout_redirect_uri = "http://127.0.0.1:4000/logged-out"
 
     #[test]
     fn a_variable_the_file_names_must_be_set_unless_a_flag_gives_the_value() {
-        let file = parse("secret_env = \"NOT_SET_ANYWHERE\"\n", "t.toml").unwrap();
-        let error = merge(Facts::default(), &file, Path::new("."), &env).unwrap_err();
+        let toml = "secret_env = \"NOT_SET_ANYWHERE\"\n";
+        let error = merge_error(toml);
         assert!(error.contains("NOT_SET_ANYWHERE"), "{error}");
+        let file = parse(toml, "t.toml").unwrap();
         let flags = Facts {
             secret: Some("given".into()),
             ..Facts::default()
@@ -398,19 +404,15 @@ post_logout_redirect_uri = "http://127.0.0.1:4000/logged-out"
                 .as_deref(),
             Some("given")
         );
-        let file = parse(
+        let error = merge_error(
             "[account]\nemail = \"a@example.com\"\npassword_env = \"UNSET_PASSWORD\"\n",
-            "t.toml",
-        )
-        .unwrap();
-        let error = merge(Facts::default(), &file, Path::new("."), &env).unwrap_err();
+        );
         assert!(error.contains("UNSET_PASSWORD"), "{error}");
     }
 
     #[test]
     fn a_lifetime_the_harness_would_not_wait_out_is_an_error() {
-        let file = parse("fresh_age = 86400\n", "t.toml").unwrap();
-        let error = merge(Facts::default(), &file, Path::new("."), &env).unwrap_err();
+        let error = merge_error("fresh_age = 86400\n");
         assert!(error.contains("fresh_age 86400 s"), "{error}");
     }
 

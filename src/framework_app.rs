@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use tokio::process::Command;
 
 use crate::bundled::{
-    DirLock, RunFolder, ServerProcess, boot_io, free_port, installed_versions, new_secret,
-    npm_ci_once, require_sources, run_logged, sources_fingerprint,
+    DirLock, Launch, RunFolder, ServerProcess, boot_io, installed_versions, npm_ci_once,
+    require_sources, run_logged, sources_fingerprint,
 };
 use crate::bundled::{targets_dir, targets_dir_or_default};
 use crate::error::HarnessError;
@@ -224,12 +224,7 @@ impl FrameworkApp {
             ensure_built(&dir, &spec, build).await?;
         }
 
-        let port = free_port()?;
-        let url = options
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
-        let secret = new_secret();
+        let Launch { port, url, secret } = Launch::new(options.public_url.as_deref())?;
         let run = RunFolder::create(&dir, port, "server.log")?;
         let mut command = node_command(&dir);
         command
@@ -461,17 +456,13 @@ mod tests {
 
     #[test]
     fn the_fingerprint_follows_the_sources() {
-        let dir = std::env::temp_dir().join(format!(
-            "ba-harness-framework-fingerprint-{}-{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
+        let temp = crate::temp_dir::TempDir::new("framework-fingerprint").unwrap();
+        let dir = temp.path();
         fs::create_dir_all(dir.join("src")).unwrap();
         fs::write(dir.join("src/main.ts"), "a").unwrap();
-        let first = sources_fingerprint(&dir, &["src", "missing.json"], "").unwrap();
-        assert_eq!(first, sources_fingerprint(&dir, &["src"], "").unwrap());
+        let first = sources_fingerprint(dir, &["src", "missing.json"], "").unwrap();
+        assert_eq!(first, sources_fingerprint(dir, &["src"], "").unwrap());
         fs::write(dir.join("src/main.ts"), "b").unwrap();
-        assert_ne!(first, sources_fingerprint(&dir, &["src"], "").unwrap());
-        let _ = fs::remove_dir_all(&dir);
+        assert_ne!(first, sources_fingerprint(dir, &["src"], "").unwrap());
     }
 }

@@ -29,6 +29,7 @@ pub mod resource_server;
 pub mod rules;
 pub mod snapshot;
 pub mod target;
+pub mod temp_dir;
 pub mod test_user;
 pub mod tls;
 pub mod users_file;

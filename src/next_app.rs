@@ -14,8 +14,8 @@
 //! which is killed as a whole when the harness gives up on them.
 
 use crate::bundled::{
-    DirLock, RunFolder, ServerProcess, boot_io, check_node, free_port, installed_versions,
-    new_secret, npm_ci_once, require_sources, run_logged,
+    DirLock, Launch, RunFolder, ServerProcess, boot_io, check_node, installed_versions,
+    npm_ci_once, require_sources, run_logged,
 };
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -146,12 +146,7 @@ impl NextApp {
         ensure_installed(&dir).await?;
         ensure_built(&dir, options.variant).await?;
 
-        let port = free_port()?;
-        let url = options
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
-        let secret = new_secret();
+        let Launch { port, url, secret } = Launch::new(options.public_url.as_deref())?;
         let run = RunFolder::create(&dir, port, "next.log")?;
         let database = run.dir.join("app.sqlite");
         let mut process = ServerProcess::spawn(
@@ -323,36 +318,32 @@ mod tests {
 
     #[test]
     fn the_fingerprint_follows_sources_and_variant() {
-        let dir = std::env::temp_dir().join(format!(
-            "ba-harness-next-fingerprint-{}-{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
+        let temp = crate::temp_dir::TempDir::new("next-fingerprint").unwrap();
+        let dir = temp.path();
         fs::create_dir_all(dir.join("app")).unwrap();
         fs::write(dir.join("app/page.tsx"), "a").unwrap();
         fs::write(dir.join("package-lock.json"), "{}").unwrap();
-        let first = build_fingerprint(&dir, Variant::WithNextCookies).unwrap();
+        let first = build_fingerprint(dir, Variant::WithNextCookies).unwrap();
         assert_eq!(
             first,
-            build_fingerprint(&dir, Variant::WithNextCookies).unwrap()
+            build_fingerprint(dir, Variant::WithNextCookies).unwrap()
         );
         assert_ne!(
             first,
-            build_fingerprint(&dir, Variant::WithoutNextCookies).unwrap()
+            build_fingerprint(dir, Variant::WithoutNextCookies).unwrap()
         );
         // Build output and other folders do not count; a source change does.
         fs::create_dir_all(dir.join(".next")).unwrap();
         fs::write(dir.join(".next/BUILD_ID"), "x").unwrap();
         assert_eq!(
             first,
-            build_fingerprint(&dir, Variant::WithNextCookies).unwrap()
+            build_fingerprint(dir, Variant::WithNextCookies).unwrap()
         );
         fs::write(dir.join("app/page.tsx"), "b").unwrap();
         assert_ne!(
             first,
-            build_fingerprint(&dir, Variant::WithNextCookies).unwrap()
+            build_fingerprint(dir, Variant::WithNextCookies).unwrap()
         );
-        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]

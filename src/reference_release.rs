@@ -41,19 +41,20 @@ pub fn matching_provider(release: &str, provider_versions: &[String]) -> Option<
         .map(|(_, v)| v.clone())
 }
 
-async fn provider_versions() -> Result<Vec<String>, HarnessError> {
+/// The published releases of an npm package, from the npm registry.
+pub async fn published_versions(package: &str) -> Result<Vec<String>, HarnessError> {
     let output = Command::new("npm")
-        .args(["view", "@better-auth/oauth-provider", "versions", "--json"])
+        .args(["view", package, "versions", "--json"])
         .output()
         .await
         .map_err(|e| HarnessError::Boot {
-            cause: format!("could not run `npm view`: {e}"),
-            fix: "install npm and make sure the npm registry is reachable".into(),
+            cause: format!("could not run `npm view {package} versions`: {e}"),
+            fix: "install npm (it ships with Node.js 20+) and make sure the npm registry is reachable".into(),
             log_tail: None,
         })?;
     serde_json::from_slice(&output.stdout).map_err(|e| HarnessError::Boot {
-        cause: format!("`npm view @better-auth/oauth-provider versions` gave no list: {e}"),
-        fix: "check that the npm registry is reachable".into(),
+        cause: format!("`npm view {package} versions` gave no version list: {e}"),
+        fix: "check that the npm registry is reachable (npm config get registry)".into(),
         log_tail: None,
     })
 }
@@ -79,7 +80,10 @@ pub async fn prepare(base: &Path, version: &str) -> Result<PathBuf, HarnessError
     {
         return Ok(dir);
     }
-    let provider = matching_provider(version, &provider_versions().await?);
+    let provider = matching_provider(
+        version,
+        &published_versions("@better-auth/oauth-provider").await?,
+    );
     let sqlite = installed_version(base, "better-sqlite3").unwrap_or_else(|| "12.11.1".into());
     let mut dependencies = serde_json::json!({
         "better-auth": version,
@@ -114,6 +118,7 @@ pub async fn prepare(base: &Path, version: &str) -> Result<PathBuf, HarnessError
     // minute of C++ each). The bundled install's build of the same version is copied instead.
     run_npm(
         &dir,
+        &format!("Better Auth {version}"),
         &["install", "--ignore-scripts", "--no-audit", "--no-fund"],
     )
     .await?;

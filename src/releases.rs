@@ -343,6 +343,15 @@ mod tests {
         );
     }
 
+    /// The releases `spec` selects, as text.
+    fn selected(published: &[String], spec: &RangeSpec) -> Vec<String> {
+        select(published, spec)
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
     #[test]
     fn ranges_leave_pre_releases_out_unless_asked_or_named() {
         let published = list(&[
@@ -360,11 +369,7 @@ mod tests {
             to: Some("1.7.2".into()),
             ..Default::default()
         };
-        let got: Vec<String> = select(&published, &spec)
-            .unwrap()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let got = selected(&published, &spec);
         assert_eq!(got, ["1.6.34", "1.7.0", "1.7.1", "1.7.2"]);
         let with_pre = RangeSpec {
             include_prereleases: true,
@@ -388,11 +393,7 @@ mod tests {
             last: Some(2),
             ..Default::default()
         };
-        let got: Vec<String> = select(&published, &last)
-            .unwrap()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let got = selected(&published, &last);
         assert_eq!(got, ["1.7.1", "1.7.2"]);
         let unpublished = RangeSpec {
             from: Some("1.5.0".into()),

@@ -251,6 +251,34 @@ pub struct AreaCounts {
     pub counts: Counts,
 }
 
+impl AreaCounts {
+    /// The by-area table's column headings, in the order of [`AreaCounts::cells`].
+    pub const HEADINGS: [&'static str; 8] = [
+        "area",
+        "MUST",
+        "SHOULD",
+        "passed",
+        "failed",
+        "skipped",
+        "warnings",
+        "deviations",
+    ];
+
+    /// The area's row of the by-area table (terminal and Markdown alike).
+    pub fn cells(&self) -> [String; 8] {
+        [
+            self.area.clone(),
+            self.must.to_string(),
+            self.should.to_string(),
+            self.counts.passed.to_string(),
+            self.counts.failed.to_string(),
+            self.counts.skipped.to_string(),
+            self.counts.warnings.to_string(),
+            self.counts.deviations.to_string(),
+        ]
+    }
+}
+
 /// The version of the JSON report's shape (docs/report.schema.json). Raise it when a field is
 /// removed or changes meaning; adding a field keeps it.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -469,24 +497,22 @@ impl RunReport {
             .max()
             .unwrap_or(4)
             .max(4);
-        let _ = writeln!(
-            out,
-            "  {:<width$} {:>5} {:>6} {:>6} {:>6} {:>7} {:>8} {:>10}",
-            "area", "MUST", "SHOULD", "passed", "failed", "skipped", "warnings", "deviations"
-        );
+        // The area left-aligned, the counts right-aligned under their headings.
+        let widths = [width, 5, 6, 6, 6, 7, 8, 10];
+        let mut line = |cells: &[&str]| {
+            out.push(' ');
+            for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+                let _ = if i == 0 {
+                    write!(out, " {cell:<w$}")
+                } else {
+                    write!(out, " {cell:>w$}")
+                };
+            }
+            out.push('\n');
+        };
+        line(&AreaCounts::HEADINGS);
         for a in &self.areas {
-            let _ = writeln!(
-                out,
-                "  {:<width$} {:>5} {:>6} {:>6} {:>6} {:>7} {:>8} {:>10}",
-                a.area,
-                a.must,
-                a.should,
-                a.counts.passed,
-                a.counts.failed,
-                a.counts.skipped,
-                a.counts.warnings,
-                a.counts.deviations
-            );
+            line(&a.cells().each_ref().map(String::as_str));
         }
     }
 

@@ -65,16 +65,11 @@ pub fn apply_resource_args(
     let Some(url) = resource else {
         return Ok(());
     };
-    let parsed = Url::parse(url).map_err(|e| {
-        HarnessError::Usage(format!(
-            "--resource `{url}` is not a URL ({e}); give the URL the backend answers the user at, e.g. http://127.0.0.1:8000/api/me"
-        ))
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-        return Err(HarnessError::Usage(format!(
-            "--resource `{url}` must be an http:// or https:// URL with a host"
-        )));
-    }
+    let parsed = crate::target::http_url(
+        "--resource",
+        url,
+        "the URL the backend answers the user at, e.g. http://127.0.0.1:8000/api/me",
+    )?;
     target.resource_server = Some(parsed);
     if issuer_profiles || rotation_interval_secs.is_some() {
         target.resource_issuer = Some(ResourceIssuer {

@@ -233,34 +233,28 @@ impl ResourceIssuer {
     }
 }
 
-/// An account that exists on the target.
-#[derive(Clone)]
-pub struct Account {
-    pub email: String,
-    pub password: String,
-}
+pub use crate::users_file::Account;
 
-impl std::fmt::Debug for Account {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Account")
-            .field("email", &self.email)
-            .field("password", &crate::redact::REDACTED)
-            .finish()
+/// The http(s) URL given with `flag`, or a usage error; `give` says what a right one is.
+pub fn http_url(flag: &str, url: &str, give: &str) -> Result<Url, HarnessError> {
+    let parsed = Url::parse(url).map_err(|e| {
+        HarnessError::Usage(format!("{flag} `{url}` is not a URL ({e}); give {give}"))
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(HarnessError::Usage(format!(
+            "{flag} `{url}` must be an http:// or https:// URL with a host"
+        )));
     }
+    Ok(parsed)
 }
 
 impl Target {
     pub fn new(base_url: &str, base_path: &str, timeout: Duration) -> Result<Self, HarnessError> {
-        let url = Url::parse(base_url).map_err(|e| {
-            HarnessError::Usage(format!(
-                "--target `{base_url}` is not a URL ({e}); give scheme, host and port, e.g. http://127.0.0.1:3000"
-            ))
-        })?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(HarnessError::Usage(format!(
-                "--target `{base_url}` must be an http:// or https:// URL with a host"
-            )));
-        }
+        let url = http_url(
+            "--target",
+            base_url,
+            "scheme, host and port, e.g. http://127.0.0.1:3000",
+        )?;
         Ok(Target {
             base_url: url,
             base_path: normalise_base_path(base_path),
@@ -372,10 +366,7 @@ impl Target {
             if issuer.profiles {
                 self.capabilities.insert("issuer-profiles".into());
             }
-            if issuer
-                .rotation_interval_secs
-                .is_some_and(|secs| secs > 0 && secs <= LONGEST_ROTATION_WAIT_SECS)
-            {
+            if positive_up_to(issuer.rotation_interval_secs, LONGEST_ROTATION_WAIT_SECS) {
                 self.capabilities.insert("key-rotation".into());
             }
         }
@@ -385,16 +376,10 @@ impl Target {
         {
             self.capabilities.insert("session-refresh".into());
         }
-        if self
-            .code_lifetime
-            .is_some_and(|secs| secs > 0 && secs <= LONGEST_CODE_LIFETIME_SECS)
-        {
+        if positive_up_to(self.code_lifetime, LONGEST_CODE_LIFETIME_SECS) {
             self.capabilities.insert("code-lifetime".into());
         }
-        if self
-            .cookie_cache_max_age
-            .is_some_and(|age| age > 0 && age <= SHORT_COOKIE_CACHE_SECS)
-        {
+        if positive_up_to(self.cookie_cache_max_age, SHORT_COOKIE_CACHE_SECS) {
             self.capabilities.insert("short-cookie-cache".into());
         }
         for capability in self.account_settings.capabilities() {
@@ -448,6 +433,12 @@ impl Target {
             }),
         }
     }
+}
+
+/// A setting that is given, above zero and at most `longest` (seconds): short enough for the
+/// scenarios that wait it out.
+fn positive_up_to<T: PartialOrd + Default>(value: Option<T>, longest: T) -> bool {
+    value.is_some_and(|v| v > T::default() && v <= longest)
 }
 
 /// The longest session.updateAge the harness waits out to see get-session extend a session.
@@ -578,31 +569,15 @@ pub fn read_users_file(path: &std::path::Path) -> Result<Vec<Account>, HarnessEr
 /// The accounts of a users file (see [`read_users_file`]).
 pub fn parse_users(text: &str) -> Result<Vec<Account>, String> {
     let mut accounts = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let Some((email, password)) = line.split_once(',') else {
-            return Err(format!(
-                "line {} is not `email,password` (the password is not shown)",
-                number + 1
-            ));
-        };
+    for (number, email, password) in crate::users_file::account_lines(text)? {
         let (email, password) = (email.trim(), password.trim());
         if email.is_empty() || password.is_empty() {
-            return Err(format!(
-                "line {} has an empty email or password",
-                number + 1
-            ));
+            return Err(format!("line {number} has an empty email or password"));
         }
         accounts.push(Account {
             email: email.to_string(),
             password: password.to_string(),
         });
-    }
-    if accounts.is_empty() {
-        return Err("no `email,password` line".into());
     }
     Ok(accounts)
 }

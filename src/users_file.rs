@@ -1,30 +1,34 @@
 //! `--users-file`: existing accounts on the target, for a deployment whose sign-up is closed.
 //! One `email,password` per line; blank lines and lines starting with `#` are skipped. The
 //! password is everything after the first comma, as written (an email has no comma). Pure: the
-//! caller reads the file. Passwords never appear in an error message.
+//! caller reads the file. Passwords never appear in an error message. `load` parses the lines
+//! here ([`parse_users_file`]); `conform` reads the same lines with its own rules
+//! (crate::target::parse_users).
 
 use std::fmt;
 
-/// One account of a users file.
+/// An account that exists on the target: one line of a users file, or `--user-email` with
+/// its password.
 #[derive(Clone, PartialEq, Eq)]
-pub struct UserAccount {
+pub struct Account {
     pub email: String,
     pub password: String,
 }
 
-impl fmt::Debug for UserAccount {
+impl fmt::Debug for Account {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAccount")
+        f.debug_struct("Account")
             .field("email", &self.email)
             .field("password", &crate::redact::REDACTED)
             .finish()
     }
 }
 
-/// Parses a users file's text. `Err` names the line and what is wrong with it, never its
-/// password.
-pub fn parse_users_file(text: &str) -> Result<Vec<UserAccount>, String> {
-    let mut accounts: Vec<UserAccount> = Vec::new();
+/// The account lines of a users file's text: (line number, email, password), split at the
+/// first comma, the password as written after it. Blank lines and `#` comments are skipped.
+/// `Err` names the line, never its password.
+pub fn account_lines(text: &str) -> Result<Vec<(usize, &str, &str)>, String> {
+    let mut lines = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let number = index + 1;
         let line = raw.strip_suffix('\r').unwrap_or(raw);
@@ -37,6 +41,19 @@ pub fn parse_users_file(text: &str) -> Result<Vec<UserAccount>, String> {
                 "line {number}: expected `email,password` (no comma on the line)"
             ));
         };
+        lines.push((number, email, password));
+    }
+    if lines.is_empty() {
+        return Err("no `email,password` line in the file".into());
+    }
+    Ok(lines)
+}
+
+/// Parses a users file's text for `load`: the email must look like one and be listed once.
+/// `Err` names the line and what is wrong with it, never its password.
+pub fn parse_users_file(text: &str) -> Result<Vec<Account>, String> {
+    let mut accounts: Vec<Account> = Vec::new();
+    for (number, email, password) in account_lines(text)? {
         let email = email.trim();
         if email.is_empty() || !email.contains('@') || email.contains(char::is_whitespace) {
             return Err(format!(
@@ -49,13 +66,10 @@ pub fn parse_users_file(text: &str) -> Result<Vec<UserAccount>, String> {
         if accounts.iter().any(|a| a.email.eq_ignore_ascii_case(email)) {
             return Err(format!("line {number}: {email} is listed twice"));
         }
-        accounts.push(UserAccount {
+        accounts.push(Account {
             email: email.to_string(),
             password: password.to_string(),
         });
-    }
-    if accounts.is_empty() {
-        return Err("no `email,password` line in the file".into());
     }
     Ok(accounts)
 }

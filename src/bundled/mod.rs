@@ -73,10 +73,11 @@ fn lock_is_stale(lock: &Path, limit: Duration) -> bool {
         .is_some_and(|age| age > limit)
 }
 
-/// Runs npm in `dir` with a progress line and a bounded wait; its output goes to npm-ci.log.
-pub(crate) async fn run_npm(dir: &Path, args: &[&str]) -> Result<(), HarnessError> {
+/// Runs npm in `dir` with progress lines naming `what` and a bounded wait; its output goes to
+/// npm-ci.log.
+pub(crate) async fn run_npm(dir: &Path, what: &str, args: &[&str]) -> Result<(), HarnessError> {
     eprintln!(
-        "ba-harness: installing a Better Auth server (npm {} in {}); the first run compiles better-sqlite3, about 1-2 minutes…",
+        "ba-harness: installing {what} (npm {} in {}); the first run compiles better-sqlite3, about 1-2 minutes…",
         args.first().unwrap_or(&""),
         dir.display()
     );
@@ -90,11 +91,11 @@ pub(crate) async fn run_npm(dir: &Path, args: &[&str]) -> Result<(), HarnessErro
         &log_path,
         INSTALL_TIMEOUT,
         &format!("npm {}", args.join(" ")),
-        "read the log below; better-sqlite3 builds from source and needs a C++ compiler, make and python3 (npm ships with Node.js 20+ and must be on PATH)",
+        "read the log below; better-sqlite3 builds from source and needs a C++ compiler, make and python3; npm ships with Node.js 20+ and must be on PATH, and the first install needs the npm registry",
     )
     .await?;
     eprintln!(
-        "ba-harness: installed the bundled server in {:.0} s",
+        "ba-harness: installed {what} in {:.0} s",
         started.elapsed().as_secs_f64()
     );
     Ok(())
@@ -139,6 +140,27 @@ pub(crate) fn new_secret() -> String {
         .map(char::from)
         .collect();
     secret
+}
+
+/// How a bundled app is started: a free loopback port, the URL it is reached at, and a fresh
+/// signing secret.
+pub(crate) struct Launch {
+    pub port: u16,
+    pub url: String,
+    pub secret: String,
+}
+
+impl Launch {
+    /// The URL is `public_url` when given (the app behind a proxy), else
+    /// `http://127.0.0.1:<port>`.
+    pub(crate) fn new(public_url: Option<&str>) -> Result<Self, HarnessError> {
+        let port = free_port()?;
+        Ok(Launch {
+            port,
+            url: public_url.map_or_else(|| format!("http://127.0.0.1:{port}"), str::to_string),
+            secret: new_secret(),
+        })
+    }
 }
 
 /// A bundled server's run folder (`<dir>/data/run-<pid>-<port>-<random>`) and its log, opened
@@ -457,25 +479,12 @@ pub(crate) async fn npm_ci_once(
     if installed() {
         return Ok(());
     }
-    eprintln!(
-        "ba-harness: installing {what} (npm ci in {}); the first run compiles better-sqlite3, about 1-2 minutes…",
-        dir.display()
-    );
-    let started = Instant::now();
-    run_logged(
-        Command::new("npm").args(["ci", "--include=dev", "--no-audit", "--no-fund"]),
+    run_npm(
         dir,
-        &dir.join("npm-ci.log"),
-        INSTALL_TIMEOUT,
-        "npm ci",
-        "better-sqlite3 builds from source and needs a C++ compiler, make and python3; the first install needs the npm registry",
+        what,
+        &["ci", "--include=dev", "--no-audit", "--no-fund"],
     )
-    .await?;
-    eprintln!(
-        "ba-harness: installed {what} in {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
+    .await
 }
 
 /// `<pkg> <version>, …` of `packages` as installed under `dir`/node_modules (for reports).

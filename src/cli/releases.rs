@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use tokio::process::Command;
 
 use crate::error::{EXIT_FAILED, EXIT_OK, HarnessError};
+use crate::reference_release::published_versions;
 use crate::releases::{Outcome, RangeSpec, Version, bisect, select};
 
 #[derive(Debug, Args)]
@@ -39,12 +40,8 @@ pub struct ReleasesArgs {
     /// Write the rule × release matrix as Markdown.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
-    /// Folder for each release's conform log and JSON report (default: a temporary folder).
-    #[arg(long, value_name = "DIR")]
-    pub work_dir: Option<PathBuf>,
-    /// Bound on each release's conform run, install included.
-    #[arg(long, value_name = "SECS", default_value_t = 900)]
-    pub release_timeout: u64,
+    #[command(flatten)]
+    pub work: ReleaseWorkArgs,
     /// Also record a snapshot per release into DIR/<version> and print, for each pair of
     /// consecutive releases, the exchanges that changed.
     #[arg(long, value_name = "DIR")]
@@ -67,14 +64,40 @@ pub struct BisectArgs {
     /// Search pre-releases too.
     #[arg(long)]
     pub prereleases: bool,
+    #[command(flatten)]
+    pub work: ReleaseWorkArgs,
+    #[command(flatten)]
+    pub common: ReleaseRunArgs,
+}
+
+/// Where the release runs keep their logs and reports, and how long each may take.
+#[derive(Debug, Args)]
+pub struct ReleaseWorkArgs {
     /// Folder for each release's conform log and JSON report (default: a temporary folder).
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
     /// Bound on each release's conform run, install included.
     #[arg(long, value_name = "SECS", default_value_t = 900)]
     pub release_timeout: u64,
-    #[command(flatten)]
-    pub common: ReleaseRunArgs,
+}
+
+impl ReleaseWorkArgs {
+    /// The --work-dir, or a temporary folder; made if missing.
+    fn dir(&self) -> Result<PathBuf, HarnessError> {
+        let dir = self.work_dir.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("ba-harness-releases-{}", std::process::id()))
+        });
+        std::fs::create_dir_all(&dir).map_err(|source| HarnessError::Output {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        Ok(dir)
+    }
+
+    /// The bound on one release's run.
+    fn bound(&self) -> Duration {
+        Duration::from_secs(self.release_timeout)
+    }
 }
 
 /// What every release's conform run is given.
@@ -97,24 +120,6 @@ struct ReleaseRun {
     problem: Option<String>,
 }
 
-/// The published better-auth releases, from the npm registry.
-async fn published_versions() -> Result<Vec<String>, HarnessError> {
-    let output = Command::new("npm")
-        .args(["view", "better-auth", "versions", "--json"])
-        .output()
-        .await
-        .map_err(|e| HarnessError::Boot {
-            cause: format!("could not run `npm view better-auth versions`: {e}"),
-            fix: "install npm (it ships with Node.js 20+) and make sure the npm registry is reachable".into(),
-            log_tail: None,
-        })?;
-    serde_json::from_slice(&output.stdout).map_err(|e| HarnessError::Boot {
-        cause: format!("`npm view better-auth versions` gave no version list: {e}"),
-        fix: "check that the npm registry is reachable (npm config get registry)".into(),
-        log_tail: None,
-    })
-}
-
 /// Where the release's changelog lives, when the registry names the repository.
 async fn changelog_link(version: &Version) -> Option<String> {
     let output = Command::new("npm")
@@ -129,17 +134,6 @@ async fn changelog_link(version: &Version) -> Option<String> {
         .to_string();
     repo.starts_with("https://github.com/")
         .then(|| format!("{repo}/releases/tag/v{version}"))
-}
-
-fn work_dir(given: &Option<PathBuf>) -> Result<PathBuf, HarnessError> {
-    let dir = given.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("ba-harness-releases-{}", std::process::id()))
-    });
-    std::fs::create_dir_all(&dir).map_err(|source| HarnessError::Output {
-        path: dir.display().to_string(),
-        source,
-    })?;
-    Ok(dir)
 }
 
 /// Runs `conform --better-auth VERSION` in a child process and reads its JSON report.
@@ -258,9 +252,9 @@ pub(crate) async fn releases_command(args: ReleasesArgs) -> Result<i32, HarnessE
             "say which releases: --from VERSION and/or --to VERSION, or --last N".into(),
         ));
     }
-    let published = published_versions().await?;
+    let published = published_versions("better-auth").await?;
     let chosen = select(&published, &spec).map_err(HarnessError::Usage)?;
-    let dir = work_dir(&args.work_dir)?;
+    let dir = args.work.dir()?;
     println!(
         "releases: {} better-auth release(s): {} (logs in {})",
         chosen.len(),
@@ -271,7 +265,7 @@ pub(crate) async fn releases_command(args: ReleasesArgs) -> Result<i32, HarnessE
             .join(", "),
         dir.display()
     );
-    let bound = Duration::from_secs(args.release_timeout);
+    let bound = args.work.bound();
     let mut runs = Vec::new();
     for (i, version) in chosen.iter().enumerate() {
         println!("[{}/{}] better-auth {version}…", i + 1, chosen.len());
@@ -434,56 +428,21 @@ fn matrix_json(runs: &[ReleaseRun], tags: Option<&str>) -> Value {
 }
 
 /// The tag expression that selects `scenario` and as few others as possible: the conjunction of
-/// its own and its feature's tags, read from the feature files.
+/// its own and its feature's tags, read from the feature files (crate::rules::load_scenarios).
 fn tags_of_scenario(features: &Path, scenario: &str) -> Result<String, HarnessError> {
-    let entries = std::fs::read_dir(features).map_err(|e| {
-        HarnessError::Usage(format!(
-            "cannot read the features folder {}: {e}; give --features DIR",
+    let Some(found) = crate::rules::load_scenarios(features)?
+        .into_iter()
+        .find(|s| s.name.trim() == scenario)
+    else {
+        return Err(HarnessError::Usage(format!(
+            "no scenario named `{scenario}` in {}; names are as in the report",
             features.display()
-        ))
-    })?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().is_none_or(|x| x != "feature") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let mut feature_tags: Vec<String> = Vec::new();
-        let mut pending: Vec<String> = Vec::new();
-        let mut in_feature = false;
-        for line in text.lines() {
-            let line = line.trim();
-            if line.starts_with('@') {
-                pending.extend(line.split_whitespace().map(str::to_string));
-            } else if line.starts_with("Feature:") {
-                feature_tags = std::mem::take(&mut pending);
-                in_feature = true;
-            } else if let Some(name) = line
-                .strip_prefix("Scenario:")
-                .or_else(|| line.strip_prefix("Scenario Outline:"))
-            {
-                if in_feature && name.trim() == scenario {
-                    let mut tags = feature_tags.clone();
-                    tags.extend(pending.clone());
-                    tags.retain(|t| t.starts_with('@'));
-                    tags.sort();
-                    tags.dedup();
-                    return Ok(if tags.is_empty() {
-                        String::new()
-                    } else {
-                        tags.join(" and ")
-                    });
-                }
-                pending.clear();
-            } else if line.starts_with("Rule:") || line.starts_with("Background:") {
-                pending.clear();
-            }
-        }
-    }
-    Err(HarnessError::Usage(format!(
-        "no scenario named `{scenario}` in {}; names are as in the report",
-        features.display()
-    )))
+        )));
+    };
+    let mut tags: Vec<String> = found.tags.iter().map(|t| format!("@{t}")).collect();
+    tags.sort();
+    tags.dedup();
+    Ok(tags.join(" and "))
 }
 
 /// `ba-harness bisect`: the first release between --good and --bad where the verdict changes.
@@ -502,7 +461,7 @@ pub(crate) async fn bisect_command(args: BisectArgs) -> Result<i32, HarnessError
     } else {
         (bad.clone(), good.clone())
     };
-    let published = published_versions().await?;
+    let published = published_versions("better-auth").await?;
     let range = select(
         &published,
         &RangeSpec {
@@ -513,7 +472,7 @@ pub(crate) async fn bisect_command(args: BisectArgs) -> Result<i32, HarnessError
         },
     )
     .map_err(HarnessError::Usage)?;
-    let dir = work_dir(&args.work_dir)?;
+    let dir = args.work.dir()?;
     println!(
         "bisect: `{}` over {} release(s) from {old} to {new} (tags: {}; logs in {})",
         args.scenario,
@@ -521,7 +480,7 @@ pub(crate) async fn bisect_command(args: BisectArgs) -> Result<i32, HarnessError
         if tags.is_empty() { "none" } else { &tags },
         dir.display()
     );
-    let bound = Duration::from_secs(args.release_timeout);
+    let bound = args.work.bound();
     let scenario = args.scenario.clone();
     let tags_ref = (!tags.is_empty()).then_some(tags.as_str());
     let common = &args.common;

@@ -15,8 +15,8 @@ use serde_json::Value;
 use crate::error::{EXIT_FAILED, EXIT_OK, HarnessError};
 
 use super::live::Sample;
-use super::report::{ErrorRow, Histograms, ReportPaths, Row, Summary, WorkerLine};
-use super::threshold::{self, Check, Thresholds};
+use super::report::{ErrorRow, Histograms, ReportPaths, Row, Summary, Tally, WorkerLine};
+use super::threshold::{self, Thresholds};
 
 /// Arguments of `ba-harness load merge`.
 #[derive(Debug, Args)]
@@ -60,10 +60,6 @@ pub fn merge_timing<'a>(
     }
     merged.times_us = buckets.into_iter().collect::<TimeBuckets>();
     merged
-}
-
-fn ms(us: u64) -> f64 {
-    us as f64 / 1000.0
 }
 
 fn utc(unix_ms: i64) -> String {
@@ -227,50 +223,26 @@ pub fn merge(
                     .and_then(|h| h.co_mitigated.as_ref())
             })
             .collect();
-        let co = (!co_parts.is_empty()).then(|| merge_timing(co_parts));
-        let http = same.iter().any(|r| r.http);
-        let co_p95 = co
-            .as_ref()
-            .filter(|d| http && d.counter > raw.counter)
-            .map(|d| ms(d.percentile_us(0.95)));
-        let (avg_ms, p50_ms, p95_ms, p99_ms, max_ms) = super::report::latencies(&raw);
-        let row = Row {
-            request: name.clone(),
+        let timing = Histograms {
+            raw,
+            co_mitigated: (!co_parts.is_empty()).then(|| merge_timing(co_parts)),
+        };
+        let tally = Tally {
             requests: same.iter().map(|r| r.requests).sum(),
             failures: same.iter().map(|r| r.failures).sum(),
             rate_limited: same.iter().map(|r| r.rate_limited).sum(),
             per_second: same.iter().map(|r| r.per_second).sum(),
-            avg_ms,
-            p50_ms,
-            p95_ms,
-            p99_ms,
-            max_ms,
-            p95_ms_co_mitigated: co_p95,
-            http,
         };
+        let http = same.iter().any(|r| r.http);
+        let row = Row::measured(name.clone(), http, tally, &timing);
         if http && name == first.measured_request {
-            main_p95 = Some(co_p95.unwrap_or(row.p95_ms));
+            main_p95 = Some(row.judged_p95());
         }
-        histograms.insert(
-            name,
-            Histograms {
-                raw,
-                co_mitigated: co,
-            },
-        );
+        histograms.insert(name, timing);
         rows.push(row);
     }
-    let observed = super::report::observed_over(&rows, main_p95);
-    let mut checks = threshold::evaluate(&thresholds, &observed, &first.measured_request);
-    if main_p95.is_none() && observed.requests > 0 {
-        checks.push(Check {
-            metric: "requests".into(),
-            limit: format!("{} measured", first.measured_request),
-            observed: "absent".into(),
-            passed: false,
-            message: format!("no {} request was measured", first.measured_request),
-        });
-    }
+    let (observed, checks) =
+        super::report::judge(&thresholds, &rows, main_p95, &first.measured_request);
     let mut errors: BTreeMap<(String, String), usize> = BTreeMap::new();
     for (_, s) in parts {
         for e in &s.errors {
@@ -464,6 +436,7 @@ pub fn run(args: MergeArgs, secrets: &crate::redact::Secrets) -> Result<i32, Har
 mod tests {
     use super::*;
     use crate::load::WorkerShare;
+    use crate::load::report::ms;
     use crate::load::threshold::Observed;
 
     /// Timing data of these µs times, as goose buckets them (via its own deserializer).
@@ -495,21 +468,17 @@ mod tests {
     const GET: &str = "GET /api/auth/get-session";
 
     fn worker(index: u64, times: &[u64], failures: u64, window: (i64, i64)) -> (String, Summary) {
-        let raw = timing(times);
-        let row = Row {
-            request: GET.into(),
+        let histograms = Histograms {
+            raw: timing(times),
+            co_mitigated: None,
+        };
+        let tally = Tally {
             requests: times.len() as u64,
             failures,
             rate_limited: 1,
             per_second: times.len() as f64 / 10.0,
-            avg_ms: raw.average_ms(),
-            p50_ms: ms(raw.percentile_us(0.5)),
-            p95_ms: ms(raw.percentile_us(0.95)),
-            p99_ms: ms(raw.percentile_us(0.99)),
-            max_ms: ms(raw.maximum_time_us),
-            p95_ms_co_mitigated: None,
-            http: true,
         };
+        let row = Row::measured(GET.into(), true, tally, &histograms);
         let summary = Summary {
             version: "0".into(),
             scenario: "get-session".into(),
@@ -549,13 +518,7 @@ mod tests {
             checks: Vec::new(),
             passed: true,
             interrupted: false,
-            histograms: BTreeMap::from([(
-                GET.to_string(),
-                Histograms {
-                    raw,
-                    co_mitigated: None,
-                },
-            )]),
+            histograms: BTreeMap::from([(GET.to_string(), histograms)]),
             timeline: Vec::new(),
             workers: Vec::new(),
         };

@@ -709,7 +709,7 @@ async fn run_against(
     target: &Target,
     reports: &report::ReportPaths,
     bundled_reference: bool,
-    accounts: Option<Arc<Vec<crate::users_file::UserAccount>>>,
+    accounts: Option<Arc<Vec<crate::users_file::Account>>>,
     progress_every: u64,
 ) -> Result<i32, HarnessError> {
     tokio::select! {
@@ -844,7 +844,7 @@ async fn run_against(
         }
     }
 
-    let temp = report::TempDir::new()?;
+    let temp = report::GooseDir::new()?;
     let configuration = goose_configuration(settings, &ctx.origin, reports, &temp, target);
     let attack = build_attack(
         configuration,
@@ -944,7 +944,7 @@ fn goose_configuration(
     settings: &Settings,
     origin: &str,
     reports: &report::ReportPaths,
-    temp: &report::TempDir,
+    temp: &report::GooseDir,
     target: &Target,
 ) -> GooseConfiguration {
     let mut c = GooseConfiguration::default();
@@ -969,35 +969,36 @@ fn goose_configuration(
     c
 }
 
+/// A goose transaction that runs `check(user, &ctx)`, each call on its own handle to the run's
+/// context.
+macro_rules! transaction {
+    ($ctx:expr, $check:path) => {{
+        let ctx = $ctx.clone();
+        let function: TransactionFunction = Arc::new(move |user| {
+            let ctx = ctx.clone();
+            Box::pin(async move { $check(user, &ctx).await })
+        });
+        function
+    }};
+}
+
 fn build_attack(
     configuration: GooseConfiguration,
     scenario: ScenarioKind,
     ctx: Arc<RunContext>,
     timeout: Duration,
 ) -> Result<GooseAttack, GooseError> {
-    let start_ctx = ctx.clone();
-    let on_start: TransactionFunction = Arc::new(move |user| {
-        let ctx = start_ctx.clone();
-        Box::pin(async move { user::on_start(user, &ctx).await })
-    });
-    let loop_ctx = ctx;
-    let (scenario_name, transaction_name, work): (&str, &str, TransactionFunction) = match scenario
-    {
+    let on_start = transaction!(ctx, user::on_start);
+    let (scenario_name, transaction_name, work) = match scenario {
         ScenarioKind::GetSession => (
             "get-session",
             "get-session (checked)",
-            Arc::new(move |user| {
-                let ctx = loop_ctx.clone();
-                Box::pin(async move { get_session::get_session(user, &ctx).await })
-            }),
+            transaction!(ctx, get_session::get_session),
         ),
         ScenarioKind::JwtVerification => (
             "jwt-verification",
             "token + verify (checked)",
-            Arc::new(move |user| {
-                let ctx = loop_ctx.clone();
-                Box::pin(async move { jwt_verification::get_token_and_verify(user, &ctx).await })
-            }),
+            transaction!(ctx, jwt_verification::get_token_and_verify),
         ),
     };
     let scenario = Scenario::new(scenario_name)
@@ -1104,34 +1105,19 @@ mod tests {
 
     #[test]
     fn the_sign_in_pace_defaults_by_target() {
-        let s = resolve(&args(&["--scenario", "get-session"]), None, None).unwrap();
-        assert_eq!(s.sign_in_rate, None);
-        let s = resolve(
-            &args(&[
-                "--scenario",
-                "get-session",
-                "--target",
-                "http://127.0.0.1:1",
-            ]),
-            None,
-            None,
-        )
-        .unwrap();
-        assert_eq!(s.sign_in_rate, Some(DEFAULT_TARGET_SIGN_IN_RATE));
-        let s = resolve(
-            &args(&[
-                "--scenario",
-                "get-session",
-                "--target",
-                "http://127.0.0.1:1",
-                "--sign-in-rate",
-                "0",
-            ]),
-            None,
-            None,
-        )
-        .unwrap();
-        assert_eq!(s.sign_in_rate, None);
+        let pace = |line: &[&str]| resolve(&args(line), None, None).unwrap().sign_in_rate;
+        let against_a_target = [
+            "--scenario",
+            "get-session",
+            "--target",
+            "http://127.0.0.1:1",
+        ];
+        assert_eq!(pace(&["--scenario", "get-session"]), None);
+        assert_eq!(pace(&against_a_target), Some(DEFAULT_TARGET_SIGN_IN_RATE));
+        assert_eq!(
+            pace(&[&against_a_target[..], &["--sign-in-rate", "0"]].concat()),
+            None
+        );
         // --users-file: one virtual user per account unless --users says.
         let s = resolve(&args(&["--scenario", "get-session"]), None, Some(5)).unwrap();
         assert_eq!(s.users, 5);

@@ -18,7 +18,9 @@ use serde_json::Value;
 
 use crate::error::HarnessError;
 use crate::redact::Secrets;
+use crate::report::markdown::figures_table_head;
 use crate::target::Target;
+use crate::temp_dir::TempDir;
 
 use super::jwt_verification::{VERIFY_METHOD, VERIFY_NAME};
 use super::live::Sample;
@@ -105,7 +107,7 @@ impl ReportPaths {
 
     /// What goose is asked to write: JSON and Markdown to the temporary folder, to be completed
     /// by the harness (the HTML is the harness's own).
-    pub fn goose_files(&self, temp: &TempDir) -> Vec<String> {
+    pub fn goose_files(&self, temp: &GooseDir) -> Vec<String> {
         vec![
             temp.goose_json().display().to_string(),
             temp.goose_md().display().to_string(),
@@ -113,35 +115,20 @@ impl ReportPaths {
     }
 }
 
-/// A private temporary folder, removed on drop.
-pub struct TempDir(PathBuf);
+/// The private temporary folder goose writes its own reports into.
+pub struct GooseDir(TempDir);
 
-impl TempDir {
+impl GooseDir {
     pub fn new() -> Result<Self, HarnessError> {
-        let dir = std::env::temp_dir().join(format!(
-            "ba-harness-load-{}-{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
-        std::fs::create_dir_all(&dir).map_err(|e| HarnessError::Output {
-            path: dir.display().to_string(),
-            source: e,
-        })?;
-        Ok(TempDir(dir))
+        TempDir::new("load").map(GooseDir)
     }
 
     fn goose_json(&self) -> PathBuf {
-        self.0.join("goose-report.json")
+        self.0.path().join("goose-report.json")
     }
 
     fn goose_md(&self) -> PathBuf {
-        self.0.join("goose-report.md")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path().join("goose-report.md")
     }
 }
 
@@ -203,23 +190,83 @@ pub(crate) fn observed_over(rows: &[Row], measured_p95: Option<f64>) -> Observed
     }
 }
 
-/// Average, p50, p95, p99 and maximum of a timing histogram, in ms.
-pub(crate) fn latencies(data: &GooseRequestMetricTimingData) -> (f64, f64, f64, f64, f64) {
-    let avg = if data.counter == 0 {
-        0.0
-    } else {
-        data.average_ms()
-    };
-    (
-        avg,
-        ms(data.percentile_us(0.50)),
-        ms(data.percentile_us(0.95)),
-        ms(data.percentile_us(0.99)),
-        ms(data.maximum_time_us),
-    )
+/// What the thresholds make of the rows: the observed figures, and the checks, with a failed
+/// one when the measured request never ran although others did.
+pub(crate) fn judge(
+    thresholds: &Thresholds,
+    rows: &[Row],
+    measured_p95: Option<f64>,
+    measured_request: &str,
+) -> (Observed, Vec<Check>) {
+    let observed = observed_over(rows, measured_p95);
+    let mut checks = threshold::evaluate(thresholds, &observed, measured_request);
+    if measured_p95.is_none() && observed.requests > 0 {
+        checks.push(Check {
+            metric: "requests".into(),
+            limit: format!("{measured_request} measured"),
+            observed: "absent".into(),
+            passed: false,
+            message: format!("no {measured_request} request was measured"),
+        });
+    }
+    (observed, checks)
+}
+
+/// A requests-table row's counts; its latencies come from its histograms.
+pub(crate) struct Tally {
+    pub requests: u64,
+    pub failures: u64,
+    pub rate_limited: u64,
+    pub per_second: f64,
 }
 
 impl Row {
+    /// The requests table's column headings, in the order of [`Row::cells`].
+    pub const HEADINGS: [&'static str; 10] = [
+        "request", "requests", "failed", "429", "req/s", "avg ms", "p50 ms", "p95 ms", "p99 ms",
+        "max ms",
+    ];
+
+    /// A row from its counts and its latency histograms. The coordinated-omission p95 is kept
+    /// only for an HTTP row whose backfilled histogram holds more than the raw one: backfill is
+    /// about a stalled server, it means nothing for the harness's own verification time.
+    pub(crate) fn measured(
+        request: String,
+        http: bool,
+        tally: Tally,
+        histograms: &Histograms,
+    ) -> Row {
+        let raw = &histograms.raw;
+        Row {
+            request,
+            requests: tally.requests,
+            failures: tally.failures,
+            rate_limited: tally.rate_limited,
+            per_second: tally.per_second,
+            avg_ms: if raw.counter == 0 {
+                0.0
+            } else {
+                raw.average_ms()
+            },
+            p50_ms: ms(raw.percentile_us(0.50)),
+            p95_ms: ms(raw.percentile_us(0.95)),
+            p99_ms: ms(raw.percentile_us(0.99)),
+            max_ms: ms(raw.maximum_time_us),
+            p95_ms_co_mitigated: histograms
+                .co_mitigated
+                .as_ref()
+                .filter(|d| http && d.counter > raw.counter)
+                .map(|d| ms(d.percentile_us(0.95))),
+            http,
+        }
+    }
+
+    /// The p95 the threshold judges. With mitigation on, the backfilled distribution: the
+    /// latency a user would have seen had the server not stalled the senders.
+    pub(crate) fn judged_p95(&self) -> f64 {
+        self.p95_ms_co_mitigated.unwrap_or(self.p95_ms)
+    }
+
     /// The numbers of the requests table, formatted, in column order (request name first;
     /// p95 carries its coordinated-omission value when mitigation ran).
     pub fn cells(&self) -> [String; 10] {
@@ -331,7 +378,8 @@ pub struct Histograms {
     pub co_mitigated: Option<GooseRequestMetricTimingData>,
 }
 
-fn ms(us: u64) -> f64 {
+/// Microseconds as milliseconds.
+pub(crate) fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
@@ -389,59 +437,30 @@ impl Summary {
             } else {
                 data.counter as u64
             };
-            // Backfill is about a stalled server: it means nothing for the harness's own
-            // verification time.
-            let co_p95 = agg
-                .coordinated_omission_data
-                .as_ref()
-                .filter(|d| http && d.counter > data.counter)
-                .map(|d| ms(d.percentile_us(0.95)));
             let rate_limited = if http {
                 agg.status_code_counts.get(&429).copied().unwrap_or(0) as u64
             } else {
                 0
             };
-            let (avg_ms, p50_ms, p95_ms, p99_ms, max_ms) = latencies(data);
-            let row = Row {
-                request: name.clone(),
+            let tally = Tally {
                 requests,
                 failures: (agg.fail_count as u64).saturating_sub(rate_limited),
                 rate_limited,
                 per_second: requests as f64 / secs,
-                avg_ms,
-                p50_ms,
-                p95_ms,
-                p99_ms,
-                max_ms,
-                p95_ms_co_mitigated: co_p95,
-                http,
             };
+            let timing = Histograms {
+                raw: data.clone(),
+                co_mitigated: agg.coordinated_omission_data.clone(),
+            };
+            let row = Row::measured(name.clone(), http, tally, &timing);
             if http && agg.path == measured_path {
-                // With mitigation on, the threshold judges the backfilled distribution: the
-                // latency a user would have seen had the server not stalled the senders.
-                main_p95 = Some(co_p95.unwrap_or(row.p95_ms));
+                main_p95 = Some(row.judged_p95());
             }
-            histograms.insert(
-                name,
-                Histograms {
-                    raw: data.clone(),
-                    co_mitigated: agg.coordinated_omission_data.clone(),
-                },
-            );
+            histograms.insert(name, timing);
             rows.push(row);
         }
-        let observed = observed_over(&rows, main_p95);
         let measured_request = format!("GET {measured_path}");
-        let mut checks = threshold::evaluate(&settings.thresholds, &observed, &measured_request);
-        if main_p95.is_none() && observed.requests > 0 {
-            checks.push(Check {
-                metric: "requests".into(),
-                limit: format!("{measured_request} measured"),
-                observed: "absent".into(),
-                passed: false,
-                message: format!("no {measured_request} request was measured"),
-            });
-        }
+        let (observed, checks) = judge(&settings.thresholds, &rows, main_p95, &measured_request);
         let mut errors: Vec<ErrorRow> = metrics
             .errors
             .values()
@@ -633,6 +652,27 @@ impl Summary {
         out
     }
 
+    /// How the run was bounded, as the reports word it (none for a report without it).
+    fn bound(&self) -> Option<String> {
+        match (self.run_time_secs, self.iterations) {
+            (Some(s), _) => Some(Bound::RunTime(s).describe()),
+            (_, Some(n)) => Some(Bound::Iterations(n).describe()),
+            _ => None,
+        }
+    }
+
+    /// ` (N synthetic requests)` after the mitigation mode, when the mitigation added any.
+    fn synthetic_note(&self) -> String {
+        self.co_synthetic_requests
+            .map(|n| format!(" ({n} synthetic requests)"))
+            .unwrap_or_default()
+    }
+
+    /// The bundled reference's cookie cache, `on` or `off` (none against a --target).
+    fn cookie_cache(&self) -> Option<&'static str> {
+        self.cookie_cache.map(|on| if on { "on" } else { "off" })
+    }
+
     /// The Markdown summary the harness puts above goose's Markdown report.
     pub fn markdown(&self) -> String {
         let mut md = String::new();
@@ -661,29 +701,17 @@ impl Summary {
             "| users | {} (started at {}/s), signed in before the run |",
             self.users, self.hatch_rate
         );
-        match (self.run_time_secs, self.iterations) {
-            (Some(s), _) => {
-                let _ = writeln!(md, "| bound | run time {s} s |");
-            }
-            (_, Some(n)) => {
-                let _ = writeln!(md, "| bound | {n} iterations per user |");
-            }
-            _ => {}
+        if let Some(bound) = self.bound() {
+            let _ = writeln!(md, "| bound | {bound} |");
         }
         let _ = writeln!(
             md,
             "| coordinated-omission mitigation | **{}**{} |",
             self.co_mitigation,
-            self.co_synthetic_requests
-                .map(|n| format!(" ({n} synthetic requests)"))
-                .unwrap_or_default()
+            self.synthetic_note()
         );
-        if let Some(cache) = self.cookie_cache {
-            let _ = writeln!(
-                md,
-                "| cookie cache (reference) | {} |",
-                if cache { "on" } else { "off" }
-            );
+        if let Some(cache) = self.cookie_cache() {
+            let _ = writeln!(md, "| cookie cache (reference) | {cache} |");
         }
         let _ = writeln!(md, "| sign-in phase | {} |", self.sign_in.line());
         if let Some(w) = &self.worker {
@@ -709,10 +737,7 @@ impl Summary {
             );
         }
         let _ = writeln!(md, "\n## Requests (every response checked)\n");
-        let _ = writeln!(
-            md,
-            "| request | requests | failed | 429 | req/s | avg ms | p50 ms | p95 ms | p99 ms | max ms |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-        );
+        let _ = writeln!(md, "{}", figures_table_head(Row::HEADINGS));
         for r in &self.rows {
             let _ = writeln!(md, "| {} |", r.cells().join(" | "));
         }
@@ -741,7 +766,7 @@ impl Summary {
     pub fn write(
         &self,
         paths: &ReportPaths,
-        temp: Option<&TempDir>,
+        temp: Option<&GooseDir>,
         secrets: &Secrets,
     ) -> Result<(), HarnessError> {
         let output = |path: &Path, e: std::io::Error| HarnessError::Output {

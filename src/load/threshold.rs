@@ -128,6 +128,13 @@ mod tests {
 
     const GET: &str = "GET /api/auth/get-session";
 
+    fn limits(max_p95_ms: Option<f64>, max_error_rate: Option<f64>) -> Thresholds {
+        Thresholds {
+            max_p95_ms,
+            max_error_rate,
+        }
+    }
+
     fn observed(requests: u64, failures: u64, p95_ms: f64) -> Observed {
         Observed {
             requests,
@@ -139,10 +146,7 @@ mod tests {
 
     #[test]
     fn rate_limited_answers_count_in_the_error_rate_and_are_named() {
-        let t = Thresholds {
-            max_p95_ms: None,
-            max_error_rate: Some(0.01),
-        };
+        let t = limits(None, Some(0.01));
         let o = Observed {
             requests: 100,
             failures: 1,
@@ -163,10 +167,7 @@ mod tests {
 
     #[test]
     fn within_limits_passes() {
-        let t = Thresholds {
-            max_p95_ms: Some(50.0),
-            max_error_rate: Some(0.01),
-        };
+        let t = limits(Some(50.0), Some(0.01));
         let checks = evaluate(&t, &observed(1000, 10, 49.9), GET);
         assert_eq!(checks.len(), 2);
         assert!(passed(&checks), "{checks:?}");
@@ -174,10 +175,7 @@ mod tests {
 
     #[test]
     fn a_miss_names_the_figure() {
-        let t = Thresholds {
-            max_p95_ms: Some(50.0),
-            max_error_rate: Some(0.0),
-        };
+        let t = limits(Some(50.0), Some(0.0));
         let checks = evaluate(&t, &observed(1000, 1, 50.5), GET);
         assert!(!passed(&checks));
         let rate = checks.iter().find(|c| c.metric == "error-rate").unwrap();
@@ -192,19 +190,13 @@ mod tests {
 
     #[test]
     fn the_limit_itself_passes() {
-        let t = Thresholds {
-            max_p95_ms: Some(10.0),
-            max_error_rate: Some(0.5),
-        };
+        let t = limits(Some(10.0), Some(0.5));
         assert!(passed(&evaluate(&t, &observed(10, 5, 10.0), GET)));
     }
 
     #[test]
     fn every_request_failed_fails_an_error_rate_of_zero() {
-        let t = Thresholds {
-            max_p95_ms: None,
-            max_error_rate: Some(0.0),
-        };
+        let t = limits(None, Some(0.0));
         assert!(!passed(&evaluate(&t, &observed(500, 500, 1.0), GET)));
     }
 

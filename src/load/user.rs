@@ -17,7 +17,7 @@ use crate::protocol::jwt::{JwksCache, parse_jwks};
 use crate::protocol::session::parse_auth_answer;
 use crate::redact::Secrets;
 use crate::test_user::random_string;
-use crate::users_file::UserAccount;
+use crate::users_file::Account;
 
 use super::ScenarioKind;
 use super::live::LiveStats;
@@ -51,7 +51,7 @@ pub struct RunContext {
     pub pool: Mutex<Vec<VirtualUser>>,
     /// `--users-file`: existing accounts to sign in with instead of signing up; virtual user
     /// `i` (counted over all workers) takes account `i % len`.
-    pub accounts: Option<Arc<Vec<UserAccount>>>,
+    pub accounts: Option<Arc<Vec<Account>>>,
     /// This worker's first virtual user, counted over all workers.
     pub first_user: usize,
     /// Spaces the sign-up and sign-in requests of the setup.
@@ -227,6 +227,24 @@ async fn send_paced(
     }
 }
 
+/// POSTs `body` to `path` without cookies, paced; anything but 200 is a setup error that says
+/// `expected`.
+async fn post_for_200(
+    ctx: &RunContext,
+    client: &mut Client,
+    path: &str,
+    body: serde_json::Value,
+    expected: &str,
+) -> Result<Exchange, SetupError> {
+    let step = format!("POST {path}");
+    let request = Request::post_json(path, body).cookies(CookieChoice::None);
+    let exchange = send_paced(ctx, client, &step, request).await?;
+    if exchange.status != 200 {
+        return Err(SetupError::answer(&step, &exchange, expected));
+    }
+    Ok(exchange)
+}
+
 /// Signs virtual user `index` in: a fresh account signed up then in (a session of its own), or
 /// with `--users-file`, that file's account; then fetches the JWKS when the scenario needs it.
 async fn sign_up_and_in(ctx: &RunContext, index: usize) -> Result<VirtualUser, SetupError> {
@@ -245,50 +263,30 @@ async fn sign_up_and_in(ctx: &RunContext, index: usize) -> Result<VirtualUser, S
             let email = format!("load-{suffix}@ba-harness.test");
             let password = format!("Pw-{}-{}", random_string(20), random_string(4));
             ctx.endpoint.secrets.register(&password);
-            let sign_up = send_paced(
+            post_for_200(
                 ctx,
                 &mut client,
-                "POST /sign-up/email",
-                Request::post_json(
-                    "/sign-up/email",
-                    json!({"email": email, "password": password, "name": format!("Load User {suffix}")}),
-                )
-                .cookies(CookieChoice::None),
+                "/sign-up/email",
+                json!({"email": email, "password": password, "name": format!("Load User {suffix}")}),
+                "expected 200",
             )
             .await?;
-            if sign_up.status != 200 {
-                return Err(SetupError::answer(
-                    "POST /sign-up/email",
-                    &sign_up,
-                    "expected 200",
-                ));
-            }
             (email, password)
         }
     };
 
-    let sign_in = send_paced(
+    let sign_in = post_for_200(
         ctx,
         &mut client,
-        "POST /sign-in/email",
-        Request::post_json(
-            "/sign-in/email",
-            json!({"email": email, "password": password}),
-        )
-        .cookies(CookieChoice::None),
+        "/sign-in/email",
+        json!({"email": email, "password": password}),
+        if ctx.accounts.is_some() {
+            "expected 200: check the --users-file account"
+        } else {
+            "expected 200"
+        },
     )
     .await?;
-    if sign_in.status != 200 {
-        return Err(SetupError::answer(
-            "POST /sign-in/email",
-            &sign_in,
-            if ctx.accounts.is_some() {
-                "expected 200: check the --users-file account"
-            } else {
-                "expected 200"
-            },
-        ));
-    }
     let answer = sign_in
         .json()
         .map_err(|e| e.to_string())

@@ -215,26 +215,16 @@ mod tests {
 
     #[test]
     fn error_characters() {
-        let ok = RedirectParams::parse(
-            "http://c/cb?error=invalid_request&error_description=pkce+is+required%3A+S256",
-            "http://c",
-        )
-        .unwrap();
-        assert!(check_error_characters(&ok).is_ok());
-        let quote = RedirectParams::parse(
-            "http://c/cb?error=invalid_request&error_description=bad+%22scope%22",
-            "http://c",
-        )
-        .unwrap();
-        assert!(check_error_characters(&quote).is_err());
-        let space = RedirectParams::parse("http://c/cb?error=invalid+request", "http://c").unwrap();
-        assert!(check_error_characters(&space).is_err());
-        let utf8 = RedirectParams::parse(
-            "http://c/cb?error=x&error_description=caf%C3%A9",
-            "http://c",
-        )
-        .unwrap();
-        assert!(check_error_characters(&utf8).is_err());
+        // The error parameters of a redirect to `http://c/cb?<query>`, judged.
+        let judged = |query: &str| {
+            check_error_characters(
+                &RedirectParams::parse(&format!("http://c/cb?{query}"), "http://c").unwrap(),
+            )
+        };
+        assert!(judged("error=invalid_request&error_description=pkce+is+required%3A+S256").is_ok());
+        assert!(judged("error=invalid_request&error_description=bad+%22scope%22").is_err());
+        assert!(judged("error=invalid+request").is_err());
+        assert!(judged("error=x&error_description=caf%C3%A9").is_err());
     }
 
     #[test]

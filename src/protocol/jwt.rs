@@ -781,14 +781,23 @@ fn string_claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Result<&'a st
     }
 }
 
-/// `iss` equals `expected`. Err carries what the JWT has instead.
-pub fn check_issuer(claims: &Map<String, Value>, expected: &str) -> Result<(), String> {
-    let iss = string_claim(claims, "iss")?;
-    if iss == expected {
+/// The string claim `name` equals `expected`. Err carries what the JWT has instead.
+fn check_string_claim(
+    claims: &Map<String, Value>,
+    name: &str,
+    expected: &str,
+) -> Result<(), String> {
+    let value = string_claim(claims, name)?;
+    if value == expected {
         Ok(())
     } else {
-        Err(format!("iss {iss:?}"))
+        Err(format!("{name} {value:?}"))
     }
+}
+
+/// `iss` equals `expected`. Err carries what the JWT has instead.
+pub fn check_issuer(claims: &Map<String, Value>, expected: &str) -> Result<(), String> {
+    check_string_claim(claims, "iss", expected)
 }
 
 /// `aud` is `expected`, or an array holding it (RFC 7519 §4.1.3).
@@ -810,12 +819,7 @@ pub fn check_audience(claims: &Map<String, Value>, expected: &str) -> Result<(),
 
 /// `sub` equals `expected`.
 pub fn check_subject(claims: &Map<String, Value>, expected: &str) -> Result<(), String> {
-    let sub = string_claim(claims, "sub")?;
-    if sub == expected {
-        Ok(())
-    } else {
-        Err(format!("sub {sub:?}"))
-    }
+    check_string_claim(claims, "sub", expected)
 }
 
 /// A NumericDate claim (seconds since the epoch; RFC 7519 allows fractions).

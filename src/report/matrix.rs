@@ -90,9 +90,9 @@ pub fn render(columns: &[(String, Value)]) -> String {
         }
     }
     let mut out = Vec::new();
-    let heading: Vec<&str> = columns.iter().map(|(n, _)| label(n)).collect();
-    out.push(format!("| area | {} |", heading.join(" | ")));
-    out.push(format!("| --- |{}", " ---: |".repeat(columns.len())));
+    out.push(super::markdown::figures_table_head(
+        std::iter::once("area").chain(columns.iter().map(|(n, _)| label(n))),
+    ));
     for area in &areas {
         let cells: Vec<String> = columns
             .iter()

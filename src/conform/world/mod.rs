@@ -343,25 +343,32 @@ impl AuthWorld {
 
     /// The last exchange, or a failure saying a step is missing before this one.
     pub fn last_exchange(&mut self) -> Result<Exchange, StepFailure> {
-        match &self.last {
-            Some(e) => Ok(e.clone()),
-            None => Err(self.fail(
-                "scenario wiring",
-                "a request before this step",
-                "no request was made yet (the feature file misses a When step)",
-            )),
-        }
+        let last = self.last.clone();
+        self.wired(
+            last,
+            "a request before this step",
+            "no request was made yet (the feature file misses a When step)",
+        )
     }
 
     pub fn user(&mut self) -> Result<TestUser, StepFailure> {
-        match &self.user {
-            Some(u) => Ok(u.clone()),
-            None => Err(self.fail(
-                "scenario wiring",
-                "a test user made by an earlier step",
-                "no user yet (the feature file misses a Given step)",
-            )),
-        }
+        let user = self.user.clone();
+        self.wired(
+            user,
+            "a test user made by an earlier step",
+            "no user yet (the feature file misses a Given step)",
+        )
+    }
+
+    /// What an earlier step of the scenario left, or a "scenario wiring" failure saying which
+    /// step the feature file misses.
+    fn wired<T>(
+        &mut self,
+        left: Option<T>,
+        expected: &str,
+        actual: &str,
+    ) -> Result<T, StepFailure> {
+        left.ok_or_else(|| self.fail("scenario wiring", expected, actual))
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::Summary;
+use super::{Row, Summary};
 use crate::load::live::Sample;
 
 /// `&`, `<`, `>`, `"` escaped for HTML text and attributes.
@@ -384,32 +384,25 @@ pub fn render(s: &Summary) -> String {
     if s.merged_from > 1 {
         row("merged from", format!("{} worker reports", s.merged_from));
     }
-    match (s.run_time_secs, s.iterations) {
-        (Some(t), _) => row("bound", format!("run time {t} s")),
-        (_, Some(n)) => row("bound", format!("{n} iterations per user")),
-        _ => {}
+    if let Some(bound) = s.bound() {
+        row("bound", bound);
     }
     row("measured", format!("{:.1} s", s.measured_secs));
     row(
         "coordinated-omission mitigation",
-        format!(
-            "{}{}",
-            s.co_mitigation,
-            s.co_synthetic_requests
-                .map(|n| format!(" ({n} synthetic requests)"))
-                .unwrap_or_default()
-        ),
+        format!("{}{}", s.co_mitigation, s.synthetic_note()),
     );
-    if let Some(cache) = s.cookie_cache {
-        row(
-            "cookie cache (reference)",
-            if cache { "on" } else { "off" }.into(),
-        );
+    if let Some(cache) = s.cookie_cache() {
+        row("cookie cache (reference)", cache.into());
     }
     row("sign-in phase", s.sign_in.line());
     h.push_str("</table>");
 
-    h.push_str("<h2>Requests (every response checked)</h2><table><tr><th>request</th><th>requests</th><th>failed</th><th>429</th><th>req/s</th><th>avg ms</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>");
+    h.push_str("<h2>Requests (every response checked)</h2><table><tr>");
+    for heading in Row::HEADINGS {
+        let _ = write!(h, "<th>{heading}</th>");
+    }
+    h.push_str("</tr>");
     for r in &s.rows {
         let [request, numbers @ ..] = r.cells();
         let _ = write!(h, "<tr><td>{}</td>", escape(&request));
