@@ -587,6 +587,23 @@ pub(crate) fn collect_files(path: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// How often a long install or build says it is still running.
+const PROGRESS_EVERY: Duration = Duration::from_secs(60);
+
+/// The progress line of a long install or build: how long it has run and its log's last line.
+fn still_running(what: &str, elapsed: Duration, last_line: &str) -> String {
+    let last = last_line.trim();
+    let mut line = format!(
+        "ba-harness: still running `{what}` ({} min)",
+        elapsed.as_secs() / 60
+    );
+    if !last.is_empty() {
+        let shown: String = last.chars().take(120).collect();
+        line.push_str(&format!(": {shown}"));
+    }
+    line
+}
+
 /// Runs `command` in `dir` in its own process group, output to `log`, bounded by `limit`; the
 /// whole group is killed if it overruns or the harness stops waiting (drop).
 pub(crate) async fn run_logged(
@@ -620,15 +637,28 @@ pub(crate) async fn run_logged(
         log_tail: None,
     })?;
     let mut group = GroupGuard(child.id());
-    let status = match tokio::time::timeout(limit, child.wait()).await {
-        Ok(Ok(status)) => status,
-        Ok(Err(e)) => return Err(boot_io(&format!("wait for {what}"), dir, e)),
-        Err(_) => {
-            return Err(HarnessError::Boot {
-                cause: format!("{what} did not finish within {} s", limit.as_secs()),
-                fix: format!("read {} and retry", log_path.display()),
-                log_tail: Some(tail(log_path, 20)),
-            });
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + limit;
+    // A build can take many minutes with nothing else printed; a CI log (and a CI that stops
+    // silent jobs) needs to see that it is alive and what it is doing.
+    let mut heartbeat =
+        tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
+    let status = loop {
+        tokio::select! {
+            waited = child.wait() => match waited {
+                Ok(status) => break status,
+                Err(e) => return Err(boot_io(&format!("wait for {what}"), dir, e)),
+            },
+            _ = tokio::time::sleep_until(deadline) => {
+                return Err(HarnessError::Boot {
+                    cause: format!("{what} did not finish within {} s", limit.as_secs()),
+                    fix: format!("read {} and retry", log_path.display()),
+                    log_tail: Some(tail(log_path, 20)),
+                });
+            }
+            _ = heartbeat.tick() => {
+                eprintln!("{}", still_running(what, started.elapsed(), &tail(log_path, 1)));
+            }
         }
     };
     // Finished: the group is gone (or its stragglers exit by themselves); do not signal a
@@ -740,6 +770,21 @@ mod tests {
             other => panic!("expected a boot error, got {other:?}"),
         }
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_long_build_says_how_long_it_has_run_and_what_it_is_doing() {
+        let line = still_running(
+            "cargo build --release",
+            Duration::from_secs(150),
+            "       Compiling icu_properties v1.5.1",
+        );
+        assert_eq!(
+            line,
+            "ba-harness: still running `cargo build --release` (2 min): Compiling icu_properties v1.5.1"
+        );
+        let quiet = still_running("npm ci", Duration::from_secs(61), "   ");
+        assert_eq!(quiet, "ba-harness: still running `npm ci` (1 min)");
     }
 
     #[test]
