@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::http::{Body, Endpoint, Exchange, ExchangeObserver, Request};
 use crate::protocol::cookie::SetCookie;
-use crate::redact::{SECRET_FIELDS, Secrets};
+use crate::redact::{SECRET_FIELDS, Secrets, is_error_code};
 
 /// Answer headers that carry a credential (the bearer and JWT plugins).
 const SECRET_HEADERS: &[&str] = &["set-auth-token", "set-auth-jwt"];
@@ -78,13 +78,18 @@ fn fields_of(value: &Value, found: &mut Vec<String>) {
     let Some(object) = value.as_object() else {
         return;
     };
+    // An error code (`{"code": "INVALID_ORIGIN"}`) is what a failure report is about: registered,
+    // it would be scrubbed from every line the run prints.
+    let secret = |name: &str, field: &Value| {
+        SECRET_FIELDS.contains(&name) && field.is_string() && !is_error_code(name, field)
+    };
     for (name, field) in object {
         match field {
-            Value::String(s) if SECRET_FIELDS.contains(&name.as_str()) => found.push(s.clone()),
+            Value::String(s) if secret(name, field) => found.push(s.clone()),
             Value::Object(inner) => {
                 for (inner_name, inner_field) in inner {
                     if let Value::String(s) = inner_field
-                        && SECRET_FIELDS.contains(&inner_name.as_str())
+                        && secret(inner_name, inner_field)
                     {
                         found.push(s.clone());
                     }
@@ -216,6 +221,23 @@ mod tests {
             );
         }
         assert!(!found.iter().any(|f| f.contains("a@b.test")), "{found:?}");
+    }
+
+    #[test]
+    fn error_codes_in_answers_are_not_harvested_but_a_code_that_is_a_credential_is() {
+        let request = Request::post_json("/sign-in/email", json!({"email": "a@b.test"}));
+        for body in [
+            r#"{"code":"VALIDATION_ERROR","message":"[body.password] Invalid input"}"#,
+            r#"{"error":{"code":"INVALID_ORIGIN","message":"Invalid origin"}}"#,
+        ] {
+            let found = credentials_in(&request, &exchange(400, &[], body));
+            assert!(found.is_empty(), "{body}: {found:?}");
+        }
+        let consent = exchange(200, &[], r#"{"code":"Xk3pQ9aBcDeF12gh"}"#);
+        assert!(
+            credentials_in(&request, &consent).contains(&"Xk3pQ9aBcDeF12gh".to_string()),
+            "a random code is still a credential"
+        );
     }
 
     #[test]

@@ -258,7 +258,7 @@ fn redact_json(value: &mut Value) {
 /// `code` is an OAuth authorization code in token requests but an error code such as
 /// `INVALID_EMAIL_OR_PASSWORD` in Better Auth's error bodies: the latter is what a failure report
 /// is about, and is never a secret.
-fn is_error_code(key: &str, value: &Value) -> bool {
+pub(crate) fn is_error_code(key: &str, value: &Value) -> bool {
     key == "code"
         && value.as_str().is_some_and(|c| {
             !c.is_empty() && c.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
