@@ -47,4 +47,5 @@ Feature: Better Auth accounts and OAuth tokens: where tokens travel and when the
     And the access token works at userinfo
     And introspection by the confidential client reports the access token active
     When the user deletes their account
-    Then the deleted user's access token is refused by userinfo and reported inactive by introspection
+    Then the response status is 200
+    And the deleted user's access token is refused by userinfo and reported inactive by introspection

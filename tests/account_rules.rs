@@ -88,3 +88,24 @@ async fn access_token_that_outlives_its_user() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_user_that_fails_is_reported_as_such_not_as_a_token_that_lived() {
+    // The deletion never happened (a port answered 500): what the token does afterwards says
+    // nothing about deletion, so the failure must name the refused deletion.
+    let flaw = Flaw::request(|req| {
+        is(req, "/delete-user").then(|| {
+            json_response(
+                500,
+                serde_json::json!({"code": "INTERNAL_SERVER_ERROR", "message": "Internal Server Error"}),
+            )
+        })
+    });
+    breaks_showing(
+        flaw,
+        "After delete-user the user's OAuth access token is dead at userinfo and introspection",
+        "delete-user answers HTTP 200",
+        "HTTP 500",
+    )
+    .await;
+}

@@ -69,6 +69,20 @@ mutating_proxy::proxy_tests! {
     );
 }
 
+mutating_proxy::proxy_tests! {
+    skips:
+    a_server_without_rfc8414_metadata_skips_the_issuer_rule(
+        // RFC 8414 metadata is optional and Better Auth leaves mounting it to the app.
+        Flaw::request(|req| {
+            req.path_only()
+                .contains("/.well-known/oauth-authorization-server")
+                .then(|| json_response(404, json!({"message": "Not Found"})))
+        }),
+        "The RFC 8414 metadata names the same issuer as the OpenID discovery document",
+        "publishes no RFC 8414 metadata",
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Authorization
 

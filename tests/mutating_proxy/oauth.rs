@@ -122,6 +122,19 @@ pub async fn breaks_showing(flaw: Flaw, scenario: &str, rule_fragment: &str, in_
     broken.server.stop().await;
 }
 
+/// With `flaw`, `scenario` is skipped (not failed, not passed) with a reason containing
+/// `reason_fragment`: a server that leaves out something optional breaks no rule.
+pub async fn skips(flaw: Flaw, scenario: &str, reason_fragment: &str) {
+    let broken = BrokenReference::start(flaw, &[]).await;
+    let one = OneScenario::new(scenario);
+    let run = run_oauth(&broken, Some(&one.dir), "@oauth-provider").await;
+    let outcome = run.scenario(scenario).expect("the scenario is reported");
+    assert_eq!(outcome["status"], "skipped", "{}", run.output);
+    let reason = outcome["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains(reason_fragment), "{reason}");
+    broken.server.stop().await;
+}
+
 /// With `flaw` every OAuth scenario still passes or is a known deviation
 /// ([`assert_all_pass_or_known`]).
 pub async fn passes_or_known(flaw: Flaw) {

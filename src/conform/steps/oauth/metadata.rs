@@ -87,12 +87,15 @@ async fn fetch_rfc8414(world: &mut AuthWorld) -> StepResult {
 async fn rfc8414_issuer(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_RFC8414_ISSUER;
     let exchange = world.last_exchange()?;
+    // RFC 8414 metadata is optional, and Better Auth leaves serving it to the app (the
+    // oauth-provider's oauthProviderAuthServerMetadata, mounted at the root well-known path): a
+    // deployment without it breaks no rule, and the issuer rule has nothing to compare.
     if exchange.status == 404 {
-        return Err(world.fail(
-            &precondition("the server publishes RFC 8414 metadata"),
-            "HTTP 200 at /.well-known/oauth-authorization-server<issuer path>",
-            "HTTP 404: not offered",
-        ));
+        return Err(world.skip(format!(
+            "the server publishes no RFC 8414 metadata ({} answered 404): the rule binds only \
+             where it does (Better Auth: mount oauthProviderAuthServerMetadata at that path)",
+            exchange.url
+        )));
     }
     let metadata = discovery_in(world, &exchange, rule)?;
     let issuer = discovery(world).await?.issuer;
