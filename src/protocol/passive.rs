@@ -17,7 +17,8 @@
 //! - `better-auth-passive-d`: an error answer (4xx/5xx) of the auth API is JSON naming the error
 //!   (`code`, OAuth's `error`, or `message`, which is all Better Auth's rate limiter sends). An
 //!   empty 404 is the router saying the route does not exist, and an empty 401 with a
-//!   WWW-Authenticate challenge describes itself (RFC 6750 §3); neither is checked.
+//!   WWW-Authenticate challenge describes itself (RFC 6750 §3); neither is checked, nor is a
+//!   CORS preflight (OPTIONS: the framework answers it, and no client reads its body).
 //! - `rfc6265bis-4.1.2.7-a` (SHOULD): a `SameSite=None` cookie also carries `Secure`; browsers
 //!   drop it otherwise, and a cross-site cookie without Secure travels in clear text.
 //! - `rfc6265bis-4.1.1-a` (SHOULD NOT): one response does not set the same cookie name twice;
@@ -270,10 +271,14 @@ pub fn error_not_json(
         || response.path.starts_with(&format!("{auth_base_path}/"));
     // A 429 is the rate limiter's, often a proxy's in front of the app, and its body is judged
     // by the rate-limit scenarios, as the SHOULD it is there (features/rate-limit.feature).
+    // A CORS preflight (OPTIONS) is answered by the app's CORS set-up, not by Better Auth (its
+    // docs leave CORS to the framework: Hono's cors(), Express's cors, ...), and no client reads
+    // a preflight's body; the origin scenarios judge what the preflight grants.
     if response.status < 400
         || response.status == 429
         || !under_api
         || response.method.eq_ignore_ascii_case("HEAD")
+        || response.method.eq_ignore_ascii_case("OPTIONS")
     {
         return None;
     }
@@ -426,6 +431,12 @@ mod tests {
         let mut outside = view(500, &text, "boom");
         outside.path = "/login";
         assert!(error_not_json(&outside, "/api/auth").is_none());
+        // A CORS preflight is the framework's (FastAPI's 405, Hono's text 404), not Better Auth's.
+        let mut preflight = view(405, &h, r#"{"detail":"Method Not Allowed"}"#);
+        preflight.method = "OPTIONS";
+        assert!(error_not_json(&preflight, "/api/auth").is_none());
+        preflight.method = "POST";
+        assert!(error_not_json(&preflight, "/api/auth").is_some());
     }
 
     #[test]
