@@ -74,7 +74,8 @@ impl MadeUp {
 }
 
 /// A random alphanumeric string, noted nowhere: for values no snapshot sees (load's virtual
-/// users). What a conform run makes up goes through [`MadeUp::random_string`].
+/// users, bundled servers' secrets and run folders). What a conform run makes up goes through
+/// [`MadeUp::random_string`].
 pub fn random_string(len: usize) -> String {
     rand::rng()
         .sample_iter(&Alphanumeric)

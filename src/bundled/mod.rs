@@ -10,14 +10,13 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
 
-use rand::Rng;
-use rand::distr::Alphanumeric;
 use tokio::process::{Child, Command};
 
 use serde::Deserialize;
 
 use crate::error::HarnessError;
 use crate::target::OAuthClient;
+use crate::test_user::random_string;
 
 pub mod port;
 pub(crate) mod venv;
@@ -134,12 +133,7 @@ pub(crate) fn boot_io(what: &str, path: &Path, e: std::io::Error) -> HarnessErro
 /// A fresh random signing secret for a bundled server (the run registers it for redaction with
 /// the target's other credentials: `Target::register_credentials`).
 pub(crate) fn new_secret() -> String {
-    let secret: String = rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(48)
-        .map(char::from)
-        .collect();
-    secret
+    random_string(48)
 }
 
 /// How a bundled app is started: a free loopback port, the URL it is reached at, and a fresh
@@ -179,11 +173,7 @@ impl RunFolder {
         let data = app_dir.join("data");
         fs::create_dir_all(&data).map_err(|e| boot_io("create the run folder", &data, e))?;
         let dir = loop {
-            let unique: String = rand::rng()
-                .sample_iter(&Alphanumeric)
-                .take(6)
-                .map(char::from)
-                .collect();
+            let unique = random_string(6);
             let dir = data.join(format!("run-{}-{port}-{unique}", std::process::id()));
             match fs::create_dir(&dir) {
                 Ok(()) => break dir,
