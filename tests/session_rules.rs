@@ -1307,6 +1307,22 @@ mutating_proxy::proxy_tests! {
             })
         },
     );
+    /// change-password changes it, and sign-in still takes the old password.
+    a_password_change_that_keeps_the_old_password_working_fails(
+        "@account-lifetimes",
+        "change-password with revokeOtherSessions ends the other sessions and keeps the caller signed in",
+        "after change-password the old password no longer signs in",
+        &[],
+        |_| old_password_still_works(),
+    );
+    /// delete-user deletes, and a sign-in with the deleted account's credentials still succeeds.
+    a_deleted_account_that_still_signs_in_fails(
+        "@account-lifetimes",
+        "delete-user ends every session of the user and clears its cookies",
+        "after delete-user the account's credentials sign no one in",
+        &[],
+        |_| deleted_accounts_still_sign_in(),
+    );
     /// delete-user deletes but leaves the browser's cookies in place.
     a_delete_user_that_keeps_the_cookies_fails(
         "@account-lifetimes",
@@ -1315,6 +1331,52 @@ mutating_proxy::proxy_tests! {
         &[],
         |_| drops_answer_header("POST", "/delete-user", "set-cookie"),
     );
+}
+
+/// A server that keeps a changed password valid: each change-password's current → new pair is
+/// remembered, and a later sign-in with the old one is passed on with the new one.
+fn old_password_still_works() -> Flaw {
+    let changed: Arc<Mutex<HashMap<String, String>>> = Arc::default();
+    let remember = Arc::clone(&changed);
+    Flaw::on_requests(
+        |request| is(request, "POST", "/change-password") || is(request, "POST", "/sign-in/email"),
+        move |request| {
+            let mut body = request_json(request)?;
+            if is(request, "POST", "/change-password") {
+                let old = body["currentPassword"].as_str()?.to_string();
+                let new = body["newPassword"].as_str()?.to_string();
+                remember.lock().unwrap().insert(old, new);
+                return None;
+            }
+            let old = body["password"].as_str()?.to_string();
+            let new = changed.lock().unwrap().get(&old).cloned()?;
+            body["password"] = json!(new);
+            set_request_json(request, &body);
+            None
+        },
+    )
+}
+
+/// A server that still signs in a deleted account: once a delete-user succeeded, a refused
+/// sign-in is answered 200 as if the account were there.
+fn deleted_accounts_still_sign_in() -> Flaw {
+    let deleted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    Flaw::on_answers(
+        |request| is(request, "POST", "/delete-user") || is(request, "POST", "/sign-in/email"),
+        move |request, response| {
+            use std::sync::atomic::Ordering;
+            if is(request, "POST", "/delete-user") {
+                if response.status == 200 {
+                    deleted.store(true, Ordering::SeqCst);
+                }
+            } else if deleted.load(Ordering::SeqCst) && response.status != 200 {
+                *response = json_answer(
+                    200,
+                    &json!({"redirect": false, "token": "deleted-but-signed-in", "user": {"id": "gone"}}),
+                );
+            }
+        },
+    )
 }
 
 /// A separate bearer-token session store that sign-out and revocation forget: get-session with a
