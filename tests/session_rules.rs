@@ -1315,6 +1315,14 @@ mutating_proxy::proxy_tests! {
         &[],
         |_| old_password_still_works(),
     );
+    /// change-password answers success, and the new password does not sign in afterwards.
+    a_password_change_whose_new_password_does_not_work_fails(
+        "@account-lifetimes",
+        "change-password with revokeOtherSessions ends the other sessions and keeps the caller signed in",
+        "after change-password the new password signs in",
+        &[],
+        |_| new_password_refused(),
+    );
     /// delete-user deletes, and a sign-in with the deleted account's credentials still succeeds.
     a_deleted_account_that_still_signs_in_fails(
         "@account-lifetimes",
@@ -1353,6 +1361,31 @@ fn old_password_still_works() -> Flaw {
             body["password"] = json!(new);
             set_request_json(request, &body);
             None
+        },
+    )
+}
+
+/// A server whose change-password answers success but keeps the old password: a sign-in with
+/// the new one is refused.
+fn new_password_refused() -> Flaw {
+    let new_passwords: Arc<Mutex<Vec<String>>> = Arc::default();
+    let remember = Arc::clone(&new_passwords);
+    Flaw::on_requests(
+        |request| is(request, "POST", "/change-password") || is(request, "POST", "/sign-in/email"),
+        move |request| {
+            let body = request_json(request)?;
+            if is(request, "POST", "/change-password") {
+                let new = body["newPassword"].as_str()?.to_string();
+                remember.lock().unwrap().push(new);
+                return None;
+            }
+            let password = body["password"].as_str()?;
+            new_passwords
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|p| p == password)
+                .then(|| json_answer(401, &json!({"code": "INVALID_EMAIL_OR_PASSWORD", "message": "Invalid email or password"})))
         },
     )
 }
@@ -1601,6 +1634,14 @@ mutating_proxy::proxy_tests! {
 
 mutating_proxy::proxy_tests! {
     breaks:
+    /// Sign-in answers the user but not the new session's token.
+    a_sign_in_answer_without_its_token_fails(
+        "@email-password",
+        "Sign-in with the right password starts a session for that user",
+        "sign-up and sign-in answer with the new session's token",
+        &[],
+        |_| edit_answer_json("POST", "/sign-in/email", |_, body| body.as_object_mut().and_then(|o| o.remove("token")).is_some()),
+    );
     /// Sign-in echoes the password it was sent in the user object.
     a_password_echoed_in_a_response_fails(
         "@email-password",
