@@ -46,50 +46,44 @@ const EPOCH_FIELDS: &[&str] = &[
     "ba_iat",
 ];
 
-fn re(pattern: &'static str, cell: &'static OnceLock<Regex>) -> &'static Regex {
-    cell.get_or_init(|| Regex::new(pattern).expect("a valid pattern"))
-}
-
-fn iso_datetime() -> &'static Regex {
-    static CELL: OnceLock<Regex> = OnceLock::new();
-    re(
+/// Values replaced by a fixed placeholder. They go before the epoch and token passes, so that an
+/// address or a date is named as such rather than cut into made-up-looking tokens.
+const FIXED_PLACEHOLDERS: &[(&str, &str)] = &[
+    (r"https?://(127\.0\.0\.1|localhost|\[::1\]):\d+", "[origin]"),
+    (
         r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
-        &CELL,
-    )
-}
-
-fn http_date() -> &'static Regex {
-    static CELL: OnceLock<Regex> = OnceLock::new();
-    re(
+        "[iso-datetime]",
+    ),
+    (
         r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT",
-        &CELL,
-    )
+        "[http-date]",
+    ),
+    (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "[email]"),
+    (r"\b198\.1[89]\.\d{1,3}\.\d{1,3}\b", "[client-ip]"),
+];
+
+/// The compiled patterns normalisation uses, built once.
+struct Patterns {
+    fixed: Vec<(Regex, &'static str)>,
+    /// Seconds or milliseconds since the epoch, 2017 to 2033.
+    epoch_number: Regex,
+    /// A run of token characters long enough to be made up (ids, tokens, codes, signatures).
+    opaque: Regex,
 }
 
-fn loopback_origin() -> &'static Regex {
-    static CELL: OnceLock<Regex> = OnceLock::new();
-    re(r"https?://(127\.0\.0\.1|localhost|\[::1\]):\d+", &CELL)
-}
-
-fn email() -> &'static Regex {
-    static CELL: OnceLock<Regex> = OnceLock::new();
-    re(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", &CELL)
-}
-
-/// A run of token characters long enough to be made up (ids, tokens, codes, signatures).
-fn opaque() -> &'static Regex {
-    static CELL: OnceLock<Regex> = OnceLock::new();
-    re(r"[A-Za-z0-9_\-+/%.~]{16,}={0,2}", &CELL)
-}
-
-fn epoch_number() -> &'static Regex {
-    static CELL: OnceLock<Regex> = OnceLock::new();
-    re(r"\b1[5-9]\d{8}(\d{3})?\b", &CELL)
-}
-
-fn client_ip() -> &'static Regex {
-    static CELL: OnceLock<Regex> = OnceLock::new();
-    re(r"\b198\.1[89]\.\d{1,3}\.\d{1,3}\b", &CELL)
+fn patterns() -> &'static Patterns {
+    static PATTERNS: OnceLock<Patterns> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        let compile = |pattern: &str| Regex::new(pattern).expect("a valid pattern");
+        Patterns {
+            fixed: FIXED_PLACEHOLDERS
+                .iter()
+                .map(|(pattern, placeholder)| (compile(pattern), *placeholder))
+                .collect(),
+            epoch_number: compile(r"\b1[5-9]\d{8}(\d{3})?\b"),
+            opaque: compile(r"[A-Za-z0-9_\-+/%.~]{16,}={0,2}"),
+        }
+    })
 }
 
 /// Replaces each value the run made up (see `test_user::MadeUp`) with a placeholder: they are
@@ -145,28 +139,31 @@ pub fn normalise_text(text: &str, made_up: &[String]) -> String {
 
 /// Normalises one value: origins, dates, instants, emails, client addresses and made-up values.
 fn normalise_scalar(text: &str, made_up: &[String]) -> String {
-    let text = replace_made_up(text, made_up);
-    let text = loopback_origin().replace_all(&text, "[origin]");
-    let text = iso_datetime().replace_all(&text, "[iso-datetime]");
-    let text = http_date().replace_all(&text, "[http-date]");
-    let text = email().replace_all(&text, "[email]");
-    let text = client_ip().replace_all(&text, "[client-ip]");
-    let text = epoch_number().replace_all(&text, |caps: &regex::Captures| {
-        if caps[0].len() == 13 {
-            "[epoch-ms]"
-        } else {
-            "[epoch-s]"
-        }
-        .to_string()
-    });
-    let text = opaque().replace_all(&text, |caps: &regex::Captures| {
-        let m = &caps[0];
-        if looks_random(m) {
-            format!("[token:{}]", m.len())
-        } else {
-            m.to_string()
-        }
-    });
+    let patterns = patterns();
+    let mut text = replace_made_up(text, made_up);
+    for (pattern, placeholder) in &patterns.fixed {
+        text = pattern.replace_all(&text, *placeholder).into_owned();
+    }
+    let text = patterns
+        .epoch_number
+        .replace_all(&text, |caps: &regex::Captures| {
+            if caps[0].len() == 13 {
+                "[epoch-ms]"
+            } else {
+                "[epoch-s]"
+            }
+            .to_string()
+        });
+    let text = patterns
+        .opaque
+        .replace_all(&text, |caps: &regex::Captures| {
+            let m = &caps[0];
+            if looks_random(m) {
+                format!("[token:{}]", m.len())
+            } else {
+                m.to_string()
+            }
+        });
     text.into_owned()
 }
 
