@@ -39,6 +39,13 @@ pub struct MergeArgs {
     pub max_error_rate: Option<String>,
 }
 
+/// The earliest and the latest of one edge (start or end) of the workers' measured windows;
+/// 0 for no reports.
+fn spread(parts: &[(String, Summary)], edge: fn(&Summary) -> i64) -> (i64, i64) {
+    let edges = || parts.iter().map(|(_, s)| edge(s));
+    (edges().min().unwrap_or(0), edges().max().unwrap_or(0))
+}
+
 /// Histograms added: bucket counts summed, extremes and totals combined. Pure.
 pub fn merge_timing<'a>(
     parts: impl IntoIterator<Item = &'a GooseRequestMetricTimingData>,
@@ -153,16 +160,8 @@ pub fn merge(
         }
     }
     // The measured windows must overlap, or the figures are of different moments.
-    let start = parts
-        .iter()
-        .map(|(_, s)| s.window_start_unix_ms)
-        .max()
-        .unwrap_or(0);
-    let end = parts
-        .iter()
-        .map(|(_, s)| s.window_end_unix_ms)
-        .min()
-        .unwrap_or(0);
+    let (window_start, start) = spread(parts, |s| s.window_start_unix_ms);
+    let (end, window_end) = spread(parts, |s| s.window_end_unix_ms);
     if end <= start {
         let late = parts
             .iter()
@@ -319,16 +318,6 @@ pub fn merge(
         .iter()
         .map(|(_, s)| s.sign_in.rate_limited_wait_secs)
         .sum();
-    let window_start = parts
-        .iter()
-        .map(|(_, s)| s.window_start_unix_ms)
-        .min()
-        .unwrap_or(0);
-    let window_end = parts
-        .iter()
-        .map(|(_, s)| s.window_end_unix_ms)
-        .max()
-        .unwrap_or(0);
     let interrupted = parts.iter().any(|(_, s)| s.interrupted);
     let passed = threshold::passed(&checks) && !interrupted;
     Ok(Summary {
