@@ -13,6 +13,7 @@ use clap::Args;
 use serde_json::{Value, json};
 use tokio::process::Command;
 
+use super::SuiteArgs;
 use crate::error::{EXIT_FAILED, EXIT_OK, HarnessError};
 use crate::reference_release::published_versions;
 use crate::releases::{Outcome, RangeSpec, Version, bisect, select};
@@ -47,7 +48,7 @@ pub struct ReleasesArgs {
     #[arg(long, value_name = "DIR")]
     pub snapshots: Option<PathBuf>,
     #[command(flatten)]
-    pub common: ReleaseRunArgs,
+    pub common: SuiteArgs,
 }
 
 #[derive(Debug, Args)]
@@ -67,7 +68,7 @@ pub struct BisectArgs {
     #[command(flatten)]
     pub work: ReleaseWorkArgs,
     #[command(flatten)]
-    pub common: ReleaseRunArgs,
+    pub common: SuiteArgs,
 }
 
 /// Where the release runs keep their logs and reports, and how long each may take.
@@ -100,17 +101,6 @@ impl ReleaseWorkArgs {
     }
 }
 
-/// What every release's conform run is given.
-#[derive(Debug, Args)]
-pub struct ReleaseRunArgs {
-    /// Another folder of .feature files.
-    #[arg(long, value_name = "DIR")]
-    pub features: Option<PathBuf>,
-    /// The known-deviation list.
-    #[arg(long, value_name = "FILE")]
-    pub deviations: Option<PathBuf>,
-}
-
 /// One release's run: its verdict per scenario, how long it took, and why it has none.
 struct ReleaseRun {
     version: Version,
@@ -140,7 +130,7 @@ async fn changelog_link(version: &Version) -> Option<String> {
 async fn run_release(
     version: &Version,
     tags: Option<&str>,
-    common: &ReleaseRunArgs,
+    common: &SuiteArgs,
     dir: &Path,
     bound: Duration,
 ) -> ReleaseRun {
@@ -300,7 +290,7 @@ async fn snapshot_releases(
     root: &Path,
     versions: &[Version],
     tags: Option<&str>,
-    common: &ReleaseRunArgs,
+    common: &SuiteArgs,
     bound: Duration,
 ) -> Result<(), HarnessError> {
     let exe = std::env::current_exe().map_err(|e| HarnessError::Usage(e.to_string()))?;
