@@ -126,6 +126,31 @@ async fn changelog_link(version: &Version) -> Option<String> {
         .then(|| format!("{repo}/releases/tag/v{version}"))
 }
 
+/// A child `ba-harness SUBCOMMAND --better-auth VERSION` over the chosen scenarios (--tags,
+/// --features), killed when dropped; the caller adds the subcommand's own flags.
+fn release_child(
+    exe: &Path,
+    subcommand: &str,
+    version: &Version,
+    tags: Option<&str>,
+    suite: &SuiteArgs,
+) -> Command {
+    let mut command = Command::new(exe);
+    command
+        .arg(subcommand)
+        .arg("--better-auth")
+        .arg(version.to_string())
+        .kill_on_drop(true)
+        .stdin(std::process::Stdio::null());
+    if let Some(tags) = tags {
+        command.arg("--tags").arg(tags);
+    }
+    if let Some(features) = &suite.features {
+        command.arg("--features").arg(features);
+    }
+    command
+}
+
 /// Runs `conform --better-auth VERSION` in a child process and reads its JSON report.
 async fn run_release(
     version: &Version,
@@ -151,23 +176,12 @@ async fn run_release(
             return run;
         }
     };
-    let mut command = Command::new(exe);
+    let mut command = release_child(&exe, "conform", version, tags, common);
     command
-        .arg("conform")
-        .arg("--better-auth")
-        .arg(version.to_string())
         .arg("--json")
         .arg(&report)
         .arg("--run-timeout")
-        .arg(bound.as_secs().to_string())
-        .kill_on_drop(true)
-        .stdin(std::process::Stdio::null());
-    if let Some(tags) = tags {
-        command.arg("--tags").arg(tags);
-    }
-    if let Some(features) = &common.features {
-        command.arg("--features").arg(features);
-    }
+        .arg(bound.as_secs().to_string());
     if let Some(deviations) = &common.deviations {
         command.arg("--deviations").arg(deviations);
     }
@@ -297,21 +311,8 @@ async fn snapshot_releases(
     let mut recorded: Vec<(&Version, PathBuf)> = Vec::new();
     for version in versions {
         let out = root.join(version.to_string());
-        let mut command = Command::new(&exe);
-        command
-            .arg("snapshot")
-            .arg("--better-auth")
-            .arg(version.to_string())
-            .arg("--out")
-            .arg(&out)
-            .kill_on_drop(true)
-            .stdin(std::process::Stdio::null());
-        if let Some(tags) = tags {
-            command.arg("--tags").arg(tags);
-        }
-        if let Some(features) = &common.features {
-            command.arg("--features").arg(features);
-        }
+        let mut command = release_child(&exe, "snapshot", version, tags, common);
+        command.arg("--out").arg(&out);
         let status = tokio::time::timeout(bound, command.output()).await;
         match status {
             Ok(Ok(_)) if out.is_dir() => {
@@ -524,6 +525,29 @@ pub(crate) async fn bisect_command(args: BisectArgs) -> Result<i32, HarnessError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_release_runs_the_chosen_scenarios() {
+        let suite = SuiteArgs {
+            features: Some(PathBuf::from("feats")),
+            deviations: None,
+        };
+        let version = Version::parse("1.4.0").unwrap();
+        let command = release_child(Path::new("ba"), "snapshot", &version, Some("@x"), &suite);
+        let args: Vec<_> = command.as_std().get_args().collect();
+        assert_eq!(
+            args,
+            [
+                "snapshot",
+                "--better-auth",
+                "1.4.0",
+                "--tags",
+                "@x",
+                "--features",
+                "feats"
+            ]
+        );
+    }
 
     #[test]
     fn a_scenario_is_selected_by_its_own_and_its_feature_tags() {
