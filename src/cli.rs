@@ -256,10 +256,8 @@ pub struct ConformArgs {
     #[arg(long, value_name = "PREFIX", default_value = "better-auth")]
     pub cookie_prefix: String,
 
-    /// Folder of .feature files. Default: $BA_HARNESS_FEATURES_DIR, else the ones embedded in
-    /// ba-harness (unpacked into its cache folder).
-    #[arg(long, value_name = "DIR")]
-    pub features: Option<PathBuf>,
+    #[command(flatten)]
+    pub suite: SuiteArgs,
 
     /// Run only scenarios matching a tag expression, e.g. '@session-cookie and not @slow'.
     #[arg(long, value_name = "EXPR")]
@@ -364,11 +362,6 @@ pub struct ConformArgs {
     #[arg(long, value_name = "SECS", value_parser = |s: &str| crate::target::short_lifetime("--fresh-age", s))]
     pub fresh_age: Option<u64>,
 
-    /// Known-deviation list (TOML). Default: $BA_HARNESS_DEVIATIONS, else the one embedded in
-    /// ba-harness, made for the bundled release. A missing or malformed file is an error (exit 2).
-    #[arg(long, value_name = "FILE")]
-    pub deviations: Option<PathBuf>,
-
     /// Fail the run on SHOULD-rule failures too (by default they are warnings).
     #[arg(long)]
     pub strict: bool,
@@ -412,6 +405,23 @@ pub struct ConformArgs {
     /// staging server do not pile up accounts.
     #[arg(long)]
     pub keep_users: bool,
+}
+
+/// The suite a conform run checks with: its feature files and its known-deviation list. The
+/// same flags for `conform`/`snapshot` and for `releases`/`bisect`, which pass them on to the
+/// conform run of each release.
+#[derive(Debug, Args)]
+pub struct SuiteArgs {
+    /// Folder of .feature files. Default: $BA_HARNESS_FEATURES_DIR, else the ones embedded in
+    /// ba-harness (unpacked into its cache folder).
+    #[arg(long, value_name = "DIR")]
+    pub features: Option<PathBuf>,
+
+    /// Known-deviation list (TOML). Default: $BA_HARNESS_DEVIATIONS, else the one embedded in
+    /// ba-harness, made for the bundled release. A missing or malformed file is an error
+    /// (conform exits 2).
+    #[arg(long, value_name = "FILE")]
+    pub deviations: Option<PathBuf>,
 }
 
 impl ConformArgs {

@@ -145,7 +145,7 @@ fn options(
     listener: Listener,
     secrets: Secrets,
 ) -> Result<ConformOptions, HarnessError> {
-    let features = match args.features.clone() {
+    let features = match args.suite.features.clone() {
         Some(dir) => dir,
         None => conform::default_features_dir()?,
     };
@@ -159,9 +159,9 @@ fn options(
         concurrency: args.concurrency as usize,
         run_timeout: Duration::from_secs(args.run_timeout),
         strict: args.strict,
-        deviations: match (&args.port, &args.deviations) {
+        deviations: match (&args.port, &args.suite.deviations) {
             (Some(_), None) => crate::deviations::DeviationList::Empty,
-            _ => crate::deviations::DeviationList::from_flag(args.deviations.clone()),
+            _ => crate::deviations::DeviationList::from_flag(args.suite.deviations.clone()),
         },
         recorder: None,
         keep_users: args.keep_users,

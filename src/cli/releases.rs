@@ -13,6 +13,7 @@ use clap::Args;
 use serde_json::{Value, json};
 use tokio::process::Command;
 
+use super::SuiteArgs;
 use crate::error::{EXIT_FAILED, EXIT_OK, HarnessError};
 use crate::reference_release::published_versions;
 use crate::releases::{Outcome, RangeSpec, Version, bisect, select};
@@ -47,7 +48,7 @@ pub struct ReleasesArgs {
     #[arg(long, value_name = "DIR")]
     pub snapshots: Option<PathBuf>,
     #[command(flatten)]
-    pub common: ReleaseRunArgs,
+    pub common: SuiteArgs,
 }
 
 #[derive(Debug, Args)]
@@ -67,7 +68,7 @@ pub struct BisectArgs {
     #[command(flatten)]
     pub work: ReleaseWorkArgs,
     #[command(flatten)]
-    pub common: ReleaseRunArgs,
+    pub common: SuiteArgs,
 }
 
 /// Where the release runs keep their logs and reports, and how long each may take.
@@ -100,17 +101,6 @@ impl ReleaseWorkArgs {
     }
 }
 
-/// What every release's conform run is given.
-#[derive(Debug, Args)]
-pub struct ReleaseRunArgs {
-    /// Another folder of .feature files.
-    #[arg(long, value_name = "DIR")]
-    pub features: Option<PathBuf>,
-    /// The known-deviation list.
-    #[arg(long, value_name = "FILE")]
-    pub deviations: Option<PathBuf>,
-}
-
 /// One release's run: its verdict per scenario, how long it took, and why it has none.
 struct ReleaseRun {
     version: Version,
@@ -136,11 +126,36 @@ async fn changelog_link(version: &Version) -> Option<String> {
         .then(|| format!("{repo}/releases/tag/v{version}"))
 }
 
+/// A child `ba-harness SUBCOMMAND --better-auth VERSION` over the chosen scenarios (--tags,
+/// --features), killed when dropped; the caller adds the subcommand's own flags.
+fn release_child(
+    exe: &Path,
+    subcommand: &str,
+    version: &Version,
+    tags: Option<&str>,
+    suite: &SuiteArgs,
+) -> Command {
+    let mut command = Command::new(exe);
+    command
+        .arg(subcommand)
+        .arg("--better-auth")
+        .arg(version.to_string())
+        .kill_on_drop(true)
+        .stdin(std::process::Stdio::null());
+    if let Some(tags) = tags {
+        command.arg("--tags").arg(tags);
+    }
+    if let Some(features) = &suite.features {
+        command.arg("--features").arg(features);
+    }
+    command
+}
+
 /// Runs `conform --better-auth VERSION` in a child process and reads its JSON report.
 async fn run_release(
     version: &Version,
     tags: Option<&str>,
-    common: &ReleaseRunArgs,
+    common: &SuiteArgs,
     dir: &Path,
     bound: Duration,
 ) -> ReleaseRun {
@@ -161,23 +176,12 @@ async fn run_release(
             return run;
         }
     };
-    let mut command = Command::new(exe);
+    let mut command = release_child(&exe, "conform", version, tags, common);
     command
-        .arg("conform")
-        .arg("--better-auth")
-        .arg(version.to_string())
         .arg("--json")
         .arg(&report)
         .arg("--run-timeout")
-        .arg(bound.as_secs().to_string())
-        .kill_on_drop(true)
-        .stdin(std::process::Stdio::null());
-    if let Some(tags) = tags {
-        command.arg("--tags").arg(tags);
-    }
-    if let Some(features) = &common.features {
-        command.arg("--features").arg(features);
-    }
+        .arg(bound.as_secs().to_string());
     if let Some(deviations) = &common.deviations {
         command.arg("--deviations").arg(deviations);
     }
@@ -300,28 +304,15 @@ async fn snapshot_releases(
     root: &Path,
     versions: &[Version],
     tags: Option<&str>,
-    common: &ReleaseRunArgs,
+    common: &SuiteArgs,
     bound: Duration,
 ) -> Result<(), HarnessError> {
     let exe = std::env::current_exe().map_err(|e| HarnessError::Usage(e.to_string()))?;
     let mut recorded: Vec<(&Version, PathBuf)> = Vec::new();
     for version in versions {
         let out = root.join(version.to_string());
-        let mut command = Command::new(&exe);
-        command
-            .arg("snapshot")
-            .arg("--better-auth")
-            .arg(version.to_string())
-            .arg("--out")
-            .arg(&out)
-            .kill_on_drop(true)
-            .stdin(std::process::Stdio::null());
-        if let Some(tags) = tags {
-            command.arg("--tags").arg(tags);
-        }
-        if let Some(features) = &common.features {
-            command.arg("--features").arg(features);
-        }
+        let mut command = release_child(&exe, "snapshot", version, tags, common);
+        command.arg("--out").arg(&out);
         let status = tokio::time::timeout(bound, command.output()).await;
         match status {
             Ok(Ok(_)) if out.is_dir() => {
@@ -534,6 +525,29 @@ pub(crate) async fn bisect_command(args: BisectArgs) -> Result<i32, HarnessError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_release_runs_the_chosen_scenarios() {
+        let suite = SuiteArgs {
+            features: Some(PathBuf::from("feats")),
+            deviations: None,
+        };
+        let version = Version::parse("1.4.0").unwrap();
+        let command = release_child(Path::new("ba"), "snapshot", &version, Some("@x"), &suite);
+        let args: Vec<_> = command.as_std().get_args().collect();
+        assert_eq!(
+            args,
+            [
+                "snapshot",
+                "--better-auth",
+                "1.4.0",
+                "--tags",
+                "@x",
+                "--features",
+                "feats"
+            ]
+        );
+    }
 
     #[test]
     fn a_scenario_is_selected_by_its_own_and_its_feature_tags() {

@@ -25,18 +25,15 @@ pub struct MergeArgs {
     #[arg(required = true, value_name = "REPORTS")]
     pub reports: Vec<PathBuf>,
 
-    /// Write the merged report here; the extension picks the kind (.html, .json, .md).
-    /// Repeatable. Default: all three under reports/.
-    #[arg(long, value_name = "FILE")]
-    pub report: Vec<PathBuf>,
+    #[command(flatten)]
+    pub verdict: super::VerdictArgs,
+}
 
-    /// Judge the merged p95 against this instead of the workers' limit, in ms.
-    #[arg(long, value_name = "MS")]
-    pub max_p95_ms: Option<f64>,
-
-    /// Judge the merged error rate against this instead of the workers' limit (0.01 or 1%).
-    #[arg(long, value_name = "RATE")]
-    pub max_error_rate: Option<String>,
+/// The earliest and the latest of one edge (start or end) of the workers' measured windows;
+/// 0 for no reports.
+fn spread(parts: &[(String, Summary)], edge: fn(&Summary) -> i64) -> (i64, i64) {
+    let edges = || parts.iter().map(|(_, s)| edge(s));
+    (edges().min().unwrap_or(0), edges().max().unwrap_or(0))
 }
 
 /// Histograms added: bucket counts summed, extremes and totals combined. Pure.
@@ -153,16 +150,8 @@ pub fn merge(
         }
     }
     // The measured windows must overlap, or the figures are of different moments.
-    let start = parts
-        .iter()
-        .map(|(_, s)| s.window_start_unix_ms)
-        .max()
-        .unwrap_or(0);
-    let end = parts
-        .iter()
-        .map(|(_, s)| s.window_end_unix_ms)
-        .min()
-        .unwrap_or(0);
+    let (window_start, start) = spread(parts, |s| s.window_start_unix_ms);
+    let (end, window_end) = spread(parts, |s| s.window_end_unix_ms);
     if end <= start {
         let late = parts
             .iter()
@@ -319,16 +308,6 @@ pub fn merge(
         .iter()
         .map(|(_, s)| s.sign_in.rate_limited_wait_secs)
         .sum();
-    let window_start = parts
-        .iter()
-        .map(|(_, s)| s.window_start_unix_ms)
-        .min()
-        .unwrap_or(0);
-    let window_end = parts
-        .iter()
-        .map(|(_, s)| s.window_end_unix_ms)
-        .max()
-        .unwrap_or(0);
     let interrupted = parts.iter().any(|(_, s)| s.interrupted);
     let passed = threshold::passed(&checks) && !interrupted;
     Ok(Summary {
@@ -392,21 +371,19 @@ pub fn run(args: MergeArgs, secrets: &crate::redact::Secrets) -> Result<i32, Har
     for path in &args.reports {
         parts.push((path.display().to_string(), read(path)?));
     }
-    let thresholds = if args.max_p95_ms.is_some() || args.max_error_rate.is_some() {
+    let given = args.verdict.thresholds().map_err(HarnessError::Usage)?;
+    let thresholds = if given.max_p95_ms.is_some() || given.max_error_rate.is_some() {
         let base = parts.first().map(|(_, s)| s.thresholds).unwrap_or_default();
         Some(Thresholds {
-            max_p95_ms: args.max_p95_ms.or(base.max_p95_ms),
-            max_error_rate: match &args.max_error_rate {
-                Some(text) => Some(super::profile::parse_rate(text).map_err(HarnessError::Usage)?),
-                None => base.max_error_rate,
-            },
+            max_p95_ms: given.max_p95_ms.or(base.max_p95_ms),
+            max_error_rate: given.max_error_rate.or(base.max_error_rate),
         })
     } else {
         None
     };
     let merged =
         merge(&parts, thresholds).map_err(|e| HarnessError::Usage(format!("load merge: {e}")))?;
-    let paths = if args.report.is_empty() {
+    let paths = if args.verdict.report.is_empty() {
         let mut paths = ReportPaths::resolve(&[], super::ScenarioKind::GetSession)?;
         for path in [&mut paths.html, &mut paths.json, &mut paths.md]
             .into_iter()
@@ -425,7 +402,7 @@ pub fn run(args: MergeArgs, secrets: &crate::redact::Secrets) -> Result<i32, Har
         }
         paths
     } else {
-        ReportPaths::resolve(&args.report, super::ScenarioKind::GetSession)?
+        ReportPaths::resolve(&args.verdict.report, super::ScenarioKind::GetSession)?
     };
     merged.print();
     merged.write(&paths, None, secrets)?;

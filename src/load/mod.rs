@@ -263,21 +263,8 @@ pub struct LoadArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     pub iterations: Option<u64>,
 
-    /// Write a report here; the extension picks the kind: .html (self-contained, charts drawn
-    /// inline), .json (goose's JSON plus the harness's verdict, raw latency histograms and
-    /// timeline), .md (summary for CI step summaries). Repeatable. Default: all three under
-    /// reports/.
-    #[arg(long, value_name = "FILE")]
-    pub report: Vec<PathBuf>,
-
-    /// Fail (exit 1) when the 95th percentile of the measured request is over this, in ms.
-    #[arg(long, value_name = "MS")]
-    pub max_p95_ms: Option<f64>,
-
-    /// Fail (exit 1) when failed requests over all requests exceed this: a fraction (0.01) or
-    /// a percentage (1%) [default: 0, any failed check fails the run].
-    #[arg(long, value_name = "RATE")]
-    pub max_error_rate: Option<String>,
+    #[command(flatten)]
+    pub verdict: VerdictArgs,
 
     /// Coordinated-omission mitigation (goose): disabled, average, maximum, minimum
     /// [default: disabled]. The reports say which mode ran.
@@ -330,6 +317,41 @@ impl Bound {
             Bound::RunTime(s) => format!("run time {s} s"),
             Bound::Iterations(n) => format!("{n} iterations per user"),
         }
+    }
+}
+
+/// Where the reports go and the limits the verdict is judged against: the same flags for a run
+/// (`load`) and for the merge of several workers' runs (`load merge`).
+#[derive(Debug, Args)]
+pub struct VerdictArgs {
+    /// Write a report here; the extension picks the kind: .html (self-contained, charts drawn
+    /// inline), .json (the harness's verdict, raw latency histograms and timeline, plus goose's
+    /// JSON of a run that is not a merge), .md (summary for CI step summaries). Repeatable.
+    /// Default: all three under reports/.
+    #[arg(long, value_name = "FILE")]
+    pub report: Vec<PathBuf>,
+
+    /// Fail (exit 1) when the 95th percentile of the measured request is over this, in ms.
+    /// Default: the profile's limit (`load merge`: the limit the workers ran with).
+    #[arg(long, value_name = "MS")]
+    pub max_p95_ms: Option<f64>,
+
+    /// Fail (exit 1) when failed requests over all requests exceed this: a fraction (0.01) or
+    /// a percentage (1%). Default: the profile's limit, else 0: any failed check fails the run
+    /// (`load merge`: the limit the workers ran with).
+    #[arg(long, value_name = "RATE")]
+    pub max_error_rate: Option<String>,
+}
+
+impl VerdictArgs {
+    /// The limits the flags give (each `None` when its flag is absent), the rate parsed.
+    pub fn thresholds(&self) -> Result<Thresholds, String> {
+        Ok(Thresholds {
+            max_p95_ms: self.max_p95_ms,
+            max_error_rate: (self.max_error_rate.as_deref())
+                .map(profile::parse_rate)
+                .transpose()?,
+        })
     }
 }
 
@@ -454,12 +476,13 @@ pub fn resolve(
             "run time {secs} s is over the {MAX_RUN_TIME_SECS} s a load run may take"
         )));
     }
-    let max_error_rate = match (&args.max_error_rate, &p.max_error_rate) {
-        (Some(text), _) => profile::parse_rate(text).map_err(usage)?,
+    let given = args.verdict.thresholds().map_err(usage)?;
+    let max_error_rate = match (given.max_error_rate, &p.max_error_rate) {
+        (Some(rate), _) => rate,
         (None, Some(value)) => value.to_fraction().map_err(usage)?,
         (None, None) => 0.0,
     };
-    let max_p95_ms = args.max_p95_ms.or(p.max_p95_ms);
+    let max_p95_ms = given.max_p95_ms.or(p.max_p95_ms);
     if let Some(ms) = max_p95_ms
         && !(ms.is_finite() && ms > 0.0)
     {
@@ -579,7 +602,7 @@ pub async fn run(mut args: LoadArgs, secrets: crate::redact::Secrets) -> Result<
             "--resource-server goes with --scenario jwt-verification (it receives the JWTs)".into(),
         ));
     }
-    let reports = report::ReportPaths::resolve(&args.report, settings.scenario)?;
+    let reports = report::ReportPaths::resolve(&args.verdict.report, settings.scenario)?;
 
     let (target, server) = match &args.target {
         Some(url) => {

@@ -349,19 +349,24 @@ pub fn render(s: &Summary) -> String {
     if let Some(line) = s.rate_limited_line() {
         let _ = write!(h, "<p class=\"ratelimited\">{}</p>", escape(&line));
     }
-    h.push_str("<h2>Thresholds</h2><table><tr><th>check</th><th>limit</th><th>observed</th><th>result</th></tr>");
-    for c in &s.checks {
-        let _ = write!(
-            h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
-            escape(&c.metric),
-            escape(&c.limit),
-            escape(&c.observed),
-            if c.passed { "ok" } else { "missed" },
-            if c.passed { "ok" } else { "MISSED" }
-        );
-    }
-    h.push_str("</table>");
+    table(
+        &mut h,
+        "Thresholds",
+        ["check", "limit", "observed", "result"],
+        s.checks.iter().map(|c| {
+            let (result, class) = if c.passed {
+                ("ok", "ok")
+            } else {
+                ("MISSED", "missed")
+            };
+            [
+                (c.metric.clone(), ""),
+                (c.limit.clone(), ""),
+                (c.observed.clone(), ""),
+                (result.to_string(), class),
+            ]
+        }),
+    );
     for c in s.checks.iter().filter(|c| !c.passed) {
         let _ = write!(h, "<p class=\"missed\">{}</p>", escape(&c.message));
     }
@@ -398,53 +403,61 @@ pub fn render(s: &Summary) -> String {
     row("sign-in phase", s.sign_in.line());
     h.push_str("</table>");
 
-    h.push_str("<h2>Requests (every response checked)</h2><table><tr>");
-    for heading in Row::HEADINGS {
-        let _ = write!(h, "<th>{heading}</th>");
-    }
-    h.push_str("</tr>");
-    for r in &s.rows {
-        let [request, numbers @ ..] = r.cells();
-        let _ = write!(h, "<tr><td>{}</td>", escape(&request));
-        for n in numbers {
-            let _ = write!(h, "<td class=\"n\">{}</td>", escape(&n));
-        }
-        h.push_str("</tr>");
-    }
-    h.push_str("</table>");
+    // The request's name, then its figures.
+    table(
+        &mut h,
+        "Requests (every response checked)",
+        Row::HEADINGS,
+        s.rows.iter().map(|r| {
+            r.cells()
+                .into_iter()
+                .enumerate()
+                .map(|(i, cell)| (cell, if i == 0 { "" } else { "n" }))
+        }),
+    );
 
     h.push_str("<h2>Charts</h2>");
     h.push_str(&charts(s));
 
     if !s.errors.is_empty() {
-        h.push_str("<h2>Failed requests, by reason</h2><table><tr><th>request</th><th>reason</th><th>count</th></tr>");
-        for e in &s.errors {
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
-                escape(&e.request),
-                escape(&e.error),
-                e.occurrences
-            );
-        }
-        h.push_str("</table>");
+        table(
+            &mut h,
+            "Failed requests, by reason",
+            ["request", "reason", "count"],
+            s.errors.iter().map(|e| {
+                [
+                    (e.request.clone(), ""),
+                    (e.error.clone(), ""),
+                    (e.occurrences.to_string(), "n"),
+                ]
+            }),
+        );
     }
     if !s.workers.is_empty() {
-        h.push_str("<h2>Workers</h2><table><tr><th>worker</th><th>users</th><th>requests</th><th>failed</th><th>429</th><th>p95 ms</th><th>measured window (UTC)</th></tr>");
-        for w in &s.workers {
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.3}</td><td>{}</td></tr>",
-                escape(&w.name),
-                w.users,
-                w.requests,
-                w.failures,
-                w.rate_limited,
-                w.p95_ms,
-                escape(&w.window)
-            );
-        }
-        h.push_str("</table>");
+        table(
+            &mut h,
+            "Workers",
+            [
+                "worker",
+                "users",
+                "requests",
+                "failed",
+                "429",
+                "p95 ms",
+                "measured window (UTC)",
+            ],
+            s.workers.iter().map(|w| {
+                [
+                    (w.name.clone(), ""),
+                    (w.users.to_string(), "n"),
+                    (w.requests.to_string(), "n"),
+                    (w.failures.to_string(), "n"),
+                    (w.rate_limited.to_string(), "n"),
+                    (format!("{:.3}", w.p95_ms), "n"),
+                    (w.window.clone(), ""),
+                ]
+            }),
+        );
     }
     let _ = write!(
         h,
@@ -452,6 +465,34 @@ pub fn render(s: &Summary) -> String {
         escape(&s.version)
     );
     h
+}
+
+/// A table under its `<h2>` title: the headings, then one row per item of `rows`. A cell is
+/// its text (escaped here) and its class: "n" for a figure (right-aligned), "" for none.
+fn table<'a, R: IntoIterator<Item = (String, &'a str)>>(
+    h: &mut String,
+    title: &str,
+    headings: impl IntoIterator<Item = &'a str>,
+    rows: impl IntoIterator<Item = R>,
+) {
+    let _ = write!(h, "<h2>{title}</h2><table><tr>");
+    for heading in headings {
+        let _ = write!(h, "<th>{}</th>", escape(heading));
+    }
+    h.push_str("</tr>");
+    for row in rows {
+        h.push_str("<tr>");
+        for (text, class) in row {
+            let text = escape(&text);
+            let _ = if class.is_empty() {
+                write!(h, "<td>{text}</td>")
+            } else {
+                write!(h, "<td class=\"{class}\">{text}</td>")
+            };
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</table>");
 }
 
 /// The charts: requests/s, latency percentiles, failures and 429s, virtual users (each per
