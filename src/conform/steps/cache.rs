@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use cucumber::{given, then, when};
 
+use super::cookies::fail_quoting_cookie;
 use super::session::{started_cookie, started_session_cookie};
 use crate::conform::world::{AuthWorld, StepFailure, StepResult};
 use crate::http::{CookieChoice, Request};
@@ -34,14 +35,11 @@ async fn sets_cache_cookie(world: &mut AuthWorld) -> StepResult {
         && cookie.max_age.is_some_and(|m| m > 0)
         && cookie.secure == https;
     if !ok {
-        return Err(world.fail(
-            &rule,
-            format!(
-                "{name}=…; Max-Age=<cache maxAge>; Path=/; HttpOnly; {}SameSite=Lax",
-                if https { "Secure; " } else { "" }
-            ),
-            world.secrets().redact_set_cookie(&cookie.raw),
-        ));
+        let expected = format!(
+            "{name}=…; Max-Age=<cache maxAge>; Path=/; HttpOnly; {}SameSite=Lax",
+            if https { "Secure; " } else { "" }
+        );
+        return Err(fail_quoting_cookie(world, &rule, expected, &cookie));
     }
     Ok(())
 }

@@ -34,6 +34,17 @@ fn session_cookie_in(world: &AuthWorld, exchange: &Exchange) -> Option<SetCookie
         .cloned()
 }
 
+/// Fails `rule` with `expected`, quoting `cookie`'s Set-Cookie line (its value redacted).
+pub(crate) fn fail_quoting_cookie(
+    world: &mut AuthWorld,
+    rule: &str,
+    expected: impl Into<String>,
+    cookie: &SetCookie,
+) -> StepFailure {
+    let quoted = world.secrets().redact_set_cookie(&cookie.raw);
+    world.fail(rule, expected, quoted)
+}
+
 fn require_session_cookie(
     world: &mut AuthWorld,
     rule: &str,
@@ -101,22 +112,39 @@ async fn sets_no_session_cookie(world: &mut AuthWorld) -> StepResult {
             .iter()
             .any(|suffix| name.ends_with(suffix))
     };
-    for line in exchange.set_cookie_lines() {
-        let mut names: Vec<String> = SetCookie::parse(line)
-            .ok()
-            .filter(|c| !c.value.is_empty())
-            .map(|c| vec![c.name])
-            .unwrap_or_default();
-        names.extend(folded_cookie_names(line));
-        if names.iter().any(|n| session_cookie(n)) {
-            return Err(world.fail(
-                rule,
-                "no session cookie with a value",
-                world.secrets().redact_set_cookie(line),
-            ));
-        }
+    fail_on_first_line(
+        world,
+        &exchange,
+        rule,
+        "no session cookie with a value",
+        |line| names_set(line).iter().any(|n| session_cookie(n)),
+    )
+}
+
+/// The names of the cookies a Set-Cookie `line` sets with a value, comma-folded ones included.
+fn names_set(line: &str) -> Vec<String> {
+    let mut names: Vec<String> = SetCookie::parse(line)
+        .ok()
+        .filter(|c| !c.value.is_empty())
+        .map(|c| vec![c.name])
+        .unwrap_or_default();
+    names.extend(folded_cookie_names(line));
+    names
+}
+
+/// Fails `rule` with `expected`, quoting the first Set-Cookie line of `exchange` that `breaks`
+/// it (redacted).
+fn fail_on_first_line(
+    world: &mut AuthWorld,
+    exchange: &Exchange,
+    rule: &str,
+    expected: &str,
+    breaks: impl Fn(&str) -> bool,
+) -> StepResult {
+    match exchange.set_cookie_lines().into_iter().find(|l| breaks(l)) {
+        Some(line) => Err(world.fail(rule, expected, world.secrets().redact_set_cookie(line))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[then("the session cookie has the documented name")]
@@ -137,10 +165,11 @@ async fn http_only(world: &mut AuthWorld) -> StepResult {
     let rule = "the session cookie is HttpOnly (page scripts cannot read it)";
     let (_, cookie) = require_session_cookie(world, rule)?;
     if !cookie.http_only {
-        return Err(world.fail(
+        return Err(fail_quoting_cookie(
+            world,
             rule,
             "the HttpOnly attribute",
-            world.secrets().redact_set_cookie(&cookie.raw),
+            &cookie,
         ));
     }
     Ok(())
@@ -207,15 +236,12 @@ async fn secure_iff_https(world: &mut AuthWorld) -> StepResult {
     };
     let (_, cookie) = require_session_cookie(world, rule)?;
     if cookie.secure != https {
-        return Err(world.fail(
-            rule,
-            if https {
-                "the Secure attribute"
-            } else {
-                "no Secure attribute"
-            },
-            world.secrets().redact_set_cookie(&cookie.raw),
-        ));
+        let expected = if https {
+            "the Secure attribute"
+        } else {
+            "no Secure attribute"
+        };
+        return Err(fail_quoting_cookie(world, rule, expected, &cookie));
     }
     Ok(())
 }
@@ -288,10 +314,11 @@ async fn browser_session_cookie(world: &mut AuthWorld) -> StepResult {
     let rule = "with rememberMe false the session cookie ends with the browser session (no Max-Age, no Expires)";
     let (_, cookie) = require_session_cookie(world, rule)?;
     if cookie.max_age_raw.is_some() || cookie.expires.is_some() {
-        return Err(world.fail(
+        return Err(fail_quoting_cookie(
+            world,
             rule,
             "neither Max-Age nor Expires",
-            world.secrets().redact_set_cookie(&cookie.raw),
+            &cookie,
         ));
     }
     Ok(())
@@ -441,16 +468,13 @@ async fn one_cookie_per_line(world: &mut AuthWorld) -> StepResult {
         "every cookie arrives in its own Set-Cookie header line, never comma-folded into one";
     let exchange = world.last_exchange()?;
     check_no_folded_lines(world, &exchange, rule)?;
-    for line in exchange.set_cookie_lines() {
-        if SetCookie::parse(line).is_err() {
-            return Err(world.fail(
-                rule,
-                "a `name=value` pair on each line",
-                world.secrets().redact_set_cookie(line),
-            ));
-        }
-    }
-    Ok(())
+    fail_on_first_line(
+        world,
+        &exchange,
+        rule,
+        "a `name=value` pair on each line",
+        |line| SetCookie::parse(line).is_err(),
+    )
 }
 
 #[then("the session cookie is cleared")]
@@ -467,12 +491,7 @@ async fn all_session_cookies_cleared(world: &mut AuthWorld) -> StepResult {
     let mut started: Vec<String> = Vec::new();
     if let Some(e) = world.session_start.as_ref() {
         for line in e.set_cookie_lines() {
-            if let Ok(c) = SetCookie::parse(line)
-                && !c.value.is_empty()
-            {
-                started.push(c.name);
-            }
-            started.extend(folded_cookie_names(line));
+            started.extend(names_set(line));
         }
     }
     started.dedup();
@@ -524,10 +543,11 @@ pub(crate) fn check_cleared(
     // A browser deletes a cookie whose Max-Age is 0 (or Expires is past) and whose Path matches
     // the one it was set with; the value does not matter, so it is not checked.
     if !expired || cookie.path.as_deref() != Some("/") {
-        return Err(world.fail(
+        return Err(fail_quoting_cookie(
+            world,
             rule,
             format!("{name}=; Max-Age=0; Path=/"),
-            world.secrets().redact_set_cookie(&cookie.raw),
+            &cookie,
         ));
     }
     Ok(())
@@ -543,10 +563,11 @@ async fn all_cookies_secure(world: &mut AuthWorld) -> StepResult {
     }
     for cookie in cookies {
         if !cookie.secure || !cookie.name.starts_with("__Secure-") {
-            return Err(world.fail(
+            return Err(fail_quoting_cookie(
+                world,
                 rule,
                 "__Secure-<name>=…; …; Secure",
-                world.secrets().redact_set_cookie(&cookie.raw),
+                &cookie,
             ));
         }
     }
@@ -566,10 +587,11 @@ async fn all_cookies_http_only(world: &mut AuthWorld) -> StepResult {
         ));
     }
     if let Some(cookie) = cookies.iter().find(|c| !c.http_only && !c.value.is_empty()) {
-        return Err(world.fail(
+        return Err(fail_quoting_cookie(
+            world,
             rule,
             format!("HttpOnly on `{}`", cookie.name),
-            world.secrets().redact_set_cookie(&cookie.raw),
+            cookie,
         ));
     }
     Ok(())

@@ -80,25 +80,64 @@ async fn fetch_jwks(world: &mut AuthWorld) -> StepResult {
 
 // --- helpers for the Then steps -------------------------------------------------------------
 
-/// Fails `rule` quoting the /token exchange (the JWT inside it is masked).
-fn fail_token(
-    world: &mut AuthWorld,
-    rule: &str,
-    expected: impl Into<String>,
-    actual: impl Into<String>,
-) -> StepFailure {
-    let excerpt = world.jwt.token_exchange.as_ref().map(Exchange::excerpt);
-    world.fail_on(rule, expected, actual, excerpt)
+/// The stored answer a failure quotes: GET /token's or GET /jwks's.
+#[derive(Clone, Copy)]
+enum Answer {
+    Token,
+    Jwks,
 }
 
-fn fail_jwks(
-    world: &mut AuthWorld,
-    rule: &str,
-    expected: impl Into<String>,
-    actual: impl Into<String>,
-) -> StepFailure {
-    let excerpt = world.jwt.jwks_exchange.as_ref().map(Exchange::excerpt);
-    world.fail_on(rule, expected, actual, excerpt)
+impl Answer {
+    /// The request that an earlier step asked, for wiring errors.
+    fn asked(self) -> &'static str {
+        match self {
+            Answer::Token => "GET /token",
+            Answer::Jwks => "GET /jwks",
+        }
+    }
+
+    fn exchange(self, world: &AuthWorld) -> Option<&Exchange> {
+        match self {
+            Answer::Token => world.jwt.token_exchange.as_ref(),
+            Answer::Jwks => world.jwt.jwks_exchange.as_ref(),
+        }
+    }
+
+    /// Fails `rule` quoting this answer (a JWT inside it is masked).
+    fn fail(
+        self,
+        world: &mut AuthWorld,
+        rule: &str,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> StepFailure {
+        let excerpt = self.exchange(world).map(Exchange::excerpt);
+        world.fail_on(rule, expected, actual, excerpt)
+    }
+
+    /// This answer; a wiring error when no earlier step asked for it.
+    fn stored(self, world: &mut AuthWorld) -> Result<Exchange, StepFailure> {
+        self.exchange(world).cloned().ok_or_else(|| {
+            let step = format!("a {} step before this one", self.asked());
+            super::wiring(world, step, "none ran")
+        })
+    }
+
+    /// The JSON body of this answer (a wiring error when no earlier step asked for it); unless
+    /// it is HTTP 200, a failure of `rule` saying `expected`.
+    fn ok_json_body(
+        self,
+        world: &mut AuthWorld,
+        rule: &str,
+        expected: &str,
+    ) -> Result<Value, StepFailure> {
+        let exchange = self.stored(world)?;
+        if exchange.status != 200 {
+            let actual = format!("HTTP {}", exchange.status);
+            return Err(self.fail(world, rule, expected, actual));
+        }
+        json_body(world, &exchange, rule)
+    }
 }
 
 /// Fails `rule` with `expected`, quoting the JWKS answer, unless `problems` is empty.
@@ -111,7 +150,7 @@ fn require_no_problems(
     if problems.is_empty() {
         return Ok(());
     }
-    Err(fail_jwks(world, rule, expected, problems.join("; ")))
+    Err(Answer::Jwks.fail(world, rule, expected, problems.join("; ")))
 }
 
 /// The JWT from /token, decoded (not verified); a failed precondition when there is none.
@@ -121,7 +160,7 @@ fn token_jwt(world: &mut AuthWorld) -> Result<(String, DecodedJwt), StepFailure>
             Some(e) => format!("HTTP {} without a `token` string", e.status),
             None => "GET /token was not asked (the feature misses a When step)".into(),
         };
-        return Err(fail_token(
+        return Err(Answer::Token.fail(
             world,
             TOKEN_PRECONDITION,
             "HTTP 200 {\"token\": \"<JWT>\"}",
@@ -130,12 +169,9 @@ fn token_jwt(world: &mut AuthWorld) -> Result<(String, DecodedJwt), StepFailure>
     };
     match jwt::decode(&token) {
         Ok(decoded) => Ok((token, decoded)),
-        Err(e) => Err(fail_token(
-            world,
-            TOKEN_PRECONDITION,
-            "a compact JWT",
-            e.to_string(),
-        )),
+        Err(e) => {
+            Err(Answer::Token.fail(world, TOKEN_PRECONDITION, "a compact JWT", e.to_string()))
+        }
     }
 }
 
@@ -151,7 +187,7 @@ async fn keys_for(world: &mut AuthWorld, kid: Option<&str>) -> Result<JwksCache,
             Some(e) => format!("HTTP {}: not a JWKS", e.status),
             None => "no answer".into(),
         };
-        return Err(fail_jwks(
+        return Err(Answer::Jwks.fail(
             world,
             JWKS_PRECONDITION,
             "HTTP 200 {\"keys\": [...]}",
@@ -166,34 +202,21 @@ async fn keys_for(world: &mut AuthWorld, kid: Option<&str>) -> Result<JwksCache,
 #[then("GET /token answers 200 with a JWT")]
 async fn token_answer_is_jwt(world: &mut AuthWorld) -> StepResult {
     let rule = "GET /token with a valid session answers 200 {\"token\": \"<compact JWT>\"}";
-    let exchange = world
-        .jwt
-        .token_exchange
-        .clone()
-        .ok_or_else(|| super::wiring(world, "a GET /token step before this one", "none ran"))?;
-    if exchange.status != 200 {
-        return Err(fail_token(
-            world,
-            rule,
-            "HTTP 200",
-            format!("HTTP {}", exchange.status),
-        ));
-    }
-    let body = json_body(world, &exchange, rule)?;
+    let body = Answer::Token.ok_json_body(world, rule, "HTTP 200")?;
     let token = match body.get("token") {
         Some(Value::String(t)) => t.clone(),
         Some(other) => {
-            return Err(fail_token(
+            return Err(Answer::Token.fail(
                 world,
                 rule,
                 "`token`: a string",
                 format!("`token` is {}", kind(other)),
             ));
         }
-        None => return Err(fail_token(world, rule, "a `token` member", "no `token`")),
+        None => return Err(Answer::Token.fail(world, rule, "a `token` member", "no `token`")),
     };
     if let Err(e) = jwt::decode(&token) {
-        return Err(fail_token(
+        return Err(Answer::Token.fail(
             world,
             rule,
             "a compact JWT (base64url JSON header and payload, and a signature)",
@@ -206,18 +229,14 @@ async fn token_answer_is_jwt(world: &mut AuthWorld) -> StepResult {
 #[then("GET /token refuses it with 401 and issues no JWT")]
 async fn token_refused(world: &mut AuthWorld) -> StepResult {
     let rule = "GET /token without a session is refused with 401 and issues no JWT";
-    let exchange = world
-        .jwt
-        .token_exchange
-        .clone()
-        .ok_or_else(|| super::wiring(world, "a GET /token step before this one", "none ran"))?;
+    let exchange = Answer::Token.stored(world)?;
     let issued = world
         .jwt
         .token
         .as_deref()
         .is_some_and(|t| jwt::decode(t).is_ok());
     if exchange.status != 401 || issued {
-        return Err(fail_token(
+        return Err(Answer::Token.fail(
             world,
             rule,
             "HTTP 401 without a token",
@@ -235,23 +254,10 @@ async fn token_refused(world: &mut AuthWorld) -> StepResult {
 
 /// The fetched JWKS, or a failure of `rule` saying why there is none.
 fn require_jwks(world: &mut AuthWorld, rule: &str) -> Result<Jwks, StepFailure> {
-    let exchange = world
-        .jwt
-        .jwks_exchange
-        .clone()
-        .ok_or_else(|| super::wiring(world, "a GET /jwks step before this one", "none ran"))?;
-    if exchange.status != 200 {
-        return Err(fail_jwks(
-            world,
-            rule,
-            "HTTP 200 {\"keys\": [...]}",
-            format!("HTTP {}", exchange.status),
-        ));
-    }
-    let body = json_body(world, &exchange, rule)?;
+    let body = Answer::Jwks.ok_json_body(world, rule, "HTTP 200 {\"keys\": [...]}")?;
     match jwt::parse_jwks(&body) {
         Ok(jwks) => Ok(jwks),
-        Err(e) => Err(fail_jwks(world, rule, "{\"keys\": [...]}", e)),
+        Err(e) => Err(Answer::Jwks.fail(world, rule, "{\"keys\": [...]}", e)),
     }
 }
 
@@ -260,7 +266,7 @@ async fn jwks_well_formed(world: &mut AuthWorld) -> StepResult {
     let rule = "GET /jwks lists at least one key, each with kty, kid, alg and the public key material for its kty (OKP: crv, x; EC: crv, x, y; RSA: n, e)";
     let jwks = require_jwks(world, rule)?;
     if jwks.keys.is_empty() {
-        return Err(fail_jwks(world, rule, "at least one key", "\"keys\": []"));
+        return Err(Answer::Jwks.fail(world, rule, "at least one key", "\"keys\": []"));
     }
     let problems: Vec<String> = jwks
         .keys
@@ -303,18 +309,18 @@ async fn kid_in_jwks(world: &mut AuthWorld) -> StepResult {
     let kid = match decoded.header.get("kid") {
         Some(Value::String(kid)) if !kid.is_empty() => kid.clone(),
         Some(other) => {
-            return Err(fail_token(
+            return Err(Answer::Token.fail(
                 world,
                 rule,
                 "a non-empty string kid",
                 format!("kid {other}"),
             ));
         }
-        None => return Err(fail_token(world, rule, "a kid", "no kid in the header")),
+        None => return Err(Answer::Token.fail(world, rule, "a kid", "no kid in the header")),
     };
     let keys = keys_for(world, Some(&kid)).await?;
     if !keys.contains(&kid) {
-        return Err(fail_token(
+        return Err(Answer::Token.fail(
             world,
             rule,
             format!("kid {kid:?} among the JWKS's kids"),
@@ -337,7 +343,7 @@ async fn alg_matches_key(world: &mut AuthWorld) -> StepResult {
         "the JWT header's alg is the alg its JWKS key declares, and suits that key's kty and crv";
     let (_, decoded) = token_jwt(world)?;
     let Some(kid) = decoded.kid().map(str::to_string) else {
-        return Err(fail_token(
+        return Err(Answer::Token.fail(
             world,
             "the JWT header has a kid (precondition)",
             "a kid",
@@ -346,7 +352,7 @@ async fn alg_matches_key(world: &mut AuthWorld) -> StepResult {
     };
     let keys = keys_for(world, Some(&kid)).await?;
     let Some(key) = keys.get(&kid).first().cloned() else {
-        return Err(fail_token(
+        return Err(Answer::Token.fail(
             world,
             "the JWT's kid is in the JWKS (precondition)",
             format!("a key with kid {kid:?}"),
@@ -355,7 +361,7 @@ async fn alg_matches_key(world: &mut AuthWorld) -> StepResult {
     };
     let header_alg = decoded.alg().unwrap_or_default().to_string();
     let alg = Alg::parse(&header_alg).map_err(|e| {
-        fail_token(
+        Answer::Token.fail(
             world,
             rule,
             format!("alg {}", key.alg.as_deref().unwrap_or("(none declared)")),
@@ -363,7 +369,7 @@ async fn alg_matches_key(world: &mut AuthWorld) -> StepResult {
         )
     })?;
     if key.alg.is_none() {
-        return Err(fail_token(
+        return Err(Answer::Token.fail(
             world,
             rule,
             format!("JWKS key {kid} declaring alg {alg}"),
@@ -371,7 +377,7 @@ async fn alg_matches_key(world: &mut AuthWorld) -> StepResult {
         ));
     }
     if let Err(e) = jwt::check_key_for(alg, &key) {
-        return Err(fail_token(
+        return Err(Answer::Token.fail(
             world,
             rule,
             format!("header alg {alg} on a key that declares it"),
@@ -387,12 +393,7 @@ async fn jwt_verifies(world: &mut AuthWorld) -> StepResult {
     let (token, decoded) = token_jwt(world)?;
     let keys = keys_for(world, decoded.kid()).await?;
     if let Err(e) = jwt::verify(&token, &keys) {
-        return Err(fail_token(
-            world,
-            rule,
-            "a signature that verifies",
-            e.to_string(),
-        ));
+        return Err(Answer::Token.fail(world, rule, "a signature that verifies", e.to_string()));
     }
     Ok(())
 }
@@ -404,7 +405,7 @@ async fn altered_jwt_rejected(world: &mut AuthWorld) -> StepResult {
     let keys = keys_for(world, decoded.kid()).await?;
     // Without a verifying original the negative check proves nothing.
     let verified = jwt::verify(&token, &keys).map_err(|e| {
-        fail_token(
+        Answer::Token.fail(
             world,
             "the JWT's signature verifies with the JWKS key its header names (precondition)",
             "a signature that verifies",
@@ -424,7 +425,7 @@ async fn altered_jwt_rejected(world: &mut AuthWorld) -> StepResult {
     ];
     for (what, forged) in attempts {
         if jwt::verify(&forged, &keys).is_ok() {
-            return Err(fail_token(
+            return Err(Answer::Token.fail(
                 world,
                 rule,
                 format!("{what} to be rejected"),
@@ -441,7 +442,7 @@ async fn altered_jwt_rejected(world: &mut AuthWorld) -> StepResult {
         if let Some(Ok(forged)) = jwt::sign_with_published_private_key(key, verified.alg, &altered)
             && jwt::verify(&forged, &keys).is_ok()
         {
-            return Err(fail_token(
+            return Err(Answer::Token.fail(
                 world,
                 rule,
                 "no way to sign altered claims from what the JWKS publishes",
@@ -466,7 +467,7 @@ fn check_token_claim(
     check: impl FnOnce(&serde_json::Map<String, Value>) -> Result<(), String>,
 ) -> StepResult {
     let (_, decoded) = token_jwt(world)?;
-    check(&decoded.claims).map_err(|actual| fail_token(world, rule, expected, actual))
+    check(&decoded.claims).map_err(|actual| Answer::Token.fail(world, rule, expected, actual))
 }
 
 #[then("the JWT's iss is the base URL's origin")]

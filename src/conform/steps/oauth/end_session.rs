@@ -1,6 +1,7 @@
 //! End session (OIDC RP-Initiated Logout 1.0).
 
 use super::*;
+use crate::conform::steps::cookies::fail_quoting_cookie;
 
 pub(super) async fn end_session_call(
     world: &mut AuthWorld,
@@ -179,15 +180,12 @@ async fn end_session_clears(world: &mut AuthWorld) -> StepResult {
         match exchange.set_cookie(&original.name) {
             Some(c) if is_cleared(&c, &original) => {}
             Some(c) => {
-                return Err(world.fail(
-                    rule,
-                    format!(
-                        "{}=; Max-Age=0; Path={}",
-                        original.name,
-                        original.path.as_deref().unwrap_or("/")
-                    ),
-                    world.secrets().redact_set_cookie(&c.raw),
-                ));
+                let expected = format!(
+                    "{}=; Max-Age=0; Path={}",
+                    original.name,
+                    original.path.as_deref().unwrap_or("/")
+                );
+                return Err(fail_quoting_cookie(world, rule, expected, &c));
             }
             None => {
                 return Err(world.fail(

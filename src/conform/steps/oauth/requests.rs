@@ -39,16 +39,14 @@ async fn authorize_response_type_token(world: &mut AuthWorld) -> StepResult {
 async fn answers_unsupported_response_type(world: &mut AuthWorld) -> StepResult {
     let rule = RULE_UNSUPPORTED_RESPONSE_TYPE;
     let d = discovery(world).await?;
-    if d.response_types_supported
-        .as_ref()
-        .is_some_and(|types| types.iter().any(|t| t == "token"))
-    {
-        return Err(world.fail(
-            &precondition("the discovery document does not offer the token response type"),
-            "response_types_supported without \"token\"",
-            "it lists \"token\": the implicit answer is the server's right",
-        ));
-    }
+    require_not_offered(
+        world,
+        "response_types_supported",
+        d.response_types_supported.as_deref(),
+        "token",
+        "the discovery document does not offer the token response type",
+        "the implicit answer is the server's right",
+    )?;
     let hops = world.oauth.hops.clone();
     for hop in &hops {
         if let Some(AuthorizeHop::Client(p)) = &hop.hop {
@@ -126,11 +124,7 @@ async fn authorize_prompt_login(world: &mut AuthWorld) -> StepResult {
     // Whatever page the server shows, the user-agent answers it with the old session as if it
     // were consent; twice, since a server may show consent before it asks for the sign-in.
     for _ in 0..2 {
-        let asks = matches!(
-            last_hop(world).and_then(|h| h.hop),
-            Some(AuthorizeHop::Interaction(_))
-        );
-        if !asks || world.oauth.code.is_some() {
+        if !waits_at_interaction_page(world) {
             break;
         }
         grant_consent(world).await?;
@@ -274,17 +268,35 @@ async fn authorize_challenge_without_method(world: &mut AuthWorld) -> StepResult
 #[then("the authorization server refuses the code_challenge without a method")]
 async fn refuses_challenge_without_method(world: &mut AuthWorld) -> StepResult {
     let d = discovery(world).await?;
-    if d.code_challenge_methods_supported
-        .as_ref()
-        .is_some_and(|methods| methods.iter().any(|m| m == "plain"))
-    {
+    require_not_offered(
+        world,
+        "code_challenge_methods_supported",
+        d.code_challenge_methods_supported.as_deref(),
+        "plain",
+        "the discovery document does not offer the plain PKCE method",
+        "a plain challenge is the server's right",
+    )?;
+    check_refused(world, RULE_CHALLENGE_WITHOUT_METHOD)
+}
+
+/// Fails the precondition `needs` when the discovery document's `field` (`listed`) lists
+/// `value`: the server then offers what the rule refuses, so its answer is its right (`why`).
+fn require_not_offered(
+    world: &mut AuthWorld,
+    field: &str,
+    listed: Option<&[String]>,
+    value: &str,
+    needs: &str,
+    why: &str,
+) -> StepResult {
+    if listed.is_some_and(|values| values.iter().any(|v| v == value)) {
         return Err(world.fail(
-            &precondition("the discovery document does not offer the plain PKCE method"),
-            "code_challenge_methods_supported without \"plain\"",
-            "it lists \"plain\": a plain challenge is the server's right",
+            &precondition(needs),
+            format!("{field} without \"{value}\""),
+            format!("it lists \"{value}\": {why}"),
         ));
     }
-    check_refused(world, RULE_CHALLENGE_WITHOUT_METHOD)
+    Ok(())
 }
 
 /// Follows an authorization to its end as a browser whose user signs in and consents wherever
@@ -292,11 +304,7 @@ async fn refuses_challenge_without_method(world: &mut AuthWorld) -> StepResult {
 /// session, and grants consent when it has one. A bounded number of pages.
 pub(super) async fn follow_to_the_end(world: &mut AuthWorld) -> StepResult {
     for _ in 0..4 {
-        let asks = matches!(
-            last_hop(world).and_then(|h| h.hop),
-            Some(AuthorizeHop::Interaction(_))
-        );
-        if !asks || world.oauth.code.is_some() {
+        if !waits_at_interaction_page(world) {
             break;
         }
         if has_session_cookie(world) {
@@ -306,6 +314,15 @@ pub(super) async fn follow_to_the_end(world: &mut AuthWorld) -> StepResult {
         }
     }
     Ok(())
+}
+
+/// The authorization stopped at an interaction page (login or consent), with no code yet.
+fn waits_at_interaction_page(world: &AuthWorld) -> bool {
+    let asks = matches!(
+        last_hop(world).and_then(|h| h.hop),
+        Some(AuthorizeHop::Interaction(_))
+    );
+    asks && world.oauth.code.is_none()
 }
 
 #[when(
