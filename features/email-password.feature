@@ -5,7 +5,7 @@ Feature: Email and password accounts
   Wrong credentials are refused with 401 and a JSON {code, message} body that does not
   reveal whether the email exists. Every scenario signs up its own random user.
 
-  @sign-up @better-auth-email-password-a @better-auth-session-a
+  @sign-up @sign-up-session @better-auth-email-password-a @better-auth-session-a
   Scenario: Sign-up creates the user and starts a session
     When a new user signs up with email and password
     Then the response status is 200
@@ -58,7 +58,7 @@ Feature: Email and password accounts
     And the error message is "Invalid email or password"
     And the response sets no session cookie
 
-  @sign-up @better-auth-email-password-e
+  @sign-up @sign-up-session @better-auth-email-password-e
   Scenario: A duplicate sign-up is refused and leaves the account as it was
     Given a registered user
     When someone signs up again with the same email and another password

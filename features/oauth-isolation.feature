@@ -36,6 +36,6 @@ Feature: OAuth 2.1 / OIDC provider: isolation between clients
     Given a signed-in user
     And the user has authorized the OAuth client
     And the OAuth client has exchanged the code for tokens
-    When a new user signs up with email and password
+    When a new user signs up and signs in
     And the user authorizes the OAuth client again
     Then each user's tokens describe their own user

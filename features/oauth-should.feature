@@ -47,7 +47,7 @@ Feature: OAuth 2.1 / OIDC provider: the SHOULDs a security reviewer expects
     Given a signed-in user
     And the user has authorized the OAuth client
     And the OAuth client has exchanged the code for tokens
-    When a new user signs up with email and password
+    When a new user signs up and signs in
     And the user authorizes the OAuth client again
     And the OAuth client asks with prompt=none and the first user's ID token as id_token_hint
     Then the authorization server answers an error, never a code for the signed-in user

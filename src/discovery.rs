@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use crate::error::HarnessError;
 use crate::http::{Client, CookieChoice, Request};
 use crate::protocol::cookie::cookie_name;
-use crate::target::{SIGN_UP_CLOSED, Target};
+use crate::protocol::session::sign_up_started_session;
+use crate::target::{FRESH_SIGN_IN_REFUSED, SIGN_UP_CLOSED, Target};
 use crate::test_user::TestUser;
 
 /// The redirect URI a dynamically registered client gets: a loopback address nothing listens
@@ -82,32 +83,64 @@ pub async fn discover(target: &mut Target) -> Result<(), HarnessError> {
     // (session_data), and the cookie prefix. Without a given account this is the sign-up, which
     // also says whether sign-up is open; with one, sign-up is still probed (its scenarios run
     // when it is open).
-    let sign_up = {
-        let user = TestUser::random(&target.made_up, &target.secrets);
-        client
-            .send(
-                Request::post_json(
-                    "/sign-up/email",
-                    json!({"email": user.email, "password": user.password, "name": user.name}),
-                )
-                .cookies(CookieChoice::None),
-            )
-            .await
+    let user = TestUser::random(&target.made_up, &target.secrets);
+    let sign_in_request = |email: &str, password: &str| {
+        Request::post_json(
+            "/sign-in/email",
+            json!({"email": email, "password": password}),
+        )
+        .cookies(CookieChoice::None)
     };
+    let sign_up = client
+        .send(
+            Request::post_json(
+                "/sign-up/email",
+                json!({"email": user.email, "password": user.password, "name": user.name}),
+            )
+            .cookies(CookieChoice::None),
+        )
+        .await;
+    // The exchange that started a session for the account discovery signed up: the sign-up's
+    // own, or, where sign-up starts none, the sign-in that follows it.
+    let mut fresh_session = None;
     match &sign_up {
         Ok(e) if e.status == 200 => {
             target.capabilities.insert("sign-up".into());
+            let sets_a_cookie = e.set_cookies().iter().any(|c| !c.value.is_empty());
+            let started = e
+                .json()
+                .is_ok_and(|body| sign_up_started_session(&body, sets_a_cookie));
+            if started {
+                target.capabilities.insert("sign-up-session".into());
+                fresh_session = Some(e.clone());
+            } else {
+                target.discovery_notes.push(
+                    "sign-up answered {\"token\": null} and set no cookie (emailAndPassword.autoSignIn false, or requireEmailVerification): scenarios sign in after sign-up".into(),
+                );
+                match client
+                    .send(sign_in_request(&user.email, &user.password))
+                    .await
+                {
+                    Ok(signed_in) if signed_in.status == 200 => fresh_session = Some(signed_in),
+                    Ok(refused) => {
+                        target.fresh_sign_in_refused = Some(format!(
+                            "its sign-in answered HTTP {}{}",
+                            refused.status,
+                            error_code(&refused)
+                        ));
+                    }
+                    Err(e) => target.discovery_notes.push(format!(
+                        "the sign-in after the discovery sign-up failed: {e}"
+                    )),
+                }
+            }
         }
         Ok(e) if (400..500).contains(&e.status) && e.status != 429 => {
-            let code = e
-                .json()
-                .ok()
-                .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_string))
-                .map(|c| format!(" {c}"))
-                .unwrap_or_default();
             target.sign_up_closed = Some(format!(
-                "POST {}/sign-up/email answered HTTP {}{code}",
-                target.base_path, e.status
+                "POST {}/sign-up/email answered HTTP {}{}",
+                target.base_path,
+                e.status,
+                error_code(e)
             ));
         }
         Ok(e) => target.discovery_notes.push(format!(
@@ -117,6 +150,13 @@ pub async fn discover(target: &mut Target) -> Result<(), HarnessError> {
         Err(e) => target
             .discovery_notes
             .push(format!("the discovery sign-up failed: {e}")),
+    }
+    if let Some(refused) = &target.fresh_sign_in_refused {
+        target.discovery_notes.push(if target.accounts().is_empty() {
+            format!("{FRESH_SIGN_IN_REFUSED} ({refused}); scenarios that need one are skipped")
+        } else {
+            format!("a freshly signed-up account cannot sign in ({refused}); scenarios use the given account(s)")
+        });
     }
     if let Some(closed) = &target.sign_up_closed {
         target
@@ -132,34 +172,27 @@ pub async fn discover(target: &mut Target) -> Result<(), HarnessError> {
     let sign_in = match target.accounts().first().cloned() {
         Some(account) => Some(
             client
-                .send(
-                    Request::post_json(
-                        "/sign-in/email",
-                        json!({"email": account.email, "password": account.password}),
-                    )
-                    .cookies(CookieChoice::None),
-                )
+                .send(sign_in_request(&account.email, &account.password))
                 .await,
         ),
         None => None,
     };
-    let session_start = match (sign_in, sign_up) {
-        (Some(Ok(e)), _) if e.status == 200 => Some(e),
-        (Some(Ok(e)), _) => {
+    let session_start = match sign_in {
+        Some(Ok(e)) if e.status == 200 => Some(e),
+        Some(Ok(e)) => {
             target.discovery_notes.push(format!(
                 "the discovery sign-in with --user-email answered HTTP {}: check the account's email and password",
                 e.status
             ));
             None
         }
-        (Some(Err(e)), _) => {
+        Some(Err(e)) => {
             target
                 .discovery_notes
                 .push(format!("the discovery sign-in failed: {e}"));
             None
         }
-        (None, Ok(e)) if e.status == 200 => Some(e),
-        (None, _) => None,
+        None => fresh_session,
     };
     if let Some(e) = session_start {
         for cookie in e.set_cookies() {
@@ -241,6 +274,16 @@ async fn register_client(target: &mut Target, client: &mut Client) {
             .discovery_notes
             .push(format!("dynamic client registration failed: {e}")),
     }
+}
+
+/// ` CODE` for an answer with Better Auth's `{code, message}` error body, else nothing.
+fn error_code(answer: &crate::http::Exchange) -> String {
+    answer
+        .json()
+        .ok()
+        .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_string))
+        .map(|c| format!(" {c}"))
+        .unwrap_or_default()
 }
 
 /// Whether an answer to `GET <mount>/get-session` without cookies is Better Auth's: HTTP 200

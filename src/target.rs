@@ -118,6 +118,10 @@ pub struct Target {
     /// What discovery saw when it tried to sign up (`EMAIL_PASSWORD_SIGN_UP_DISABLED`, HTTP
     /// 4xx): sign-up is closed, and scenarios that need a fresh account are skipped.
     pub sign_up_closed: Option<String>,
+    /// What discovery saw when the account it had just signed up tried to sign in, when that
+    /// was refused (`EMAIL_NOT_VERIFIED`, HTTP 403: emailAndPassword.requireEmailVerification):
+    /// fresh accounts cannot start a session, and scenarios that need one are skipped.
+    pub fresh_sign_in_refused: Option<String>,
     /// Sign-in requests allowed per window before 429 (`--rate-limit-max`), for @rate-limit.
     pub rate_limit_max: Option<u32>,
     /// Rate limiting declared off (`--rate-limit-max 0`): the probe scenarios do not run.
@@ -267,6 +271,7 @@ impl Target {
             account: None,
             more_accounts: Vec::new(),
             sign_up_closed: None,
+            fresh_sign_in_refused: None,
             rate_limit_max: None,
             rate_limit_off: false,
             cookie_cache_max_age: None,
@@ -458,6 +463,10 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
         "sign-up is closed (the discovery sign-up was refused), and these scenarios check sign-up itself",
     ),
     (
+        "sign-up-session",
+        "sign-up starts no session on this target (it answered {\"token\": null} and set no cookie: emailAndPassword.autoSignIn false, or requireEmailVerification), and these scenarios check the session sign-up starts, or its refusal of a taken email (which such a server answers like a fresh sign-up, so as not to reveal the account)",
+    ),
+    (
         "server-secret",
         "the server's signing secret is not known (give --secret to verify HMAC signatures)",
     ),
@@ -556,6 +565,10 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
 /// Why a scenario that needs a fresh account is skipped on a target with closed sign-up.
 pub const SIGN_UP_CLOSED: &str =
     "sign-up is closed: give --user-email/--user-password (or --users-file)";
+
+/// Why a scenario that needs a fresh account to sign in is skipped on a target that refuses
+/// the sign-in of an account just signed up (followed by what discovery saw).
+pub const FRESH_SIGN_IN_REFUSED: &str = "a freshly signed-up account cannot sign in on this target (emailAndPassword.requireEmailVerification?): give verified accounts with --users-file (or --user-email/--user-password)";
 
 /// Reads `--users-file`: one `email,password` per line; blank lines and `#` comments are
 /// ignored. Passwords are registered as secrets before anything else sees them.

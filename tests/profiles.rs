@@ -201,6 +201,48 @@ async fn closed_sign_up_with_seeded_accounts_passes_with_the_users_file() {
     assert_passes(&run, "closed-signup", 20);
 }
 
+/// The scenario that checks the session sign-up starts.
+const SIGN_UP_STARTS_SESSION: &str = "Sign-up creates the user and starts a session";
+
+/// emailAndPassword.autoSignIn false: sign-up answers `{"token": null}` and sets no cookie. Every
+/// scenario signs its user in after sign-up, and only the two that check sign-up's own session
+/// (and its 422 for a taken email, which such a server answers like a fresh sign-up) are skipped,
+/// saying why. Before the harness knew this configuration, 144 scenarios failed against it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_without_auto_sign_in_passes_signing_users_in_after_sign_up() {
+    let run = run_profile("no-auto-sign-in", &[]).await;
+    assert_passes(&run, "no-auto-sign-in", MIN_PASSED);
+    assert!(
+        run.output
+            .contains("sign-up answered {\"token\": null} and set no cookie"),
+        "discovery says what it saw:\n{}",
+        run.output
+    );
+    let skipped = run
+        .scenario(SIGN_UP_STARTS_SESSION)
+        .unwrap_or_else(|| panic!("{SIGN_UP_STARTS_SESSION} is in the report\n{}", run.output));
+    assert_eq!(skipped["status"], "skipped", "{}", run.output);
+    assert!(
+        skipped.to_string().contains("autoSignIn false"),
+        "the skip names the configuration: {skipped}"
+    );
+}
+
+/// emailAndPassword.requireEmailVerification: a fresh account's sign-in answers 403
+/// EMAIL_NOT_VERIFIED, so scenarios lease the given (verified) accounts, and those that must sign
+/// in an account of their own are skipped with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn required_email_verification_passes_with_verified_accounts() {
+    let run = run_profile("verify-email", &[]).await;
+    assert_passes(&run, "verify-email", MIN_PASSED);
+    assert!(
+        run.output
+            .contains("a freshly signed-up account cannot sign in (its sign-in answered HTTP 403 EMAIL_NOT_VERIFIED)"),
+        "discovery says what it saw:\n{}",
+        run.output
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamic_registration_off_with_a_seeded_client_passes_with_a_target_file() {
     // The facts (target, OAuth client, the secret's variable) in a target file, no other flag.

@@ -193,18 +193,41 @@ const ACCOUNT_CHANGING_STEPS: &[&str] = &[
 const SECOND_ACCOUNT_STEPS: &[&str] = &[
     "another user is signed in",
     "a new user signs up with email and password",
+    "a new user signs up and signs in",
 ];
+
+/// Steps that sign in an account they have just signed up, whatever accounts are given.
+const FRESH_SIGN_IN_STEPS: &[&str] = &[
+    "another user is signed in",
+    "a new user signs up and signs in",
+    "a new user signs up with a mixed-case email",
+];
+
+/// What the target lets a run do with accounts, as discovery found it.
+#[derive(Clone, Copy, Debug, Default)]
+struct AccountFacts {
+    /// `--user-email` or `--users-file` gave existing accounts.
+    accounts_given: bool,
+    /// Sign-up is refused (emailAndPassword.disableSignUp).
+    sign_up_closed: bool,
+    /// An account just signed up cannot sign in (emailAndPassword.requireEmailVerification).
+    fresh_sign_in_refused: bool,
+}
 
 /// Why a scenario cannot run on this target with the accounts it has, before it runs: sign-up
 /// closed and no account given, a given account it would change, or a second account it would
 /// have to sign up.
-fn account_precondition(
-    scenario: &gherkin::Scenario,
-    accounts_given: bool,
-    sign_up_closed: bool,
-) -> Option<String> {
+fn account_precondition(scenario: &gherkin::Scenario, facts: AccountFacts) -> Option<String> {
+    let AccountFacts {
+        accounts_given,
+        sign_up_closed,
+        fresh_sign_in_refused,
+    } = facts;
     if sign_up_closed && !accounts_given && has_step(scenario, FRESH_ACCOUNT_STEPS) {
         return Some(crate::target::SIGN_UP_CLOSED.into());
+    }
+    if fresh_sign_in_refused && !accounts_given && has_step(scenario, FRESH_ACCOUNT_STEPS) {
+        return Some(crate::target::FRESH_SIGN_IN_REFUSED.into());
     }
     if accounts_given && has_step(scenario, ACCOUNT_CHANGING_STEPS) {
         return Some(
@@ -217,6 +240,13 @@ fn account_precondition(
         return Some(
             "needs a second account of its own, made by sign-up, which the target refuses \
              (emailAndPassword.disableSignUp)"
+                .into(),
+        );
+    }
+    if fresh_sign_in_refused && has_step(scenario, FRESH_SIGN_IN_STEPS) {
+        return Some(
+            "signs in an account of its own just made by sign-up, and the target refuses such \
+             a sign-in (emailAndPassword.requireEmailVerification?)"
                 .into(),
         );
     }
@@ -340,8 +370,11 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
     let capabilities = target.capabilities.clone();
     let endpoint = target.endpoint();
     let accounts = world::AccountPool::new(target.accounts());
-    let accounts_given = !target.accounts().is_empty();
-    let sign_up_closed = target.sign_up_closed.is_some();
+    let account_facts = AccountFacts {
+        accounts_given: !target.accounts().is_empty(),
+        sign_up_closed: target.sign_up_closed.is_some(),
+        fresh_sign_in_refused: target.fresh_sign_in_refused.is_some(),
+    };
     let limit_waits = target.limit_waits.clone();
     let secrets = target.secrets.clone();
     set_current(Some(Arc::new(RunContext {
@@ -528,7 +561,7 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
                 return false;
             }
         }
-        if let Some(reason) = account_precondition(scenario, accounts_given, sign_up_closed) {
+        if let Some(reason) = account_precondition(scenario, account_facts) {
             skip(reason);
             return false;
         }
@@ -644,7 +677,52 @@ pub async fn run(mut target: Target, options: &ConformOptions) -> Result<RunRepo
 
 #[cfg(test)]
 mod tests {
-    use super::passive_rule_is_binding;
+    use super::{AccountFacts, account_precondition, gherkin, passive_rule_is_binding};
+
+    /// The scenarios of a feature text, by name.
+    fn scenario(text: &str, name: &str) -> gherkin::Scenario {
+        let feature = gherkin::Feature::parse(text, gherkin::GherkinEnv::default()).unwrap();
+        feature
+            .scenarios
+            .into_iter()
+            .find(|s| s.name == name)
+            .unwrap()
+    }
+
+    const FEATURE: &str = "Feature: f
+
+  Scenario: own account
+    Given a signed-in user
+    Then the response status is 200
+
+  Scenario: second account
+    Given a signed-in user
+    When a new user signs up and signs in
+    Then the response status is 200
+";
+
+    #[test]
+    fn a_target_that_refuses_fresh_sign_ins_skips_what_needs_one() {
+        let refused = AccountFacts {
+            fresh_sign_in_refused: true,
+            ..AccountFacts::default()
+        };
+        let own = scenario(FEATURE, "own account");
+        let second = scenario(FEATURE, "second account");
+        let reason = account_precondition(&own, refused).unwrap();
+        assert!(reason.contains("--users-file"), "{reason}");
+        // Given accounts: the scenario leases one, but a second account is still its own.
+        let given = AccountFacts {
+            accounts_given: true,
+            ..refused
+        };
+        assert_eq!(account_precondition(&own, given), None);
+        let reason = account_precondition(&second, given).unwrap();
+        assert!(reason.contains("requireEmailVerification"), "{reason}");
+        // A target that lets fresh accounts sign in runs both.
+        assert_eq!(account_precondition(&own, AccountFacts::default()), None);
+        assert_eq!(account_precondition(&second, AccountFacts::default()), None);
+    }
 
     #[test]
     fn a_passive_should_rule_is_not_a_must_failure() {

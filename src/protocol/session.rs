@@ -87,6 +87,17 @@ pub fn parse_auth_answer(body: &Value) -> Result<AuthAnswer, String> {
     })
 }
 
+/// Whether an HTTP 200 sign-up answer started a session. Better Auth's sign-up answers
+/// `{"token": null, "user": …}` and sets no cookie when the deployment has
+/// `emailAndPassword.autoSignIn: false` or `requireEmailVerification: true`: the user signs in
+/// afterwards (or after verifying the address). Only an answer that says "no session" both ways
+/// counts as one: a token without a cookie, or a cookie without a token, is a session answer
+/// that is wrong somewhere, and the scenarios that check it must run and say where.
+pub fn sign_up_started_session(body: &Value, sets_a_cookie: bool) -> bool {
+    let has_token = !matches!(body.get("token"), None | Some(Value::Null));
+    has_token || sets_a_cookie
+}
+
 /// `Ok(None)` for the documented "no session" answer, JSON `null`.
 pub fn parse_session_answer(body: &Value) -> Result<Option<SessionAnswer>, String> {
     if body.is_null() {
@@ -140,6 +151,19 @@ pub fn is_json_content_type(content_type: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sign_up_without_token_and_cookie_started_no_session() {
+        let user = json!({"id": "u1", "email": "a@b.test", "name": "A"});
+        let no_session = json!({"token": null, "user": user});
+        assert!(!sign_up_started_session(&no_session, false));
+        assert!(!sign_up_started_session(&json!({"user": user}), false));
+        // Either half of a session makes it one the scenarios judge.
+        assert!(sign_up_started_session(&no_session, true));
+        let token = json!({"token": "t0k", "user": user});
+        assert!(sign_up_started_session(&token, false));
+        assert!(sign_up_started_session(&token, true));
+    }
     use serde_json::json;
 
     #[test]

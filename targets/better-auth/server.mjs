@@ -90,6 +90,8 @@ const knownProfiles = [
   "tls-proxy",
   "one-ip",
   "short-sessions",
+  "no-auto-sign-in",
+  "verify-email",
 ];
 const profiles = new Set(
   (process.env.BA_PROFILE ?? "")
@@ -239,6 +241,11 @@ export const authOptions = {
   emailAndPassword: {
     enabled: true,
     ...(profiles.has("closed-signup") ? { disableSignUp: true } : {}),
+    // Sign-up answers {token: null} and sets no cookie: the user signs in afterwards.
+    ...(profiles.has("no-auto-sign-in") ? { autoSignIn: false } : {}),
+    // Sign-in is refused (403 EMAIL_NOT_VERIFIED) until the address is verified; the seeded
+    // accounts are verified at boot, as a deployment's own users would be.
+    ...(profiles.has("verify-email") ? { requireEmailVerification: true } : {}),
     revokeSessionsOnPasswordReset: true,
     resetPasswordTokenExpiresIn: resetTokenExpiresIn,
     sendResetPassword: async ({ user, url, token }) => {
@@ -300,10 +307,19 @@ export const authOptions = {
 };
 
 const auth = betterAuth(authOptions);
-// The instance that creates the seed accounts: the same one, or, when sign-up is closed, the same
-// database and secret with sign-up open (disableSignUp also refuses server-side sign-ups).
-const seedAuth = profiles.has("closed-signup")
-  ? betterAuth({ ...authOptions, emailAndPassword: { ...authOptions.emailAndPassword, disableSignUp: false } })
+// The instance that creates the seed accounts: the same one, or, when sign-up is closed or does
+// not sign in, the same database and secret with sign-up open and signing in (disableSignUp also
+// refuses server-side sign-ups, and the OAuth client is created with the sign-up's session).
+const seedAuth = ["closed-signup", "no-auto-sign-in", "verify-email"].some((p) => profiles.has(p))
+  ? betterAuth({
+      ...authOptions,
+      emailAndPassword: {
+        ...authOptions.emailAndPassword,
+        disableSignUp: false,
+        autoSignIn: true,
+        requireEmailVerification: false,
+      },
+    })
   : auth;
 
 const startedAt = Date.now();
@@ -437,11 +453,12 @@ async function seedOAuthClient() {
   };
 }
 
-// closed-signup: the accounts that exist, created through the seeding instance (sign-up open).
+// closed-signup and verify-email: the accounts that exist, created through the seeding instance
+// (sign-up open) and, with verify-email, verified.
 async function seedUsers() {
   const count = Number.parseInt(process.env.SEED_USERS ?? "8", 10);
   const usersFile = process.env.USERS_FILE ?? join(dirname(databasePath), "users.txt");
-  const lines = ["# accounts seeded by targets/better-auth/server.mjs (closed-signup profile)"];
+  const lines = ["# accounts seeded by targets/better-auth/server.mjs (closed-signup or verify-email profile)"];
   for (let i = 1; i <= count; i += 1) {
     const email = `seeded-${i}-${Date.now()}@reference.ba-harness.test`;
     const password = `seeded-${Math.random().toString(36).slice(2)}-${i}`;
@@ -450,6 +467,10 @@ async function seedUsers() {
       asResponse: true,
     });
     if (!answer.ok) throw new Error(`seeding account ${i} failed with HTTP ${answer.status}`);
+    if (profiles.has("verify-email")) {
+      const { internalAdapter } = await seedAuth.$context;
+      await internalAdapter.updateUserByEmail(email, { emailVerified: true });
+    }
     lines.push(`${email},${password}`);
   }
   writeFileSync(usersFile, `${lines.join("\n")}\n`, { mode: 0o600 });
@@ -463,7 +484,8 @@ server.listen(tlsProxy ? 0 : port, "127.0.0.1", async () => {
       ? (await startTlsProxy(server.address().port)).address().port
       : server.address().port;
     const oauthClient = oauthProvider ? await seedOAuthClient() : {};
-    const usersFile = profiles.has("closed-signup") ? await seedUsers() : null;
+    const usersFile =
+      profiles.has("closed-signup") || profiles.has("verify-email") ? await seedUsers() : null;
     const ready = {
       ready: true,
       base_url: baseURL,

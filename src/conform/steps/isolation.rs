@@ -5,7 +5,7 @@
 use cucumber::{given, then, when};
 use serde_json::{Value, json};
 
-use super::accounts::{register_answer_secrets, sign_up_request};
+use super::accounts::{register_answer_secrets, sign_in_after, sign_up_request};
 use crate::conform::world::passive::{observe, observe_other_user};
 use crate::conform::world::state::OtherUser;
 use crate::conform::world::{AuthWorld, StepFailure, StepResult};
@@ -24,16 +24,24 @@ fn other_user(world: &mut AuthWorld) -> Result<OtherUser, StepFailure> {
 
 #[given("another user is signed in")]
 async fn another_user(world: &mut AuthWorld) -> StepResult {
-    let rule = "sign-up of a second user starts its session (precondition)";
+    let rule = "sign-up (and sign-in, where sign-up starts no session) of a second user starts its session (precondition)";
     let user = world.random_user();
     let mut client = Client::new(world.target().endpoint())
         .map_err(|e| world.fail(rule, "an HTTP client", e.to_string()))?;
-    let exchange = client
+    let mut exchange = client
         .send(sign_up_request(&user))
         .await
         .map_err(|e| world.fail_on(rule, "an answer to sign-up", e.to_string(), None))?;
     register_answer_secrets(&exchange);
     observe_other_user(world, &exchange)?;
+    if let Some(sign_in) = sign_in_after(&exchange, &user) {
+        exchange = client
+            .send(sign_in)
+            .await
+            .map_err(|e| world.fail_on(rule, "an answer to sign-in", e.to_string(), None))?;
+        register_answer_secrets(&exchange);
+        observe_other_user(world, &exchange)?;
+    }
     let token = exchange
         .json()
         .ok()

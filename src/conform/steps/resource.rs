@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use cucumber::{given, then, when};
 
-use crate::conform::steps::accounts::{register_answer_secrets, starting_user};
+use crate::conform::steps::accounts::{register_answer_secrets, sign_in_after, starting_user};
 use crate::conform::world::state::{Call, IssuerUser};
 use crate::conform::world::{AuthWorld, StepFailure, StepResult};
 use crate::http::{Client, CookieChoice, Endpoint, Exchange, Request};
@@ -54,15 +54,26 @@ async fn sign_in_at_issuer(world: &mut AuthWorld) -> Result<IssuerUser, StepFail
         .clone()
         .filter(|_| issuer.base_url == world.target().base_url);
     let (mut user, request) = starting_user(world, account.as_ref());
-    let exchange = client.send(request).await.map_err(|e| {
+    let incomplete = |world: &mut AuthWorld, e: crate::http::HttpError| {
         world.fail_on(
             ISSUER_PRECONDITION,
             "a complete HTTP response",
             e.to_string(),
             None,
         )
-    })?;
+    };
+    let mut exchange = match client.send(request).await {
+        Ok(exchange) => exchange,
+        Err(e) => return Err(incomplete(world, e)),
+    };
     register_answer_secrets(&exchange);
+    if let Some(sign_in) = sign_in_after(&exchange, &user) {
+        exchange = match client.send(sign_in).await {
+            Ok(exchange) => exchange,
+            Err(e) => return Err(incomplete(world, e)),
+        };
+        register_answer_secrets(&exchange);
+    }
     match super::accounts::auth_answer(&exchange) {
         Ok(answer) if exchange.status == 200 => {
             user.id = Some(answer.user.id);

@@ -243,6 +243,10 @@ async fn authorize_prompt_none_signed_in(world: &mut AuthWorld) -> StepResult {
 
 #[then("the authorization server answers consent_required at the redirect URI with the state")]
 async fn answers_consent_required(world: &mut AuthWorld) -> StepResult {
+    // A given account reused across scenarios may have consented already: then a code is right.
+    if let Some(reason) = consent_already_given(world, last_hop(world).as_ref()) {
+        return Err(world.skip(reason));
+    }
     // interaction_required is the general form OIDC Core §3.1.2.6 allows as well.
     let error = match last_hop(world).and_then(|h| h.hop) {
         Some(AuthorizeHop::Client(p)) if p.error() == Some("interaction_required") => {
