@@ -100,6 +100,9 @@ pub async fn discover(target: &mut Target) -> Result<(), HarnessError> {
             .cookies(CookieChoice::None),
         )
         .await;
+    if let Ok(answer) = &sign_up {
+        refuse_unknown_origin(target, answer)?;
+    }
     // The exchange that started a session for the account discovery signed up: the sign-up's
     // own, or, where sign-up starts none, the sign-in that follows it.
     let mut fresh_session = None;
@@ -177,6 +180,9 @@ pub async fn discover(target: &mut Target) -> Result<(), HarnessError> {
         ),
         None => None,
     };
+    if let Some(Ok(answer)) = &sign_in {
+        refuse_unknown_origin(target, answer)?;
+    }
     let session_start = match sign_in {
         Some(Ok(e)) if e.status == 200 => Some(e),
         Some(Ok(e)) => {
@@ -274,6 +280,26 @@ async fn register_client(target: &mut Target, client: &mut Client) {
             .discovery_notes
             .push(format!("dynamic client registration failed: {e}")),
     }
+}
+
+/// Ends discovery with a usage error when the target refuses the Origin the harness sends (its
+/// own, from `--target`) with Better Auth's `403 INVALID_ORIGIN`: the server is configured for
+/// another URL (baseURL, trustedOrigins), so every POST would fail for a reason that is the
+/// run's set-up, not a rule the server broke.
+fn refuse_unknown_origin(
+    target: &Target,
+    answer: &crate::http::Exchange,
+) -> Result<(), HarnessError> {
+    if answer.status != 403 || error_code(answer) != " INVALID_ORIGIN" {
+        return Ok(());
+    }
+    let origin = target.endpoint().origin;
+    Err(HarnessError::Usage(format!(
+        "the target refused the harness's requests, which carry its own origin (Origin: {origin}), \
+         with HTTP 403 INVALID_ORIGIN: the server's baseURL (BETTER_AUTH_URL) and trustedOrigins do \
+         not name {origin}\n  fix: point --target at the URL the server is configured with (its \
+         baseURL), or add {origin} to trustedOrigins on the deployment under test"
+    )))
 }
 
 /// ` CODE` for an answer with Better Auth's `{code, message}` error body, else nothing.

@@ -541,6 +541,43 @@ async fn a_body_that_trickles_in_fails_steps_with_the_timeout() {
     assert!(all.contains("HTTP 200"), "{all}");
 }
 
+/// A Better Auth configured for another URL (baseURL, trustedOrigins) refuses the Origin the
+/// harness sends, its own from --target, with 403 INVALID_ORIGIN. That is the run's set-up, not
+/// a rule the server broke: exit 2 naming the origin and the fix, never "sign-up is closed" and
+/// MUST failures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_configured_for_another_url_is_a_usage_error_naming_the_origin() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/api/auth/get-session"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("null", "application/json"))
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(ResponseTemplate::new(403).set_body_raw(
+            r#"{"code":"INVALID_ORIGIN","message":"Invalid origin"}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    let run = conform(&server.uri(), &[]).await;
+    run.assert_sane();
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    let origin = server.uri();
+    for needle in [
+        format!("(Origin: {origin}), with HTTP 403 INVALID_ORIGIN"),
+        format!(
+            "fix: point --target at the URL the server is configured with (its baseURL), or add {origin} to trustedOrigins"
+        ),
+    ] {
+        assert!(run.stderr.contains(&needle), "{needle}\n{}", run.output());
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_answering_500_fails_with_the_status() {
     let server = MockServer::start().await;
