@@ -6,7 +6,8 @@ Feature: The JWT plugin
   publishes the public keys that verify them (EdDSA over Ed25519 by default; ES256, ES512,
   RS256 or PS256 when configured). The JWT's header names its key by kid and its alg; its
   payload is the user's record plus sub (the user id), iat, exp (iat + 15 minutes by default),
-  and iss and aud, both the base URL's origin without the auth base path.
+  and iss and aud: jwt.issuer and jwt.audience when the deployment sets them (declare them with
+  --jwt-issuer / --jwt-audience), else the base URL's origin without the auth base path.
   The harness verifies every JWT itself against the JWKS; it never trusts alg "none" or a
   shared-secret algorithm.
 
@@ -60,16 +61,16 @@ Feature: The JWT plugin
     Then the JWT with an altered claim does not verify against the JWKS
 
   @better-auth-jwt-e
-  Scenario: The JWT's issuer is the base URL's origin
+  Scenario: The JWT's issuer is the deployment's issuer, by default the base URL's origin
     Given a signed-in user
     When the user asks GET /token for a JWT
-    Then the JWT's iss is the base URL's origin
+    Then the JWT's iss is the deployment's issuer, by default the base URL's origin
 
   @better-auth-jwt-e
-  Scenario: The JWT's audience is the base URL's origin
+  Scenario: The JWT's audience is the deployment's audience, by default the base URL's origin
     Given a signed-in user
     When the user asks GET /token for a JWT
-    Then the JWT's aud is the base URL's origin
+    Then the JWT's aud is the deployment's audience, by default the base URL's origin
 
   @better-auth-jwt-e
   Scenario: The JWT's subject is the signed-in user

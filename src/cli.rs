@@ -333,6 +333,16 @@ pub struct ConformArgs {
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub session_update_age: Option<u64>,
 
+    /// The jwt plugin's `jwt.issuer` on the target, when it sets one: the JWT's iss must be it.
+    /// Without it, an iss other than the base URL's origin (Better Auth's default) is skipped,
+    /// not failed, since a deployment may configure it.
+    #[arg(long, value_name = "ISS")]
+    pub jwt_issuer: Option<String>,
+
+    /// The jwt plugin's `jwt.audience` on the target, when it sets one (as --jwt-issuer, for aud).
+    #[arg(long, value_name = "AUD")]
+    pub jwt_audience: Option<String>,
+
     /// The target's authorization code lifetime in seconds (the oauth-provider's
     /// codeExpiresIn): enables @code-lifetime, which waits it out and expects the code refused.
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
@@ -557,6 +567,8 @@ fn apply_target_file(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Ha
         rate_limit_max: args.rate_limit_max,
         session_update_age: args.session_update_age,
         code_lifetime: args.code_lifetime,
+        jwt_issuer: args.jwt_issuer.clone(),
+        jwt_audience: args.jwt_audience.clone(),
         account_settings: args.account_settings(),
         users_file: args.users_file.clone(),
         account: args.user_email.clone().zip(args.user_password.clone()),
@@ -579,6 +591,8 @@ fn apply_target_file(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Ha
     args.rate_limit_max = facts.rate_limit_max;
     args.session_update_age = facts.session_update_age;
     args.code_lifetime = facts.code_lifetime;
+    args.jwt_issuer = facts.jwt_issuer;
+    args.jwt_audience = facts.jwt_audience;
     args.set_account_settings(facts.account_settings);
     (args.user_email, args.user_password) = facts.account.unzip();
     args.client_id = facts.client_id;

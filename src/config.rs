@@ -35,6 +35,9 @@ pub struct TargetFile {
     pub session_update_age: Option<u64>,
     /// `--code-lifetime`: the authorization code lifetime in seconds (600 at most).
     pub code_lifetime: Option<u64>,
+    /// `--jwt-issuer`, `--jwt-audience`: the jwt plugin's jwt.issuer and jwt.audience.
+    pub jwt_issuer: Option<String>,
+    pub jwt_audience: Option<String>,
     /// `--mailbox`: where the last password-reset link sent to an address is read.
     pub mailbox: Option<String>,
     /// `--revoke-sessions-on-password-reset`: emailAndPassword.revokeSessionsOnPasswordReset.
@@ -78,6 +81,8 @@ pub struct Facts {
     pub rate_limit_max: Option<u32>,
     pub session_update_age: Option<u64>,
     pub code_lifetime: Option<u64>,
+    pub jwt_issuer: Option<String>,
+    pub jwt_audience: Option<String>,
     /// The password-reset mailbox and lifetimes (`--mailbox`, `--session-expires-in`, ...).
     pub account_settings: crate::target::AccountSettings,
     pub users_file: Option<PathBuf>,
@@ -107,6 +112,8 @@ impl std::fmt::Debug for Facts {
             .field("rate_limit_max", &self.rate_limit_max)
             .field("session_update_age", &self.session_update_age)
             .field("code_lifetime", &self.code_lifetime)
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
             .field("account_settings", &self.account_settings)
             .field("users_file", &self.users_file)
             .field("account", &self.account.as_ref().map(|(email, _)| email))
@@ -209,6 +216,8 @@ pub fn merge(
         rate_limit_max: flags.rate_limit_max.or(file.rate_limit_max),
         session_update_age: flags.session_update_age.or(file.session_update_age),
         code_lifetime: flags.code_lifetime.or(file.code_lifetime),
+        jwt_issuer: flags.jwt_issuer.or_else(|| file.jwt_issuer.clone()),
+        jwt_audience: flags.jwt_audience.or_else(|| file.jwt_audience.clone()),
         account_settings: file_settings.overridden_by(&flags.account_settings),
         users_file: flags
             .users_file
@@ -258,6 +267,8 @@ secret_env = "ACME_AUTH_SECRET"
 rate_limit_max = 5
 session_update_age = 3
 code_lifetime = 8
+jwt_issuer = "https://auth.example.com"
+jwt_audience = "https://api.example.com"
 mailbox = "http://127.0.0.1:8025/reset-links"
 revoke_sessions_on_password_reset = true
 session_expires_in = 8
@@ -345,6 +356,14 @@ post_logout_redirect_uri = "http://127.0.0.1:4000/logged-out"
         );
         assert_eq!(facts.session_update_age, Some(3));
         assert_eq!(facts.code_lifetime, Some(8));
+        assert_eq!(
+            facts.jwt_issuer.as_deref(),
+            Some("https://auth.example.com")
+        );
+        assert_eq!(
+            facts.jwt_audience.as_deref(),
+            Some("https://api.example.com")
+        );
         assert_eq!(facts.account_settings.session_expires_in, Some(8));
         assert!(facts.account_settings.revoke_sessions_on_password_reset);
         assert_eq!(

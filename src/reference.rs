@@ -178,6 +178,10 @@ impl ReferenceServer {
         target.rate_limit_max = self.ready.rate_limit_max;
         target.session_update_age = self.ready.session_update_age;
         target.code_lifetime = self.ready.code_expires_in;
+        // server.mjs leaves jwt.issuer and jwt.audience at their default, its origin.
+        let origin = target.base_url.origin().ascii_serialization();
+        target.jwt_issuer = Some(origin.clone());
+        target.jwt_audience = Some(origin);
         target.account_settings = self.ready.account_settings();
         target.ca_pem = self.ca_pem.clone().map(std::sync::Arc::new);
         target.description = format!(

@@ -122,6 +122,11 @@ pub struct Target {
     /// was refused (`EMAIL_NOT_VERIFIED`, HTTP 403: emailAndPassword.requireEmailVerification):
     /// fresh accounts cannot start a session, and scenarios that need one are skipped.
     pub fresh_sign_in_refused: Option<String>,
+    /// The jwt plugin's `jwt.issuer` and `jwt.audience` as the deployment declares them
+    /// (`--jwt-issuer`, `--jwt-audience`; the bundled reference's are its origin). Without them
+    /// the JWT claims are judged against Better Auth's default, the base URL's origin.
+    pub jwt_issuer: Option<String>,
+    pub jwt_audience: Option<String>,
     /// Sign-in requests allowed per window before 429 (`--rate-limit-max`), for @rate-limit.
     pub rate_limit_max: Option<u32>,
     /// Rate limiting declared off (`--rate-limit-max 0`): the probe scenarios do not run.
@@ -272,6 +277,8 @@ impl Target {
             more_accounts: Vec::new(),
             sign_up_closed: None,
             fresh_sign_in_refused: None,
+            jwt_issuer: None,
+            jwt_audience: None,
             rate_limit_max: None,
             rate_limit_off: false,
             cookie_cache_max_age: None,

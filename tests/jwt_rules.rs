@@ -33,8 +33,9 @@ const KID: &str = "The JWT names its signing key by a kid the JWKS lists";
 const ALG: &str = "The JWT is signed with the algorithm its JWKS key declares";
 const VERIFIES: &str = "The JWT's signature verifies against the JWKS";
 const ALTERED: &str = "A JWT with an altered claim does not verify";
-const ISS: &str = "The JWT's issuer is the base URL's origin";
-const AUD: &str = "The JWT's audience is the base URL's origin";
+const ISS: &str = "The JWT's issuer is the deployment's issuer, by default the base URL's origin";
+const AUD: &str =
+    "The JWT's audience is the deployment's audience, by default the base URL's origin";
 const SUB: &str = "The JWT's subject is the signed-in user";
 const EMAIL: &str = "The JWT carries the user's email";
 const EXP: &str = "A freshly issued JWT has not expired";
@@ -63,8 +64,27 @@ const ALL: &[&str] = &[
 
 /// Boots the reference behind `flaw` with `env`, runs the @jwt scenarios against it.
 async fn run_jwt(flaw: Flaw, env: &[(&str, &str)]) -> (BrokenReference, ConformRun) {
+    // The reference leaves jwt.issuer and jwt.audience at their default, its origin (the
+    // proxy's): declared, as a user of such a deployment would, so a wrong iss or aud fails.
+    let declared = [("--jwt-issuer", ORIGIN), ("--jwt-audience", ORIGIN)];
+    run_jwt_declaring(flaw, env, &declared).await
+}
+
+/// Stands for the target's origin (the proxy's URL) in declared flag values.
+const ORIGIN: &str = "ORIGIN";
+
+/// As [`run_jwt`], with `declared` flags ([`ORIGIN`] stands for the target's origin).
+async fn run_jwt_declaring(
+    flaw: Flaw,
+    env: &[(&str, &str)],
+    declared: &[(&str, &str)],
+) -> (BrokenReference, ConformRun) {
     let broken = BrokenReference::start(flaw, env).await;
     let mut args = broken.target_args();
+    for (flag, value) in declared {
+        let value = value.replace(ORIGIN, &broken.proxy.url);
+        args.extend([flag.to_string(), value]);
+    }
     args.extend([
         "--tags".into(),
         "@jwt".into(),
@@ -244,6 +264,42 @@ fn resigned_claims(edit: impl Fn(&mut Map<String, Value>) + Send + Sync + 'stati
     resigning(false, Arc::clone(&edit), edit)
 }
 
+/// A deployment that sets jwt.issuer and jwt.audience (the resource servers' usual set-up, here
+/// a re-signing proxy in front of the reference): without --jwt-issuer / --jwt-audience the
+/// harness cannot tell that from a wrong claim, so the two scenarios are skipped naming the
+/// flags, never failed; declared, they pass; declared otherwise, they fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_issuer_and_audience_are_judged_only_when_declared() {
+    const ISSUER: &str = "https://auth.example.com";
+    const AUDIENCE: &str = "https://api.example.com";
+    let configured = || {
+        resigned_claims(|claims| {
+            claims.insert("iss".into(), json!(ISSUER));
+            claims.insert("aud".into(), json!(AUDIENCE));
+        })
+    };
+    let (broken, run) = run_jwt_declaring(configured(), &[], &[]).await;
+    broken.server.stop().await;
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    for (scenario, flag) in [(ISS, "--jwt-issuer"), (AUD, "--jwt-audience")] {
+        let seen = run.scenario(scenario).unwrap();
+        assert_eq!(seen["status"], "skipped", "{scenario}: {seen}");
+        assert!(seen.to_string().contains(flag), "{scenario}: {seen}");
+    }
+    let declared = [("--jwt-issuer", ISSUER), ("--jwt-audience", AUDIENCE)];
+    let (broken, run) = run_jwt_declaring(configured(), &[], &declared).await;
+    broken.server.stop().await;
+    assert_all_passed(&run, "a declared issuer and audience");
+    let (broken, run) = run_jwt(configured(), &[]).await;
+    broken.server.stop().await;
+    assert_breaks(
+        &run,
+        ISS,
+        "iss is the jwt.issuer the deployment declares",
+        Some(&[ISS, AUD]),
+    );
+}
+
 // --- (b) one flaw per rule ----------------------------------------------------------------------
 
 /// Boots the reference behind `flaw` and runs @jwt: `scenario` fails naming `rule` (with
@@ -383,7 +439,7 @@ mutating_proxy::proxy_tests! {
             claims.insert("iss".into(), json!(format!("{iss}/api/auth")));
         }),
         ISS,
-        "iss is the base URL's origin",
+        "iss is the jwt.issuer the deployment declares",
         Some(&[ISS]),
     );
     another_audience_fails_that_rule(
@@ -391,7 +447,7 @@ mutating_proxy::proxy_tests! {
             claims.insert("aud".into(), json!(["https://elsewhere.example"]));
         }),
         AUD,
-        "aud is the base URL's origin",
+        "aud is the jwt.audience the deployment declares",
         Some(&[AUD]),
     );
     another_subject_fails_that_rule(

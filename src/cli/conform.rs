@@ -396,6 +396,12 @@ fn apply_overrides(target: &mut Target, args: &ConformArgs) {
     if args.code_lifetime.is_some() {
         target.code_lifetime = args.code_lifetime;
     }
+    if args.jwt_issuer.is_some() {
+        target.jwt_issuer = args.jwt_issuer.clone();
+    }
+    if args.jwt_audience.is_some() {
+        target.jwt_audience = args.jwt_audience.clone();
+    }
     target.account_settings = target
         .account_settings
         .overridden_by(&args.account_settings());

@@ -26,19 +26,61 @@ pub const VERIFY_NAME: &str = "verify";
 
 pub use crate::protocol::resource::token_from_answer;
 
-/// The claim checks after the signature verified: iss and aud are the origin, exp is in the
-/// future, sub is this user. `Err` is a stable reason (no per-request values).
+/// The `iss` and `aud` a run expects: the jwt plugin's `jwt.issuer` and `jwt.audience` as declared
+/// (`--jwt-issuer`, `--jwt-audience`), else Better Auth's default, the target's origin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpectedClaims {
+    pub issuer: String,
+    pub audience: String,
+    /// Whether the issuer and audience were declared (else they are the default).
+    pub issuer_declared: bool,
+    pub audience_declared: bool,
+}
+
+impl ExpectedClaims {
+    pub fn new(origin: &str, issuer: Option<&str>, audience: Option<&str>) -> Self {
+        ExpectedClaims {
+            issuer: issuer.unwrap_or(origin).to_string(),
+            audience: audience.unwrap_or(origin).to_string(),
+            issuer_declared: issuer.is_some(),
+            audience_declared: audience.is_some(),
+        }
+    }
+}
+
+/// What a claim was expected to be, for a refusal's reason: the declared value, or the default
+/// with the flag that declares another.
+fn expected_claim(value: &str, declared: bool, option: &str) -> String {
+    if declared {
+        format!("the declared {value} (--jwt-{option})")
+    } else {
+        format!(
+            "the target's origin {value} (Better Auth's default; give --jwt-{option} if the deployment sets jwt.{option})"
+        )
+    }
+}
+
+/// The claim checks after the signature verified: iss and aud are the expected ones, exp is in
+/// the future, sub is this user. `Err` is a stable reason (no per-request values).
 pub fn check_claims(
     verified: &Verified,
-    origin: &str,
+    expected: &ExpectedClaims,
     user_id: &str,
     now: i64,
 ) -> Result<(), String> {
     let claims = &verified.jwt.claims;
-    jwt::check_issuer(claims, origin)
-        .map_err(|_| format!("the JWT's iss is not the target's origin {origin}"))?;
-    jwt::check_audience(claims, origin)
-        .map_err(|_| format!("the JWT's aud is not the target's origin {origin}"))?;
+    jwt::check_issuer(claims, &expected.issuer).map_err(|_| {
+        format!(
+            "the JWT's iss is not {}",
+            expected_claim(&expected.issuer, expected.issuer_declared, "issuer")
+        )
+    })?;
+    jwt::check_audience(claims, &expected.audience).map_err(|_| {
+        format!(
+            "the JWT's aud is not {}",
+            expected_claim(&expected.audience, expected.audience_declared, "audience")
+        )
+    })?;
     jwt::check_not_expired(claims, now).map_err(|e| {
         if e.starts_with("exp ") {
             "the JWT has expired (exp is not in the future)".to_string()
@@ -75,13 +117,13 @@ fn now_secs() -> i64 {
 pub fn verify_for_user(
     token: &str,
     keys: &JwksCache,
-    origin: &str,
+    expected: &ExpectedClaims,
     user_id: &str,
 ) -> (Result<(), Verdict>, Duration) {
     let started = Instant::now();
     let verdict = match jwt::verify(token, keys) {
         Ok(verified) => {
-            check_claims(&verified, origin, user_id, now_secs()).map_err(Verdict::Claims)
+            check_claims(&verified, expected, user_id, now_secs()).map_err(Verdict::Claims)
         }
         Err(e @ JwtError::UnknownKid { .. }) => Err(Verdict::UnknownKid(e)),
         Err(e) => Err(Verdict::Signature(e)),
@@ -139,7 +181,7 @@ pub async fn get_token_and_verify(user: &mut GooseUser, ctx: &RunContext) -> Tra
         }
     };
 
-    let (mut verdict, mut spent) = verify_for_user(&token, &keys, &ctx.origin, &user_id);
+    let (mut verdict, mut spent) = verify_for_user(&token, &keys, &ctx.expected_claims, &user_id);
     if matches!(verdict, Err(Verdict::UnknownKid(_))) {
         // Key rotation: refetch the JWKS once (a request of its own in the reports), retry.
         if let Some(fresh) = refetch_jwks(user, ctx).await {
@@ -147,7 +189,7 @@ pub async fn get_token_and_verify(user: &mut GooseUser, ctx: &RunContext) -> Tra
             if let Some(state) = user.get_session_data_mut::<VirtualUser>() {
                 state.jwks = Some(keys.clone());
             }
-            let (again, took) = verify_for_user(&token, &keys, &ctx.origin, &user_id);
+            let (again, took) = verify_for_user(&token, &keys, &ctx.expected_claims, &user_id);
             verdict = again;
             spent += took;
         }
@@ -298,11 +340,21 @@ mod tests {
     fn unverifiable_tokens_get_a_reason_without_the_token() {
         let cache = JwksCache::default();
         let token = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJl";
-        let (verdict, _) = verify_for_user(token, &cache, "http://127.0.0.1:1", "u1");
+        let (verdict, _) = verify_for_user(
+            token,
+            &cache,
+            &ExpectedClaims::new("http://127.0.0.1:1", None, None),
+            "u1",
+        );
         let reason = verdict.unwrap_err().reason();
         assert!(reason.contains("does not verify"), "{reason}");
         assert!(!reason.contains("eyJ"), "{reason}");
-        let (verdict, _) = verify_for_user("not-a-jwt", &cache, "http://127.0.0.1:1", "u1");
+        let (verdict, _) = verify_for_user(
+            "not-a-jwt",
+            &cache,
+            &ExpectedClaims::new("http://127.0.0.1:1", None, None),
+            "u1",
+        );
         assert!(verdict.unwrap_err().reason().contains("not a compact JWT"));
     }
 }
@@ -346,7 +398,7 @@ mod signed_tests {
     }
 
     fn reason(token: &str, cache: &JwksCache) -> Option<String> {
-        verify_for_user(token, cache, ORIGIN, "u1")
+        verify_for_user(token, cache, &ExpectedClaims::new(ORIGIN, None, None), "u1")
             .0
             .err()
             .map(|v| v.reason())
@@ -372,6 +424,19 @@ mod signed_tests {
     }
 
     #[test]
+    fn a_declared_issuer_replaces_the_origin_and_an_undeclared_one_names_the_flag() {
+        let (pair, cache) = key_and_cache();
+        let mut custom = claims("u1", ORIGIN, 900);
+        custom["iss"] = json!("https://auth.example.com");
+        let token = sign(&pair, "k1", custom);
+        let r = reason(&token, &cache).unwrap();
+        assert!(r.contains("give --jwt-issuer"), "{r}");
+        let declared = ExpectedClaims::new(ORIGIN, Some("https://auth.example.com"), None);
+        let (verdict, _) = verify_for_user(&token, &cache, &declared, "u1");
+        assert!(verdict.is_ok(), "{:?}", verdict.err().map(|v| v.reason()));
+    }
+
+    #[test]
     fn another_keys_signature_and_an_unknown_kid_fail() {
         let (_, cache) = key_and_cache();
         let (other, _) = key_and_cache();
@@ -380,7 +445,7 @@ mod signed_tests {
         let (verdict, _) = verify_for_user(
             &sign(&other, "k2", claims("u1", ORIGIN, 900)),
             &cache,
-            ORIGIN,
+            &ExpectedClaims::new(ORIGIN, None, None),
             "u1",
         );
         assert!(matches!(verdict, Err(Verdict::UnknownKid(_))));

@@ -280,6 +280,16 @@ pub struct LoadArgs {
     #[arg(long, value_name = "ALG", conflicts_with = "target")]
     pub jwt_alg: Option<String>,
 
+    /// jwt-verification: the jwt plugin's `jwt.issuer` on the target, when it sets one; every
+    /// JWT's iss must be it [default: the target's origin, Better Auth's default].
+    #[arg(long, value_name = "ISS")]
+    pub jwt_issuer: Option<String>,
+
+    /// jwt-verification: the jwt plugin's `jwt.audience` on the target, when it sets one (as
+    /// --jwt-issuer, for aud).
+    #[arg(long, value_name = "AUD")]
+    pub jwt_audience: Option<String>,
+
     /// jwt-verification: also send each JWT as `Authorization: Bearer` to this backend URL
     /// (loopback, or a host named by --allow-remote) and require 200.
     #[arg(long, value_name = "URL")]
@@ -378,6 +388,8 @@ pub struct Settings {
     pub co: CoMode,
     pub cookie_cache: bool,
     pub jwt_alg: Option<String>,
+    pub jwt_issuer: Option<String>,
+    pub jwt_audience: Option<String>,
     pub resource: Option<Url>,
     pub timeout: Duration,
     pub base_path: String,
@@ -548,6 +560,8 @@ pub fn resolve(
         co,
         cookie_cache,
         jwt_alg,
+        jwt_issuer: args.jwt_issuer.clone(),
+        jwt_audience: args.jwt_audience.clone(),
         resource,
         timeout: Duration::from_secs(args.timeout),
         base_path: args.base_path.clone(),
@@ -752,6 +766,11 @@ async fn run_against(
     let ctx = Arc::new(RunContext {
         scenario: settings.scenario,
         origin: endpoint.origin.clone(),
+        expected_claims: jwt_verification::ExpectedClaims::new(
+            &endpoint.origin,
+            settings.jwt_issuer.as_deref(),
+            settings.jwt_audience.as_deref(),
+        ),
         get_session_path: auth("/get-session"),
         token_path: auth("/token"),
         jwks_path: auth("/jwks"),

@@ -29,8 +29,10 @@ pub struct RunContext {
     pub scenario: ScenarioKind,
     /// The harness's own HTTP layer, for setup.
     pub endpoint: Endpoint,
-    /// The target's origin: the jwt plugin's default `iss` and `aud`.
+    /// The target's origin (goose's host).
     pub origin: String,
+    /// The `iss` and `aud` every JWT must carry (`--jwt-issuer`, `--jwt-audience`, else the origin).
+    pub expected_claims: super::jwt_verification::ExpectedClaims,
     /// Paths of the measured requests (base path included): the names in the reports.
     pub get_session_path: String,
     pub token_path: String,

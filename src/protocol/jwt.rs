@@ -817,6 +817,44 @@ pub fn check_audience(claims: &Map<String, Value>, expected: &str) -> Result<(),
     }
 }
 
+/// How a claim the deployment can configure (`iss`, `aud`: the jwt plugin's `jwt.issuer` and
+/// `jwt.audience`) compares with what the harness expects.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ConfigurableClaim {
+    /// It is what the deployment declared, or, with nothing declared, Better Auth's default.
+    Matches,
+    /// It differs from what the deployment declared, or it is missing or not a string (array).
+    Wrong(String),
+    /// Nothing was declared and it is a well-formed value other than the default: a deployment
+    /// may configure that, so only a declared value can tell right from wrong.
+    Undeclared(String),
+}
+
+/// Judges a configurable claim: `check` compares the claims with `expected`, which is
+/// `declared` when the deployment declared a value, else `default`. A present, well-formed
+/// claim that differs from an undeclared default is [`ConfigurableClaim::Undeclared`].
+pub fn judge_configurable_claim(
+    claims: &Map<String, Value>,
+    name: &str,
+    declared: Option<&str>,
+    default: &str,
+    check: fn(&Map<String, Value>, &str) -> Result<(), String>,
+) -> ConfigurableClaim {
+    match (check(claims, declared.unwrap_or(default)), declared) {
+        (Ok(()), _) => ConfigurableClaim::Matches,
+        (Err(actual), Some(_)) => ConfigurableClaim::Wrong(actual),
+        (Err(actual), None) => match claims.get(name) {
+            Some(Value::String(_)) => ConfigurableClaim::Undeclared(actual),
+            Some(Value::Array(items))
+                if !items.is_empty() && items.iter().all(Value::is_string) =>
+            {
+                ConfigurableClaim::Undeclared(actual)
+            }
+            _ => ConfigurableClaim::Wrong(actual),
+        },
+    }
+}
+
 /// `sub` equals `expected`.
 pub fn check_subject(claims: &Map<String, Value>, expected: &str) -> Result<(), String> {
     check_string_claim(claims, "sub", expected)
@@ -1026,6 +1064,52 @@ fn sign_with(key: &Jwk, alg: Alg, d: &str, message: &[u8]) -> Result<Vec<u8>, St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_configurable_claim_is_judged_against_the_declared_value_else_the_default() {
+        let claims = |v: Value| v.as_object().unwrap().clone();
+        let origin = "http://127.0.0.1:3000";
+        let judge = |c: &Map<String, Value>, declared| {
+            judge_configurable_claim(c, "iss", declared, origin, check_issuer)
+        };
+        let default = claims(json!({"iss": origin}));
+        let custom = claims(json!({"iss": "https://auth.example.com"}));
+        assert_eq!(judge(&default, None), ConfigurableClaim::Matches);
+        // Another value with nothing declared: a jwt.issuer the harness cannot know.
+        assert_eq!(
+            judge(&custom, None),
+            ConfigurableClaim::Undeclared("iss \"https://auth.example.com\"".into())
+        );
+        assert_eq!(
+            judge(&custom, Some("https://auth.example.com")),
+            ConfigurableClaim::Matches
+        );
+        // Declared: anything else is wrong, the default too.
+        assert!(matches!(
+            judge(&default, Some("https://auth.example.com")),
+            ConfigurableClaim::Wrong(_)
+        ));
+        // Missing or malformed is wrong whatever was declared.
+        assert!(matches!(
+            judge(&claims(json!({})), None),
+            ConfigurableClaim::Wrong(_)
+        ));
+        assert!(matches!(
+            judge(&claims(json!({"iss": 5})), None),
+            ConfigurableClaim::Wrong(_)
+        ));
+        let aud = |c: &Map<String, Value>| {
+            judge_configurable_claim(c, "aud", None, origin, check_audience)
+        };
+        assert!(matches!(
+            aud(&claims(json!({"aud": ["https://api.example.com"]}))),
+            ConfigurableClaim::Undeclared(_)
+        ));
+        assert!(matches!(
+            aud(&claims(json!({"aud": []}))),
+            ConfigurableClaim::Wrong(_)
+        ));
+    }
     use aws_lc_rs::encoding::AsBigEndian;
     use aws_lc_rs::signature::KeyPair as _;
 
