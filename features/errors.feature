@@ -5,14 +5,14 @@ Feature: Error answers
 
   @sign-up @better-auth-email-password-g @better-auth-errors-a
   Scenario: A password shorter than the minimum is refused at sign-up
-    When someone signs up with a 5-character password
+    When someone signs up with a password one character shorter than the minimum
     Then the response status is 400
     And the response is a JSON error with code "PASSWORD_TOO_SHORT"
     And the response sets no session cookie
 
   @sign-up @better-auth-email-password-g @better-auth-errors-a
   Scenario: A password longer than the maximum is refused at sign-up
-    When someone signs up with a 129-character password
+    When someone signs up with a password one character longer than the maximum
     Then the response status is 400
     And the response is a JSON error with code "PASSWORD_TOO_LONG"
     And the response sets no session cookie

@@ -343,6 +343,16 @@ pub struct ConformArgs {
     #[arg(long, value_name = "AUD")]
     pub jwt_audience: Option<String>,
 
+    /// The target's emailAndPassword.minPasswordLength, when it is not Better Auth's default 8:
+    /// sign-up must refuse a password one character shorter.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..=1024))]
+    pub min_password_length: Option<u64>,
+
+    /// The target's emailAndPassword.maxPasswordLength, when it is not Better Auth's default 128:
+    /// sign-up must refuse a password one character longer.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_password_length: Option<u64>,
+
     /// The target's authorization code lifetime in seconds (the oauth-provider's
     /// codeExpiresIn): enables @code-lifetime, which waits it out and expects the code refused.
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
@@ -569,6 +579,8 @@ fn apply_target_file(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Ha
         code_lifetime: args.code_lifetime,
         jwt_issuer: args.jwt_issuer.clone(),
         jwt_audience: args.jwt_audience.clone(),
+        min_password_length: args.min_password_length,
+        max_password_length: args.max_password_length,
         account_settings: args.account_settings(),
         users_file: args.users_file.clone(),
         account: args.user_email.clone().zip(args.user_password.clone()),
@@ -593,6 +605,8 @@ fn apply_target_file(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Ha
     args.code_lifetime = facts.code_lifetime;
     args.jwt_issuer = facts.jwt_issuer;
     args.jwt_audience = facts.jwt_audience;
+    args.min_password_length = facts.min_password_length;
+    args.max_password_length = facts.max_password_length;
     args.set_account_settings(facts.account_settings);
     (args.user_email, args.user_password) = facts.account.unzip();
     args.client_id = facts.client_id;

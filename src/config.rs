@@ -38,6 +38,9 @@ pub struct TargetFile {
     /// `--jwt-issuer`, `--jwt-audience`: the jwt plugin's jwt.issuer and jwt.audience.
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
+    /// `--min-password-length`, `--max-password-length`: emailAndPassword's password limits.
+    pub min_password_length: Option<u64>,
+    pub max_password_length: Option<u64>,
     /// `--mailbox`: where the last password-reset link sent to an address is read.
     pub mailbox: Option<String>,
     /// `--revoke-sessions-on-password-reset`: emailAndPassword.revokeSessionsOnPasswordReset.
@@ -83,6 +86,8 @@ pub struct Facts {
     pub code_lifetime: Option<u64>,
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
+    pub min_password_length: Option<u64>,
+    pub max_password_length: Option<u64>,
     /// The password-reset mailbox and lifetimes (`--mailbox`, `--session-expires-in`, ...).
     pub account_settings: crate::target::AccountSettings,
     pub users_file: Option<PathBuf>,
@@ -114,6 +119,8 @@ impl std::fmt::Debug for Facts {
             .field("code_lifetime", &self.code_lifetime)
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
+            .field("min_password_length", &self.min_password_length)
+            .field("max_password_length", &self.max_password_length)
             .field("account_settings", &self.account_settings)
             .field("users_file", &self.users_file)
             .field("account", &self.account.as_ref().map(|(email, _)| email))
@@ -218,6 +225,8 @@ pub fn merge(
         code_lifetime: flags.code_lifetime.or(file.code_lifetime),
         jwt_issuer: flags.jwt_issuer.or_else(|| file.jwt_issuer.clone()),
         jwt_audience: flags.jwt_audience.or_else(|| file.jwt_audience.clone()),
+        min_password_length: flags.min_password_length.or(file.min_password_length),
+        max_password_length: flags.max_password_length.or(file.max_password_length),
         account_settings: file_settings.overridden_by(&flags.account_settings),
         users_file: flags
             .users_file
@@ -269,6 +278,7 @@ session_update_age = 3
 code_lifetime = 8
 jwt_issuer = "https://auth.example.com"
 jwt_audience = "https://api.example.com"
+max_password_length = 256
 mailbox = "http://127.0.0.1:8025/reset-links"
 revoke_sessions_on_password_reset = true
 session_expires_in = 8
@@ -364,6 +374,8 @@ post_logout_redirect_uri = "http://127.0.0.1:4000/logged-out"
             facts.jwt_audience.as_deref(),
             Some("https://api.example.com")
         );
+        assert_eq!(facts.max_password_length, Some(256));
+        assert_eq!(facts.min_password_length, None);
         assert_eq!(facts.account_settings.session_expires_in, Some(8));
         assert!(facts.account_settings.revoke_sessions_on_password_reset);
         assert_eq!(

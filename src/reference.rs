@@ -182,6 +182,9 @@ impl ReferenceServer {
         let origin = target.base_url.origin().ascii_serialization();
         target.jwt_issuer = Some(origin.clone());
         target.jwt_audience = Some(origin);
+        // Nor does it set emailAndPassword's password limits: Better Auth's defaults.
+        target.min_password_length = Some(crate::protocol::session::DEFAULT_MIN_PASSWORD_LENGTH);
+        target.max_password_length = Some(crate::protocol::session::DEFAULT_MAX_PASSWORD_LENGTH);
         target.account_settings = self.ready.account_settings();
         target.ca_pem = self.ca_pem.clone().map(std::sync::Arc::new);
         target.description = format!(

@@ -127,6 +127,11 @@ pub struct Target {
     /// the JWT claims are judged against Better Auth's default, the base URL's origin.
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
+    /// emailAndPassword.minPasswordLength and maxPasswordLength as the deployment declares them
+    /// (`--min-password-length`, `--max-password-length`; the bundled reference's are Better
+    /// Auth's defaults). Without them the length scenarios try the defaults, 8 and 128.
+    pub min_password_length: Option<usize>,
+    pub max_password_length: Option<usize>,
     /// Sign-in requests allowed per window before 429 (`--rate-limit-max`), for @rate-limit.
     pub rate_limit_max: Option<u32>,
     /// Rate limiting declared off (`--rate-limit-max 0`): the probe scenarios do not run.
@@ -279,6 +284,8 @@ impl Target {
             fresh_sign_in_refused: None,
             jwt_issuer: None,
             jwt_audience: None,
+            min_password_length: None,
+            max_password_length: None,
             rate_limit_max: None,
             rate_limit_off: false,
             cookie_cache_max_age: None,

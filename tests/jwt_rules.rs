@@ -300,6 +300,25 @@ async fn a_configured_issuer_and_audience_are_judged_only_when_declared() {
     );
 }
 
+/// A payload without the email (jwt.definePayload may leave it out) skips the email scenario,
+/// saying why, rather than failing it; an email that is there and wrong fails
+/// (`another_email_fails_that_rule`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payload_without_the_email_skips_the_email_scenario() {
+    let (broken, run) = run_jwt(
+        resigned_claims(|claims| {
+            claims.remove("email");
+        }),
+        &[],
+    )
+    .await;
+    broken.server.stop().await;
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    let seen = run.scenario(EMAIL).unwrap();
+    assert_eq!(seen["status"], "skipped", "{seen}");
+    assert!(seen.to_string().contains("definePayload"), "{seen}");
+}
+
 // --- (b) one flaw per rule ----------------------------------------------------------------------
 
 /// Boots the reference behind `flaw` and runs @jwt: `scenario` fails naming `rule` (with

@@ -402,6 +402,12 @@ fn apply_overrides(target: &mut Target, args: &ConformArgs) {
     if args.jwt_audience.is_some() {
         target.jwt_audience = args.jwt_audience.clone();
     }
+    if let Some(n) = args.min_password_length {
+        target.min_password_length = Some(n as usize);
+    }
+    if let Some(n) = args.max_password_length {
+        target.max_password_length = Some(n as usize);
+    }
     target.account_settings = target
         .account_settings
         .overridden_by(&args.account_settings());

@@ -24,29 +24,8 @@ use super::user::{RunContext, VirtualUser, measured_get, no_session};
 pub const VERIFY_METHOD: &str = "JWT";
 pub const VERIFY_NAME: &str = "verify";
 
+pub use crate::protocol::jwt::ExpectedClaims;
 pub use crate::protocol::resource::token_from_answer;
-
-/// The `iss` and `aud` a run expects: the jwt plugin's `jwt.issuer` and `jwt.audience` as declared
-/// (`--jwt-issuer`, `--jwt-audience`), else Better Auth's default, the target's origin.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ExpectedClaims {
-    pub issuer: String,
-    pub audience: String,
-    /// Whether the issuer and audience were declared (else they are the default).
-    pub issuer_declared: bool,
-    pub audience_declared: bool,
-}
-
-impl ExpectedClaims {
-    pub fn new(origin: &str, issuer: Option<&str>, audience: Option<&str>) -> Self {
-        ExpectedClaims {
-            issuer: issuer.unwrap_or(origin).to_string(),
-            audience: audience.unwrap_or(origin).to_string(),
-            issuer_declared: issuer.is_some(),
-            audience_declared: audience.is_some(),
-        }
-    }
-}
 
 /// What a claim was expected to be, for a refusal's reason: the declared value, or the default
 /// with the flag that declares another.

@@ -766,7 +766,7 @@ async fn run_against(
     let ctx = Arc::new(RunContext {
         scenario: settings.scenario,
         origin: endpoint.origin.clone(),
-        expected_claims: jwt_verification::ExpectedClaims::new(
+        expected_claims: crate::protocol::jwt::ExpectedClaims::new(
             &endpoint.origin,
             settings.jwt_issuer.as_deref(),
             settings.jwt_audience.as_deref(),

@@ -32,7 +32,7 @@ pub struct RunContext {
     /// The target's origin (goose's host).
     pub origin: String,
     /// The `iss` and `aud` every JWT must carry (`--jwt-issuer`, `--jwt-audience`, else the origin).
-    pub expected_claims: super::jwt_verification::ExpectedClaims,
+    pub expected_claims: crate::protocol::jwt::ExpectedClaims,
     /// Paths of the measured requests (base path included): the names in the reports.
     pub get_session_path: String,
     pub token_path: String,

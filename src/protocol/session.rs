@@ -87,6 +87,10 @@ pub fn parse_auth_answer(body: &Value) -> Result<AuthAnswer, String> {
     })
 }
 
+/// emailAndPassword.minPasswordLength and maxPasswordLength when a deployment leaves them unset.
+pub const DEFAULT_MIN_PASSWORD_LENGTH: usize = 8;
+pub const DEFAULT_MAX_PASSWORD_LENGTH: usize = 128;
+
 /// Whether an HTTP 200 sign-up answer started a session. Better Auth's sign-up answers
 /// `{"token": null, "user": …}` and sets no cookie when the deployment has
 /// `emailAndPassword.autoSignIn: false` or `requireEmailVerification: true`: the user signs in

