@@ -598,6 +598,26 @@ mutating_proxy::proxy_tests! {
 // ---------------------------------------------------------------------------------------------
 // @errors
 
+/// A deployment with its own maxPasswordLength (here: a proxy that cuts long passwords to 128
+/// characters, so the server accepts a 129-character one), run without --max-password-length:
+/// the harness cannot tell that from a missing limit, so the scenario is skipped naming the flag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_long_password_without_a_declared_limit_is_skipped_naming_the_flag() {
+    let broken = start(&[], |_| {
+        sign_up_password(|password| (password.len() > 128).then(|| password[..128].to_string()))
+    })
+    .await;
+    let mut args = broken.target_args();
+    args.extend(["--tags", "@errors"].map(String::from));
+    let run = run_conform(args).await;
+    broken.server.stop().await;
+    let scenario = "A password longer than the maximum is refused at sign-up";
+    let seen = run.scenario(scenario).unwrap();
+    assert_eq!(seen["status"], "skipped", "{seen}\n{}", run.output);
+    assert!(seen.to_string().contains("--max-password-length"), "{seen}");
+    assert_eq!(run.code, Some(0), "{}", run.output);
+}
+
 mutating_proxy::proxy_tests! {
     breaks:
     /// The minimum password length is lower than documented (the proxy pads short passwords to 8
