@@ -333,15 +333,8 @@ pub struct ConformArgs {
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub session_update_age: Option<u64>,
 
-    /// The jwt plugin's `jwt.issuer` on the target, when it sets one: the JWT's iss must be it.
-    /// Without it, an iss other than the base URL's origin (Better Auth's default) is skipped,
-    /// not failed, since a deployment may configure it.
-    #[arg(long, value_name = "ISS")]
-    pub jwt_issuer: Option<String>,
-
-    /// The jwt plugin's `jwt.audience` on the target, when it sets one (as --jwt-issuer, for aud).
-    #[arg(long, value_name = "AUD")]
-    pub jwt_audience: Option<String>,
+    #[command(flatten)]
+    pub jwt_claims: crate::target::JwtClaimArgs,
 
     /// The target's emailAndPassword.minPasswordLength, when it is not Better Auth's default 8:
     /// sign-up must refuse a password one character shorter.
@@ -577,8 +570,8 @@ fn apply_target_file(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Ha
         rate_limit_max: args.rate_limit_max,
         session_update_age: args.session_update_age,
         code_lifetime: args.code_lifetime,
-        jwt_issuer: args.jwt_issuer.clone(),
-        jwt_audience: args.jwt_audience.clone(),
+        jwt_issuer: args.jwt_claims.jwt_issuer.clone(),
+        jwt_audience: args.jwt_claims.jwt_audience.clone(),
         min_password_length: args.min_password_length,
         max_password_length: args.max_password_length,
         account_settings: args.account_settings(),
@@ -603,8 +596,8 @@ fn apply_target_file(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Ha
     args.rate_limit_max = facts.rate_limit_max;
     args.session_update_age = facts.session_update_age;
     args.code_lifetime = facts.code_lifetime;
-    args.jwt_issuer = facts.jwt_issuer;
-    args.jwt_audience = facts.jwt_audience;
+    args.jwt_claims.jwt_issuer = facts.jwt_issuer;
+    args.jwt_claims.jwt_audience = facts.jwt_audience;
     args.min_password_length = facts.min_password_length;
     args.max_password_length = facts.max_password_length;
     args.set_account_settings(facts.account_settings);

@@ -454,6 +454,21 @@ impl Target {
     }
 }
 
+/// The jwt plugin's `jwt.issuer` and `jwt.audience` as a deployment declares them: the same flags
+/// for `conform` and for `load`'s jwt-verification.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct JwtClaimArgs {
+    /// The jwt plugin's `jwt.issuer` on the target, when it sets one: every JWT's iss must be it.
+    /// Default: the base URL's origin (Better Auth's default); with nothing declared, conform
+    /// skips a JWT whose iss is another well-formed value, naming this flag.
+    #[arg(long, value_name = "ISS")]
+    pub jwt_issuer: Option<String>,
+
+    /// The jwt plugin's `jwt.audience` on the target, when it sets one (as --jwt-issuer, for aud).
+    #[arg(long, value_name = "AUD")]
+    pub jwt_audience: Option<String>,
+}
+
 /// A setting that is given, above zero and at most `longest` (seconds): short enough for the
 /// scenarios that wait it out.
 fn positive_up_to<T: PartialOrd + Default>(value: Option<T>, longest: T) -> bool {

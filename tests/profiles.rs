@@ -201,6 +201,18 @@ async fn closed_sign_up_with_seeded_accounts_passes_with_the_users_file() {
     assert_passes(&run, "closed-signup", 20);
 }
 
+/// Runs `profile`: it must pass, and discovery must say `note` (what it saw of the profile).
+async fn profile_passes_noting(profile: &str, note: &str) -> ConformRun {
+    let run = run_profile(profile, &[]).await;
+    assert_passes(&run, profile, MIN_PASSED);
+    assert!(
+        run.output.contains(note),
+        "discovery says what it saw: {note}\n{}",
+        run.output
+    );
+    run
+}
+
 /// The scenario that checks the session sign-up starts.
 const SIGN_UP_STARTS_SESSION: &str = "Sign-up creates the user and starts a session";
 
@@ -210,14 +222,11 @@ const SIGN_UP_STARTS_SESSION: &str = "Sign-up creates the user and starts a sess
 /// saying why. Before the harness knew this configuration, 144 scenarios failed against it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_without_auto_sign_in_passes_signing_users_in_after_sign_up() {
-    let run = run_profile("no-auto-sign-in", &[]).await;
-    assert_passes(&run, "no-auto-sign-in", MIN_PASSED);
-    assert!(
-        run.output
-            .contains("sign-up answered {\"token\": null} and set no cookie"),
-        "discovery says what it saw:\n{}",
-        run.output
-    );
+    let run = profile_passes_noting(
+        "no-auto-sign-in",
+        "sign-up answered {\"token\": null} and set no cookie",
+    )
+    .await;
     let skipped = run
         .scenario(SIGN_UP_STARTS_SESSION)
         .unwrap_or_else(|| panic!("{SIGN_UP_STARTS_SESSION} is in the report\n{}", run.output));
@@ -233,14 +242,11 @@ async fn sign_up_without_auto_sign_in_passes_signing_users_in_after_sign_up() {
 /// in an account of their own are skipped with the reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn required_email_verification_passes_with_verified_accounts() {
-    let run = run_profile("verify-email", &[]).await;
-    assert_passes(&run, "verify-email", MIN_PASSED);
-    assert!(
-        run.output
-            .contains("a freshly signed-up account cannot sign in (its sign-in answered HTTP 403 EMAIL_NOT_VERIFIED)"),
-        "discovery says what it saw:\n{}",
-        run.output
-    );
+    profile_passes_noting(
+        "verify-email",
+        "a freshly signed-up account cannot sign in (its sign-in answered HTTP 403 EMAIL_NOT_VERIFIED)",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

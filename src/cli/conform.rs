@@ -396,11 +396,11 @@ fn apply_overrides(target: &mut Target, args: &ConformArgs) {
     if args.code_lifetime.is_some() {
         target.code_lifetime = args.code_lifetime;
     }
-    if args.jwt_issuer.is_some() {
-        target.jwt_issuer = args.jwt_issuer.clone();
+    if args.jwt_claims.jwt_issuer.is_some() {
+        target.jwt_issuer = args.jwt_claims.jwt_issuer.clone();
     }
-    if args.jwt_audience.is_some() {
-        target.jwt_audience = args.jwt_audience.clone();
+    if args.jwt_claims.jwt_audience.is_some() {
+        target.jwt_audience = args.jwt_claims.jwt_audience.clone();
     }
     if let Some(n) = args.min_password_length {
         target.min_password_length = Some(n as usize);

@@ -280,15 +280,8 @@ pub struct LoadArgs {
     #[arg(long, value_name = "ALG", conflicts_with = "target")]
     pub jwt_alg: Option<String>,
 
-    /// jwt-verification: the jwt plugin's `jwt.issuer` on the target, when it sets one; every
-    /// JWT's iss must be it [default: the target's origin, Better Auth's default].
-    #[arg(long, value_name = "ISS")]
-    pub jwt_issuer: Option<String>,
-
-    /// jwt-verification: the jwt plugin's `jwt.audience` on the target, when it sets one (as
-    /// --jwt-issuer, for aud).
-    #[arg(long, value_name = "AUD")]
-    pub jwt_audience: Option<String>,
+    #[command(flatten)]
+    pub jwt_claims: crate::target::JwtClaimArgs,
 
     /// jwt-verification: also send each JWT as `Authorization: Bearer` to this backend URL
     /// (loopback, or a host named by --allow-remote) and require 200.
@@ -560,8 +553,8 @@ pub fn resolve(
         co,
         cookie_cache,
         jwt_alg,
-        jwt_issuer: args.jwt_issuer.clone(),
-        jwt_audience: args.jwt_audience.clone(),
+        jwt_issuer: args.jwt_claims.jwt_issuer.clone(),
+        jwt_audience: args.jwt_claims.jwt_audience.clone(),
         resource,
         timeout: Duration::from_secs(args.timeout),
         base_path: args.base_path.clone(),

@@ -31,13 +31,17 @@ pub(crate) fn sign_in_request(email: &str, password: &str, remember_me: Option<b
 /// has a session all the same. `None` when the sign-up needs none: it started a session, or it
 /// was refused (the caller judges that).
 pub(crate) fn sign_in_after(sign_up: &Exchange, user: &TestUser) -> Option<Request> {
-    if sign_up.status != 200 {
-        return None;
-    }
-    let body = sign_up.json().ok()?;
-    let sets_a_cookie = sign_up.set_cookies().iter().any(|c| !c.value.is_empty());
-    (!sign_up_started_session(&body, sets_a_cookie))
+    started_no_session(sign_up)
         .then(|| sign_in_request(&user.email, &user.password, None).cookies(CookieChoice::None))
+}
+
+/// Whether a sign-up succeeded (HTTP 200 with a JSON body) without starting a session.
+fn started_no_session(sign_up: &Exchange) -> bool {
+    let sets_a_cookie = sign_up.set_cookies().iter().any(|c| !c.value.is_empty());
+    sign_up.status == 200
+        && sign_up
+            .json()
+            .is_ok_and(|body| !sign_up_started_session(&body, sets_a_cookie))
 }
 
 /// The `{token, user}` answer of a sign-up or sign-in, or why its body is not one.
@@ -227,13 +231,8 @@ async fn a_new_user_signs_up(world: &mut AuthWorld) -> StepResult {
 #[when("a new user signs up and signs in")]
 async fn a_new_user_signs_up_and_in(world: &mut AuthWorld) -> StepResult {
     a_new_user_signs_up(world).await?;
-    let sign_up = world.last_exchange()?;
-    if let Some(sign_in) = sign_in_after(&sign_up, &world.user()?) {
-        let exchange = world.send(sign_in).await?;
-        register_answer_secrets(&exchange);
-        if exchange.status == 200 {
-            world.session_start = Some(exchange);
-        }
+    if started_no_session(&world.last_exchange()?) {
+        sign_in(world, true, None).await?;
     }
     Ok(())
 }
