@@ -109,11 +109,7 @@ pub async fn discover(target: &mut Target) -> Result<(), HarnessError> {
     match &sign_up {
         Ok(e) if e.status == 200 => {
             target.capabilities.insert("sign-up".into());
-            let sets_a_cookie = e.set_cookies().iter().any(|c| !c.value.is_empty());
-            let started = e
-                .json()
-                .is_ok_and(|body| sign_up_started_session(&body, sets_a_cookie));
-            if started {
+            if !sign_up_started_no_session(e) {
                 target.capabilities.insert("sign-up-session".into());
                 fresh_session = Some(e.clone());
             } else {
@@ -300,6 +296,16 @@ fn refuse_unknown_origin(
          not name {origin}\n  fix: point --target at the URL the server is configured with (its \
          baseURL), or add {origin} to trustedOrigins on the deployment under test"
     )))
+}
+
+/// Whether a sign-up succeeded (HTTP 200 with a JSON body) without starting a session
+/// (emailAndPassword.autoSignIn false, or requireEmailVerification): its user signs in after it.
+pub fn sign_up_started_no_session(sign_up: &crate::http::Exchange) -> bool {
+    let sets_a_cookie = sign_up.set_cookies().iter().any(|c| !c.value.is_empty());
+    sign_up.status == 200
+        && sign_up
+            .json()
+            .is_ok_and(|body| !sign_up_started_session(&body, sets_a_cookie))
 }
 
 /// ` CODE` for an answer with Better Auth's `{code, message}` error body, else nothing.

@@ -4,10 +4,10 @@ use cucumber::{given, then, when};
 use serde_json::{Value, json};
 
 use crate::conform::world::{AuthWorld, StepResult, TestUser};
+use crate::discovery::sign_up_started_no_session;
 use crate::http::{Client, CookieChoice, Exchange, Request};
 use crate::protocol::session::{
     AuthAnswer, DEFAULT_MAX_PASSWORD_LENGTH, DEFAULT_MIN_PASSWORD_LENGTH, parse_auth_answer,
-    sign_up_started_session,
 };
 
 pub(crate) fn sign_up_request(user: &TestUser) -> Request {
@@ -31,17 +31,8 @@ pub(crate) fn sign_in_request(email: &str, password: &str, remember_me: Option<b
 /// has a session all the same. `None` when the sign-up needs none: it started a session, or it
 /// was refused (the caller judges that).
 pub(crate) fn sign_in_after(sign_up: &Exchange, user: &TestUser) -> Option<Request> {
-    started_no_session(sign_up)
+    sign_up_started_no_session(sign_up)
         .then(|| sign_in_request(&user.email, &user.password, None).cookies(CookieChoice::None))
-}
-
-/// Whether a sign-up succeeded (HTTP 200 with a JSON body) without starting a session.
-fn started_no_session(sign_up: &Exchange) -> bool {
-    let sets_a_cookie = sign_up.set_cookies().iter().any(|c| !c.value.is_empty());
-    sign_up.status == 200
-        && sign_up
-            .json()
-            .is_ok_and(|body| !sign_up_started_session(&body, sets_a_cookie))
 }
 
 /// The `{token, user}` answer of a sign-up or sign-in, or why its body is not one.
@@ -231,7 +222,7 @@ async fn a_new_user_signs_up(world: &mut AuthWorld) -> StepResult {
 #[when("a new user signs up and signs in")]
 async fn a_new_user_signs_up_and_in(world: &mut AuthWorld) -> StepResult {
     a_new_user_signs_up(world).await?;
-    if started_no_session(&world.last_exchange()?) {
+    if sign_up_started_no_session(&world.last_exchange()?) {
         sign_in(world, true, None).await?;
     }
     Ok(())
