@@ -334,13 +334,13 @@ flaw_tests! {
     unknown_email_user_not_found_code: UnknownEmailUserNotFoundCode =>
         "An unknown email is refused exactly like a wrong password", "with code INVALID_EMAIL_OR_PASSWORD";
     duplicate_sign_up_accepted: DuplicateSignUpAccepted =>
-        "A duplicate sign-up is refused and leaves the account as it was", "answers HTTP 422";
+        "A duplicate sign-up is refused with 422", "answers HTTP 422";
     duplicate_sign_up_sets_cookie: DuplicateSignUpSetsCookie =>
-        "A duplicate sign-up is refused and leaves the account as it was", "a refused request starts no session";
+        "A duplicate sign-up is refused with 422", "a refused request starts no session";
     duplicate_sign_up_overwrites_password: DuplicateSignUpOverwritesPassword =>
-        "A duplicate sign-up is refused and leaves the account as it was", "leaves the existing account as it was";
+        "A duplicate sign-up leaves the account as it was", "leaves the existing account as it was";
     duplicate_sign_up_adds_password: DuplicateSignUpAddsPassword =>
-        "A duplicate sign-up is refused and leaves the account as it was", "does not set a new password";
+        "A duplicate sign-up leaves the account as it was", "does not set a new password";
     sign_out_empty_body: SignOutEmptyBody =>
         "Sign-out answers success", "{\"success\": true}";
 

@@ -235,7 +235,13 @@ async fn sign_up_without_auto_sign_in_passes_signing_users_in_after_sign_up() {
         skipped.to_string().contains("autoSignIn false"),
         "the skip names the configuration: {skipped}"
     );
+    // What a duplicate sign-up does to the account is checked all the same.
+    let kept = run.scenario(DUPLICATE_KEEPS_ACCOUNT).unwrap();
+    assert_eq!(kept["status"], "passed", "{kept}");
 }
+
+/// The scenario that checks a duplicate sign-up changes nothing, on every server.
+const DUPLICATE_KEEPS_ACCOUNT: &str = "A duplicate sign-up leaves the account as it was";
 
 /// emailAndPassword.requireEmailVerification: a fresh account's sign-in answers 403
 /// EMAIL_NOT_VERIFIED, so scenarios lease the given (verified) accounts, and those that must sign

@@ -273,7 +273,7 @@ async fn signs_up_again(world: &mut AuthWorld) -> StepResult {
 
 #[then("the original password still signs the user in")]
 async fn original_password_works(world: &mut AuthWorld) -> StepResult {
-    let rule = "a refused duplicate sign-up leaves the existing account as it was";
+    let rule = "a duplicate sign-up leaves the existing account as it was";
     let password = world.user()?.password;
     let (_, exchange) = super::sign_in_from_fresh_client(world, rule, &password).await?;
     let expected = "sign-in with the original password answers HTTP 200";
@@ -282,7 +282,7 @@ async fn original_password_works(world: &mut AuthWorld) -> StepResult {
 
 #[then("the other password does not sign the user in")]
 async fn other_password_refused(world: &mut AuthWorld) -> StepResult {
-    let rule = "a refused duplicate sign-up does not set a new password on the existing account";
+    let rule = "a duplicate sign-up does not set a new password on the existing account";
     world.user()?;
     let Some(other) = world.kept_password.clone() else {
         return Err(world.fail(rule, "an earlier duplicate sign-up step", "none ran"));
