@@ -855,6 +855,15 @@ async fn run_against(
             });
         }
         println!("load: setup failed: {cause}");
+        // A target that refuses fresh accounts (closed sign-up, unverified email) is a set-up
+        // the user can meet with accounts of their own.
+        if accounts.is_none() && reasons.contains("answered HTTP 4") {
+            println!(
+                "  fix: if the target closes sign-up or refuses a fresh account's sign-in \
+                 (emailAndPassword.disableSignUp, requireEmailVerification), give existing \
+                 accounts with --users-file"
+            );
+        }
         println!("load: failed (nothing was measured)");
         return Ok(EXIT_FAILED);
     }
