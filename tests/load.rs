@@ -424,8 +424,7 @@ async fn a_target_whose_sign_up_fails_exits_1_naming_it() {
     for said in [
         "could not sign up and sign in",
         "POST /sign-up/email answered HTTP 404",
-        "fix: if the target closes sign-up or refuses a fresh account's sign-in",
-        "give existing accounts with --users-file",
+        "fix: if the target closes sign-up or refuses a fresh account's sign-in (emailAndPassword.disableSignUp, requireEmailVerification), give existing accounts with --users-file",
     ] {
         assert!(all.contains(said), "{all}");
     }
