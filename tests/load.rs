@@ -47,7 +47,12 @@ enum Mode {
     SignInRateLimited,
     /// Sign-up is closed (400); only the seeded accounts sign in, with their own password.
     ClosedSignUp,
+    /// Correct, with the jwt plugin's jwt.issuer and jwt.audience set to [`CUSTOM_ISSUER`].
+    CustomIssuer,
 }
+
+/// The iss and aud of a [`Mode::CustomIssuer`] fake's JWTs.
+const CUSTOM_ISSUER: &str = "https://auth.example.com";
 
 /// A minimal fake of Better Auth's email/password sign-up and sign-in, get-session, /token and
 /// /jwks: users live in memory, the session cookie names the user.
@@ -98,7 +103,13 @@ impl Fake {
             .unwrap()
             .as_secs();
         let header = json!({"alg": "EdDSA", "kid": "k1"});
-        let claims = json!({"sub": sub, "iss": self.origin, "aud": self.origin, "iat": now, "exp": now + 900});
+        let issuer = if self.mode == Mode::CustomIssuer {
+            CUSTOM_ISSUER
+        } else {
+            self.origin.as_str()
+        };
+        let claims =
+            json!({"sub": sub, "iss": issuer, "aud": issuer, "iat": now, "exp": now + 900});
         let input = format!(
             "{}.{}",
             b64(header.to_string().as_bytes()),
@@ -331,6 +342,49 @@ async fn a_correct_fake_passes() {
         );
         assert_eq!(report["ba_harness"]["observed"]["failures"], 0);
     }
+}
+
+/// A deployment that sets jwt.issuer and jwt.audience: undeclared, the run cannot judge them, so
+/// it passes and says so; declared, they are judged, and another declared value fails every JWT.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_custom_issuer_is_judged_only_when_declared() {
+    let server = fake(Mode::CustomIssuer).await;
+    let (output, _, _) = load_against(&server.uri(), "jwt-verification", "custom-iss").await;
+    let all = assert_exit(&output, 0);
+    assert!(
+        all.contains("load: note: the JWTs' iss is not the target's origin"),
+        "{all}"
+    );
+    assert!(all.contains("give --jwt-audience"), "{all}");
+    let declared = [
+        "--jwt-issuer",
+        CUSTOM_ISSUER,
+        "--jwt-audience",
+        CUSTOM_ISSUER,
+    ];
+    let (output, _, _) = load_with(
+        &server.uri(),
+        "jwt-verification",
+        "custom-iss-declared",
+        &declared,
+    )
+    .await;
+    let all = assert_exit(&output, 0);
+    assert!(!all.contains("load: note:"), "{all}");
+    let elsewhere = ["--jwt-issuer", "https://elsewhere.example"];
+    let (output, report, markdown) = load_with(
+        &server.uri(),
+        "jwt-verification",
+        "custom-iss-wrong",
+        &elsewhere,
+    )
+    .await;
+    assert_every_request_failed(
+        &output,
+        &report,
+        &markdown,
+        "the JWT's iss is not the declared https://elsewhere.example (--jwt-issuer)",
+    );
 }
 
 /// Fakes that answer wrongly: (their mode, the load scenario, the report name, the reason every

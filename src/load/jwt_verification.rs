@@ -13,7 +13,7 @@ use goose::prelude::*;
 use reqwest::header::AUTHORIZATION;
 use serde_json::Value;
 
-use crate::protocol::jwt::{self, JwksCache, JwtError, Verified};
+use crate::protocol::jwt::{self, ConfigurableClaim, JwksCache, JwtError, Verified};
 use crate::redact::mask_jwts;
 
 use super::get_session::read_body;
@@ -27,39 +27,42 @@ pub const VERIFY_NAME: &str = "verify";
 pub use crate::protocol::jwt::ExpectedClaims;
 pub use crate::protocol::resource::token_from_answer;
 
-/// What a claim was expected to be, for a refusal's reason: the declared value, or the default
-/// with the flag that declares another.
-fn expected_claim(value: &str, declared: bool, option: &str) -> String {
-    if declared {
-        format!("the declared {value} (--jwt-{option})")
-    } else {
-        format!(
-            "the target's origin {value} (Better Auth's default; give --jwt-{option} if the deployment sets jwt.{option})"
-        )
-    }
-}
+/// A JWT whose claims passed: the claims (`iss`, `aud`) it carries with a well-formed value other
+/// than the origin while nothing was declared, so the run could not judge them (the deployment's
+/// jwt.issuer or jwt.audience, as conform sees it too); the run says so at its end. Empty (no
+/// allocation) for a JWT with the default claims.
+pub type Accepted = Vec<&'static str>;
 
-/// The claim checks after the signature verified: iss and aud are the expected ones, exp is in
-/// the future, sub is this user. `Err` is a stable reason (no per-request values).
+/// The claim checks after the signature verified: iss and aud are the expected ones (see
+/// [`jwt::judge_configurable_claim`]), exp is in the future, sub is this user. `Err` is a stable
+/// reason (no per-request values).
 pub fn check_claims(
     verified: &Verified,
     expected: &ExpectedClaims,
     user_id: &str,
     now: i64,
-) -> Result<(), String> {
+) -> Result<Accepted, String> {
     let claims = &verified.jwt.claims;
-    jwt::check_issuer(claims, &expected.issuer).map_err(|_| {
-        format!(
-            "the JWT's iss is not {}",
-            expected_claim(&expected.issuer, expected.issuer_declared, "issuer")
-        )
-    })?;
-    jwt::check_audience(claims, &expected.audience).map_err(|_| {
-        format!(
-            "the JWT's aud is not {}",
-            expected_claim(&expected.audience, expected.audience_declared, "audience")
-        )
-    })?;
+    let mut unjudged = Vec::new();
+    let configurable: [(&'static str, &str, _, ClaimCheck); 2] = [
+        ("iss", "issuer", &expected.issuer, jwt::check_issuer),
+        ("aud", "audience", &expected.audience, jwt::check_audience),
+    ];
+    for (claim, option, declared, check) in configurable {
+        let declared = declared.as_deref();
+        match jwt::judge_configurable_claim(claims, claim, declared, &expected.origin, check) {
+            ConfigurableClaim::Matches => {}
+            ConfigurableClaim::Undeclared(_) => unjudged.push(claim),
+            ConfigurableClaim::Wrong(_) => {
+                return Err(match declared {
+                    Some(value) => {
+                        format!("the JWT's {claim} is not the declared {value} (--jwt-{option})")
+                    }
+                    None => format!("the JWT has no well-formed {claim}"),
+                });
+            }
+        }
+    }
     jwt::check_not_expired(claims, now).map_err(|e| {
         if e.starts_with("exp ") {
             "the JWT has expired (exp is not in the future)".to_string()
@@ -68,8 +71,11 @@ pub fn check_claims(
         }
     })?;
     jwt::check_subject(claims, user_id)
-        .map_err(|_| "the JWT's sub is not this virtual user".to_string())
+        .map_err(|_| "the JWT's sub is not this virtual user".to_string())?;
+    Ok(unjudged)
 }
+
+type ClaimCheck = fn(&serde_json::Map<String, Value>, &str) -> Result<(), String>;
 
 /// A reason for a JWT that did not verify, stable across requests.
 pub fn verify_reason(error: &JwtError) -> String {
@@ -98,7 +104,7 @@ pub fn verify_for_user(
     keys: &JwksCache,
     expected: &ExpectedClaims,
     user_id: &str,
-) -> (Result<(), Verdict>, Duration) {
+) -> (Result<Accepted, Verdict>, Duration) {
     let started = Instant::now();
     let verdict = match jwt::verify(token, keys) {
         Ok(verified) => {
@@ -172,6 +178,9 @@ pub async fn get_token_and_verify(user: &mut GooseUser, ctx: &RunContext) -> Tra
             verdict = again;
             spent += took;
         }
+    }
+    for claim in verdict.iter().flatten() {
+        ctx.unjudged_claims.note(claim);
     }
     let reason = verdict.as_ref().err().map(Verdict::reason);
     ctx.live.record(
@@ -394,25 +403,34 @@ mod signed_tests {
         assert!(r.contains("sub"), "{r}");
         let r = reason(&sign(&pair, "k1", claims("u1", ORIGIN, -5)), &cache).unwrap();
         assert!(r.contains("expired"), "{r}");
-        let r = reason(
-            &sign(&pair, "k1", claims("u1", "http://127.0.0.1:9", 900)),
-            &cache,
-        )
-        .unwrap();
-        assert!(r.contains("iss"), "{r}");
+        let mut no_iss = claims("u1", ORIGIN, 900);
+        no_iss.as_object_mut().unwrap().remove("iss");
+        let r = reason(&sign(&pair, "k1", no_iss), &cache).unwrap();
+        assert!(r.contains("no well-formed iss"), "{r}");
     }
 
+    /// iss and aud are judged as conform judges them: another value with nothing declared is
+    /// the deployment's jwt.issuer as far as the run can tell (accepted, and noted); declared,
+    /// it must be that value.
     #[test]
-    fn a_declared_issuer_replaces_the_origin_and_an_undeclared_one_names_the_flag() {
+    fn a_declared_issuer_replaces_the_origin_and_an_undeclared_one_is_noted() {
         let (pair, cache) = key_and_cache();
         let mut custom = claims("u1", ORIGIN, 900);
         custom["iss"] = json!("https://auth.example.com");
         let token = sign(&pair, "k1", custom);
-        let r = reason(&token, &cache).unwrap();
-        assert!(r.contains("give --jwt-issuer"), "{r}");
+        let undeclared = ExpectedClaims::new(ORIGIN, None, None);
+        let (verdict, _) = verify_for_user(&token, &cache, &undeclared, "u1");
+        assert_eq!(verdict.ok(), Some(vec!["iss"]));
         let declared = ExpectedClaims::new(ORIGIN, Some("https://auth.example.com"), None);
         let (verdict, _) = verify_for_user(&token, &cache, &declared, "u1");
-        assert!(verdict.is_ok(), "{:?}", verdict.err().map(|v| v.reason()));
+        assert_eq!(verdict.ok(), Some(vec![]));
+        let elsewhere = ExpectedClaims::new(ORIGIN, Some("https://elsewhere.example"), None);
+        let (verdict, _) = verify_for_user(&token, &cache, &elsewhere, "u1");
+        let r = verdict.err().map(|v| v.reason()).unwrap();
+        assert!(
+            r.contains("not the declared https://elsewhere.example (--jwt-issuer)"),
+            "{r}"
+        );
     }
 
     #[test]

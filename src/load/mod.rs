@@ -764,6 +764,7 @@ async fn run_against(
             settings.jwt_issuer.as_deref(),
             settings.jwt_audience.as_deref(),
         ),
+        unjudged_claims: Default::default(),
         get_session_path: auth("/get-session"),
         token_path: auth("/token"),
         jwks_path: auth("/jwks"),
@@ -960,6 +961,12 @@ async fn run_against(
         summary.mark_interrupted();
     }
     summary.print();
+    for (claim, flag) in ctx.unjudged_claims.seen() {
+        println!(
+            "load: note: the JWTs' {claim} is not the target's origin (Better Auth's default) and \
+             was not judged; give {flag} if the deployment sets it"
+        );
+    }
     summary.write(reports, Some(&temp), &target.secrets)?;
     Ok(if summary.interrupted {
         EXIT_INTERRUPTED

@@ -23,6 +23,34 @@ use super::ScenarioKind;
 use super::live::LiveStats;
 use super::pacing::{self, Pacer};
 
+/// The claims (`iss`, `aud`) that some JWT of the run carried with a well-formed value other than
+/// the target's origin while nothing was declared: the run accepted them without judging, and
+/// says so at its end. Atomics, since every verification may note one.
+#[derive(Debug, Default)]
+pub struct UnjudgedClaims {
+    iss: std::sync::atomic::AtomicBool,
+    aud: std::sync::atomic::AtomicBool,
+}
+
+impl UnjudgedClaims {
+    pub fn note(&self, claim: &str) {
+        let flag = if claim == "iss" { &self.iss } else { &self.aud };
+        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The claims noted, with the flag that declares each.
+    pub fn seen(&self) -> Vec<(&'static str, &'static str)> {
+        [
+            ("iss", "--jwt-issuer", &self.iss),
+            ("aud", "--jwt-audience", &self.aud),
+        ]
+        .into_iter()
+        .filter(|(_, _, flag)| flag.load(std::sync::atomic::Ordering::Relaxed))
+        .map(|(claim, flag, _)| (claim, flag))
+        .collect()
+    }
+}
+
 /// What every virtual user of a run shares: where the target is, what to check, and where
 /// setup failures are collected.
 pub struct RunContext {
@@ -33,6 +61,8 @@ pub struct RunContext {
     pub origin: String,
     /// The `iss` and `aud` every JWT must carry (`--jwt-issuer`, `--jwt-audience`, else the origin).
     pub expected_claims: crate::protocol::jwt::ExpectedClaims,
+    /// The claims some JWT carried with a value the run could not judge (nothing declared).
+    pub unjudged_claims: UnjudgedClaims,
     /// Paths of the measured requests (base path included): the names in the reports.
     pub get_session_path: String,
     pub token_path: String,

@@ -817,24 +817,22 @@ pub fn check_audience(claims: &Map<String, Value>, expected: &str) -> Result<(),
     }
 }
 
-/// The `iss` and `aud` every JWT of a load run must carry: the jwt plugin's `jwt.issuer` and `jwt.audience` as declared
-/// (`--jwt-issuer`, `--jwt-audience`), else Better Auth's default, the target's origin.
+/// The `iss` and `aud` a run expects of every JWT: the jwt plugin's `jwt.issuer` and
+/// `jwt.audience` as declared (`--jwt-issuer`, `--jwt-audience`), else Better Auth's default, the
+/// target's origin. Judged by [`judge_configurable_claim`], as conform judges them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExpectedClaims {
-    pub issuer: String,
-    pub audience: String,
-    /// Whether the issuer and audience were declared (else they are the default).
-    pub issuer_declared: bool,
-    pub audience_declared: bool,
+    pub origin: String,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
 }
 
 impl ExpectedClaims {
     pub fn new(origin: &str, issuer: Option<&str>, audience: Option<&str>) -> Self {
         ExpectedClaims {
-            issuer: issuer.unwrap_or(origin).to_string(),
-            audience: audience.unwrap_or(origin).to_string(),
-            issuer_declared: issuer.is_some(),
-            audience_declared: audience.is_some(),
+            origin: origin.to_string(),
+            issuer: issuer.map(str::to_string),
+            audience: audience.map(str::to_string),
         }
     }
 }
