@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::error::HarnessError;
 use crate::http::{Client, CookieChoice, Request};
 use crate::protocol::cookie::cookie_name;
-use crate::protocol::session::sign_up_started_session;
+use crate::protocol::session::{parse_error_body, sign_up_started_session};
 use crate::target::{FRESH_SIGN_IN_REFUSED, SIGN_UP_CLOSED, Target};
 use crate::test_user::TestUser;
 
@@ -121,25 +121,31 @@ pub async fn discover(target: &mut Target) -> Result<(), HarnessError> {
                     .await
                 {
                     Ok(signed_in) if signed_in.status == 200 => fresh_session = Some(signed_in),
-                    Ok(refused) => {
+                    // A refusal of the account itself (403 EMAIL_NOT_VERIFIED); a 429 or a 5xx
+                    // says nothing about fresh accounts, and the scenarios meet it themselves.
+                    Ok(refused) if is_refusal(refused.status) => {
                         target.fresh_sign_in_refused = Some(format!(
                             "its sign-in answered HTTP {}{}",
                             refused.status,
-                            error_code(&refused)
+                            code_suffix(&refused)
                         ));
                     }
+                    Ok(other) => target.discovery_notes.push(format!(
+                        "the sign-in after the discovery sign-up answered HTTP {}",
+                        other.status
+                    )),
                     Err(e) => target.discovery_notes.push(format!(
                         "the sign-in after the discovery sign-up failed: {e}"
                     )),
                 }
             }
         }
-        Ok(e) if (400..500).contains(&e.status) && e.status != 429 => {
+        Ok(e) if is_refusal(e.status) => {
             target.sign_up_closed = Some(format!(
                 "POST {}/sign-up/email answered HTTP {}{}",
                 target.base_path,
                 e.status,
-                error_code(e)
+                code_suffix(e)
             ));
         }
         Ok(e) => target.discovery_notes.push(format!(
@@ -286,7 +292,7 @@ fn refuse_unknown_origin(
     target: &Target,
     answer: &crate::http::Exchange,
 ) -> Result<(), HarnessError> {
-    if answer.status != 403 || error_code(answer) != " INVALID_ORIGIN" {
+    if answer.status != 403 || error_code(answer).as_deref() != Some("INVALID_ORIGIN") {
         return Ok(());
     }
     let origin = target.endpoint().origin;
@@ -308,12 +314,21 @@ pub fn sign_up_started_no_session(sign_up: &crate::http::Exchange) -> bool {
             .is_ok_and(|body| !sign_up_started_session(&body, sets_a_cookie))
 }
 
-/// ` CODE` for an answer with Better Auth's `{code, message}` error body, else nothing.
-fn error_code(answer: &crate::http::Exchange) -> String {
-    answer
-        .json()
-        .ok()
-        .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_string))
+/// A client error that is the server's answer to the request itself: a 4xx other than 429 (a
+/// rate limit says nothing about the account or the sign-up).
+fn is_refusal(status: u16) -> bool {
+    (400..500).contains(&status) && status != 429
+}
+
+/// The `code` of an answer with Better Auth's `{code, message}` error body.
+fn error_code(answer: &crate::http::Exchange) -> Option<String> {
+    let body = answer.json().ok()?;
+    parse_error_body(&body).ok().map(|e| e.code)
+}
+
+/// ` CODE` for a message about an answer with an error code, else nothing.
+fn code_suffix(answer: &crate::http::Exchange) -> String {
+    error_code(answer)
         .map(|c| format!(" {c}"))
         .unwrap_or_default()
 }
